@@ -1,0 +1,62 @@
+//===- Tensor.h - Host tensors for the reference evaluator ------*- C++ -*-===//
+//
+// A dense, row-major host tensor. Floating data is held as float32 (the
+// evaluator's compute type); integer and bool data as int64 (shape plumbing).
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_EVAL_TENSOR_H
+#define H8_EVAL_TENSOR_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "onnx/onnx_pb.h"
+
+namespace h8 {
+
+/// A dense row-major tensor. Exactly one of `f` / `i` holds the data:
+/// `f` when IsFloat(), otherwise `i`.
+struct Tensor {
+  /// ONNX element type (onnx::TensorProto::FLOAT, INT64, BOOL, ...).
+  int32_t dtype = onnx::TensorProto::FLOAT;
+  std::vector<int64_t> dims;
+  std::vector<float> f;
+  std::vector<int64_t> i;
+
+  bool IsFloat() const;
+  int64_t NumElements() const;
+};
+
+/// Whether tensors of ONNX element type `dtype` store their data in `f`
+/// (FLOAT, DOUBLE, FLOAT16, BFLOAT16) rather than in `i`.
+bool IsFloatDtype(int32_t dtype);
+
+/// The ONNX spelling of `dtype` ("float", "int64", ...), for messages.
+std::string DtypeName(int32_t dtype);
+
+/// The element count of `dims`, or InvalidArgument when a dim is negative or
+/// the product overflows int64.
+absl::StatusOr<int64_t> CheckedNumElements(const std::vector<int64_t>& dims);
+
+/// Builds a float tensor of `dims` holding `values` (no size check).
+Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values);
+
+/// Builds an integer tensor of element type `dtype` (default INT64).
+Tensor MakeIntTensor(std::vector<int64_t> dims, std::vector<int64_t> values,
+                     int32_t dtype = onnx::TensorProto::INT64);
+
+/// Decodes a TensorProto (typed fields or raw_data; float16/double are
+/// converted to float32, all integer types and bool to int64). External data
+/// is resolved relative to `base_dir`; an empty `base_dir` makes external data
+/// an error.
+absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto,
+                                       const std::string& base_dir = "");
+
+/// Encodes `t` as a TensorProto named `name`, using raw_data, in `t.dtype`.
+onnx::TensorProto TensorToProto(const Tensor& t, const std::string& name);
+
+}  // namespace h8
+
+#endif  // H8_EVAL_TENSOR_H

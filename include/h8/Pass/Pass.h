@@ -1,0 +1,139 @@
+//===- Pass.h - Pass, GraphPass and PassContext -----------------*- C++ -*-===//
+//
+// A pass transforms one onnx::ModelProto in place and returns whether it
+// changed it; a non-OK Status means the pass could not leave the model
+// valid, and the pipeline stops. "The pattern did not apply" is not an
+// error: the pass returns false and may explain itself with a remark.
+// Instances are created per pipeline and keep no mutable state from one
+// Run() to the next: per-run state lives in locals, configuration in the
+// typed options the pass was created with.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_PASS_PASS_H
+#define H8_PASS_PASS_H
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "h8/Support/Diagnostics.h"
+#include "onnx/onnx_pb.h"
+
+namespace h8 {
+
+/// How the model's interface (graph inputs and outputs) changed during the
+/// pipeline, so --verify-numerics can feed the original and the rewritten
+/// model corresponding inputs and compare corresponding outputs.
+struct InterfaceMap {
+  /// Graph input/output name -> axis at which the rewritten model's tensor
+  /// has an extra unit axis (lift-conv1d's H axis).
+  std::map<std::string, int> inserted_axis;
+  /// True when every path from the lifted inputs to the outputs keeps the
+  /// inserted axis row-separable, so it may be pinned to H > 1: row h of
+  /// each output is the original model run on row h of each input.
+  bool row_axis_free = false;
+  /// Node that forces the inserted axis to 1 (when !row_axis_free).
+  std::string row_axis_blocker;
+  /// Graph input -> shape fixed by pin-shape.
+  std::map<std::string, std::vector<int64_t>> pinned;
+};
+
+/// Per-run state shared by the passes of one pipeline run: diagnostics,
+/// statistics, the interface record. One per input model (per chunk with
+/// --split-input-file).
+class PassContext {
+ public:
+  PassContext(DiagnosticEngine& diags, std::string file)
+      : diags_(diags), file_(std::move(file)) {}
+
+  DiagnosticEngine& diags() { return diags_; }
+  const std::string& file() const { return file_; }
+  /// Folder that external data paths are relative to.
+  const std::string& base_dir() const { return base_dir_; }
+  void set_base_dir(std::string dir) { base_dir_ = std::move(dir); }
+
+  /// The pass now running (set by the pass manager).
+  const std::string& current_pass() const { return current_pass_; }
+  void set_current_pass(std::string pass) { current_pass_ = std::move(pass); }
+
+  /// Passes whose remarks are shown ("all" enables every pass).
+  void EnableRemarks(const std::string& pass) { remark_passes_.insert(pass); }
+  bool RemarksEnabled() const {
+    return remark_passes_.contains(current_pass_) || remark_passes_.contains("all");
+  }
+
+  /// Diagnostics about a node of the graph at `graph_path` ("" for main).
+  InFlightDiagnostic Error(const onnx::NodeProto* node = nullptr, int index = -1,
+                           const std::string& graph_path = "");
+  InFlightDiagnostic Warning(const onnx::NodeProto* node = nullptr, int index = -1,
+                             const std::string& graph_path = "");
+  /// Discarded unless remarks are enabled for the current pass.
+  InFlightDiagnostic Remark(const onnx::NodeProto* node = nullptr, int index = -1,
+                            const std::string& graph_path = "");
+
+  /// Adds `delta` to the current pass's statistic `name`.
+  void Stat(const std::string& name, int64_t delta = 1);
+  /// pass -> statistic -> value, for --pass-statistics, in pipeline order.
+  std::vector<std::pair<std::string, std::map<std::string, int64_t>>>& stats() {
+    return stats_;
+  }
+
+  InterfaceMap& interface_map() { return interface_map_; }
+
+ private:
+  InFlightDiagnostic Make(Severity severity, const onnx::NodeProto* node, int index,
+                          const std::string& graph_path, bool enabled);
+
+  DiagnosticEngine& diags_;
+  std::string file_;
+  std::string base_dir_ = ".";
+  std::string current_pass_;
+  absl::flat_hash_set<std::string> remark_passes_;
+  std::vector<std::pair<std::string, std::map<std::string, int64_t>>> stats_;
+  InterfaceMap interface_map_;
+};
+
+class Pass {
+ public:
+  virtual ~Pass() = default;
+  /// The stable dash-case name, e.g. "lift-conv1d".
+  virtual absl::string_view Argument() const = 0;
+  /// Returns whether the model changed.
+  virtual absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) = 0;
+
+  /// Canonical option text (`k=v ...`), set by the registry's factory.
+  const std::string& options_text() const { return options_text_; }
+  void set_options_text(std::string text) { options_text_ = std::move(text); }
+
+ private:
+  std::string options_text_;
+};
+
+/// One graph of a model handed to a GraphPass.
+struct GraphRef {
+  onnx::GraphProto* graph;
+  /// "" for the main graph, else "<main>/<node>.<attr>/...".
+  std::string path;
+  /// The model's ai.onnx opset.
+  int64_t opset;
+  bool is_main;
+};
+
+/// A pass that rewrites each graph independently, subgraphs (If/Loop/Scan
+/// bodies) before their parents.
+class GraphPass : public Pass {
+ public:
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) final;
+
+ protected:
+  virtual absl::StatusOr<bool> RunOnGraph(GraphRef graph, PassContext& ctx) = 0;
+  /// Whether subgraphs are visited at all (default true).
+  virtual bool VisitSubgraphs() const { return true; }
+};
+
+}  // namespace h8
+
+#endif  // H8_PASS_PASS_H

@@ -1,0 +1,65 @@
+//===- PassManager.h - Runs a pipeline with instrumentation -----*- C++ -*-===//
+//
+// Tooling belongs to the manager, not to passes: verification after each
+// pass, timing, IR printing before/after passes, statistics, remarks.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_PASS_PASSMANAGER_H
+#define H8_PASS_PASSMANAGER_H
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "h8/Pass/Pass.h"
+#include "h8/Support/TextIO.h"
+
+namespace h8 {
+
+enum class VerifyEachMode { kNone, kStructural, kFull, kNumerics };
+
+struct PassManagerOptions {
+  VerifyEachMode verify_each = VerifyEachMode::kStructural;
+  bool time_passes = false;
+  bool print_ir_after_all = false;
+  bool print_ir_after_change = false;
+  absl::flat_hash_set<std::string> print_ir_before;
+  absl::flat_hash_set<std::string> print_ir_after;
+  PrintOptions print_options;
+  /// With VerifyEachMode::kNumerics: compares the model before and after a
+  /// pass; an error names the pass that broke numerics.
+  std::function<absl::Status(const onnx::ModelProto& before,
+                             const onnx::ModelProto& after, PassContext& ctx)>
+      numerics_check;
+};
+
+class PassManager {
+ public:
+  explicit PassManager(PassManagerOptions options) : options_(std::move(options)) {}
+
+  void AddPass(std::unique_ptr<Pass> pass) { passes_.push_back(std::move(pass)); }
+  const std::vector<std::unique_ptr<Pass>>& passes() const { return passes_; }
+
+  /// Runs every pass in order. A failing pass or verifier emits an error
+  /// diagnostic and returns its status; the model is then unspecified and
+  /// must not be written.
+  absl::Status Run(onnx::ModelProto& model, PassContext& ctx);
+
+  /// Wall time per pass of the last Run(), for --time-passes.
+  std::string TimingReport() const;
+
+ private:
+  PassManagerOptions options_;
+  std::vector<std::unique_ptr<Pass>> passes_;
+  std::vector<std::pair<std::string, double>> timings_;
+};
+
+/// Formats collected statistics (--pass-statistics).
+std::string FormatStatistics(PassContext& ctx);
+
+}  // namespace h8
+
+#endif  // H8_PASS_PASSMANAGER_H

@@ -1,0 +1,32 @@
+//===- Status.h - absl::Status helpers --------------------------*- C++ -*-===//
+//
+// Abseil 20220623 has no RETURN_IF_ERROR / ASSIGN_OR_RETURN; these are the
+// project's versions. Every fallible function returns absl::Status or
+// absl::StatusOr<T>; no exceptions cross a function boundary.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_SUPPORT_STATUS_H
+#define H8_SUPPORT_STATUS_H
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#define H8_STATUS_CONCAT_INNER(a, b) a##b
+#define H8_STATUS_CONCAT(a, b) H8_STATUS_CONCAT_INNER(a, b)
+
+/// Returns the status from the enclosing function when `expr` is not OK.
+#define H8_RETURN_IF_ERROR(expr)                  \
+  do {                                            \
+    ::absl::Status h8_status_ = (expr);           \
+    if (!h8_status_.ok()) return h8_status_;      \
+  } while (0)
+
+/// `H8_ASSIGN_OR_RETURN(auto x, F())` unwraps a StatusOr or returns its error.
+#define H8_ASSIGN_OR_RETURN(lhs, expr) \
+  H8_ASSIGN_OR_RETURN_IMPL(H8_STATUS_CONCAT(h8_statusor_, __LINE__), lhs, expr)
+#define H8_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                             \
+  if (!tmp.ok()) return tmp.status();            \
+  lhs = std::move(tmp).value()
+
+#endif  // H8_SUPPORT_STATUS_H

@@ -1,0 +1,121 @@
+//===- Compare.cpp - Tensor comparison and tensor file I/O ----------------===//
+//
+// Statistics are accumulated in double so the report reflects the tensors,
+// not float32 round-off in the comparison itself. Random tensors map raw
+// mt19937_64 output to values by hand because std::uniform_real_distribution
+// is not specified bit-exactly and differs between standard libraries.
+//
+//===----------------------------------------------------------------------===//
+
+#include "h8/Eval/Compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "Ops.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace h8 {
+
+absl::StatusOr<CompareStats> CompareTensors(const Tensor& expected,
+                                            const Tensor& actual) {
+  if (expected.dims != actual.dims) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "shape mismatch: expected ", eval::DimsString(expected.dims), ", got ",
+        eval::DimsString(actual.dims)));
+  }
+  const int64_t n = expected.NumElements();
+  auto size_of = [](const Tensor& t) {
+    return static_cast<int64_t>(t.IsFloat() ? t.f.size() : t.i.size());
+  };
+  if (size_of(expected) != n || size_of(actual) != n) {
+    return absl::InvalidArgumentError("tensor storage does not match its shape");
+  }
+  CompareStats stats;
+  stats.count = n;
+  double dot = 0, ee = 0, aa = 0, sq = 0, mx = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const double e = eval::ElementAsDouble(expected, k);
+    const double a = eval::ElementAsDouble(actual, k);
+    const double d = e - a;
+    dot += e * a;
+    ee += e * e;
+    aa += a * a;
+    sq += d * d;
+    // NaN anywhere must not read as agreement.
+    mx = std::isnan(d) ? d : (std::isnan(mx) ? mx : std::max(mx, std::fabs(d)));
+  }
+  if (ee == 0 && aa == 0) {
+    stats.cosine = 1.0;
+  } else if (ee == 0 || aa == 0) {
+    stats.cosine = 0.0;
+  } else {
+    stats.cosine = dot / (std::sqrt(ee) * std::sqrt(aa));
+  }
+  stats.mse = n > 0 ? sq / n : 0.0;
+  stats.max_abs_diff = mx;
+  return stats;
+}
+
+std::string FormatStats(const std::string& name, const CompareStats& stats,
+                        const std::vector<int64_t>& dims) {
+  return absl::StrFormat("%s: cos %.6f  mse %.1e  max|d| %.1e  (%s)", name,
+                         stats.cosine, stats.mse, stats.max_abs_diff,
+                         absl::StrJoin(dims, ","));
+}
+
+absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  onnx::TensorProto proto;
+  if (!proto.ParseFromString(buffer.str())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is not a serialized TensorProto"));
+  }
+  auto t = TensorFromProto(proto);
+  if (!t.ok()) {
+    return absl::Status(t.status().code(),
+                        absl::StrCat(path, ": ", t.status().message()));
+  }
+  return t;
+}
+
+absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
+                             const std::string& name) {
+  std::string bytes;
+  if (!TensorToProto(tensor, name).SerializeToString(&bytes)) {
+    return absl::InternalError(absl::StrCat("cannot serialize tensor '", name, "'"));
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "'"));
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) return absl::DataLossError(absl::StrCat("short write to '", path, "'"));
+  return absl::OkStatus();
+}
+
+Tensor RandomTensor(int32_t dtype, const std::vector<int64_t>& dims,
+                    uint64_t seed) {
+  Tensor t = eval::AllocateTensor(dtype, dims);
+  std::mt19937_64 gen(seed);
+  if (t.IsFloat()) {
+    // 24 random bits -> k / 2^23 - 1: exact in float32 and strictly below 1.
+    for (float& v : t.f) {
+      const uint64_t bits = gen() >> 40;
+      v = eval::RoundToFloatDtype(
+          static_cast<float>(static_cast<double>(bits) / 8388608.0 - 1.0), dtype);
+    }
+  } else {
+    const int shift = dtype == onnx::TensorProto::BOOL ? 63 : 62;
+    for (int64_t& v : t.i) v = static_cast<int64_t>(gen() >> shift);
+  }
+  return t;
+}
+
+}  // namespace h8

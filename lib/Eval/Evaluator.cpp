@@ -1,0 +1,236 @@
+//===- Evaluator.cpp - Op dispatch and whole-model evaluation -------------===//
+//
+// EvaluateNode looks the op up in a table built once from the per-family op
+// files and prefixes every kernel error with the node's identity.
+// EvaluateModel checks the caller's inputs against the graph signature, runs
+// the (topologically sorted) nodes in order and drops each intermediate
+// tensor after its last consumer so peak memory stays near the live set.
+//
+//===----------------------------------------------------------------------===//
+
+#include "h8/Eval/Evaluator.h"
+
+#include <limits>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "Ops.h"
+#include "absl/strings/str_cat.h"
+#include "h8/Support/Status.h"
+
+namespace h8 {
+namespace {
+
+const eval::OpTable& Table() {
+  static const eval::OpTable* table = [] {
+    auto* t = new eval::OpTable();
+    eval::RegisterConvOps(*t);
+    eval::RegisterElementwiseOps(*t);
+    eval::RegisterReduceOps(*t);
+    eval::RegisterShapeOps(*t);
+    return t;
+  }();
+  return *table;
+}
+
+bool IsDefaultDomain(const std::string& domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+std::string NodeLabel(const onnx::NodeProto& node) {
+  std::string name = node.name();
+  if (name.empty() && node.output_size() > 0) name = node.output(0);
+  return absl::StrCat("node '", name, "' (", node.op_type(), ")");
+}
+
+absl::Status Annotate(const onnx::NodeProto& node, const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat(NodeLabel(node), ": ", s.message()));
+}
+
+/// Checks a caller-provided tensor against the graph input's declared type.
+/// A same-storage dtype difference (int32 vs int64) is accepted and the
+/// tensor relabeled, since storage is shared; float vs int is an error.
+absl::Status CheckGraphInput(const onnx::ValueInfoProto& vi, Tensor& t) {
+  const std::string label = absl::StrCat("graph input '", vi.name(), "'");
+  {
+    size_t have = t.IsFloat() ? t.f.size() : t.i.size();
+    auto want = CheckedNumElements(t.dims);
+    if (!want.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(label, ": ", want.status().message()));
+    }
+    if (static_cast<int64_t>(have) != *want) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          label, ": tensor holds ", have, " elements but its shape ",
+          eval::DimsString(t.dims), " needs ", *want));
+    }
+  }
+  if (!vi.type().has_tensor_type()) return absl::OkStatus();
+  const auto& tt = vi.type().tensor_type();
+  if (tt.elem_type() != 0) {
+    if (IsFloatDtype(tt.elem_type()) != t.IsFloat()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          label, ": expected element type ", DtypeName(tt.elem_type()),
+          ", got ", DtypeName(t.dtype)));
+    }
+    t.dtype = tt.elem_type();
+  }
+  if (!tt.has_shape()) return absl::OkStatus();
+  const auto& shape = tt.shape();
+  bool ok = shape.dim_size() == static_cast<int>(t.dims.size());
+  for (int d = 0; ok && d < shape.dim_size(); ++d) {
+    if (shape.dim(d).has_dim_value() && shape.dim(d).dim_value() != t.dims[d]) ok = false;
+  }
+  if (!ok) {
+    std::string declared = "[";
+    for (int d = 0; d < shape.dim_size(); ++d) {
+      if (d > 0) declared += ",";
+      const auto& dim = shape.dim(d);
+      declared += dim.has_dim_value() ? absl::StrCat(dim.dim_value())
+                  : dim.has_dim_param() ? dim.dim_param() : "?";
+    }
+    declared += "]";
+    return absl::InvalidArgumentError(absl::StrCat(
+        label, ": expected shape ", declared, ", got ", eval::DimsString(t.dims)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool EvaluatorSupportsOp(const std::string& op_type) {
+  return Table().count(op_type) > 0;
+}
+
+absl::StatusOr<std::vector<Tensor>> EvaluateNode(
+    const onnx::NodeProto& node, int64_t opset,
+    const std::vector<const Tensor*>& inputs) {
+  if (!IsDefaultDomain(node.domain())) {
+    return Annotate(node, absl::UnimplementedError(absl::StrCat(
+                              "domain '", node.domain(), "' is not supported")));
+  }
+  auto it = Table().find(node.op_type());
+  if (it == Table().end()) {
+    return Annotate(node, absl::UnimplementedError("op is not supported by the evaluator"));
+  }
+  if (static_cast<int>(inputs.size()) > node.input_size()) {
+    return Annotate(node, absl::InvalidArgumentError(absl::StrCat(
+                              "got ", inputs.size(), " inputs for ",
+                              node.input_size(), " declared")));
+  }
+  eval::OpContext ctx(node, opset, inputs);
+  absl::StatusOr<std::vector<Tensor>> result = it->second(ctx);
+  if (!result.ok()) return Annotate(node, result.status());
+  std::vector<Tensor>& outs = *result;
+  for (size_t k = outs.size(); k < static_cast<size_t>(node.output_size()); ++k) {
+    if (!node.output(k).empty()) {
+      return Annotate(node, absl::UnimplementedError(absl::StrCat(
+                                "output #", k, " is not produced")));
+    }
+  }
+  outs.resize(node.output_size());
+  return result;
+}
+
+absl::StatusOr<std::vector<Tensor>> EvaluateModel(
+    const onnx::ModelProto& model, const std::map<std::string, Tensor>& inputs,
+    const std::string& base_dir) {
+  int64_t opset = -1;
+  for (const auto& op : model.opset_import()) {
+    if (IsDefaultDomain(op.domain())) opset = op.version();
+  }
+  if (opset < 0) {
+    return absl::InvalidArgumentError("model has no opset_import for the ai.onnx domain");
+  }
+  const onnx::GraphProto& graph = model.graph();
+  if (graph.sparse_initializer_size() > 0) {
+    return absl::UnimplementedError("sparse initializers are not supported");
+  }
+
+  std::unordered_map<std::string, Tensor> values;
+  for (const auto& init : graph.initializer()) {
+    auto t = TensorFromProto(init, base_dir);
+    if (!t.ok()) {
+      return absl::Status(t.status().code(),
+                          absl::StrCat("initializer: ", t.status().message()));
+    }
+    values[init.name()] = std::move(*t);
+  }
+
+  std::unordered_set<std::string> graph_inputs;
+  for (const auto& vi : graph.input()) {
+    graph_inputs.insert(vi.name());
+    auto provided = inputs.find(vi.name());
+    if (provided == inputs.end()) {
+      if (values.count(vi.name()) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("graph input '", vi.name(), "' is not provided"));
+      }
+      continue;
+    }
+    Tensor t = provided->second;  // overrides an initializer of that name
+    H8_RETURN_IF_ERROR(CheckGraphInput(vi, t));
+    values[vi.name()] = std::move(t);
+  }
+  for (const auto& [name, unused] : inputs) {
+    if (graph_inputs.count(name) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("provided input '", name, "' is not a graph input"));
+    }
+  }
+
+  // Last consumer of every value; graph outputs are never freed.
+  const int64_t kKeep = std::numeric_limits<int64_t>::max();
+  std::unordered_map<std::string, int64_t> last_use;
+  for (int n = 0; n < graph.node_size(); ++n) {
+    for (const auto& in : graph.node(n).input()) {
+      if (!in.empty()) last_use[in] = n;
+    }
+  }
+  for (const auto& out : graph.output()) last_use[out.name()] = kKeep;
+
+  std::vector<const Tensor*> args;
+  for (int n = 0; n < graph.node_size(); ++n) {
+    const onnx::NodeProto& node = graph.node(n);
+    args.clear();
+    for (const auto& in : node.input()) {
+      if (in.empty()) {
+        args.push_back(nullptr);
+        continue;
+      }
+      auto it = values.find(in);
+      if (it == values.end()) {
+        return Annotate(node, absl::InvalidArgumentError(absl::StrCat(
+                                  "input '", in,
+                                  "' is not defined by a graph input, an "
+                                  "initializer or an earlier node")));
+      }
+      args.push_back(&it->second);
+    }
+    H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs, EvaluateNode(node, opset, args));
+    for (const auto& in : node.input()) {
+      if (!in.empty() && last_use[in] == n) values.erase(in);
+    }
+    for (int k = 0; k < node.output_size(); ++k) {
+      const std::string& name = node.output(k);
+      if (name.empty()) continue;
+      auto lu = last_use.find(name);
+      // An output nobody reads (and not a graph output) is dropped at once.
+      if (lu == last_use.end() || (lu->second != kKeep && lu->second <= n)) continue;
+      values[name] = std::move(outs[k]);
+    }
+  }
+
+  std::vector<Tensor> results;
+  results.reserve(graph.output_size());
+  for (const auto& out : graph.output()) {
+    auto it = values.find(out.name());
+    if (it == values.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph output '", out.name(), "' is never produced"));
+    }
+    results.push_back(it->second);
+  }
+  return results;
+}
+
+}  // namespace h8

@@ -1,0 +1,145 @@
+//===- OpSupport.cpp - Helpers shared by the evaluator kernels ------------===//
+//
+// Attribute accessors with ONNX defaults, axis normalization and numpy
+// broadcast shape computation. Kept out of the kernel files so each of those
+// reads as a list of op semantics.
+//
+//===----------------------------------------------------------------------===//
+
+#include <algorithm>
+
+#include "Ops.h"
+#include "absl/strings/str_join.h"
+
+namespace h8 {
+namespace eval {
+
+Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims) {
+  Tensor t;
+  t.dtype = dtype;
+  t.dims = std::move(dims);
+  int64_t n = t.NumElements();
+  if (t.IsFloat()) t.f.assign(n, 0.0f); else t.i.assign(n, 0);
+  return t;
+}
+
+std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims) {
+  std::vector<int64_t> strides(dims.size(), 1);
+  for (int64_t d = static_cast<int64_t>(dims.size()) - 2; d >= 0; --d) {
+    strides[d] = strides[d + 1] * dims[d + 1];
+  }
+  return strides;
+}
+
+std::string DimsString(const std::vector<int64_t>& dims) {
+  return absl::StrCat("[", absl::StrJoin(dims, ","), "]");
+}
+
+double ElementAsDouble(const Tensor& t, int64_t index) {
+  return t.IsFloat() ? static_cast<double>(t.f[index])
+                     : static_cast<double>(t.i[index]);
+}
+
+absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t,
+                                               const std::string& what) {
+  if (t.IsFloat()) {
+    return InvalidArg(what, " must be an integer tensor, got ",
+                      DtypeName(t.dtype));
+  }
+  if (static_cast<int64_t>(t.i.size()) != t.NumElements()) {
+    return InvalidArg(what, " has inconsistent storage");
+  }
+  return t.i;
+}
+
+absl::StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank) {
+    return InvalidArg("axis ", axis, " is out of range for rank ", rank);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
+absl::StatusOr<std::vector<int64_t>> BroadcastShapes(
+    const std::vector<std::vector<int64_t>>& shapes) {
+  size_t rank = 0;
+  for (const auto& s : shapes) rank = std::max(rank, s.size());
+  std::vector<int64_t> out(rank, 1);
+  for (const auto& s : shapes) {
+    for (size_t j = 0; j < s.size(); ++j) {
+      int64_t& o = out[rank - s.size() + j];
+      int64_t d = s[j];
+      if (d == o || d == 1) continue;
+      if (o == 1) {
+        o = d;
+        continue;
+      }
+      std::vector<std::string> all;
+      for (const auto& t : shapes) all.push_back(DimsString(t));
+      return InvalidArg("shapes ", absl::StrJoin(all, " and "),
+                        " are not broadcast-compatible");
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<const Tensor*> OpContext::Required(size_t i) const {
+  const Tensor* t = Input(i);
+  if (t == nullptr) {
+    return InvalidArg("required input #", i, " is missing");
+  }
+  // Tensors built by kernels always satisfy this; it guards caller-provided
+  // ones so no kernel can index past the data.
+  size_t have = t->IsFloat() ? t->f.size() : t->i.size();
+  int64_t want = 1;
+  for (int64_t d : t->dims) {
+    if (d < 0) return InvalidArg("input #", i, " has a negative dimension");
+    want *= d;
+  }
+  if (static_cast<int64_t>(have) != want) {
+    return InvalidArg("input #", i, " holds ", have,
+                      " elements but its shape ", DimsString(t->dims),
+                      " needs ", want);
+  }
+  return t;
+}
+
+const onnx::AttributeProto* OpContext::Attr(std::string_view name) const {
+  for (const auto& a : node_.attribute()) {
+    if (a.name() == name) return &a;
+  }
+  return nullptr;
+}
+
+int64_t OpContext::AttrInt(std::string_view name, int64_t def) const {
+  const auto* a = Attr(name);
+  return a != nullptr ? a->i() : def;
+}
+
+float OpContext::AttrFloat(std::string_view name, float def) const {
+  const auto* a = Attr(name);
+  if (a == nullptr) return def;
+  // Hand-written models sometimes spell a float attribute as an integer.
+  if (a->type() == onnx::AttributeProto::INT) return static_cast<float>(a->i());
+  return a->f();
+}
+
+std::string OpContext::AttrString(std::string_view name,
+                                  const std::string& def) const {
+  const auto* a = Attr(name);
+  return a != nullptr ? a->s() : def;
+}
+
+std::vector<int64_t> OpContext::AttrInts(std::string_view name) const {
+  const auto* a = Attr(name);
+  if (a == nullptr) return {};
+  return std::vector<int64_t>(a->ints().begin(), a->ints().end());
+}
+
+std::vector<float> OpContext::AttrFloats(std::string_view name) const {
+  const auto* a = Attr(name);
+  if (a == nullptr) return {};
+  return std::vector<float>(a->floats().begin(), a->floats().end());
+}
+
+}  // namespace eval
+}  // namespace h8

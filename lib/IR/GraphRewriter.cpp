@@ -1,0 +1,156 @@
+//===- GraphRewriter.cpp - Linear-time commit of queued edits -------------===//
+#include "h8/IR/GraphRewriter.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace h8 {
+namespace {
+
+// Reorders `field` to `order` (indices into the current field) and deletes
+// the elements not named in it, with one pointer permutation and one tail
+// delete.
+template <typename T>
+void PermuteAndTruncate(google::protobuf::RepeatedPtrField<T>& field,
+                        const std::vector<int>& order) {
+  const int n = field.size();
+  std::vector<T*> old(field.pointer_begin(), field.pointer_end());
+  std::vector<char> kept(n, 0);
+  for (int i : order) kept[i] = 1;
+  auto it = field.pointer_begin();
+  for (int i : order) *it++ = old[i];
+  for (int i = 0; i < n; ++i)
+    if (!kept[i]) *it++ = old[i];
+  const int keep = static_cast<int>(order.size());
+  if (keep < n) field.DeleteSubrange(keep, n - keep);
+}
+
+void RenameInputs(onnx::GraphProto& graph,
+                  const absl::flat_hash_map<std::string, std::string>& renames);
+
+void RenameInNode(onnx::NodeProto& node,
+                  const absl::flat_hash_map<std::string, std::string>& renames) {
+  for (auto& in : *node.mutable_input()) {
+    auto it = renames.find(in);
+    if (it != renames.end()) in = it->second;
+  }
+  for (auto& attr : *node.mutable_attribute()) {
+    if (attr.has_g()) RenameInputs(*attr.mutable_g(), renames);
+    for (auto& g : *attr.mutable_graphs()) RenameInputs(g, renames);
+  }
+}
+
+// Subgraph reads of outer values are renamed too; ONNX forbids shadowing,
+// so a name inside a subgraph that matches an outer value is that value.
+void RenameInputs(onnx::GraphProto& graph,
+                  const absl::flat_hash_map<std::string, std::string>& renames) {
+  for (auto& node : *graph.mutable_node()) RenameInNode(node, renames);
+  // Subgraph outputs may pass an outer value straight through.
+  for (auto& out : *graph.mutable_output()) {
+    auto it = renames.find(out.name());
+    if (it != renames.end()) out.set_name(it->second);
+  }
+}
+
+}  // namespace
+
+GraphRewriter::GraphRewriter(onnx::GraphProto& graph) : graph_(graph) {
+  for (const auto& o : graph.output()) outputs_.insert(o.name());
+}
+
+void GraphRewriter::InsertBefore(int anchor, onnx::NodeProto node) {
+  inserts_[anchor].push_back(std::move(node));
+}
+
+void GraphRewriter::Erase(int index) { erased_.insert(index); }
+
+absl::Status GraphRewriter::ReplaceAllUsesWith(const std::string& from,
+                                               const std::string& to) {
+  if (outputs_.contains(from))
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot replace uses of graph output '", from,
+        "': graph output names are part of the model's interface"));
+  if (from == to) return absl::OkStatus();
+  renames_[from] = to;
+  return absl::OkStatus();
+}
+
+void GraphRewriter::AddInitializer(onnx::TensorProto tensor) {
+  new_initializers_.push_back(std::move(tensor));
+}
+
+void GraphRewriter::EraseInitializer(int index) { erased_initializers_.insert(index); }
+
+bool GraphRewriter::HasChanges() const {
+  return !inserts_.empty() || !erased_.empty() || !renames_.empty() ||
+         !new_initializers_.empty() || !erased_initializers_.empty();
+}
+
+void GraphRewriter::Commit() {
+  if (!HasChanges()) return;
+  // Resolve rename chains (a -> b, b -> c) so one lookup suffices; the hop
+  // limit guards against a cycle queued by mistake.
+  if (!renames_.empty()) {
+    absl::flat_hash_map<std::string, std::string> resolved;
+    for (const auto& [from, to] : renames_) {
+      std::string target = to;
+      for (size_t hops = 0; hops <= renames_.size(); ++hops) {
+        auto it = renames_.find(target);
+        if (it == renames_.end()) break;
+        target = it->second;
+      }
+      resolved.emplace(from, target);
+    }
+    for (auto& node : *graph_.mutable_node()) RenameInNode(node, resolved);
+    for (auto& [anchor, nodes] : inserts_)
+      for (auto& node : nodes) RenameInNode(node, resolved);
+  }
+
+  auto* nodes = graph_.mutable_node();
+  const int original = nodes->size();
+  if (!inserts_.empty() || !erased_.empty()) {
+    std::vector<int> order;
+    order.reserve(original);
+    auto insert_at = [&](int anchor) {
+      auto it = inserts_.find(anchor);
+      if (it == inserts_.end()) return;
+      for (auto& node : it->second) {
+        order.push_back(nodes->size());
+        nodes->Add()->Swap(&node);
+      }
+    };
+    for (int i = 0; i < original; ++i) {
+      insert_at(i);
+      if (!erased_.contains(i)) order.push_back(i);
+    }
+    // Anchors at or past the end append, in anchor order.
+    for (auto it = inserts_.lower_bound(original); it != inserts_.end(); ++it)
+      insert_at(it->first);
+    PermuteAndTruncate(*nodes, order);
+  }
+
+  if (!erased_initializers_.empty()) {
+    std::vector<int> order;
+    for (int i = 0; i < graph_.initializer_size(); ++i)
+      if (!erased_initializers_.contains(i)) order.push_back(i);
+    PermuteAndTruncate(*graph_.mutable_initializer(), order);
+  }
+  for (auto& t : new_initializers_) graph_.add_initializer()->Swap(&t);
+
+  // value_info of values that no longer exist would describe nothing.
+  absl::flat_hash_set<std::string> defined;
+  for (const auto& node : graph_.node())
+    for (const auto& o : node.output()) defined.insert(o);
+  std::vector<int> keep;
+  for (int i = 0; i < graph_.value_info_size(); ++i)
+    if (defined.contains(graph_.value_info(i).name())) keep.push_back(i);
+  if (static_cast<int>(keep.size()) != graph_.value_info_size())
+    PermuteAndTruncate(*graph_.mutable_value_info(), keep);
+
+  inserts_.clear();
+  erased_.clear();
+  renames_.clear();
+  new_initializers_.clear();
+  erased_initializers_.clear();
+}
+
+}  // namespace h8

@@ -1,0 +1,32 @@
+//===- NameUniquer.cpp - Deterministic fresh value names ------------------===//
+#include "h8/IR/NameUniquer.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace h8 {
+
+NameUniquer::NameUniquer(const onnx::ModelProto& model) { ReserveGraph(model.graph()); }
+
+void NameUniquer::ReserveGraph(const onnx::GraphProto& graph) {
+  for (const auto& v : graph.input()) used_.insert(v.name());
+  for (const auto& v : graph.output()) used_.insert(v.name());
+  for (const auto& v : graph.value_info()) used_.insert(v.name());
+  for (const auto& t : graph.initializer()) used_.insert(t.name());
+  for (const auto& node : graph.node()) {
+    if (!node.name().empty()) used_.insert(node.name());
+    for (const auto& o : node.output()) used_.insert(o);
+    for (const auto& attr : node.attribute()) {
+      if (attr.has_g()) ReserveGraph(attr.g());
+      for (const auto& g : attr.graphs()) ReserveGraph(g);
+    }
+  }
+}
+
+std::string NameUniquer::Unique(absl::string_view base) {
+  std::string name(base);
+  for (int n = 1; used_.contains(name); ++n) name = absl::StrCat(base, "_", n);
+  used_.insert(name);
+  return name;
+}
+
+}  // namespace h8

@@ -1,0 +1,108 @@
+//===- Verifier.cpp - Fast structural verifier ----------------------------===//
+#include "h8/IR/Verifier.h"
+
+#include <limits>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "h8/IR/GraphIndex.h"
+
+namespace h8 {
+namespace {
+
+// Values visible in enclosing scopes. A chain of frames avoids copying the
+// outer sets into every subgraph.
+struct Scope {
+  const Scope* parent = nullptr;
+  absl::flat_hash_set<std::string> names;
+  bool Contains(const std::string& name) const {
+    for (const Scope* s = this; s != nullptr; s = s->parent)
+      if (s->names.contains(name)) return true;
+    return false;
+  }
+};
+
+constexpr int kMaxDepth = 64;
+
+absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
+                         const std::string& path, int depth) {
+  if (depth > kMaxDepth)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "graph '", path, "': subgraphs nested deeper than ", kMaxDepth, " levels"));
+  auto where = [&](const onnx::NodeProto& node, int i) {
+    std::string prefix = depth == 0 ? "" : absl::StrCat("graph '", path, "', ");
+    return absl::StrCat(prefix, "node '", NodeRef(node, i), "' (", node.op_type(), ")");
+  };
+  Scope scope;
+  scope.parent = outer;
+  absl::flat_hash_set<std::string> inputs;
+  for (const auto& in : graph.input()) {
+    if (in.name().empty())
+      return absl::InvalidArgumentError("a graph input has an empty name");
+    if (!inputs.insert(in.name()).second)
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph input '", in.name(), "' is declared twice"));
+    scope.names.insert(in.name());
+  }
+  absl::flat_hash_set<std::string> initializers;
+  for (const auto& init : graph.initializer()) {
+    if (!initializers.insert(init.name()).second)
+      return absl::InvalidArgumentError(
+          absl::StrCat("initializer '", init.name(), "' is defined twice"));
+    scope.names.insert(init.name());
+  }
+  // Where each node output is defined, to tell "used before its definition"
+  // (a cycle or unsorted graph) from "never defined".
+  absl::flat_hash_map<std::string, int> defined_at;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    if (node.op_type().empty())
+      return absl::InvalidArgumentError(absl::StrCat(where(node, i), ": empty op_type"));
+    for (const auto& o : node.output()) {
+      if (o.empty()) continue;
+      if (scope.names.contains(o) || !defined_at.emplace(o, i).second)
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(node, i), ": value '", o, "' is defined more than once"));
+    }
+  }
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    for (const auto& in : node.input()) {
+      if (in.empty() || scope.Contains(in)) continue;
+      auto it = defined_at.find(in);
+      if (it == defined_at.end())
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(node, i), ": input '", in, "' is not defined"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(node, i), ": input '", in, "' is used before its definition by node '",
+          NodeRef(graph.node(it->second), it->second),
+          "' (the graph has a cycle or is not topologically sorted)"));
+    }
+    for (const auto& attr : node.attribute()) {
+      std::string sub = absl::StrCat(path, "/", NodeRef(node, i), ".", attr.name());
+      if (attr.has_g())
+        if (auto s = VerifyGraph(attr.g(), &scope, sub, depth + 1); !s.ok()) return s;
+      for (const auto& g : attr.graphs())
+        if (auto s = VerifyGraph(g, &scope, sub, depth + 1); !s.ok()) return s;
+    }
+    for (const auto& o : node.output())
+      if (!o.empty()) scope.names.insert(o);
+  }
+  for (const auto& out : graph.output()) {
+    if (!scope.Contains(out.name()))
+      return absl::InvalidArgumentError(absl::StrCat(
+          depth == 0 ? "" : absl::StrCat("graph '", path, "': "), "graph output '",
+          out.name(), "' is not produced by any node, input or initializer"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status VerifyModelStructure(const onnx::ModelProto& model) {
+  if (!model.has_graph()) return absl::InvalidArgumentError("the model has no graph");
+  return VerifyGraph(model.graph(), nullptr, model.graph().name(), 0);
+}
+
+}  // namespace h8

@@ -1,0 +1,81 @@
+//===- Pass.cpp - PassContext and GraphPass -------------------------------===//
+#include "h8/Pass/Pass.h"
+
+#include "absl/strings/str_cat.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/Support/Status.h"
+
+namespace h8 {
+
+InFlightDiagnostic PassContext::Make(Severity severity, const onnx::NodeProto* node,
+                                     int index, const std::string& graph_path,
+                                     bool enabled) {
+  Diagnostic d;
+  d.severity = severity;
+  d.file = file_;
+  d.pass = current_pass_;
+  d.graph = graph_path;
+  if (node != nullptr) {
+    d.node = NodeRef(*node, index);
+    d.op = node->op_type();
+  }
+  return InFlightDiagnostic(enabled ? &diags_ : nullptr, std::move(d));
+}
+
+InFlightDiagnostic PassContext::Error(const onnx::NodeProto* node, int index,
+                                      const std::string& graph_path) {
+  return Make(Severity::kError, node, index, graph_path, true);
+}
+InFlightDiagnostic PassContext::Warning(const onnx::NodeProto* node, int index,
+                                        const std::string& graph_path) {
+  return Make(Severity::kWarning, node, index, graph_path, true);
+}
+InFlightDiagnostic PassContext::Remark(const onnx::NodeProto* node, int index,
+                                       const std::string& graph_path) {
+  return Make(Severity::kRemark, node, index, graph_path, RemarksEnabled());
+}
+
+void PassContext::Stat(const std::string& name, int64_t delta) {
+  if (stats_.empty() || stats_.back().first != current_pass_)
+    stats_.emplace_back(current_pass_, std::map<std::string, int64_t>());
+  stats_.back().second[name] += delta;
+}
+
+namespace {
+
+absl::StatusOr<bool> VisitGraph(
+    onnx::GraphProto& graph, const std::string& path, int64_t opset, bool is_main,
+    bool visit_subgraphs,
+    const std::function<absl::StatusOr<bool>(GraphRef)>& run) {
+  bool changed = false;
+  if (visit_subgraphs) {
+    for (int i = 0; i < graph.node_size(); ++i) {
+      auto* node = graph.mutable_node(i);
+      for (auto& attr : *node->mutable_attribute()) {
+        std::string sub = absl::StrCat(path.empty() ? graph.name() : path, "/",
+                                       NodeRef(*node, i), ".", attr.name());
+        if (attr.has_g()) {
+          H8_ASSIGN_OR_RETURN(bool c, VisitGraph(*attr.mutable_g(), sub, opset, false,
+                                                 true, run));
+          changed |= c;
+        }
+        for (auto& g : *attr.mutable_graphs()) {
+          H8_ASSIGN_OR_RETURN(bool c, VisitGraph(g, sub, opset, false, true, run));
+          changed |= c;
+        }
+      }
+    }
+  }
+  H8_ASSIGN_OR_RETURN(bool c, run(GraphRef{&graph, path, opset, is_main}));
+  return changed || c;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> GraphPass::Run(onnx::ModelProto& model, PassContext& ctx) {
+  return VisitGraph(*model.mutable_graph(), "", OnnxOpsetVersion(model), true,
+                    VisitSubgraphs(),
+                    [&](GraphRef ref) { return RunOnGraph(ref, ctx); });
+}
+
+}  // namespace h8

@@ -1,0 +1,143 @@
+//===- Cleanup.cpp - Dead code, unused initializers, Identity forwarding --===//
+//
+// Before:
+//   g (float[2] x) => (float[2] y)
+//     <float[2] unused = {1, 2}>
+//   {
+//     t = Identity (x)
+//     dead = Neg (t)
+//     y = Relu (t)
+//   }
+// After:
+//   g (float[2] x) => (float[2] y)
+//   {
+//     y = Relu (x)
+//   }
+//
+// Rules:
+//  - An Identity whose output is not a graph output is removed and its
+//    readers read its input. When its output IS a graph output, the
+//    Identity's producer is made to write that name instead, provided the
+//    input is a node output used only by this Identity and not itself a
+//    graph output; otherwise the Identity stays (an output name is ABI).
+//  - A node none of whose outputs is used (transitively) is removed.
+//  - An initializer nobody reads is removed unless it is also listed as a
+//    graph input (then it is part of the interface).
+// Subgraphs are cleaned before their parents, against their own outputs.
+// Everything is linear: one index, one backward liveness sweep, one commit
+// per phase.
+//
+//===----------------------------------------------------------------------===//
+#include "absl/container/flat_hash_set.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/GraphRewriter.h"
+#include "h8/Passes/Passes.h"
+#include "h8/Support/Status.h"
+
+namespace h8 {
+namespace {
+
+class CleanupPass : public GraphPass {
+ public:
+  explicit CleanupPass(const CleanupOptions& options) : options_(options) {}
+  absl::string_view Argument() const override { return "cleanup"; }
+
+ protected:
+  absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override {
+    bool changed = false;
+    if (options_.forward_identity) {
+      H8_ASSIGN_OR_RETURN(bool c, ForwardIdentities(ref, ctx));
+      changed |= c;
+    }
+    changed |= RemoveDead(ref, ctx);
+    return changed;
+  }
+
+ private:
+  absl::StatusOr<bool> ForwardIdentities(GraphRef ref, PassContext& ctx) {
+    onnx::GraphProto& graph = *ref.graph;
+    GraphIndex index(graph);
+    GraphRewriter rewriter(graph);
+    // Producer output slots to rename to a graph output name, applied after
+    // the index is no longer used.
+    std::vector<std::pair<int, std::pair<int, std::string>>> output_renames;
+    absl::flat_hash_set<int> erased;
+    for (int i = 0; i < graph.node_size(); ++i) {
+      const auto& node = graph.node(i);
+      if (node.op_type() != "Identity" || !IsOnnxDomain(node) || node.input_size() != 1 ||
+          node.output_size() != 1 || node.input(0).empty())
+        continue;
+      const std::string& in = node.input(0);
+      const std::string& out = node.output(0);
+      if (!index.IsGraphOutput(out)) {
+        H8_RETURN_IF_ERROR(rewriter.ReplaceAllUsesWith(out, in));
+        rewriter.Erase(i);
+        erased.insert(i);
+        ctx.Stat("identities-forwarded");
+        continue;
+      }
+      int producer = index.ProducerIndex(in);
+      if (producer < 0 || erased.contains(producer) || index.IsGraphOutput(in) ||
+          index.NumUses(in) != 1) {
+        ctx.Remark(&node, i, ref.path)
+            << "Identity kept: it defines graph output '" << out << "'";
+        continue;
+      }
+      const auto& p = graph.node(producer);
+      for (int slot = 0; slot < p.output_size(); ++slot)
+        if (p.output(slot) == in) output_renames.push_back({producer, {slot, out}});
+      rewriter.Erase(i);
+      erased.insert(i);
+      ctx.Stat("identities-forwarded");
+    }
+    for (const auto& [producer, slot_name] : output_renames)
+      graph.mutable_node(producer)->set_output(slot_name.first, slot_name.second);
+    bool changed = rewriter.HasChanges();
+    rewriter.Commit();
+    return changed;
+  }
+
+  bool RemoveDead(GraphRef ref, PassContext& ctx) {
+    onnx::GraphProto& graph = *ref.graph;
+    absl::flat_hash_set<std::string> live;
+    for (const auto& o : graph.output()) live.insert(o.name());
+    GraphRewriter rewriter(graph);
+    for (int i = graph.node_size() - 1; i >= 0; --i) {
+      const auto& node = graph.node(i);
+      bool used = false;
+      for (const auto& o : node.output()) used |= !o.empty() && live.contains(o);
+      if (!used) {
+        rewriter.Erase(i);
+        ctx.Stat("dead-nodes-removed");
+        continue;
+      }
+      for (const auto& in : node.input()) live.insert(in);
+      for (const auto& attr : node.attribute()) {
+        if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), live);
+        for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, live);
+      }
+    }
+    absl::flat_hash_set<std::string> inputs;
+    for (const auto& in : graph.input()) inputs.insert(in.name());
+    for (int i = 0; i < graph.initializer_size(); ++i) {
+      const std::string& name = graph.initializer(i).name();
+      if (!live.contains(name) && !inputs.contains(name)) {
+        rewriter.EraseInitializer(i);
+        ctx.Stat("initializers-removed");
+      }
+    }
+    bool changed = rewriter.HasChanges();
+    rewriter.Commit();
+    return changed;
+  }
+
+  CleanupOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateCleanupPass(const CleanupOptions& options) {
+  return std::make_unique<CleanupPass>(options);
+}
+
+}  // namespace h8

@@ -1,0 +1,466 @@
+//===- OptMain.cpp - The onnx-h8-opt driver -------------------------------===//
+//
+// Structure (as MlirOptMain): parse the command line -> build the pipeline
+// (every pass and option validated before any input is read) -> read the
+// input -> for each chunk: parse, verify, run the pipeline, print -> write
+// the output only when every chunk succeeded.
+//
+// The command line is parsed here by hand rather than with absl::flags:
+// per-pass flags (`--lift-conv1d --pin-shape=1,9,2,100`) come from the
+// registry at run time, plugins included, and their order on the command
+// line is the pipeline order; usage errors must exit with 2.
+//
+//===----------------------------------------------------------------------===//
+#include "h8/Tools/OptMain.h"
+
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "h8/IR/Verifier.h"
+#include "h8/Pass/PassManager.h"
+#include "h8/Pass/PassPipeline.h"
+#include "h8/Support/Diagnostics.h"
+#include "h8/Support/ModelIO.h"
+#include "h8/Support/TextIO.h"
+
+#ifndef H8_VERSION
+#define H8_VERSION "0.0.0"
+#endif
+
+namespace h8 {
+namespace {
+
+constexpr absl::string_view kSplitMarker = "# -----";
+
+constexpr char kUsage[] = R"(USAGE: onnx-h8-opt [options] <input> [-o <output>]
+
+Rewrites an ONNX model (binary .onnx or textual .onnxtext; '-' reads stdin)
+with a pipeline of passes and writes the result (text on stdout by default).
+
+Pipeline:
+  --passes=<pipeline>           e.g. --passes='lift-conv1d,cleanup'
+  --<pass>[=<value>]            append a pass; the value sets its primary
+                                option (--pin-shape=1,9,2,100). Mixed with
+                                --passes, command-line order is pipeline order.
+  --list-passes                 list passes with their options
+  --dump-pass-pipeline          print the canonical pipeline to stderr
+
+Input and output:
+  -o <file>                     output file (atomic; may equal the input)
+  --emit=text|binary            output format (default: from -o's extension,
+                                text for stdout)
+  --input-format=text|binary    input format (default: extension, then sniff)
+  --split-input-file            run each '# -----' separated chunk separately
+  --elide-initializers-larger-than=<n>
+                                print large initializers as {...} (the text is
+                                then not re-parseable)
+
+Instrumentation:
+  --verify-each[=true|false|structural|full]
+                                verify after each pass (default: structural;
+                                full adds the ONNX checker)
+  --time-passes                 per-pass wall time on stderr
+  --print-ir-before=<p,...>     IR dump to stderr before the named passes
+  --print-ir-after=<p,...>      IR dump to stderr after the named passes
+  --print-ir-after-all          IR dump after every pass
+  --print-ir-after-change       IR dump after passes that changed the model
+  --pass-statistics             per-pass counters on stderr
+  --pass-remarks=<p,...|all>    show why rewrites did (not) apply
+
+Diagnostics:
+  --diagnostics-format=text|json
+  --Werror                      treat warnings as errors
+
+  --help, --version
+
+Exit codes: 0 success; 1 the model has problems (a pass failed, lint errors,
+numeric mismatch); 2 usage, I/O or parse errors; 3 the Hailo toolchain is
+missing or failed.
+)";
+
+struct Config {
+  std::string input;
+  std::string output = "-";
+  std::optional<ModelFormat> emit;
+  ModelFormat input_format = ModelFormat::kAuto;
+  bool split_input_file = false;
+  bool list_passes = false;
+  bool dump_pipeline = false;
+  bool help = false;
+  bool version = false;
+  bool json = false;
+  bool werror = false;
+  bool pass_statistics = false;
+  std::vector<std::string> remark_passes;
+  std::vector<PassSpec> pipeline;
+  PassManagerOptions pm;
+};
+
+absl::Status UsageError(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+std::vector<std::string> SplitCommaList(absl::string_view value) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace()))
+    out.emplace_back(absl::StripAsciiWhitespace(part));
+  return out;
+}
+
+absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registry,
+                              Config& config) {
+  bool inputs_only = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (inputs_only || arg == "-" || arg.empty() || arg[0] != '-') {
+      if (!config.input.empty())
+        return UsageError(absl::StrCat("more than one input file: '", config.input,
+                                       "' and '", arg, "'"));
+      config.input = arg;
+      continue;
+    }
+    if (arg == "--") {
+      inputs_only = true;
+      continue;
+    }
+    if (arg == "-o") {
+      if (i + 1 >= argc) return UsageError("-o needs a file name");
+      config.output = argv[++i];
+      continue;
+    }
+    if (absl::StartsWith(arg, "-o") && !absl::StartsWith(arg, "--")) {
+      absl::string_view v = absl::string_view(arg).substr(2);
+      absl::ConsumePrefix(&v, "=");
+      config.output = std::string(v);
+      continue;
+    }
+    absl::string_view flag = arg;
+    absl::ConsumePrefix(&flag, "--") || absl::ConsumePrefix(&flag, "-");
+    std::string name(flag);
+    std::optional<std::string> value;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    auto need = [&](absl::string_view what) -> absl::StatusOr<std::string> {
+      if (value) return *value;
+      if (i + 1 < argc) return std::string(argv[++i]);
+      return UsageError(absl::StrCat("--", name, " needs ", what));
+    };
+    auto boolean = [&](bool& out) -> absl::Status {
+      if (!value || *value == "true" || *value == "1") out = true;
+      else if (*value == "false" || *value == "0") out = false;
+      else return UsageError(absl::StrCat("--", name, " expects true or false, got '", *value, "'"));
+      return absl::OkStatus();
+    };
+    if (name == "help" || name == "h") {
+      config.help = true;
+    } else if (name == "version") {
+      config.version = true;
+    } else if (name == "output") {
+      auto v = need("a file name");
+      if (!v.ok()) return v.status();
+      config.output = *v;
+    } else if (name == "emit") {
+      auto v = need("text or binary");
+      if (!v.ok()) return v.status();
+      if (*v == "text") config.emit = ModelFormat::kText;
+      else if (*v == "binary") config.emit = ModelFormat::kBinary;
+      else return UsageError(absl::StrCat("--emit expects text or binary, got '", *v, "'"));
+    } else if (name == "input-format") {
+      auto v = need("text or binary");
+      if (!v.ok()) return v.status();
+      if (*v == "text") config.input_format = ModelFormat::kText;
+      else if (*v == "binary") config.input_format = ModelFormat::kBinary;
+      else return UsageError(absl::StrCat("--input-format expects text or binary, got '", *v, "'"));
+    } else if (name == "passes") {
+      auto v = need("a pipeline");
+      if (!v.ok()) return v.status();
+      auto specs = ParsePipelineText(*v);
+      if (!specs.ok()) return specs.status();
+      for (auto& s : *specs) config.pipeline.push_back(std::move(s));
+    } else if (name == "split-input-file") {
+      if (auto s = boolean(config.split_input_file); !s.ok()) return s;
+    } else if (name == "list-passes") {
+      config.list_passes = true;
+    } else if (name == "dump-pass-pipeline") {
+      config.dump_pipeline = true;
+    } else if (name == "verify-each") {
+      std::string v = value.value_or("true");
+      if (v == "true" || v == "1" || v == "structural") config.pm.verify_each = VerifyEachMode::kStructural;
+      else if (v == "false" || v == "0") config.pm.verify_each = VerifyEachMode::kNone;
+      else if (v == "full") config.pm.verify_each = VerifyEachMode::kFull;
+      else return UsageError(absl::StrCat(
+          "--verify-each expects true, false, structural or full, got '", v, "'"));
+    } else if (name == "time-passes") {
+      if (auto s = boolean(config.pm.time_passes); !s.ok()) return s;
+    } else if (name == "print-ir-after-all") {
+      if (auto s = boolean(config.pm.print_ir_after_all); !s.ok()) return s;
+    } else if (name == "print-ir-after-change") {
+      if (auto s = boolean(config.pm.print_ir_after_change); !s.ok()) return s;
+    } else if (name == "print-ir-after" || name == "print-ir-before") {
+      auto v = need("pass names");
+      if (!v.ok()) return v.status();
+      for (const std::string& p : SplitCommaList(*v)) {
+        if (p != "all" && registry.Find(p) == nullptr)
+          return UsageError(absl::StrCat("--", name, ": unknown pass '", p,
+                                         "'; valid passes: ", registry.Names()));
+        (name == "print-ir-after" ? config.pm.print_ir_after : config.pm.print_ir_before)
+            .insert(p);
+      }
+    } else if (name == "pass-statistics") {
+      if (auto s = boolean(config.pass_statistics); !s.ok()) return s;
+    } else if (name == "pass-remarks") {
+      auto v = need("pass names");
+      if (!v.ok()) return v.status();
+      for (const std::string& p : SplitCommaList(*v)) {
+        if (p != "all" && registry.Find(p) == nullptr)
+          return UsageError(absl::StrCat("--pass-remarks: unknown pass '", p,
+                                         "'; valid passes: ", registry.Names()));
+        config.remark_passes.push_back(p);
+      }
+    } else if (name == "diagnostics-format") {
+      auto v = need("text or json");
+      if (!v.ok()) return v.status();
+      if (*v == "json") config.json = true;
+      else if (*v == "text") config.json = false;
+      else return UsageError(absl::StrCat("--diagnostics-format expects text or json, got '", *v, "'"));
+    } else if (name == "Werror") {
+      config.werror = true;
+    } else if (name == "elide-initializers-larger-than") {
+      auto v = need("a number");
+      if (!v.ok()) return v.status();
+      int64_t n = 0;
+      if (!absl::SimpleAtoi(*v, &n) || n < 0)
+        return UsageError(absl::StrCat(
+            "--elide-initializers-larger-than expects a non-negative integer, got '", *v, "'"));
+      config.pm.print_options.elide_initializers_larger_than = n;
+    } else if (const PassInfo* info = registry.Find(name); info != nullptr) {
+      PassSpec spec;
+      spec.name = name;
+      if (value) {
+        if (info->primary_option.empty())
+          return UsageError(absl::StrCat("--", name, " takes no value; use --passes='", name,
+                                         "{key=value}' for its options"));
+        spec.options.emplace_back(info->primary_option, *value);
+      }
+      config.pipeline.push_back(std::move(spec));
+    } else {
+      return UsageError(absl::StrCat("unknown option '", arg,
+                                     "'; see --help; passes usable as flags: ",
+                                     registry.Names()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// One '# -----' separated piece of the input.
+struct Chunk {
+  std::string text;
+  int first_line = 1;
+};
+
+std::vector<Chunk> SplitInput(const std::string& text, bool split) {
+  if (!split) return {Chunk{text, 1}};
+  std::vector<Chunk> chunks;
+  Chunk current;
+  int line = 1;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    absl::string_view l = absl::StripAsciiWhitespace(
+        absl::string_view(text).substr(pos, end - pos));
+    if (l == kSplitMarker) {
+      chunks.push_back(std::move(current));
+      current = Chunk();
+      current.first_line = line + 1;
+    } else {
+      current.text.append(text, pos, end - pos);
+      current.text.push_back('\n');
+    }
+    ++line;
+    pos = end + 1;
+  }
+  chunks.push_back(std::move(current));
+  return chunks;
+}
+
+class Driver {
+ public:
+  Driver(Config& config, const PassRegistry& registry)
+      : config_(config), registry_(registry) {
+    diags_.SetJson(config.json);
+    diags_.set_warnings_as_errors(config.werror);
+  }
+
+  int Run() {
+    auto passes = BuildPipeline(config_.pipeline, registry_);
+    if (!passes.ok()) return Fail("", passes.status(), kExitUsageError);
+    if (config_.dump_pipeline)
+      std::cerr << "onnx-h8-opt --passes='" << PrintPipeline(*passes) << "'\n";
+    PassManager pm(config_.pm);
+    for (auto& p : *passes) pm.AddPass(std::move(p));
+
+    if (config_.input.empty())
+      return Fail("", UsageError("no input file; see --help"), kExitUsageError);
+    label_ = config_.input == "-" ? "<stdin>" : config_.input;
+
+    ModelFormat out_format = config_.emit.value_or(
+        config_.output == "-" ? ModelFormat::kText : FormatFromPath(config_.output));
+    if (out_format == ModelFormat::kAuto) out_format = ModelFormat::kText;
+
+    std::vector<onnx::ModelProto> results;
+    int exit_code = kExitOk;
+    ModelFormat in_format = config_.input_format;
+    if (in_format == ModelFormat::kAuto && config_.input != "-")
+      in_format = FormatFromPath(config_.input);
+
+    std::string bytes;
+    if (in_format != ModelFormat::kBinary || config_.input == "-") {
+      if (absl::Status s = ReadFileToString(config_.input, bytes); !s.ok())
+        return Fail("", s, kExitUsageError);
+      if (in_format == ModelFormat::kAuto) in_format = SniffFormat(bytes);
+    }
+    if (in_format == ModelFormat::kBinary) {
+      if (config_.split_input_file)
+        return Fail("", UsageError("--split-input-file needs textual input"), kExitUsageError);
+      auto model = bytes.empty() && config_.input != "-"
+                       ? ReadBinaryModelFile(config_.input)
+                       : ParseBinaryModel(bytes.data(), bytes.size(), label_);
+      bytes.clear();
+      bytes.shrink_to_fit();
+      if (!model.ok()) return Fail("", StripLabel(model.status()), kExitUsageError);
+      exit_code = ProcessModel(*model, label_, pm);
+      if (exit_code == kExitOk) results.push_back(std::move(*model));
+    } else {
+      if (absl::StripAsciiWhitespace(bytes).empty())
+        return Fail("", UsageError("empty file"), kExitUsageError);
+      std::vector<Chunk> chunks = SplitInput(bytes, config_.split_input_file);
+      for (const Chunk& chunk : chunks) {
+        std::string where = chunks.size() > 1 ? absl::StrCat(label_, ":", chunk.first_line)
+                                              : label_;
+        auto model = ParseModelText(chunk.text, chunk.first_line);
+        if (!model.ok()) {
+          Emit(label_, absl::StrCat("parse error: ", model.status().message()));
+          exit_code = std::max(exit_code, static_cast<int>(kExitUsageError));
+          continue;
+        }
+        int code = ProcessModel(*model, where, pm);
+        exit_code = std::max(exit_code, code);
+        if (code == kExitOk) results.push_back(std::move(*model));
+      }
+    }
+    if (exit_code != kExitOk) return exit_code;
+
+    if (out_format == ModelFormat::kBinary) {
+      if (results.size() != 1)
+        return Fail("", UsageError("binary output needs exactly one model; drop "
+                                   "--split-input-file or use --emit=text"),
+                    kExitUsageError);
+      if (absl::Status s = WriteBinaryModel(results[0], config_.output); !s.ok())
+        return Fail("", s, kExitUsageError);
+      return kExitOk;
+    }
+    std::string text;
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (i > 0) absl::StrAppend(&text, kSplitMarker, "\n");
+      absl::StrAppend(&text, PrintModelText(results[i], config_.pm.print_options));
+    }
+    if (absl::Status s = WriteFileAtomically(config_.output, text); !s.ok())
+      return Fail("", s, kExitUsageError);
+    return kExitOk;
+  }
+
+ private:
+  // Verifies and runs the pipeline on one model; returns its exit code.
+  int ProcessModel(onnx::ModelProto& model, const std::string& where, PassManager& pm) {
+    if (absl::Status s = VerifyModelStructure(model); !s.ok()) {
+      Emit(where, absl::StrCat("invalid model: ", s.message()));
+      return kExitUsageError;
+    }
+    PassContext ctx(diags_, where);
+    ctx.set_base_dir(DirName(config_.input));
+    for (const auto& p : config_.remark_passes) ctx.EnableRemarks(p);
+    int errors_before = diags_.num_errors();
+    absl::Status s = pm.Run(model, ctx);
+    if (config_.pm.time_passes) std::cerr << pm.TimingReport();
+    if (config_.pass_statistics) std::cerr << FormatStatistics(ctx);
+    if (!s.ok() || diags_.num_errors() > errors_before) return kExitModelError;
+    return kExitOk;
+  }
+
+  // I/O statuses already start with the file name; keep one copy of it.
+  absl::Status StripLabel(const absl::Status& s) {
+    absl::string_view m = s.message();
+    if (absl::ConsumePrefix(&m, label_ + ": ")) return absl::Status(s.code(), m);
+    return s;
+  }
+
+  void Emit(const std::string& where, std::string message) {
+    Diagnostic d;
+    d.file = where;
+    d.message = std::move(message);
+    diags_.Emit(std::move(d));
+  }
+
+  int Fail(const std::string& where, const absl::Status& s, int code) {
+    std::string file = where.empty() ? label_ : where;
+    absl::string_view m = s.message();
+    if (!file.empty()) absl::ConsumePrefix(&m, file + ": ");
+    Diagnostic d;
+    d.file = file.empty() ? "onnx-h8-opt" : file;
+    d.message = std::string(m);
+    diags_.Emit(std::move(d));
+    return code;
+  }
+
+  Config& config_;
+  const PassRegistry& registry_;
+  DiagnosticEngine diags_;
+  std::string label_;
+};
+
+}  // namespace
+
+int OptMain(int argc, char** argv, PassRegistry& registry) {
+  // A size-limited output (ulimit -f) must end in a write error and a clean
+  // exit, not in SIGXFSZ killing the process with a temporary file left.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::ios::sync_with_stdio(false);
+
+  Config config;
+  if (absl::Status s = ParseCommandLine(argc, argv, registry, config); !s.ok()) {
+    std::cerr << "onnx-h8-opt: error: " << s.message() << "\n";
+    return kExitUsageError;
+  }
+  if (config.help) {
+    std::cout << kUsage;
+    return kExitOk;
+  }
+  if (config.version) {
+    std::cout << "onnx-h8-opt " << H8_VERSION << " (ONNX 1.12, protobuf "
+              << GOOGLE_PROTOBUF_VERSION / 1000000 << "."
+              << GOOGLE_PROTOBUF_VERSION / 1000 % 1000 << "."
+              << GOOGLE_PROTOBUF_VERSION % 1000 << ")\n";
+    return kExitOk;
+  }
+  if (config.list_passes) {
+    std::cout << FormatPassList(registry);
+    return kExitOk;
+  }
+  Driver driver(config, registry);
+  return driver.Run();
+}
+
+}  // namespace h8

@@ -1,0 +1,21 @@
+# lit configuration for onnx-h8-opt: .onnxtext tests with RUN/CHECK lines in
+# '#' comments; Inputs/ holds auxiliary files that are not tests.
+import os
+
+import lit.formats
+
+config.name = "onnx-h8-opt"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".onnxtext", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.h8_obj_root, "test", "lit")
+
+config.environment["FILECHECK_OPTS"] = "--enable-var-scope --allow-unused-prefixes=false"
+llvm_bin = os.path.dirname(config.filecheck)
+config.environment["PATH"] = os.pathsep.join(
+    [config.h8_tools_dir, llvm_bin, config.environment.get("PATH", "")])
+
+config.substitutions.append(("%fixtures", os.path.join(config.h8_src_root, "test", "fixtures")))
+config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
+config.substitutions.append(("%python", config.python))
