@@ -29,6 +29,16 @@ struct InferShapesOptions {
   }
 };
 
+struct LiftConv1dOptions {
+  std::string interface = "lift";
+  static void Bind(OptionBinder<LiftConv1dOptions>& b) {
+    b.Add("interface", &LiftConv1dOptions::interface,
+          "lift: graph inputs/outputs in a region become [N,C,H,T]; keep: they "
+          "stay rank 3 behind Unsqueeze/Squeeze")
+        .OneOf({"lift", "keep"});
+  }
+};
+
 #define H8_PASS(ARGUMENT, NAME, SUMMARY) \
   std::unique_ptr<Pass> Create##NAME##Pass(const NAME##Options& options = {});
 #include "h8/Passes/Passes.def"

@@ -1,0 +1,634 @@
+//===- LiftConv1d.cpp - Rewrite 1-D convolution regions into 2-D (1,k) form ===//
+//
+// Hailo-8's parser cannot run Conv on rank-3 tensors. This pass rewrites
+// every region of rank-3 ("1-D") computation that contains a Conv or
+// ConvTranspose into the equivalent rank-4 computation with a unit H axis
+// inserted at position 2: [N, C, T] becomes [N, C, H, T], a kernel k becomes
+// (1, k). Because a (1, k) kernel treats each H row independently, H can
+// carry a device axis (two sensors stacked as H = 2).
+//
+// Before (opset 13):
+//   g (float[N,2,5] x) => (float[N,3,4] y)
+//     <float[3,2,2] w = {...}>
+//   {
+//     t = Conv <kernel_shape = [2]> (x, w)
+//     y = Relu (t)
+//   }
+// After (interface=lift):
+//   g (float[N,2,H,5] x) => (float[N,3,H,4] y)
+//     <float[3,2,1,2] w = {...}>
+//   {
+//     t = Conv <kernel_shape = [1, 2]> (x, w)
+//     y = Relu (t)
+//   }
+//
+// Match conditions: a node joins a region when it is an ONNX op with a 4-D
+// equivalent (see Classify) and its data input is a rank-3 tensor; regions
+// are the connected components of such nodes through rank-3 values, and only
+// regions holding a convolution are rewritten. Ranks come from value_info,
+// graph inputs/outputs and initializers, propagated through the ops above,
+// so PyTorch exports work without infer-shapes; a convolution whose input
+// rank stays unknown is reported by a remark.
+//
+// Boundaries: a region value read by an op outside the region is squeezed
+// back to rank 3 (Squeeze of axis 2, which needs H = 1); a rank-3 value
+// entering from outside is unsqueezed. With interface=lift (default) graph
+// inputs and outputs inside a region become rank 4 under the same names;
+// with interface=keep they stay rank 3 behind Unsqueeze/Squeeze.
+//
+// H stays a free symbolic dim only when no boundary squeezes a region value
+// and no op mixes rows (InstanceNormalization); otherwise it is fixed to 1
+// and a remark names the node that needs it. The pass records the interface
+// change in the PassContext for --verify-numerics and pin-shape.
+//
+// Weights: a constant weight with no other reader changes dims in place (its
+// bytes are not copied); a shared or computed weight gets an Unsqueeze.
+// Not handled: subgraph bodies are lifted in keep mode only; Resize, LSTM
+// and the like are boundaries.
+//
+//===----------------------------------------------------------------------===//
+#include <numeric>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/GraphRewriter.h"
+#include "h8/IR/Match.h"
+#include "h8/IR/NameUniquer.h"
+#include "h8/Passes/Passes.h"
+
+namespace h8 {
+namespace {
+
+constexpr int kLiftAxis = 2;
+
+enum class Kind {
+  kConv,       // Conv, ConvTranspose
+  kPool,       // MaxPool, AveragePool, LpPool
+  kUnary,      // elementwise on one data input, attributes unchanged
+  kBinary,     // broadcasting elementwise
+  kAxis,       // Concat, Split, Softmax family: `axis` remapped
+  kSlice,
+  kPad,
+  kReduce,
+  kTranspose,
+  kRowMixing,  // InstanceNormalization: exact only for H = 1
+};
+
+const absl::flat_hash_map<std::string, Kind>& OpKinds() {
+  static const auto* kinds = new absl::flat_hash_map<std::string, Kind>{
+      {"Conv", Kind::kConv}, {"ConvTranspose", Kind::kConv},
+      {"MaxPool", Kind::kPool}, {"AveragePool", Kind::kPool}, {"LpPool", Kind::kPool},
+      {"Relu", Kind::kUnary}, {"LeakyRelu", Kind::kUnary}, {"Sigmoid", Kind::kUnary},
+      {"Tanh", Kind::kUnary}, {"Elu", Kind::kUnary}, {"Selu", Kind::kUnary},
+      {"HardSigmoid", Kind::kUnary}, {"HardSwish", Kind::kUnary}, {"Softplus", Kind::kUnary},
+      {"Abs", Kind::kUnary}, {"Neg", Kind::kUnary}, {"Exp", Kind::kUnary},
+      {"Log", Kind::kUnary}, {"Sqrt", Kind::kUnary}, {"Erf", Kind::kUnary},
+      {"Reciprocal", Kind::kUnary}, {"Floor", Kind::kUnary}, {"Ceil", Kind::kUnary},
+      {"Identity", Kind::kUnary}, {"Dropout", Kind::kUnary}, {"Cast", Kind::kUnary},
+      {"Clip", Kind::kUnary}, {"BatchNormalization", Kind::kUnary}, {"Mish", Kind::kUnary},
+      {"Add", Kind::kBinary}, {"Sub", Kind::kBinary}, {"Mul", Kind::kBinary},
+      {"Div", Kind::kBinary}, {"Pow", Kind::kBinary}, {"Max", Kind::kBinary},
+      {"Min", Kind::kBinary}, {"PRelu", Kind::kBinary}, {"Sum", Kind::kBinary},
+      {"Concat", Kind::kAxis}, {"Split", Kind::kAxis}, {"Softmax", Kind::kAxis},
+      {"LogSoftmax", Kind::kAxis}, {"Hardmax", Kind::kAxis},
+      {"Slice", Kind::kSlice}, {"Pad", Kind::kPad}, {"Transpose", Kind::kTranspose},
+      {"ReduceMean", Kind::kReduce}, {"ReduceSum", Kind::kReduce},
+      {"ReduceMax", Kind::kReduce}, {"ReduceMin", Kind::kReduce},
+      {"ReduceProd", Kind::kReduce}, {"ReduceL1", Kind::kReduce},
+      {"ReduceL2", Kind::kReduce}, {"ReduceSumSquare", Kind::kReduce},
+      {"InstanceNormalization", Kind::kRowMixing},
+  };
+  return *kinds;
+}
+
+// Maps an axis of the rank-3 tensor to the rank-4 one (T moves to 3).
+int64_t MapAxis(int64_t axis) {
+  if (axis < 0) axis += 3;
+  return axis < kLiftAxis ? axis : axis + 1;
+}
+
+std::vector<int64_t> MapAxes(const std::vector<int64_t>& axes) {
+  std::vector<int64_t> out;
+  for (int64_t a : axes) out.push_back(MapAxis(a));
+  return out;
+}
+
+// Everything the rewrite needs, computed before anything is mutated.
+struct LiftPlan {
+  std::vector<int> nodes;                    // region nodes, in graph order
+  absl::flat_hash_set<int> in_region;
+  absl::flat_hash_map<int, Kind> kind;
+  std::vector<std::string> lifted_values;    // rank-3 values that become rank 4
+  absl::flat_hash_set<std::string> lifted;
+  int regions = 0;
+  int convs = 0;
+};
+
+class LiftConv1dPass : public GraphPass {
+ public:
+  explicit LiftConv1dPass(const LiftConv1dOptions& options) : options_(options) {}
+  absl::string_view Argument() const override { return "lift-conv1d"; }
+
+ protected:
+  absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override;
+
+ private:
+  LiftConv1dOptions options_;
+};
+
+// Ranks of every value we can know without shape inference.
+absl::flat_hash_map<std::string, int> ComputeRanks(const onnx::GraphProto& graph,
+                                                   const GraphIndex& index) {
+  absl::flat_hash_map<std::string, int> rank;
+  auto known = [&](const std::string& v) -> int {
+    if (v.empty()) return -1;
+    auto it = rank.find(v);
+    if (it != rank.end()) return it->second;
+    std::optional<int> r = index.Rank(v);
+    int value = r ? *r : -1;
+    rank[v] = value;
+    return value;
+  };
+  for (const auto& node : graph.node()) {
+    for (const auto& in : node.input()) known(in);
+    auto it = OpKinds().find(node.op_type());
+    for (int o = 0; o < node.output_size(); ++o) {
+      const std::string& out = node.output(o);
+      if (out.empty() || known(out) >= 0) continue;
+      int r = -1;
+      if (node.op_type() == "Constant" && IsOnnxDomain(node)) {
+        if (const auto* a = FindAttr(node, "value"); a != nullptr && a->has_t())
+          r = a->t().dims_size();
+      } else if (it != OpKinds().end() && node.input_size() > 0 && IsOnnxDomain(node)) {
+        switch (it->second) {
+          case Kind::kBinary:
+            for (const auto& in : node.input()) {
+              int ri = known(in);
+              if (ri < 0) {
+                r = -1;
+                break;
+              }
+              r = std::max(r, ri);
+            }
+            break;
+          case Kind::kReduce:
+            if (GetIntAttr(node, "keepdims", 1) == 1) r = known(node.input(0));
+            break;
+          default:
+            r = known(node.input(0));
+        }
+      }
+      rank[out] = r;
+    }
+  }
+  return rank;
+}
+
+// Input slots of `node` that carry the lifted tensor (not weights, pads,
+// axes or scalars).
+std::vector<int> DataSlots(const onnx::NodeProto& node, Kind kind,
+                           const absl::flat_hash_map<std::string, int>& rank) {
+  auto r = [&](int slot) {
+    if (slot >= node.input_size() || node.input(slot).empty()) return -1;
+    auto it = rank.find(node.input(slot));
+    return it == rank.end() ? -1 : it->second;
+  };
+  std::vector<int> slots;
+  if (kind == Kind::kBinary || node.op_type() == "Concat") {
+    for (int i = 0; i < node.input_size(); ++i)
+      if (r(i) == 3) slots.push_back(i);
+    return slots;
+  }
+  if (r(0) == 3) slots.push_back(0);
+  return slots;
+}
+
+// Whether `node` has a 4-D form in this graph. Sets `why` when it does not
+// and the reason is worth a remark.
+bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const GraphIndex& index,
+              const absl::flat_hash_map<std::string, int>& rank) {
+  auto r = [&](int slot) {
+    if (slot >= node.input_size() || node.input(slot).empty()) return -1;
+    auto it = rank.find(node.input(slot));
+    return it == rank.end() ? -1 : it->second;
+  };
+  if (!IsOnnxDomain(node) || node.input_size() == 0) return false;
+  switch (kind) {
+    case Kind::kConv:
+      return r(0) == 3 && r(1) == 3;
+    case Kind::kPool:
+      return r(0) == 3 && (node.output_size() < 2 || node.output(1).empty());
+    case Kind::kUnary:
+    case Kind::kRowMixing:
+      if (node.op_type() == "BatchNormalization" && node.output_size() > 1) return false;
+      return r(0) == 3;
+    case Kind::kBinary: {
+      bool any3 = false;
+      for (int i = 0; i < node.input_size(); ++i) {
+        if (r(i) < 0 || r(i) > 3) return false;
+        any3 |= r(i) == 3;
+      }
+      return any3;
+    }
+    case Kind::kAxis:
+      if (node.op_type() == "Concat") {
+        for (int i = 0; i < node.input_size(); ++i)
+          if (r(i) != 3) return false;
+        return true;
+      }
+      if (r(0) != 3) return false;
+      if (node.op_type() != "Split" && opset < 13) {
+        // Before opset 13 Softmax flattens [axis..] into one row; only the
+        // last axis maps onto a single 4-D axis.
+        int64_t axis = GetIntAttr(node, "axis", 1);
+        return axis == 2 || axis == -1;
+      }
+      return true;
+    case Kind::kSlice:
+      if (r(0) != 3) return false;
+      if (opset < 10) return true;
+      if (node.input_size() > 3 && !node.input(3).empty())
+        return ConstantInts(index, node.input(3)).has_value();
+      return ConstantInts(index, node.input(1)).has_value();
+    case Kind::kPad:
+      if (r(0) != 3) return false;
+      if (opset < 11) return true;
+      if (node.input_size() > 3 && !node.input(3).empty()) return false;  // axes
+      return node.input_size() > 1 && ConstantInts(index, node.input(1)).has_value();
+    case Kind::kReduce: {
+      if (r(0) != 3 || GetIntAttr(node, "keepdims", 1) != 1) return false;
+      if (node.op_type() == "ReduceSum" && opset >= 13)
+        return node.input_size() > 1 && ConstantInts(index, node.input(1)).has_value();
+      auto axes = GetIntsAttr(node, "axes");
+      return axes.has_value() && !axes->empty();
+    }
+    case Kind::kTranspose:
+      return r(0) == 3;
+  }
+  return false;
+}
+
+// Union-find over node indices.
+struct UnionFind {
+  std::vector<int> parent;
+  explicit UnionFind(int n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
+  int Find(int x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  }
+  void Union(int a, int b) { parent[Find(a)] = Find(b); }
+};
+
+void LiftSpatialList(onnx::NodeProto& node, absl::string_view name, int64_t unit) {
+  auto values = GetIntsAttr(node, name);
+  if (!values) return;
+  std::vector<int64_t> v = *values;
+  if (name == "pads") {
+    if (v.size() != 2) return;
+    SetIntsAttr(node, name, {0, v[0], 0, v[1]});
+  } else {
+    if (v.size() != 1) return;
+    SetIntsAttr(node, name, {unit, v[0]});
+  }
+}
+
+void InsertUnitDim(onnx::TypeProto* type, int axis, const std::string& dim_param) {
+  if (type == nullptr || !type->has_tensor_type() || !type->tensor_type().has_shape()) return;
+  auto* shape = type->mutable_tensor_type()->mutable_shape();
+  if (shape->dim_size() < axis) return;
+  auto* dims = shape->mutable_dim();
+  onnx::TensorShapeProto_Dimension unit;
+  if (dim_param.empty()) unit.set_dim_value(1);
+  else unit.set_dim_param(dim_param);
+  dims->Add(std::move(unit));
+  // Rotate the new last element into place.
+  for (int i = dims->size() - 1; i > axis; --i) dims->SwapElements(i, i - 1);
+}
+
+absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) {
+  onnx::GraphProto& graph = *ref.graph;
+  const int64_t opset = ref.opset;
+  const bool lift_interface = options_.interface == "lift" && ref.is_main;
+  GraphIndex index(graph);
+  absl::flat_hash_map<std::string, int> rank = ComputeRanks(graph, index);
+
+  // Match: classify nodes, connect them through rank-3 values.
+  const int n = graph.node_size();
+  absl::flat_hash_map<int, Kind> liftable;
+  for (int i = 0; i < n; ++i) {
+    const auto& node = graph.node(i);
+    auto it = OpKinds().find(node.op_type());
+    if (it == OpKinds().end()) continue;
+    if (Classify(node, it->second, opset, index, rank)) {
+      liftable.emplace(i, it->second);
+    } else if (it->second == Kind::kConv && IsOnnxDomain(node)) {
+      auto rk = rank.find(node.input(0));
+      if (rk == rank.end() || rk->second < 0)
+        ctx.Remark(&node, i, ref.path) << "not lifted: rank of input '" << node.input(0)
+                                       << "' is unknown (run 'infer-shapes' first)";
+    }
+  }
+  if (liftable.empty()) return false;
+  UnionFind uf(n);
+  absl::flat_hash_map<int, std::vector<int>> data_slots;
+  for (const auto& [i, kind] : liftable) {
+    const auto& node = graph.node(i);
+    data_slots[i] = DataSlots(node, kind, rank);
+    for (int slot : data_slots[i]) {
+      int p = index.ProducerIndex(node.input(slot));
+      if (p >= 0 && liftable.contains(p)) uf.Union(i, p);
+    }
+  }
+  absl::flat_hash_set<int> has_conv;
+  for (const auto& [i, kind] : liftable)
+    if (kind == Kind::kConv) has_conv.insert(uf.Find(i));
+  LiftPlan plan;
+  plan.regions = static_cast<int>(has_conv.size());
+  for (int i = 0; i < n; ++i) {
+    auto it = liftable.find(i);
+    if (it == liftable.end() || !has_conv.contains(uf.Find(i))) continue;
+    plan.nodes.push_back(i);
+    plan.in_region.insert(i);
+    plan.kind[i] = it->second;
+    if (it->second == Kind::kConv) ++plan.convs;
+  }
+  if (plan.nodes.empty()) return false;
+  auto add_lifted = [&](const std::string& v) {
+    if (!v.empty() && plan.lifted.insert(v).second) plan.lifted_values.push_back(v);
+  };
+  for (int i : plan.nodes) {
+    const auto& node = graph.node(i);
+    for (int slot : data_slots[i]) add_lifted(node.input(slot));
+    for (const auto& o : node.output()) add_lifted(o);
+  }
+
+  // Boundaries that read a region value as rank 3 force H = 1.
+  std::string blocker;
+  std::string blocker_reason;
+  int blocker_index = -1;
+  for (const std::string& v : plan.lifted_values) {
+    for (int c : index.Consumers(v)) {
+      if (plan.in_region.contains(c)) continue;
+      if (blocker.empty()) {
+        blocker = NodeRef(graph.node(c), c);
+        blocker_index = c;
+        blocker_reason = absl::StrCat("it reads the lifted tensor '", v,
+                                      "' as rank 3 (no 4-D form here)");
+      }
+    }
+    if (index.IsGraphOutput(v) && !lift_interface && blocker.empty()) blocker = v;
+  }
+  // A computed rank-3 value entering the region is unsqueezed to H = 1, so
+  // every row would see the same data: that fixes H as well.
+  for (const std::string& v : plan.lifted_values) {
+    int p = index.ProducerIndex(v);
+    if (!blocker.empty() || p < 0 || plan.in_region.contains(p)) continue;
+    if (ConstantInts(index, v).has_value() || graph.node(p).op_type() == "Constant") continue;
+    blocker = NodeRef(graph.node(p), p);
+    blocker_index = p;
+    blocker_reason = absl::StrCat("its rank-3 output '", v, "' enters the region unsqueezed");
+  }
+  for (int i : plan.nodes) {
+    if (plan.kind[i] == Kind::kRowMixing && blocker.empty()) {
+      blocker = NodeRef(graph.node(i), i);
+      blocker_index = i;
+      blocker_reason = "it normalizes over H and T together, mixing rows";
+    }
+  }
+  const bool rows_free = lift_interface && blocker.empty();
+  std::string h_param;
+  if (rows_free) {
+    absl::flat_hash_set<std::string> params;
+    for (const auto* list : {&graph.input(), &graph.output()})
+      for (const auto& vi : *list)
+        for (const auto& d : vi.type().tensor_type().shape().dim())
+          if (d.has_dim_param()) params.insert(d.dim_param());
+    h_param = "H";
+    for (int k = 1; params.contains(h_param); ++k) h_param = absl::StrCat("H_", k);
+  } else if (blocker_index >= 0) {
+    const auto& b = graph.node(blocker_index);
+    ctx.Remark(&b, blocker_index, ref.path)
+        << "H fixed to 1: " << blocker_reason;
+  }
+
+  // Rewrite. Nothing above mutated the graph.
+  NameUniquer names;
+  for (const auto& v : graph.input()) names.Reserve(v.name());
+  for (const auto& v : graph.output()) names.Reserve(v.name());
+  for (const auto& v : graph.value_info()) names.Reserve(v.name());
+  for (const auto& t : graph.initializer()) names.Reserve(t.name());
+  for (const auto& node : graph.node())
+    for (const auto& o : node.output()) names.Reserve(o);
+  GraphRewriter rewriter(graph);
+  absl::flat_hash_map<int64_t, std::string> axes_inits;
+  auto axes_input = [&](int64_t axis) -> std::string {
+    if (!AxesAreInputs(opset)) return "";
+    auto it = axes_inits.find(axis);
+    if (it != axes_inits.end()) return it->second;
+    std::string name = names.Unique(absl::StrCat("lift_conv1d_axes", axis == kLiftAxis ? "" : absl::StrCat("_", axis)));
+    rewriter.AddInitializer(MakeInt64Tensor(name, {axis}));
+    axes_inits.emplace(axis, name);
+    return name;
+  };
+  // Inserts `Unsqueeze(value, [axis])` where `value` is defined.
+  auto unsqueeze = [&](const std::string& value, int64_t axis, absl::string_view suffix) {
+    std::string out = names.Unique(absl::StrCat(value, suffix));
+    int p = index.ProducerIndex(value);
+    rewriter.InsertBefore(p < 0 ? 0 : p + 1,
+                          MakeAxesNode("Unsqueeze", value, out, {axis}, opset, axes_input(axis)));
+    ctx.Stat("boundaries-inserted");
+    return out;
+  };
+  auto reshape_in_place = [&](const std::string& value, int axis) {
+    int init = index.InitializerIndex(value);
+    auto* dims = graph.mutable_initializer(init)->mutable_dims();
+    dims->Add(1);
+    for (int k = dims->size() - 1; k > axis; --k) dims->SwapElements(k, k - 1);
+  };
+  auto only_region_readers = [&](const std::string& value) {
+    if (index.IsGraphInput(value) || index.IsGraphOutput(value)) return false;
+    for (int c : index.Consumers(value))
+      if (!plan.in_region.contains(c)) return false;
+    return true;
+  };
+
+  // Lifted name of each region value.
+  absl::flat_hash_map<std::string, std::string> lifted_name;
+  for (const std::string& v : plan.lifted_values) {
+    int p = index.ProducerIndex(v);
+    bool produced_in_region = p >= 0 && plan.in_region.contains(p);
+    bool exits = false;
+    for (int c : index.Consumers(v)) exits |= !plan.in_region.contains(c);
+    if (produced_in_region) {
+      if (exits || (index.IsGraphOutput(v) && !lift_interface)) {
+        std::string l = names.Unique(absl::StrCat(v, "_lifted"));
+        lifted_name[v] = l;
+        // The Squeeze keeps the original name for readers outside.
+        rewriter.InsertBefore(p + 1, MakeAxesNode("Squeeze", l, v, {kLiftAxis}, opset,
+                                                  axes_input(kLiftAxis)));
+        ctx.Stat("boundaries-inserted");
+      } else {
+        lifted_name[v] = v;
+      }
+    } else if (index.IsRuntimeInput(v) && lift_interface) {
+      lifted_name[v] = v;
+      if (exits) {
+        // Readers outside the region keep a rank-3 view under a new name.
+        std::string sq = names.Unique(absl::StrCat(v, "_rank3"));
+        rewriter.InsertBefore(0, MakeAxesNode("Squeeze", v, sq, {kLiftAxis}, opset,
+                                              axes_input(kLiftAxis)));
+        for (int c : index.Consumers(v)) {
+          if (plan.in_region.contains(c)) continue;
+          for (auto& in : *graph.mutable_node(c)->mutable_input())
+            if (in == v) in = sq;
+        }
+        ctx.Stat("boundaries-inserted");
+      }
+    } else if (index.InitializerIndex(v) >= 0 && only_region_readers(v)) {
+      reshape_in_place(v, kLiftAxis);
+      lifted_name[v] = v;
+    } else {
+      lifted_name[v] = unsqueeze(v, kLiftAxis, "_lifted");
+    }
+  }
+
+  for (int i : plan.nodes) {
+    onnx::NodeProto& node = *graph.mutable_node(i);
+    const Kind kind = plan.kind[i];
+    for (int slot : data_slots[i]) node.set_input(slot, lifted_name[node.input(slot)]);
+    for (int o = 0; o < node.output_size(); ++o)
+      if (!node.output(o).empty()) node.set_output(o, lifted_name[node.output(o)]);
+    switch (kind) {
+      case Kind::kConv: {
+        const std::string w = node.input(1);
+        if (!GetIntsAttr(node, "kernel_shape")) {
+          // Exporters sometimes omit kernel_shape; Hailo wants it explicit.
+          if (auto shape = index.StaticShape(w); shape && shape->size() == 3)
+            SetIntsAttr(node, "kernel_shape", {(*shape)[2]});
+        }
+        if (index.InitializerIndex(w) >= 0 && index.NumUses(w) == 1 && !index.IsGraphInput(w)) {
+          reshape_in_place(w, kLiftAxis);
+        } else {
+          node.set_input(1, unsqueeze(w, kLiftAxis, "_lifted"));
+        }
+        ctx.Stat("convs-lifted");
+        [[fallthrough]];
+      }
+      case Kind::kPool:
+        LiftSpatialList(node, "kernel_shape", 1);
+        LiftSpatialList(node, "strides", 1);
+        LiftSpatialList(node, "dilations", 1);
+        LiftSpatialList(node, "pads", 0);
+        LiftSpatialList(node, "output_padding", 0);
+        LiftSpatialList(node, "output_shape", 1);
+        break;
+      case Kind::kBinary:
+        // Lower-rank operands broadcast from the right; a rank-k operand
+        // (k >= 2) needs a unit dim before its last (time) axis.
+        for (int slot = 0; slot < node.input_size(); ++slot) {
+          const std::string in = node.input(slot);
+          if (plan.lifted.contains(in) || in.empty()) continue;
+          auto rk = rank.find(in);
+          int k = rk == rank.end() ? -1 : rk->second;
+          if (k < 2) continue;
+          if (index.InitializerIndex(in) >= 0 && index.NumUses(in) == 1 &&
+              !index.IsGraphInput(in)) {
+            reshape_in_place(in, k - 1);
+          } else {
+            node.set_input(slot, unsqueeze(in, k - 1, "_lifted"));
+          }
+        }
+        break;
+      case Kind::kAxis:
+        SetIntAttr(node, "axis", MapAxis(GetIntAttr(node, "axis", node.op_type() == "Concat" ||
+                                                                      node.op_type() == "Split"
+                                                                  ? 0
+                                                                  : (opset >= 13 ? -1 : 1))));
+        break;
+      case Kind::kTranspose: {
+        std::vector<int64_t> perm = GetIntsAttr(node, "perm").value_or(std::vector<int64_t>{2, 1, 0});
+        if (perm.size() == 3)
+          SetIntsAttr(node, "perm", {MapAxis(perm[0]), MapAxis(perm[1]), kLiftAxis, MapAxis(perm[2])});
+        break;
+      }
+      case Kind::kSlice:
+        if (opset < 10) {
+          auto starts = GetIntsAttr(node, "starts").value_or(std::vector<int64_t>{});
+          std::vector<int64_t> axes(starts.size());
+          std::iota(axes.begin(), axes.end(), 0);
+          SetIntsAttr(node, "axes", MapAxes(GetIntsAttr(node, "axes").value_or(axes)));
+        } else {
+          std::vector<int64_t> axes;
+          if (node.input_size() > 3 && !node.input(3).empty()) {
+            axes = *ConstantInts(index, node.input(3));
+          } else {
+            axes.resize(ConstantInts(index, node.input(1))->size());
+            std::iota(axes.begin(), axes.end(), 0);
+          }
+          std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
+          rewriter.AddInitializer(MakeInt64Tensor(name, MapAxes(axes)));
+          while (node.input_size() < 4) node.add_input("");
+          node.set_input(3, name);
+        }
+        break;
+      case Kind::kPad: {
+        std::vector<int64_t> pads = opset < 11 ? GetIntsAttr(node, "pads").value_or(std::vector<int64_t>{})
+                                               : *ConstantInts(index, node.input(1));
+        if (pads.size() != 6) break;
+        std::vector<int64_t> lifted = {pads[0], pads[1], 0, pads[2], pads[3], pads[4], 0, pads[5]};
+        if (opset < 11) {
+          SetIntsAttr(node, "pads", lifted);
+        } else {
+          std::string name = names.Unique(absl::StrCat(node.output(0), "_pads"));
+          rewriter.AddInitializer(MakeInt64Tensor(name, lifted));
+          node.set_input(1, name);
+        }
+        break;
+      }
+      case Kind::kReduce:
+        if (node.op_type() == "ReduceSum" && opset >= 13) {
+          std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
+          rewriter.AddInitializer(MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(1)))));
+          node.set_input(1, name);
+        } else {
+          SetIntsAttr(node, "axes", MapAxes(*GetIntsAttr(node, "axes")));
+        }
+        break;
+      case Kind::kUnary:
+      case Kind::kRowMixing:
+        break;
+    }
+  }
+
+  // Shapes: values that kept their name are now rank 4.
+  absl::flat_hash_set<std::string> renamed_to_4d;
+  for (const auto& [v, l] : lifted_name)
+    if (v == l) renamed_to_4d.insert(v);
+  for (auto& vi : *graph.mutable_value_info())
+    if (renamed_to_4d.contains(vi.name())) InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
+  for (auto* list : {graph.mutable_input(), graph.mutable_output()}) {
+    for (auto& vi : *list) {
+      if (!renamed_to_4d.contains(vi.name()) || index.InitializerIndex(vi.name()) >= 0) continue;
+      InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
+      if (ref.is_main) ctx.interface_map().inserted_axis[vi.name()] = kLiftAxis;
+    }
+  }
+  if (ref.is_main) {
+    ctx.interface_map().row_axis_free = rows_free;
+    ctx.interface_map().row_axis_blocker = blocker;
+  }
+  rewriter.Commit();
+  ctx.Stat("regions", plan.regions);
+  ctx.Stat("weight-bytes-copied", 0);
+  return true;
+}
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateLiftConv1dPass(const LiftConv1dOptions& options) {
+  return std::make_unique<LiftConv1dPass>(options);
+}
+
+}  // namespace h8
