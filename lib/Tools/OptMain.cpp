@@ -32,6 +32,7 @@
 #include "h8/Support/Diagnostics.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/TextIO.h"
+#include "h8/Tools/VerifyNumerics.h"
 
 #ifndef H8_VERSION
 #define H8_VERSION "0.0.0"
@@ -66,9 +67,20 @@ Input and output:
                                 then not re-parseable)
 
 Instrumentation:
-  --verify-each[=true|false|structural|full]
+  --verify-each[=true|false|structural|full|numerics]
                                 verify after each pass (default: structural;
-                                full adds the ONNX checker)
+                                full adds the ONNX checker; numerics also
+                                compares with the input model and names the
+                                first pass that breaks numerics)
+  --verify-numerics[=<n>]       after the pipeline, run input and output models
+                                on n (default 3) seeded random inputs with the
+                                reference evaluator; exit 1 on a mismatch
+  --verify-seed=<n>             seed of the random inputs (default 0)
+  --verify-atol=<x>             max |difference| accepted (default 1e-4); the
+                                cosine similarity must be >= 0.99999
+  --verify-dims=<name=v,...>    values of symbolic dims (others: pinned or 1)
+  --verify-against=<dir>        compare the output model with an ONNX test-data
+                                set (input_N.pb / output_N.pb)
   --time-passes                 per-pass wall time on stderr
   --print-ir-before=<p,...>     IR dump to stderr before the named passes
   --print-ir-after=<p,...>      IR dump to stderr after the named passes
@@ -104,6 +116,10 @@ struct Config {
   std::vector<std::string> remark_passes;
   std::vector<PassSpec> pipeline;
   PassManagerOptions pm;
+  // Numeric verification (0 trials: off).
+  VerifyOptions verify;
+  bool verify_numerics = false;
+  std::string verify_against;
 };
 
 absl::Status UsageError(absl::string_view message) {
@@ -200,8 +216,43 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       if (v == "true" || v == "1" || v == "structural") config.pm.verify_each = VerifyEachMode::kStructural;
       else if (v == "false" || v == "0") config.pm.verify_each = VerifyEachMode::kNone;
       else if (v == "full") config.pm.verify_each = VerifyEachMode::kFull;
+      else if (v == "numerics") config.pm.verify_each = VerifyEachMode::kNumerics;
       else return UsageError(absl::StrCat(
-          "--verify-each expects true, false, structural or full, got '", v, "'"));
+          "--verify-each expects true, false, structural, full or numerics, got '", v, "'"));
+    } else if (name == "verify-numerics") {
+      config.verify_numerics = true;
+      if (value) {
+        int64_t n = 0;
+        if (!absl::SimpleAtoi(*value, &n) || n < 1 || n > 1000)
+          return UsageError(absl::StrCat(
+              "--verify-numerics expects a number of inputs from 1 to 1000, got '", *value, "'"));
+        config.verify.trials = static_cast<int>(n);
+      }
+    } else if (name == "verify-seed") {
+      auto v = need("a number");
+      if (!v.ok()) return v.status();
+      if (!absl::SimpleAtoi(*v, &config.verify.seed))
+        return UsageError(absl::StrCat("--verify-seed expects a non-negative integer, got '", *v, "'"));
+    } else if (name == "verify-atol") {
+      auto v = need("a number");
+      if (!v.ok()) return v.status();
+      if (!absl::SimpleAtod(*v, &config.verify.atol) || !(config.verify.atol >= 0))
+        return UsageError(absl::StrCat("--verify-atol expects a non-negative number, got '", *v, "'"));
+    } else if (name == "verify-dims") {
+      auto v = need("name=value pairs");
+      if (!v.ok()) return v.status();
+      for (const std::string& pair : SplitCommaList(*v)) {
+        std::vector<std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+        int64_t n = 0;
+        if (kv.size() != 2 || kv[0].empty() || !absl::SimpleAtoi(kv[1], &n) || n < 1)
+          return UsageError(absl::StrCat(
+              "--verify-dims expects name=positive-integer pairs, got '", pair, "'"));
+        config.verify.dims[kv[0]] = n;
+      }
+    } else if (name == "verify-against") {
+      auto v = need("a folder");
+      if (!v.ok()) return v.status();
+      config.verify_against = *v;
     } else if (name == "time-passes") {
       if (auto s = boolean(config.pm.time_passes); !s.ok()) return s;
     } else if (name == "print-ir-after-all") {
@@ -305,6 +356,19 @@ class Driver {
   }
 
   int Run() {
+    if (config_.pm.verify_each == VerifyEachMode::kNumerics) {
+      // Each pass's result is compared with the pipeline's input (kept by
+      // ProcessModel), so the first failing pass is the one that broke it.
+      config_.pm.numerics_check = [this](const onnx::ModelProto&,
+                                         const onnx::ModelProto& after, PassContext& ctx) {
+        auto reports = VerifyNumerics(*current_original_, after, ctx.interface_map(),
+                                      config_.verify, ctx.base_dir());
+        if (!reports.ok()) return reports.status();
+        for (const OutputReport& r : *reports)
+          if (!r.ok) return absl::FailedPreconditionError(FormatStats(r.name, r.stats, r.dims));
+        return absl::OkStatus();
+      };
+    }
     auto passes = BuildPipeline(config_.pipeline, registry_);
     if (!passes.ok()) return Fail("", passes.status(), kExitUsageError);
     if (config_.dump_pipeline)
@@ -393,11 +457,54 @@ class Driver {
     ctx.set_base_dir(DirName(config_.input));
     for (const auto& p : config_.remark_passes) ctx.EnableRemarks(p);
     int errors_before = diags_.num_errors();
+    // The input model is kept only when something compares against it.
+    std::unique_ptr<onnx::ModelProto> original;
+    if (config_.verify_numerics || config_.pm.verify_each == VerifyEachMode::kNumerics)
+      original = std::make_unique<onnx::ModelProto>(model);
+    current_original_ = original.get();
     absl::Status s = pm.Run(model, ctx);
+    current_original_ = nullptr;
     if (config_.pm.time_passes) std::cerr << pm.TimingReport();
     if (config_.pass_statistics) std::cerr << FormatStatistics(ctx);
     if (!s.ok() || diags_.num_errors() > errors_before) return kExitModelError;
+    if (config_.verify_numerics) {
+      auto reports = VerifyNumerics(*original, model, ctx.interface_map(), config_.verify,
+                                    ctx.base_dir());
+      if (!Report(reports, absl::StrCat(config_.verify.trials, " random inputs (seed ",
+                                        config_.verify.seed, ")"),
+                  where))
+        return kExitModelError;
+    }
+    if (!config_.verify_against.empty()) {
+      auto reports = VerifyAgainstDataSet(model, ctx.interface_map(), config_.verify_against,
+                                          config_.verify, ctx.base_dir());
+      if (!Report(reports, absl::StrCat("test data in ", config_.verify_against), where))
+        return kExitModelError;
+    }
     return kExitOk;
+  }
+
+  // Prints a verification table on stderr; false (with an error) on a
+  // mismatch or when the models could not be evaluated.
+  bool Report(const absl::StatusOr<std::vector<OutputReport>>& reports,
+              const std::string& what, const std::string& where) {
+    if (!reports.ok()) {
+      Emit(where, absl::StrCat("verify-numerics: ", reports.status().message()));
+      return false;
+    }
+    std::cerr << "verify-numerics: " << what << "; pass when cos >= "
+              << config_.verify.min_cosine << " and max|d| <= " << config_.verify.atol << "\n";
+    for (const OutputReport& r : *reports)
+      std::cerr << "  " << FormatStats(r.name, r.stats, r.dims) << "\n";
+    bool ok = true;
+    for (const OutputReport& r : *reports) {
+      if (r.ok) continue;
+      ok = false;
+      Emit(where, absl::StrCat("verify-numerics: output '", r.name,
+                               "' differs from the original: ",
+                               FormatStats(r.name, r.stats, r.dims)));
+    }
+    return ok;
   }
 
   // I/O statuses already start with the file name; keep one copy of it.
@@ -429,6 +536,7 @@ class Driver {
   const PassRegistry& registry_;
   DiagnosticEngine diags_;
   std::string label_;
+  const onnx::ModelProto* current_original_ = nullptr;
 };
 
 }  // namespace

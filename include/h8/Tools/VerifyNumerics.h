@@ -1,0 +1,60 @@
+//===- VerifyNumerics.h - Prove a rewrite numerically -----------*- C++ -*-===//
+//
+// Runs the original and the rewritten model with the reference evaluator on
+// the same seeded random inputs (or on a stored ONNX test-data set) and
+// compares every output: cosine similarity, MSE and max |difference|, the
+// figures users accept a rewrite by. Interface changes recorded by passes
+// are honoured: an input that gained a unit axis gets the same data with
+// that axis; when the axis was pinned to H > 1 rows, row h of each output is
+// compared with the original model run on row h of each input.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_TOOLS_VERIFYNUMERICS_H
+#define H8_TOOLS_VERIFYNUMERICS_H
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "h8/Eval/Compare.h"
+#include "h8/Pass/Pass.h"
+#include "onnx/onnx_pb.h"
+
+namespace h8 {
+
+struct VerifyOptions {
+  int trials = 3;
+  uint64_t seed = 0;
+  double atol = 1e-4;
+  double min_cosine = 0.99999;
+  /// Values for symbolic dims by name (--verify-dims=batch=1,time=100);
+  /// unnamed or unlisted dynamic dims are 1.
+  std::map<std::string, int64_t> dims;
+};
+
+struct OutputReport {
+  std::string name;
+  CompareStats stats;
+  std::vector<int64_t> dims;
+  bool ok = true;
+};
+
+/// Compares `original` and `rewritten` on `options.trials` random inputs.
+absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
+    const onnx::ModelProto& original, const onnx::ModelProto& rewritten,
+    const InterfaceMap& interface_map, const VerifyOptions& options,
+    const std::string& base_dir);
+
+/// Compares `rewritten` with an ONNX test-data set folder (input_N.pb,
+/// output_N.pb in the original model's interface).
+absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
+    const onnx::ModelProto& rewritten, const InterfaceMap& interface_map,
+    const std::string& dir, const VerifyOptions& options, const std::string& base_dir);
+
+/// One line per output, `y: cos 1.000000  mse 3.1e-15  max|d| 4.8e-07  (1,7)`.
+std::string FormatReports(const std::vector<OutputReport>& reports);
+
+}  // namespace h8
+
+#endif  // H8_TOOLS_VERIFYNUMERICS_H
