@@ -31,6 +31,7 @@
 #include "h8/Pass/PassPipeline.h"
 #include "h8/Support/Diagnostics.h"
 #include "h8/Support/ModelIO.h"
+#include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
 #include "h8/Tools/VerifyNumerics.h"
 
@@ -466,6 +467,7 @@ class Driver {
     current_original_ = nullptr;
     if (config_.pm.time_passes) std::cerr << pm.TimingReport();
     if (config_.pass_statistics) std::cerr << FormatStatistics(ctx);
+    if (!s.ok() && IsUsageError(s)) return kExitUsageError;
     if (!s.ok() || diags_.num_errors() > errors_before) return kExitModelError;
     if (config_.verify_numerics) {
       auto reports = VerifyNumerics(*original, model, ctx.interface_map(), config_.verify,

@@ -39,6 +39,54 @@ struct LiftConv1dOptions {
   }
 };
 
+struct FoldConstantsOptions {
+  int64_t max_growth_bytes = 1 << 20;
+  bool dedupe = false;
+  bool fold_constant_nodes = false;
+  static void Bind(OptionBinder<FoldConstantsOptions>& b) {
+    b.Add("max-growth-bytes", &FoldConstantsOptions::max_growth_bytes,
+          "Do not fold a node whose outputs add more bytes than this beyond its inputs")
+        .Check([](const FoldConstantsOptions& o) {
+          return o.max_growth_bytes < 0 ? "must not be negative" : "";
+        });
+    b.Add("dedupe", &FoldConstantsOptions::dedupe,
+          "Share one initializer between folded tensors with equal contents");
+    b.Add("fold-constant-nodes", &FoldConstantsOptions::fold_constant_nodes,
+          "Also turn Constant nodes into initializers");
+  }
+};
+
+/// Runs fold-constants on `model` (used by pin-shape between inference rounds).
+absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
+                                      const FoldConstantsOptions& options, PassContext& ctx);
+
+/// Checks pin-shape's `shape` text; returns an error message or "".
+std::string ValidatePinText(const std::string& text);
+/// Checks pin-dim's `dims` text; returns an error message or "".
+std::string ValidateDimsText(const std::string& text);
+
+struct PinShapeOptions {
+  std::string shape;
+  std::string dims;
+  static void Bind(OptionBinder<PinShapeOptions>& b) {
+    b.Add("shape", &PinShapeOptions::shape,
+          "Input shape: '1,9,2,100' for the single input, or 'x:1,9,2,100 mask:1,100'")
+        .Primary()
+        .Check([](const PinShapeOptions& o) { return ValidatePinText(o.shape); });
+    b.Add("dims", &PinShapeOptions::dims, "Symbolic dims by name: 'batch=1,time=100'")
+        .Check([](const PinShapeOptions& o) { return ValidateDimsText(o.dims); });
+  }
+};
+
+struct PinDimOptions {
+  std::string dims;
+  static void Bind(OptionBinder<PinDimOptions>& b) {
+    b.Add("dims", &PinDimOptions::dims, "Symbolic dims by name: 'batch=1,time=100'")
+        .Primary()
+        .Check([](const PinDimOptions& o) { return ValidateDimsText(o.dims); });
+  }
+};
+
 #define H8_PASS(ARGUMENT, NAME, SUMMARY) \
   std::unique_ptr<Pass> Create##NAME##Pass(const NAME##Options& options = {});
 #include "h8/Passes/Passes.def"

@@ -10,6 +10,28 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/string_view.h"
+
+namespace h8 {
+
+/// Payload URL marking a status as a usage error: the user's request (a
+/// flag, an option against this model) is wrong, not the model. The driver
+/// exits with 2 for these and with 1 for other pass failures.
+inline constexpr absl::string_view kUsageErrorPayload = "h8/usage-error";
+
+/// InvalidArgument with the usage-error mark.
+inline absl::Status UsageStatus(absl::string_view message) {
+  absl::Status s = absl::InvalidArgumentError(message);
+  s.SetPayload(kUsageErrorPayload, absl::Cord("1"));
+  return s;
+}
+
+inline bool IsUsageError(const absl::Status& s) {
+  return s.GetPayload(kUsageErrorPayload).has_value();
+}
+
+}  // namespace h8
 
 #define H8_STATUS_CONCAT_INNER(a, b) a##b
 #define H8_STATUS_CONCAT(a, b) H8_STATUS_CONCAT_INNER(a, b)

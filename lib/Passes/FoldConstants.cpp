@@ -1,0 +1,218 @@
+//===- FoldConstants.cpp - Evaluate constant subgraphs ahead of time ------===//
+//
+// Before (after pin-shape made x static):
+//   s = Shape (x)               # x: float[1,9,100]
+//   b = Gather <axis = 0> (s, zero)
+//   ...
+//   y = Reshape (x, shape)      # shape computed from b
+// After:
+//   <int64[2] shape = {1, 900}>
+//   y = Reshape (x, shape)
+//
+// A node is folded when every input is constant (an initializer that is not
+// a graph input, a Constant node, or an earlier folded value), or when it is
+// Shape/Size of a tensor whose shape is static. Its outputs become
+// initializers under their original names, so names never change; nodes
+// left without readers are removed. One forward sweep reaches the fixed
+// point for a topologically sorted graph; pin-shape alternates it with
+// shape inference.
+//
+// Never folded: ops with randomness (Random*, Multinomial), Dropout with a
+// training_mode input, ops of other domains or that the evaluator lacks
+// (remark), and nodes whose outputs would add more than max-growth-bytes
+// beyond their inputs (remark; keeps models from bloating).
+// A Reshape that became a no-op (static input shape equals its output
+// shape) is removed unless its output is a graph output.
+//
+//===----------------------------------------------------------------------===//
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "h8/Eval/Evaluator.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/GraphRewriter.h"
+#include "h8/IR/Match.h"
+#include "h8/Passes/Passes.h"
+#include "h8/Support/Status.h"
+
+namespace h8 {
+namespace {
+
+bool NeverFold(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (absl::StartsWith(op, "Random") || op == "Multinomial" || op == "If" ||
+      op == "Loop" || op == "Scan")
+    return true;
+  // Dropout in training mode draws random masks.
+  return op == "Dropout" && node.input_size() > 2 && !node.input(2).empty();
+}
+
+int64_t TensorBytes(const Tensor& t) {
+  return t.NumElements() * (t.IsFloat() ? 4 : 8);
+}
+
+class FoldConstantsPass : public Pass {
+ public:
+  explicit FoldConstantsPass(const FoldConstantsOptions& options) : options_(options) {}
+  absl::string_view Argument() const override { return "fold-constants"; }
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
+    return RunFoldConstants(model, options_, ctx);
+  }
+
+ private:
+  FoldConstantsOptions options_;
+};
+
+}  // namespace
+
+absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
+                                      const FoldConstantsOptions& options, PassContext& ctx) {
+  onnx::GraphProto& graph = *model.mutable_graph();
+  const int64_t opset = OnnxOpsetVersion(model);
+  GraphIndex index(graph);
+  GraphRewriter rewriter(graph);
+  // Constant values decoded so far; initializers are decoded only when a
+  // fully constant node needs them.
+  absl::flat_hash_map<std::string, Tensor> values;
+  absl::flat_hash_map<std::string, bool> is_const;
+  for (const auto& init : graph.initializer())
+    if (!index.IsGraphInput(init.name())) is_const[init.name()] = true;
+  auto value_of = [&](const std::string& name) -> absl::StatusOr<const Tensor*> {
+    auto it = values.find(name);
+    if (it != values.end()) return &it->second;
+    const onnx::TensorProto* init = index.Initializer(name);
+    if (init == nullptr) return absl::InternalError(absl::StrCat("no value for '", name, "'"));
+    H8_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(*init, ctx.base_dir()));
+    return &values.emplace(name, std::move(t)).first->second;
+  };
+
+  bool changed = false;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto& node = graph.node(i);
+    if (!IsOnnxDomain(node) || NeverFold(node)) continue;
+    const std::string& op = node.op_type();
+    std::vector<Tensor> outputs;
+    // Shape and Size need only a static shape, not the data.
+    if ((op == "Shape" || op == "Size") && node.input_size() == 1 && !is_const.contains(node.input(0))) {
+      auto shape = index.StaticShape(node.input(0));
+      if (!shape) continue;
+      Tensor t;
+      t.dtype = onnx::TensorProto::INT64;
+      if (op == "Size") {
+        int64_t n = 1;
+        for (int64_t d : *shape) n *= d;
+        t.i = {n};
+      } else {
+        int64_t rank = static_cast<int64_t>(shape->size());
+        int64_t start = GetIntAttr(node, "start", 0), end = GetIntAttr(node, "end", rank);
+        if (start < 0) start += rank;
+        if (end < 0) end += rank;
+        start = std::clamp<int64_t>(start, 0, rank);
+        end = std::clamp<int64_t>(end, start, rank);
+        t.i.assign(shape->begin() + start, shape->begin() + end);
+        t.dims = {end - start};
+      }
+      outputs.push_back(std::move(t));
+    } else {
+      bool all_const = node.input_size() > 0 || op == "Constant";
+      for (const auto& in : node.input()) all_const &= in.empty() || is_const.contains(in);
+      if (!all_const) continue;
+      if (!EvaluatorSupportsOp(op)) {
+        ctx.Remark(&node, i) << "not folded: the evaluator does not implement " << op;
+        continue;
+      }
+      std::vector<const Tensor*> inputs;
+      int64_t input_bytes = 0;
+      for (const auto& in : node.input()) {
+        if (in.empty()) {
+          inputs.push_back(nullptr);
+          continue;
+        }
+        H8_ASSIGN_OR_RETURN(const Tensor* t, value_of(in));
+        input_bytes += TensorBytes(*t);
+        inputs.push_back(t);
+      }
+      auto result = EvaluateNode(node, opset, inputs);
+      if (!result.ok()) {
+        ctx.Remark(&node, i) << "not folded: " << result.status().message();
+        continue;
+      }
+      int64_t output_bytes = 0;
+      for (const Tensor& t : *result) output_bytes += TensorBytes(t);
+      if (output_bytes - input_bytes > options.max_growth_bytes) {
+        ctx.Remark(&node, i) << "not folded: its outputs would add "
+                             << output_bytes - input_bytes << " bytes (max-growth-bytes="
+                             << options.max_growth_bytes << ")";
+        continue;
+      }
+      outputs = std::move(*result);
+    }
+    if (op == "Constant" && !options.fold_constant_nodes) {
+      // A Constant node is already a constant; it only needs a value entry
+      // so its readers can fold.
+      for (int o = 0; o < node.output_size(); ++o) {
+        values[node.output(o)] = std::move(outputs[o]);
+        is_const[node.output(o)] = true;
+      }
+      continue;
+    }
+    for (int o = 0; o < node.output_size() && o < static_cast<int>(outputs.size()); ++o) {
+      const std::string& name = node.output(o);
+      if (name.empty()) continue;
+      rewriter.AddInitializer(TensorToProto(outputs[o], name));
+      is_const[name] = true;
+      values[name] = std::move(outputs[o]);
+    }
+    rewriter.Erase(i);
+    ctx.Stat("nodes-folded");
+    changed = true;
+  }
+
+  // No-op Reshapes: same static shape in and out.
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    if (node.op_type() != "Reshape" || !IsOnnxDomain(node) || is_const.contains(node.output(0)))
+      continue;
+    auto in = index.StaticShape(node.input(0));
+    auto out = index.StaticShape(node.output(0));
+    if (!in || !out || *in != *out || index.IsGraphOutput(node.output(0))) continue;
+    H8_RETURN_IF_ERROR(rewriter.ReplaceAllUsesWith(node.output(0), node.input(0)));
+    rewriter.Erase(i);
+    ctx.Stat("reshapes-removed");
+    changed = true;
+  }
+  rewriter.Commit();
+  if (options.dedupe && changed) {
+    // Folded tensors with identical type, dims and bytes share one name.
+    GraphIndex after(graph);
+    GraphRewriter dedupe(graph);
+    absl::flat_hash_map<std::string, std::string> seen;
+    for (int i = 0; i < graph.initializer_size(); ++i) {
+      const auto& t = graph.initializer(i);
+      if (!values.contains(t.name()) || after.IsGraphOutput(t.name()) ||
+          after.IsGraphInput(t.name()))
+        continue;
+      std::string key = absl::StrCat(t.data_type(), ":", absl::StrJoin(t.dims(), ","), ":",
+                                     t.raw_data());
+      auto [it, inserted] = seen.emplace(std::move(key), t.name());
+      if (inserted) continue;
+      H8_RETURN_IF_ERROR(dedupe.ReplaceAllUsesWith(t.name(), it->second));
+      dedupe.EraseInitializer(i);
+      ctx.Stat("initializers-deduplicated");
+    }
+    dedupe.Commit();
+  }
+  // Folded outputs that are graph outputs stay, as initializers under the
+  // output's name (ONNX allows it). What folding left unread goes.
+  if (changed) {
+    H8_RETURN_IF_ERROR(CreateCleanupPass({})->Run(model, ctx).status());
+  }
+  return changed;
+}
+
+std::unique_ptr<Pass> CreateFoldConstantsPass(const FoldConstantsOptions& options) {
+  return std::make_unique<FoldConstantsPass>(options);
+}
+
+}  // namespace h8

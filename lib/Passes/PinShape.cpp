@@ -1,0 +1,281 @@
+//===- PinShape.cpp - Fix input shapes and make every tensor static -------===//
+//
+// Hailo's parser rejects dynamic shapes. pin-shape fixes the shapes of graph
+// inputs (by position for a single input, or by name), pin-dim fixes
+// symbolic dims by name everywhere; both then alternate shape inference
+// (with data propagation) and fold-constants to a fixed point, so the
+// Shape/Gather/Concat/Reshape plumbing PyTorch exports disappears, and check
+// the postcondition: every graph input, output and intermediate tensor has a
+// fully static shape. A tensor left dynamic is an error naming it, its
+// producer and the reason.
+//
+// Before:  g (float[batch,9,time] x) => (float[batch,5] y)
+// After --pin-shape=1,9,100:  g (float[1,9,100] x) => (float[1,5] y)
+//
+// Errors in the pin itself (unknown input, rank mismatch, a dim that
+// contradicts a static dim of the model, a pin for an initializer) are
+// usage errors (exit 2); a pin that contradicts what an earlier pass
+// required (lift-conv1d fixed H to 1) is a model error naming the node.
+// Dims nobody pinned are never frozen just because a value was guessed:
+// only inference and folding make them static.
+//
+//===----------------------------------------------------------------------===//
+#include <limits>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/Passes/Passes.h"
+#include "h8/Support/OnnxBridge.h"
+#include "h8/Support/Status.h"
+
+namespace h8 {
+namespace {
+
+constexpr int kMaxRounds = 8;
+
+struct Pin {
+  std::string input;  // empty: the single runtime input
+  std::vector<int64_t> dims;
+};
+
+std::string ShapeText(const onnx::ValueInfoProto& vi) {
+  std::vector<std::string> dims;
+  if (!vi.type().tensor_type().has_shape()) return "[?]";
+  for (const auto& d : vi.type().tensor_type().shape().dim())
+    dims.push_back(d.has_dim_value() ? absl::StrCat(d.dim_value())
+                                     : d.has_dim_param() ? d.dim_param() : "?");
+  return absl::StrCat("[", absl::StrJoin(dims, ","), "]");
+}
+
+absl::Status ParseDims(absl::string_view text, std::vector<int64_t>& dims) {
+  dims.clear();
+  int64_t product = 1;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    part = absl::StripAsciiWhitespace(part);
+    int64_t d = 0;
+    if (!absl::SimpleAtoi(part, &d))
+      return UsageStatus(absl::StrCat("dim '", part, "' is not a number"));
+    if (d <= 0) return UsageStatus(absl::StrCat("dim ", d, " must be positive"));
+    if (product > std::numeric_limits<int64_t>::max() / d)
+      return UsageStatus("the pinned dims overflow int64 when multiplied");
+    product *= d;
+    dims.push_back(d);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Pin>> ParsePins(const std::string& text) {
+  std::vector<Pin> pins;
+  for (absl::string_view item : absl::StrSplit(text, ' ', absl::SkipWhitespace())) {
+    Pin pin;
+    absl::string_view dims = item;
+    if (size_t colon = item.rfind(':'); colon != absl::string_view::npos) {
+      pin.input = std::string(item.substr(0, colon));
+      dims = item.substr(colon + 1);
+    }
+    H8_RETURN_IF_ERROR(ParseDims(dims, pin.dims));
+    pins.push_back(std::move(pin));
+  }
+  if (pins.empty()) return UsageStatus("no shape given (e.g. shape=1,9,2,100)");
+  return pins;
+}
+
+// `batch=1,time=100` -> {batch: 1, time: 100}.
+absl::StatusOr<std::map<std::string, int64_t>> ParseNamedDims(const std::string& text) {
+  std::map<std::string, int64_t> params;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    std::vector<std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
+    int64_t v = 0;
+    if (kv.size() != 2 || kv[0].empty() || !absl::SimpleAtoi(kv[1], &v) || v <= 0)
+      return UsageStatus(absl::StrCat("expected name=positive-integer, got '", item, "'"));
+    params[std::string(absl::StripAsciiWhitespace(kv[0]))] = v;
+  }
+  return params;
+}
+
+void SetDimsFromParams(onnx::TypeProto* type,
+                       const std::map<std::string, int64_t>& params) {
+  if (!type->has_tensor_type() || !type->tensor_type().has_shape()) return;
+  for (auto& d : *type->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
+    if (!d.has_dim_param()) continue;
+    auto it = params.find(d.dim_param());
+    if (it != params.end()) d.set_dim_value(it->second);
+  }
+}
+
+bool IsStatic(const onnx::TypeProto& type) {
+  if (!type.has_tensor_type()) return true;  // sequences etc.: not ours to judge
+  if (!type.tensor_type().has_shape()) return false;
+  for (const auto& d : type.tensor_type().shape().dim())
+    if (!d.has_dim_value()) return false;
+  return true;
+}
+
+std::string WhyDynamic(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (op == "NonZero" || op == "Unique" || op == "NonMaxSuppression" || op == "TopK")
+    return absl::StrCat("the output of ", op, " depends on the data");
+  if (op == "Reshape" || op == "Expand" || op == "Tile" || op == "ConstantOfShape" ||
+      op == "Range" || op == "Resize" || op == "Slice")
+    return absl::StrCat(op, " takes a shape or size computed at run time");
+  return "shape inference could not determine it";
+}
+
+class PinShapePass : public Pass {
+ public:
+  PinShapePass(std::string argument, const PinShapeOptions& options)
+      : argument_(std::move(argument)), options_(options) {}
+  absl::string_view Argument() const override { return argument_; }
+
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
+    onnx::GraphProto& graph = *model.mutable_graph();
+    GraphIndex index(graph);
+    std::vector<onnx::ValueInfoProto*> runtime;
+    for (auto& in : *graph.mutable_input())
+      if (index.IsRuntimeInput(in.name())) runtime.push_back(&in);
+
+    H8_ASSIGN_OR_RETURN(auto params, ParseNamedDims(options_.dims));
+    if (!options_.shape.empty()) {
+      H8_ASSIGN_OR_RETURN(std::vector<Pin> pins, ParsePins(options_.shape));
+      for (const Pin& pin : pins) H8_RETURN_IF_ERROR(ApplyPin(pin, graph, index, runtime, params, ctx));
+    }
+    if (options_.shape.empty() && options_.dims.empty())
+      return UsageStatus("nothing to pin: give shape=... or dims=name=value");
+
+    // Symbolic dims pinned anywhere take that value everywhere.
+    for (auto* list : {graph.mutable_input(), graph.mutable_output(), graph.mutable_value_info()})
+      for (auto& vi : *list) SetDimsFromParams(vi.mutable_type(), params);
+
+    // Stale intermediate shapes would fight the new ones: re-infer them.
+    graph.clear_value_info();
+    FoldConstantsOptions fold;
+    for (int round = 0; round < kMaxRounds; ++round) {
+      OnnxInferOptions infer;
+      infer.data_propagation = true;
+      H8_RETURN_IF_ERROR(InferShapesWithOnnx(model, infer));
+      H8_ASSIGN_OR_RETURN(bool folded, RunFoldConstants(model, fold, ctx));
+      if (!folded) break;
+      ctx.Stat("fold-rounds");
+    }
+    return CheckAllStatic(graph, ctx);
+  }
+
+ private:
+  absl::Status ApplyPin(const Pin& pin, onnx::GraphProto& graph, const GraphIndex& index,
+                        std::vector<onnx::ValueInfoProto*>& runtime,
+                        std::map<std::string, int64_t>& params, PassContext& ctx) {
+    onnx::ValueInfoProto* target = nullptr;
+    if (pin.input.empty()) {
+      if (runtime.size() != 1) {
+        std::vector<std::string> names;
+        for (auto* in : runtime) names.push_back(absl::StrCat(in->name(), " ", ShapeText(*in)));
+        return UsageStatus(absl::StrCat(
+            "the model has ", runtime.size(), " inputs (", absl::StrJoin(names, ", "),
+            "); pin them by name, e.g. shape='", runtime.empty() ? "x" : runtime[0]->name(),
+            ":1,2,3'"));
+      }
+      target = runtime[0];
+    } else {
+      for (auto* in : runtime)
+        if (in->name() == pin.input) target = in;
+      if (target == nullptr) {
+        if (index.Initializer(pin.input) != nullptr)
+          return UsageStatus(absl::StrCat("'", pin.input, "' is an initializer, not an input"));
+        std::vector<std::string> names;
+        for (auto* in : runtime) names.push_back(in->name());
+        return UsageStatus(absl::StrCat("no graph input named '", pin.input,
+                                        "'; inputs: ", absl::StrJoin(names, ", ")));
+      }
+    }
+    auto* shape = target->mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (target->type().tensor_type().has_shape() &&
+        shape->dim_size() != static_cast<int>(pin.dims.size()))
+      return UsageStatus(absl::StrCat("input '", target->name(), "' has rank ", shape->dim_size(),
+                                      " ", ShapeText(*target), ", pin gives ", pin.dims.size(),
+                                      " dims"));
+    while (shape->dim_size() < static_cast<int>(pin.dims.size())) shape->add_dim();
+    const InterfaceMap& map = ctx.interface_map();
+    auto lifted = map.inserted_axis.find(target->name());
+    for (int k = 0; k < shape->dim_size(); ++k) {
+      auto* d = shape->mutable_dim(k);
+      if (d->has_dim_value() && d->dim_value() != pin.dims[k]) {
+        if (lifted != map.inserted_axis.end() && lifted->second == k &&
+            !map.row_axis_blocker.empty())
+          return absl::FailedPreconditionError(absl::StrCat(
+              "input '", target->name(), "': dim ", k, " is ", d->dim_value(),
+              " because lift-conv1d fixed H to 1 for node '", map.row_axis_blocker,
+              "', pin says ", pin.dims[k]));
+        return UsageStatus(absl::StrCat("input '", target->name(), "': dim ", k, " is ",
+                                        d->dim_value(), " in the model, pin says ", pin.dims[k]));
+      }
+      if (d->has_dim_param()) params.emplace(d->dim_param(), pin.dims[k]);
+      d->set_dim_value(pin.dims[k]);
+    }
+    ctx.interface_map().pinned[target->name()] = pin.dims;
+    ctx.Stat("inputs-pinned");
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<bool> CheckAllStatic(const onnx::GraphProto& graph, PassContext& ctx) {
+    GraphIndex index(graph);
+    int dynamic = 0;
+    auto report = [&](const std::string& name, const char* what) {
+      ++dynamic;
+      int p = index.ProducerIndex(name);
+      if (p < 0) {
+        ctx.Error() << what << " '" << name << "' is still dynamic; pin it";
+        return;
+      }
+      const auto& node = graph.node(p);
+      ctx.Error(&node, p) << what << " '" << name << "' is still dynamic: " << WhyDynamic(node);
+    };
+    for (const auto& in : graph.input())
+      if (index.IsRuntimeInput(in.name()) && !IsStatic(in.type())) report(in.name(), "input");
+    for (const auto& out : graph.output())
+      if (!IsStatic(out.type())) report(out.name(), "output");
+    for (const auto& node : graph.node()) {
+      for (const auto& o : node.output()) {
+        if (o.empty() || index.IsGraphOutput(o)) continue;
+        const onnx::TypeProto* type = index.Type(o);
+        if (type == nullptr || !IsStatic(*type)) report(o, "tensor");
+      }
+    }
+    if (dynamic > 0)
+      return absl::FailedPreconditionError(
+          absl::StrCat(dynamic, " tensor", dynamic == 1 ? " is" : "s are",
+                       " not static after pinning"));
+    return true;
+  }
+
+  std::string argument_;
+  PinShapeOptions options_;
+};
+
+}  // namespace
+
+std::string ValidatePinText(const std::string& text) {
+  if (text.empty()) return "";
+  auto pins = ParsePins(text);
+  return pins.ok() ? "" : std::string(pins.status().message());
+}
+
+std::string ValidateDimsText(const std::string& text) {
+  auto dims = ParseNamedDims(text);
+  return dims.ok() ? "" : std::string(dims.status().message());
+}
+
+std::unique_ptr<Pass> CreatePinShapePass(const PinShapeOptions& options) {
+  return std::make_unique<PinShapePass>("pin-shape", options);
+}
+
+std::unique_ptr<Pass> CreatePinDimPass(const PinDimOptions& options) {
+  PinShapeOptions pin;
+  pin.dims = options.dims;
+  return std::make_unique<PinShapePass>("pin-dim", pin);
+}
+
+}  // namespace h8
