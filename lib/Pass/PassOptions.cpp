@@ -70,7 +70,15 @@ absl::Status ParseOptionValue(absl::string_view text, std::vector<std::string>& 
 
 std::string FormatOptionValue(bool v) { return v ? "true" : "false"; }
 std::string FormatOptionValue(int64_t v) { return absl::StrCat(v); }
-std::string FormatOptionValue(double v) { return absl::StrFormat("%g", v); }
+std::string FormatOptionValue(double v) {
+  // Shortest text that reads back as the same double.
+  for (int precision = 6; precision < 17; ++precision) {
+    std::string s = absl::StrFormat("%.*g", precision, v);
+    double back = 0;
+    if (absl::SimpleAtod(s, &back) && back == v) return s;
+  }
+  return absl::StrFormat("%.17g", v);
+}
 std::string FormatOptionValue(const std::string& v) { return v; }
 std::string FormatOptionValue(const std::vector<int64_t>& v) {
   return absl::StrCat("[", absl::StrJoin(v, ","), "]");
@@ -87,7 +95,13 @@ const char* OptionTypeName(const std::vector<int64_t>*) { return "int-list"; }
 const char* OptionTypeName(const std::vector<std::string>*) { return "string-list"; }
 
 std::string QuoteOptionValue(const std::string& value) {
-  if (!value.empty() && value.find_first_of(" {}'\"\t") == std::string::npos) return value;
+  // A list like [1,2] reads back unquoted; any other bracket needs quotes.
+  bool plain_list = value.size() >= 2 && value.front() == '[' && value.back() == ']' &&
+                    value.find_first_of("[]", 1) == value.size() - 1;
+  bool brackets = value.find_first_of("[]") != std::string::npos;
+  if (!value.empty() && value.find_first_of(" {}'\"\t") == std::string::npos &&
+      (!brackets || plain_list))
+    return value;
   std::string out = "'";
   for (char c : value) {
     if (c == '\'' || c == '\\') out.push_back('\\');

@@ -1,0 +1,359 @@
+//===- PassManagerTest.cpp - Pipeline execution and instrumentation -------===//
+#include "h8/Pass/PassManager.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "TestUtil.h"
+#include "gtest/gtest.h"
+
+namespace h8 {
+namespace {
+
+constexpr char kChain[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y)
+{
+  t = Relu (x)
+  y = Relu (t)
+}
+)";
+
+// A configurable pass: counts its runs, then runs `body`.
+class TestPass : public Pass {
+ public:
+  using Body = std::function<absl::StatusOr<bool>(onnx::ModelProto&, PassContext&)>;
+  TestPass(std::string name, int* runs, Body body)
+      : name_(std::move(name)), runs_(runs), body_(std::move(body)) {}
+  absl::string_view Argument() const override { return name_; }
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
+    ++*runs_;
+    return body_(model, ctx);
+  }
+
+ private:
+  std::string name_;
+  int* runs_;
+  Body body_;
+};
+
+std::unique_ptr<Pass> Returning(std::string name, int* runs, absl::StatusOr<bool> result) {
+  return std::make_unique<TestPass>(
+      std::move(name), runs,
+      [result](onnx::ModelProto&, PassContext&) { return result; });
+}
+
+struct Capture {
+  DiagnosticEngine engine;
+  std::vector<Diagnostic> diags;
+  Capture() {
+    engine.SetHandler([this](const Diagnostic& d) { diags.push_back(d); });
+  }
+};
+
+bool Contains(absl::string_view haystack, absl::string_view needle) {
+  return haystack.find(needle) != absl::string_view::npos;
+}
+
+TEST(PassManagerTest, RunsEveryPassInOrder) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  std::vector<std::string> order;
+  int runs = 0;
+  PassManager pm(PassManagerOptions{});
+  for (const char* name : {"first", "second", "third"}) {
+    pm.AddPass(std::make_unique<TestPass>(
+        name, &runs, [&order, name](onnx::ModelProto&, PassContext& c) {
+          order.push_back(name);
+          EXPECT_EQ(c.current_pass(), name);
+          return absl::StatusOr<bool>(false);
+        }));
+  }
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second", "third"}));
+  EXPECT_TRUE(cap.diags.empty());
+  EXPECT_EQ(pm.passes().size(), 3u);
+}
+
+TEST(PassManagerTest, ChangedAndUnchangedPassesBothSucceed) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int changed_runs = 0, unchanged_runs = 0;
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(Returning("changes", &changed_runs, true));
+  pm.AddPass(Returning("keeps", &unchanged_runs, false));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  EXPECT_TRUE(pm.Run(model, ctx).ok());
+  EXPECT_TRUE(pm.Run(model, ctx).ok());
+  EXPECT_EQ(changed_runs, 2);
+  EXPECT_EQ(unchanged_runs, 2);
+  EXPECT_EQ(cap.engine.num_errors(), 0);
+}
+
+TEST(PassManagerTest, StopsAtFirstFailingPass) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int a = 0, b = 0, c = 0;
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(Returning("ok-pass", &a, true));
+  pm.AddPass(Returning("bad-pass", &b, absl::UnimplementedError("cannot lower Foo")));
+  pm.AddPass(Returning("never", &c, true));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  absl::Status s = pm.Run(model, ctx);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(std::string(s.message()), "cannot lower Foo");
+  EXPECT_EQ(a, 1);
+  EXPECT_EQ(b, 1);
+  EXPECT_EQ(c, 0);
+  ASSERT_EQ(cap.diags.size(), 1u);
+  EXPECT_EQ(cap.diags[0].severity, Severity::kError);
+  EXPECT_EQ(cap.diags[0].pass, "bad-pass");
+  EXPECT_EQ(cap.diags[0].file, "m.onnx");
+  EXPECT_EQ(cap.diags[0].message, "cannot lower Foo");
+  EXPECT_EQ(cap.engine.num_errors(), 1);
+}
+
+// Deletes the producer of `t`, leaving `y = Relu (t)` reading nothing.
+absl::StatusOr<bool> DeleteFirstNode(onnx::ModelProto& model, PassContext&) {
+  model.mutable_graph()->mutable_node()->DeleteSubrange(0, 1);
+  return true;
+}
+
+TEST(PassManagerTest, VerifyEachNamesThePassThatBrokeTheGraph) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int fine = 0, breaker = 0, after = 0;
+  PassManager pm(PassManagerOptions{});  // kStructural by default
+  pm.AddPass(Returning("fine", &fine, false));
+  pm.AddPass(std::make_unique<TestPass>("breaker", &breaker, &DeleteFirstNode));
+  pm.AddPass(Returning("after", &after, false));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  absl::Status s = pm.Run(model, ctx);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_TRUE(Contains(s.message(), "breaker")) << s;
+  EXPECT_EQ(after, 0);
+  ASSERT_EQ(cap.diags.size(), 1u);
+  EXPECT_EQ(cap.diags[0].severity, Severity::kError);
+  EXPECT_EQ(cap.diags[0].pass, "verify-each");
+  EXPECT_EQ(cap.diags[0].message,
+            "after pass 'breaker': node 'y' (Relu): input 't' is not defined");
+}
+
+TEST(PassManagerTest, VerifyEachNoneLetsBrokenGraphThrough) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int breaker = 0, after = 0;
+  PassManagerOptions options;
+  options.verify_each = VerifyEachMode::kNone;
+  PassManager pm(options);
+  pm.AddPass(std::make_unique<TestPass>("breaker", &breaker, &DeleteFirstNode));
+  pm.AddPass(Returning("after", &after, false));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  EXPECT_TRUE(pm.Run(model, ctx).ok());
+  EXPECT_EQ(after, 1);
+  EXPECT_TRUE(cap.diags.empty());
+}
+
+TEST(PassManagerTest, VerifyEachFullRunsTheOnnxChecker) {
+  auto add_unknown_op = [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
+    model.mutable_graph()->mutable_node(1)->set_op_type("NoSuchOp");
+    return true;
+  };
+  for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    int runs = 0;
+    PassManagerOptions options;
+    options.verify_each = mode;
+    PassManager pm(options);
+    pm.AddPass(std::make_unique<TestPass>("renamer", &runs, add_unknown_op));
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    absl::Status s = pm.Run(model, ctx);
+    if (mode == VerifyEachMode::kStructural) {
+      EXPECT_TRUE(s.ok()) << s;
+    } else {
+      EXPECT_FALSE(s.ok());
+      ASSERT_EQ(cap.diags.size(), 1u);
+      EXPECT_TRUE(Contains(cap.diags[0].message, "after pass 'renamer': ONNX checker:"))
+          << cap.diags[0].message;
+    }
+  }
+}
+
+TEST(PassManagerTest, NumericsCheckNamesThePass) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  PassManagerOptions options;
+  options.verify_each = VerifyEachMode::kNumerics;
+  int checks = 0;
+  options.numerics_check = [&checks](const onnx::ModelProto& before,
+                                     const onnx::ModelProto& after, PassContext&) {
+    ++checks;
+    if (before.graph().node(1).op_type() != after.graph().node(1).op_type())
+      return absl::InvalidArgumentError("output y differs");
+    return absl::OkStatus();
+  };
+  PassManager pm(options);
+  pm.AddPass(Returning("harmless", &runs, false));
+  pm.AddPass(std::make_unique<TestPass>(
+      "negater", &runs, [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
+        model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
+        return true;
+      }));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  absl::Status s = pm.Run(model, ctx);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(checks, 2);
+  ASSERT_EQ(cap.diags.size(), 1u);
+  EXPECT_EQ(cap.diags[0].message,
+            "pass 'negater' changed the model's numerics: output y differs");
+}
+
+TEST(PassManagerTest, StatisticsAppearPerPassInPipelineOrder) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(std::make_unique<TestPass>(
+      "folder", &runs, [](onnx::ModelProto&, PassContext& c) -> absl::StatusOr<bool> {
+        c.Stat("nodes-folded", 2);
+        c.Stat("nodes-folded");
+        c.Stat("constants-made", 4);
+        return true;
+      }));
+  pm.AddPass(Returning("quiet", &runs, false));
+  pm.AddPass(std::make_unique<TestPass>(
+      "remover", &runs, [](onnx::ModelProto&, PassContext& c) -> absl::StatusOr<bool> {
+        c.Stat("nodes-removed", 5);
+        return true;
+      }));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  ASSERT_EQ(ctx.stats().size(), 2u);
+  EXPECT_EQ(ctx.stats()[0].first, "folder");
+  EXPECT_EQ(ctx.stats()[0].second.at("nodes-folded"), 3);
+  std::string text = FormatStatistics(ctx);
+  EXPECT_TRUE(Contains(text, "Pass statistics report")) << text;
+  // Statistics of one pass are sorted by name.
+  EXPECT_TRUE(Contains(text,
+                       "folder\n  (S) 4 constants-made\n  (S) 3 nodes-folded\n"
+                       "remover\n  (S) 5 nodes-removed\n"))
+      << text;
+  EXPECT_FALSE(Contains(text, "quiet")) << text;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool HasLineEndingWith(const std::string& text, const std::string& suffix) {
+  for (const auto& line : Lines(text))
+    if (line.size() >= suffix.size() &&
+        line.compare(line.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return true;
+  return false;
+}
+
+TEST(PassManagerTest, TimingReportListsEachPassAndTotal) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  PassManagerOptions options;
+  options.time_passes = true;
+  PassManager pm(options);
+  pm.AddPass(Returning("alpha-pass", &runs, false));
+  pm.AddPass(Returning("beta-pass", &runs, true));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  std::string report = pm.TimingReport();
+  EXPECT_TRUE(Contains(report, "Total Execution Time: ")) << report;
+  EXPECT_TRUE(HasLineEndingWith(report, "  alpha-pass")) << report;
+  EXPECT_TRUE(HasLineEndingWith(report, "  beta-pass")) << report;
+  EXPECT_TRUE(HasLineEndingWith(report, "(100.0%)  Total")) << report;
+  EXPECT_LT(report.find("alpha-pass"), report.find("beta-pass"));
+}
+
+TEST(PassManagerTest, TimingReportCoversOnlyTheLastRunUpToTheFailure) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(Returning("fails-here", &runs, absl::InternalError("boom")));
+  pm.AddPass(Returning("not-reached", &runs, false));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  EXPECT_FALSE(pm.Run(model, ctx).ok());
+  EXPECT_FALSE(pm.Run(model, ctx).ok());
+  std::string report = pm.TimingReport();
+  EXPECT_TRUE(HasLineEndingWith(report, "  fails-here")) << report;
+  EXPECT_FALSE(Contains(report, "not-reached")) << report;
+  // Cleared between runs: the pass appears once, not twice.
+  EXPECT_EQ(report.find("fails-here"), report.rfind("fails-here")) << report;
+}
+
+std::unique_ptr<Pass> Remarking(std::string name, int* runs) {
+  return std::make_unique<TestPass>(
+      std::move(name), runs, [](onnx::ModelProto& model, PassContext& c) {
+        c.Remark(&model.graph().node(0), 0) << "pattern did not apply: " << 42;
+        return absl::StatusOr<bool>(false);
+      });
+}
+
+TEST(PassManagerTest, RemarksOnlyForEnabledPasses) {
+  int runs = 0;
+  {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    PassManager pm(PassManagerOptions{});
+    pm.AddPass(Remarking("one", &runs));
+    pm.AddPass(Remarking("two", &runs));
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    ASSERT_TRUE(pm.Run(model, ctx).ok());
+    EXPECT_TRUE(cap.diags.empty());
+  }
+  {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    ctx.EnableRemarks("two");
+    PassManager pm(PassManagerOptions{});
+    pm.AddPass(Remarking("one", &runs));
+    pm.AddPass(Remarking("two", &runs));
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    ASSERT_TRUE(pm.Run(model, ctx).ok());
+    ASSERT_EQ(cap.diags.size(), 1u);
+    EXPECT_EQ(cap.diags[0].severity, Severity::kRemark);
+    EXPECT_EQ(cap.diags[0].pass, "two");
+    EXPECT_EQ(cap.diags[0].node, "t");
+    EXPECT_EQ(cap.diags[0].op, "Relu");
+    EXPECT_EQ(cap.diags[0].message, "pattern did not apply: 42");
+    EXPECT_EQ(cap.engine.num_errors(), 0);
+    EXPECT_EQ(cap.engine.num_warnings(), 0);
+  }
+  {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    ctx.EnableRemarks("all");
+    PassManager pm(PassManagerOptions{});
+    pm.AddPass(Remarking("one", &runs));
+    pm.AddPass(Remarking("two", &runs));
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    ASSERT_TRUE(pm.Run(model, ctx).ok());
+    ASSERT_EQ(cap.diags.size(), 2u);
+    EXPECT_EQ(cap.diags[0].pass, "one");
+    EXPECT_EQ(cap.diags[1].pass, "two");
+  }
+}
+
+}  // namespace
+}  // namespace h8

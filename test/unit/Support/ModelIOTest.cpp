@@ -1,0 +1,229 @@
+//===- ModelIOTest.cpp - Reading and writing models -----------------------===//
+#include "h8/Support/ModelIO.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "TestUtil.h"
+#include "gtest/gtest.h"
+
+namespace h8 {
+namespace {
+
+constexpr char kModel[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y)
+  <float[2] w = {1, 2}>
+{
+  t = Add (x, w)
+  y = Relu (t)
+}
+)";
+
+// A fresh empty folder, removed (with its files) at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = testing::TempDir() + "h8-modelio-XXXXXX";
+    char* made = ::mkdtemp(tmpl.data());
+    EXPECT_NE(made, nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    for (const auto& e : Entries()) ::unlink((path_ + "/" + e).c_str());
+    ::rmdir(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+  std::vector<std::string> Entries() const {
+    std::vector<std::string> out;
+    DIR* dir = ::opendir(path_.c_str());
+    if (dir == nullptr) return out;
+    while (dirent* e = ::readdir(dir)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") out.push_back(name);
+    }
+    ::closedir(dir);
+    return out;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool Contains(absl::string_view haystack, absl::string_view needle) {
+  return haystack.find(needle) != absl::string_view::npos;
+}
+
+TEST(ModelIOTest, WriteFileAtomicallyReplacesContentAndLeavesNoTemp) {
+  TempDir dir;
+  std::string out = dir.File("out.onnxtext");
+  ASSERT_TRUE(WriteFileAtomically(out, "first version, longer\n").ok());
+  EXPECT_EQ(Slurp(out), "first version, longer\n");
+  ASSERT_TRUE(WriteFileAtomically(out, "second\n").ok());
+  EXPECT_EQ(Slurp(out), "second\n");
+  EXPECT_EQ(dir.Entries(), (std::vector<std::string>{"out.onnxtext"}));
+}
+
+TEST(ModelIOTest, WriteFileAtomicallyKeepsPermissionsOfReplacedFile) {
+  TempDir dir;
+  std::string out = dir.File("keep.txt");
+  ASSERT_TRUE(WriteFileAtomically(out, "a").ok());
+  struct stat st;
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  ASSERT_EQ(::chmod(out.c_str(), 0600), 0);
+  ASSERT_TRUE(WriteFileAtomically(out, "b").ok());
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+}
+
+TEST(ModelIOTest, WriteIntoMissingFolderFailsAndCreatesNothing) {
+  TempDir dir;
+  std::string out = dir.File("missing/out.onnx");
+  absl::Status s = WriteFileAtomically(out, "data");
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Contains(s.message(), out)) << s;
+  EXPECT_TRUE(dir.Entries().empty());
+
+  absl::Status binary = WriteBinaryModel(ParseModelOrDie(kModel), out);
+  EXPECT_EQ(binary.code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Contains(binary.message(), out)) << binary;
+  EXPECT_TRUE(dir.Entries().empty());
+}
+
+TEST(ModelIOTest, WriteOverAFolderFails) {
+  TempDir dir;
+  ASSERT_EQ(::mkdir(dir.File("sub").c_str(), 0755), 0);
+  absl::Status s = WriteFileAtomically(dir.File("sub"), "data");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(dir.Entries(), (std::vector<std::string>{"sub"}));
+  ::rmdir(dir.File("sub").c_str());
+}
+
+TEST(ModelIOTest, ParseBinaryModelRejectsEmptyBytes) {
+  auto m = ParseBinaryModel("", 0, "in.onnx");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(m.status().message()), "in.onnx: empty file");
+}
+
+TEST(ModelIOTest, ParseBinaryModelRejectsGarbage) {
+  const char bytes[] = "\xff\xff\xff";
+  auto m = ParseBinaryModel(bytes, 3, "garbage.onnx");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(m.status().message().rfind("garbage.onnx: ", 0), 0u) << m.status();
+  EXPECT_TRUE(Contains(m.status().message(), "not a valid ONNX model")) << m.status();
+}
+
+TEST(ModelIOTest, ParseBinaryModelRejectsTruncatedModel) {
+  std::string bytes = ParseModelOrDie(kModel).SerializeAsString();
+  ASSERT_GT(bytes.size(), 10u);
+  for (size_t size : {bytes.size() - 1, bytes.size() / 2}) {
+    auto m = ParseBinaryModel(bytes.data(), size, "cut.onnx");
+    ASSERT_FALSE(m.ok()) << size;
+    EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(m.status().message().rfind("cut.onnx: ", 0), 0u) << m.status();
+  }
+  auto whole = ParseBinaryModel(bytes.data(), bytes.size(), "whole.onnx");
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->SerializeAsString(), bytes);
+}
+
+TEST(ModelIOTest, ParseBinaryModelRequiresAGraph) {
+  onnx::ModelProto model;
+  model.set_ir_version(8);
+  std::string bytes = model.SerializeAsString();
+  auto m = ParseBinaryModel(bytes.data(), bytes.size(), "nograph.onnx");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(std::string(m.status().message()),
+            "nograph.onnx: not a valid ONNX model (no graph)");
+}
+
+TEST(ModelIOTest, SniffFormat) {
+  EXPECT_EQ(SniffFormat("<ir_version: 8>\ng () => () {}"), ModelFormat::kText);
+  EXPECT_EQ(SniffFormat("  \n\t# comment\n"), ModelFormat::kText);
+  EXPECT_EQ(SniffFormat("graph (float x) => (float y) {}"), ModelFormat::kText);
+  EXPECT_EQ(SniffFormat("_g () => () {}"), ModelFormat::kText);
+  EXPECT_EQ(SniffFormat("\"g\" () => () {}"), ModelFormat::kText);
+  EXPECT_EQ(SniffFormat(ParseModelOrDie(kModel).SerializeAsString()), ModelFormat::kBinary);
+  EXPECT_EQ(SniffFormat(std::string("\x08\x07", 2)), ModelFormat::kBinary);
+  EXPECT_EQ(SniffFormat(""), ModelFormat::kBinary);
+}
+
+TEST(ModelIOTest, FormatFromPath) {
+  EXPECT_EQ(FormatFromPath("m.onnxtext"), ModelFormat::kText);
+  EXPECT_EQ(FormatFromPath("dir/m.txt"), ModelFormat::kText);
+  EXPECT_EQ(FormatFromPath("m.onnx"), ModelFormat::kBinary);
+  EXPECT_EQ(FormatFromPath("/a/b/m.pb"), ModelFormat::kBinary);
+  EXPECT_EQ(FormatFromPath("m.onnx.txt"), ModelFormat::kText);
+  EXPECT_EQ(FormatFromPath("m.model"), ModelFormat::kAuto);
+  EXPECT_EQ(FormatFromPath("-"), ModelFormat::kAuto);
+  EXPECT_EQ(FormatFromPath("onnx"), ModelFormat::kAuto);
+}
+
+TEST(ModelIOTest, DirName) {
+  EXPECT_EQ(DirName("a/b/c.onnx"), "a/b");
+  EXPECT_EQ(DirName("c.onnx"), ".");
+  EXPECT_EQ(DirName("/c.onnx"), "/");
+  EXPECT_EQ(DirName("-"), ".");
+}
+
+TEST(ModelIOTest, BinaryWriteReadRoundTrip) {
+  TempDir dir;
+  onnx::ModelProto model = ParseModelOrDie(kModel);
+  std::string path = dir.File("m.onnx");
+  ASSERT_TRUE(WriteBinaryModel(model, path).ok());
+  EXPECT_EQ(dir.Entries(), (std::vector<std::string>{"m.onnx"}));
+  auto read = ReadBinaryModelFile(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->SerializeAsString(), model.SerializeAsString());
+  EXPECT_EQ(PrintModelText(*read), PrintModelText(model));
+
+  std::string text;
+  ASSERT_TRUE(ReadFileToString(path, text).ok());
+  EXPECT_EQ(text, model.SerializeAsString());
+}
+
+TEST(ModelIOTest, ReadBinaryModelFileErrorsNameThePath) {
+  TempDir dir;
+  std::string missing = dir.File("nope.onnx");
+  auto m = ReadBinaryModelFile(missing);
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(m.status().message().rfind(missing + ": ", 0), 0u) << m.status();
+
+  auto folder = ReadBinaryModelFile(dir.path());
+  ASSERT_FALSE(folder.ok());
+  EXPECT_EQ(folder.status().code(), absl::StatusCode::kInvalidArgument);
+
+  std::string empty = dir.File("empty.onnx");
+  ASSERT_TRUE(WriteFileAtomically(empty, "").ok());
+  auto e = ReadBinaryModelFile(empty);
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(std::string(e.status().message()), empty + ": empty file");
+
+  std::string junk = dir.File("junk.onnx");
+  ASSERT_TRUE(WriteFileAtomically(junk, "\xff\xff\xff").ok());
+  auto j = ReadBinaryModelFile(junk);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(j.status().message().rfind(junk + ": ", 0), 0u) << j.status();
+}
+
+}  // namespace
+}  // namespace h8
