@@ -54,7 +54,17 @@ class CleanupPass : public GraphPass {
   }
 
  private:
+  // Two linear phases: first every Identity that does not define a graph
+  // output is forwarded (chains resolve through the rewriter's renames),
+  // then Identities that define outputs are folded into their producers,
+  // judged on the graph the first phase left.
   absl::StatusOr<bool> ForwardIdentities(GraphRef ref, PassContext& ctx) {
+    H8_ASSIGN_OR_RETURN(bool inner, ForwardIdentitiesPhase(ref, ctx, /*outputs=*/false));
+    H8_ASSIGN_OR_RETURN(bool outer, ForwardIdentitiesPhase(ref, ctx, /*outputs=*/true));
+    return inner || outer;
+  }
+
+  absl::StatusOr<bool> ForwardIdentitiesPhase(GraphRef ref, PassContext& ctx, bool outputs) {
     onnx::GraphProto& graph = *ref.graph;
     GraphIndex index(graph);
     GraphRewriter rewriter(graph);
@@ -69,7 +79,8 @@ class CleanupPass : public GraphPass {
         continue;
       const std::string& in = node.input(0);
       const std::string& out = node.output(0);
-      if (!index.IsGraphOutput(out)) {
+      if (index.IsGraphOutput(out) != outputs) continue;
+      if (!outputs) {
         H8_RETURN_IF_ERROR(rewriter.ReplaceAllUsesWith(out, in));
         rewriter.Erase(i);
         erased.insert(i);

@@ -60,6 +60,7 @@ std::string FormatDiagnosticJson(const Diagnostic& d) {
 DiagnosticEngine::DiagnosticEngine() { SetJson(false); }
 
 void DiagnosticEngine::SetJson(bool json) {
+  json_ = json;
   if (json) {
     handler_ = [](const Diagnostic& d) {
       std::cerr << FormatDiagnosticJson(d) << "\n";
@@ -71,7 +72,30 @@ void DiagnosticEngine::SetJson(bool json) {
   }
 }
 
+namespace {
+
+// Diagnostics are one line each: messages from ONNX carry newlines
+// ("\n\n==> Context: ...") and trailing blanks.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  bool space = false;
+  for (char c : text) {
+    if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
 void DiagnosticEngine::Emit(Diagnostic d) {
+  d.message = OneLine(d.message);
+  for (auto& note : d.notes) note = OneLine(note);
   if (d.severity == Severity::kWarning && warnings_as_errors_) {
     d.severity = Severity::kError;
   }

@@ -348,6 +348,15 @@ std::vector<Chunk> SplitInput(const std::string& text, bool split) {
   return chunks;
 }
 
+// Whether `text` has only whitespace and '#' comments.
+bool IsBlank(absl::string_view text) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (!line.empty() && line[0] != '#') return false;
+  }
+  return true;
+}
+
 class Driver {
  public:
   Driver(Config& config, const PassRegistry& registry)
@@ -413,6 +422,9 @@ class Driver {
         return Fail("", UsageError("empty file"), kExitUsageError);
       std::vector<Chunk> chunks = SplitInput(bytes, config_.split_input_file);
       for (const Chunk& chunk : chunks) {
+        // A chunk of only blanks and comments (e.g. after a trailing
+        // separator) holds no model.
+        if (config_.split_input_file && chunks.size() > 1 && IsBlank(chunk.text)) continue;
         std::string where = chunks.size() > 1 ? absl::StrCat(label_, ":", chunk.first_line)
                                               : label_;
         auto model = ParseModelText(chunk.text, chunk.first_line);
@@ -434,16 +446,20 @@ class Driver {
                                    "--split-input-file or use --emit=text"),
                     kExitUsageError);
       if (absl::Status s = WriteBinaryModel(results[0], config_.output); !s.ok())
-        return Fail("", s, kExitUsageError);
+        return Fail(config_.output, s, kExitUsageError);
       return kExitOk;
     }
+    // A lint run (the pipeline ends with a lint such as check-hailo8) with
+    // no -o prints only its report.
+    if (config_.output == "-" && !pm.passes().empty() && pm.passes().back()->IsLint())
+      return kExitOk;
     std::string text;
     for (size_t i = 0; i < results.size(); ++i) {
       if (i > 0) absl::StrAppend(&text, kSplitMarker, "\n");
       absl::StrAppend(&text, PrintModelText(results[i], config_.pm.print_options));
     }
     if (absl::Status s = WriteFileAtomically(config_.output, text); !s.ok())
-      return Fail("", s, kExitUsageError);
+      return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
     return kExitOk;
   }
 

@@ -104,6 +104,11 @@ class Pass {
   /// Returns whether the model changed.
   virtual absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) = 0;
 
+  /// A lint reports on the model instead of transforming it. When a
+  /// pipeline ends with a lint and no -o is given, the driver prints only
+  /// the report, not the IR.
+  virtual bool IsLint() const { return false; }
+
   /// Canonical option text (`k=v ...`), set by the registry's factory.
   const std::string& options_text() const { return options_text_; }
   void set_options_text(std::string text) { options_text_ = std::move(text); }

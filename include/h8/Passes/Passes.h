@@ -87,6 +87,43 @@ struct PinDimOptions {
   }
 };
 
+struct FlattenGroupsOptions {
+  std::string strategy = "dense";
+  double max_growth = 0;
+  std::string only = "all";
+  static void Bind(OptionBinder<FlattenGroupsOptions>& b) {
+    b.Add("strategy", &FlattenGroupsOptions::strategy,
+          "dense: one groups=1 conv with a block-diagonal weight; split: Split + "
+          "per-group convs + Concat")
+        .OneOf({"dense", "split"});
+    b.Add("max-growth", &FlattenGroupsOptions::max_growth,
+          "Fall back to split for a node whose dense weight grows more than this "
+          "factor (0: no limit)")
+        .Check([](const FlattenGroupsOptions& o) {
+          return o.max_growth < 0 ? "must not be negative" : "";
+        });
+    b.Add("only", &FlattenGroupsOptions::only, "Which ops to rewrite")
+        .OneOf({"conv", "convtranspose", "all"});
+  }
+};
+
+struct CheckHailo8Options {
+  std::string profile = "default";
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  static void Bind(OptionBinder<CheckHailo8Options>& b) {
+    b.Add("profile", &CheckHailo8Options::profile,
+          "Compiler line: default (the users' toolchain) or dfc3.27")
+        .OneOf({"default", "dfc3.27"});
+    b.Add("allow", &CheckHailo8Options::allow, "Op types to accept regardless of the profile");
+    b.Add("deny", &CheckHailo8Options::deny, "Op types to reject regardless of the profile");
+  }
+};
+
+struct LegalizeHailo8Options {
+  static void Bind(OptionBinder<LegalizeHailo8Options>&) {}
+};
+
 #define H8_PASS(ARGUMENT, NAME, SUMMARY) \
   std::unique_ptr<Pass> Create##NAME##Pass(const NAME##Options& options = {});
 #include "h8/Passes/Passes.def"

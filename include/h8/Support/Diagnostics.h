@@ -56,6 +56,8 @@ class DiagnosticEngine {
   void SetHandler(Handler handler) { handler_ = std::move(handler); }
   /// Switches the default handler between text and JSON lines.
   void SetJson(bool json);
+  /// Whether diagnostics are printed as JSON (--diagnostics-format=json).
+  bool json() const { return json_; }
 
   void Emit(Diagnostic d);
 
@@ -69,6 +71,7 @@ class DiagnosticEngine {
   int num_errors_ = 0;
   int num_warnings_ = 0;
   bool warnings_as_errors_ = false;
+  bool json_ = false;
 };
 
 /// Builds a diagnostic with `<<` and emits it when destroyed (MLIR's

@@ -1,0 +1,2 @@
+//===- Hailo8Rules.cpp - IN PROGRESS placeholder ---------------------------===//
+namespace h8 {}
