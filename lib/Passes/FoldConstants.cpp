@@ -26,6 +26,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -74,7 +75,8 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
   GraphRewriter rewriter(graph);
   // Constant values decoded so far; initializers are decoded only when a
   // fully constant node needs them.
-  absl::flat_hash_map<std::string, Tensor> values;
+  // node_hash_map: pointers to values stay valid while more are decoded.
+  absl::node_hash_map<std::string, Tensor> values;
   absl::flat_hash_map<std::string, bool> is_const;
   for (const auto& init : graph.initializer())
     if (!index.IsGraphInput(init.name())) is_const[init.name()] = true;
