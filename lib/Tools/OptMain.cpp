@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "h8/Tools/OptMain.h"
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -54,6 +55,10 @@ Pipeline:
   --<pass>[=<value>]            append a pass; the value sets its primary
                                 option (--pin-shape=1,9,2,100). Mixed with
                                 --passes, command-line order is pipeline order.
+  --hailo8                      the Hailo-8 legalisation pipeline: fold-constants,
+                                lift-conv1d, [pin-shape], flatten-groups,
+                                fold-constants, legalize-hailo8, cleanup,
+                                check-hailo8 (--pin-shape goes after lift-conv1d)
   --list-passes                 list passes with their options
   --dump-pass-pipeline          print the canonical pipeline to stderr
 
@@ -122,6 +127,42 @@ struct Config {
   bool verify_numerics = false;
   std::string verify_against;
 };
+
+constexpr char kHailo8Marker[] = "<hailo8>";
+
+// --hailo8 is the one-line legalisation:
+//   fold-constants, lift-conv1d, [pin-shape...], flatten-groups,
+//   fold-constants, legalize-hailo8, cleanup, check-hailo8
+// Any --pin-shape/--pin-dim on the command line moves to right after
+// lift-conv1d (the pin then states the lifted [N,C,H,T] shape). The first
+// fold-constants lets computed pads (causal convolutions) lift with their
+// region instead of becoming boundaries.
+void ExpandHailo8(std::vector<PassSpec>& pipeline) {
+  auto marker = std::find_if(pipeline.begin(), pipeline.end(),
+                             [](const PassSpec& p) { return p.name == kHailo8Marker; });
+  if (marker == pipeline.end()) return;
+  std::vector<PassSpec> pins, rest;
+  for (PassSpec& p : pipeline) {
+    if (p.name == "pin-shape" || p.name == "pin-dim") pins.push_back(std::move(p));
+    else rest.push_back(std::move(p));
+  }
+  std::vector<PassSpec> out;
+  bool expanded = false;
+  for (PassSpec& p : rest) {
+    if (p.name != kHailo8Marker) {
+      out.push_back(std::move(p));
+      continue;
+    }
+    if (expanded) continue;
+    expanded = true;
+    for (const char* name : {"fold-constants", "lift-conv1d"}) out.push_back(PassSpec{name, {}});
+    for (PassSpec& pin : pins) out.push_back(std::move(pin));
+    for (const char* name : {"flatten-groups", "fold-constants", "legalize-hailo8", "cleanup",
+                             "check-hailo8"})
+      out.push_back(PassSpec{name, {}});
+  }
+  pipeline = std::move(out);
+}
 
 absl::Status UsageError(absl::string_view message) {
   return absl::InvalidArgumentError(message);
@@ -287,6 +328,11 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       if (*v == "json") config.json = true;
       else if (*v == "text") config.json = false;
       else return UsageError(absl::StrCat("--diagnostics-format expects text or json, got '", *v, "'"));
+    } else if (name == "hailo8") {
+      // Expanded after parsing, when every --pin-shape is known.
+      PassSpec marker;
+      marker.name = kHailo8Marker;
+      config.pipeline.push_back(std::move(marker));
     } else if (name == "Werror") {
       config.werror = true;
     } else if (name == "elide-initializers-larger-than") {
@@ -313,6 +359,7 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
                                      registry.Names()));
     }
   }
+  ExpandHailo8(config.pipeline);
   return absl::OkStatus();
 }
 
