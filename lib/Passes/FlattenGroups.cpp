@@ -1,18 +1,566 @@
-//===- FlattenGroups.cpp - IN PROGRESS: placeholder until the pass lands ------------===//
+//===- FlattenGroups.cpp - Rewrite grouped convolutions to groups=1 -------===//
+//
+// Some deployments force groups=1 on every convolution. This pass rewrites
+// each grouped Conv and ConvTranspose (group > 1, depthwise included, any
+// spatial rank, before or after lift-conv1d) into exactly equivalent
+// groups=1 computation, and reports what it costs.
+//
+// strategy=dense (default): the node keeps its place and gets a
+// block-diagonal weight, zero outside each group's block.
+//   Conv          W[O, C/g, k...] -> W'[O, C, k...]: output channel o (group
+//                 o / (O/g)) reads input channels [grp*C/g, (grp+1)*C/g).
+//   ConvTranspose W[C, O/g, k...] -> W'[C, O, k...]: input channel c (group
+//                 c / (C/g)) writes output channels [grp*O/g, (grp+1)*O/g).
+// In both layouts row r of axis 0 belongs to group r / (dims[0]/g) and its
+// block moves to offset grp * dims[1] of the widened axis 1. An unshared
+// constant weight is replaced in place under its name (names are ABI); a
+// shared one is copied to a fresh initializer and left untouched. The bias
+// is unchanged. MACs grow x g, weight bytes x g.
+//
+// Before (opset 13):
+//   g (float[1,4,5] x) => (float[1,4,3] y)
+//     <float[4,2,3] w = {...}>
+//   {
+//     y = Conv <group = 2, kernel_shape = [3]> (x, w)
+//   }
+// After (strategy=dense):
+//     <float[4,4,3] w = {...block diagonal...}>
+//     y = Conv <group = 1, kernel_shape = [3]> (x, w)
+// After (strategy=split):
+//     <float[2,2,3] w_g0 = {...}, float[2,2,3] w_g1 = {...}, int64[2] split = {2, 2}>
+//     y_x0, y_x1 = Split <axis = 1> (x, split)
+//     y_g0 = Conv <group = 1, kernel_shape = [3]> (y_x0, w_g0)
+//     y_g1 = Conv <group = 1, kernel_shape = [3]> (y_x1, w_g1)
+//     y = Concat <axis = 1> (y_g0, y_g1)
+//
+// strategy=split: the input is split into g channel groups, each runs a
+// groups=1 convolution on its weight (and bias) slice, and a Concat on axis
+// 1 writes the original output name. Split sizes are an attribute before
+// opset 13 and an int64 input from 13; the plain equal-split form (with
+// num_outputs from opset 18) is used only when the channel count is unknown.
+// Weight and bias slices are new initializers; an unshared original is
+// removed. MACs and weight bytes are unchanged.
+//
+// Fallbacks to split, each with a remark: max-growth=F (F > 0) when the
+// dense weight would grow more than F (growth is g); a weight that is not a
+// constant initializer, or whose data cannot be rewritten, is split at run
+// time with a Split on axis 0 (axis 0 is O for Conv and C for ConvTranspose,
+// so equal parts are exactly the group slices). A non-constant bias is split
+// the same way. Every new node keeps the original's attributes (auto_pad,
+// pads, strides, dilations, kernel_shape, output_padding, output_shape) with
+// group = 1.
+//
+// Cost report: a remark per rewritten node (weight bytes before/after, MAC
+// factor), statistics convs-flattened / weight-bytes-before /
+// weight-bytes-after, and one warning when the model's total initializer
+// bytes grow more than 8x (Hailo-8 DFC 3.2x and later runs grouped and
+// depthwise convolutions natively).
+//
+// Not handled: a Conv whose weight shape does not divide into its group
+// (an invalid model) is left alone with a remark.
+//
+//===----------------------------------------------------------------------===//
+#include <cstring>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "h8/Eval/Tensor.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/GraphRewriter.h"
+#include "h8/IR/Match.h"
+#include "h8/IR/NameUniquer.h"
 #include "h8/Passes/Passes.h"
 
 namespace h8 {
 namespace {
-class FlattenGroupsPlaceholder : public Pass {
- public:
-  absl::string_view Argument() const override { return "FlattenGroups"; }
-  absl::StatusOr<bool> Run(onnx::ModelProto&, PassContext&) override {
-    return absl::UnimplementedError("FlattenGroups is not implemented yet");
+
+constexpr double kWarnGrowth = 8.0;
+
+/// Bytes per element of the floating types a convolution weight can have,
+/// 0 for anything else.
+int64_t FloatWidth(int32_t dtype) {
+  switch (dtype) {
+    case onnx::TensorProto::FLOAT: return 4;
+    case onnx::TensorProto::DOUBLE: return 8;
+    case onnx::TensorProto::FLOAT16:
+    case onnx::TensorProto::BFLOAT16: return 2;
+    default: return 0;
   }
-};
-}  // namespace
-std::unique_ptr<Pass> CreateFlattenGroupsPass(const FlattenGroupsOptions&) {
-  return std::make_unique<FlattenGroupsPlaceholder>();
 }
+
+int64_t NumElements(const std::vector<int64_t>& dims) {
+  int64_t n = 1;
+  for (int64_t d : dims) n *= d;
+  return n;
+}
+
+std::vector<int64_t> Dims(const onnx::TensorProto& t) {
+  return std::vector<int64_t>(t.dims().begin(), t.dims().end());
+}
+
+/// Storage size of an initializer from its dims and element type (external
+/// data included).
+int64_t TensorBytes(const onnx::TensorProto& t) {
+  int64_t width = FloatWidth(t.data_type());
+  switch (t.data_type()) {
+    case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: width = 8; break;
+    case onnx::TensorProto::INT32: case onnx::TensorProto::UINT32: width = 4; break;
+    case onnx::TensorProto::INT16: case onnx::TensorProto::UINT16: width = 2; break;
+    default: if (width == 0) width = 1;
+  }
+  return NumElements(Dims(t)) * width;
+}
+
+/// Total initializer bytes of `graph` and its subgraphs.
+int64_t WeightBytes(const onnx::GraphProto& graph) {
+  int64_t total = 0;
+  for (const auto& t : graph.initializer()) total += TensorBytes(t);
+  for (const auto& node : graph.node())
+    for (const auto& attr : node.attribute()) {
+      if (attr.has_g()) total += WeightBytes(attr.g());
+      for (const auto& g : attr.graphs()) total += WeightBytes(g);
+    }
+  return total;
+}
+
+void AppendLE(uint64_t v, int width, std::string& out) {
+  for (int k = 0; k < width; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xff));
+}
+
+/// The little-endian element bytes of a floating initializer, exactly as
+/// stored (no conversion through float32 except for external float data,
+/// which TensorFromProto reads losslessly for float/float16/bfloat16).
+absl::StatusOr<std::string> RawBytes(const onnx::TensorProto& t, const std::string& base_dir) {
+  const int64_t width = FloatWidth(t.data_type());
+  if (width == 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight data type ", DtypeName(t.data_type()), " is not a float type"));
+  const int64_t count = NumElements(Dims(t));
+  std::string bytes;
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
+    if (t.data_type() == onnx::TensorProto::DOUBLE)
+      return absl::InvalidArgumentError("external double data would lose precision");
+    auto tensor = TensorFromProto(t, base_dir);
+    if (!tensor.ok()) return tensor.status();
+    bytes = TensorToProto(*tensor, t.name()).raw_data();
+  } else if (!t.raw_data().empty()) {
+    bytes = t.raw_data();
+  } else if (t.data_type() == onnx::TensorProto::FLOAT) {
+    for (float f : t.float_data()) {
+      uint32_t u;
+      std::memcpy(&u, &f, 4);
+      AppendLE(u, 4, bytes);
+    }
+  } else if (t.data_type() == onnx::TensorProto::DOUBLE) {
+    for (double d : t.double_data()) {
+      uint64_t u;
+      std::memcpy(&u, &d, 8);
+      AppendLE(u, 8, bytes);
+    }
+  } else {
+    for (int32_t h : t.int32_data()) AppendLE(static_cast<uint16_t>(h), 2, bytes);
+  }
+  if (static_cast<int64_t>(bytes.size()) != count * width)
+    return absl::InvalidArgumentError(absl::StrCat("weight '", t.name(), "' holds ", bytes.size(),
+                                                   " bytes, expected ", count * width));
+  return bytes;
+}
+
+/// Block-diagonal widening shared by both layouts: row r of axis 0 belongs to
+/// group r / (rows/g); its `row` bytes land at block grp of a row g times as
+/// wide, the rest stays zero.
+std::string BlockDiagonal(const std::string& src, int64_t rows, int64_t group) {
+  const int64_t row = static_cast<int64_t>(src.size()) / rows;
+  const int64_t per_group = rows / group;
+  std::string dst(static_cast<size_t>(row * group * rows), '\0');
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t grp = r / per_group;
+    std::memcpy(&dst[(r * group + grp) * row], &src[r * row], row);
+  }
+  return dst;
+}
+
+onnx::TensorProto MakeRawTensor(const std::string& name, int32_t dtype,
+                                const std::vector<int64_t>& dims, std::string bytes) {
+  onnx::TensorProto t;
+  t.set_name(name);
+  t.set_data_type(dtype);
+  for (int64_t d : dims) t.add_dims(d);
+  t.set_raw_data(std::move(bytes));
+  return t;
+}
+
+/// A constant tensor cut into g equal slices along axis 0.
+struct Slices {
+  int32_t dtype = 0;
+  std::vector<int64_t> dims;  // of one slice
+  std::vector<std::string> bytes;
+};
+
+/// Everything the rewrite of one node needs, computed before any mutation.
+struct NodePlan {
+  int index = -1;
+  int64_t group = 1;
+  bool dense = true;
+  std::string fallback;  // why a dense request became split ("" if none)
+  // dense
+  bool in_place = false;
+  std::vector<int64_t> dense_dims;
+  std::string dense_bytes;
+  int32_t dtype = 0;
+  // split
+  std::optional<Slices> weight_slices;  // nullopt: Split at run time
+  std::optional<Slices> bias_slices;    // nullopt: Split at run time (if any bias)
+  int64_t in_part = 0;      // input channels per group (0: unknown)
+  int64_t weight_part = 0;  // weight rows per group (0: unknown)
+  int64_t bias_part = 0;    // bias entries per group (0: unknown)
+  // cost
+  int64_t bytes_before = 0;
+  int64_t bytes_after = 0;
+};
+
+/// Per-Run() state shared by the graphs of one model.
+struct RunState {
+  const FlattenGroupsOptions& options;
+  NameUniquer names;
+  int64_t flattened = 0;
+};
+
+class FlattenGraphs : public GraphPass {
+ public:
+  explicit FlattenGraphs(RunState& state) : state_(state) {}
+  absl::string_view Argument() const override { return "flatten-groups"; }
+
+ protected:
+  absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override;
+
+ private:
+  std::optional<NodePlan> Match(const onnx::GraphProto& graph, const GraphIndex& index, int i,
+                                const GraphRef& ref, PassContext& ctx);
+  RunState& state_;
+};
+
+bool IsConstantInit(const GraphIndex& index, const std::string& v) {
+  return !v.empty() && index.InitializerIndex(v) >= 0 && !index.IsGraphInput(v);
+}
+
+bool IsUnshared(const GraphIndex& index, const std::string& v) {
+  return IsConstantInit(index, v) && index.NumUses(v) == 1 && !index.IsGraphOutput(v);
+}
+
+std::optional<Slices> SliceConstant(const onnx::TensorProto& t, int64_t group,
+                                    const std::string& base_dir) {
+  if (t.dims_size() == 0 || t.dims(0) % group != 0) return std::nullopt;
+  auto bytes = RawBytes(t, base_dir);
+  if (!bytes.ok()) return std::nullopt;
+  Slices s;
+  s.dtype = t.data_type();
+  s.dims = Dims(t);
+  s.dims[0] /= group;
+  const size_t part = bytes->size() / group;
+  for (int64_t k = 0; k < group; ++k) s.bytes.push_back(bytes->substr(k * part, part));
+  return s;
+}
+
+std::optional<NodePlan> FlattenGraphs::Match(const onnx::GraphProto& graph,
+                                             const GraphIndex& index, int i,
+                                             const GraphRef& ref, PassContext& ctx) {
+  const onnx::NodeProto& node = graph.node(i);
+  const std::string& op = node.op_type();
+  const bool transpose = op == "ConvTranspose";
+  if ((op != "Conv" && !transpose) || !IsOnnxDomain(node)) return std::nullopt;
+  const std::string& only = state_.options.only;
+  if ((only == "conv" && transpose) || (only == "convtranspose" && !transpose)) return std::nullopt;
+  const int64_t group = GetIntAttr(node, "group", 1);
+  if (group <= 1 || node.input_size() < 2 || node.output_size() < 1) return std::nullopt;
+
+  NodePlan plan;
+  plan.index = i;
+  plan.group = group;
+  const std::string& x = node.input(0);
+  const std::string& w = node.input(1);
+  const std::string b = node.input_size() > 2 ? node.input(2) : "";
+  const onnx::TensorProto* winit = IsConstantInit(index, w) ? index.Initializer(w) : nullptr;
+
+  // Weight shape and element type, from the initializer or the value's type.
+  std::optional<std::vector<int64_t>> wdims;
+  int32_t wtype = 0;
+  if (winit != nullptr) {
+    wdims = Dims(*winit);
+    wtype = winit->data_type();
+  } else {
+    wdims = index.StaticShape(w);
+    if (const auto* t = index.Type(w); t != nullptr && t->has_tensor_type())
+      wtype = t->tensor_type().elem_type();
+  }
+  if (wdims && (wdims->size() < 3 || (*wdims)[0] % group != 0)) {
+    ctx.Remark(&node, i, ref.path) << "not flattened: weight '" << w << "' of shape ["
+                                   << absl::StrJoin(*wdims, ",") << "] does not divide into group = "
+                                   << group;
+    return std::nullopt;
+  }
+  const int64_t width = FloatWidth(wtype);
+  plan.dtype = wtype;
+  plan.bytes_before = wdims && width > 0 ? NumElements(*wdims) * width : 0;
+
+  // Channels per group of the input, rows per group of the weight and
+  // entries per group of the bias (0: unknown, equal split at run time).
+  if (wdims) {
+    plan.weight_part = (*wdims)[0] / group;
+    plan.in_part = transpose ? (*wdims)[0] / group : (*wdims)[1];
+    plan.bias_part = transpose ? (*wdims)[1] : (*wdims)[0] / group;
+  } else if (auto xs = index.StaticShape(x); xs && xs->size() > 1 && (*xs)[1] % group == 0) {
+    plan.in_part = (*xs)[1] / group;
+  }
+  if (plan.bias_part == 0 && !b.empty())
+    if (auto bs = index.StaticShape(b); bs && bs->size() == 1 && (*bs)[0] % group == 0)
+      plan.bias_part = (*bs)[0] / group;
+
+  // Strategy.
+  plan.dense = state_.options.strategy == "dense";
+  if (plan.dense && state_.options.max_growth > 0 &&
+      static_cast<double>(group) > state_.options.max_growth) {
+    plan.dense = false;
+    plan.fallback = absl::StrCat("dense weight would grow x", group, ", more than max-growth = ",
+                                 state_.options.max_growth);
+  }
+  std::optional<std::string> wbytes;
+  std::string why_runtime;
+  if (winit == nullptr) {
+    why_runtime = absl::StrCat("weight '", w, "' is not a constant initializer");
+  } else {
+    auto bytes = RawBytes(*winit, ctx.base_dir());
+    if (bytes.ok()) wbytes = std::move(*bytes);
+    else why_runtime = std::string(bytes.status().message());
+  }
+  if (!wbytes && plan.dense) {
+    plan.dense = false;
+    plan.fallback = why_runtime;
+  }
+
+  if (plan.dense) {
+    plan.in_place = IsUnshared(index, w);
+    plan.dense_dims = *wdims;
+    plan.dense_dims[1] *= group;
+    plan.dense_bytes = BlockDiagonal(*wbytes, (*wdims)[0], group);
+    plan.bytes_after = static_cast<int64_t>(plan.dense_bytes.size());
+    return plan;
+  }
+
+  if (wbytes) {
+    Slices s;
+    s.dtype = wtype;
+    s.dims = *wdims;
+    s.dims[0] /= group;
+    const size_t part = wbytes->size() / group;
+    for (int64_t k = 0; k < group; ++k) s.bytes.push_back(wbytes->substr(k * part, part));
+    plan.weight_slices = std::move(s);
+  } else if (plan.fallback.empty()) {
+    // strategy=split asked for; the slices come from a run-time Split.
+    plan.fallback = why_runtime;
+  }
+  if (IsConstantInit(index, b)) plan.bias_slices = SliceConstant(*index.Initializer(b), group, ctx.base_dir());
+  plan.bytes_after = plan.bytes_before;
+  return plan;
+}
+
+absl::StatusOr<bool> FlattenGraphs::RunOnGraph(GraphRef ref, PassContext& ctx) {
+  onnx::GraphProto& graph = *ref.graph;
+  const int64_t opset = ref.opset;
+  GraphIndex index(graph);
+
+  // Match every grouped convolution fully; nothing below this loop's end
+  // has touched the graph.
+  std::vector<NodePlan> plans;
+  for (int i = 0; i < graph.node_size(); ++i)
+    if (auto plan = Match(graph, index, i, ref, ctx)) plans.push_back(std::move(*plan));
+  if (plans.empty()) return false;
+
+  NameUniquer& names = state_.names;
+  GraphRewriter rewriter(graph);
+  absl::flat_hash_map<std::string, onnx::ValueInfoProto*> value_infos;
+  for (auto& vi : *graph.mutable_value_info()) value_infos.emplace(vi.name(), &vi);
+  absl::flat_hash_map<std::pair<int64_t, int64_t>, std::string> split_inits;
+  // (shared constant, group) -> its dense copy / its slices.
+  absl::flat_hash_map<std::pair<std::string, int64_t>, std::string> dense_copies;
+  absl::flat_hash_map<std::pair<std::string, int64_t>, std::vector<std::string>> slice_names;
+  // Names of the g slices of constant `v`, added once per (v, g).
+  auto constant_slices = [&](const std::string& v, int64_t g, Slices& slices) {
+    auto [it, fresh] = slice_names.try_emplace(std::make_pair(v, g));
+    if (fresh) {
+      for (int64_t k = 0; k < g; ++k) {
+        it->second.push_back(names.Unique(absl::StrCat(v, "_g", k)));
+        rewriter.AddInitializer(MakeRawTensor(it->second.back(), slices.dtype, slices.dims,
+                                              std::move(slices.bytes[k])));
+      }
+      if (IsUnshared(index, v)) rewriter.EraseInitializer(index.InitializerIndex(v));
+    }
+    return it->second;
+  };
+
+  // `outputs` = Split(input) on `axis` into equal parts of `part` (0:
+  // unknown), in the form `opset` wants.
+  auto make_split = [&](const std::string& input, const std::vector<std::string>& outputs,
+                        int64_t axis, int64_t part, const std::string& name) {
+    onnx::NodeProto split;
+    split.set_op_type("Split");
+    if (!name.empty()) split.set_name(names.Unique(name));
+    split.add_input(input);
+    for (const auto& o : outputs) split.add_output(o);
+    SetIntAttr(split, "axis", axis);
+    const int64_t parts = static_cast<int64_t>(outputs.size());
+    if (part > 0 && opset < 13) {
+      SetIntsAttr(split, "split", std::vector<int64_t>(parts, part));
+    } else if (part > 0) {
+      auto key = std::make_pair(parts, part);
+      auto it = split_inits.find(key);
+      if (it == split_inits.end()) {
+        std::string sname = names.Unique("flatten_groups_split");
+        rewriter.AddInitializer(MakeInt64Tensor(sname, std::vector<int64_t>(parts, part)));
+        it = split_inits.emplace(key, sname).first;
+      }
+      split.add_input(it->second);
+    } else if (opset >= 18) {
+      SetIntAttr(split, "num_outputs", parts);
+    }
+    return split;
+  };
+  auto named = [](const std::string& base, absl::string_view suffix) {
+    return base.empty() ? std::string() : absl::StrCat(base, suffix);
+  };
+
+  for (NodePlan& plan : plans) {
+    const int i = plan.index;
+    onnx::NodeProto& node = *graph.mutable_node(i);
+    const std::string w = node.input(1);
+    const std::string b = node.input_size() > 2 ? node.input(2) : "";
+    const int64_t g = plan.group;
+    if (!plan.fallback.empty())
+      ctx.Remark(&node, i, ref.path)
+          << (state_.options.strategy == "dense" ? "falling back to split: "
+                                                 : "splitting the weight at run time: ")
+          << plan.fallback;
+
+    if (plan.dense) {
+      if (plan.in_place) {
+        onnx::TensorProto* init = graph.mutable_initializer(index.InitializerIndex(w));
+        std::string doc = init->doc_string();
+        *init = MakeRawTensor(w, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes));
+        if (!doc.empty()) init->set_doc_string(doc);
+        if (auto it = value_infos.find(w); it != value_infos.end()) {
+          auto* shape = it->second->mutable_type()->mutable_tensor_type()->mutable_shape();
+          if (shape->dim_size() > 1) shape->mutable_dim(1)->set_dim_value(plan.dense_dims[1]);
+        }
+      } else {
+        // Readers of one shared weight with the same group share one copy
+        // (the widening is the same for Conv and ConvTranspose).
+        auto [it, fresh] = dense_copies.try_emplace(std::make_pair(w, g));
+        if (fresh) {
+          it->second = names.Unique(absl::StrCat(w, "_dense"));
+          rewriter.AddInitializer(MakeRawTensor(it->second, plan.dtype, plan.dense_dims,
+                                                std::move(plan.dense_bytes)));
+        }
+        node.set_input(1, it->second);
+      }
+      SetIntAttr(node, "group", 1);
+    } else {
+      const std::string& x = node.input(0);
+      const std::string y = node.output(0);
+      std::vector<std::string> xs, ws, bs, ys;
+      for (int64_t k = 0; k < g; ++k) {
+        xs.push_back(names.Unique(absl::StrCat(y, "_x", k)));
+        ys.push_back(names.Unique(absl::StrCat(y, "_g", k)));
+      }
+      auto runtime_parts = [&](const std::string& v) {
+        std::vector<std::string> parts;
+        for (int64_t k = 0; k < g; ++k) parts.push_back(names.Unique(absl::StrCat(v, "_g", k)));
+        return parts;
+      };
+      rewriter.InsertBefore(i, make_split(x, xs, 1, plan.in_part, named(node.name(), "_split")));
+      if (plan.weight_slices) {
+        ws = constant_slices(w, g, *plan.weight_slices);
+      } else {
+        ws = runtime_parts(w);
+        rewriter.InsertBefore(i, make_split(w, ws, 0, plan.weight_part,
+                                            named(node.name(), "_split_weight")));
+      }
+      if (!b.empty() && plan.bias_slices) {
+        bs = constant_slices(b, g, *plan.bias_slices);
+      } else if (!b.empty()) {
+        bs = runtime_parts(b);
+        rewriter.InsertBefore(i, make_split(b, bs, 0, plan.bias_part,
+                                            named(node.name(), "_split_bias")));
+      }
+      for (int64_t k = 0; k < g; ++k) {
+        onnx::NodeProto conv = node;
+        conv.clear_input();
+        conv.clear_output();
+        if (!node.name().empty()) conv.set_name(names.Unique(absl::StrCat(node.name(), "_g", k)));
+        conv.add_input(xs[k]);
+        conv.add_input(ws[k]);
+        if (!b.empty()) conv.add_input(bs[k]);
+        conv.add_output(ys[k]);
+        SetIntAttr(conv, "group", 1);
+        rewriter.InsertBefore(i, std::move(conv));
+      }
+      onnx::NodeProto concat;
+      concat.set_op_type("Concat");
+      if (!node.name().empty()) concat.set_name(names.Unique(absl::StrCat(node.name(), "_concat")));
+      for (const auto& o : ys) concat.add_input(o);
+      concat.add_output(y);
+      SetIntAttr(concat, "axis", 1);
+      rewriter.InsertBefore(i, std::move(concat));
+      rewriter.Erase(i);
+    }
+
+    const onnx::NodeProto& shown = graph.node(i);
+    ctx.Remark(&shown, i, ref.path)
+        << "group " << g << " -> 1 ("
+        << (plan.dense ? "dense" : absl::StrCat("split into ", g, " convolutions"))
+        << "): weight bytes " << plan.bytes_before << " -> " << plan.bytes_after << ", MACs x"
+        << (plan.dense ? g : 1);
+    ctx.Stat("convs-flattened");
+    ctx.Stat("weight-bytes-before", plan.bytes_before);
+    ctx.Stat("weight-bytes-after", plan.bytes_after);
+    ++state_.flattened;
+  }
+  rewriter.Commit();
+  return true;
+}
+
+class FlattenGroupsPass : public Pass {
+ public:
+  explicit FlattenGroupsPass(const FlattenGroupsOptions& options) : options_(options) {}
+  absl::string_view Argument() const override { return "flatten-groups"; }
+
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
+    const int64_t before = WeightBytes(model.graph());
+    RunState state{options_, NameUniquer(model)};
+    FlattenGraphs graphs(state);
+    auto changed = graphs.Run(model, ctx);
+    if (!changed.ok() || !*changed) return changed;
+    const int64_t after = WeightBytes(model.graph());
+    if (before > 0 && static_cast<double>(after) > kWarnGrowth * static_cast<double>(before)) {
+      ctx.Warning() << "flattening " << state.flattened
+                    << " grouped convolution(s) grew the model's weights from " << before
+                    << " to " << after << " bytes ("
+                    << absl::StrFormat("x%.1f", static_cast<double>(after) / before)
+                    << "); Hailo-8 DFC 3.2x and later runs depthwise and grouped convolutions "
+                       "natively, so consider keeping them, or use strategy=split or max-growth";
+    }
+    return changed;
+  }
+
+ private:
+  FlattenGroupsOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateFlattenGroupsPass(const FlattenGroupsOptions& options) {
+  return std::make_unique<FlattenGroupsPass>(options);
+}
+
 }  // namespace h8

@@ -100,10 +100,6 @@ int ElemSize(int32_t type) {
   }
 }
 
-bool IsFloatingType(int32_t type) {
-  return type == TensorProto::FLOAT || type == TensorProto::DOUBLE;
-}
-
 //===----------------------------------------------------------------------===//
 // Lexer
 //===----------------------------------------------------------------------===//

@@ -30,6 +30,7 @@
 #include "h8/IR/Verifier.h"
 #include "h8/Pass/PassManager.h"
 #include "h8/Pass/PassPipeline.h"
+#include "h8/Plugin/PassPlugin.h"
 #include "h8/Support/Diagnostics.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
@@ -60,6 +61,7 @@ Pipeline:
                                 fold-constants, legalize-hailo8, cleanup,
                                 check-hailo8 (--pin-shape goes after lift-conv1d)
   --list-passes                 list passes with their options
+  --load-pass-plugin=<file.so>  load passes from a plugin (repeatable)
   --dump-pass-pipeline          print the canonical pipeline to stderr
 
 Input and output:
@@ -333,6 +335,8 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       PassSpec marker;
       marker.name = kHailo8Marker;
       config.pipeline.push_back(std::move(marker));
+    } else if (name == "load-pass-plugin") {
+      if (!value) ++i;  // loaded before parsing
     } else if (name == "Werror") {
       config.werror = true;
     } else if (name == "elide-initializers-larger-than") {
@@ -611,6 +615,28 @@ int OptMain(int argc, char** argv, PassRegistry& registry) {
   // exit, not in SIGXFSZ killing the process with a temporary file left.
   std::signal(SIGXFSZ, SIG_IGN);
   std::ios::sync_with_stdio(false);
+
+  // Plugins register passes that the rest of the command line may name
+  // (as --<pass> or in --passes), so they load first, in the order given.
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    std::string path;
+    if (absl::ConsumePrefix(&arg, "--load-pass-plugin=")) {
+      path = std::string(arg);
+    } else if (arg == "--load-pass-plugin") {
+      if (i + 1 >= argc) {
+        std::cerr << "onnx-h8-opt: error: --load-pass-plugin needs a file name\n";
+        return kExitUsageError;
+      }
+      path = argv[++i];
+    } else {
+      continue;
+    }
+    if (absl::Status s = LoadPassPlugin(path, registry); !s.ok()) {
+      std::cerr << "onnx-h8-opt: error: " << s.message() << "\n";
+      return kExitUsageError;
+    }
+  }
 
   Config config;
   if (absl::Status s = ParseCommandLine(argc, argv, registry, config); !s.ok()) {

@@ -19,3 +19,9 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%fixtures", os.path.join(config.h8_src_root, "test", "fixtures")))
 config.substitutions.append(("%inputs", os.path.join(config.test_source_root, "Inputs")))
 config.substitutions.append(("%python", config.python))
+config.substitutions.append(("%bad_plugins", os.path.join(config.test_exec_root, "plugins")))
+config.substitutions.append(("%example_plugin", os.path.join(
+    config.h8_obj_root, "utils", "plugins", "libh8-fuse-bn-into-conv.so")))
+config.substitutions.append(("%h8_obj_root", config.h8_obj_root))
+config.substitutions.append(("%cmake", config.cmake))
+config.substitutions.append(("%generator", config.generator))
