@@ -248,7 +248,8 @@ void DecodeRaw(const std::string& bytes, int64_t count, Tensor& t) {
   }
 }
 
-/// Reads the external-data bytes of `proto`, confined to `base_dir`.
+}  // namespace
+
 absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
                                              const std::string& base_dir,
                                              const std::string& label) {
@@ -329,8 +330,6 @@ absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
   }
   return bytes;
 }
-
-}  // namespace
 
 absl::StatusOr<Tensor> TensorFromProto(const TensorProto& proto,
                                        const std::string& base_dir) {

@@ -35,6 +35,7 @@
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
+#include "h8/Tools/ExternalData.h"
 #include "h8/Tools/VerifyNumerics.h"
 
 #ifndef H8_VERSION
@@ -70,6 +71,10 @@ Input and output:
                                 text for stdout)
   --input-format=text|binary    input format (default: extension, then sniff)
   --split-input-file            run each '# -----' separated chunk separately
+  --external-data=<file>        write tensors of --external-data-threshold bytes
+                                (default 1024) or more to <file> next to the
+                                output; tensors external in the input stay
+                                external; automatic beyond protobuf's 2 GiB
   --elide-initializers-larger-than=<n>
                                 print large initializers as {...} (the text is
                                 then not re-parseable)
@@ -128,6 +133,7 @@ struct Config {
   VerifyOptions verify;
   bool verify_numerics = false;
   std::string verify_against;
+  ExternalDataOptions external_data;
 };
 
 constexpr char kHailo8Marker[] = "<hailo8>";
@@ -335,6 +341,21 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       PassSpec marker;
       marker.name = kHailo8Marker;
       config.pipeline.push_back(std::move(marker));
+    } else if (name == "external-data") {
+      auto v = need("a file name");
+      if (!v.ok()) return v.status();
+      if (v->empty() || v->find('/') != std::string::npos)
+        return UsageError(absl::StrCat(
+            "--external-data expects a plain file name (written next to the output), got '", *v,
+            "'"));
+      config.external_data.file = *v;
+    } else if (name == "external-data-threshold") {
+      auto v = need("a number of bytes");
+      if (!v.ok()) return v.status();
+      if (!absl::SimpleAtoi(*v, &config.external_data.threshold) ||
+          config.external_data.threshold < 0)
+        return UsageError(absl::StrCat(
+            "--external-data-threshold expects a non-negative number of bytes, got '", *v, "'"));
     } else if (name == "load-pass-plugin") {
       if (!value) ++i;  // loaded before parsing
     } else if (name == "Werror") {
@@ -496,7 +517,21 @@ class Driver {
         return Fail("", UsageError("binary output needs exactly one model; drop "
                                    "--split-input-file or use --emit=text"),
                     kExitUsageError);
+      std::string note;
+      auto data = PrepareExternalData(results[0], DirName(config_.input), config_.output,
+                                      config_.external_data, &note);
+      if (!data.ok()) return Fail(config_.output, data.status(), kExitUsageError);
+      if (!note.empty()) {
+        Diagnostic d;
+        d.severity = Severity::kNote;
+        d.file = config_.output;
+        d.message = note;
+        diags_.Emit(std::move(d));
+      }
       if (absl::Status s = WriteBinaryModel(results[0], config_.output); !s.ok())
+        return Fail(config_.output, s, kExitUsageError);
+      // The data file goes into place only once the model referencing it is.
+      if (absl::Status s = data->Commit(); !s.ok())
         return Fail(config_.output, s, kExitUsageError);
       return kExitOk;
     }

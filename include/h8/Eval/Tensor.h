@@ -54,6 +54,14 @@ Tensor MakeIntTensor(std::vector<int64_t> dims, std::vector<int64_t> values,
 absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto,
                                        const std::string& base_dir = "");
 
+/// Reads the bytes of an external-data tensor. The location must be a
+/// relative path inside `base_dir` (no absolute paths, no escaping with
+/// ".."), and offset/length must lie within the file; otherwise an error
+/// naming `label` is returned and nothing is read.
+absl::StatusOr<std::string> ReadExternalData(const onnx::TensorProto& proto,
+                                             const std::string& base_dir,
+                                             const std::string& label);
+
 /// Encodes `t` as a TensorProto named `name`, using raw_data, in `t.dtype`.
 onnx::TensorProto TensorToProto(const Tensor& t, const std::string& name);
 
