@@ -570,6 +570,7 @@ class Driver {
     if (config_.pm.time_passes) std::cerr << pm.TimingReport();
     if (config_.pass_statistics) std::cerr << FormatStatistics(ctx);
     if (!s.ok() && IsUsageError(s)) return kExitUsageError;
+    if (!s.ok() && IsToolchainError(s)) return kExitToolchainError;
     if (!s.ok() || diags_.num_errors() > errors_before) return kExitModelError;
     if (config_.verify_numerics) {
       auto reports = VerifyNumerics(*original, model, ctx.interface_map(), config_.verify,

@@ -120,6 +120,29 @@ struct CheckHailo8Options {
   }
 };
 
+struct HailoCompileOptions {
+  std::string out;
+  std::string hw_arch = "hailo8";
+  std::string net_name;
+  std::string calib = "random";
+  std::string dfc;
+  static void Bind(OptionBinder<HailoCompileOptions>& b) {
+    b.Add("out", &HailoCompileOptions::out, "Output folder for the ONNX, HAR, HEF, logs and script")
+        .Primary()
+        .Check([](const HailoCompileOptions& o) {
+          return o.out.empty() ? "needs a folder (e.g. --hailo-compile=out)" : "";
+        });
+    b.Add("hw-arch", &HailoCompileOptions::hw_arch, "Target device (the HEF runs only there)")
+        .OneOf({"hailo8", "hailo8l", "hailo8r"});
+    b.Add("net-name", &HailoCompileOptions::net_name,
+          "Network name (default: the graph name, sanitized)");
+    b.Add("calib", &HailoCompileOptions::calib,
+          "Calibration data: a float32 .npy in the model's NCHW layout, or 'random'");
+    b.Add("dfc", &HailoCompileOptions::dfc,
+          "The `hailo` executable (default: $HAILO_CLI, then PATH)");
+  }
+};
+
 struct LegalizeHailo8Options {
   static void Bind(OptionBinder<LegalizeHailo8Options>&) {}
 };

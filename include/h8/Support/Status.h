@@ -31,6 +31,20 @@ inline bool IsUsageError(const absl::Status& s) {
   return s.GetPayload(kUsageErrorPayload).has_value();
 }
 
+/// Payload URL marking a failure of the external Hailo toolchain (missing
+/// or failed): the driver exits with 3.
+inline constexpr absl::string_view kToolchainErrorPayload = "h8/toolchain-error";
+
+inline absl::Status ToolchainStatus(absl::string_view message) {
+  absl::Status s = absl::UnavailableError(message);
+  s.SetPayload(kToolchainErrorPayload, absl::Cord("1"));
+  return s;
+}
+
+inline bool IsToolchainError(const absl::Status& s) {
+  return s.GetPayload(kToolchainErrorPayload).has_value();
+}
+
 }  // namespace h8
 
 #define H8_STATUS_CONCAT_INNER(a, b) a##b

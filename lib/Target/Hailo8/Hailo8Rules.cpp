@@ -1,2 +1,913 @@
-//===- Hailo8Rules.cpp - IN PROGRESS placeholder ---------------------------===//
-namespace h8 {}
+//===- Hailo8Rules.cpp - Hailo-8 operator and pattern rules, as data ------===//
+//
+// Source of truth: docs/hailo8.md (DFC 3.x on Hailo-8). Every rule lives in
+// one of the two tables at the bottom of this file (kOpRules, kPatternRules);
+// the checks above them are the constraint functions those entries name.
+//
+//===----------------------------------------------------------------------===//
+#include "h8/Target/Hailo8/Hailo8Rules.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
+#include "h8/IR/Match.h"
+
+namespace h8 {
+namespace hailo8 {
+
+std::optional<Profile> ParseProfile(absl::string_view name) {
+  if (name == "default") return Profile::kDefault;
+  if (name == "dfc3.27") return Profile::kDfc327;
+  return std::nullopt;
+}
+
+int64_t NormalizeAxis(int64_t axis, int rank) {
+  if (rank < 0) return axis >= 0 ? axis : -1;
+  if (axis < -rank || axis >= rank) return -1;
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// Constants and axes
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+const onnx::TensorProto* ConstantTensor(const GraphIndex& index, absl::string_view value) {
+  if (const onnx::TensorProto* t = index.Initializer(value)) return t;
+  const onnx::NodeProto* p = index.Producer(value);
+  if (p == nullptr || p->op_type() != "Constant" || !IsOnnxDomain(*p)) return nullptr;
+  const auto* a = FindAttr(*p, "value");
+  if (a != nullptr && a->has_t()) return &a->t();
+  return nullptr;
+}
+
+}  // namespace
+
+bool IsConstantValue(const GraphIndex& index, absl::string_view value) {
+  if (index.Initializer(value) != nullptr) return true;
+  const onnx::NodeProto* p = index.Producer(value);
+  return p != nullptr && p->op_type() == "Constant";
+}
+
+std::optional<std::vector<double>> ConstantFloats(const GraphIndex& index,
+                                                  absl::string_view value) {
+  const onnx::TensorProto* t = ConstantTensor(index, value);
+  if (t == nullptr || (t->has_data_location() && t->data_location() == onnx::TensorProto::EXTERNAL))
+    return std::nullopt;
+  std::vector<double> out;
+  const std::string& raw = t->raw_data();
+  switch (t->data_type()) {
+    case onnx::TensorProto::FLOAT:
+      if (!raw.empty()) {
+        for (size_t i = 0; i + 4 <= raw.size(); i += 4) {
+          float f;
+          std::memcpy(&f, raw.data() + i, 4);
+          out.push_back(f);
+        }
+      } else {
+        out.assign(t->float_data().begin(), t->float_data().end());
+      }
+      return out;
+    case onnx::TensorProto::DOUBLE:
+      if (!raw.empty()) {
+        for (size_t i = 0; i + 8 <= raw.size(); i += 8) {
+          double d;
+          std::memcpy(&d, raw.data() + i, 8);
+          out.push_back(d);
+        }
+      } else {
+        out.assign(t->double_data().begin(), t->double_data().end());
+      }
+      return out;
+    default:
+      if (auto ints = ConstantInts(index, value)) {
+        out.assign(ints->begin(), ints->end());
+        return out;
+      }
+      return std::nullopt;
+  }
+}
+
+std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node,
+                                               const GraphIndex& index, int rank) {
+  std::vector<int64_t> axes;
+  if (auto a = GetIntsAttr(node, "axes")) {
+    axes = *a;
+  } else if (node.input_size() > 1 && !node.input(1).empty()) {
+    auto c = ConstantInts(index, node.input(1));
+    if (!c) return std::nullopt;
+    axes = *c;
+  }
+  if (axes.empty()) {
+    if (GetIntAttr(node, "noop_with_empty_axes", 0) == 1) return std::nullopt;
+    if (rank < 0) return axes;  // all axes, rank unknown
+    for (int i = 0; i < rank; ++i) axes.push_back(i);
+    return axes;
+  }
+  for (int64_t& a : axes) {
+    if (a < 0 && rank < 0) return std::nullopt;
+    a = NormalizeAxis(a, rank);
+    if (a < 0) return std::nullopt;
+  }
+  std::sort(axes.begin(), axes.end());
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  return axes;
+}
+
+//===----------------------------------------------------------------------===//
+// ShapeFacts
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+bool IsSameShapeOp(absl::string_view op) {
+  static const char* kOps[] = {
+      "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Elu", "Selu", "HardSigmoid",
+      "HardSwish", "Softplus", "Softsign", "Mish", "Gelu", "Abs", "Neg", "Exp", "Log",
+      "Sqrt", "Erf", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Identity",
+      "Dropout", "Cast", "Clip", "BatchNormalization", "InstanceNormalization",
+      "LayerNormalization", "GroupNormalization", "Softmax", "LogSoftmax", "Hardmax",
+      "LpNormalization", "Sin", "Cos", "Not", "CumSum", "Shrink", "ThresholdedRelu",
+      "Celu", "QuantizeLinear", "DequantizeLinear"};
+  for (const char* o : kOps)
+    if (op == o) return true;
+  return false;
+}
+
+bool IsBroadcastOp(absl::string_view op) {
+  static const char* kOps[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum",
+                               "Mean", "Mod", "Equal", "Less", "Greater", "LessOrEqual",
+                               "GreaterOrEqual", "And", "Or", "Xor", "Where", "BitShift"};
+  for (const char* o : kOps)
+    if (op == o) return true;
+  return false;
+}
+
+std::vector<int64_t> DimsOfType(const onnx::TypeProto& type) {
+  std::vector<int64_t> dims;
+  for (const auto& d : type.tensor_type().shape().dim())
+    dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  return dims;
+}
+
+}  // namespace
+
+ShapeFacts::ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index,
+                       int64_t opset) {
+  (void)opset;
+  auto lookup = [&](const std::string& v) -> const std::vector<int64_t>* {
+    if (v.empty()) return nullptr;
+    auto it = dims_.find(v);
+    if (it != dims_.end()) return &it->second;
+    const onnx::TypeProto* t = index.Type(v);
+    if (t == nullptr || !t->has_tensor_type() || !t->tensor_type().has_shape())
+      return nullptr;
+    return &(dims_[v] = DimsOfType(*t));
+  };
+  for (const auto& node : graph.node()) {
+    for (const auto& in : node.input()) lookup(in);
+    if (node.output_size() == 0 || node.output(0).empty() || lookup(node.output(0)) != nullptr)
+      continue;
+    if (!IsOnnxDomain(node)) continue;
+    const std::string& op = node.op_type();
+    const std::vector<int64_t>* in0 = node.input_size() > 0 ? lookup(node.input(0)) : nullptr;
+    std::optional<std::vector<int64_t>> out;
+    if (op == "Constant") {
+      if (const auto* a = FindAttr(node, "value"); a != nullptr && a->has_t())
+        out = std::vector<int64_t>(a->t().dims().begin(), a->t().dims().end());
+    } else if (IsSameShapeOp(op)) {
+      if (in0) out = *in0;
+    } else if (IsBroadcastOp(op)) {
+      size_t rank = 0;
+      bool all = true;
+      for (const auto& in : node.input()) {
+        const auto* d = lookup(in);
+        if (d == nullptr) {
+          all = false;
+          break;
+        }
+        rank = std::max(rank, d->size());
+      }
+      if (all && node.input_size() > 0) {
+        std::vector<int64_t> r(rank, 1);
+        for (const auto& in : node.input()) {
+          const auto* d = lookup(in);
+          for (size_t j = 0; j < d->size(); ++j) {
+            int64_t& o = r[rank - d->size() + j];
+            int64_t v = (*d)[j];
+            if (v == 1) continue;
+            if (o == 1 || o == v) o = v;
+            else o = -1;
+            if (v == -1 && o != -1) o = -1;
+          }
+        }
+        out = r;
+      }
+    } else if (op == "Conv" || op == "ConvTranspose" || op == "MaxPool" ||
+               op == "AveragePool" || op == "LpPool") {
+      if (in0) {
+        out = std::vector<int64_t>(in0->size(), -1);
+        if (!out->empty()) (*out)[0] = (*in0)[0];
+        if (op == "Conv" && node.input_size() > 1) {
+          const auto* w = lookup(node.input(1));
+          if (w && !w->empty() && out->size() > 1) (*out)[1] = (*w)[0];
+        } else if (op != "ConvTranspose" && out->size() > 1) {
+          (*out)[1] = (*in0)[1];
+        }
+      }
+    } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool") {
+      if (in0) {
+        out = std::vector<int64_t>(in0->size(), 1);
+        for (size_t i = 0; i < std::min<size_t>(2, in0->size()); ++i) (*out)[i] = (*in0)[i];
+      }
+    } else if (absl::StartsWith(op, "Reduce")) {
+      if (in0) {
+        auto axes = ReduceAxes(node, index, static_cast<int>(in0->size()));
+        if (axes) {
+          bool keep = GetIntAttr(node, "keepdims", 1) == 1;
+          std::vector<int64_t> r;
+          for (size_t i = 0; i < in0->size(); ++i) {
+            bool reduced = std::find(axes->begin(), axes->end(), static_cast<int64_t>(i)) !=
+                           axes->end();
+            if (!reduced) r.push_back((*in0)[i]);
+            else if (keep) r.push_back(1);
+          }
+          out = r;
+        }
+      }
+    } else if (op == "MatMul") {
+      const auto* b = node.input_size() > 1 ? lookup(node.input(1)) : nullptr;
+      if (in0 && b && in0->size() >= 2 && b->size() >= 2) {
+        size_t rank = std::max(in0->size(), b->size());
+        std::vector<int64_t> r(rank, -1);
+        r[rank - 2] = (*in0)[in0->size() - 2];
+        r[rank - 1] = b->back();
+        for (size_t i = 0; i + 2 < rank; ++i) {
+          const auto& big = in0->size() == rank ? *in0 : *b;
+          r[i] = big[i];
+        }
+        out = r;
+      }
+    } else if (op == "Gemm") {
+      out = std::vector<int64_t>{-1, -1};
+    } else if (op == "Flatten") {
+      if (in0) {
+        int64_t axis = NormalizeAxis(GetIntAttr(node, "axis", 1), static_cast<int>(in0->size()));
+        if (axis >= 0) {
+          int64_t a = 1, b = 1;
+          for (size_t i = 0; i < in0->size(); ++i) {
+            int64_t& acc = static_cast<int64_t>(i) < axis ? a : b;
+            acc = (acc < 0 || (*in0)[i] < 0) ? -1 : acc * (*in0)[i];
+          }
+          out = std::vector<int64_t>{a, b};
+        }
+      }
+    } else if (op == "Transpose") {
+      if (in0) {
+        std::vector<int64_t> perm = GetIntsAttr(node, "perm").value_or(std::vector<int64_t>{});
+        if (perm.empty())
+          for (int i = static_cast<int>(in0->size()) - 1; i >= 0; --i) perm.push_back(i);
+        if (perm.size() == in0->size()) {
+          std::vector<int64_t> r;
+          for (int64_t p : perm) r.push_back(p >= 0 && p < static_cast<int64_t>(in0->size()) ? (*in0)[p] : -1);
+          out = r;
+        }
+      }
+    } else if (op == "Reshape") {
+      if (node.input_size() > 1) {
+        if (auto shape = ConstantInts(index, node.input(1))) {
+          std::vector<int64_t> r;
+          int64_t known = 1;
+          int infer = -1;
+          for (size_t i = 0; i < shape->size(); ++i) {
+            int64_t v = (*shape)[i];
+            if (v == 0 && in0 && i < in0->size()) v = (*in0)[i];
+            if (v == -1) infer = static_cast<int>(i);
+            r.push_back(v < 0 ? -1 : v);
+            if (v >= 0 && known >= 0) known *= v;
+            else if (v != -1) known = -1;
+          }
+          if (infer >= 0 && in0 && known > 0) {
+            int64_t total = 1;
+            for (int64_t d : *in0) total = (total < 0 || d < 0) ? -1 : total * d;
+            if (total >= 0 && total % known == 0) r[infer] = total / known;
+          }
+          out = r;
+        }
+      }
+    } else if (op == "Squeeze" || op == "Unsqueeze") {
+      std::optional<std::vector<int64_t>> axes = GetIntsAttr(node, "axes");
+      if (!axes && node.input_size() > 1 && !node.input(1).empty())
+        axes = ConstantInts(index, node.input(1));
+      if (in0 && axes) {
+        int rank = static_cast<int>(in0->size());
+        if (op == "Squeeze") {
+          std::vector<int64_t> r;
+          for (int i = 0; i < rank; ++i) {
+            bool drop = false;
+            for (int64_t a : *axes) drop |= NormalizeAxis(a, rank) == i;
+            if (!drop) r.push_back((*in0)[i]);
+          }
+          out = r;
+        } else {
+          int out_rank = rank + static_cast<int>(axes->size());
+          std::vector<int64_t> r(out_rank, -2);
+          for (int64_t a : *axes) {
+            int64_t n = NormalizeAxis(a, out_rank);
+            if (n >= 0) r[n] = 1;
+          }
+          size_t k = 0;
+          for (int64_t& d : r)
+            if (d == -2) d = k < in0->size() ? (*in0)[k++] : -1;
+          out = r;
+        }
+      } else if (in0 && op == "Squeeze" && !axes) {
+        std::vector<int64_t> r;
+        bool ok = true;
+        for (int64_t d : *in0) {
+          if (d < 0) ok = false;
+          if (d != 1) r.push_back(d);
+        }
+        if (ok) out = r;
+      }
+    } else if (op == "Concat") {
+      if (in0) {
+        int64_t axis = NormalizeAxis(GetIntAttr(node, "axis", 0), static_cast<int>(in0->size()));
+        std::vector<int64_t> r = *in0;
+        if (axis >= 0) {
+          int64_t sum = 0;
+          for (const auto& in : node.input()) {
+            const auto* d = lookup(in);
+            if (d == nullptr || d->size() != in0->size() || (*d)[axis] < 0 || sum < 0) sum = -1;
+            else sum += (*d)[axis];
+          }
+          r[axis] = sum;
+        }
+        out = r;
+      }
+    }
+    if (out) dims_[node.output(0)] = *out;
+  }
+}
+
+std::optional<int> ShapeFacts::Rank(absl::string_view value) const {
+  auto it = dims_.find(value);
+  if (it == dims_.end()) return std::nullopt;
+  return static_cast<int>(it->second.size());
+}
+
+const std::vector<int64_t>* ShapeFacts::Dims(absl::string_view value) const {
+  auto it = dims_.find(value);
+  return it == dims_.end() ? nullptr : &it->second;
+}
+
+//===----------------------------------------------------------------------===//
+// Constraint checks named by the op table
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+int RankOf(const RuleContext& c, int slot) {
+  if (slot >= c.node.input_size() || c.node.input(slot).empty()) return -1;
+  return c.shapes.Rank(c.node.input(slot)).value_or(-1);
+}
+
+std::string AxesText(const std::vector<int64_t>& axes) {
+  return absl::StrCat("[", absl::StrJoin(axes, ","), "]");
+}
+
+void CheckConv(const RuleContext& c, std::vector<Finding>& out) {
+  const bool transpose = c.node.op_type() == "ConvTranspose";
+  int rank = RankOf(c, 0);
+  if (rank < 0) rank = RankOf(c, 1);  // the weight's rank is the input's
+  if (rank == 3) {
+    out.push_back({Level::kError,
+                   absl::StrCat(c.node.op_type(),
+                                " on a rank-3 tensor (1-D convolution): the parser misreads "
+                                "channels as width"),
+                   "run --lift-conv1d to rewrite it as a (1,k) 2-D convolution on [N,C,1,T]"});
+  } else if (rank > 4) {
+    out.push_back({Level::kError,
+                   absl::StrCat(c.node.op_type(), " on a rank-", rank,
+                                " tensor: Hailo-8 runs 2-D convolutions only"),
+                   ""});
+  } else if (rank < 0) {
+    out.push_back({Level::kWarning,
+                   "cannot check: the rank of the input is unknown",
+                   "run --infer-shapes (or --pin-shape) before check-hailo8"});
+  }
+  int64_t group = GetIntAttr(c.node, "group", 1);
+  if (group != 1) {
+    if (transpose) {
+      out.push_back({Level::kError,
+                     absl::StrCat("grouped ConvTranspose (group=", group,
+                                  "): 'Super deconv is not supported with groups'"),
+                     "run --flatten-groups"});
+    } else if (c.profile == Profile::kDefault) {
+      out.push_back({Level::kWarning,
+                     absl::StrCat("grouped convolution (group=", group,
+                                  ") has limited support on the users' toolchain"),
+                     "run --flatten-groups (costs group x weights and MACs), or use "
+                     "profile=dfc3.27 if you compile with DFC 3.27+"});
+    }
+  }
+  if (rank == 4 && !GetIntsAttr(c.node, "kernel_shape")) {
+    out.push_back({Level::kWarning, "no explicit kernel_shape attribute",
+                   "write kernel_shape explicitly; the DFC parser expects it"});
+  }
+}
+
+void CheckReduce(const RuleContext& c, std::vector<Finding>& out) {
+  const std::string& op = c.node.op_type();
+  int rank = RankOf(c, 0);
+  auto axes = ReduceAxes(c.node, c.index, rank);
+  int64_t keepdims = GetIntAttr(c.node, "keepdims", 1);
+  if (!axes) {
+    out.push_back({Level::kError,
+                   absl::StrCat(op, " axes cannot be determined (",
+                                rank < 0 ? "input rank unknown" : "axes are not constant",
+                                "); Hailo-8 reduces only over the channel axis"),
+                   "run --infer-shapes / --pin-shape first"});
+    return;
+  }
+  bool channel = axes->size() == 1 && (*axes)[0] == 1;
+  if (channel && keepdims == 1) return;
+  std::string what = axes->empty() ? "all axes" : absl::StrCat("axes ", AxesText(*axes));
+  std::string msg = absl::StrCat(
+      op, " over ", what, channel ? "" : " (not the channel axis)",
+      keepdims == 1 ? "" : (channel ? " with keepdims=0" : ", keepdims=0"),
+      ": Hailo-8 reduces only on the features axis, with keepdims=1");
+  std::string hint;
+  bool spatial = rank >= 3 && !axes->empty() && (*axes)[0] >= 2;
+  if (spatial && rank == 4) {
+    // legalize-hailo8 needs every non-reduced spatial axis to be 1.
+    const std::vector<int64_t>* dims = c.shapes.Dims(c.node.input(0));
+    for (int64_t a = 2; a < 4 && dims != nullptr; ++a)
+      if (std::find(axes->begin(), axes->end(), a) == axes->end() && (*dims)[a] != 1)
+        spatial = false;
+  }
+  const onnx::NodeProto* producer = c.index.Producer(c.node.input(0));
+  const bool behind_squeeze = rank == 3 && producer != nullptr &&
+                              producer->op_type() == "Squeeze";
+  if ((op == "ReduceMean" || op == "ReduceMax") && spatial)
+    hint = rank == 4 || behind_squeeze
+               ? "run --legalize-hailo8 (rewrites spatial means/maxes to "
+                 "GlobalAveragePool/GlobalMaxPool)"
+               : "run --lift-conv1d then --legalize-hailo8 (spatial reduction -> "
+                 "GlobalAveragePool/GlobalMaxPool)";
+  else
+    hint = "reduce over axis 1 with keepdims=1, or cut it off with --end-node-names";
+  out.push_back({Level::kError, msg, hint});
+}
+
+void CheckConcat(const RuleContext& c, std::vector<Finding>& out) {
+  int rank = RankOf(c, 0);
+  int64_t axis = GetIntAttr(c.node, "axis", 0);
+  int64_t n = NormalizeAxis(axis, rank);
+  if (n == 0) {
+    out.push_back({Level::kError, "'Unsupported concat over axis batch' (axis 0)",
+                   "concatenate over the channel axis, or run this on the host"});
+  } else if (rank == 1) {
+    out.push_back({Level::kError, "concat of 1-D tensors: '1D form is not supported in layer'",
+                   ""});
+  }
+}
+
+void CheckChannelAxisNorm(const RuleContext& c, std::vector<Finding>& out) {
+  // dfc3.27: only over the channel axis of a 4-D tensor.
+  const std::string& op = c.node.op_type();
+  int rank = RankOf(c, 0);
+  int64_t fallback = op == "LayerNormalization" ? -1 : (c.opset >= 13 ? -1 : 1);
+  int64_t axis = NormalizeAxis(GetIntAttr(c.node, "axis", fallback), rank);
+  if (rank == 4 && axis == 1) return;
+  std::string where = rank < 0 ? "a tensor of unknown rank"
+                               : absl::StrCat("axis ", axis, " of a rank-", rank, " tensor");
+  out.push_back({Level::kError,
+                 absl::StrCat(op, " over ", where,
+                              ": DFC 3.27 maps it only over the channel axis (axis 1) of a "
+                              "4-D tensor",
+                              op == "LayerNormalization" ? "" : " (UnsupportedSoftmaxLayerError)"),
+                 "compute it over axis 1 of a 4-D tensor, or cut it off with --end-node-names "
+                 "and run it on the host"});
+}
+
+void CheckDiv(const RuleContext& c, std::vector<Finding>& out) {
+  if (c.node.input_size() > 1 && IsConstantValue(c.index, c.node.input(1))) return;
+  out.push_back({Level::kWarning,
+                 "Div by a computed tensor: Hailo-8 maps Div by a constant",
+                 "divide by a constant, or multiply by a reciprocal computed upstream"});
+}
+
+void CheckPad(const RuleContext& c, std::vector<Finding>& out) {
+  std::string mode = GetStringAttr(c.node, "mode", "constant");
+  if (mode != "constant") {
+    out.push_back({Level::kError,
+                   absl::StrCat("Pad mode '", mode, "': Hailo-8 pads with constant zeros only"),
+                   "use zero padding"});
+    return;
+  }
+  if (c.node.input_size() > 2 && !c.node.input(2).empty()) {
+    auto v = ConstantFloats(c.index, c.node.input(2));
+    if (!v || (!v->empty() && (*v)[0] != 0.0))
+      out.push_back({Level::kError, "Pad with a non-zero constant value",
+                     "Hailo-8 pads with constant zeros only"});
+  }
+}
+
+void CheckResize(const RuleContext& c, std::vector<Finding>& out) {
+  std::string mode = GetStringAttr(c.node, "mode", "nearest");
+  if (mode == "nearest" || mode == "linear" || mode == "bilinear") return;
+  out.push_back({Level::kError,
+                 absl::StrCat("Resize mode '", mode, "': Hailo-8 supports nearest and bilinear"),
+                 "use mode nearest or linear"});
+}
+
+//===----------------------------------------------------------------------===//
+// Pattern matchers
+//===----------------------------------------------------------------------===//
+
+// First consumer of `value` with `op` satisfying `pred`, or -1.
+template <typename Pred>
+int FindConsumer(const GraphIndex& index, const std::string& value, absl::string_view op,
+                 Pred pred) {
+  for (int c : index.Consumers(value)) {
+    const auto& n = index.graph().node(c);
+    if (n.op_type() == op && IsOnnxDomain(n) && pred(n)) return c;
+  }
+  return -1;
+}
+int FindConsumer(const GraphIndex& index, const std::string& value, absl::string_view op) {
+  return FindConsumer(index, value, op, [](const onnx::NodeProto&) { return true; });
+}
+
+bool ScalarNear(const GraphIndex& index, const std::string& value, double want, double tol) {
+  auto v = ConstantFloats(index, value);
+  if (!v || v->empty()) return false;
+  for (double x : *v)
+    if (std::fabs(x - want) > tol) return false;
+  return true;
+}
+
+// The other input of a binary node, or "" when `value` is not one of them.
+std::string OtherInput(const onnx::NodeProto& n, const std::string& value) {
+  if (n.input_size() != 2) return "";
+  if (n.input(0) == value) return n.input(1);
+  if (n.input(1) == value) return n.input(0);
+  return "";
+}
+
+const std::string& Out(const GraphIndex& index, int node) {
+  return index.graph().node(node).output(0);
+}
+
+int64_t SingleAxis(const onnx::NodeProto& node, const GraphIndex& index, int rank) {
+  auto axes = ReduceAxes(node, index, rank);
+  if (!axes || axes->size() != 1) return -1;
+  return (*axes)[0];
+}
+
+PatternMatch Finish(std::vector<int> members, std::string data, int64_t axis) {
+  std::sort(members.begin(), members.end());
+  return PatternMatch{std::move(members), std::move(data), axis};
+}
+
+// ReduceMean -> Sub -> Pow(2)|Mul(x,x) -> ReduceMean -> Add(eps) -> Sqrt ->
+// Div|Reciprocal+Mul -> [Mul(gamma)] -> [Add(beta)].
+std::optional<PatternMatch> MatchLayerNorm(int root, const GraphIndex& index,
+                                           const ShapeFacts& shapes) {
+  const auto& m1 = index.graph().node(root);
+  if (m1.input_size() < 1 || m1.output_size() < 1) return std::nullopt;
+  const std::string x = m1.input(0);
+  const std::string mean = m1.output(0);
+  int rank = shapes.Rank(x).value_or(-1);
+  auto axes1 = ReduceAxes(m1, index, rank);
+  if (GetIntAttr(m1, "keepdims", 1) != 1) return std::nullopt;
+  int sub = FindConsumer(index, mean, "Sub", [&](const onnx::NodeProto& n) {
+    return n.input_size() == 2 && n.input(0) == x && n.input(1) == mean;
+  });
+  if (sub < 0) return std::nullopt;
+  const std::string d = Out(index, sub);
+  int sq = FindConsumer(index, d, "Pow", [&](const onnx::NodeProto& n) {
+    return n.input_size() == 2 && n.input(0) == d && ScalarNear(index, n.input(1), 2.0, 1e-6);
+  });
+  if (sq < 0)
+    sq = FindConsumer(index, d, "Mul", [&](const onnx::NodeProto& n) {
+      return n.input_size() == 2 && n.input(0) == d && n.input(1) == d;
+    });
+  if (sq < 0) return std::nullopt;
+  int m2 = FindConsumer(index, Out(index, sq), "ReduceMean", [&](const onnx::NodeProto& n) {
+    return GetIntAttr(n, "keepdims", 1) == 1 && ReduceAxes(n, index, rank) == axes1;
+  });
+  if (m2 < 0) return std::nullopt;
+  const std::string var = Out(index, m2);
+  int add = FindConsumer(index, var, "Add", [&](const onnx::NodeProto& n) {
+    std::string o = OtherInput(n, var);
+    return !o.empty() && IsConstantValue(index, o);
+  });
+  if (add < 0) return std::nullopt;
+  int sqrt = FindConsumer(index, Out(index, add), "Sqrt");
+  if (sqrt < 0) return std::nullopt;
+  const std::string sd = Out(index, sqrt);
+  std::vector<int> members = {root, sub, sq, m2, add, sqrt};
+  int norm = FindConsumer(index, sd, "Div", [&](const onnx::NodeProto& n) {
+    return n.input_size() == 2 && n.input(0) == d && n.input(1) == sd;
+  });
+  if (norm < 0) {
+    int rec = FindConsumer(index, sd, "Reciprocal");
+    if (rec < 0) return std::nullopt;
+    const std::string r = Out(index, rec);
+    norm = FindConsumer(index, r, "Mul",
+                        [&](const onnx::NodeProto& n) { return OtherInput(n, r) == d; });
+    if (norm < 0) return std::nullopt;
+    members.push_back(rec);
+  }
+  members.push_back(norm);
+  // Optional affine part, only when it is the normalized value's sole use.
+  std::string cur = Out(index, norm);
+  for (const char* op : {"Mul", "Add"}) {
+    if (index.NumUses(cur) != 1 || index.IsGraphOutput(cur)) break;
+    int a = FindConsumer(index, cur, op, [&](const onnx::NodeProto& n) {
+      std::string o = OtherInput(n, cur);
+      return !o.empty() && IsConstantValue(index, o);
+    });
+    if (a < 0) continue;  // missing Mul: the Add may still follow
+    members.push_back(a);
+    cur = Out(index, a);
+  }
+  int64_t axis = axes1 && axes1->size() == 1 ? (*axes1)[0] : -1;
+  return Finish(std::move(members), x, axis);
+}
+
+// [ReduceMax -> Sub] -> Exp -> ReduceSum -> Div (or Reciprocal + Mul).
+std::optional<PatternMatch> MatchSoftmax(int root, const GraphIndex& index,
+                                         const ShapeFacts& shapes) {
+  const auto& exp = index.graph().node(root);
+  if (exp.input_size() < 1 || exp.output_size() < 1) return std::nullopt;
+  const std::string e = exp.output(0);
+  std::string data = exp.input(0);
+  int rank = shapes.Rank(e).value_or(-1);
+  int sum = FindConsumer(index, e, "ReduceSum", [&](const onnx::NodeProto& n) {
+    return n.input(0) == e && GetIntAttr(n, "keepdims", 1) == 1;
+  });
+  if (sum < 0) return std::nullopt;
+  const std::string s = Out(index, sum);
+  std::vector<int> members = {root, sum};
+  int div = FindConsumer(index, e, "Div", [&](const onnx::NodeProto& n) {
+    return n.input_size() == 2 && n.input(0) == e && n.input(1) == s;
+  });
+  if (div < 0) {
+    int rec = FindConsumer(index, s, "Reciprocal");
+    if (rec < 0) return std::nullopt;
+    const std::string r = Out(index, rec);
+    div = FindConsumer(index, e, "Mul",
+                       [&](const onnx::NodeProto& n) { return OtherInput(n, e) == r; });
+    if (div < 0) return std::nullopt;
+    members.push_back(rec);
+  }
+  members.push_back(div);
+  int64_t axis = SingleAxis(index.graph().node(sum), index, rank);
+  // Optional max subtraction: Exp(Sub(x, ReduceMax(x))) over the same axes.
+  if (const onnx::NodeProto* sub = index.Producer(data);
+      sub != nullptr && sub->op_type() == "Sub" && sub->input_size() == 2) {
+    const onnx::NodeProto* mx = index.Producer(sub->input(1));
+    if (mx != nullptr && mx->op_type() == "ReduceMax" && mx->input(0) == sub->input(0) &&
+        ReduceAxes(*mx, index, rank) == ReduceAxes(index.graph().node(sum), index, rank)) {
+      members.push_back(index.ProducerIndex(data));
+      members.push_back(index.ProducerIndex(sub->input(1)));
+      data = sub->input(0);
+    }
+  }
+  return Finish(std::move(members), data, axis);
+}
+
+// Reshape -> InstanceNormalization -> Reshape -> Mul(gamma) -> Add(beta).
+std::optional<PatternMatch> MatchGroupNorm(int root, const GraphIndex& index,
+                                           const ShapeFacts&) {
+  const auto& in = index.graph().node(root);
+  if (in.input_size() < 1) return std::nullopt;
+  int r1 = index.ProducerIndex(in.input(0));
+  if (r1 < 0 || index.graph().node(r1).op_type() != "Reshape") return std::nullopt;
+  int r2 = FindConsumer(index, in.output(0), "Reshape");
+  if (r2 < 0) return std::nullopt;
+  const std::string y = Out(index, r2);
+  int mul = FindConsumer(index, y, "Mul", [&](const onnx::NodeProto& n) {
+    std::string o = OtherInput(n, y);
+    return !o.empty() && IsConstantValue(index, o);
+  });
+  if (mul < 0) return std::nullopt;
+  const std::string m = Out(index, mul);
+  int add = FindConsumer(index, m, "Add", [&](const onnx::NodeProto& n) {
+    std::string o = OtherInput(n, m);
+    return !o.empty() && IsConstantValue(index, o);
+  });
+  if (add < 0) return std::nullopt;
+  return Finish({r1, root, r2, mul, add}, index.graph().node(r1).input(0), 1);
+}
+
+// x * 0.5 * (1 + Erf(x / sqrt(2))) in either multiplication order.
+std::optional<PatternMatch> MatchGelu(int root, const GraphIndex& index, const ShapeFacts&) {
+  const auto& erf = index.graph().node(root);
+  if (erf.input_size() < 1) return std::nullopt;
+  int scale = index.ProducerIndex(erf.input(0));
+  if (scale < 0) return std::nullopt;
+  const auto& sn = index.graph().node(scale);
+  if (sn.input_size() != 2) return std::nullopt;
+  std::string x;
+  if (sn.op_type() == "Div" && ScalarNear(index, sn.input(1), std::sqrt(2.0), 1e-3)) {
+    x = sn.input(0);
+  } else if (sn.op_type() == "Mul") {
+    if (ScalarNear(index, sn.input(1), std::sqrt(0.5), 1e-3)) x = sn.input(0);
+    else if (ScalarNear(index, sn.input(0), std::sqrt(0.5), 1e-3)) x = sn.input(1);
+  }
+  if (x.empty()) return std::nullopt;
+  const std::string ev = erf.output(0);
+  int add = FindConsumer(index, ev, "Add", [&](const onnx::NodeProto& n) {
+    std::string o = OtherInput(n, ev);
+    return !o.empty() && ScalarNear(index, o, 1.0, 1e-6);
+  });
+  if (add < 0) return std::nullopt;
+  const std::string av = Out(index, add);
+  std::vector<int> members = {scale, root, add};
+  // (x * (1 + erf)) * 0.5, or (x * 0.5) * (1 + erf).
+  int mul = FindConsumer(index, av, "Mul", [&](const onnx::NodeProto& n) {
+    std::string o = OtherInput(n, av);
+    if (o == x) return true;
+    const onnx::NodeProto* p = index.Producer(o);
+    return p != nullptr && p->op_type() == "Mul" && !OtherInput(*p, x).empty() &&
+           ScalarNear(index, OtherInput(*p, x), 0.5, 1e-6);
+  });
+  if (mul < 0) return std::nullopt;
+  members.push_back(mul);
+  const auto& mn = index.graph().node(mul);
+  std::string o = OtherInput(mn, av);
+  if (o == x) {
+    const std::string mv = Out(index, mul);
+    int half = FindConsumer(index, mv, "Mul", [&](const onnx::NodeProto& n) {
+      std::string h = OtherInput(n, mv);
+      return !h.empty() && ScalarNear(index, h, 0.5, 1e-6);
+    });
+    if (half < 0) return std::nullopt;
+    members.push_back(half);
+  } else {
+    members.push_back(index.ProducerIndex(o));
+  }
+  return Finish(std::move(members), x, -1);
+}
+
+// dfc3.27: a LayerNorm/Softmax pattern runs over the channel axis of a 4-D
+// tensor only.
+void CheckPatternChannelAxis(const PatternMatch& m, const ShapeFacts& shapes, Profile,
+                             std::vector<Finding>& out) {
+  int rank = shapes.Rank(m.data).value_or(-1);
+  if (rank == 4 && m.axis == 1) return;
+  out.push_back({Level::kError,
+                 rank < 0 ? "over a tensor of unknown rank: DFC 3.27 maps it only over the "
+                            "channel axis (axis 1) of a 4-D tensor"
+                          : absl::StrCat("over axis ", m.axis, " of a rank-", rank,
+                                         " tensor: DFC 3.27 maps it only over the channel "
+                                         "axis (axis 1) of a 4-D tensor"),
+                 "compute it over axis 1 of a 4-D tensor, or cut it off with --end-node-names "
+                 "and run it on the host"});
+}
+
+constexpr Support kYes = Support::kSupported;
+constexpr Support kIf = Support::kConstrained;
+constexpr Support kNo = Support::kUnsupported;
+
+const char* const kHostHint = "cut it off with --end-node-names and run it on the host";
+const char* const kDynHint = "run --pin-shape (it folds shape plumbing) or --fold-constants";
+
+}  // namespace
+
+//===----------------------------------------------------------------------===//
+// The tables
+//===----------------------------------------------------------------------===//
+
+const std::vector<OpRule>& OpRules() {
+  //  op                 default dfc3.27 check        message  hint
+  static const auto* rules = new std::vector<OpRule>{
+      {"Conv", {kIf, kIf}, CheckConv, "", ""},
+      {"ConvTranspose", {kIf, kIf}, CheckConv, "", ""},
+      {"MaxPool", {kYes, kYes}, nullptr, "", ""},
+      {"AveragePool", {kYes, kYes}, nullptr, "", ""},
+      {"GlobalAveragePool", {kYes, kYes}, nullptr, "", ""},
+      {"GlobalMaxPool", {kYes, kYes}, nullptr, "", ""},
+      {"BatchNormalization", {kYes, kYes}, nullptr, "", ""},
+      {"InstanceNormalization", {kYes, kYes}, nullptr, "", ""},
+      {"MatMul", {kYes, kYes}, nullptr, "", ""},
+      {"Gemm", {kYes, kYes}, nullptr, "", ""},
+      {"Add", {kYes, kYes}, nullptr, "", ""},
+      {"Sub", {kYes, kYes}, nullptr, "", ""},
+      {"Mul", {kYes, kYes}, nullptr, "", ""},
+      {"Div", {kIf, kIf}, CheckDiv, "", ""},
+      {"Relu", {kYes, kYes}, nullptr, "", ""},
+      {"LeakyRelu", {kYes, kYes}, nullptr, "", ""},
+      {"PRelu", {kYes, kYes}, nullptr, "", ""},
+      {"Sigmoid", {kYes, kYes}, nullptr, "", ""},
+      {"Tanh", {kYes, kYes}, nullptr, "", ""},
+      {"Elu", {kYes, kYes}, nullptr, "", ""},
+      {"HardSwish", {kYes, kYes}, nullptr, "", ""},
+      {"HardSigmoid", {kYes, kYes}, nullptr, "", ""},
+      {"Gelu", {kYes, kYes}, nullptr, "", ""},
+      {"Clip", {kYes, kYes}, nullptr, "", ""},
+      {"Pad", {kIf, kIf}, CheckPad, "", ""},
+      {"Resize", {kIf, kIf}, CheckResize, "", ""},
+      {"DepthToSpace", {kYes, kYes}, nullptr, "", ""},
+      {"SpaceToDepth", {kYes, kYes}, nullptr, "", ""},
+      {"Concat", {kIf, kIf}, CheckConcat, "", ""},
+      {"Reshape", {kYes, kYes}, nullptr, "", ""},
+      {"Transpose", {kYes, kYes}, nullptr, "", ""},
+      {"Flatten", {kYes, kYes}, nullptr, "", ""},
+      {"Squeeze", {kYes, kYes}, nullptr, "", ""},
+      {"Unsqueeze", {kYes, kYes}, nullptr, "", ""},
+      {"Slice", {kYes, kYes}, nullptr, "", ""},
+      {"Split", {kYes, kYes}, nullptr, "", ""},
+      {"Identity", {kYes, kYes}, nullptr, "", ""},
+      {"Dropout", {kYes, kYes}, nullptr, "", ""},
+      {"Constant", {kYes, kYes}, nullptr, "", ""},
+      {"ReduceMean", {kIf, kIf}, CheckReduce, "", ""},
+      {"ReduceMax", {kIf, kIf}, CheckReduce, "", ""},
+      {"ReduceSum", {kIf, kIf}, CheckReduce, "", ""},
+      {"LayerNormalization", {kNo, kIf}, CheckChannelAxisNorm,
+       "LayerNormalization is not available on the users' Hailo-8 toolchain",
+       "cut it off with --end-node-names and run it on the host, use BatchNormalization, or "
+       "profile=dfc3.27 for a channel-axis LayerNorm"},
+      {"Softmax", {kNo, kIf}, CheckChannelAxisNorm,
+       "Softmax is not supported on the users' Hailo-8 toolchain",
+       "cut it off with --end-node-names and run it on the host (or profile=dfc3.27 for a "
+       "channel-axis Softmax)"},
+      {"LogSoftmax", {kNo, kIf}, CheckChannelAxisNorm,
+       "LogSoftmax is not supported on the users' Hailo-8 toolchain",
+       "cut it off with --end-node-names and run it on the host"},
+      {"Erf", {kNo, kNo}, nullptr,
+       "standalone Erf: 'Unexpected activation ..., op=Erf' (only the Gelu pattern "
+       "x*0.5*(1+Erf(x/sqrt(2))) maps)",
+       "use Gelu (the exact pattern) or cut it off with --end-node-names"},
+      {"LSTM", {kNo, kNo}, nullptr, "LSTM: 'UnsupportedOperationError'", kHostHint},
+      {"GRU", {kNo, kNo}, nullptr, "GRU: 'UnsupportedOperationError'", kHostHint},
+      {"RNN", {kNo, kNo}, nullptr, "RNN: 'UnsupportedOperationError'", kHostHint},
+      {"Gather", {kNo, kNo}, nullptr, "Gather is not supported", kHostHint},
+      {"GatherElements", {kNo, kNo}, nullptr, "GatherElements is not supported", kHostHint},
+      {"GatherND", {kNo, kNo}, nullptr, "GatherND is not supported", kHostHint},
+      {"ScatterND", {kNo, kNo}, nullptr, "ScatterND is not supported", kHostHint},
+      {"ScatterElements", {kNo, kNo}, nullptr, "ScatterElements is not supported", kHostHint},
+      {"Scatter", {kNo, kNo}, nullptr, "Scatter is not supported", kHostHint},
+      {"TopK", {kNo, kNo}, nullptr, "'TopK operation is unsupported'", kHostHint},
+      {"NonZero", {kNo, kNo}, nullptr, "NonZero is not supported", kHostHint},
+      {"Where", {kNo, kNo}, nullptr, "Where is not supported", kHostHint},
+      {"Expand", {kNo, kNo}, nullptr, "Expand is not supported", kHostHint},
+      {"Mod", {kNo, kNo}, nullptr, "Mod is not supported", kHostHint},
+      {"CumSum", {kNo, kNo}, nullptr, "CumSum is not supported", kHostHint},
+      {"ArgMax", {kNo, kNo}, nullptr, "ArgMax is not supported", kHostHint},
+      {"ArgMin", {kNo, kNo}, nullptr, "ArgMin is not supported", kHostHint},
+      {"NonMaxSuppression", {kNo, kNo}, nullptr, "NonMaxSuppression is not supported",
+       kHostHint},
+      {"Loop", {kNo, kNo}, nullptr, "control flow (Loop) is not supported", kHostHint},
+      {"If", {kNo, kNo}, nullptr, "control flow (If) is not supported", kHostHint},
+      {"Scan", {kNo, kNo}, nullptr, "control flow (Scan) is not supported", kHostHint},
+      {"Shape", {kNo, kNo}, nullptr,
+       "shape-driven computation: 'Could not parse the model due to dynamic shapes'", kDynHint},
+      {"ConstantOfShape", {kNo, kNo}, nullptr,
+       "shape-driven computation: 'Could not parse the model due to dynamic shapes'", kDynHint},
+      {"Range", {kNo, kNo}, nullptr,
+       "shape-driven computation: 'Could not parse the model due to dynamic shapes'", kDynHint},
+  };
+  return *rules;
+}
+
+const OpRule* FindOpRule(absl::string_view op) {
+  static const auto* by_op = [] {
+    auto* m = new absl::flat_hash_map<std::string, const OpRule*>;
+    for (const OpRule& r : OpRules()) m->emplace(r.op, &r);
+    return m;
+  }();
+  auto it = by_op->find(op);
+  return it == by_op->end() ? nullptr : it->second;
+}
+
+const std::vector<PatternRule>& PatternRules() {
+  static const auto* rules = new std::vector<PatternRule>{
+      {"decomposed LayerNormalization", "LayerNormalization", "ReduceMean", MatchLayerNorm,
+       {kNo, kIf}, CheckPatternChannelAxis,
+       "LayerNormalization is not available on the users' Hailo-8 toolchain",
+       "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},
+      {"decomposed Softmax", "Softmax", "Exp", MatchSoftmax, {kNo, kIf},
+       CheckPatternChannelAxis, "Softmax is not supported on the users' Hailo-8 toolchain",
+       "cut it off with --end-node-names and run it on the host"},
+      {"GroupNorm", "GroupNormalization", "InstanceNormalization", MatchGroupNorm, {kNo, kNo},
+       nullptr,
+       "GroupNorm (Reshape -> InstanceNormalization -> Reshape -> Mul -> Add) does not map "
+       "to Hailo-8",
+       "use BatchNormalization, or cut it off with --end-node-names"},
+      {"Gelu", "Gelu", "Erf", MatchGelu, {kYes, kYes}, nullptr, "", ""},
+  };
+  return *rules;
+}
+
+}  // namespace hailo8
+}  // namespace h8

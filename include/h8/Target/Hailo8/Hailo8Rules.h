@@ -1,0 +1,130 @@
+//===- Hailo8Rules.h - What Hailo-8's DFC 3.x accepts, as data --*- C++ -*-===//
+//
+// The single source of Hailo-8 operator rules used by check-hailo8 (and the
+// shape helpers legalize-hailo8 shares). Facts come from docs/hailo8.md.
+//
+//  - OpRules(): one entry per ONNX op type: its support level per compiler
+//    profile (supported / supported with constraints / unsupported), the
+//    constraint check, the message and the fix hint.
+//  - PatternRules(): multi-node forms that must be judged as one unit
+//    (decomposed LayerNorm/Softmax, GroupNorm, the Gelu-with-Erf pattern):
+//    a matcher, the op they are equivalent to (allow=/deny= and profiles
+//    apply to that op), levels, messages.
+//
+// Adding a rule is one table entry (plus a lit case). Ops absent from the
+// table are reported as "not in the support table" warnings.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_TARGET_HAILO8_HAILO8RULES_H
+#define H8_TARGET_HAILO8_HAILO8RULES_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "h8/IR/GraphIndex.h"
+#include "onnx/onnx_pb.h"
+
+namespace h8 {
+namespace hailo8 {
+
+/// Compiler line the rules describe: the users' toolchain ("default") or
+/// DFC 3.27+ ("dfc3.27").
+enum class Profile { kDefault, kDfc327 };
+constexpr int kNumProfiles = 2;
+/// "default" -> kDefault, "dfc3.27" -> kDfc327; nullopt otherwise.
+std::optional<Profile> ParseProfile(absl::string_view name);
+
+/// Shapes known for the values of one graph: from graph inputs, outputs,
+/// value_info and initializers, propagated through common ops without
+/// shape inference. Unknown dims are -1.
+class ShapeFacts {
+ public:
+  ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index, int64_t opset);
+  std::optional<int> Rank(absl::string_view value) const;
+  /// Dims (-1 = unknown) when the rank is known.
+  const std::vector<int64_t>* Dims(absl::string_view value) const;
+
+ private:
+  absl::flat_hash_map<std::string, std::vector<int64_t>> dims_;
+};
+
+/// Float values of a constant (initializer or Constant node output).
+std::optional<std::vector<double>> ConstantFloats(const GraphIndex& index,
+                                                  absl::string_view value);
+/// Whether `value` is an initializer or a Constant node output.
+bool IsConstantValue(const GraphIndex& index, absl::string_view value);
+/// Axes a Reduce* node reduces over (attribute or, at newer opsets, input
+/// 1), normalized with `rank` when rank >= 0. An empty vector means "all
+/// axes". nullopt when the axes input is not constant or out of range.
+std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node,
+                                               const GraphIndex& index, int rank);
+
+enum class Support { kSupported, kConstrained, kUnsupported };
+enum class Level { kOk, kWarning, kError };
+
+struct Finding {
+  Level level = Level::kError;
+  std::string message;
+  std::string hint;  // may be empty
+};
+
+/// What a constraint check sees.
+struct RuleContext {
+  const onnx::NodeProto& node;
+  const GraphIndex& index;
+  const ShapeFacts& shapes;
+  int64_t opset;
+  Profile profile;
+};
+using CheckFn = void (*)(const RuleContext&, std::vector<Finding>&);
+
+struct OpRule {
+  const char* op;
+  Support support[kNumProfiles];  // indexed by Profile
+  CheckFn check;                  // for kConstrained
+  const char* message;            // for kUnsupported
+  const char* hint;               // for kUnsupported
+};
+
+/// The op table, and a lookup by op type (nullptr when absent).
+const std::vector<OpRule>& OpRules();
+const OpRule* FindOpRule(absl::string_view op);
+
+/// One matched instance of a multi-node pattern.
+struct PatternMatch {
+  std::vector<int> members;  // node indices, sorted; the last is the anchor
+  std::string data;          // the pattern's data input
+  int64_t axis = 0;          // normalized axis it works over (-1 unknown)
+};
+/// Tries to match starting at node `root` (whose op is the rule's root_op).
+using MatchFn = std::optional<PatternMatch> (*)(int root, const GraphIndex& index,
+                                                const ShapeFacts& shapes);
+/// Judges a match under constraints (for kConstrained).
+using PatternCheckFn = void (*)(const PatternMatch&, const ShapeFacts&, Profile,
+                                std::vector<Finding>&);
+
+struct PatternRule {
+  const char* name;        // "decomposed LayerNormalization"
+  const char* equivalent;  // the op it computes; allow=/deny= name this op
+  const char* root_op;     // op type where matching starts
+  MatchFn match;
+  Support support[kNumProfiles];
+  PatternCheckFn check;
+  const char* message;
+  const char* hint;
+};
+
+const std::vector<PatternRule>& PatternRules();
+
+/// Normalizes `axis` for `rank`; -1 when out of range or rank unknown
+/// (rank < 0) and axis negative.
+int64_t NormalizeAxis(int64_t axis, int rank);
+
+}  // namespace hailo8
+}  // namespace h8
+
+#endif  // H8_TARGET_HAILO8_HAILO8RULES_H
