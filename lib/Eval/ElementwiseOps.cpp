@@ -19,13 +19,7 @@ namespace eval {
 namespace {
 
 using onnx::TensorProto;
-using Kernel = absl::StatusOr<std::vector<Tensor>>;
 
-std::vector<Tensor> One(Tensor t) {
-  std::vector<Tensor> v;
-  v.push_back(std::move(t));
-  return v;
-}
 
 absl::Status SameStorage(const Tensor& a, const Tensor& b) {
   if (a.IsFloat() != b.IsFloat()) {

@@ -27,6 +27,17 @@
 namespace h8 {
 namespace eval {
 
+/// What an op kernel returns: its outputs, or an error naming the node.
+using Kernel = absl::StatusOr<std::vector<Tensor>>;
+
+/// Wraps a single output.
+inline std::vector<Tensor> One(Tensor t) {
+  std::vector<Tensor> v;
+  v.push_back(std::move(t));
+  return v;
+}
+
+
 //===----------------------------------------------------------------------===//
 // Numeric conversions
 //===----------------------------------------------------------------------===//

@@ -17,7 +17,6 @@ namespace h8 {
 namespace eval {
 namespace {
 
-using Kernel = absl::StatusOr<std::vector<Tensor>>;
 
 enum class Reduce {
   kSum, kMean, kMax, kMin, kProd, kL1, kL2, kLogSum, kLogSumExp, kSumSquare

@@ -20,13 +20,7 @@ namespace eval {
 namespace {
 
 using onnx::TensorProto;
-using Kernel = absl::StatusOr<std::vector<Tensor>>;
 
-std::vector<Tensor> One(Tensor t) {
-  std::vector<Tensor> v;
-  v.push_back(std::move(t));
-  return v;
-}
 
 /// A tensor of `src`'s type and `dims` (storage allocated, zeroed).
 Tensor Like(const Tensor& src, std::vector<int64_t> dims) {
