@@ -233,8 +233,13 @@ class PinShapePass : public Pass {
       const auto& node = graph.node(p);
       ctx.Error(&node, p) << what << " '" << name << "' is still dynamic: " << WhyDynamic(node);
     };
-    for (const auto& in : graph.input())
-      if (index.IsRuntimeInput(in.name()) && !IsStatic(in.type())) report(in.name(), "input");
+    for (const auto& in : graph.input()) {
+      if (!index.IsRuntimeInput(in.name()) || IsStatic(in.type())) continue;
+      ++dynamic;
+      ctx.Error() << "input '" << in.name() << "' " << ShapeText(in)
+                  << " is still dynamic; pin every symbolic dim (pin-shape=" << in.name()
+                  << ":... or pin-dim=name=value)";
+    }
     for (const auto& out : graph.output())
       if (!IsStatic(out.type())) report(out.name(), "output");
     for (const auto& node : graph.node()) {
