@@ -61,6 +61,21 @@ absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& 
   return absl::OkStatus();
 }
 
+// Whether `path` exists and is not a regular file (a device such as
+// /dev/null, a FIFO): those are written in place, never replaced by a rename.
+bool IsSpecialFile(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+// Opens a special file for writing.
+absl::StatusOr<int> OpenSpecial(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC);
+  if (fd < 0)
+    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write: ", ErrnoText()));
+  return fd;
+}
+
 // Creates the temporary sibling of `path`; returns its fd and name.
 absl::StatusOr<int> CreateTemp(const std::string& path, std::string& temp_name) {
   std::string dir = DirName(path);
@@ -195,6 +210,13 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
     if (!std::cout) return absl::InternalError("<stdout>: write failed");
     return absl::OkStatus();
   }
+  if (IsSpecialFile(path)) {
+    auto fd = OpenSpecial(path);
+    if (!fd.ok()) return fd.status();
+    absl::Status written = WriteAll(*fd, contents.data(), contents.size(), path);
+    ::close(*fd);
+    return written;
+  }
   std::string temp;
   auto fd = CreateTemp(path, temp);
   if (!fd.ok()) return fd.status();
@@ -214,7 +236,8 @@ absl::Status WriteBinaryModel(const onnx::ModelProto& model, const std::string& 
     return WriteFileAtomically(path, bytes);
   }
   std::string temp;
-  auto fd = CreateTemp(path, temp);
+  const bool special = IsSpecialFile(path);
+  auto fd = special ? OpenSpecial(path) : CreateTemp(path, temp);
   if (!fd.ok()) return fd.status();
   absl::Status written;
   {
@@ -224,6 +247,10 @@ absl::Status WriteBinaryModel(const onnx::ModelProto& model, const std::string& 
       written = absl::InternalError(absl::StrCat(
           path, ": write failed: ", std::strerror(out.GetErrno())));
     }
+  }
+  if (special) {
+    ::close(*fd);
+    return written;
   }
   return FinishTemp(*fd, temp, path, written);
 }
