@@ -6,6 +6,13 @@
 namespace h8 {
 
 GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
+  // Sized once: rehashing dominated index builds on 100k-node graphs.
+  const size_t values = graph.node_size() + graph.input_size() + graph.initializer_size();
+  producer_.reserve(graph.node_size());
+  consumers_.reserve(values);
+  uses_.reserve(values);
+  initializers_.reserve(graph.initializer_size());
+  types_.reserve(graph.value_info_size() + graph.input_size() + graph.output_size());
   for (int i = 0; i < graph.initializer_size(); ++i)
     initializers_.emplace(graph.initializer(i).name(), i);
   for (const auto& in : graph.input()) {
@@ -18,16 +25,6 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
     outputs_.insert(out.name());
     ++uses_[out.name()];
     if (out.has_type() && !types_.count(out.name())) types_[out.name()] = &out.type();
-  }
-  for (const auto& init : graph.initializer()) {
-    if (types_.count(init.name())) continue;
-    auto type = std::make_unique<onnx::TypeProto>();
-    auto* tt = type->mutable_tensor_type();
-    tt->set_elem_type(init.data_type());
-    auto* shape = tt->mutable_shape();
-    for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
-    types_[init.name()] = type.get();
-    owned_types_.push_back(std::move(type));
   }
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
@@ -119,10 +116,24 @@ bool GraphIndex::IsRuntimeInput(absl::string_view value) const {
 
 const onnx::TypeProto* GraphIndex::Type(absl::string_view value) const {
   auto it = types_.find(value);
-  return it == types_.end() ? nullptr : it->second;
+  if (it != types_.end()) return it->second;
+  // Initializer types are made on first request: most are never asked for.
+  const onnx::TensorProto* init = Initializer(value);
+  if (init == nullptr) return nullptr;
+  auto type = std::make_unique<onnx::TypeProto>();
+  auto* tt = type->mutable_tensor_type();
+  tt->set_elem_type(init->data_type());
+  auto* shape = tt->mutable_shape();
+  for (int64_t d : init->dims()) shape->add_dim()->set_dim_value(d);
+  const onnx::TypeProto* result = type.get();
+  types_[std::string(value)] = result;
+  owned_types_.push_back(std::move(type));
+  return result;
 }
 
 std::optional<int> GraphIndex::Rank(absl::string_view value) const {
+  if (types_.find(value) == types_.end())
+    if (const onnx::TensorProto* init = Initializer(value)) return init->dims_size();
   const onnx::TypeProto* type = Type(value);
   if (type == nullptr || !type->has_tensor_type() || !type->tensor_type().has_shape())
     return std::nullopt;

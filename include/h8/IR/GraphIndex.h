@@ -10,6 +10,7 @@
 #ifndef H8_IR_GRAPHINDEX_H
 #define H8_IR_GRAPHINDEX_H
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,9 +68,9 @@ class GraphIndex {
   absl::flat_hash_map<std::string, int> initializers_;
   absl::flat_hash_set<std::string> inputs_;
   absl::flat_hash_set<std::string> outputs_;
-  absl::flat_hash_map<std::string, const onnx::TypeProto*> types_;
-  // Types synthesized for initializers (owned here).
-  std::vector<std::unique_ptr<onnx::TypeProto>> owned_types_;
+  // Types of initializers are synthesized lazily, hence mutable.
+  mutable absl::flat_hash_map<std::string, const onnx::TypeProto*> types_;
+  mutable std::vector<std::unique_ptr<onnx::TypeProto>> owned_types_;
 };
 
 /// The ai.onnx opset version the model imports (domain "" or "ai.onnx"),
