@@ -1,25 +1,202 @@
 #!/usr/bin/env bash
-# Benchmarks on this machine: reference-evaluator time per model, and the
-# tool's end-to-end time on the fixtures. Prints medians; compare as ratios
-# within one run (the machine is shared and noisy).
+# Benchmarks on this machine. Prints medians; compare as ratios within one run
+# (the machine is shared and noisy).
+#
+#   utils/bench/run.sh [eval] [scale]     (default: both sections)
+#
+# eval:  reference-evaluator time per fixture, and the tool's end-to-end time
+#        on tcn_encoder.
+# scale: generates four Conv1d TCNs with h8-gen-model (cached in
+#        $H8_BENCH_DIR, default /tmp/h8-bench), then times h8-floor (mmap +
+#        ParseFromArray + serialize: the least any read-rewrite-write tool
+#        pays) and onnx-h8-opt (the pipeline and each pass alone) on each:
+#        median wall time, peak RSS (/usr/bin/time %M) and both as ratios to
+#        the floor; time per node for deep (20k nodes) vs deeper (100k); and
+#        one --time-passes report per model.
+#
+# Environment: H8_BUILD_DIR (default build-bench), H8_JOBS (ninja -j, default
+# 1), H8_BENCH_DIR, H8_BENCH_REPS (default 5; wide and deeper use
+# H8_BENCH_BIG_REPS, default 3). Models stay cached; rm -r the folder after.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
-BUILD="${H8_BUILD_DIR:-$ROOT/build}"
-"$ROOT/utils/build.sh" >/dev/null
-BENCH="$BUILD/utils/bench/h8-eval-bench"
-TOOL="$BUILD/tools/onnx-h8-opt/onnx-h8-opt"
-F="$ROOT/test/fixtures"
-echo "== evaluator (float32 reference), 200 runs each"
-"$BENCH" "$F/seed_tcn2d/model.onnx" 200
-"$BENCH" "$F/tcn_encoder/model.onnx" 200 batch=1 time=100
-"$BENCH" "$F/tcn_residual/model.onnx" 200 batch=1 time=100
-"$BENCH" "$F/attention_opset17/model.onnx" 200
-echo "== onnx-h8-opt --lift-conv1d --pin-shape=1,9,2,100 on tcn_encoder, 21 runs"
-times=()
-for i in $(seq 21); do
-  s=$(date +%s%N)
-  "$TOOL" "$F/tcn_encoder/model.onnx" --lift-conv1d --pin-shape=1,9,2,100 -o /tmp/h8-bench.onnx
-  e=$(date +%s%N)
-  times+=($(( (e - s) / 1000 )))
+BUILD="${H8_BUILD_DIR:-$ROOT/build-bench}"
+JOBS="${H8_JOBS:-1}"
+WORK="${H8_BENCH_DIR:-/tmp/h8-bench}"
+REPS="${H8_BENCH_REPS:-5}"
+BIG_REPS="${H8_BENCH_BIG_REPS:-3}"
+SECTIONS=("$@")
+[ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(eval scale)
+want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+
+"$ROOT/utils/install_deps.sh"
+if [ ! -x /usr/bin/time ]; then
+  # Peak RSS comes from GNU time (Debian package 'time').
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get install -y -qq time >/dev/null
+fi
+cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C "$BUILD" -j"$JOBS" onnx-h8-opt h8-eval-bench h8-gen-model h8-floor h8-ir-bench >/dev/null
+
+# Snapshot the binaries: others may rebuild $BUILD while this runs.
+mkdir -p "$WORK/bin"
+for b in tools/onnx-h8-opt/onnx-h8-opt utils/bench/h8-eval-bench utils/bench/h8-gen-model \
+         utils/bench/h8-floor utils/bench/h8-ir-bench; do
+  cp "$BUILD/$b" "$WORK/bin/"
 done
-printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms\n", a[int((NR+1)/2)]/1000}'
+BENCH="$WORK/bin/h8-eval-bench"
+TOOL="$WORK/bin/onnx-h8-opt"
+GEN="$WORK/bin/h8-gen-model"
+FLOOR="$WORK/bin/h8-floor"
+F="$ROOT/test/fixtures"
+OUT="$WORK/out.onnx"   # never /dev/null: the tool writes through temp + rename
+
+if want eval; then
+  echo "== evaluator (float32 reference), 200 runs each"
+  "$BENCH" "$F/seed_tcn2d/model.onnx" 200
+  "$BENCH" "$F/tcn_encoder/model.onnx" 200 batch=1 time=100
+  "$BENCH" "$F/tcn_residual/model.onnx" 200 batch=1 time=100
+  "$BENCH" "$F/attention_opset17/model.onnx" 200
+  echo "== onnx-h8-opt --lift-conv1d --pin-shape=1,9,2,100 on tcn_encoder, 21 runs"
+  times=()
+  for i in $(seq 21); do
+    s=$(date +%s%N)
+    "$TOOL" "$F/tcn_encoder/model.onnx" --lift-conv1d --pin-shape=1,9,2,100 -o "$OUT"
+    e=$(date +%s%N)
+    times+=($(( (e - s) / 1000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms\n", a[int((NR+1)/2)]/1000}'
+fi
+
+want scale || exit 0
+
+# name layers channels groups
+MODELS=(
+  "wide 400 256 1"
+  "deep 5000 8 1"
+  "deeper 25000 8 1"
+  "depthwise 400 256 256"
+)
+
+# Generates $WORK/NAME.onnx unless a model from the same generator and
+# arguments is cached.
+gen() {
+  local name=$1 layers=$2 ch=$3 groups=$4
+  local args="--layers=$layers --channels=$ch --groups=$groups --opset=13"
+  local stamp
+  stamp="$(sha1sum "$GEN" | cut -c1-40) $args"
+  if [ -f "$WORK/$name.onnx" ] && [ "$(cat "$WORK/$name.stamp" 2>/dev/null)" = "$stamp" ]; then
+    return
+  fi
+  rm -f "$WORK/$name.stamp"
+  "$GEN" $args --out="$WORK/$name.onnx" >/dev/null
+  echo "$stamp" > "$WORK/$name.stamp"
+}
+
+# measure REPS CMD... : runs CMD REPS times; sets MED_MS (median wall, ms,
+# from the monotonic clock) and MED_KB (median of /usr/bin/time's peak RSS).
+# A failing run aborts with its stderr.
+measure() {
+  local reps=$1; shift
+  local ms=() kb=() i s e
+  for i in $(seq "$reps"); do
+    s=$(date +%s%N)
+    if ! /usr/bin/time -f '%e %M' -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/err.txt"; then
+      echo "FAILED: $*" >&2
+      cat "$WORK/err.txt" >&2
+      exit 1
+    fi
+    e=$(date +%s%N)
+    ms+=($(( (e - s) / 1000 )))
+    kb+=($(tail -1 "$WORK/time.txt" | cut -d' ' -f2))
+  done
+  MED_MS=$(printf '%s\n' "${ms[@]}" | sort -n | awk '{a[NR]=$1} END {printf "%.1f", a[int((NR+1)/2)]/1000}')
+  MED_KB=$(printf '%s\n' "${kb[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+}
+
+declare -A MS   # "model|run" -> median ms
+row() {  # model run floor_ms floor_kb
+  printf '%-10s %-40s %10.1f %7.2fx %9.1f %6.2fx\n' "$1" "$2" "$MED_MS" \
+    "$(awk -v a="$MED_MS" -v b="$3" 'BEGIN{print a/b}')" \
+    "$(awk -v a="$MED_KB" 'BEGIN{print a/1024}')" \
+    "$(awk -v a="$MED_KB" -v b="$4" 'BEGIN{print a/b}')"
+}
+
+echo "== generating models into $WORK (cached)"
+mkdir -p "$WORK"
+for m in "${MODELS[@]}"; do
+  set -- $m
+  gen "$@"
+  printf '%-10s %6d layers %4d channels groups %-4d %8d nodes %9.1f MB\n' "$1" "$2" "$3" "$4" \
+    $((4 * $2 + 1)) "$(awk -v b="$(stat -c %s "$WORK/$1.onnx")" 'BEGIN{print b/1e6}')"
+done
+
+echo "== structural + ONNX-checker verification (--cleanup --verify-each=full)"
+for m in "${MODELS[@]}"; do
+  set -- $m
+  "$TOOL" "$WORK/$1.onnx" --cleanup --verify-each=full -o "$OUT"
+  echo "$1: ok"
+done
+
+echo "== median wall (ms) and peak RSS (MB); ratios to h8-floor on the same model"
+printf '%-10s %-40s %10s %8s %9s %7s\n' model run wall_ms x_floor rss_MB x_floor
+for m in "${MODELS[@]}"; do
+  set -- $m
+  name=$1 ch=$3 groups=$4
+  in="$WORK/$name.onnx"
+  reps=$REPS
+  case $name in wide|deeper) reps=$BIG_REPS ;; esac
+  measure "$reps" "$FLOOR" "$in" "$OUT"
+  fms=$MED_MS fkb=$MED_KB
+  row "$name" "h8-floor" "$fms" "$fkb"
+  MS["$name|floor"]=$MED_MS
+  measure "$reps" "$FLOOR" "$in" "$OUT" --fsync
+  row "$name" "h8-floor --fsync" "$fms" "$fkb"
+  runs=("(no pass)|"
+        "--lift-conv1d --pin-shape=1,$ch,1,100|--lift-conv1d --pin-shape=1,$ch,1,100"
+        "--lift-conv1d|--lift-conv1d"
+        "--pin-shape=1,$ch,100|--pin-shape=1,$ch,100"
+        "--cleanup|--cleanup")
+  [ "$groups" -gt 1 ] && runs+=("--flatten-groups|--flatten-groups")
+  for r in "${runs[@]}"; do
+    label=${r%%|*} flags=${r#*|}
+    # shellcheck disable=SC2086
+    measure "$reps" "$TOOL" "$in" $flags -o "$OUT"
+    row "$name" "$label" "$fms" "$fkb"
+    MS["$name|$label"]=$MED_MS
+  done
+done
+
+echo "== time per node, deep (20,001 nodes) vs deeper (100,001 nodes); linear is 5.0x"
+printf '%-38s %12s %12s %8s\n' run deep_us/node deeper_us/node x_total
+for label in floor "(no pass)" "--lift-conv1d --pin-shape=1,8,1,100" "--lift-conv1d" \
+             "--pin-shape=1,8,100" "--cleanup"; do
+  a=${MS["deep|$label"]} b=${MS["deeper|$label"]}
+  printf '%-38s %12.2f %12.2f %7.2fx %s\n' "$label" \
+    "$(awk -v t="$a" 'BEGIN{print t*1000/20001}')" \
+    "$(awk -v t="$b" 'BEGIN{print t*1000/100001}')" \
+    "$(awk -v a="$a" -v b="$b" 'BEGIN{print b/a}')" \
+    "$(awk -v a="$a" -v b="$b" 'BEGIN{print (b/a <= 6) ? "ok (<= 6x)" : "SUPERLINEAR (> 6x)"}')"
+done
+
+echo "== IR building blocks (h8-ir-bench, median of 5): deep vs deeper"
+"$WORK/bin/h8-ir-bench" "$WORK/deep.onnx" 5 > "$WORK/ir-deep.txt"
+"$WORK/bin/h8-ir-bench" "$WORK/deeper.onnx" 5 > "$WORK/ir-deeper.txt"
+paste "$WORK/ir-deep.txt" "$WORK/ir-deeper.txt" | awk -F'\t' '{print "deep " $1 "   | deeper " $2}'
+rm -f "$WORK/ir-deep.txt" "$WORK/ir-deeper.txt"
+
+echo "== where the time goes: --time-passes on the pipeline (one run each)"
+for m in "${MODELS[@]}"; do
+  set -- $m
+  extra=""
+  [ "$4" -gt 1 ] && extra="--flatten-groups"
+  # shellcheck disable=SC2086
+  s=$(date +%s%N)
+  "$TOOL" "$WORK/$1.onnx" --lift-conv1d --pin-shape=1,$3,1,100 $extra --cleanup \
+    --time-passes -o "$OUT" 2>&1 >/dev/null |
+    grep -E '^ +[0-9.]+ +\(' | grep -v Total | awk -v m="$1" 'BEGIN{printf "%-10s", m} {printf " %s %.3f s,", $NF, $1}'
+  e=$(date +%s%N)
+  echo " whole run $(awk -v t=$(( (e - s) / 1000000 )) 'BEGIN{printf "%.3f", t/1000}') s"
+done
+
+rm -f "$OUT" "$WORK/time.txt" "$WORK/err.txt"
+echo "(models cached in $WORK for the next run; rm -r $WORK frees $(du -sh "$WORK" | cut -f1))"
