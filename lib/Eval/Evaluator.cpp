@@ -14,6 +14,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <new>
+#include <stdexcept>
+
 #include "Ops.h"
 #include "absl/strings/str_cat.h"
 #include "h8/Support/Status.h"
@@ -118,7 +121,19 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNode(
                               node.input_size(), " declared")));
   }
   eval::OpContext ctx(node, opset, inputs);
-  absl::StatusOr<std::vector<Tensor>> result = it->second(ctx);
+  absl::StatusOr<std::vector<Tensor>> result;
+  // The one try in the evaluator: shapes come from untrusted models, and an
+  // output too large to allocate is a diagnostic, not a crash.
+  try {
+    result = it->second(ctx);
+  } catch (const std::bad_alloc&) {
+    return Annotate(node, absl::ResourceExhaustedError(
+                              "an output is too large for the evaluator's memory"));
+  } catch (const std::length_error&) {
+    return Annotate(node, absl::ResourceExhaustedError(absl::StrCat(
+                              "an output has more than ", eval::kMaxTensorElements,
+                              " elements, the evaluator's limit")));
+  }
   if (!result.ok()) return Annotate(node, result.status());
   std::vector<Tensor>& outs = *result;
   for (size_t k = outs.size(); k < static_cast<size_t>(node.output_size()); ++k) {

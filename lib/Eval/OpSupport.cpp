@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include <stdexcept>
+
 #include "Ops.h"
 #include "absl/strings/str_join.h"
 
@@ -18,7 +20,11 @@ Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims) {
   Tensor t;
   t.dtype = dtype;
   t.dims = std::move(dims);
-  int64_t n = t.NumElements();
+  auto count = CheckedNumElements(t.dims);
+  // A hostile shape must not take the machine down: EvaluateNode turns this
+  // into a ResourceExhausted status naming the node.
+  if (!count.ok() || *count > kMaxTensorElements) throw std::length_error("tensor too large");
+  int64_t n = *count;
   if (t.IsFloat()) t.f.assign(n, 0.0f); else t.i.assign(n, 0);
   return t;
 }

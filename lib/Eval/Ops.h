@@ -61,6 +61,11 @@ int64_t WrapToIntDtype(int64_t value, int32_t dtype);
 //===----------------------------------------------------------------------===//
 
 /// A zero-filled tensor of `dtype` and `dims` (dims assumed validated).
+/// Largest tensor the evaluator allocates (elements): 2^30, 4 GiB of float.
+inline constexpr int64_t kMaxTensorElements = int64_t{1} << 30;
+
+/// A zero-filled tensor. Throws std::length_error above kMaxTensorElements;
+/// EvaluateNode, the only caller of kernels, converts that to a status.
 Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims);
 /// Row-major strides of `dims`.
 std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);

@@ -331,6 +331,8 @@ Kernel Pad(const OpContext& ctx) {
     if (mode != "constant" && n == 0 && out_dims[d] > 0) {
       return InvalidArg("cannot ", mode, "-pad an empty dimension");
     }
+    if (out_dims[d] > kMaxTensorElements)
+      return InvalidArg("padded dimension ", d, " would have ", out_dims[d], " elements");
     maps[d].resize(out_dims[d]);
     for (int64_t o = 0; o < out_dims[d]; ++o) {
       int64_t c = o - pb[d];
@@ -703,7 +705,9 @@ Kernel Resize(const OpContext& ctx) {
     std::vector<std::vector<int64_t>> maps(rank);
     for (int64_t d = 0; d < rank; ++d) {
       const int64_t in = x->dims[d];
-      maps[d].resize(out_dims[d]);
+      if (out_dims[d] > kMaxTensorElements)
+      return InvalidArg("padded dimension ", d, " would have ", out_dims[d], " elements");
+    maps[d].resize(out_dims[d]);
       for (int64_t o = 0; o < out_dims[d]; ++o) {
         double c = SourceCoord(coord, o, scales[d], in, out_dims[d]);
         double r;

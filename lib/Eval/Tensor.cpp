@@ -300,6 +300,20 @@ absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
     return absl::NotFoundError(absl::StrCat(label, ": external data file '",
                                             full.string(), "' not found"));
   }
+  // Symbolic links are resolved before the containment check: a link inside
+  // the model folder must not lead outside it.
+  std::filesystem::path real_dir = std::filesystem::canonical(base_dir, ec);
+  std::filesystem::path real_file = std::filesystem::canonical(full, ec);
+  if (ec) {
+    return absl::NotFoundError(absl::StrCat(
+        label, ": cannot resolve external data file '", full.string(), "'"));
+  }
+  auto rel_real = real_file.lexically_relative(real_dir);
+  if (rel_real.empty() || *rel_real.begin() == "..") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        label, ": external data location '", location,
+        "' resolves outside the model directory (", real_file.string(), ")"));
+  }
   uint64_t file_size = std::filesystem::file_size(full, ec);
   if (ec) {
     return absl::NotFoundError(absl::StrCat(

@@ -1,6 +1,7 @@
 //===- Verifier.cpp - Fast structural verifier ----------------------------===//
 #include "h8/IR/Verifier.h"
 
+#include <cstdint>
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
@@ -24,6 +25,75 @@ struct Scope {
 };
 
 constexpr int kMaxDepth = 64;
+
+// Bytes per element in raw_data; 0 for types stored otherwise.
+int RawElementSize(int32_t type) {
+  switch (type) {
+    case onnx::TensorProto::FLOAT:
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::UINT32:
+      return 4;
+    case onnx::TensorProto::DOUBLE:
+    case onnx::TensorProto::INT64:
+    case onnx::TensorProto::UINT64:
+    case onnx::TensorProto::COMPLEX64:
+      return 8;
+    case onnx::TensorProto::COMPLEX128:
+      return 16;
+    case onnx::TensorProto::INT16:
+    case onnx::TensorProto::UINT16:
+    case onnx::TensorProto::FLOAT16:
+    case onnx::TensorProto::BFLOAT16:
+      return 2;
+    case onnx::TensorProto::INT8:
+    case onnx::TensorProto::UINT8:
+    case onnx::TensorProto::BOOL:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+// An initializer's data must match its dims: a short tensor would be read
+// past its end by anything that uses it.
+absl::Status VerifyTensorData(const onnx::TensorProto& t) {
+  int64_t count = 1;
+  for (int64_t d : t.dims()) {
+    if (d < 0)
+      return absl::InvalidArgumentError(
+          absl::StrCat("initializer '", t.name(), "' has a negative dim ", d));
+    if (d > 0 && count > std::numeric_limits<int64_t>::max() / d)
+      return absl::InvalidArgumentError(
+          absl::StrCat("initializer '", t.name(), "' has dims whose product overflows"));
+    count *= d;
+  }
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) return absl::OkStatus();
+  int64_t have = -1;
+  if (t.has_raw_data()) {
+    const int size = RawElementSize(t.data_type());
+    if (size == 0) return absl::OkStatus();
+    if (static_cast<int64_t>(t.raw_data().size()) != count * size)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "initializer '", t.name(), "' has ", t.raw_data().size(), " bytes of data, its dims need ",
+          count * size));
+    return absl::OkStatus();
+  }
+  switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT: have = t.float_data_size(); break;
+    case onnx::TensorProto::DOUBLE: have = t.double_data_size(); break;
+    case onnx::TensorProto::INT64: have = t.int64_data_size(); break;
+    case onnx::TensorProto::UINT64:
+    case onnx::TensorProto::UINT32: have = t.uint64_data_size(); break;
+    case onnx::TensorProto::STRING: have = t.string_data_size(); break;
+    case onnx::TensorProto::COMPLEX64: have = t.float_data_size() / 2; break;
+    case onnx::TensorProto::COMPLEX128: have = t.double_data_size() / 2; break;
+    default: have = t.int32_data_size();
+  }
+  if (have != count)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "initializer '", t.name(), "' holds ", have, " values, its dims need ", count));
+  return absl::OkStatus();
+}
 
 absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
                          const std::string& path, int depth) {
@@ -50,6 +120,7 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
     if (!initializers.insert(init.name()).second)
       return absl::InvalidArgumentError(
           absl::StrCat("initializer '", init.name(), "' is defined twice"));
+    if (absl::Status s = VerifyTensorData(init); !s.ok()) return s;
     scope.names.insert(init.name());
   }
   // Where each node output is defined, to tell "used before its definition"

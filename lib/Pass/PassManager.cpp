@@ -67,8 +67,12 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
         s = options_.numerics_check(*before, model, ctx);
         if (!s.ok()) {
           ctx.set_current_pass("verify-each");
-          ctx.Error() << "pass '" << name << "' changed the model's numerics: "
-                      << s.message();
+          // FailedPrecondition is a measured mismatch; anything else means
+          // the models could not be evaluated at all.
+          if (absl::IsFailedPrecondition(s))
+            ctx.Error() << "pass '" << name << "' changed the model's numerics: " << s.message();
+          else
+            ctx.Error() << "cannot verify numerics after pass '" << name << "': " << s.message();
           return absl::InternalError(absl::StrCat("numerics broken by ", name));
         }
       }

@@ -301,6 +301,17 @@ std::optional<NodePlan> FlattenGraphs::Match(const onnx::GraphProto& graph,
                                    << group;
     return std::nullopt;
   }
+  // The input's channels must be what the weight and group imply, or the
+  // model is inconsistent and there is nothing exact to preserve.
+  if (auto xs = index.StaticShape(x); xs && xs->size() > 1 && wdims) {
+    const int64_t implied = transpose ? (*wdims)[0] : (*wdims)[1] * group;
+    if ((*xs)[1] != implied) {
+      ctx.Remark(&node, i, ref.path) << "not flattened: input '" << x << "' has " << (*xs)[1]
+                                     << " channels, weight [" << absl::StrJoin(*wdims, ",")
+                                     << "] with group = " << group << " implies " << implied;
+      return std::nullopt;
+    }
+  }
   const int64_t width = FloatWidth(wtype);
   plan.dtype = wtype;
   plan.bytes_before = wdims && width > 0 ? NumElements(*wdims) * width : 0;

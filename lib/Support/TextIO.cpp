@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace h8 {
 namespace {
@@ -472,8 +473,28 @@ class Parser {
     return absl::OkStatus();
   }
 
-  // `{v, v, ...}` into `tensor`, whose data_type and dims are set.
+  // `{v, v, ...}` into `tensor`, whose data_type and dims are set; or
+  // `external {"location": "w.bin", "offset": "0", "length": "64"}` for a
+  // tensor whose bytes live in an external data file.
   absl::Status ParseTensorData(TensorProto& tensor) {
+    if (cur_.kind == Tok::kId && cur_.text == "external" && NextIsPunct("{")) {
+      H8_PARSER_TRY(Advance());
+      H8_PARSER_TRY(Expect("{"));
+      tensor.set_data_location(TensorProto::EXTERNAL);
+      if (!Accept("}")) {
+        do {
+          auto* kv = tensor.add_external_data();
+          std::string text;
+          H8_PARSER_TRY(ParseString(text));
+          kv->set_key(text);
+          H8_PARSER_TRY(Expect(":"));
+          H8_PARSER_TRY(ParseString(text));
+          kv->set_value(text);
+        } while (Accept(","));
+        H8_PARSER_TRY(Expect("}"));
+      }
+      return absl::OkStatus();
+    }
     H8_PARSER_TRY(Expect("{"));
     int32_t type = tensor.data_type();
     int size = ElemSize(type);
@@ -659,15 +680,17 @@ class Parser {
     }
     if (!IsPunct("=")) H8_PARSER_TRY(ParseIdList(*node.mutable_output(), "="));
     H8_PARSER_TRY(Expect("="));
+    // Op and domain segments are identifiers or quoted strings (for names
+    // that are not identifiers).
     std::string id;
-    if (cur_.kind != Tok::kId) return Error("expected an operator name");
+    if (!AtId()) return Error("expected an operator name");
     id = cur_.text;
     H8_PARSER_TRY(Advance());
     std::string domain;
     while (Accept(".")) {
       if (!domain.empty()) domain += ".";
       domain += id;
-      if (cur_.kind != Tok::kId) return Error("expected an operator name");
+      if (!AtId()) return Error("expected an operator name");
       id = cur_.text;
       H8_PARSER_TRY(Advance());
     }
@@ -900,6 +923,14 @@ std::string Id(absl::string_view s) {
   return IsBareIdentifier(s) ? std::string(s) : Quote(s);
 }
 
+// `com.microsoft` prints bare; a domain with other characters is quoted as
+// one segment (the parser joins segments with '.').
+std::string DomainText(absl::string_view domain) {
+  for (absl::string_view part : absl::StrSplit(domain, '.'))
+    if (!IsBareIdentifier(part)) return Quote(domain);
+  return std::string(domain);
+}
+
 // Shortest spelling that reads back to the same float; always marked as a
 // float (contains '.', 'e', "nan" or "inf").
 std::string FloatLiteral(double v, bool single) {
@@ -970,7 +1001,12 @@ T LoadLE(const char* p) {
 std::string TensorDataText(const TensorProto& t, const PrintOptions& options) {
   int64_t n = 1;
   for (int64_t d : t.dims()) n *= d;
-  if (t.data_location() == TensorProto::EXTERNAL) return "{...}";
+  if (t.data_location() == TensorProto::EXTERNAL) {
+    std::vector<std::string> kvs;
+    for (const auto& kv : t.external_data())
+      kvs.push_back(absl::StrCat(Quote(kv.key()), ": ", Quote(kv.value())));
+    return absl::StrCat("external {", absl::StrJoin(kvs, ", "), "}");
+  }
   if (options.elide_initializers_larger_than >= 0 &&
       n > options.elide_initializers_larger_than)
     return "{...}";
@@ -1083,8 +1119,8 @@ class Printer {
     std::vector<std::string> outs;
     for (const auto& o : node.output()) outs.push_back(Id(o));
     absl::StrAppend(&out, absl::StrJoin(outs, ", "), " = ");
-    if (!node.domain().empty()) absl::StrAppend(&out, node.domain(), ".");
-    absl::StrAppend(&out, node.op_type());
+    if (!node.domain().empty()) absl::StrAppend(&out, DomainText(node.domain()), ".");
+    absl::StrAppend(&out, Id(node.op_type()));
     if (node.attribute_size() > 0) {
       std::vector<std::string> attrs;
       for (const auto& a : node.attribute()) attrs.push_back(Attribute(a, indent));

@@ -10,10 +10,15 @@
 #include "absl/strings/str_join.h"
 #include "h8/Eval/Evaluator.h"
 #include "h8/IR/GraphIndex.h"
+#include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
+#include "h8/Support/TextIO.h"
 
 namespace h8 {
 namespace {
+
+// Random inputs beyond this many elements (1 GiB of float) are refused.
+constexpr int64_t kMaxVerifyElements = int64_t{1} << 28;
 
 // Running sums for cosine / MSE / max over several comparisons.
 struct Accumulator {
@@ -145,17 +150,73 @@ std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
   return reports;
 }
 
+// What computes the original outputs: the rewritten model, or after
+// split-hailo8 the composition host(rewritten(x)), the host model read from
+// the file the split recorded.
+class Composition {
+ public:
+  static absl::StatusOr<Composition> Load(const onnx::ModelProto& rewritten,
+                                          const InterfaceMap& map) {
+    Composition c;
+    c.rewritten_ = &rewritten;
+    if (map.host_model_path.empty()) return c;
+    const std::string& path = map.host_model_path;
+    if (FormatFromPath(path) == ModelFormat::kText) {
+      std::string text;
+      H8_RETURN_IF_ERROR(ReadFileToString(path, text));
+      auto parsed = ParseModelText(text);
+      if (!parsed.ok())
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": host model: ", parsed.status().message()));
+      c.host_ = std::make_unique<onnx::ModelProto>(std::move(*parsed));
+    } else {
+      H8_ASSIGN_OR_RETURN(onnx::ModelProto host, ReadBinaryModelFile(path));
+      c.host_ = std::make_unique<onnx::ModelProto>(std::move(host));
+    }
+    return c;
+  }
+
+  /// The graph whose outputs are compared with the original's.
+  const onnx::GraphProto& outputs() const {
+    return host_ ? host_->graph() : rewritten_->graph();
+  }
+
+  absl::StatusOr<std::vector<Tensor>> Evaluate(const std::map<std::string, Tensor>& feeds,
+                                               const std::string& base_dir) const {
+    H8_ASSIGN_OR_RETURN(auto device, EvaluateModel(*rewritten_, feeds, base_dir));
+    if (!host_) return device;
+    // The host's inputs are the device's outputs, by name.
+    std::map<std::string, Tensor> host_feeds;
+    const onnx::GraphProto& g = rewritten_->graph();
+    for (const onnx::ValueInfoProto* in : RuntimeInputs(host_->graph())) {
+      int o = 0;
+      while (o < g.output_size() && g.output(o).name() != in->name()) ++o;
+      if (o == g.output_size())
+        return absl::FailedPreconditionError(absl::StrCat(
+            "the host model's input '", in->name(), "' is not an output of the device model"));
+      host_feeds[in->name()] = device[o];
+    }
+    return EvaluateModel(*host_, host_feeds, base_dir);
+  }
+
+ private:
+  const onnx::ModelProto* rewritten_ = nullptr;
+  std::unique_ptr<onnx::ModelProto> host_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
     const onnx::ModelProto& original, const onnx::ModelProto& rewritten,
     const InterfaceMap& map, const VerifyOptions& options, const std::string& base_dir) {
-  if (original.graph().output_size() != rewritten.graph().output_size())
+  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
+  const onnx::GraphProto& outputs = composed.outputs();
+  if (original.graph().output_size() != outputs.output_size())
     return absl::FailedPreconditionError(absl::StrCat(
-        "the rewritten model has ", rewritten.graph().output_size(), " outputs, the original ",
+        "the rewritten model has ", outputs.output_size(), " outputs, the original ",
         original.graph().output_size()));
   std::vector<const onnx::ValueInfoProto*> inputs = RuntimeInputs(rewritten.graph());
-  std::vector<Accumulator> acc(rewritten.graph().output_size());
+  std::vector<Accumulator> acc(outputs.output_size());
   std::vector<Tensor> last;
   for (int trial = 0; trial < options.trials; ++trial) {
     std::map<std::string, Tensor> rewritten_inputs;
@@ -164,6 +225,11 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
       std::vector<int64_t> dims = ResolveDims(*inputs[k], options);
       int axis = InsertedAxis(map, inputs[k]->name());
       if (axis >= 0 && axis < static_cast<int>(dims.size())) rows = std::max(rows, dims[axis]);
+      auto count = CheckedNumElements(dims);
+      if (!count.ok() || *count > kMaxVerifyElements)
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "input '", inputs[k]->name(), "' of shape (", absl::StrJoin(dims, ","),
+            ") is too large to verify (limit ", kMaxVerifyElements, " elements)"));
       uint64_t seed = options.seed * 1000003 + trial * 101 + k;
       rewritten_inputs[inputs[k]->name()] =
           RandomTensor(inputs[k]->type().tensor_type().elem_type(), dims, seed);
@@ -178,15 +244,17 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
       H8_ASSIGN_OR_RETURN(auto outs, EvaluateModel(original, original_inputs, base_dir));
       expected_rows.push_back(std::move(outs));
     }
-    H8_ASSIGN_OR_RETURN(last, EvaluateModel(rewritten, rewritten_inputs, base_dir));
-    H8_RETURN_IF_ERROR(CompareOutputs(rewritten.graph(), map, expected_rows, last, acc));
+    H8_ASSIGN_OR_RETURN(last, composed.Evaluate(rewritten_inputs, base_dir));
+    H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, expected_rows, last, acc));
   }
-  return Finish(rewritten.graph(), acc, last, options);
+  return Finish(outputs, acc, last, options);
 }
 
 absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
     const onnx::ModelProto& rewritten, const InterfaceMap& map, const std::string& dir,
     const VerifyOptions& options, const std::string& base_dir) {
+  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
+  const onnx::GraphProto& outputs = composed.outputs();
   std::vector<const onnx::ValueInfoProto*> inputs = RuntimeInputs(rewritten.graph());
   std::map<std::string, Tensor> feeds;
   for (size_t k = 0; k < inputs.size(); ++k) {
@@ -199,14 +267,14 @@ absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
     feeds[inputs[k]->name()] = axis >= 0 ? WithUnitAxis(std::move(t), axis) : std::move(t);
   }
   std::vector<Tensor> expected;
-  for (int o = 0; o < rewritten.graph().output_size(); ++o) {
+  for (int o = 0; o < outputs.output_size(); ++o) {
     H8_ASSIGN_OR_RETURN(Tensor t, ReadTensorFile(absl::StrCat(dir, "/output_", o, ".pb")));
     expected.push_back(std::move(t));
   }
-  H8_ASSIGN_OR_RETURN(auto actual, EvaluateModel(rewritten, feeds, base_dir));
-  std::vector<Accumulator> acc(rewritten.graph().output_size());
-  H8_RETURN_IF_ERROR(CompareOutputs(rewritten.graph(), map, {expected}, actual, acc));
-  return Finish(rewritten.graph(), acc, actual, options);
+  H8_ASSIGN_OR_RETURN(auto actual, composed.Evaluate(feeds, base_dir));
+  std::vector<Accumulator> acc(outputs.output_size());
+  H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, {expected}, actual, acc));
+  return Finish(outputs, acc, actual, options);
 }
 
 std::string FormatReports(const std::vector<OutputReport>& reports) {

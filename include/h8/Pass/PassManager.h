@@ -30,7 +30,9 @@ struct PassManagerOptions {
   absl::flat_hash_set<std::string> print_ir_after;
   PrintOptions print_options;
   /// With VerifyEachMode::kNumerics: compares the model before and after a
-  /// pass; an error names the pass that broke numerics.
+  /// pass. FailedPrecondition means the numbers differ (the diagnostic says
+  /// the pass changed them); any other error means they could not be
+  /// computed (the diagnostic says numerics could not be verified).
   std::function<absl::Status(const onnx::ModelProto& before,
                              const onnx::ModelProto& after, PassContext& ctx)>
       numerics_check;
