@@ -39,6 +39,10 @@ struct InterfaceMap {
   std::string row_axis_blocker;
   /// Graph input -> shape fixed by pin-shape.
   std::map<std::string, std::vector<int64_t>> pinned;
+  /// Set by split-hailo8: the host model it wrote. The rewritten model is
+  /// then the device part, and the composition host(device(x)) is what
+  /// computes the original outputs.
+  std::string host_model_path;
 };
 
 /// Per-run state shared by the passes of one pipeline run: diagnostics,
