@@ -28,358 +28,69 @@
 //   {"summary": {"errors":N,"warnings":M,"runnable_nodes":K,"total_nodes":T},
 //    "end_node_names": [...], "file": "..."}
 //
+// The judgement itself (steps 1-4 without the text) is AnalyzeForHailo8
+// (h8/Target/Hailo8/Hailo8Analysis.h), shared with split-hailo8 and
+// hailo-compile; this pass only formats it.
+//
 // Shapes come from value_info, inputs, outputs and initializers propagated
 // through common ops (hailo8::ShapeFacts); where a rank stays unknown the
 // check says so instead of guessing. Subgraph bodies are not inspected: the
 // owning Loop/If/Scan is itself unsupported.
 //
 //===----------------------------------------------------------------------===//
-#include <algorithm>
 #include <iostream>
-#include <map>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "h8/IR/GraphIndex.h"
-#include "h8/IR/Match.h"
 #include "h8/Passes/Passes.h"
-#include "h8/Target/Hailo8/Hailo8Rules.h"
+#include "h8/Target/Hailo8/Hailo8Analysis.h"
 #include "nlohmann/json.hpp"
 
 namespace h8 {
 namespace {
 
-using hailo8::Finding;
 using hailo8::Level;
-using hailo8::Profile;
-using hailo8::Support;
-
-// One node-anchored report, emitted in node order once everything is judged.
-struct Report {
-  int node = -1;
-  Finding finding;
-  std::vector<std::string> notes;
-};
 
 class CheckHailo8Pass : public Pass {
  public:
-  explicit CheckHailo8Pass(const CheckHailo8Options& options) {
-    profile_ = hailo8::ParseProfile(options.profile).value_or(Profile::kDefault);
-    allow_.insert(options.allow.begin(), options.allow.end());
-    deny_.insert(options.deny.begin(), options.deny.end());
-  }
+  explicit CheckHailo8Pass(const CheckHailo8Options& options)
+      : options_{options.profile, options.allow, options.deny} {}
   absl::string_view Argument() const override { return "check-hailo8"; }
   bool IsLint() const override { return true; }
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override;
 
  private:
-  // Applies allow=/deny= to the op `op`: kOk = allowed, kError = denied,
-  // nullopt = follow the profile.
-  std::optional<Level> Override(const std::string& op) const {
-    if (deny_.contains(op)) return Level::kError;
-    if (allow_.contains(op)) return Level::kOk;
-    return std::nullopt;
-  }
-
-  Profile profile_;
-  absl::flat_hash_set<std::string> allow_, deny_;
+  Hailo8AnalysisOptions options_;
 };
-
-std::string NodeName(const onnx::NodeProto& node, int index) {
-  if (!node.name().empty()) return node.name();
-  if (node.output_size() > 0 && !node.output(0).empty()) return node.output(0);
-  return absl::StrCat("#", index);
-}
-
-bool IsDynamic(const onnx::TypeProto& type, std::string* why) {
-  if (!type.has_tensor_type()) return false;
-  if (!type.tensor_type().has_shape()) {
-    *why = "unknown shape";
-    return true;
-  }
-  std::vector<std::string> dims;
-  bool dynamic = false;
-  for (const auto& d : type.tensor_type().shape().dim()) {
-    if (d.has_dim_value()) {
-      dims.push_back(absl::StrCat(d.dim_value()));
-    } else {
-      dynamic = true;
-      dims.push_back(d.has_dim_param() ? d.dim_param() : "?");
-    }
-  }
-  *why = absl::StrCat("[", absl::StrJoin(dims, ","), "]");
-  return dynamic;
-}
 
 absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
   const onnx::GraphProto& graph = model.graph();
-  const int64_t opset = OnnxOpsetVersion(model);
-  GraphIndex index(graph);
-  hailo8::ShapeFacts shapes(graph, index, opset);
-  const int n = graph.node_size();
   const int errors_before = ctx.diags().num_errors();
   const int warnings_before = ctx.diags().num_warnings();
-  const int p = static_cast<int>(profile_);
+  const Hailo8Analysis analysis = AnalyzeForHailo8(model, options_);
+  const int n = analysis.num_nodes;
 
-  std::vector<Report> reports;
-  std::vector<bool> flagged(n, false);  // nodes Hailo-8 cannot run
+  for (const std::string& op : analysis.pattern_instances) ctx.Stat(absl::StrCat("patterns-", op));
 
-  // 1. Patterns.
-  std::vector<int> pattern_of(n, -1);
-  int instances = 0;
-  for (int i = 0; i < n; ++i) {
-    const auto& node = graph.node(i);
-    if (!IsOnnxDomain(node) || pattern_of[i] >= 0) continue;
-    for (const hailo8::PatternRule& rule : hailo8::PatternRules()) {
-      if (node.op_type() != rule.root_op) continue;
-      auto m = rule.match(i, index, shapes);
-      if (!m) continue;
-      bool free = std::all_of(m->members.begin(), m->members.end(),
-                              [&](int k) { return pattern_of[k] < 0; });
-      if (!free) continue;
-      for (int k : m->members) pattern_of[k] = instances;
-      ++instances;
-      ctx.Stat(absl::StrCat("patterns-", rule.equivalent));
-      std::vector<Finding> findings;
-      std::optional<Level> over = Override(rule.equivalent);
-      if (over == Level::kError) {
-        findings.push_back({Level::kError,
-                            absl::StrCat("denied by deny=", rule.equivalent), ""});
-      } else if (!over) {
-        switch (rule.support[p]) {
-          case Support::kSupported:
-            break;
-          case Support::kUnsupported:
-            findings.push_back({Level::kError, rule.message, rule.hint});
-            break;
-          case Support::kConstrained:
-            if (rule.check) rule.check(*m, shapes, profile_, findings);
-            break;
-        }
-      }
-      std::vector<std::string> member_names;
-      for (int k : m->members)
-        member_names.push_back(
-            absl::StrCat("'", NodeName(graph.node(k), k), "' (", graph.node(k).op_type(), ")"));
-      for (Finding& f : findings) {
-        Report r;
-        r.node = m->members.back();
-        r.finding = f;
-        r.finding.message = absl::StrCat(rule.name, " pattern (", m->members.size(),
-                                         " nodes): ", f.message);
-        r.notes.push_back(absl::StrCat("pattern members: ", absl::StrJoin(member_names, ", ")));
-        if (f.level == Level::kError)
-          for (int k : m->members) flagged[k] = true;
-        reports.push_back(std::move(r));
-      }
-      break;
-    }
+  // The interface first, then the node reports in node order.
+  for (const Hailo8InterfaceReport& r : analysis.interface_reports) {
+    auto d = r.level == Level::kError ? ctx.Error() : ctx.Warning();
+    d << r.message;
+    for (const auto& note : r.notes) d.Note(note);
   }
-
-  // 2. Single nodes.
-  for (int i = 0; i < n; ++i) {
-    const auto& node = graph.node(i);
-    std::vector<Finding> findings;
-    if (pattern_of[i] < 0) {
-      std::optional<Level> over = Override(node.op_type());
-      const hailo8::OpRule* rule = IsOnnxDomain(node) ? hailo8::FindOpRule(node.op_type())
-                                                      : nullptr;
-      if (over == Level::kError) {
-        findings.push_back({Level::kError, absl::StrCat("denied by deny=", node.op_type()),
-                            ""});
-      } else if (over == Level::kOk) {
-        // allowed regardless of the profile
-      } else if (!IsOnnxDomain(node)) {
-        findings.push_back({Level::kError,
-                            absl::StrCat("custom-domain op '", node.domain(), "::",
-                                         node.op_type(), "' is not supported"),
-                            "cut it off with --end-node-names and run it on the host"});
-      } else if (rule == nullptr) {
-        findings.push_back({Level::kWarning,
-                            absl::StrCat(node.op_type(),
-                                         " is not in the Hailo-8 support table; it may "
-                                         "fail to parse"),
-                            "allow=" + node.op_type() + " if you know your DFC maps it"});
-      } else {
-        switch (rule->support[p]) {
-          case Support::kSupported:
-            break;
-          case Support::kUnsupported:
-            findings.push_back({Level::kError, rule->message, rule->hint});
-            break;
-          case Support::kConstrained:
-            if (rule->check) {
-              hailo8::RuleContext rc{node, index, shapes, opset, profile_};
-              rule->check(rc, findings);
-            }
-            break;
-        }
-      }
-    }
-    // Generic: Hailo-8 tensors are at most 4-D.
-    for (const auto& out : node.output()) {
-      if (out.empty()) continue;
-      int rank = shapes.Rank(out).value_or(-1);
-      if (rank > 4) {
-        findings.push_back(
-            {Level::kError,
-             absl::StrCat("produces the rank-", rank, " tensor '", out,
-                          "': Hailo-8 tensors are at most 4-D (UnsupportedShuffleLayerError)"),
-             "keep tensors 4-D (fold the extra axis into channels)"});
-        break;
-      }
-    }
-    for (Finding& f : findings) {
-      if (f.level == Level::kError) flagged[i] = true;
-      reports.push_back({i, std::move(f), {}});
-    }
-  }
-
-  // 3. The interface.
-  for (const auto& in : graph.input()) {
-    if (!index.IsRuntimeInput(in.name())) continue;
-    std::string why;
-    if (IsDynamic(in.type(), &why))
-      ctx.Error() << "graph input '" << in.name() << "' has dynamic dims " << why
-                  << ": 'Could not parse the model due to dynamic shapes'";
-    if (in.type().has_tensor_type()) {
-      const auto& tt = in.type().tensor_type();
-      if (tt.elem_type() != onnx::TensorProto::FLOAT)
-        ctx.Error() << "graph input '" << in.name() << "' is of type "
-                    << onnx::TensorProto::DataType_Name(
-                           static_cast<onnx::TensorProto::DataType>(tt.elem_type()))
-                    << ": Hailo-8 inputs are float32 (quantized on device)";
-      if (tt.has_shape() && tt.shape().dim_size() > 0 && tt.shape().dim(0).has_dim_value() &&
-          tt.shape().dim(0).dim_value() > 1)
-        ctx.Warning() << "graph input '" << in.name() << "' has batch "
-                      << tt.shape().dim(0).dim_value()
-                      << ": compile at N=1 (batch is a runtime setting in HailoRT)";
-    }
-  }
-  for (const auto& out : graph.output()) {
-    std::string why;
-    if (IsDynamic(out.type(), &why))
-      ctx.Error() << "graph output '" << out.name() << "' has dynamic dims " << why
-                  << ": 'Could not parse the model due to dynamic shapes'";
-  }
-  {
-    std::vector<std::string> dynamic;
-    for (const auto& vi : graph.value_info()) {
-      std::string why;
-      if (IsDynamic(vi.type(), &why) && why != "unknown shape")
-        dynamic.push_back(absl::StrCat("'", vi.name(), "' ", why));
-    }
-    if (!dynamic.empty()) {
-      auto d = ctx.Error();
-      d << dynamic.size() << " intermediate tensor" << (dynamic.size() == 1 ? " has" : "s have")
-        << " dynamic dims: 'Could not parse the model due to dynamic shapes'";
-      std::vector<std::string> shown(dynamic.begin(),
-                                     dynamic.begin() + std::min<size_t>(5, dynamic.size()));
-      d.Note(absl::StrCat("e.g. ", absl::StrJoin(shown, ", "),
-                          dynamic.size() > shown.size() ? ", ..." : ""));
-      d.Note("fix: run --pin-shape");
-    }
-  }
-
-  // Node reports, in node order.
-  std::stable_sort(reports.begin(), reports.end(),
-                   [](const Report& a, const Report& b) { return a.node < b.node; });
-  for (Report& r : reports) {
+  for (const Hailo8NodeReport& r : analysis.node_reports) {
     const auto* node = &graph.node(r.node);
     auto d = r.finding.level == Level::kError ? ctx.Error(node, r.node)
                                               : ctx.Warning(node, r.node);
     d << r.finding.message;
-    for (auto& note : r.notes) d.Note(std::move(note));
+    for (const auto& note : r.notes) d.Note(note);
     if (!r.finding.hint.empty()) d.Note(absl::StrCat("fix: ", r.finding.hint));
   }
 
-  // 4. Where the graph can be cut.
-  int num_flagged = static_cast<int>(std::count(flagged.begin(), flagged.end(), true));
-  std::vector<std::string> end_nodes;
-  std::string region_note;
-  if (num_flagged > 0) {
-    // The tail: flagged nodes and everything downstream of them.
-    std::vector<bool> tail(n, false);
-    std::vector<int> stack;
-    for (int i = 0; i < n; ++i)
-      if (flagged[i]) {
-        tail[i] = true;
-        stack.push_back(i);
-      }
-    while (!stack.empty()) {
-      int u = stack.back();
-      stack.pop_back();
-      for (const auto& out : graph.node(u).output())
-        for (int c : index.Consumers(out))
-          if (!tail[c]) {
-            tail[c] = true;
-            stack.push_back(c);
-          }
-    }
-    // A supported tail node that reaches a graph output without passing a
-    // flagged node would be moved to the host needlessly: then the errors
-    // are not only at the tail. Nodes are in topological order.
-    std::vector<bool> free_path(n, false);
-    std::string escaping;
-    for (int i = n - 1; i >= 0; --i) {
-      if (flagged[i]) continue;
-      for (const auto& out : graph.node(i).output()) {
-        if (out.empty()) continue;
-        if (index.IsGraphOutput(out)) free_path[i] = true;
-        for (int c : index.Consumers(out))
-          if (!flagged[c] && free_path[c]) free_path[i] = true;
-      }
-      if (tail[i] && free_path[i]) escaping = NodeName(graph.node(i), i);
-    }
-    int first = static_cast<int>(std::find(flagged.begin(), flagged.end(), true) - flagged.begin());
-    const std::string first_name = NodeName(graph.node(first), first);
-    // End nodes: producers of the tail's inputs, and of graph outputs
-    // computed before the tail.
-    std::vector<bool> is_end(n, false);
-    std::string raw_input;
-    for (int i = 0; i < n; ++i) {
-      if (!tail[i]) continue;
-      for (const auto& in : graph.node(i).input()) {
-        if (in.empty()) continue;
-        int prod = index.ProducerIndex(in);
-        if (prod < 0) {
-          if (index.IsRuntimeInput(in) && raw_input.empty()) raw_input = in;
-          continue;
-        }
-        if (tail[prod] || graph.node(prod).op_type() == "Constant") continue;
-        is_end[prod] = true;
-      }
-    }
-    for (int i = 0; i < n; ++i) {
-      if (tail[i] || graph.node(i).op_type() == "Constant") continue;
-      for (const auto& out : graph.node(i).output())
-        if (!out.empty() && index.IsGraphOutput(out)) is_end[i] = true;
-    }
-    std::vector<std::string> cut;
-    for (int i = 0; i < n; ++i)
-      if (is_end[i]) cut.push_back(NodeName(graph.node(i), i));
-    int host_nodes = static_cast<int>(std::count(tail.begin(), tail.end(), true));
-    if (escaping.empty() && raw_input.empty() && !cut.empty()) {
-      end_nodes = cut;
-      region_note = absl::StrCat("the ", host_nodes, " nodes from '", first_name,
-                                 "' on run on the host after the cut");
-    } else if (!raw_input.empty()) {
-      region_note = absl::StrCat(
-          "no Hailo-8 region precedes the unsupported nodes: '", first_name,
-          "' (or a node after it) reads the graph input '", raw_input, "' directly; ",
-          host_nodes, " of ", n, " nodes sit at or after an unsupported node");
-    } else {
-      region_note = absl::StrCat(
-          "unsupported node '", first_name, "' sits in the middle of the graph: Hailo-8 can run "
-          "the ", n - host_nodes, " nodes not downstream of an unsupported node (end nodes: ",
-          absl::StrJoin(cut, " "), ") but not the ", host_nodes,
-          " downstream ones, which include supported nodes leading to graph outputs (e.g. '",
-          escaping, "'); rewrite the unsupported nodes or run that region on the host");
-    }
-  }
-
+  const int num_flagged = static_cast<int>(analysis.flagged.size());
+  const std::vector<std::string> end_nodes =
+      analysis.cut ? analysis.cut->end_nodes : std::vector<std::string>{};
+  const std::string& region_note = analysis.region_note;
   const int errors = ctx.diags().num_errors() - errors_before;
   const int warnings = ctx.diags().num_warnings() - warnings_before;
   ctx.Stat("errors", errors);

@@ -42,6 +42,7 @@
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Npy.h"
 #include "h8/Support/Status.h"
+#include "h8/Target/Hailo8/Hailo8Analysis.h"
 
 extern char** environ;
 
@@ -197,6 +198,8 @@ class HailoCompilePass : public Pass {
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     // The DFC reports one failure at a time after minutes of work: refuse
     // what check-hailo8 already knows it will reject.
+    if (options_.out.empty())
+      return UsageStatus("needs a folder (e.g. --hailo-compile=out)");
     const int errors_before = ctx.diags().num_errors();
     {
       std::string pass = ctx.current_pass();
@@ -205,9 +208,25 @@ class HailoCompilePass : public Pass {
       ctx.set_current_pass(pass);
       if (!checked.ok()) return checked.status();
     }
-    if (ctx.diags().num_errors() > errors_before)
-      return absl::FailedPreconditionError(
-          "check-hailo8 found errors; nothing was handed to the Hailo compiler");
+    if (ctx.diags().num_errors() > errors_before) {
+      // Errors confined to a tail (a Softmax/LayerNorm/Gemm head) are what
+      // split-hailo8 is for; say so unless the split already ran.
+      std::string hint;
+      if (ctx.interface_map().host_model_path.empty()) {
+        const Hailo8Analysis analysis = AnalyzeForHailo8(model);
+        if (analysis.cut)
+          hint = absl::StrCat(
+              "; the unsupported nodes form a tail of the graph: --split-hailo8=host.onnx "
+              "before --hailo-compile would make it compilable (",
+              analysis.region_note, "; end nodes: ",
+              absl::StrJoin(analysis.cut->end_nodes, " "), ")");
+      }
+      return absl::FailedPreconditionError(absl::StrCat(
+          "check-hailo8 found errors; nothing was handed to the Hailo compiler", hint));
+    }
+    if (!ctx.interface_map().host_model_path.empty())
+      std::cerr << "hailo-compile: compiling the Hailo-8 part of the split; the host part is "
+                << ctx.interface_map().host_model_path << "\n";
 
     const std::string dir = options_.out;
     const std::string net = options_.net_name.empty() ? Sanitize(model.graph().name())

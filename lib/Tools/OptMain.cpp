@@ -13,11 +13,14 @@
 //===----------------------------------------------------------------------===//
 #include "h8/Tools/OptMain.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +34,8 @@
 #include "h8/Pass/PassManager.h"
 #include "h8/Pass/PassPipeline.h"
 #include "h8/Plugin/PassPlugin.h"
+#include "h8/Report/Dot.h"
+#include "h8/Report/Report.h"
 #include "h8/Support/Diagnostics.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
@@ -67,8 +72,9 @@ Pipeline:
 
 Input and output:
   -o <file>                     output file (atomic; may equal the input)
-  --emit=text|binary            output format (default: from -o's extension,
-                                text for stdout)
+  --emit=text|binary|dot        output format (default: from -o's extension,
+                                text for stdout); dot draws the output graph
+                                (Graphviz), also when the run fails
   --input-format=text|binary    input format (default: extension, then sniff)
   --split-input-file            run each '# -----' separated chunk separately
   --external-data=<file>        write tensors of --external-data-threshold bytes
@@ -101,6 +107,9 @@ Instrumentation:
   --print-ir-after-change       IR dump after passes that changed the model
   --pass-statistics             per-pass counters on stderr
   --pass-remarks=<p,...|all>    show why rewrites did (not) apply
+  --report=<file.html>          write a self-contained HTML report (pipeline,
+                                timings, statistics, verification, lint,
+                                before/after drawings), also when the run fails
 
 Diagnostics:
   --diagnostics-format=text|json
@@ -117,6 +126,11 @@ struct Config {
   std::string input;
   std::string output = "-";
   std::optional<ModelFormat> emit;
+  // --emit=dot: a Graphviz drawing instead of the model.
+  bool emit_dot = false;
+  // --report=FILE: the HTML report.
+  std::string report;
+  std::string command_line;
   ModelFormat input_format = ModelFormat::kAuto;
   bool split_input_file = false;
   bool list_passes = false;
@@ -240,9 +254,18 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
     } else if (name == "emit") {
       auto v = need("text or binary");
       if (!v.ok()) return v.status();
+      config.emit_dot = *v == "dot";
       if (*v == "text") config.emit = ModelFormat::kText;
       else if (*v == "binary") config.emit = ModelFormat::kBinary;
-      else return UsageError(absl::StrCat("--emit expects text or binary, got '", *v, "'"));
+      else if (*v == "dot") config.emit.reset();
+      else return UsageError(absl::StrCat("--emit expects text or binary, got '", *v,
+                                          "'\nonnx-h8-opt: note: --emit=dot draws the graph "
+                                          "(Graphviz DOT)"));
+    } else if (name == "report") {
+      auto v = need("a file name");
+      if (!v.ok()) return v.status();
+      if (v->empty()) return UsageError("--report needs a file name");
+      config.report = *v;
     } else if (name == "input-format") {
       auto v = need("text or binary");
       if (!v.ok()) return v.status();
@@ -435,9 +458,49 @@ class Driver {
       : config_(config), registry_(registry) {
     diags_.SetJson(config.json);
     diags_.set_warnings_as_errors(config.werror);
+    if (Drawing()) {
+      // A tee: print as before, and keep every diagnostic for the drawings
+      // and the report.
+      const bool json = config.json;
+      diags_.SetHandler([this, json](const Diagnostic& d) {
+        std::cerr << (json ? FormatDiagnosticJson(d) : FormatDiagnosticText(d)) << "\n";
+        if (current_model_ >= 0) report_.models[current_model_].diagnostics.push_back(d);
+        else report_.diagnostics.push_back(d);
+      });
+    }
   }
 
+  // The report is written whatever the run's outcome: a failed run is when
+  // it is needed most. Only an unwritable report changes the exit code.
   int Run() {
+    if (!config_.report.empty() && config_.report != "-") {
+      // A report that cannot be written is refused before anything runs,
+      // so it never turns a finished run (and its written output) into a
+      // failure.
+      const std::string dir = DirName(config_.report);
+      struct stat st;
+      if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return Fail(config_.report,
+                    absl::NotFoundError(absl::StrCat("cannot write the report: folder '", dir,
+                                                     "' does not exist")),
+                    kExitUsageError);
+    }
+    int code = RunPipeline();
+    if (config_.report.empty()) return code;
+    report_.exit_code = code;
+    report_.version = H8_VERSION;
+    report_.command_line = config_.command_line;
+    if (absl::Status s = WriteFileAtomically(config_.report, RenderReportHtml(report_)); !s.ok()) {
+      Fail(config_.report, s, kExitUsageError);
+      return code == kExitOk ? static_cast<int>(kExitUsageError) : code;
+    }
+    return code;
+  }
+
+ private:
+  bool Drawing() const { return config_.emit_dot || !config_.report.empty(); }
+
+  int RunPipeline() {
     if (config_.pm.verify_each == VerifyEachMode::kNumerics) {
       // Each pass's result is compared with the pipeline's input (kept by
       // ProcessModel), so the first failing pass is the one that broke it.
@@ -453,6 +516,7 @@ class Driver {
     }
     auto passes = BuildPipeline(config_.pipeline, registry_);
     if (!passes.ok()) return Fail("", passes.status(), kExitUsageError);
+    report_.pipeline = PrintPipeline(*passes);
     if (config_.dump_pipeline)
       std::cerr << "onnx-h8-opt --passes='" << PrintPipeline(*passes) << "'\n";
     PassManager pm(config_.pm);
@@ -510,6 +574,15 @@ class Driver {
         if (code == kExitOk) results.push_back(std::move(*model));
       }
     }
+    if (config_.emit_dot) {
+      // The drawing is written also when the model has problems (exit 1 or
+      // 3): it shows them. Not after usage, I/O or parse errors.
+      if (exit_code == kExitUsageError) return exit_code;
+      if (absl::Status s = WriteFileAtomically(config_.output, absl::StrJoin(dots_, ""));
+          !s.ok())
+        return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
+      return exit_code;
+    }
     if (exit_code != kExitOk) return exit_code;
 
     if (out_format == ModelFormat::kBinary) {
@@ -549,9 +622,19 @@ class Driver {
     return kExitOk;
   }
 
- private:
   // Verifies and runs the pipeline on one model; returns its exit code.
+  // With --emit=dot or --report, also records what the report shows.
   int ProcessModel(onnx::ModelProto& model, const std::string& where, PassManager& pm) {
+    report_.models.emplace_back();
+    current_model_ = static_cast<int>(report_.models.size()) - 1;
+    report_.models.back().where = where;
+    int code = RunOnModel(model, where, pm);
+    report_.models[current_model_].exit_code = code;
+    current_model_ = -1;
+    return code;
+  }
+
+  int RunOnModel(onnx::ModelProto& model, const std::string& where, PassManager& pm) {
     if (absl::Status s = VerifyModelStructure(model); !s.ok()) {
       Emit(where, absl::StrCat("invalid model: ", s.message()));
       return kExitUsageError;
@@ -562,13 +645,83 @@ class Driver {
     int errors_before = diags_.num_errors();
     // The input model is kept only when something compares against it.
     std::unique_ptr<onnx::ModelProto> original;
-    if (config_.verify_numerics || config_.pm.verify_each == VerifyEachMode::kNumerics)
+    if (config_.verify_numerics || config_.pm.verify_each == VerifyEachMode::kNumerics ||
+        Drawing())
       original = std::make_unique<onnx::ModelProto>(model);
     current_original_ = original.get();
-    absl::Status s = pm.Run(model, ctx);
+    absl::Status s;
+    {
+      // hailo-compile prints its steps, and check-hailo8 its JSON summary,
+      // on stderr: keep a copy for the report.
+      std::optional<StderrTee> tee;
+      if (Drawing()) tee.emplace();
+      s = pm.Run(model, ctx);
+      if (tee) {
+        ModelReport& mr = report_.models[current_model_];
+        mr.timings = ParseTimingReport(pm.TimingReport());
+        mr.stats = ctx.stats();
+        mr.end_nodes = FindRecommendedCut(mr.diagnostics, tee->text());
+        mr.hailo_compile = ExtractHailoCompileOutput(tee->text());
+      }
+    }
     current_original_ = nullptr;
     if (config_.pm.time_passes) std::cerr << pm.TimingReport();
     if (config_.pass_statistics) std::cerr << FormatStatistics(ctx);
+    int code = Judge(s, model, original.get(), ctx, where, errors_before);
+    if (Drawing()) Draw(*original, model, s, code);
+    return code;
+  }
+
+  // The drawings of one model: before (--report) and after the pipeline.
+  void Draw(const onnx::ModelProto& original, const onnx::ModelProto& model,
+            const absl::Status& pipeline_status, int code) {
+    ModelReport& mr = report_.models[current_model_];
+    // The file and its folder (fixtures are all model.onnx).
+    std::string file = mr.where;
+    if (size_t slash = file.find_last_of('/'); slash != std::string::npos && slash > 0) {
+      size_t parent = file.find_last_of('/', slash - 1);
+      file = file.substr(parent == std::string::npos ? 0 : parent + 1);
+    }
+    std::vector<std::string> passes;
+    for (const PassTiming& t : mr.timings)
+      if (!absl::StartsWith(t.pass, "(")) passes.push_back(t.pass);  // not "(verify-each)"
+    DotAnnotations after;
+    after.diagnostics = mr.diagnostics;
+    after.before = &original;
+    after.end_nodes = mr.end_nodes;
+    // The title names the passes, a few per line.
+    std::string line = passes.empty() ? file : absl::StrCat(file, " after");
+    for (size_t k = 0; k < passes.size(); ++k) {
+      std::string item = absl::StrCat(passes[k], k + 1 < passes.size() ? "," : "");
+      if (line.size() + item.size() > 48) {
+        after.title.push_back(line);
+        line.clear();
+      }
+      absl::StrAppend(&line, line.empty() ? "" : " ", item);
+    }
+    after.title.push_back(line);
+    if (!pipeline_status.ok() && !passes.empty()) {
+      after.title.push_back(absl::StrCat("the pipeline stopped at ", passes.back(),
+                                         "; the model as it was then"));
+      mr.after_caption = absl::StrCat("After: the model when the pipeline stopped at '",
+                                      passes.back(), "' (not written)");
+    } else if (code != kExitOk) {
+      mr.after_caption = absl::StrCat("After: the pipeline's result (not written: exit ", code, ")");
+    }
+    std::string dot = ModelToDot(model, after);
+    if (!config_.report.empty()) {
+      DotAnnotations before;
+      before.after = &model;
+      before.title.push_back(absl::StrCat(file, " (input)"));
+      mr.before_dot = ModelToDot(original, before);
+      mr.after_dot = dot;
+    }
+    if (config_.emit_dot) dots_.push_back(std::move(dot));
+  }
+
+  // The exit code of one model's run; runs the numeric verification.
+  int Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
+            PassContext& ctx, const std::string& where, int errors_before) {
     if (!s.ok() && IsUsageError(s)) return kExitUsageError;
     if (!s.ok() && IsToolchainError(s)) return kExitToolchainError;
     if (!s.ok() || diags_.num_errors() > errors_before) return kExitModelError;
@@ -593,12 +746,27 @@ class Driver {
   // mismatch or when the models could not be evaluated.
   bool Report(const absl::StatusOr<std::vector<OutputReport>>& reports,
               const std::string& what, const std::string& where) {
+    ModelReport::Verification* record = nullptr;
+    if (current_model_ >= 0) {
+      report_.models[current_model_].verifications.emplace_back();
+      record = &report_.models[current_model_].verifications.back();
+      record->what = what;
+    }
     if (!reports.ok()) {
+      if (record != nullptr) record->error = std::string(reports.status().message());
       Emit(where, absl::StrCat("verify-numerics: ", reports.status().message()));
       return false;
     }
-    std::cerr << "verify-numerics: " << what << "; pass when cos >= "
-              << config_.verify.min_cosine << " and max|d| <= " << config_.verify.atol << "\n";
+    std::ostringstream criteria;
+    criteria << "pass when cos >= " << config_.verify.min_cosine
+             << " and max|d| <= " << config_.verify.atol;
+    if (record != nullptr) {
+      record->criteria = criteria.str();
+      for (const OutputReport& r : *reports)
+        record->rows.push_back(VerifyRow{r.name, r.stats.cosine, r.stats.mse,
+                                         r.stats.max_abs_diff, absl::StrJoin(r.dims, ","), r.ok});
+    }
+    std::cerr << "verify-numerics: " << what << "; " << criteria.str() << "\n";
     for (const OutputReport& r : *reports)
       std::cerr << "  " << FormatStats(r.name, r.stats, r.dims) << "\n";
     bool ok = true;
@@ -642,6 +810,11 @@ class Driver {
   DiagnosticEngine diags_;
   std::string label_;
   const onnx::ModelProto* current_original_ = nullptr;
+  // What --report shows, collected while running; the model being run.
+  ReportData report_;
+  int current_model_ = -1;
+  // --emit=dot: one digraph per model.
+  std::vector<std::string> dots_;
 };
 
 }  // namespace
@@ -678,6 +851,18 @@ int OptMain(int argc, char** argv, PassRegistry& registry) {
   if (absl::Status s = ParseCommandLine(argc, argv, registry, config); !s.ok()) {
     std::cerr << "onnx-h8-opt: error: " << s.message() << "\n";
     return kExitUsageError;
+  }
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = i == 0 ? "onnx-h8-opt" : argv[i];
+    bool plain = !arg.empty() && arg.find_first_not_of(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=./,:+@%") ==
+        std::string::npos;
+    if (!plain) {
+      std::string quoted = "'";
+      for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      arg = quoted + "'";
+    }
+    absl::StrAppend(&config.command_line, i == 0 ? "" : " ", arg);
   }
   if (config.help) {
     std::cout << kUsage;

@@ -143,6 +143,26 @@ struct HailoCompileOptions {
   }
 };
 
+struct SplitHailo8Options {
+  std::string host_out;
+  std::string profile = "default";
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;
+  static void Bind(OptionBinder<SplitHailo8Options>& b) {
+    b.Add("host-out", &SplitHailo8Options::host_out,
+          "File for the host part (.onnx binary, .onnxtext text)")
+        .Primary()
+        .Check([](const SplitHailo8Options& o) {
+          return o.host_out.empty() ? "needs a file (e.g. --split-hailo8=host.onnx)" : "";
+        });
+    b.Add("profile", &SplitHailo8Options::profile,
+          "Compiler line judged by check-hailo8: default or dfc3.27")
+        .OneOf({"default", "dfc3.27"});
+    b.Add("allow", &SplitHailo8Options::allow, "Op types kept on Hailo-8 regardless of the profile");
+    b.Add("deny", &SplitHailo8Options::deny, "Op types moved to the host regardless of the profile");
+  }
+};
+
 struct LegalizeHailo8Options {
   static void Bind(OptionBinder<LegalizeHailo8Options>&) {}
 };

@@ -1,0 +1,118 @@
+//===- Report.h - The self-contained HTML report of a run -------*- C++ -*-===//
+//
+// `--report=FILE.html` writes one HTML file with no external resources (no
+// scripts, style sheets, fonts or images from elsewhere): the pipeline with
+// per-pass wall time and statistics, the numeric verification table, the
+// Hailo-8 lint table, the Hailo hand-off (hailo-compile's steps), every
+// other diagnostic, and before/after drawings of each model rendered to
+// inline SVG by Graphviz (`dot -Tsvg`; without `dot` the DOT text is
+// embedded instead, with a note saying so).
+//
+// The driver fills a ReportData while it runs (diagnostics through a tee of
+// the DiagnosticEngine handler, hailo-compile's table through a tee of
+// std::cerr) and renders it at the end, also when the run failed.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_REPORT_REPORT_H
+#define H8_REPORT_REPORT_H
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <streambuf>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "h8/Support/Diagnostics.h"
+
+namespace h8 {
+
+struct PassTiming {
+  std::string pass;
+  double seconds = 0;
+};
+
+struct VerifyRow {
+  std::string output;
+  double cosine = 0, mse = 0, max_abs_diff = 0;
+  std::string dims;  // "1,5"
+  bool ok = true;
+};
+
+/// Everything the report shows about one model (one chunk with
+/// --split-input-file).
+struct ModelReport {
+  std::string where;  // file, or file:line for split input
+  std::vector<PassTiming> timings;
+  std::vector<std::pair<std::string, std::map<std::string, int64_t>>> stats;
+  /// Numeric verification: one table per comparison that ran.
+  struct Verification {
+    std::string what;  // "3 random inputs (seed 0)"
+    std::string criteria;
+    std::string error;  // the comparison could not run
+    std::vector<VerifyRow> rows;
+  };
+  std::vector<Verification> verifications;
+  std::vector<Diagnostic> diagnostics;
+  std::vector<std::string> end_nodes;
+  /// hailo-compile's progress lines and step table, as printed.
+  std::string hailo_compile;
+  std::string before_dot, after_dot;
+  /// State of the "after" drawing when the pipeline did not finish.
+  std::string after_caption;
+  int exit_code = 0;
+};
+
+struct ReportData {
+  std::string version;
+  std::string command_line;
+  std::string pipeline;  // canonical pipeline text
+  int exit_code = 0;
+  /// Diagnostics not tied to one model (I/O, usage, parse errors).
+  std::vector<Diagnostic> diagnostics;
+  std::vector<ModelReport> models;
+};
+
+/// Converts DOT to SVG with Graphviz's `dot` (found on PATH). NotFound when
+/// `dot` is missing; other errors when it fails or runs past `timeout_s`.
+absl::StatusOr<std::string> RenderDotToSvg(const std::string& dot, int timeout_s = 120);
+
+/// Renders the report (drawings through RenderDotToSvg).
+std::string RenderReportHtml(const ReportData& data);
+
+/// Escapes text for HTML element content and attribute values.
+std::string EscapeHtml(const std::string& text);
+
+/// Parses PassManager::TimingReport()'s text into (pass, seconds) rows.
+std::vector<PassTiming> ParseTimingReport(const std::string& text);
+
+/// The end nodes of check-hailo8's recommended cut, from its note
+/// ("recommended cut: --end-node-names a b") or, with
+/// --diagnostics-format=json, its summary object printed on stderr.
+std::vector<std::string> FindRecommendedCut(const std::vector<Diagnostic>& diagnostics,
+                                            const std::string& captured_stderr);
+
+/// hailo-compile's progress lines and step table from captured stderr.
+std::string ExtractHailoCompileOutput(const std::string& captured_stderr);
+
+/// While alive, everything written to std::cerr also goes to a string
+/// (and still to stderr).
+class StderrTee {
+ public:
+  StderrTee();
+  ~StderrTee();
+  StderrTee(const StderrTee&) = delete;
+  StderrTee& operator=(const StderrTee&) = delete;
+  const std::string& text() const;
+
+ private:
+  class Buf;
+  std::unique_ptr<Buf> buf_;
+  std::streambuf* old_ = nullptr;
+};
+
+}  // namespace h8
+
+#endif  // H8_REPORT_REPORT_H

@@ -1,0 +1,83 @@
+//===- Hailo8Analysis.h - What Hailo-8 can run, and where to cut -*- C++ -*-===//
+//
+// The analysis behind check-hailo8, usable without emitting diagnostics
+// (split-hailo8 and hailo-compile use it too): per-node findings from the
+// rule tables in Hailo8Rules.h (multi-node patterns first, then single
+// nodes, then a generic rank <= 4 check), the interface findings (dynamic
+// dims, non-float inputs, batch > 1), the nodes Hailo-8 cannot run
+// (`flagged`), the tail (flagged nodes and everything downstream of them)
+// and, when the errors are confined to that tail, the recommended cut:
+// the end nodes whose outputs the host part starts from.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_TARGET_HAILO8_HAILO8ANALYSIS_H
+#define H8_TARGET_HAILO8_HAILO8ANALYSIS_H
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "h8/Target/Hailo8/Hailo8Rules.h"
+#include "onnx/onnx_pb.h"
+
+namespace h8 {
+
+/// The knobs of the analysis (check-hailo8's options).
+struct Hailo8AnalysisOptions {
+  std::string profile = "default";       // "default" or "dfc3.27"
+  std::vector<std::string> allow, deny;  // op types overriding the profile
+};
+
+/// A finding anchored at a node (`notes` come before the fix hint).
+struct Hailo8NodeReport {
+  int node = -1;
+  hailo8::Finding finding;
+  std::vector<std::string> notes;
+};
+
+/// A finding about the graph interface (inputs, outputs, value_info).
+struct Hailo8InterfaceReport {
+  hailo8::Level level = hailo8::Level::kError;
+  std::string message;
+  std::vector<std::string> notes;
+};
+
+/// Where the graph splits into a Hailo-8 part and a host part.
+struct Hailo8Cut {
+  /// Names (NodeRef) of the end nodes, in node order: the producers of the
+  /// tail's inputs and of graph outputs computed before the tail.
+  std::vector<std::string> end_nodes;
+  std::vector<int> end_node_indices;
+  /// The tail's nodes (run on the host), in node order.
+  std::vector<int> host_nodes;
+};
+
+struct Hailo8Analysis {
+  int num_nodes = 0;
+  /// In the order check-hailo8 reports them.
+  std::vector<Hailo8InterfaceReport> interface_reports;
+  /// Sorted by node (stable: a node's pattern finding before its own).
+  std::vector<Hailo8NodeReport> node_reports;
+  /// The op each matched pattern instance computes, in match order.
+  std::vector<std::string> pattern_instances;
+  /// Nodes Hailo-8 cannot run, in node order.
+  std::vector<int> flagged;
+  /// flagged[i] as a mask, and the tail mask (flagged + downstream).
+  std::vector<bool> is_flagged, in_tail;
+  /// Set when the errors form a tail of the graph; nullopt when nothing is
+  /// flagged or the errors are not confined to a tail.
+  std::optional<Hailo8Cut> cut;
+  /// Which region runs where (empty when nothing is flagged): for a cut,
+  /// what runs on the host; otherwise why no cut exists, naming the node.
+  std::string region_note;
+
+  int num_runnable() const { return num_nodes - static_cast<int>(flagged.size()); }
+};
+
+/// Judges the main graph of `model` against the Hailo-8 rules.
+Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
+                                const Hailo8AnalysisOptions& options = {});
+
+}  // namespace h8
+
+#endif  // H8_TARGET_HAILO8_HAILO8ANALYSIS_H

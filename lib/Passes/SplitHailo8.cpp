@@ -1,0 +1,309 @@
+//===- SplitHailo8.cpp - Cut the unsupported tail off for the host --------===//
+//
+// When check-hailo8's errors are confined to a tail of the graph (a Softmax
+// or LayerNorm head, an ArgMax, a grouped ConvTranspose output layer, a
+// Gemm head moved off with deny=Gemm), splits the model at check-hailo8's
+// recommended end nodes:
+//   - the pass's output model is the Hailo-8 part: every node not in the
+//     tail; its outputs are the cut tensors (the tail's inputs, and graph
+//     outputs computed before the tail) under their own names;
+//   - the host part is written to host-out=FILE: its inputs are the cut
+//     tensors with their types, its nodes the tail (plus copies of the
+//     Constant nodes it reads), its outputs the original graph outputs;
+//     initializers it reads are copied, value_info kept, opset, ir_version
+//     and model-local functions the same.
+//
+//   $ onnx-h8-opt m.onnx --split-hailo8=host.onnx -o device.onnx
+//   m.onnx: remark: split-hailo8: 2 nodes from '/Softmax' on run on the host ...
+//
+// host(device(x)) computes exactly the original outputs; the pass records
+// FILE in the PassContext so --verify-numerics checks that composition.
+// When the errors are not confined to a tail (an unsupported node reads the
+// graph input, or a supported node after it leads to an output, as the Gemm
+// after tcn_residual's mean(-1), which legalize-hailo8 fixes instead),
+// nothing is split: the pass fails (exit 1) naming the first unsupported
+// node and the region Hailo-8 can run, and FILE is not written. FILE is
+// written when the pass runs, not at the end of the pipeline. With no errors at all the device part is the whole model
+// and FILE is a pass-through host model (its inputs are the outputs).
+// FILE is written atomically: `.onnxtext` as text, anything else binary.
+//
+//===----------------------------------------------------------------------===//
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/Verifier.h"
+#include "h8/Passes/Passes.h"
+#include "h8/Support/ModelIO.h"
+#include "h8/Support/OnnxBridge.h"
+#include "h8/Support/Status.h"
+#include "h8/Support/TextIO.h"
+#include "h8/Target/Hailo8/Hailo8Analysis.h"
+
+namespace h8 {
+namespace {
+
+// Names a node reads: its inputs and, for If/Loop/Scan, the outer values
+// its bodies read.
+std::vector<std::string> ReadValues(const onnx::NodeProto& node) {
+  std::vector<std::string> out;
+  for (const auto& in : node.input())
+    if (!in.empty()) out.push_back(in);
+  for (const auto& attr : node.attribute()) {
+    absl::flat_hash_set<std::string> outer;
+    if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), outer);
+    for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, outer);
+    std::vector<std::string> sorted(outer.begin(), outer.end());
+    std::sort(sorted.begin(), sorted.end());
+    out.insert(out.end(), sorted.begin(), sorted.end());
+  }
+  return out;
+}
+
+bool HasElemType(const onnx::TypeProto* type) {
+  return type != nullptr && (!type->has_tensor_type() || type->tensor_type().elem_type() != 0);
+}
+
+// Keeps the elements of `field` whose `keep` is true, in order.
+template <typename T, typename Keep>
+void KeepIf(google::protobuf::RepeatedPtrField<T>* field, Keep keep) {
+  int w = 0;
+  for (int i = 0; i < field->size(); ++i) {
+    if (!keep(field->Get(i), i)) continue;
+    if (w != i) field->SwapElements(w, i);
+    ++w;
+  }
+  field->DeleteSubrange(w, field->size() - w);
+}
+
+class SplitHailo8Pass : public Pass {
+ public:
+  explicit SplitHailo8Pass(const SplitHailo8Options& options) : options_(options) {}
+  absl::string_view Argument() const override { return "split-hailo8"; }
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override;
+
+ private:
+  SplitHailo8Options options_;
+};
+
+absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
+  if (options_.host_out.empty())
+    return UsageStatus("needs a file for the host part (e.g. --split-hailo8=host.onnx)");
+  InterfaceMap& map = ctx.interface_map();
+  if (!map.host_model_path.empty())
+    return UsageStatus(absl::StrCat("the model was already split (host part: ",
+                                    map.host_model_path, "); split-hailo8 runs once"));
+  const Hailo8Analysis analysis =
+      AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny});
+  onnx::GraphProto& graph = *model.mutable_graph();
+  const int n = graph.node_size();
+
+  if (!analysis.flagged.empty() && !analysis.cut) {
+    const int first = analysis.flagged.front();
+    ctx.Error(&graph.node(first), first)
+        << "Hailo-8 cannot run this node and the errors are not confined to a tail of the "
+           "graph, so there is no cut: "
+        << analysis.region_note;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "nothing was split and ", options_.host_out,
+        " was not written (run --check-hailo8 for every unsupported node)"));
+  }
+
+  // Host nodes: the tail (empty when Hailo-8 runs everything).
+  std::vector<bool> host(n, false);
+  if (analysis.cut)
+    for (int i : analysis.cut->host_nodes) host[i] = true;
+
+  const GraphIndex index(graph);
+  // What the host reads, in first-read order.
+  std::vector<std::string> host_reads;
+  absl::flat_hash_set<std::string> seen;
+  for (int i = 0; i < n; ++i) {
+    if (!host[i]) continue;
+    for (std::string& v : ReadValues(graph.node(i)))
+      if (seen.insert(v).second) host_reads.push_back(std::move(v));
+  }
+
+  // Classify every value the host needs from outside the tail.
+  absl::flat_hash_set<std::string> cut;  // device outputs = host inputs
+  std::vector<bool> copy_constant(n, false);
+  std::vector<std::string> host_initializers;
+  for (const std::string& v : host_reads) {
+    const int prod = index.ProducerIndex(v);
+    if (prod >= 0 && host[prod]) continue;
+    if (prod >= 0 && graph.node(prod).op_type() == "Constant") {
+      copy_constant[prod] = true;
+    } else if (prod >= 0) {
+      cut.insert(v);
+    } else if (index.Initializer(v) != nullptr) {
+      host_initializers.push_back(v);
+    } else if (index.IsRuntimeInput(v)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the host part would read the graph input '", v, "' (through node '",
+          NodeRef(graph.node(index.Consumers(v).front()), index.Consumers(v).front()),
+          "'): no Hailo-8 region precedes it"));
+    }
+  }
+  // Graph outputs computed on the device pass through the host.
+  for (const auto& out : graph.output()) {
+    const int prod = index.ProducerIndex(out.name());
+    if (prod >= 0 && host[prod]) continue;
+    if (prod < 0 && index.Initializer(out.name()) != nullptr) {
+      host_initializers.push_back(out.name());
+      continue;
+    }
+    cut.insert(out.name());
+  }
+
+  // The cut tensors in producer order (end nodes in node order, outputs in
+  // output order), then pass-through graph inputs in graph-output order.
+  std::vector<std::string> cut_order;
+  for (int i = 0; i < n; ++i)
+    for (const auto& o : graph.node(i).output())
+      if (!o.empty() && cut.contains(o)) cut_order.push_back(o);
+  for (const auto& out : graph.output())
+    if (index.ProducerIndex(out.name()) < 0 && cut.contains(out.name()) &&
+        std::find(cut_order.begin(), cut_order.end(), out.name()) == cut_order.end())
+      cut_order.push_back(out.name());
+
+  // Types of the cut tensors; infer them on a copy when not recorded.
+  std::vector<onnx::ValueInfoProto> cut_info;
+  std::unique_ptr<onnx::ModelProto> inferred;
+  std::unique_ptr<GraphIndex> inferred_index;
+  for (const std::string& v : cut_order) {
+    onnx::ValueInfoProto vi;
+    vi.set_name(v);
+    const onnx::TypeProto* type = index.Type(v);
+    if (!HasElemType(type)) {
+      if (!inferred) {
+        inferred = std::make_unique<onnx::ModelProto>(model);
+        (void)InferShapesWithOnnx(*inferred);
+        inferred_index = std::make_unique<GraphIndex>(inferred->graph());
+      }
+      type = inferred_index->Type(v);
+    }
+    if (!HasElemType(type)) {
+      const int prod = index.ProducerIndex(v);
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the cut tensor '", v, "' (from node '",
+          prod >= 0 ? NodeRef(graph.node(prod), prod) : v,
+          "') has no known type; run --infer-shapes or --pin-shape before --split-hailo8"));
+    }
+    *vi.mutable_type() = *type;
+    for (const auto& out : graph.output())
+      if (out.name() == v) vi = out;  // keep an output's own record
+    cut_info.push_back(std::move(vi));
+  }
+
+  // The host model: same header, opsets and functions.
+  // Copied with the graph swapped out, so no tensor is copied twice.
+  onnx::ModelProto host_model;
+  {
+    onnx::GraphProto main;
+    main.Swap(model.mutable_graph());
+    host_model = model;
+    main.Swap(model.mutable_graph());
+  }
+  host_model.clear_training_info();
+  onnx::GraphProto& hg = *host_model.mutable_graph();
+  hg.set_name(absl::StrCat(graph.name().empty() ? "graph" : graph.name(), "_host"));
+  for (const auto& vi : cut_info) *hg.add_input() = vi;
+  absl::flat_hash_set<std::string> listed_inputs;
+  for (const auto& in : graph.input()) listed_inputs.insert(in.name());
+  std::sort(host_initializers.begin(), host_initializers.end());
+  host_initializers.erase(std::unique(host_initializers.begin(), host_initializers.end()),
+                          host_initializers.end());
+  absl::flat_hash_set<std::string> host_init_set(host_initializers.begin(),
+                                                 host_initializers.end());
+  for (const auto& init : graph.initializer()) {
+    if (!host_init_set.contains(init.name())) continue;
+    *hg.add_initializer() = init;
+    // Older IR versions list initializers among the inputs: keep doing so.
+    if (listed_inputs.contains(init.name()))
+      for (const auto& in : graph.input())
+        if (in.name() == init.name()) *hg.add_input() = in;
+  }
+  absl::flat_hash_set<std::string> host_defined;
+  for (int i = 0; i < n; ++i) {
+    if (!host[i] && !copy_constant[i]) continue;
+    *hg.add_node() = graph.node(i);
+    for (const auto& o : graph.node(i).output()) host_defined.insert(o);
+  }
+  *hg.mutable_output() = graph.output();
+  absl::flat_hash_set<std::string> output_names;
+  for (const auto& out : graph.output()) output_names.insert(out.name());
+  for (const auto& vi : graph.value_info())
+    if (host_defined.contains(vi.name()) && !output_names.contains(vi.name()))
+      *hg.add_value_info() = vi;
+  if (absl::Status s = VerifyModelStructure(host_model); !s.ok())
+    return absl::InternalError(absl::StrCat("the host part is malformed: ", s.message()));
+
+  // The device model, in place: drop the tail and the Constant nodes only
+  // the tail reads, end at the cut, drop the initializers that moved to the
+  // host (initializers it did not read are left to cleanup).
+  std::vector<bool> keep(n, true);
+  for (int i = 0; i < n; ++i) {
+    if (host[i]) keep[i] = false;
+    if (!copy_constant[i]) continue;
+    bool device_use = false;
+    for (const auto& o : graph.node(i).output()) {
+      if (o.empty()) continue;
+      if (cut.contains(o) || index.IsGraphOutput(o)) device_use = true;
+      for (int c : index.Consumers(o)) device_use |= !host[c];
+    }
+    keep[i] = device_use;
+  }
+  KeepIf(graph.mutable_node(), [&](const onnx::NodeProto&, int i) { return keep[i]; });
+  absl::flat_hash_set<std::string> device_reads(cut.begin(), cut.end());
+  absl::flat_hash_set<std::string> device_defined;
+  for (const auto& node : graph.node()) {
+    for (std::string& v : ReadValues(node)) device_reads.insert(std::move(v));
+    for (const auto& o : node.output()) device_defined.insert(o);
+  }
+  absl::flat_hash_set<std::string> dropped_initializers;
+  KeepIf(graph.mutable_initializer(), [&](const onnx::TensorProto& t, int) {
+    if (device_reads.contains(t.name()) || !host_init_set.contains(t.name())) return true;
+    dropped_initializers.insert(t.name());
+    return false;
+  });
+  KeepIf(graph.mutable_input(), [&](const onnx::ValueInfoProto& in, int) {
+    return !dropped_initializers.contains(in.name());
+  });
+  graph.clear_output();
+  for (const auto& vi : cut_info) *graph.add_output() = vi;
+  KeepIf(graph.mutable_value_info(), [&](const onnx::ValueInfoProto& vi, int) {
+    return device_defined.contains(vi.name()) && !cut.contains(vi.name());
+  });
+
+  // Hand the host part over.
+  const std::string& path = options_.host_out;
+  absl::Status written = FormatFromPath(path) == ModelFormat::kText
+                             ? WriteFileAtomically(path, PrintModelText(host_model))
+                             : WriteBinaryModel(host_model, path);
+  if (!written.ok()) return UsageStatus(written.message());
+  map.host_model_path = path;
+
+  const int host_nodes = hg.node_size();
+  ctx.Stat("host-nodes", host_nodes);
+  ctx.Stat("device-nodes", graph.node_size());
+  ctx.Stat("cut-tensors", static_cast<int64_t>(cut_order.size()));
+  if (analysis.cut) {
+    ctx.Remark() << analysis.region_note << "; device outputs (cut tensors): "
+                 << absl::StrJoin(cut_order, " ") << "; host part written to " << path;
+  } else {
+    ctx.Remark() << "check-hailo8 flags no node: Hailo-8 runs the whole graph; " << path
+                 << " is a pass-through host model";
+  }
+  return analysis.cut.has_value();
+}
+
+}  // namespace
+
+std::unique_ptr<Pass> CreateSplitHailo8Pass(const SplitHailo8Options& options) {
+  return std::make_unique<SplitHailo8Pass>(options);
+}
+
+}  // namespace h8

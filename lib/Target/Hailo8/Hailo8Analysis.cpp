@@ -1,0 +1,369 @@
+//===- Hailo8Analysis.cpp - What Hailo-8 can run, and where to cut --------===//
+//
+// Moved out of check-hailo8 so the split (split-hailo8) and the DFC hand-off
+// (hailo-compile) share one judgement. check-hailo8 formats diagnostics
+// from the result; nothing here emits any.
+//
+//===----------------------------------------------------------------------===//
+#include "h8/Target/Hailo8/Hailo8Analysis.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "h8/IR/GraphIndex.h"
+
+namespace h8 {
+namespace {
+
+using hailo8::Finding;
+using hailo8::Level;
+using hailo8::Profile;
+using hailo8::Support;
+
+std::string NodeName(const onnx::NodeProto& node, int index) {
+  if (!node.name().empty()) return node.name();
+  if (node.output_size() > 0 && !node.output(0).empty()) return node.output(0);
+  return absl::StrCat("#", index);
+}
+
+bool IsDynamic(const onnx::TypeProto& type, std::string* why) {
+  if (!type.has_tensor_type()) return false;
+  if (!type.tensor_type().has_shape()) {
+    *why = "unknown shape";
+    return true;
+  }
+  std::vector<std::string> dims;
+  bool dynamic = false;
+  for (const auto& d : type.tensor_type().shape().dim()) {
+    if (d.has_dim_value()) {
+      dims.push_back(absl::StrCat(d.dim_value()));
+    } else {
+      dynamic = true;
+      dims.push_back(d.has_dim_param() ? d.dim_param() : "?");
+    }
+  }
+  *why = absl::StrCat("[", absl::StrJoin(dims, ","), "]");
+  return dynamic;
+}
+
+class Analyzer {
+ public:
+  Analyzer(const onnx::ModelProto& model, const Hailo8AnalysisOptions& options)
+      : graph_(model.graph()),
+        opset_(OnnxOpsetVersion(model)),
+        index_(graph_),
+        shapes_(graph_, index_, opset_),
+        n_(graph_.node_size()) {
+    profile_ = hailo8::ParseProfile(options.profile).value_or(Profile::kDefault);
+    allow_.insert(options.allow.begin(), options.allow.end());
+    deny_.insert(options.deny.begin(), options.deny.end());
+  }
+
+  Hailo8Analysis Run() {
+    result_.num_nodes = n_;
+    flagged_.assign(n_, false);
+    MatchPatterns();
+    JudgeNodes();
+    JudgeInterface();
+    std::stable_sort(result_.node_reports.begin(), result_.node_reports.end(),
+                     [](const Hailo8NodeReport& a, const Hailo8NodeReport& b) {
+                       return a.node < b.node;
+                     });
+    for (int i = 0; i < n_; ++i)
+      if (flagged_[i]) result_.flagged.push_back(i);
+    result_.is_flagged = flagged_;
+    result_.in_tail.assign(n_, false);
+    if (!result_.flagged.empty()) FindCut();
+    return std::move(result_);
+  }
+
+ private:
+  // Applies allow=/deny= to the op `op`: kOk = allowed, kError = denied,
+  // nullopt = follow the profile.
+  std::optional<Level> Override(const std::string& op) const {
+    if (deny_.contains(op)) return Level::kError;
+    if (allow_.contains(op)) return Level::kOk;
+    return std::nullopt;
+  }
+
+  // 1. Multi-node patterns: one report per instance, at its last node.
+  void MatchPatterns() {
+    const int p = static_cast<int>(profile_);
+    pattern_of_.assign(n_, -1);
+    int instances = 0;
+    for (int i = 0; i < n_; ++i) {
+      const auto& node = graph_.node(i);
+      if (!IsOnnxDomain(node) || pattern_of_[i] >= 0) continue;
+      for (const hailo8::PatternRule& rule : hailo8::PatternRules()) {
+        if (node.op_type() != rule.root_op) continue;
+        auto m = rule.match(i, index_, shapes_);
+        if (!m) continue;
+        bool free = std::all_of(m->members.begin(), m->members.end(),
+                                [&](int k) { return pattern_of_[k] < 0; });
+        if (!free) continue;
+        for (int k : m->members) pattern_of_[k] = instances;
+        ++instances;
+        result_.pattern_instances.push_back(rule.equivalent);
+        std::vector<Finding> findings;
+        std::optional<Level> over = Override(rule.equivalent);
+        if (over == Level::kError) {
+          findings.push_back(
+              {Level::kError, absl::StrCat("denied by deny=", rule.equivalent), ""});
+        } else if (!over) {
+          switch (rule.support[p]) {
+            case Support::kSupported:
+              break;
+            case Support::kUnsupported:
+              findings.push_back({Level::kError, rule.message, rule.hint});
+              break;
+            case Support::kConstrained:
+              if (rule.check) rule.check(*m, shapes_, profile_, findings);
+              break;
+          }
+        }
+        std::vector<std::string> member_names;
+        for (int k : m->members)
+          member_names.push_back(absl::StrCat("'", NodeName(graph_.node(k), k), "' (",
+                                              graph_.node(k).op_type(), ")"));
+        for (Finding& f : findings) {
+          Hailo8NodeReport r;
+          r.node = m->members.back();
+          r.finding = f;
+          r.finding.message = absl::StrCat(rule.name, " pattern (", m->members.size(),
+                                           " nodes): ", f.message);
+          r.notes.push_back(
+              absl::StrCat("pattern members: ", absl::StrJoin(member_names, ", ")));
+          if (f.level == Level::kError)
+            for (int k : m->members) flagged_[k] = true;
+          result_.node_reports.push_back(std::move(r));
+        }
+        break;
+      }
+    }
+  }
+
+  // 2. Single nodes by their op rule, plus the generic rank <= 4 check.
+  void JudgeNodes() {
+    const int p = static_cast<int>(profile_);
+    for (int i = 0; i < n_; ++i) {
+      const auto& node = graph_.node(i);
+      std::vector<Finding> findings;
+      if (pattern_of_[i] < 0) {
+        std::optional<Level> over = Override(node.op_type());
+        const hailo8::OpRule* rule =
+            IsOnnxDomain(node) ? hailo8::FindOpRule(node.op_type()) : nullptr;
+        if (over == Level::kError) {
+          findings.push_back(
+              {Level::kError, absl::StrCat("denied by deny=", node.op_type()), ""});
+        } else if (over == Level::kOk) {
+          // allowed regardless of the profile
+        } else if (!IsOnnxDomain(node)) {
+          findings.push_back({Level::kError,
+                              absl::StrCat("custom-domain op '", node.domain(), "::",
+                                           node.op_type(), "' is not supported"),
+                              "cut it off with --end-node-names and run it on the host"});
+        } else if (rule == nullptr) {
+          findings.push_back({Level::kWarning,
+                              absl::StrCat(node.op_type(),
+                                           " is not in the Hailo-8 support table; it may "
+                                           "fail to parse"),
+                              "allow=" + node.op_type() + " if you know your DFC maps it"});
+        } else {
+          switch (rule->support[p]) {
+            case Support::kSupported:
+              break;
+            case Support::kUnsupported:
+              findings.push_back({Level::kError, rule->message, rule->hint});
+              break;
+            case Support::kConstrained:
+              if (rule->check) {
+                hailo8::RuleContext rc{node, index_, shapes_, opset_, profile_};
+                rule->check(rc, findings);
+              }
+              break;
+          }
+        }
+      }
+      // Generic: Hailo-8 tensors are at most 4-D.
+      for (const auto& out : node.output()) {
+        if (out.empty()) continue;
+        int rank = shapes_.Rank(out).value_or(-1);
+        if (rank > 4) {
+          findings.push_back(
+              {Level::kError,
+               absl::StrCat("produces the rank-", rank, " tensor '", out,
+                            "': Hailo-8 tensors are at most 4-D (UnsupportedShuffleLayerError)"),
+               "keep tensors 4-D (fold the extra axis into channels)"});
+          break;
+        }
+      }
+      for (Finding& f : findings) {
+        if (f.level == Level::kError) flagged_[i] = true;
+        result_.node_reports.push_back({i, std::move(f), {}});
+      }
+    }
+  }
+
+  // 3. The interface: dynamic dims, non-float inputs, batch > 1.
+  void JudgeInterface() {
+    auto add = [&](Level level, std::string message, std::vector<std::string> notes = {}) {
+      result_.interface_reports.push_back({level, std::move(message), std::move(notes)});
+    };
+    for (const auto& in : graph_.input()) {
+      if (!index_.IsRuntimeInput(in.name())) continue;
+      std::string why;
+      if (IsDynamic(in.type(), &why))
+        add(Level::kError, absl::StrCat("graph input '", in.name(), "' has dynamic dims ", why,
+                                        ": 'Could not parse the model due to dynamic shapes'"));
+      if (in.type().has_tensor_type()) {
+        const auto& tt = in.type().tensor_type();
+        if (tt.elem_type() != onnx::TensorProto::FLOAT)
+          add(Level::kError,
+              absl::StrCat("graph input '", in.name(), "' is of type ",
+                           onnx::TensorProto::DataType_Name(
+                               static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
+                           ": Hailo-8 inputs are float32 (quantized on device)"));
+        if (tt.has_shape() && tt.shape().dim_size() > 0 && tt.shape().dim(0).has_dim_value() &&
+            tt.shape().dim(0).dim_value() > 1)
+          add(Level::kWarning,
+              absl::StrCat("graph input '", in.name(), "' has batch ",
+                           tt.shape().dim(0).dim_value(),
+                           ": compile at N=1 (batch is a runtime setting in HailoRT)"));
+      }
+    }
+    for (const auto& out : graph_.output()) {
+      std::string why;
+      if (IsDynamic(out.type(), &why))
+        add(Level::kError, absl::StrCat("graph output '", out.name(), "' has dynamic dims ", why,
+                                        ": 'Could not parse the model due to dynamic shapes'"));
+    }
+    std::vector<std::string> dynamic;
+    for (const auto& vi : graph_.value_info()) {
+      std::string why;
+      if (IsDynamic(vi.type(), &why) && why != "unknown shape")
+        dynamic.push_back(absl::StrCat("'", vi.name(), "' ", why));
+    }
+    if (!dynamic.empty()) {
+      std::vector<std::string> shown(dynamic.begin(),
+                                     dynamic.begin() + std::min<size_t>(5, dynamic.size()));
+      add(Level::kError,
+          absl::StrCat(dynamic.size(), " intermediate tensor",
+                       dynamic.size() == 1 ? " has" : "s have",
+                       " dynamic dims: 'Could not parse the model due to dynamic shapes'"),
+          {absl::StrCat("e.g. ", absl::StrJoin(shown, ", "),
+                        dynamic.size() > shown.size() ? ", ..." : ""),
+           "fix: run --pin-shape"});
+    }
+  }
+
+  // 4. Where the graph can be cut.
+  void FindCut() {
+    std::vector<bool>& tail = result_.in_tail;
+    // The tail: flagged nodes and everything downstream of them.
+    std::vector<int> stack;
+    for (int i = 0; i < n_; ++i)
+      if (flagged_[i]) {
+        tail[i] = true;
+        stack.push_back(i);
+      }
+    while (!stack.empty()) {
+      int u = stack.back();
+      stack.pop_back();
+      for (const auto& out : graph_.node(u).output())
+        for (int c : index_.Consumers(out))
+          if (!tail[c]) {
+            tail[c] = true;
+            stack.push_back(c);
+          }
+    }
+    // A supported tail node that reaches a graph output without passing a
+    // flagged node would be moved to the host needlessly: then the errors
+    // are not only at the tail. Nodes are in topological order.
+    std::vector<bool> free_path(n_, false);
+    std::string escaping;
+    for (int i = n_ - 1; i >= 0; --i) {
+      if (flagged_[i]) continue;
+      for (const auto& out : graph_.node(i).output()) {
+        if (out.empty()) continue;
+        if (index_.IsGraphOutput(out)) free_path[i] = true;
+        for (int c : index_.Consumers(out))
+          if (!flagged_[c] && free_path[c]) free_path[i] = true;
+      }
+      if (tail[i] && free_path[i]) escaping = NodeName(graph_.node(i), i);
+    }
+    const int first = result_.flagged.front();
+    const std::string first_name = NodeName(graph_.node(first), first);
+    // End nodes: producers of the tail's inputs, and of graph outputs
+    // computed before the tail.
+    std::vector<bool> is_end(n_, false);
+    std::string raw_input;
+    for (int i = 0; i < n_; ++i) {
+      if (!tail[i]) continue;
+      for (const auto& in : graph_.node(i).input()) {
+        if (in.empty()) continue;
+        int prod = index_.ProducerIndex(in);
+        if (prod < 0) {
+          if (index_.IsRuntimeInput(in) && raw_input.empty()) raw_input = in;
+          continue;
+        }
+        if (tail[prod] || graph_.node(prod).op_type() == "Constant") continue;
+        is_end[prod] = true;
+      }
+    }
+    for (int i = 0; i < n_; ++i) {
+      if (tail[i] || graph_.node(i).op_type() == "Constant") continue;
+      for (const auto& out : graph_.node(i).output())
+        if (!out.empty() && index_.IsGraphOutput(out)) is_end[i] = true;
+    }
+    Hailo8Cut cut;
+    for (int i = 0; i < n_; ++i) {
+      if (is_end[i]) {
+        cut.end_nodes.push_back(NodeName(graph_.node(i), i));
+        cut.end_node_indices.push_back(i);
+      }
+      if (tail[i]) cut.host_nodes.push_back(i);
+    }
+    const int host_nodes = static_cast<int>(cut.host_nodes.size());
+    if (escaping.empty() && raw_input.empty() && !cut.end_nodes.empty()) {
+      result_.region_note = absl::StrCat("the ", host_nodes, " nodes from '", first_name,
+                                         "' on run on the host after the cut");
+      result_.cut = std::move(cut);
+    } else if (!raw_input.empty()) {
+      result_.region_note = absl::StrCat(
+          "no Hailo-8 region precedes the unsupported nodes: '", first_name,
+          "' (or a node after it) reads the graph input '", raw_input, "' directly; ",
+          host_nodes, " of ", n_, " nodes sit at or after an unsupported node");
+    } else {
+      result_.region_note = absl::StrCat(
+          "unsupported node '", first_name,
+          "' sits in the middle of the graph: Hailo-8 can run "
+          "the ",
+          n_ - host_nodes, " nodes not downstream of an unsupported node (end nodes: ",
+          absl::StrJoin(cut.end_nodes, " "), ") but not the ", host_nodes,
+          " downstream ones, which include supported nodes leading to graph outputs (e.g. '",
+          escaping, "'); rewrite the unsupported nodes or run that region on the host");
+    }
+  }
+
+  const onnx::GraphProto& graph_;
+  const int64_t opset_;
+  GraphIndex index_;
+  hailo8::ShapeFacts shapes_;
+  const int n_;
+  Profile profile_;
+  absl::flat_hash_set<std::string> allow_, deny_;
+  std::vector<int> pattern_of_;
+  std::vector<bool> flagged_;
+  Hailo8Analysis result_;
+};
+
+}  // namespace
+
+Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
+                                const Hailo8AnalysisOptions& options) {
+  return Analyzer(model, options).Run();
+}
+
+}  // namespace h8
