@@ -18,18 +18,8 @@ shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(binary-reader text-parser pipeline)
 
-"$ROOT/utils/install_deps.sh"
-# clang and libFuzzer's runtime (libclang_rt.fuzzer-*.a, package
-# libclang-rt-14-dev on Debian bookworm).
-need=()
-for p in clang libclang-rt-14-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if (( ${#need[@]} > 0 )); then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# clang and its sanitizer and libFuzzer runtimes (libclang_rt.*).
+"$ROOT/utils/install_deps.sh" clang libclang-rt-14-dev
 
 start=$(date +%s)
 cmake -S "$ROOT/test/fuzz" -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER=clang++ >/dev/null

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages onnx-h8-opt builds and tests with. Idempotent:
-# when everything is present it only runs dpkg-query and returns.
+# Installs the Debian packages onnx-h8-opt builds and tests with, plus any
+# extra packages named as arguments (utils/sanitize.sh and utils/fuzz.sh add
+# clang and its sanitizer runtimes). Idempotent: when everything is present
+# it only runs dpkg-query and returns.
 set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build g++ ccache python3
   libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libeigen3-dev nlohmann-json3-dev libgtest-dev llvm-14-tools graphviz
+  "$@"
 )
 
 missing=()

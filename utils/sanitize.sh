@@ -17,17 +17,8 @@ BUILD="${H8_ASAN_BUILD_DIR:-$ROOT/build-asan}"
 JOBS="${H8_JOBS:-1}"
 LOGS="$BUILD/sanitizer-logs"
 
-"$ROOT/utils/install_deps.sh"
-# clang and its sanitizer runtimes (libclang_rt.asan/ubsan/fuzzer).
-need=()
-for p in clang libclang-rt-14-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if (( ${#need[@]} > 0 )); then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# clang and its sanitizer and libFuzzer runtimes (libclang_rt.*).
+"$ROOT/utils/install_deps.sh" clang libclang-rt-14-dev
 
 start=$(date +%s)
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"

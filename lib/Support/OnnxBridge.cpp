@@ -2,9 +2,11 @@
 #include "h8/Support/OnnxBridge.h"
 
 #include <exception>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "onnx/checker.h"
+#include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
 
 namespace h8 {
@@ -18,8 +20,63 @@ absl::Status CheckModelWithOnnx(const onnx::ModelProto& model) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// ONNX 1.12's inference functions trust their node: a Scan without `body`
+// dereferences null (found by fuzz-pipeline). Nodes are checked against
+// their schema first (required attributes, input and output counts), so a
+// malformed node is a diagnostic, not a crash.
+absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
+                                      const std::map<std::string, int>& opsets, int depth) {
+  if (depth > 64) return absl::InvalidArgumentError("subgraphs nested too deeply");
+  for (const auto& node : graph.node()) {
+    std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+    auto version = opsets.find(domain);
+    const onnx::OpSchema* schema =
+        version == opsets.end()
+            ? nullptr
+            : onnx::OpSchemaRegistry::Schema(node.op_type(), version->second, domain);
+    std::string where = absl::StrCat("node '", node.name().empty() && node.output_size() > 0
+                                                   ? node.output(0)
+                                                   : node.name(),
+                                     "' (", node.op_type(), ")");
+    if (schema != nullptr) {
+      for (const auto& [name, attr] : schema->attributes()) {
+        if (!attr.required) continue;
+        bool found = false;
+        for (const auto& a : node.attribute()) found |= a.name() == name;
+        if (!found)
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": required attribute '", name, "' is missing"));
+      }
+      if (node.input_size() < schema->min_input() || node.input_size() > schema->max_input())
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": has ", node.input_size(), " inputs, the operator takes ",
+            schema->min_input(), " to ", schema->max_input()));
+      if (node.output_size() < schema->min_output() || node.output_size() > schema->max_output())
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": has ", node.output_size(), " outputs, the operator takes ",
+            schema->min_output(), " to ", schema->max_output()));
+    }
+    for (const auto& a : node.attribute()) {
+      if (a.has_g())
+        if (auto st = CheckNodesAgainstSchemas(a.g(), opsets, depth + 1); !st.ok()) return st;
+      for (const auto& g : a.graphs())
+        if (auto st = CheckNodesAgainstSchemas(g, opsets, depth + 1); !st.ok()) return st;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status InferShapesWithOnnx(onnx::ModelProto& model,
                                  const OnnxInferOptions& options) {
+  std::map<std::string, int> opsets;
+  for (const auto& o : model.opset_import())
+    opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = static_cast<int>(o.version());
+  if (absl::Status s = CheckNodesAgainstSchemas(model.graph(), opsets, 0); !s.ok())
+    return absl::InvalidArgumentError(absl::StrCat("shape inference: ", s.message()));
   onnx::ShapeInferenceOptions onnx_options;
   onnx_options.check_type = options.strict;
   onnx_options.error_mode = options.strict ? 1 : 0;
