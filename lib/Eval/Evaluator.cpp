@@ -104,6 +104,8 @@ bool EvaluatorSupportsOp(const std::string& op_type) {
   return Table().count(op_type) > 0;
 }
 
+void SetEvaluatorElementLimit(int64_t elements) { eval::SetMaxTensorElements(elements); }
+
 absl::StatusOr<std::vector<Tensor>> EvaluateNode(
     const onnx::NodeProto& node, int64_t opset,
     const std::vector<const Tensor*>& inputs) {
@@ -131,7 +133,7 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNode(
                               "an output is too large for the evaluator's memory"));
   } catch (const std::length_error&) {
     return Annotate(node, absl::ResourceExhaustedError(absl::StrCat(
-                              "an output has more than ", eval::kMaxTensorElements,
+                              "an output has more than ", eval::MaxTensorElements(),
                               " elements, the evaluator's limit")));
   }
   if (!result.ok()) return Annotate(node, result.status());

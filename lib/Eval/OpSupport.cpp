@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include <atomic>
 #include <stdexcept>
 
 #include "Ops.h"
@@ -16,6 +17,13 @@
 namespace h8 {
 namespace eval {
 
+namespace {
+std::atomic<int64_t> g_max_tensor_elements{int64_t{1} << 30};
+}  // namespace
+
+int64_t MaxTensorElements() { return g_max_tensor_elements.load(std::memory_order_relaxed); }
+void SetMaxTensorElements(int64_t n) { g_max_tensor_elements.store(n, std::memory_order_relaxed); }
+
 Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims) {
   Tensor t;
   t.dtype = dtype;
@@ -23,7 +31,7 @@ Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims) {
   auto count = CheckedNumElements(t.dims);
   // A hostile shape must not take the machine down: EvaluateNode turns this
   // into a ResourceExhausted status naming the node.
-  if (!count.ok() || *count > kMaxTensorElements) throw std::length_error("tensor too large");
+  if (!count.ok() || *count > MaxTensorElements()) throw std::length_error("tensor too large");
   int64_t n = *count;
   if (t.IsFloat()) t.f.assign(n, 0.0f); else t.i.assign(n, 0);
   return t;

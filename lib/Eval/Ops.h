@@ -61,10 +61,12 @@ int64_t WrapToIntDtype(int64_t value, int32_t dtype);
 //===----------------------------------------------------------------------===//
 
 /// A zero-filled tensor of `dtype` and `dims` (dims assumed validated).
-/// Largest tensor the evaluator allocates (elements): 2^30, 4 GiB of float.
-inline constexpr int64_t kMaxTensorElements = int64_t{1} << 30;
+/// Largest tensor the evaluator allocates (elements); see
+/// SetEvaluatorElementLimit (default 2^30, 4 GiB of float).
+int64_t MaxTensorElements();
+void SetMaxTensorElements(int64_t n);
 
-/// A zero-filled tensor. Throws std::length_error above kMaxTensorElements;
+/// A zero-filled tensor. Throws std::length_error above MaxTensorElements();
 /// EvaluateNode, the only caller of kernels, converts that to a status.
 Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims);
 /// Row-major strides of `dims`.

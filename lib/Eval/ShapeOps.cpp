@@ -331,7 +331,7 @@ Kernel Pad(const OpContext& ctx) {
     if (mode != "constant" && n == 0 && out_dims[d] > 0) {
       return InvalidArg("cannot ", mode, "-pad an empty dimension");
     }
-    if (out_dims[d] > kMaxTensorElements)
+    if (out_dims[d] > MaxTensorElements())
       return InvalidArg("padded dimension ", d, " would have ", out_dims[d], " elements");
     maps[d].resize(out_dims[d]);
     for (int64_t o = 0; o < out_dims[d]; ++o) {
@@ -705,7 +705,7 @@ Kernel Resize(const OpContext& ctx) {
     std::vector<std::vector<int64_t>> maps(rank);
     for (int64_t d = 0; d < rank; ++d) {
       const int64_t in = x->dims[d];
-      if (out_dims[d] > kMaxTensorElements)
+      if (out_dims[d] > MaxTensorElements())
       return InvalidArg("padded dimension ", d, " would have ", out_dims[d], " elements");
     maps[d].resize(out_dims[d]);
       for (int64_t o = 0; o < out_dims[d]; ++o) {

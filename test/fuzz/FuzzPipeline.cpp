@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "FuzzCommon.h"
+#include "h8/Eval/Evaluator.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -65,6 +66,12 @@ std::string PinText(const onnx::GraphProto& graph) {
 }
 
 }  // namespace
+
+// Keeps every evaluation well inside libFuzzer's -rss_limit_mb.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  h8::SetEvaluatorElementLimit(int64_t{1} << 22);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > h8fuzz::kMaxInputBytes) return -1;

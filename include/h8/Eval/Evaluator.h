@@ -35,6 +35,11 @@ absl::StatusOr<std::vector<Tensor>> EvaluateModel(
     const onnx::ModelProto& model, const std::map<std::string, Tensor>& inputs,
     const std::string& base_dir = "");
 
+/// Caps the elements of any tensor the evaluator allocates (default 2^30);
+/// larger outputs are a ResourceExhausted status naming the node. The fuzz
+/// targets lower it to stay within their memory limit.
+void SetEvaluatorElementLimit(int64_t elements);
+
 }  // namespace h8
 
 #endif  // H8_EVAL_EVALUATOR_H
