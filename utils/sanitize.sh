@@ -13,6 +13,9 @@
 #                                      H8_JOBS the build parallelism, default 1)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# Paths relative to the checkout in ccache's hashes: a fresh clone elsewhere
+# (CI) reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
 BUILD="${H8_ASAN_BUILD_DIR:-$ROOT/build-asan}"
 JOBS="${H8_JOBS:-1}"
 LOGS="$BUILD/sanitizer-logs"

@@ -67,7 +67,8 @@ std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t) {
     if (t.has_raw_data()) {
       if (t.raw_data().size() % 8 != 0) return std::nullopt;
       out.resize(t.raw_data().size() / 8);
-      std::memcpy(out.data(), t.raw_data().data(), t.raw_data().size());
+      // memcpy from/to an empty vector's null data() is undefined.
+      if (!out.empty()) std::memcpy(out.data(), t.raw_data().data(), t.raw_data().size());
     } else {
       out.assign(t.int64_data().begin(), t.int64_data().end());
     }
@@ -77,7 +78,7 @@ std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t) {
     if (t.has_raw_data()) {
       if (t.raw_data().size() % 4 != 0) return std::nullopt;
       std::vector<int32_t> v(t.raw_data().size() / 4);
-      std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
+      if (!v.empty()) std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
       out.assign(v.begin(), v.end());
     } else {
       out.assign(t.int32_data().begin(), t.int32_data().end());

@@ -172,6 +172,7 @@ absl::StatusOr<std::string> RawBytes(const onnx::TensorProto& t, const std::stri
 /// group r / (rows/g); its `row` bytes land at block grp of a row g times as
 /// wide, the rest stays zero.
 std::string BlockDiagonal(const std::string& src, int64_t rows, int64_t group) {
+  if (rows <= 0 || group <= 0 || src.empty()) return std::string();
   const int64_t row = static_cast<int64_t>(src.size()) / rows;
   const int64_t per_group = rows / group;
   std::string dst(static_cast<size_t>(row * group * rows), '\0');

@@ -82,7 +82,7 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes, const std::string& w
   if ((bytes.size() - data_at) != static_cast<size_t>(count) * 4)
     return bad(absl::StrCat("holds ", (bytes.size() - data_at) / 4, " floats, its shape needs ", count));
   array.data.resize(count);
-  std::memcpy(array.data.data(), bytes.data() + data_at, count * 4);
+  if (count > 0) std::memcpy(array.data.data(), bytes.data() + data_at, count * 4);
   return array;
 }
 
