@@ -11,6 +11,9 @@
 #        default 1; H8_FUZZ_BUILD_DIR overrides build-fuzz/)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+# Paths relative to the checkout in ccache's hashes: a fresh clone elsewhere
+# (CI) reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
 BUILD="${H8_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 JOBS="${H8_JOBS:-1}"
 SECONDS_PER_TARGET="${1:-60}"

@@ -1,8 +1,10 @@
 //===- OnnxBridge.cpp - Exceptions from ONNX become Status ----------------===//
 #include "h8/Support/OnnxBridge.h"
 
+#include <algorithm>
 #include <exception>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "onnx/checker.h"
@@ -29,6 +31,46 @@ namespace {
 absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
                                       const std::map<std::string, int>& opsets, int depth) {
   if (depth > 64) return absl::InvalidArgumentError("subgraphs nested too deeply");
+  // Ranks the graph declares (inputs, value_info, outputs, initializers).
+  std::map<std::string, int> ranks;
+  auto note = [&](const onnx::ValueInfoProto& vi) {
+    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
+      ranks[vi.name()] = vi.type().tensor_type().shape().dim_size();
+  };
+  for (const auto& vi : graph.input()) note(vi);
+  for (const auto& vi : graph.value_info()) note(vi);
+  for (const auto& vi : graph.output()) note(vi);
+  for (const auto& t : graph.initializer()) ranks[t.name()] = t.dims_size();
+  // Ranks through the common rank-preserving and broadcasting ops, so a bad
+  // rank reaching a Conv through a Relu is caught too.
+  static const std::set<std::string> kSameRank = {
+      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "HardSigmoid", "HardSwish",
+      "Softplus", "Abs", "Neg", "Exp", "Log", "Sqrt", "Erf", "Reciprocal", "Floor", "Ceil",
+      "Identity", "Dropout", "Cast", "Clip", "BatchNormalization", "InstanceNormalization",
+      "Softmax", "LogSoftmax", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool",
+      "Pad", "LRN", "Mish"};
+  static const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow",
+                                                   "Max", "Min", "Sum", "PRelu"};
+  for (const auto& node : graph.node()) {
+    if (!(node.domain().empty() || node.domain() == "ai.onnx") || node.output_size() == 0 ||
+        node.output(0).empty() || ranks.count(node.output(0)))
+      continue;
+    int rank = -1;
+    if (kSameRank.count(node.op_type()) && node.input_size() > 0) {
+      auto it = ranks.find(node.input(0));
+      if (it != ranks.end()) rank = it->second;
+    } else if (kBroadcast.count(node.op_type())) {
+      for (const auto& in : node.input()) {
+        auto it = ranks.find(in);
+        if (it == ranks.end()) {
+          rank = -1;
+          break;
+        }
+        rank = std::max(rank, it->second);
+      }
+    }
+    if (rank >= 0) ranks[node.output(0)] = rank;
+  }
   for (const auto& node : graph.node()) {
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto version = opsets.find(domain);
@@ -40,6 +82,26 @@ absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
                                                    ? node.output(0)
                                                    : node.name(),
                                      "' (", node.op_type(), ")");
+    // ONNX's convPoolShapeInference dereferences null when the data input
+    // has fewer than 3 dims or the weight's rank differs (fuzz-pipeline).
+    static const std::set<std::string> kConvPool = {
+        "Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool",
+        "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "MaxRoiPool"};
+    if (domain.empty() && kConvPool.count(node.op_type()) && node.input_size() > 0) {
+      auto x = ranks.find(node.input(0));
+      if (x != ranks.end() && x->second < 3)
+        return absl::InvalidArgumentError(absl::StrCat(
+            where, ": input '", node.input(0), "' has rank ", x->second,
+            "; the operator needs at least 3 (N, C, spatial...)"));
+      if ((node.op_type() == "Conv" || node.op_type() == "ConvTranspose") &&
+          node.input_size() > 1 && x != ranks.end()) {
+        auto w = ranks.find(node.input(1));
+        if (w != ranks.end() && w->second != x->second)
+          return absl::InvalidArgumentError(absl::StrCat(
+              where, ": weight '", node.input(1), "' has rank ", w->second, ", input '",
+              node.input(0), "' has rank ", x->second, "; they must be equal"));
+      }
+    }
     if (schema != nullptr) {
       for (const auto& [name, attr] : schema->attributes()) {
         if (!attr.required) continue;
