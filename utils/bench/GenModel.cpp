@@ -1,7 +1,7 @@
 //===- GenModel.cpp - Generates deep Conv1d TCN benchmark models ----------===//
 //
 // Usage: h8-gen-model --layers=N --channels=C [--groups=G] [--opset=13]
-//                     [--seed=S] --out=FILE
+//                     [--seed=S] [--external-data=NAME] --out=FILE
 // (`--flag VALUE` works too.) Writes a binary ONNX model: input
 // x [batch, C, time] (dim_params "batch" and "time"), then N layers of
 //   h' = h + Relu(BatchNormalization(Conv(h, W, B)))
@@ -110,7 +110,7 @@ bool ParseFlag(int argc, char** argv, int& i, const char* name, std::string& val
 
 int main(int argc, char** argv) {
   int64_t layers = 0, channels = 0, groups = 1, opset = 13, seed = 1;
-  std::string out;
+  std::string out, external;
   for (int i = 1; i < argc; ++i) {
     std::string v;
     int64_t* target = nullptr;
@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
     else if (ParseFlag(argc, argv, i, "seed", v)) target = &seed;
     else if (ParseFlag(argc, argv, i, "out", v)) {
       out = v;
+      continue;
+    } else if (ParseFlag(argc, argv, i, "external-data", v)) {
+      external = v;
       continue;
     } else {
       std::fprintf(stderr, "h8-gen-model: unknown argument '%s'\n", argv[i]);
@@ -205,6 +208,39 @@ int main(int argc, char** argv) {
   id->set_op_type("Identity");
   id->add_input(h);
   id->add_output("y");
+
+  // --external-data=NAME: tensors of 1 KiB or more go to NAME next to the
+  // model (ONNX external data), which models over protobuf's 2 GiB need.
+  if (!external.empty()) {
+    std::string dir = out.rfind('/') == std::string::npos ? "." : out.substr(0, out.rfind('/'));
+    std::string path = dir + "/" + external;
+    int dfd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (dfd < 0) {
+      std::fprintf(stderr, "%s: cannot write: %s\n", path.c_str(), std::strerror(errno));
+      return 2;
+    }
+    int64_t offset = 0;
+    for (auto& t : *g->mutable_initializer()) {
+      if (t.raw_data().size() < 1024) continue;
+      const std::string& raw = t.raw_data();
+      if (::write(dfd, raw.data(), raw.size()) != static_cast<ssize_t>(raw.size())) {
+        std::fprintf(stderr, "%s: write failed\n", path.c_str());
+        return 2;
+      }
+      t.set_data_location(onnx::TensorProto::EXTERNAL);
+      auto add = [&](const char* k, const std::string& v) {
+        auto* kv = t.add_external_data();
+        kv->set_key(k);
+        kv->set_value(v);
+      };
+      add("location", external);
+      add("offset", std::to_string(offset));
+      add("length", std::to_string(raw.size()));
+      offset += static_cast<int64_t>(raw.size());
+      t.clear_raw_data();
+    }
+    ::close(dfd);
+  }
 
   int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) {
