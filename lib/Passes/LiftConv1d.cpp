@@ -138,54 +138,6 @@ class LiftConv1dPass : public GraphPass {
   LiftConv1dOptions options_;
 };
 
-// Ranks of every value we can know without shape inference.
-absl::flat_hash_map<std::string, int> ComputeRanks(const onnx::GraphProto& graph,
-                                                   const GraphIndex& index) {
-  absl::flat_hash_map<std::string, int> rank;
-  auto known = [&](const std::string& v) -> int {
-    if (v.empty()) return -1;
-    auto it = rank.find(v);
-    if (it != rank.end()) return it->second;
-    std::optional<int> r = index.Rank(v);
-    int value = r ? *r : -1;
-    rank[v] = value;
-    return value;
-  };
-  for (const auto& node : graph.node()) {
-    for (const auto& in : node.input()) known(in);
-    auto it = OpKinds().find(node.op_type());
-    for (int o = 0; o < node.output_size(); ++o) {
-      const std::string& out = node.output(o);
-      if (out.empty() || known(out) >= 0) continue;
-      int r = -1;
-      if (node.op_type() == "Constant" && IsOnnxDomain(node)) {
-        if (const auto* a = FindAttr(node, "value"); a != nullptr && a->has_t())
-          r = a->t().dims_size();
-      } else if (it != OpKinds().end() && node.input_size() > 0 && IsOnnxDomain(node)) {
-        switch (it->second) {
-          case Kind::kBinary:
-            for (const auto& in : node.input()) {
-              int ri = known(in);
-              if (ri < 0) {
-                r = -1;
-                break;
-              }
-              r = std::max(r, ri);
-            }
-            break;
-          case Kind::kReduce:
-            if (GetIntAttr(node, "keepdims", 1) == 1) r = known(node.input(0));
-            break;
-          default:
-            r = known(node.input(0));
-        }
-      }
-      rank[out] = r;
-    }
-  }
-  return rank;
-}
-
 // Input slots of `node` that carry the lifted tensor (not weights, pads,
 // axes or scalars).
 std::vector<int> DataSlots(const onnx::NodeProto& node, Kind kind,
@@ -312,7 +264,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   const int64_t opset = ref.opset;
   const bool lift_interface = options_.interface == "lift" && ref.is_main;
   GraphIndex index(graph);
-  absl::flat_hash_map<std::string, int> rank = ComputeRanks(graph, index);
+  absl::flat_hash_map<std::string, int> rank = PropagateRanks(graph, index);
 
   // Match: classify nodes, connect them through rank-3 values.
   const int n = graph.node_size();
@@ -414,13 +366,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   }
 
   // Rewrite. Nothing above mutated the graph.
-  NameUniquer names;
-  for (const auto& v : graph.input()) names.Reserve(v.name());
-  for (const auto& v : graph.output()) names.Reserve(v.name());
-  for (const auto& v : graph.value_info()) names.Reserve(v.name());
-  for (const auto& t : graph.initializer()) names.Reserve(t.name());
-  for (const auto& node : graph.node())
-    for (const auto& o : node.output()) names.Reserve(o);
+  NameUniquer names(graph);
   GraphRewriter rewriter(graph);
   absl::flat_hash_map<int64_t, std::string> axes_inits;
   auto axes_input = [&](int64_t axis) -> std::string {

@@ -1,12 +1,13 @@
 //===- OnnxBridge.cpp - Exceptions from ONNX become Status ----------------===//
 #include "h8/Support/OnnxBridge.h"
 
-#include <algorithm>
 #include <exception>
 #include <map>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/Match.h"
 #include "onnx/checker.h"
 #include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
@@ -31,46 +32,9 @@ namespace {
 absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
                                       const std::map<std::string, int>& opsets, int depth) {
   if (depth > 64) return absl::InvalidArgumentError("subgraphs nested too deeply");
-  // Ranks the graph declares (inputs, value_info, outputs, initializers).
-  std::map<std::string, int> ranks;
-  auto note = [&](const onnx::ValueInfoProto& vi) {
-    if (vi.type().has_tensor_type() && vi.type().tensor_type().has_shape())
-      ranks[vi.name()] = vi.type().tensor_type().shape().dim_size();
-  };
-  for (const auto& vi : graph.input()) note(vi);
-  for (const auto& vi : graph.value_info()) note(vi);
-  for (const auto& vi : graph.output()) note(vi);
-  for (const auto& t : graph.initializer()) ranks[t.name()] = t.dims_size();
-  // Ranks through the common rank-preserving and broadcasting ops, so a bad
-  // rank reaching a Conv through a Relu is caught too.
-  static const std::set<std::string> kSameRank = {
-      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "HardSigmoid", "HardSwish",
-      "Softplus", "Abs", "Neg", "Exp", "Log", "Sqrt", "Erf", "Reciprocal", "Floor", "Ceil",
-      "Identity", "Dropout", "Cast", "Clip", "BatchNormalization", "InstanceNormalization",
-      "Softmax", "LogSoftmax", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool",
-      "Pad", "LRN", "Mish"};
-  static const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow",
-                                                   "Max", "Min", "Sum", "PRelu"};
-  for (const auto& node : graph.node()) {
-    if (!(node.domain().empty() || node.domain() == "ai.onnx") || node.output_size() == 0 ||
-        node.output(0).empty() || ranks.count(node.output(0)))
-      continue;
-    int rank = -1;
-    if (kSameRank.count(node.op_type()) && node.input_size() > 0) {
-      auto it = ranks.find(node.input(0));
-      if (it != ranks.end()) rank = it->second;
-    } else if (kBroadcast.count(node.op_type())) {
-      for (const auto& in : node.input()) {
-        auto it = ranks.find(in);
-        if (it == ranks.end()) {
-          rank = -1;
-          break;
-        }
-        rank = std::max(rank, it->second);
-      }
-    }
-    if (rank >= 0) ranks[node.output(0)] = rank;
-  }
+  // A bad rank reaching a Conv through a Relu is caught too.
+  GraphIndex index(graph);
+  const absl::flat_hash_map<std::string, int> ranks = PropagateRanks(graph, index);
   for (const auto& node : graph.node()) {
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto version = opsets.find(domain);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "h8/IR/GraphIndex.h"
 #include "onnx/onnx_pb.h"
@@ -48,6 +49,15 @@ onnx::TensorProto MakeInt64Tensor(const std::string& name,
 onnx::NodeProto MakeAxesNode(absl::string_view op, const std::string& input,
                              const std::string& output, const std::vector<int64_t>& axes,
                              int64_t opset, const std::string& axes_input);
+
+/// Ranks of the values of `graph` known without shape inference: declared
+/// types (inputs, outputs, value_info), initializer dims, Constant values,
+/// propagated in node order through rank-preserving ops (activations,
+/// normalizations, convolutions and pools, Concat/Split/Slice/Pad/Transpose,
+/// Softmax), broadcasting binary ops and keepdims reductions. Values whose
+/// rank stays unknown are absent.
+absl::flat_hash_map<std::string, int> PropagateRanks(const onnx::GraphProto& graph,
+                                                     const GraphIndex& index);
 
 /// Whether Squeeze/Unsqueeze/ReduceSum take axes as an input at `opset`.
 inline bool AxesAreInputs(int64_t opset) { return opset >= 13; }
