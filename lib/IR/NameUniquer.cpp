@@ -15,6 +15,7 @@ void NameUniquer::ReserveGraph(const onnx::GraphProto& graph) {
   for (const auto& node : graph.node()) {
     if (!node.name().empty()) used_.insert(node.name());
     for (const auto& o : node.output()) used_.insert(o);
+    for (const auto& i : node.input()) used_.insert(i);
     for (const auto& attr : node.attribute()) {
       if (attr.has_g()) ReserveGraph(attr.g());
       for (const auto& g : attr.graphs()) ReserveGraph(g);

@@ -71,7 +71,6 @@ class CleanupPass : public GraphPass {
     // Producer output slots to rename to a graph output name, applied after
     // the index is no longer used.
     std::vector<std::pair<int, std::pair<int, std::string>>> output_renames;
-    absl::flat_hash_set<int> erased;
     for (int i = 0; i < graph.node_size(); ++i) {
       const auto& node = graph.node(i);
       if (node.op_type() != "Identity" || !IsOnnxDomain(node) || node.input_size() != 1 ||
@@ -83,12 +82,11 @@ class CleanupPass : public GraphPass {
       if (!outputs) {
         H8_RETURN_IF_ERROR(rewriter.ReplaceAllUsesWith(out, in));
         rewriter.Erase(i);
-        erased.insert(i);
         ctx.Stat("identities-forwarded");
         continue;
       }
       int producer = index.ProducerIndex(in);
-      if (producer < 0 || erased.contains(producer) || index.IsGraphOutput(in) ||
+      if (producer < 0 || index.IsGraphOutput(in) ||
           index.NumUses(in) != 1) {
         ctx.Remark(&node, i, ref.path)
             << "Identity kept: it defines graph output '" << out << "'";
@@ -98,7 +96,6 @@ class CleanupPass : public GraphPass {
       for (int slot = 0; slot < p.output_size(); ++slot)
         if (p.output(slot) == in) output_renames.push_back({producer, {slot, out}});
       rewriter.Erase(i);
-      erased.insert(i);
       ctx.Stat("identities-forwarded");
     }
     for (const auto& [producer, slot_name] : output_renames)

@@ -82,16 +82,7 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
   GraphIndex index(graph);
   hailo8::ShapeFacts shapes(graph, index, opset);
 
-  NameUniquer names;
-  for (const auto& v : graph.input()) names.Reserve(v.name());
-  for (const auto& v : graph.output()) names.Reserve(v.name());
-  for (const auto& v : graph.value_info()) names.Reserve(v.name());
-  for (const auto& t : graph.initializer()) names.Reserve(t.name());
-  for (const auto& node : graph.node()) {
-    if (!node.name().empty()) names.Reserve(node.name());
-    for (const auto& o : node.output()) names.Reserve(o);
-    for (const auto& i : node.input()) names.Reserve(i);
-  }
+  NameUniquer names(graph);
   GraphRewriter rewriter(graph);
   // New values and their dims, recorded as value_info after the commit.
   struct NewValue {

@@ -18,6 +18,9 @@ class NameUniquer {
   /// Reserves every value, node and initializer name in `model`, subgraphs
   /// included.
   explicit NameUniquer(const onnx::ModelProto& model);
+  /// Reserves every name in `graph` and its subgraphs, including values it
+  /// reads from enclosing graphs (for passes that see one graph).
+  explicit NameUniquer(const onnx::GraphProto& graph) { ReserveGraph(graph); }
   NameUniquer() = default;
 
   void Reserve(absl::string_view name) { used_.insert(std::string(name)); }

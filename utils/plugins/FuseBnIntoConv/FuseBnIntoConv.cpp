@@ -42,10 +42,7 @@ class FuseBnIntoConvPass : public h8::GraphPass {
   absl::StatusOr<bool> RunOnGraph(h8::GraphRef ref, h8::PassContext& ctx) override {
     onnx::GraphProto& graph = *ref.graph;
     h8::GraphIndex index(graph);
-    h8::NameUniquer names;
-    for (const auto& t : graph.initializer()) names.Reserve(t.name());
-    for (const auto& n : graph.node())
-      for (const auto& o : n.output()) names.Reserve(o);
+    h8::NameUniquer names(graph);
     h8::GraphRewriter rewriter(graph);
     bool changed = false;
     for (int i = 0; i < graph.node_size(); ++i) {
