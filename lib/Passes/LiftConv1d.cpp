@@ -275,7 +275,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
     if (it == OpKinds().end()) continue;
     if (Classify(node, it->second, opset, index, rank)) {
       liftable.emplace(i, it->second);
-    } else if (it->second == Kind::kConv && IsOnnxDomain(node)) {
+    } else if (it->second == Kind::kConv && IsOnnxDomain(node) && node.input_size() > 0) {
       auto rk = rank.find(node.input(0));
       if (rk == rank.end() || rk->second < 0)
         ctx.Remark(&node, i, ref.path) << "not lifted: rank of input '" << node.input(0)
