@@ -32,6 +32,11 @@ int64_t Product(const std::vector<int64_t>& v, size_t from = 0) {
   return p;
 }
 
+/// a / b rounded toward negative infinity (Python's //), for b > 0.
+int64_t FloorDiv(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && (a < 0) ? 1 : 0);
+}
+
 absl::Status RequireFloat(const Tensor& t, const char* what) {
   if (!t.IsFloat()) {
     return Unimpl(what, " of element type ", DtypeName(t.dtype),
@@ -307,13 +312,17 @@ absl::StatusOr<std::vector<Tensor>> ConvTranspose(const OpContext& ctx) {
       out[d] = !out_shape.empty() ? out_shape[d] : in[d] * win.stride[d];
       const int64_t total = full - out[d];
       // Per the ONNX spec: SAME_UPPER puts the smaller half first, everything
-      // else (NOTSET with output_shape, SAME_LOWER) puts it last.
+      // else (NOTSET with output_shape, SAME_LOWER) puts it last. The spec's
+      // "/" is Python's floor division: a negative total (output_shape beyond
+      // the full result) of -1 gives pads (0, -1) for NOTSET, so the extra
+      // zero row comes last; C++'s truncation would put it first.
+      const int64_t half = FloorDiv(total, 2);
       if (auto_pad == "SAME_UPPER") {
-        win.pad_begin[d] = total / 2;
-        win.pad_end[d] = total - total / 2;
+        win.pad_begin[d] = half;
+        win.pad_end[d] = total - half;
       } else {
-        win.pad_begin[d] = total - total / 2;
-        win.pad_end[d] = total / 2;
+        win.pad_begin[d] = total - half;
+        win.pad_end[d] = half;
       }
     } else if (auto_pad == "VALID") {
       win.pad_begin[d] = win.pad_end[d] = 0;

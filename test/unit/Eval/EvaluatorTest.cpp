@@ -147,6 +147,61 @@ TEST(EvaluatorTest, ConvTransposeOutputShape) {
   ExpectFloats(out[0], {1, 1, 6}, {1, 3, 2, 5, 3, 3});
 }
 
+TEST(EvaluatorTest, ConvTransposeOutputShapeLargerThanFull) {
+  // ONNX backend case test_convtranspose_output_shape: x = 0..8 as 3x3, two
+  // 3x3 ones kernels, strides [3, 2], output_shape [10, 8]. The full result
+  // is 9x7 (3*2+3, 2*2+3), so total padding is -1 in both dims and the spec's
+  // floor division gives pads begin 0, end -1: the full result followed by
+  // one zero row and one zero column. Full rows: row h reads x row h/3
+  // (stride 3 = kernel height); column w sums x[j] over 2j <= w <= 2j+2:
+  // [x0, x0, x0+x1, x1, x1+x2, x2, x2].
+  std::vector<float> xs(9);
+  for (int k = 0; k < 9; ++k) xs[k] = static_cast<float>(k);
+  Tensor x = F({1, 1, 3, 3}, xs);
+  Tensor w = F({1, 2, 3, 3}, std::vector<float>(18, 1.0f));
+  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
+      "y = ConvTranspose <strides = [3, 2], output_shape = [10, 8]> (x, w)", 13, {&x, &w}));
+  std::vector<float> want;
+  for (int c = 0; c < 2; ++c) {
+    for (int h = 0; h < 10; ++h) {
+      const float* r = xs.data() + 3 * (h / 3);
+      std::vector<float> row = {r[0], r[0], r[0] + r[1], r[1], r[1] + r[2], r[2], r[2], 0};
+      if (h == 9) row.assign(8, 0.0f);
+      want.insert(want.end(), row.begin(), row.end());
+    }
+  }
+  ExpectFloats(out[0], {1, 2, 10, 8}, want);
+  // Spot checks against the ONNX backend test's literal output.
+  EXPECT_EQ(out[0].f[3 * 8 + 2], 7.0f);   // [0][0][3][2]
+  EXPECT_EQ(out[0].f[6 * 8 + 4], 15.0f);  // [0][0][6][4]
+  EXPECT_EQ(out[0].f[7], 0.0f);           // last column is zero
+}
+
+TEST(EvaluatorTest, ConvTransposeSameNegativeTotalPadding) {
+  // Runs a 1-D ConvTranspose with `stride` and `auto_pad`; expects 6 values.
+  auto expect_same = [](const Tensor& x, const Tensor& w, int stride,
+                        const std::string& pad, const std::vector<float>& want) {
+    std::string text = "y = ConvTranspose <strides = [" + std::to_string(stride) +
+                       "], auto_pad = \"" + pad + "\"> (x, w)";
+    H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(text, 13, {&x, &w}));
+    ExpectFloats(out[0], {1, 1, 6}, want);
+  };
+  // k 2, s 3, length 2: full = 3*1 + 2 = 5 = [1,2,0,3,6] (x=[1,3], w=[1,2]);
+  // SAME wants 2*3 = 6, total padding -1. Floor division: SAME_UPPER pads
+  // begin -1, end 0 (the extra zero first); SAME_LOWER begin 0, end -1.
+  Tensor x = F({1, 1, 2}, {1, 3});
+  Tensor w = F({1, 1, 2}, {1, 2});
+  expect_same(x, w, 3, "SAME_UPPER", {0, 1, 2, 0, 3, 6});
+  expect_same(x, w, 3, "SAME_LOWER", {1, 2, 0, 3, 6, 0});
+  // Positive odd total keeps the spec's split: k 3, s 2, length 3 -> full
+  // [1,1,3,2,5,3,3], SAME 6, total 1: SAME_UPPER crops the end, SAME_LOWER
+  // the start.
+  Tensor x3 = F({1, 1, 3}, {1, 2, 3});
+  Tensor w3 = F({1, 1, 3}, {1, 1, 1});
+  expect_same(x3, w3, 2, "SAME_UPPER", {1, 1, 3, 2, 5, 3});
+  expect_same(x3, w3, 2, "SAME_LOWER", {1, 3, 2, 5, 3, 3});
+}
+
 TEST(EvaluatorTest, ConvTransposeGrouped) {
   // group 2: channel 0 * 3, channel 1 * 4.
   Tensor x = F({1, 2, 1}, {1, 2});
