@@ -37,7 +37,10 @@ Usage
   --only NAME..  export only these fixtures (README.md is always rewritten)
   --list         list fixture names and exit
 
-Requires torch (tested with Debian's python3-torch 1.13), onnx and numpy.
+Requires torch (tested with Debian's python3-torch 1.13), torchaudio (0.13,
+for the w2v2_fe_*, conformer_conv_* and wav2letter_op11 fixtures), onnx and
+numpy.  README.md also lists the opset-18 fixtures written by the sibling
+utils/export_modern_fixtures.py.
 """
 
 import argparse
@@ -872,6 +875,12 @@ def write_readme(out_dir):
     ]
     for s in SPECS:
         lines.append("| `%s` | %d | %s |" % (s.name, s.opset, s.description))
+    # opset-18 imitations of current exporters (utils/export_modern_fixtures.py)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import export_modern_fixtures as modern
+    for name, opset, desc in modern.readme_rows():
+        lines.append("| `%s` | %d | %s |" % (name, opset, desc))
+    lines += [""] + modern.README_HEADER
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
