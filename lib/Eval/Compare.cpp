@@ -21,8 +21,8 @@
 
 namespace h8 {
 
-absl::StatusOr<CompareStats> CompareTensors(const Tensor& expected,
-                                            const Tensor& actual) {
+absl::Status CompareAccumulator::Add(const Tensor& expected,
+                                     const Tensor& actual) {
   if (expected.dims != actual.dims) {
     return absl::InvalidArgumentError(absl::StrCat(
         "shape mismatch: expected ", eval::DimsString(expected.dims), ", got ",
@@ -35,37 +35,71 @@ absl::StatusOr<CompareStats> CompareTensors(const Tensor& expected,
   if (size_of(expected) != n || size_of(actual) != n) {
     return absl::InvalidArgumentError("tensor storage does not match its shape");
   }
-  CompareStats stats;
-  stats.count = n;
-  double dot = 0, ee = 0, aa = 0, sq = 0, mx = 0;
   for (int64_t k = 0; k < n; ++k) {
     const double e = eval::ElementAsDouble(expected, k);
     const double a = eval::ElementAsDouble(actual, k);
+    if (!std::isfinite(e) || !std::isfinite(a)) {
+      // Same NaN-ness and same infinity agree; anything else is a mismatch.
+      if (!(std::isnan(e) && std::isnan(a)) && e != a) {
+        ++nonfinite_;
+        ++outside_;
+      }
+      continue;
+    }
     const double d = e - a;
-    dot += e * a;
-    ee += e * e;
-    aa += a * a;
-    sq += d * d;
-    // NaN anywhere must not read as agreement.
-    mx = std::isnan(d) ? d : (std::isnan(mx) ? mx : std::max(mx, std::fabs(d)));
+    dot_ += e * a;
+    ee_ += e * e;
+    aa_ += a * a;
+    sq_ += d * d;
+    max_ = std::max(max_, std::fabs(d));
+    if (std::fabs(d) > tol_.atol + tol_.rtol * std::fabs(e)) ++outside_;
+    ++finite_;
   }
-  if (ee == 0 && aa == 0) {
+  count_ += n;
+  return absl::OkStatus();
+}
+
+CompareStats CompareAccumulator::Stats() const {
+  CompareStats stats;
+  if (ee_ == 0 && aa_ == 0) {
     stats.cosine = 1.0;
-  } else if (ee == 0 || aa == 0) {
+  } else if (ee_ == 0 || aa_ == 0) {
     stats.cosine = 0.0;
   } else {
-    stats.cosine = dot / (std::sqrt(ee) * std::sqrt(aa));
+    stats.cosine = dot_ / (std::sqrt(ee_) * std::sqrt(aa_));
   }
-  stats.mse = n > 0 ? sq / n : 0.0;
-  stats.max_abs_diff = mx;
+  stats.mse = finite_ > 0 ? sq_ / static_cast<double>(finite_) : 0.0;
+  stats.max_abs_diff = max_;
+  stats.count = count_;
+  stats.outside_tolerance = outside_;
+  stats.nonfinite_mismatches = nonfinite_;
   return stats;
+}
+
+absl::StatusOr<CompareStats> CompareTensors(const Tensor& expected,
+                                            const Tensor& actual,
+                                            Tolerance tol) {
+  CompareAccumulator acc(tol);
+  H8_RETURN_IF_ERROR(acc.Add(expected, actual));
+  return acc.Stats();
+}
+
+bool StatsPass(const CompareStats& stats, double min_cosine) {
+  return stats.cosine >= min_cosine && stats.outside_tolerance == 0;
 }
 
 std::string FormatStats(const std::string& name, const CompareStats& stats,
                         const std::vector<int64_t>& dims) {
-  return absl::StrFormat("%s: cos %.6f  mse %.1e  max|d| %.1e  (%s)", name,
-                         stats.cosine, stats.mse, stats.max_abs_diff,
-                         absl::StrJoin(dims, ","));
+  std::string line = absl::StrFormat("%s: cos %.6f  mse %.1e  max|d| %.1e  (%s)", name,
+                                     stats.cosine, stats.mse, stats.max_abs_diff,
+                                     absl::StrJoin(dims, ","));
+  if (stats.outside_tolerance > 0) {
+    absl::StrAppend(&line, "  outside tol ", stats.outside_tolerance, "/", stats.count);
+  }
+  if (stats.nonfinite_mismatches > 0) {
+    absl::StrAppend(&line, "  nan/inf mismatches ", stats.nonfinite_mismatches);
+  }
+  return line;
 }
 
 absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {

@@ -95,8 +95,10 @@ Instrumentation:
                                 on n (default 3) seeded random inputs with the
                                 reference evaluator; exit 1 on a mismatch
   --verify-seed=<n>             seed of the random inputs (default 0)
-  --verify-atol=<x>             max |difference| accepted (default 1e-4); the
-                                cosine similarity must be >= 0.99999
+  --verify-atol=<x>             absolute tolerance (default 1e-5): pass when
+                                every |d| <= atol + rtol*|ref| and the cosine
+                                similarity is >= 0.99999
+  --verify-rtol=<x>             relative tolerance (default 1e-4)
   --verify-dims=<name=v,...>    values of symbolic dims (others: pinned or 1)
   --verify-against=<dir>        compare the output model with an ONNX test-data
                                 set (input_N.pb / output_N.pb)
@@ -306,11 +308,12 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       if (!v.ok()) return v.status();
       if (!absl::SimpleAtoi(*v, &config.verify.seed))
         return UsageError(absl::StrCat("--verify-seed expects a non-negative integer, got '", *v, "'"));
-    } else if (name == "verify-atol") {
+    } else if (name == "verify-atol" || name == "verify-rtol") {
       auto v = need("a number");
       if (!v.ok()) return v.status();
-      if (!absl::SimpleAtod(*v, &config.verify.atol) || !(config.verify.atol >= 0))
-        return UsageError(absl::StrCat("--verify-atol expects a non-negative number, got '", *v, "'"));
+      double& tol = name == "verify-atol" ? config.verify.atol : config.verify.rtol;
+      if (!absl::SimpleAtod(*v, &tol) || !(tol >= 0))
+        return UsageError(absl::StrCat("--", name, " expects a non-negative number, got '", *v, "'"));
     } else if (name == "verify-dims") {
       auto v = need("name=value pairs");
       if (!v.ok()) return v.status();
@@ -757,16 +760,14 @@ class Driver {
       Emit(where, absl::StrCat("verify-numerics: ", reports.status().message()));
       return false;
     }
-    std::ostringstream criteria;
-    criteria << "pass when cos >= " << config_.verify.min_cosine
-             << " and max|d| <= " << config_.verify.atol;
+    const std::string criteria = FormatCriteria(config_.verify);
     if (record != nullptr) {
-      record->criteria = criteria.str();
+      record->criteria = criteria;
       for (const OutputReport& r : *reports)
         record->rows.push_back(VerifyRow{r.name, r.stats.cosine, r.stats.mse,
                                          r.stats.max_abs_diff, absl::StrJoin(r.dims, ","), r.ok});
     }
-    std::cerr << "verify-numerics: " << what << "; " << criteria.str() << "\n";
+    std::cerr << "verify-numerics: " << what << "; " << criteria << "\n";
     for (const OutputReport& r : *reports)
       std::cerr << "  " << FormatStats(r.name, r.stats, r.dims) << "\n";
     bool ok = true;

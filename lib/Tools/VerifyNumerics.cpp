@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -20,39 +21,10 @@ namespace {
 // Random inputs beyond this many elements (1 GiB of float) are refused.
 constexpr int64_t kMaxVerifyElements = int64_t{1} << 28;
 
-// Running sums for cosine / MSE / max over several comparisons.
-struct Accumulator {
-  double dot = 0, ee = 0, aa = 0, sq = 0, max = 0;
-  int64_t count = 0;
-  bool nan = false;
-  void Add(const Tensor& expected, const Tensor& actual) {
-    const int64_t n = expected.NumElements();
-    for (int64_t i = 0; i < n; ++i) {
-      double e = expected.IsFloat() ? expected.f[i] : static_cast<double>(expected.i[i]);
-      double a = actual.IsFloat() ? actual.f[i] : static_cast<double>(actual.i[i]);
-      if (std::isnan(e) != std::isnan(a)) nan = true;
-      if (std::isnan(e) || std::isnan(a)) continue;
-      dot += e * a;
-      ee += e * e;
-      aa += a * a;
-      double d = e - a;
-      sq += d * d;
-      max = std::max(max, std::fabs(d));
-    }
-    count += n;
-  }
-  CompareStats Stats() const {
-    CompareStats s;
-    if (ee == 0 && aa == 0) s.cosine = 1.0;
-    else if (ee == 0 || aa == 0) s.cosine = 0.0;
-    else s.cosine = dot / (std::sqrt(ee) * std::sqrt(aa));
-    if (nan) s.cosine = 0.0;
-    s.mse = count > 0 ? sq / static_cast<double>(count) : 0.0;
-    s.max_abs_diff = nan ? INFINITY : max;
-    s.count = count;
-    return s;
-  }
-};
+// One accumulator per output, with the options' tolerance.
+CompareAccumulator Accumulator(const VerifyOptions& options) {
+  return CompareAccumulator(Tolerance{options.atol, options.rtol});
+}
 
 // `t` restricted to index `h` of `axis` (the axis is dropped).
 Tensor SliceAxis(const Tensor& t, int axis, int64_t h) {
@@ -110,7 +82,7 @@ Tensor WithUnitAxis(Tensor t, int axis) {
 absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const InterfaceMap& map,
                             const std::vector<std::vector<Tensor>>& expected_rows,
                             const std::vector<Tensor>& actual,
-                            std::vector<Accumulator>& acc) {
+                            std::vector<CompareAccumulator>& acc) {
   for (int o = 0; o < rewritten.output_size(); ++o) {
     const std::string& name = rewritten.output(o).name();
     int axis = InsertedAxis(map, name);
@@ -128,14 +100,14 @@ absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const InterfaceMa
         return absl::FailedPreconditionError(absl::StrCat(
             "output '", name, "' has shape (", absl::StrJoin(got.dims, ","),
             ") where the original has (", absl::StrJoin(expected.dims, ","), ")"));
-      acc[o].Add(expected, got);
+      H8_RETURN_IF_ERROR(acc[o].Add(expected, got));
     }
   }
   return absl::OkStatus();
 }
 
 std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
-                                 const std::vector<Accumulator>& acc,
+                                 const std::vector<CompareAccumulator>& acc,
                                  const std::vector<Tensor>& last,
                                  const VerifyOptions& options) {
   std::vector<OutputReport> reports;
@@ -144,7 +116,7 @@ std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
     r.name = rewritten.output(o).name();
     r.stats = acc[o].Stats();
     r.dims = last[o].dims;
-    r.ok = r.stats.cosine >= options.min_cosine && r.stats.max_abs_diff <= options.atol;
+    r.ok = StatsPass(r.stats, options.min_cosine);
     reports.push_back(std::move(r));
   }
   return reports;
@@ -216,7 +188,7 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
         "the rewritten model has ", outputs.output_size(), " outputs, the original ",
         original.graph().output_size()));
   std::vector<const onnx::ValueInfoProto*> inputs = RuntimeInputs(rewritten.graph());
-  std::vector<Accumulator> acc(outputs.output_size());
+  std::vector<CompareAccumulator> acc(outputs.output_size(), Accumulator(options));
   std::vector<Tensor> last;
   for (int trial = 0; trial < options.trials; ++trial) {
     std::map<std::string, Tensor> rewritten_inputs;
@@ -272,9 +244,16 @@ absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
     expected.push_back(std::move(t));
   }
   H8_ASSIGN_OR_RETURN(auto actual, composed.Evaluate(feeds, base_dir));
-  std::vector<Accumulator> acc(outputs.output_size());
+  std::vector<CompareAccumulator> acc(outputs.output_size(), Accumulator(options));
   H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, {expected}, actual, acc));
   return Finish(outputs, acc, actual, options);
+}
+
+std::string FormatCriteria(const VerifyOptions& options) {
+  std::ostringstream out;
+  out << "pass when cos >= " << options.min_cosine << " and |d| <= " << options.atol << " + "
+      << options.rtol << "*|ref|";
+  return out.str();
 }
 
 std::string FormatReports(const std::vector<OutputReport>& reports) {

@@ -3,10 +3,12 @@
 // Runs the original and the rewritten model with the reference evaluator on
 // the same seeded random inputs (or on a stored ONNX test-data set) and
 // compares every output: cosine similarity, MSE and max |difference|, the
-// figures users accept a rewrite by. Interface changes recorded by passes
-// are honoured: an input that gained a unit axis gets the same data with
-// that axis; when the axis was pinned to H > 1 rows, row h of each output is
-// compared with the original model run on row h of each input. After
+// figures users accept a rewrite by, and every element against
+// |d| <= atol + rtol*|ref| (see CompareAccumulator). Interface changes
+// recorded by passes are honoured: an input that gained a unit axis gets the
+// same data with that axis; when the axis was pinned to H > 1 rows, row h of
+// each output is compared with the original model run on row h of each
+// input. After
 // split-hailo8 (InterfaceMap::host_model_path set) the rewritten model is
 // the device part: its outputs feed the host model from that file by name,
 // and the host's outputs are compared with the original's.
@@ -29,7 +31,10 @@ namespace h8 {
 struct VerifyOptions {
   int trials = 3;
   uint64_t seed = 0;
-  double atol = 1e-4;
+  /// An output passes when every element has |d| <= atol + rtol*|ref| and
+  /// the cosine similarity is >= min_cosine.
+  double atol = 1e-5;
+  double rtol = 1e-4;
   double min_cosine = 0.99999;
   /// Values for symbolic dims by name (--verify-dims=batch=1,time=100);
   /// unnamed or unlisted dynamic dims are 1.
@@ -54,6 +59,10 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
 absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
     const onnx::ModelProto& rewritten, const InterfaceMap& interface_map,
     const std::string& dir, const VerifyOptions& options, const std::string& base_dir);
+
+/// The acceptance rule, e.g.
+/// `pass when cos >= 0.99999 and |d| <= 1e-05 + 0.0001*|ref|`.
+std::string FormatCriteria(const VerifyOptions& options);
 
 /// One line per output, `y: cos 1.000000  mse 3.1e-15  max|d| 4.8e-07  (1,7)`.
 std::string FormatReports(const std::vector<OutputReport>& reports);

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -46,6 +47,72 @@ TEST(CompareTest, ZerosIntsAndShapeMismatch) {
   EXPECT_DOUBLE_EQ(i.max_abs_diff, 2.0);
   auto bad = CompareTensors(MakeFloatTensor({1, 3}, {0, 0, 0}), z);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+constexpr float inf = std::numeric_limits<float>::infinity();
+constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+
+void ExpectStats(const CompareStats& s, const CompareStats& want) {
+  EXPECT_DOUBLE_EQ(s.cosine, want.cosine);
+  EXPECT_DOUBLE_EQ(s.mse, want.mse);
+  EXPECT_DOUBLE_EQ(s.max_abs_diff, want.max_abs_diff);
+  EXPECT_EQ(s.count, want.count);
+  EXPECT_EQ(s.outside_tolerance, want.outside_tolerance);
+  EXPECT_EQ(s.nonfinite_mismatches, want.nonfinite_mismatches);
+}
+
+TEST(CompareTest, EqualNonFiniteValuesAgree) {
+  // Like numpy.testing.assert_allclose: inf against the same inf and NaN
+  // against NaN agree; the statistics cover the finite pairs (1,1), (2,2).
+  Tensor t = MakeFloatTensor({5}, {1, inf, -inf, nan, 2});
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareTensors(t, t));
+  ExpectStats(s, {1.0, 0.0, 0.0, 5, 0, 0});
+  EXPECT_TRUE(StatsPass(s, 0.99999));
+}
+
+TEST(CompareTest, NonFiniteMismatchFails) {
+  // NaN vs 3, inf vs -inf and 4 vs inf are mismatches; the finite pair
+  // (2, 2.5) alone makes cos 1, mse 0.25, max|d| 0.5.
+  Tensor e = MakeFloatTensor({4}, {nan, inf, 4, 2});
+  Tensor a = MakeFloatTensor({4}, {3, -inf, inf, 2.5});
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareTensors(e, a));
+  ExpectStats(s, {1.0, 0.25, 0.5, 4, 4, 3});
+  EXPECT_FALSE(StatsPass(s, 0.99999));
+  EXPECT_EQ(FormatStats("y", s, {4}),
+            "y: cos 1.000000  mse 2.5e-01  max|d| 5.0e-01  (4)  outside tol 4/4  "
+            "nan/inf mismatches 3");
+}
+
+TEST(CompareTest, ToleranceIsAtolPlusRtolTimesReference) {
+  // e = [100, 0], a = [100.009, 2e-5]. Default atol 1e-5, rtol 1e-4:
+  // |d0| = 0.009 <= 1e-5 + 0.01 passes, |d1| = 2e-5 > 1e-5 fails.
+  Tensor e = MakeFloatTensor({2}, {100, 0});
+  Tensor a = MakeFloatTensor({2}, {100.009f, 2e-5f});
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats dflt, CompareTensors(e, a));
+  EXPECT_EQ(dflt.outside_tolerance, 1);
+  EXPECT_FALSE(StatsPass(dflt, 0.99999));
+  // atol 3e-5 accepts both; rtol 0 with atol 1e-3 rejects the first only.
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats loose, CompareTensors(e, a, Tolerance{3e-5, 1e-4}));
+  EXPECT_EQ(loose.outside_tolerance, 0);
+  EXPECT_TRUE(StatsPass(loose, 0.99999));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats abs_only, CompareTensors(e, a, Tolerance{1e-3, 0}));
+  EXPECT_EQ(abs_only.outside_tolerance, 1);
+  // Within tolerance but a cosine below the bar still fails.
+  EXPECT_FALSE(StatsPass(loose, 1.0 + 1e-9));
+}
+
+TEST(CompareTest, AccumulatorSumsSeveralPairs) {
+  // [1,0] vs [1,1] then [3] vs [3]: dot 1+9, |e|^2 10, |a|^2 11 ->
+  // cos 10/sqrt(110); squared diffs 0,1,0 -> mse 1/3; one element outside.
+  CompareAccumulator acc;
+  ASSERT_TRUE(acc.Add(MakeFloatTensor({2}, {1, 0}), MakeFloatTensor({2}, {1, 1})).ok());
+  ASSERT_TRUE(acc.Add(MakeFloatTensor({1}, {3}), MakeFloatTensor({1}, {3})).ok());
+  EXPECT_FALSE(acc.Add(MakeFloatTensor({1}, {3}), MakeFloatTensor({2}, {3, 3})).ok());
+  CompareStats s = acc.Stats();
+  EXPECT_NEAR(s.cosine, 10 / std::sqrt(110.0), 1e-12);
+  EXPECT_NEAR(s.mse, 1.0 / 3, 1e-12);
+  EXPECT_EQ(s.count, 3);
+  EXPECT_EQ(s.outside_tolerance, 1);
 }
 
 TEST(CompareTest, FormatStatsExactLine) {
