@@ -46,11 +46,12 @@ Tensor SliceAxis(const Tensor& t, int axis, int64_t h) {
   return out;
 }
 
-// Dims of a graph value's type with dynamic dims resolved.
+// Dims of a graph value's type with dynamic dims resolved. A static 0 is an
+// empty dim and stays 0.
 std::vector<int64_t> ResolveDims(const onnx::ValueInfoProto& vi, const VerifyOptions& options) {
   std::vector<int64_t> dims;
   for (const auto& d : vi.type().tensor_type().shape().dim()) {
-    if (d.has_dim_value() && d.dim_value() > 0) {
+    if (d.has_dim_value() && d.dim_value() >= 0) {
       dims.push_back(d.dim_value());
     } else {
       auto it = options.dims.find(d.dim_param());

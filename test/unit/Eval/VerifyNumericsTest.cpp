@@ -8,6 +8,7 @@
 #include "h8/Tools/VerifyNumerics.h"
 
 #include <string>
+#include <vector>
 
 #include "EvalTestUtil.h"
 #include "gtest/gtest.h"
@@ -43,6 +44,22 @@ TEST(VerifyNumericsTest, IdenticalNonFiniteOutputsPass) {
     EXPECT_DOUBLE_EQ(r.stats.max_abs_diff, 0.0) << r.name;
     EXPECT_EQ(r.stats.count, 3 * 64) << r.name;
   }
+}
+
+TEST(VerifyNumericsTest, StaticZeroDimStaysZero) {
+  // A static dim of 0 is a real (empty) shape, not a dynamic one: the random
+  // input for e must be float[0] (the evaluator rejects [1]); only the
+  // symbolic n becomes 1.
+  onnx::ModelProto m = Parse(R"(
+    <ir_version: 8, opset_import: ["" : 13]>
+    g (float[n,3] x, float[0,3] e) => (float[n,3] y) {
+      y = Concat <axis = 0> (x, e)
+    }
+  )");
+  H8_ASSERT_OK_AND_ASSIGN(auto reports, VerifyNumerics(m, m, InterfaceMap{}, VerifyOptions{}, ""));
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_TRUE(reports[0].ok);
+  EXPECT_EQ(reports[0].dims, (std::vector<int64_t>{1, 3}));
 }
 
 TEST(VerifyNumericsTest, CriteriaLine) {
