@@ -18,6 +18,8 @@
 #include "Ops.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace h8 {
 
@@ -102,17 +104,54 @@ std::string FormatStats(const std::string& name, const CompareStats& stats,
   return line;
 }
 
+namespace {
+
+/// Whether `bytes` has the top-level wire layout of a SequenceProto or an
+/// OptionalProto: an elem_type varint (field 2) and otherwise only the
+/// length-delimited fields 1 (name) and 3-7 (the values). ONNX writes these
+/// for sequence and optional test data; parsed as a TensorProto they give
+/// garbage (the name read as packed dims, the values as a segment).
+bool LooksLikeSequenceOrOptional(const std::string& bytes) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
+  bool elem_type = false;
+  while (uint32_t tag = in.ReadTag()) {
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    const auto wire = WireFormatLite::GetTagWireType(tag);
+    if (field == 2) {
+      if (wire != WireFormatLite::WIRETYPE_VARINT) return false;
+      elem_type = true;
+    } else if (field < 1 || field > 7 || wire != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      return false;
+    }
+    if (!WireFormatLite::SkipField(&in, tag)) return false;
+  }
+  return elem_type && in.ConsumedEntireMessage();
+}
+
+}  // namespace
+
 absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
   std::stringstream buffer;
   buffer << in.rdbuf();
+  const std::string bytes = buffer.str();
   onnx::TensorProto proto;
-  if (!proto.ParseFromString(buffer.str())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", path, "' is not a serialized TensorProto"));
+  const bool parsed = proto.ParseFromString(bytes);
+  absl::StatusOr<Tensor> t =
+      parsed ? TensorFromProto(proto)
+             : absl::InvalidArgumentError(
+                   absl::StrCat("'", path, "' is not a serialized TensorProto"));
+  // Checked only for files that are not a usable tensor (and for segmented
+  // ones, which no writer of test data produces), so a real tensor is never
+  // refused.
+  if ((!t.ok() || proto.has_segment()) && LooksLikeSequenceOrOptional(bytes)) {
+    return UsageStatus(
+        absl::StrCat(path, ": holds a sequence/optional, not a tensor; not supported"));
   }
-  auto t = TensorFromProto(proto);
+  if (!parsed) return t.status();
   if (!t.ok()) {
     return absl::Status(t.status().code(),
                         absl::StrCat(path, ": ", t.status().message()));

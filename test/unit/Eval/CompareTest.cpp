@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <random>
 #include <string>
 
 #include "EvalTestUtil.h"
 #include "gtest/gtest.h"
+#include "onnx/onnx-data_pb.h"
 
 namespace h8 {
 namespace {
@@ -138,6 +140,47 @@ TEST(CompareTest, TensorFileRoundTrip) {
   ExpectInts(iback, {3}, {1, 2, 3});
   std::filesystem::remove(path);
   EXPECT_EQ(ReadTensorFile(path).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(CompareTest, SequenceOrOptionalFileIsNamed) {
+  // ONNX test data for sequence/optional outputs holds a SequenceProto or an
+  // OptionalProto; read as a TensorProto it would give garbage dims.
+  const std::string path =
+      (std::filesystem::path(::testing::TempDir()) / "h8_eval_sequence.pb").string();
+  auto expect_refused = [&path](const google::protobuf::MessageLite& message) {
+    std::string bytes;
+    ASSERT_TRUE(message.SerializeToString(&bytes));
+    std::ofstream(path, std::ios::binary) << bytes;
+    absl::Status st = ReadTensorFile(path).status();
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(st.message(), path + ": holds a sequence/optional, not a tensor; not supported");
+  };
+  const TensorProto a = TensorToProto(MakeFloatTensor({2}, {1, 2}), "");
+  const TensorProto b = TensorToProto(MakeFloatTensor({3}, {3, 4, 5}), "");
+  onnx::SequenceProto seq;
+  seq.set_name("output_0");
+  seq.set_elem_type(onnx::SequenceProto::TENSOR);
+  *seq.add_tensor_values() = a;
+  *seq.add_tensor_values() = b;
+  expect_refused(seq);
+  onnx::SequenceProto empty_seq;
+  empty_seq.set_name("s");
+  empty_seq.set_elem_type(onnx::SequenceProto::TENSOR);
+  expect_refused(empty_seq);
+  onnx::OptionalProto opt;
+  opt.set_name("o");
+  opt.set_elem_type(onnx::OptionalProto::TENSOR);
+  *opt.mutable_tensor_value() = a;
+  expect_refused(opt);
+  onnx::OptionalProto none;
+  none.set_name("o");
+  none.set_elem_type(onnx::OptionalProto::UNDEFINED);
+  expect_refused(none);
+  onnx::OptionalProto opt_seq;
+  opt_seq.set_elem_type(onnx::OptionalProto::SEQUENCE);
+  *opt_seq.mutable_sequence_value() = seq;
+  expect_refused(opt_seq);
+  std::filesystem::remove(path);
 }
 
 TEST(CompareTest, RandomTensorIsDeterministicAndInRange) {
