@@ -157,27 +157,29 @@ TEST(CompareTest, SequenceOrOptionalFileIsNamed) {
   };
   const TensorProto a = TensorToProto(MakeFloatTensor({2}, {1, 2}), "");
   const TensorProto b = TensorToProto(MakeFloatTensor({3}, {3, 4, 5}), "");
-  onnx::SequenceProto seq;
-  seq.set_name("output_0");
-  seq.set_elem_type(onnx::SequenceProto::TENSOR);
-  *seq.add_tensor_values() = a;
-  *seq.add_tensor_values() = b;
+  // Sequences of two, zero tensors; optionals holding a tensor, nothing (an
+  // UNDEFINED element type), a sequence.
+  auto sequence = [](const std::string& name, std::vector<TensorProto> values) {
+    onnx::SequenceProto seq;
+    seq.set_name(name);
+    seq.set_elem_type(onnx::SequenceProto::TENSOR);
+    for (TensorProto& v : values) *seq.add_tensor_values() = std::move(v);
+    return seq;
+  };
+  const onnx::SequenceProto seq = sequence("output_0", {a, b});
   expect_refused(seq);
-  onnx::SequenceProto empty_seq;
-  empty_seq.set_name("s");
-  empty_seq.set_elem_type(onnx::SequenceProto::TENSOR);
-  expect_refused(empty_seq);
-  onnx::OptionalProto opt;
-  opt.set_name("o");
-  opt.set_elem_type(onnx::OptionalProto::TENSOR);
+  expect_refused(sequence("s", {}));
+  auto optional = [](int32_t elem_type) {
+    onnx::OptionalProto opt;
+    opt.set_name("o");
+    opt.set_elem_type(elem_type);
+    return opt;
+  };
+  onnx::OptionalProto opt = optional(onnx::OptionalProto::TENSOR);
   *opt.mutable_tensor_value() = a;
   expect_refused(opt);
-  onnx::OptionalProto none;
-  none.set_name("o");
-  none.set_elem_type(onnx::OptionalProto::UNDEFINED);
-  expect_refused(none);
-  onnx::OptionalProto opt_seq;
-  opt_seq.set_elem_type(onnx::OptionalProto::SEQUENCE);
+  expect_refused(optional(onnx::OptionalProto::UNDEFINED));
+  onnx::OptionalProto opt_seq = optional(onnx::OptionalProto::SEQUENCE);
   *opt_seq.mutable_sequence_value() = seq;
   expect_refused(opt_seq);
   std::filesystem::remove(path);
