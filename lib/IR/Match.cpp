@@ -1,7 +1,6 @@
 //===- Match.cpp - Helpers shared by the rewriting passes -----------------===//
 #include "h8/IR/Match.h"
 
-#include "absl/container/flat_hash_set.h"
 
 #include <cstring>
 
@@ -60,8 +59,6 @@ void SetIntsAttr(onnx::NodeProto& node, absl::string_view name,
   for (int64_t v : values) a->add_ints(v);
 }
 
-namespace {
-
 std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t) {
   std::vector<int64_t> out;
   if (t.data_location() == onnx::TensorProto::EXTERNAL) return std::nullopt;
@@ -89,8 +86,6 @@ std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t) {
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 std::optional<std::vector<int64_t>> ConstantInts(const GraphIndex& index,
                                                  absl::string_view value) {
@@ -130,82 +125,6 @@ onnx::NodeProto MakeAxesNode(absl::string_view op, const std::string& input,
     SetIntsAttr(node, "axes", axes);
   }
   return node;
-}
-
-namespace {
-
-const absl::flat_hash_set<std::string>& SameRankOps() {
-  static const auto* ops = new absl::flat_hash_set<std::string>{
-      "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Selu", "HardSigmoid", "HardSwish",
-      "Softplus", "Mish", "Abs", "Neg", "Exp", "Log", "Sqrt", "Erf", "Reciprocal", "Floor",
-      "Ceil", "Identity", "Dropout", "Cast", "Clip", "BatchNormalization",
-      "InstanceNormalization", "LRN", "Softmax", "LogSoftmax", "Hardmax", "Conv",
-      "ConvTranspose", "MaxPool", "AveragePool", "LpPool", "Concat", "Split", "Slice", "Pad",
-      "Transpose"};
-  return *ops;
-}
-
-const absl::flat_hash_set<std::string>& BroadcastOps() {
-  static const auto* ops = new absl::flat_hash_set<std::string>{
-      "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "PRelu"};
-  return *ops;
-}
-
-const absl::flat_hash_set<std::string>& KeepdimsReduceOps() {
-  static const auto* ops = new absl::flat_hash_set<std::string>{
-      "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
-      "ReduceL1", "ReduceL2", "ReduceSumSquare"};
-  return *ops;
-}
-
-}  // namespace
-
-absl::flat_hash_map<std::string, int> PropagateRanks(const onnx::GraphProto& graph,
-                                                     const GraphIndex& index) {
-  absl::flat_hash_map<std::string, int> rank;
-  rank.reserve(graph.node_size() + graph.input_size() + graph.initializer_size());
-  auto known = [&](const std::string& v) -> int {
-    if (v.empty()) return -1;
-    auto it = rank.find(v);
-    if (it != rank.end()) return it->second;
-    std::optional<int> r = index.Rank(v);
-    if (!r) return -1;
-    rank.emplace(v, *r);
-    return *r;
-  };
-  for (const auto& node : graph.node()) {
-    // Declared ranks of every input are recorded, whatever the op.
-    for (const auto& in : node.input()) known(in);
-    if (!IsOnnxDomain(node)) continue;
-    const std::string& op = node.op_type();
-    int r = -1;
-    if (op == "Constant") {
-      if (const auto* a = FindAttr(node, "value"); a != nullptr && a->has_t())
-        r = a->t().dims_size();
-    } else if (node.input_size() == 0) {
-      continue;
-    } else if (BroadcastOps().contains(op)) {
-      for (const auto& in : node.input()) {
-        int ri = known(in);
-        if (ri < 0) {
-          r = -1;
-          break;
-        }
-        r = std::max(r, ri);
-      }
-    } else if (KeepdimsReduceOps().contains(op)) {
-      if (GetIntAttr(node, "keepdims", 1) == 1) r = known(node.input(0));
-    } else if (SameRankOps().contains(op)) {
-      r = known(node.input(0));
-    }
-    if (r < 0) continue;
-    // Split's outputs and Dropout's mask share the input's rank; the other
-    // outputs of multi-output ops (BatchNormalization's statistics) do not.
-    const int outputs = op == "Split" || op == "Dropout" ? node.output_size() : 1;
-    for (int o = 0; o < outputs && o < node.output_size(); ++o)
-      if (!node.output(o).empty() && known(node.output(o)) < 0) rank.emplace(node.output(o), r);
-  }
-  return rank;
 }
 
 }  // namespace h8

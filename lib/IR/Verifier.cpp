@@ -1,6 +1,8 @@
 //===- Verifier.cpp - Fast structural verifier ----------------------------===//
 #include "h8/IR/Verifier.h"
 
+#include "h8/IR/ElementType.h"
+
 #include <cstdint>
 #include <limits>
 
@@ -26,34 +28,6 @@ struct Scope {
 
 constexpr int kMaxDepth = 64;
 
-// Bytes per element in raw_data; 0 for types stored otherwise.
-int RawElementSize(int32_t type) {
-  switch (type) {
-    case onnx::TensorProto::FLOAT:
-    case onnx::TensorProto::INT32:
-    case onnx::TensorProto::UINT32:
-      return 4;
-    case onnx::TensorProto::DOUBLE:
-    case onnx::TensorProto::INT64:
-    case onnx::TensorProto::UINT64:
-    case onnx::TensorProto::COMPLEX64:
-      return 8;
-    case onnx::TensorProto::COMPLEX128:
-      return 16;
-    case onnx::TensorProto::INT16:
-    case onnx::TensorProto::UINT16:
-    case onnx::TensorProto::FLOAT16:
-    case onnx::TensorProto::BFLOAT16:
-      return 2;
-    case onnx::TensorProto::INT8:
-    case onnx::TensorProto::UINT8:
-    case onnx::TensorProto::BOOL:
-      return 1;
-    default:
-      return 0;
-  }
-}
-
 // An initializer's data must match its dims: a short tensor would be read
 // past its end by anything that uses it.
 absl::Status VerifyTensorData(const onnx::TensorProto& t) {
@@ -70,7 +44,7 @@ absl::Status VerifyTensorData(const onnx::TensorProto& t) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL) return absl::OkStatus();
   int64_t have = -1;
   if (t.has_raw_data()) {
-    const int size = RawElementSize(t.data_type());
+    const int size = ElementSize(t.data_type());
     if (size == 0) return absl::OkStatus();
     if (static_cast<int64_t>(t.raw_data().size()) != count * size)
       return absl::InvalidArgumentError(absl::StrCat(
@@ -92,6 +66,24 @@ absl::Status VerifyTensorData(const onnx::TensorProto& t) {
   if (have != count)
     return absl::InvalidArgumentError(absl::StrCat(
         "initializer '", t.name(), "' holds ", have, " values, its dims need ", count));
+  return absl::OkStatus();
+}
+
+// If/Loop/Scan must carry their bodies as graph attributes: every
+// consumer (the shape analysis, the evaluator, ONNX's inference) reads
+// them.
+absl::Status VerifyControlFlowBodies(const onnx::NodeProto& node) {
+  if (!IsOnnxDomain(node)) return absl::OkStatus();
+  std::vector<const char*> bodies;
+  if (node.op_type() == "If") bodies = {"then_branch", "else_branch"};
+  else if (node.op_type() == "Loop" || node.op_type() == "Scan") bodies = {"body"};
+  for (const char* name : bodies) {
+    bool found = false;
+    for (const auto& a : node.attribute()) found |= a.name() == name && a.has_g();
+    if (!found)
+      return absl::InvalidArgumentError(
+          absl::StrCat("required attribute '", name, "' is missing"));
+  }
   return absl::OkStatus();
 }
 
@@ -130,6 +122,8 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
     const auto& node = graph.node(i);
     if (node.op_type().empty())
       return absl::InvalidArgumentError(absl::StrCat(where(node, i), ": empty op_type"));
+    if (absl::Status s = VerifyControlFlowBodies(node); !s.ok())
+      return absl::InvalidArgumentError(absl::StrCat(where(node, i), ": ", s.message()));
     for (const auto& o : node.output()) {
       if (o.empty()) continue;
       if (scope.names.contains(o) || !defined_at.emplace(o, i).second)

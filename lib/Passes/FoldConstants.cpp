@@ -10,8 +10,9 @@
 //   y = Reshape (x, shape)
 //
 // A node is folded when every input is constant (an initializer that is not
-// a graph input, a Constant node, or an earlier folded value), or when it is
-// Shape/Size of a tensor whose shape is static. Its outputs become
+// a graph input, a Constant node, or an earlier folded value), or when the
+// shape analysis knows its outputs exactly (Shape/Size of a static tensor,
+// a static dim gathered out of a partly dynamic shape). Its outputs become
 // initializers under their original names, so names never change; nodes
 // left without readers are removed. One forward sweep reaches the fixed
 // point for a topologically sorted graph; pin-shape alternates it with
@@ -30,7 +31,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/Eval/Evaluator.h"
+#include "h8/IR/ElementType.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
@@ -49,8 +52,27 @@ bool NeverFold(const onnx::NodeProto& node) {
   return op == "Dropout" && node.input_size() > 2 && !node.input(2).empty();
 }
 
+// Bytes the tensor takes in the model (its ONNX element type's size).
 int64_t TensorBytes(const Tensor& t) {
-  return t.NumElements() * (t.IsFloat() ? 4 : 8);
+  return t.NumElements() * std::max(1, ElementSize(t.dtype));
+}
+
+// Bytes of `node`'s outputs when the analysis knows every output's static
+// shape and type; nullopt otherwise (or on overflow).
+std::optional<int64_t> StaticOutputBytes(const onnx::NodeProto& node,
+                                         const ShapeAnalysis& shapes) {
+  int64_t total = 0;
+  for (const auto& o : node.output()) {
+    if (o.empty()) continue;
+    const ValueFacts* f = shapes.Facts(o);
+    std::optional<std::vector<int64_t>> dims = f ? f->StaticDims() : std::nullopt;
+    if (!dims || f->elem_type == 0) return std::nullopt;
+    int64_t bytes = std::max(1, ElementSize(f->elem_type));
+    for (int64_t d : *dims)
+      if (__builtin_mul_overflow(bytes, d, &bytes)) return std::nullopt;
+    if (__builtin_add_overflow(total, bytes, &total)) return std::nullopt;
+  }
+  return total;
 }
 
 class FoldConstantsPass : public Pass {
@@ -72,6 +94,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
   onnx::GraphProto& graph = *model.mutable_graph();
   const int64_t opset = OnnxOpsetVersion(model);
   GraphIndex index(graph);
+  const ShapeAnalysis shapes(model);
   GraphRewriter rewriter(graph);
   // Constant values decoded so far; initializers are decoded only when a
   // fully constant node needs them.
@@ -95,30 +118,24 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
     if (!IsOnnxDomain(node) || NeverFold(node)) continue;
     const std::string& op = node.op_type();
     std::vector<Tensor> outputs;
-    // Shape and Size need only a static shape, not the data.
-    if ((op == "Shape" || op == "Size") && node.input_size() == 1 && !is_const.contains(node.input(0))) {
-      auto shape = index.StaticShape(node.input(0));
-      if (!shape) continue;
-      Tensor t;
-      t.dtype = onnx::TensorProto::INT64;
-      if (op == "Size") {
-        int64_t n = 1;
-        for (int64_t d : *shape) n *= d;
-        t.i = {n};
-      } else {
-        int64_t rank = static_cast<int64_t>(shape->size());
-        int64_t start = GetIntAttr(node, "start", 0), end = GetIntAttr(node, "end", rank);
-        if (start < 0) start += rank;
-        if (end < 0) end += rank;
-        start = std::clamp<int64_t>(start, 0, rank);
-        end = std::clamp<int64_t>(end, start, rank);
-        t.i.assign(shape->begin() + start, shape->begin() + end);
-        t.dims = {end - start};
+    // Outputs the shape analysis knows exactly (Shape or Size of a static
+    // tensor, a Gather of a static dim out of a partly dynamic shape, the
+    // arithmetic on them) need no evaluation.
+    bool all_const = node.input_size() > 0 || op == "Constant";
+    for (const auto& in : node.input()) all_const &= in.empty() || is_const.contains(in);
+    if (!all_const && op != "Constant" && node.output_size() > 0) {
+      for (const auto& o : node.output()) {
+        const ValueFacts* f = o.empty() ? nullptr : shapes.Facts(o);
+        std::optional<std::vector<int64_t>> dims = f ? f->StaticDims() : std::nullopt;
+        std::optional<std::vector<int64_t>> v = f ? f->StaticValue() : std::nullopt;
+        if (!dims || !v || f->elem_type == 0) {
+          outputs.clear();
+          break;
+        }
+        outputs.push_back(MakeIntTensor(*dims, *v, f->elem_type));
       }
-      outputs.push_back(std::move(t));
+      if (outputs.empty()) continue;
     } else {
-      bool all_const = node.input_size() > 0 || op == "Constant";
-      for (const auto& in : node.input()) all_const &= in.empty() || is_const.contains(in);
       if (!all_const) continue;
       if (!EvaluatorSupportsOp(op)) {
         ctx.Remark(&node, i) << "not folded: the evaluator does not implement " << op;
@@ -134,6 +151,15 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
         H8_ASSIGN_OR_RETURN(const Tensor* t, value_of(in));
         input_bytes += TensorBytes(*t);
         inputs.push_back(t);
+      }
+      // Outputs the analysis sizes statically are checked before they are
+      // computed: a tiny model must not make fold-constants allocate
+      // gigabytes only to throw them away.
+      if (std::optional<int64_t> bytes = StaticOutputBytes(node, shapes);
+          bytes && *bytes - input_bytes > options.max_growth_bytes) {
+        ctx.Remark(&node, i) << "not folded: its outputs would add " << *bytes - input_bytes
+                             << " bytes (max-growth-bytes=" << options.max_growth_bytes << ")";
+        continue;
       }
       auto result = EvaluateNode(node, opset, inputs);
       if (!result.ok()) {
@@ -176,8 +202,10 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
     const auto& node = graph.node(i);
     if (node.op_type() != "Reshape" || !IsOnnxDomain(node) || is_const.contains(node.output(0)))
       continue;
-    auto in = index.StaticShape(node.input(0));
-    auto out = index.StaticShape(node.output(0));
+    const ValueFacts* fin = shapes.Facts(node.input(0));
+    const ValueFacts* fout = shapes.Facts(node.output(0));
+    auto in = fin ? fin->StaticDims() : std::nullopt;
+    auto out = fout ? fout->StaticDims() : std::nullopt;
     if (!in || !out || *in != *out || index.IsGraphOutput(node.output(0))) continue;
     H8_RETURN_IF_ERROR(rewriter.ReplaceAllUsesWith(node.output(0), node.input(0)));
     rewriter.Erase(i);

@@ -1,16 +1,18 @@
 //===- InferShapes.cpp - ONNX shape inference as a pass -------------------===//
 //
-// Runs ONNX's shape inference with data propagation (so Shape -> Gather ->
-// Concat -> Reshape chains give static shapes once inputs are static) and
-// records the result in value_info and the graph outputs. Later passes
-// (lift-conv1d, pin-shape, check-hailo8) read ranks and shapes from there.
+// Runs the project's shape analysis (h8/Analysis/ShapeAnalysis.h: every
+// opset 11-23 form, symbolic dims as expressions, values propagated
+// through the shape plumbing) and records the result in value_info and the
+// graph outputs, for other tools and for readers of the text form; our own
+// passes run the analysis themselves.
 //
-// Failures are diagnostics: in the default mode ONNX skips nodes it cannot
-// infer (a remark lists values left without a shape); strict=true makes any
-// node-level inference error fatal.
+// onnx=true runs ONNX 1.12's inference instead (opsets <= 17), kept as a
+// cross-check. A value whose shape stays unknown gets a remark naming the
+// op without a rule; strict=true makes it an error.
 //
 //===----------------------------------------------------------------------===//
 #include "absl/strings/str_cat.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/Passes/Passes.h"
 #include "h8/Support/OnnxBridge.h"
@@ -34,20 +36,35 @@ class InferShapesPass : public Pass {
 
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     std::string before = ShapeFingerprint(model.graph());
-    OnnxInferOptions onnx_options;
-    onnx_options.strict = options_.strict;
-    onnx_options.data_propagation = options_.data_propagation;
-    absl::Status s = InferShapesWithOnnx(model, onnx_options);
-    if (!s.ok()) return s;
-    if (ctx.RemarksEnabled()) {
+    if (options_.onnx) {
+      OnnxInferOptions onnx_options;
+      onnx_options.strict = options_.strict;
+      onnx_options.data_propagation = options_.data_propagation;
+      absl::Status s = InferShapesWithOnnx(model, onnx_options);
+      if (!s.ok()) return s;
+    } else {
+      const ShapeAnalysis shapes(model);
+      shapes.WriteValueInfo(*model.mutable_graph());
+      for (const auto& [i, op] : shapes.unknown_ops())
+        ctx.Remark(&model.graph().node(i), i) << "no shape rule for op '" << op << "'";
+    }
+    if (ctx.RemarksEnabled() || options_.strict) {
       GraphIndex index(model.graph());
+      int unknown = 0;
       for (int i = 0; i < model.graph().node_size(); ++i) {
         const auto& node = model.graph().node(i);
         for (const auto& o : node.output()) {
-          if (!o.empty() && !index.Rank(o))
+          if (o.empty() || index.Rank(o)) continue;
+          ++unknown;
+          if (options_.strict && !options_.onnx)
+            ctx.Error(&node, i) << "shape of '" << o << "' could not be determined";
+          else
             ctx.Remark(&node, i) << "shape of '" << o << "' could not be inferred";
         }
       }
+      if (unknown > 0 && options_.strict && !options_.onnx)
+        return absl::FailedPreconditionError(
+            absl::StrCat(unknown, " value(s) without a known shape (strict=true)"));
     }
     bool changed = ShapeFingerprint(model.graph()) != before;
     ctx.Stat("value-infos", model.graph().value_info_size());

@@ -25,10 +25,11 @@
 // Match conditions: a node joins a region when it is an ONNX op with a 4-D
 // equivalent (see Classify) and its data input is a rank-3 tensor; regions
 // are the connected components of such nodes through rank-3 values, and only
-// regions holding a convolution are rewritten. Ranks come from value_info,
-// graph inputs/outputs and initializers, propagated through the ops above,
-// so PyTorch exports work without infer-shapes; a convolution whose input
-// rank stays unknown is reported by a remark.
+// regions holding a convolution are rewritten. Ranks come from the shape
+// analysis (declarations refined by a shape rule for every op), so exports
+// without value_info work without infer-shapes; a convolution whose input
+// rank stays unknown is reported by a remark naming the op that stopped
+// the analysis.
 //
 // Boundaries: a region value read by an op outside the region is squeezed
 // back to rank 3 (Squeeze of axis 2, which needs H = 1); a rank-3 value
@@ -52,6 +53,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
@@ -141,11 +143,10 @@ class LiftConv1dPass : public GraphPass {
 // Input slots of `node` that carry the lifted tensor (not weights, pads,
 // axes or scalars).
 std::vector<int> DataSlots(const onnx::NodeProto& node, Kind kind,
-                           const absl::flat_hash_map<std::string, int>& rank) {
+                           const ShapeAnalysis& shapes) {
   auto r = [&](int slot) {
     if (slot >= node.input_size() || node.input(slot).empty()) return -1;
-    auto it = rank.find(node.input(slot));
-    return it == rank.end() ? -1 : it->second;
+    return shapes.Rank(node.input(slot)).value_or(-1);
   };
   std::vector<int> slots;
   if (kind == Kind::kBinary || node.op_type() == "Concat") {
@@ -160,11 +161,10 @@ std::vector<int> DataSlots(const onnx::NodeProto& node, Kind kind,
 // Whether `node` has a 4-D form in this graph. Sets `why` when it does not
 // and the reason is worth a remark.
 bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const GraphIndex& index,
-              const absl::flat_hash_map<std::string, int>& rank) {
+              const ShapeAnalysis& shapes) {
   auto r = [&](int slot) {
     if (slot >= node.input_size() || node.input(slot).empty()) return -1;
-    auto it = rank.find(node.input(slot));
-    return it == rank.end() ? -1 : it->second;
+    return shapes.Rank(node.input(slot)).value_or(-1);
   };
   if (!IsOnnxDomain(node) || node.input_size() == 0) return false;
   switch (kind) {
@@ -264,7 +264,9 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   const int64_t opset = ref.opset;
   const bool lift_interface = options_.interface == "lift" && ref.is_main;
   GraphIndex index(graph);
-  absl::flat_hash_map<std::string, int> rank = PropagateRanks(graph, index);
+  // Ranks from the shape analysis: declared types where the exporter wrote
+  // them, computed through every op with a shape rule otherwise.
+  const ShapeAnalysis shapes(graph, opset);
 
   // Match: classify nodes, connect them through rank-3 values.
   const int n = graph.node_size();
@@ -273,13 +275,13 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
     const auto& node = graph.node(i);
     auto it = OpKinds().find(node.op_type());
     if (it == OpKinds().end()) continue;
-    if (Classify(node, it->second, opset, index, rank)) {
+    if (Classify(node, it->second, opset, index, shapes)) {
       liftable.emplace(i, it->second);
     } else if (it->second == Kind::kConv && IsOnnxDomain(node) && node.input_size() > 0) {
-      auto rk = rank.find(node.input(0));
-      if (rk == rank.end() || rk->second < 0)
+      if (!shapes.Rank(node.input(0))) {
         ctx.Remark(&node, i, ref.path) << "not lifted: rank of input '" << node.input(0)
-                                       << "' is unknown (run 'infer-shapes' first)";
+                                       << "' is unknown" << shapes.UnknownOpsNote(graph);
+      }
     }
   }
   if (liftable.empty()) return false;
@@ -287,7 +289,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   absl::flat_hash_map<int, std::vector<int>> data_slots;
   for (const auto& [i, kind] : liftable) {
     const auto& node = graph.node(i);
-    data_slots[i] = DataSlots(node, kind, rank);
+    data_slots[i] = DataSlots(node, kind, shapes);
     for (int slot : data_slots[i]) {
       int p = index.ProducerIndex(node.input(slot));
       if (p >= 0 && liftable.contains(p)) uf.Union(i, p);
@@ -476,8 +478,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
         for (int slot = 0; slot < node.input_size(); ++slot) {
           const std::string in = node.input(slot);
           if (plan.lifted.contains(in) || in.empty()) continue;
-          auto rk = rank.find(in);
-          int k = rk == rank.end() ? -1 : rk->second;
+          int k = shapes.Rank(in).value_or(-1);
           if (k < 2) continue;
           if (index.InitializerIndex(in) >= 0 && index.NumUses(in) == 1 &&
               !index.IsGraphInput(in)) {

@@ -2,12 +2,15 @@
 //
 // Hailo's parser rejects dynamic shapes. pin-shape fixes the shapes of graph
 // inputs (by position for a single input, or by name), pin-dim fixes
-// symbolic dims by name everywhere; both then alternate shape inference
-// (with data propagation) and fold-constants to a fixed point, so the
-// Shape/Gather/Concat/Reshape plumbing PyTorch exports disappears, and check
-// the postcondition: every graph input, output and intermediate tensor has a
-// fully static shape. A tensor left dynamic is an error naming it, its
-// producer and the reason.
+// symbolic dims by name everywhere (torch.export's `s77` and the
+// expressions over it, like `(((s77 - 1)//8)) + 1`, included); both then
+// alternate the shape analysis and fold-constants to a fixed point (each
+// round is linear and folds at least one node, so there is no round
+// limit), so the Shape/Gather/Concat/Reshape plumbing PyTorch exports
+// disappears, and check the postcondition: every graph input, output and
+// intermediate tensor has a fully static shape. A tensor left dynamic is
+// an error naming it, its producer, and the symbols it still depends on (or
+// the op the analysis has no rule for).
 //
 // Before:  g (float[batch,9,time] x) => (float[batch,5] y)
 // After --pin-shape=1,9,100:  g (float[1,9,100] x) => (float[1,5] y)
@@ -20,6 +23,7 @@
 // only inference and folding make them static.
 //
 //===----------------------------------------------------------------------===//
+#include <algorithm>
 #include <limits>
 
 #include "absl/strings/numbers.h"
@@ -27,15 +31,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
+#include "h8/IR/OpTraits.h"
 #include "h8/Passes/Passes.h"
-#include "h8/Support/OnnxBridge.h"
 #include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
-
-constexpr int kMaxRounds = 8;
 
 struct Pin {
   std::string input;  // empty: the single runtime input
@@ -97,32 +100,38 @@ absl::StatusOr<std::map<std::string, int64_t>> ParseNamedDims(const std::string&
   return params;
 }
 
-void SetDimsFromParams(onnx::TypeProto* type,
-                       const std::map<std::string, int64_t>& params) {
+// Declared dims over pinned symbols become static (expressions too).
+void PinDeclaredDims(onnx::TypeProto* type, const std::map<std::string, int64_t>& params) {
   if (!type->has_tensor_type() || !type->tensor_type().has_shape()) return;
   for (auto& d : *type->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
     if (!d.has_dim_param()) continue;
-    auto it = params.find(d.dim_param());
-    if (it != params.end()) d.set_dim_value(it->second);
+    Dim dim = Dim::FromParam(d.dim_param()).Substitute(params);
+    if (dim.is_static() && dim.value() >= 0) d.set_dim_value(dim.value());
   }
 }
 
-bool IsStatic(const onnx::TypeProto& type) {
-  if (!type.has_tensor_type()) return true;  // sequences etc.: not ours to judge
-  if (!type.tensor_type().has_shape()) return false;
-  for (const auto& d : type.tensor_type().shape().dim())
-    if (!d.has_dim_value()) return false;
-  return true;
-}
-
-std::string WhyDynamic(const onnx::NodeProto& node) {
+std::string WhyDynamic(const onnx::NodeProto& node, const ValueFacts* facts,
+                       const ShapeAnalysis& shapes, const onnx::GraphProto& graph) {
   const std::string& op = node.op_type();
-  if (op == "NonZero" || op == "Unique" || op == "NonMaxSuppression" || op == "TopK")
+  if (GetOpTraits(op).data_dependent_shape || op == "TopK")
     return absl::StrCat("the output of ", op, " depends on the data");
+  if (facts != nullptr && facts->has_shape) {
+    std::vector<std::string> symbols;
+    for (const Dim& d : facts->dims)
+      for (std::string& s : d.Symbols()) symbols.push_back(std::move(s));
+    if (!symbols.empty()) {
+      std::sort(symbols.begin(), symbols.end());
+      symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
+      return absl::StrCat("its shape ", facts->ShapeString(), " depends on the unpinned dim",
+                          symbols.size() == 1 ? " " : "s ", absl::StrJoin(symbols, ", "),
+                          " (pin-dim=", symbols[0], "=...)");
+    }
+  }
   if (op == "Reshape" || op == "Expand" || op == "Tile" || op == "ConstantOfShape" ||
       op == "Range" || op == "Resize" || op == "Slice")
-    return absl::StrCat(op, " takes a shape or size computed at run time");
-  return "shape inference could not determine it";
+    return absl::StrCat(op, " takes a shape or size computed at run time",
+                        shapes.UnknownOpsNote(graph));
+  return absl::StrCat("the shape analysis could not determine it", shapes.UnknownOpsNote(graph));
 }
 
 class PinShapePass : public Pass {
@@ -146,22 +155,27 @@ class PinShapePass : public Pass {
     if (options_.shape.empty() && options_.dims.empty())
       return UsageStatus("nothing to pin: give shape=... or dims=name=value");
 
-    // Symbolic dims pinned anywhere take that value everywhere.
-    for (auto* list : {graph.mutable_input(), graph.mutable_output(), graph.mutable_value_info()})
-      for (auto& vi : *list) SetDimsFromParams(vi.mutable_type(), params);
+    // Symbolic dims pinned anywhere take that value everywhere: in the
+    // interface here, in value_info and every computed dim through the
+    // analysis' bindings (expressions over a pinned symbol simplify).
+    ShapeAnalysis::Options analysis_options;
+    analysis_options.bindings = params;
+    for (auto* list : {graph.mutable_input(), graph.mutable_output()})
+      for (auto& vi : *list) PinDeclaredDims(vi.mutable_type(), params);
 
-    // Stale intermediate shapes would fight the new ones: re-infer them.
-    graph.clear_value_info();
+    // The analysis and fold-constants alternate to a fixed point: every
+    // round that changes anything folds at least one node away.
     FoldConstantsOptions fold;
-    for (int round = 0; round < kMaxRounds; ++round) {
-      OnnxInferOptions infer;
-      infer.data_propagation = true;
-      H8_RETURN_IF_ERROR(InferShapesWithOnnx(model, infer));
+    for (;;) {
+      ShapeAnalysis shapes(model, analysis_options);
+      shapes.WriteValueInfo(graph);
       H8_ASSIGN_OR_RETURN(bool folded, RunFoldConstants(model, fold, ctx));
       if (!folded) break;
       ctx.Stat("fold-rounds");
     }
-    return CheckAllStatic(graph, ctx);
+    ShapeAnalysis shapes(model, analysis_options);
+    shapes.WriteValueInfo(graph);
+    return CheckAllStatic(graph, shapes, ctx);
   }
 
  private:
@@ -220,9 +234,14 @@ class PinShapePass : public Pass {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<bool> CheckAllStatic(const onnx::GraphProto& graph, PassContext& ctx) {
+  absl::StatusOr<bool> CheckAllStatic(const onnx::GraphProto& graph,
+                                      const ShapeAnalysis& shapes, PassContext& ctx) {
     GraphIndex index(graph);
     int dynamic = 0;
+    auto is_static = [&](const std::string& name) {
+      const ValueFacts* f = shapes.Facts(name);
+      return f != nullptr && f->IsStatic();
+    };
     auto report = [&](const std::string& name, const char* what) {
       ++dynamic;
       int p = index.ProducerIndex(name);
@@ -231,22 +250,25 @@ class PinShapePass : public Pass {
         return;
       }
       const auto& node = graph.node(p);
-      ctx.Error(&node, p) << what << " '" << name << "' is still dynamic: " << WhyDynamic(node);
+      ctx.Error(&node, p) << what << " '" << name << "' is still dynamic: "
+                          << WhyDynamic(node, shapes.Facts(name), shapes, graph);
     };
     for (const auto& in : graph.input()) {
-      if (!index.IsRuntimeInput(in.name()) || IsStatic(in.type())) continue;
+      if (!in.type().has_tensor_type()) continue;  // sequences etc.: not ours to judge
+      if (!index.IsRuntimeInput(in.name()) || is_static(in.name())) continue;
       ++dynamic;
       ctx.Error() << "input '" << in.name() << "' " << ShapeText(in)
                   << " is still dynamic; pin every symbolic dim (pin-shape=" << in.name()
                   << ":... or pin-dim=name=value)";
     }
     for (const auto& out : graph.output())
-      if (!IsStatic(out.type())) report(out.name(), "output");
+      if (out.type().has_tensor_type() && !is_static(out.name())) report(out.name(), "output");
     for (const auto& node : graph.node()) {
       for (const auto& o : node.output()) {
         if (o.empty() || index.IsGraphOutput(o)) continue;
         const onnx::TypeProto* type = index.Type(o);
-        if (type == nullptr || !IsStatic(*type)) report(o, "tensor");
+        if (type != nullptr && type->value_case() != onnx::TypeProto::VALUE_NOT_SET && !type->has_tensor_type()) continue;
+        if (!is_static(o)) report(o, "tensor");
       }
     }
     if (dynamic > 0)

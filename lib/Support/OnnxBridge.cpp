@@ -6,8 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "h8/IR/GraphIndex.h"
-#include "h8/IR/Match.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "onnx/checker.h"
 #include "onnx/defs/schema.h"
 #include "onnx/shape_inference/implementation.h"
@@ -33,8 +32,8 @@ absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
                                       const std::map<std::string, int>& opsets, int depth) {
   if (depth > 64) return absl::InvalidArgumentError("subgraphs nested too deeply");
   // A bad rank reaching a Conv through a Relu is caught too.
-  GraphIndex index(graph);
-  const absl::flat_hash_map<std::string, int> ranks = PropagateRanks(graph, index);
+  auto onnx_opset = opsets.find("");
+  const ShapeAnalysis shapes(graph, onnx_opset == opsets.end() ? 0 : onnx_opset->second);
   for (const auto& node : graph.node()) {
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     auto version = opsets.find(domain);
@@ -52,18 +51,18 @@ absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
         "Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool",
         "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "MaxRoiPool"};
     if (domain.empty() && kConvPool.count(node.op_type()) && node.input_size() > 0) {
-      auto x = ranks.find(node.input(0));
-      if (x != ranks.end() && x->second < 3)
+      std::optional<int> x = shapes.Rank(node.input(0));
+      if (x && *x < 3)
         return absl::InvalidArgumentError(absl::StrCat(
-            where, ": input '", node.input(0), "' has rank ", x->second,
+            where, ": input '", node.input(0), "' has rank ", *x,
             "; the operator needs at least 3 (N, C, spatial...)"));
       if ((node.op_type() == "Conv" || node.op_type() == "ConvTranspose") &&
-          node.input_size() > 1 && x != ranks.end()) {
-        auto w = ranks.find(node.input(1));
-        if (w != ranks.end() && w->second != x->second)
+          node.input_size() > 1 && x) {
+        std::optional<int> w = shapes.Rank(node.input(1));
+        if (w && *w != *x)
           return absl::InvalidArgumentError(absl::StrCat(
-              where, ": weight '", node.input(1), "' has rank ", w->second, ", input '",
-              node.input(0), "' has rank ", x->second, "; they must be equal"));
+              where, ": weight '", node.input(1), "' has rank ", *w, ", input '",
+              node.input(0), "' has rank ", *x, "; they must be equal"));
       }
     }
     if (schema != nullptr) {

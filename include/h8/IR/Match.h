@@ -34,6 +34,10 @@ void SetIntAttr(onnx::NodeProto& node, absl::string_view name, int64_t value);
 void SetIntsAttr(onnx::NodeProto& node, absl::string_view name,
                  const std::vector<int64_t>& values);
 
+/// The values of an int64/int32 TensorProto (raw or typed fields), or
+/// nullopt for other types, external data or a malformed raw size.
+std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t);
+
 /// The int64 values of a constant (an initializer or a Constant node's
 /// `value`), or nullopt when `value` is not a known int64/int32 constant.
 std::optional<std::vector<int64_t>> ConstantInts(const GraphIndex& index,
@@ -49,15 +53,6 @@ onnx::TensorProto MakeInt64Tensor(const std::string& name,
 onnx::NodeProto MakeAxesNode(absl::string_view op, const std::string& input,
                              const std::string& output, const std::vector<int64_t>& axes,
                              int64_t opset, const std::string& axes_input);
-
-/// Ranks of the values of `graph` known without shape inference: declared
-/// types (inputs, outputs, value_info), initializer dims, Constant values,
-/// propagated in node order through rank-preserving ops (activations,
-/// normalizations, convolutions and pools, Concat/Split/Slice/Pad/Transpose,
-/// Softmax), broadcasting binary ops and keepdims reductions. Values whose
-/// rank stays unknown are absent.
-absl::flat_hash_map<std::string, int> PropagateRanks(const onnx::GraphProto& graph,
-                                                     const GraphIndex& index);
 
 /// Whether Squeeze/Unsqueeze/ReduceSum take axes as an input at `opset`.
 inline bool AxesAreInputs(int64_t opset) { return opset >= 13; }

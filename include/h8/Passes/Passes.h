@@ -21,11 +21,16 @@ struct CleanupOptions {
 struct InferShapesOptions {
   bool strict = false;
   bool data_propagation = true;
+  bool onnx = false;
   static void Bind(OptionBinder<InferShapesOptions>& b) {
     b.Add("strict", &InferShapesOptions::strict,
-          "Fail on any node whose shapes cannot be inferred");
+          "Fail on any node whose output shapes stay unknown (with onnx=true: on any ONNX "
+          "inference error)");
     b.Add("data-propagation", &InferShapesOptions::data_propagation,
-          "Propagate constant shape values through Shape/Gather/Concat");
+          "onnx=true only: ONNX's propagation of constant shape values");
+    b.Add("onnx", &InferShapesOptions::onnx,
+          "Use ONNX 1.12's shape inference (opsets <= 17) instead of the project's analysis, "
+          "as a cross-check");
   }
 };
 

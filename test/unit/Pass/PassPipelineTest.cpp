@@ -69,7 +69,7 @@ TEST(PassPipelineTest, PrintsCanonicalFormWithDefaultsAndReparsesToSamePrint) {
   ASSERT_TRUE(printed.ok()) << printed.status();
   EXPECT_EQ(*printed,
             "cleanup{forward-identity=true},"
-            "infer-shapes{strict=true data-propagation=true},"
+            "infer-shapes{strict=true data-propagation=true onnx=false},"
             "cleanup{forward-identity=false}");
   auto again = RoundTrip(*printed, registry);
   ASSERT_TRUE(again.ok()) << again.status();
@@ -98,7 +98,7 @@ TEST(PassPipelineTest, BareKeyMeansTrue) {
   PassRegistry registry = MakeRegistry();
   auto printed = RoundTrip("infer-shapes{strict}", registry);
   ASSERT_TRUE(printed.ok()) << printed.status();
-  EXPECT_EQ(*printed, "infer-shapes{strict=true data-propagation=true}");
+  EXPECT_EQ(*printed, "infer-shapes{strict=true data-propagation=true onnx=false}");
 }
 
 TEST(PassPipelineTest, ListValuesKeepTheirCommas) {
@@ -232,7 +232,7 @@ TEST(PassPipelineTest, UnknownOptionListsValidOptions) {
   ASSERT_FALSE(printed.ok());
   EXPECT_EQ(printed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(std::string(printed.status().message()),
-            "infer-shapes: unknown option 'verbose'; valid options: strict, data-propagation");
+            "infer-shapes: unknown option 'verbose'; valid options: strict, data-propagation, onnx");
 }
 
 TEST(PassPipelineTest, BadOptionValueNamesPassAndKey) {

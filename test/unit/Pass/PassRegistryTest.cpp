@@ -48,7 +48,7 @@ TEST(PassRegistryTest, RegisterAllPassesRegistersBuiltins) {
   EXPECT_EQ(cleanup->options[0].key, "forward-identity");
   const PassInfo* infer = registry.Find("infer-shapes");
   ASSERT_NE(infer, nullptr);
-  ASSERT_EQ(infer->options.size(), 2u);
+  ASSERT_EQ(infer->options.size(), 3u);
   EXPECT_EQ(registry.Find("no-such-pass"), nullptr);
 }
 
@@ -58,7 +58,7 @@ TEST(PassRegistryTest, FactoryCreatesPassWithCanonicalOptionsText) {
   auto pass = registry.Find("infer-shapes")->factory({{"strict", "1"}});
   ASSERT_TRUE(pass.ok()) << pass.status();
   EXPECT_EQ((*pass)->Argument(), "infer-shapes");
-  EXPECT_EQ((*pass)->options_text(), "strict=true data-propagation=true");
+  EXPECT_EQ((*pass)->options_text(), "strict=true data-propagation=true onnx=false");
   auto bad = registry.Find("cleanup")->factory({{"forward-identity", "perhaps"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(std::string(bad.status().message()),
@@ -110,7 +110,7 @@ TEST(PassRegistryTest, FormatPassListShowsEveryPassAndOption) {
   std::string text = FormatPassList(registry);
   EXPECT_EQ(text.rfind("Passes:\n", 0), 0u) << text;
   EXPECT_TRUE(Contains(text, "\n  cleanup - Remove dead nodes")) << text;
-  EXPECT_TRUE(Contains(text, "\n  infer-shapes - Run ONNX shape inference")) << text;
+  EXPECT_TRUE(Contains(text, "\n  infer-shapes - Run the shape analysis")) << text;
   EXPECT_TRUE(Contains(text,
                        "\n      forward-identity=<bool> (default: true) - Replace Identity "
                        "outputs by their inputs\n"))

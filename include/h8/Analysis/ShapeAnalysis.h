@@ -1,0 +1,143 @@
+//===- ShapeAnalysis.h - Types, shapes and shape-plumbing values -*- C++ -*-===//
+//
+// The one shape analysis of the project, for opsets 11 to 23. For every
+// value of a model (subgraphs included) it computes the element type, the
+// rank and the dims (static, symbolic expression, or unknown, see Dim.h),
+// and for small integer tensors — the Shape/Gather/Concat/Reshape plumbing
+// exporters write — their contents, element by element (an element may be
+// symbolic: Shape of float[batch,9,time] is [batch, 9, time]).
+//
+// Facts come from the model's declarations (graph inputs, initializers,
+// Constant nodes, value_info, graph outputs) and from one shape rule per op
+// (ShapeRules.cpp), applied in one topological walk: each node is computed
+// once, after its inputs, so the walk is linear in the nodes and the
+// result is the fixed point (the graph is acyclic). Declared facts refine
+// computed ones dim by dim (a static dim wins over a symbolic one, a
+// computed one over a stale declaration). Subgraphs (If/Loop/Scan) are
+// analysed with their outer-scope values.
+//
+// An op without a rule (or a custom-domain op) gives unknown outputs
+// (declared facts still apply) and is listed in unknown_ops(), so callers
+// can say which op stopped the analysis. Rules never trust attribute values
+// blindly: an out-of-range axis, a zero stride or an overflowing dim gives
+// an unknown result, never a crash.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_ANALYSIS_SHAPEANALYSIS_H
+#define H8_ANALYSIS_SHAPEANALYSIS_H
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "h8/Analysis/Dim.h"
+#include "onnx/onnx_pb.h"
+
+namespace h8 {
+
+/// What is known about one value.
+struct ValueFacts {
+  /// onnx::TensorProto::DataType; 0 when unknown.
+  int32_t elem_type = 0;
+  /// Whether the rank (dims.size()) is known.
+  bool has_shape = false;
+  std::vector<Dim> dims;
+  /// Whether `value` holds the contents (row-major) of a small integer or
+  /// bool tensor.
+  bool has_value = false;
+  std::vector<Dim> value;
+
+  int rank() const { return has_shape ? static_cast<int>(dims.size()) : -1; }
+  /// Rank known and every dim static.
+  bool IsStatic() const;
+  /// Static dims, or nullopt unless IsStatic().
+  std::optional<std::vector<int64_t>> StaticDims() const;
+  /// Static contents, or nullopt unless every element of `value` is static.
+  std::optional<std::vector<int64_t>> StaticValue() const;
+  /// "[1,9,time]" or "[?]" for an unknown rank.
+  std::string ShapeString() const;
+};
+
+/// Largest integer tensor whose contents are tracked.
+constexpr int64_t kMaxTrackedElements = 64;
+
+class ShapeAnalysis {
+ public:
+  struct Options {
+    /// Symbols with known values (pin-dim): substituted in every declared
+    /// and computed dim.
+    std::map<std::string, int64_t> bindings;
+  };
+
+  /// Analyses `model` (main graph and subgraphs). `model` must outlive the
+  /// analysis and not change while it is used.
+  explicit ShapeAnalysis(const onnx::ModelProto& model, Options options = {});
+  /// Analyses one graph of a model importing ai.onnx `opset` (names it
+  /// reads from an enclosing graph are unknown).
+  ShapeAnalysis(const onnx::GraphProto& graph, int64_t opset, Options options = {});
+  ~ShapeAnalysis();
+
+  /// Facts of a value of the main graph (or of a subgraph: names are looked
+  /// up in every scope), nullptr when nothing is known.
+  const ValueFacts* Facts(absl::string_view value) const;
+  std::optional<int> Rank(absl::string_view value) const;
+
+  /// Nodes (of the main graph) whose op has no shape rule, in node order:
+  /// (node index, op_type).
+  const std::vector<std::pair<int, std::string>>& unknown_ops() const { return unknown_ops_; }
+  /// For messages: " (no shape rule for op 'X' of node 'n', and N more)",
+  /// or "" when every op had a rule. `graph` is the analysed main graph.
+  std::string UnknownOpsNote(const onnx::GraphProto& graph) const;
+
+  /// Writes the facts back: every intermediate value of the main graph with
+  /// a known type or rank gets a value_info (existing entries replaced),
+  /// and graph outputs are refined (a static or symbolic dim replaces an
+  /// unknown one; declared static dims are kept). Subgraph value_info is
+  /// left alone. Returns whether anything changed.
+  bool WriteValueInfo(onnx::GraphProto& graph) const;
+
+  /// Writes `facts` into `type` (tensor type; dims as dim_value, symbolic
+  /// dims as dim_param in canonical text, unknown dims without either).
+  static void ToTypeProto(const ValueFacts& facts, onnx::TypeProto* type);
+  /// Reads a declared TypeProto into facts (dim_params parsed, bindings
+  /// substituted).
+  static ValueFacts FromTypeProto(const onnx::TypeProto& type,
+                                  const std::map<std::string, int64_t>& bindings);
+
+ private:
+  struct Scope;
+  void AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, int64_t opset, bool main);
+
+  Options options_;
+  std::unique_ptr<Scope> main_;
+  std::vector<std::unique_ptr<Scope>> subscopes_;
+  std::vector<std::pair<int, std::string>> unknown_ops_;
+  friend class ShapeRuleContext;
+};
+
+/// The facts one node produces, for rules and tests: `inputs[i]` may be
+/// nullptr (missing or unknown input). `outer` resolves names read by
+/// subgraphs; it may be empty.
+struct NodeShapeInput {
+  const onnx::NodeProto& node;
+  int64_t opset;
+  std::vector<const ValueFacts*> inputs;
+};
+
+/// Applies the shape rule of `node`'s op. Returns false when the op has no
+/// rule (outputs left unknown). `outputs` is resized to the node's outputs.
+/// If/Loop/Scan are handled by ShapeAnalysis, not here.
+bool ApplyShapeRule(const NodeShapeInput& in, std::vector<ValueFacts>& outputs);
+
+/// Normalizes `axis` for `rank` (negative counts from the end); -1 when out
+/// of range.
+int64_t NormalizeAxisForRank(int64_t axis, int64_t rank);
+
+}  // namespace h8
+
+#endif  // H8_ANALYSIS_SHAPEANALYSIS_H

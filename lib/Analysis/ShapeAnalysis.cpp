@@ -1,0 +1,480 @@
+//===- ShapeAnalysis.cpp - The walk, declarations, control flow -----------===//
+#include "h8/Analysis/ShapeAnalysis.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/Match.h"
+
+namespace h8 {
+
+bool ValueFacts::IsStatic() const {
+  if (!has_shape) return false;
+  for (const Dim& d : dims)
+    if (!d.is_static()) return false;
+  return true;
+}
+
+std::optional<std::vector<int64_t>> ValueFacts::StaticDims() const {
+  if (!IsStatic()) return std::nullopt;
+  std::vector<int64_t> out;
+  out.reserve(dims.size());
+  for (const Dim& d : dims) out.push_back(d.value());
+  return out;
+}
+
+std::optional<std::vector<int64_t>> ValueFacts::StaticValue() const {
+  if (!has_value) return std::nullopt;
+  std::vector<int64_t> out;
+  out.reserve(value.size());
+  for (const Dim& d : value) {
+    if (!d.is_static()) return std::nullopt;
+    out.push_back(d.value());
+  }
+  return out;
+}
+
+std::string ValueFacts::ShapeString() const {
+  if (!has_shape) return "[?]";
+  std::vector<std::string> parts;
+  for (const Dim& d : dims) parts.push_back(d.ToString());
+  return absl::StrCat("[", absl::StrJoin(parts, ","), "]");
+}
+
+int64_t NormalizeAxisForRank(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank) return -1;
+  return axis < 0 ? axis + rank : axis;
+}
+
+struct ShapeAnalysis::Scope {
+  const Scope* parent = nullptr;
+  absl::flat_hash_map<std::string, ValueFacts> facts;
+
+  const ValueFacts* Find(absl::string_view name) const {
+    for (const Scope* s = this; s != nullptr; s = s->parent) {
+      auto it = s->facts.find(name);
+      if (it != s->facts.end()) return &it->second;
+    }
+    return nullptr;
+  }
+};
+
+ValueFacts ShapeAnalysis::FromTypeProto(const onnx::TypeProto& type,
+                                        const std::map<std::string, int64_t>& bindings) {
+  ValueFacts f;
+  if (!type.has_tensor_type()) return f;
+  f.elem_type = type.tensor_type().elem_type();
+  if (!type.tensor_type().has_shape()) return f;
+  f.has_shape = true;
+  for (const auto& d : type.tensor_type().shape().dim()) {
+    if (d.has_dim_value() && d.dim_value() >= 0) {
+      f.dims.push_back(Dim::Static(d.dim_value()));
+    } else if (d.has_dim_param() && !d.dim_param().empty()) {
+      Dim dim = Dim::FromParam(d.dim_param());
+      f.dims.push_back(bindings.empty() ? dim : dim.Substitute(bindings));
+    } else {
+      f.dims.push_back(Dim());
+    }
+  }
+  return f;
+}
+
+void ShapeAnalysis::ToTypeProto(const ValueFacts& facts, onnx::TypeProto* type) {
+  auto* tt = type->mutable_tensor_type();
+  if (facts.elem_type != 0) tt->set_elem_type(facts.elem_type);
+  if (!facts.has_shape) {
+    tt->clear_shape();
+    return;
+  }
+  auto* shape = tt->mutable_shape();
+  shape->clear_dim();
+  for (const Dim& d : facts.dims) {
+    auto* out = shape->add_dim();
+    if (d.is_static()) {
+      out->set_dim_value(d.value());
+    } else if (d.is_symbolic()) {
+      out->set_dim_param(d.ToString());
+    }
+  }
+}
+
+namespace {
+
+// Declared facts refine computed ones: per dim, a static dim wins, then a
+// symbolic one; a declaration of another rank is stale and ignored.
+void Refine(ValueFacts& computed, const ValueFacts& declared) {
+  if (computed.elem_type == 0) computed.elem_type = declared.elem_type;
+  if (!declared.has_shape) return;
+  if (!computed.has_shape) {
+    computed.has_shape = true;
+    computed.dims = declared.dims;
+    return;
+  }
+  if (computed.dims.size() != declared.dims.size()) return;
+  for (size_t i = 0; i < computed.dims.size(); ++i) {
+    const Dim& d = declared.dims[i];
+    Dim& c = computed.dims[i];
+    if (c.is_static()) continue;
+    if (d.is_static() || (c.is_unknown() && d.is_symbolic())) c = d;
+  }
+}
+
+// Small integer initializers and Constant values carry their contents.
+ValueFacts FactsOfTensor(const onnx::TensorProto& t) {
+  ValueFacts f;
+  f.elem_type = t.data_type();
+  f.has_shape = true;
+  int64_t n = 1;
+  for (int64_t d : t.dims()) {
+    f.dims.push_back(d >= 0 ? Dim::Static(d) : Dim());
+    n = d >= 0 && n <= kMaxTrackedElements ? n * d : kMaxTrackedElements + 1;
+  }
+  if (n <= kMaxTrackedElements) {
+    if (std::optional<std::vector<int64_t>> ints = TensorInts(t);
+        ints && static_cast<int64_t>(ints->size()) == n) {
+      f.has_value = true;
+      for (int64_t v : *ints) f.value.push_back(Dim::Static(v));
+    }
+  }
+  return f;
+}
+
+ValueFacts FactsOfConstantNode(const onnx::NodeProto& node) {
+  ValueFacts f;
+  if (const auto* a = FindAttr(node, "value"); a != nullptr && a->has_t())
+    return FactsOfTensor(a->t());
+  f.has_shape = true;
+  if (const auto* a = FindAttr(node, "value_int")) {
+    f.elem_type = onnx::TensorProto::INT64;
+    f.has_value = true;
+    f.value.push_back(Dim::Static(a->i()));
+  } else if (const auto* a = FindAttr(node, "value_ints")) {
+    f.elem_type = onnx::TensorProto::INT64;
+    f.dims.push_back(Dim::Static(a->ints_size()));
+    if (a->ints_size() <= kMaxTrackedElements) {
+      f.has_value = true;
+      for (int64_t v : a->ints()) f.value.push_back(Dim::Static(v));
+    }
+  } else if (FindAttr(node, "value_float")) {
+    f.elem_type = onnx::TensorProto::FLOAT;
+  } else if (const auto* a = FindAttr(node, "value_floats")) {
+    f.elem_type = onnx::TensorProto::FLOAT;
+    f.dims.push_back(Dim::Static(a->floats_size()));
+  } else if (FindAttr(node, "value_string")) {
+    f.elem_type = onnx::TensorProto::STRING;
+  } else if (const auto* a = FindAttr(node, "value_strings")) {
+    f.elem_type = onnx::TensorProto::STRING;
+    f.dims.push_back(Dim::Static(a->strings_size()));
+  } else {
+    f.has_shape = false;
+  }
+  return f;
+}
+
+// Node order with every producer before its readers (Kahn's algorithm,
+// stable: already-sorted graphs keep their order). Names defined outside
+// the graph count as available. Nodes on a cycle come last, in order.
+std::vector<int> TopologicalOrder(const onnx::GraphProto& graph) {
+  const int n = graph.node_size();
+  absl::flat_hash_map<absl::string_view, int> producer;
+  producer.reserve(n);
+  for (int i = 0; i < n; ++i)
+    for (const auto& o : graph.node(i).output())
+      if (!o.empty()) producer.emplace(o, i);
+  std::vector<int> pending(n, 0);
+  std::vector<std::vector<int>> readers(n);
+  for (int i = 0; i < n; ++i) {
+    for (const auto& in : graph.node(i).input()) {
+      if (in.empty()) continue;
+      auto it = producer.find(in);
+      if (it == producer.end() || it->second == i) continue;
+      ++pending[i];
+      readers[it->second].push_back(i);
+    }
+  }
+  std::vector<int> order;
+  order.reserve(n);
+  std::vector<int> ready;
+  // Fast path: a sorted graph is its own order.
+  bool sorted = true;
+  for (int i = 0; i < n && sorted; ++i)
+    for (const auto& in : graph.node(i).input()) {
+      auto it = in.empty() ? producer.end() : producer.find(in);
+      if (it != producer.end() && it->second >= i) sorted = false;
+    }
+  if (sorted) {
+    for (int i = 0; i < n; ++i) order.push_back(i);
+    return order;
+  }
+  std::vector<bool> done(n, false);
+  size_t head = 0;
+  for (int i = 0; i < n; ++i)
+    if (pending[i] == 0) order.push_back(i);
+  while (head < order.size()) {
+    int i = order[head++];
+    done[i] = true;
+    for (int r : readers[i])
+      if (--pending[r] == 0) order.push_back(r);
+  }
+  for (int i = 0; i < n; ++i)
+    if (!done[i] && pending[i] > 0) order.push_back(i);
+  return order;
+}
+
+// Two facts of the same value from different branches: what both agree on.
+ValueFacts Merge(const ValueFacts& a, const ValueFacts& b) {
+  ValueFacts out;
+  out.elem_type = a.elem_type == b.elem_type ? a.elem_type : 0;
+  if (a.has_shape && b.has_shape && a.dims.size() == b.dims.size()) {
+    out.has_shape = true;
+    for (size_t i = 0; i < a.dims.size(); ++i)
+      out.dims.push_back(a.dims[i] == b.dims[i] ? a.dims[i] : Dim());
+  }
+  return out;
+}
+
+const onnx::GraphProto* SubgraphAttr(const onnx::NodeProto& node, absl::string_view name) {
+  const auto* a = FindAttr(node, name);
+  return a != nullptr && a->has_g() ? &a->g() : nullptr;
+}
+
+}  // namespace
+
+ShapeAnalysis::ShapeAnalysis(const onnx::ModelProto& model, Options options)
+    : ShapeAnalysis(model.graph(), OnnxOpsetVersion(model), std::move(options)) {}
+
+ShapeAnalysis::ShapeAnalysis(const onnx::GraphProto& graph, int64_t opset, Options options)
+    : options_(std::move(options)), main_(std::make_unique<Scope>()) {
+  main_->facts.reserve(graph.node_size() * 2 + graph.input_size() + graph.initializer_size());
+  AnalyzeGraph(graph, *main_, opset, /*main=*/true);
+}
+
+ShapeAnalysis::~ShapeAnalysis() = default;
+
+const ValueFacts* ShapeAnalysis::Facts(absl::string_view value) const {
+  if (const ValueFacts* f = main_->Find(value)) return f;
+  for (const auto& s : subscopes_) {
+    auto it = s->facts.find(value);
+    if (it != s->facts.end()) return &it->second;
+  }
+  return nullptr;
+}
+
+std::optional<int> ShapeAnalysis::Rank(absl::string_view value) const {
+  const ValueFacts* f = Facts(value);
+  if (f == nullptr || !f->has_shape) return std::nullopt;
+  return f->rank();
+}
+
+void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, int64_t opset,
+                                 bool main) {
+  const auto& bindings = options_.bindings;
+  // Declarations: value_info and outputs refine computed facts later.
+  absl::flat_hash_map<absl::string_view, const onnx::TypeProto*> declared;
+  declared.reserve(graph.value_info_size() + graph.output_size());
+  for (const auto& vi : graph.value_info()) declared.emplace(vi.name(), &vi.type());
+  for (const auto& vi : graph.output()) declared.emplace(vi.name(), &vi.type());
+
+  for (const auto& t : graph.initializer()) scope.facts[t.name()] = FactsOfTensor(t);
+  for (const auto& in : graph.input()) {
+    ValueFacts f = FromTypeProto(in.type(), bindings);
+    auto it = scope.facts.find(in.name());
+    if (it == scope.facts.end()) {
+      scope.facts.emplace(in.name(), std::move(f));
+    } else {
+      // An initializer that is also an input may be overridden at run time:
+      // keep its shape, forget its contents.
+      it->second.has_value = false;
+      it->second.value.clear();
+    }
+  }
+
+  auto lookup = [&](const std::string& name) -> const ValueFacts* {
+    if (name.empty()) return nullptr;
+    return scope.Find(name);
+  };
+
+  std::vector<ValueFacts> outs;
+  for (int i : TopologicalOrder(graph)) {
+    const onnx::NodeProto& node = graph.node(i);
+    NodeShapeInput in{node, opset, {}};
+    in.inputs.reserve(node.input_size());
+    for (const auto& name : node.input()) in.inputs.push_back(lookup(name));
+    outs.assign(node.output_size(), ValueFacts());
+    const std::string& op = node.op_type();
+    bool known = true;
+    if (!IsOnnxDomain(node)) {
+      known = false;
+    } else if (op == "Constant") {
+      if (!outs.empty()) outs[0] = FactsOfConstantNode(node);
+    } else if (op == "If" || op == "Loop" || op == "Scan") {
+      // Bodies see this scope; their own facts stay in their scopes.
+      std::vector<const onnx::GraphProto*> bodies;
+      for (const char* name : {"then_branch", "else_branch", "body"})
+        if (const auto* g = SubgraphAttr(node, name)) bodies.push_back(g);
+      std::vector<Scope*> body_scopes;
+      for (const onnx::GraphProto* body : bodies) {
+        subscopes_.push_back(std::make_unique<Scope>());
+        Scope* s = subscopes_.back().get();
+        s->parent = &scope;
+        body_scopes.push_back(s);
+        // Loop/Scan body inputs: iteration number, condition, carried
+        // values (Loop) or carried values and scan slices (Scan).
+        if (op != "If") {
+          const int first = op == "Loop" ? 2 : 0;
+          const int state_begin = op == "Loop" ? 2 : 0;
+          for (int k = 0; k < body->input_size(); ++k) {
+            ValueFacts f = FromTypeProto(body->input(k).type(), bindings);
+            const int outer = op == "Loop" ? k : k;  // Loop: (M, cond, v...) ~ body (i, cond, v...)
+            if (k >= first && outer < static_cast<int>(in.inputs.size()) &&
+                in.inputs[outer] != nullptr && k - state_begin >= 0) {
+              ValueFacts o = *in.inputs[outer];
+              const int num_scan = static_cast<int>(GetIntAttr(node, "num_scan_inputs", 0));
+              const bool is_scan_slice =
+                  op == "Scan" && k >= static_cast<int>(in.inputs.size()) - num_scan;
+              if (is_scan_slice && o.has_shape && !o.dims.empty()) o.dims.erase(o.dims.begin());
+              o.has_value = false;
+              o.value.clear();
+              Refine(o, f);
+              f = std::move(o);
+            }
+            s->facts[body->input(k).name()] = std::move(f);
+          }
+        }
+        AnalyzeGraph(*body, *s, opset, /*main=*/false);
+      }
+      auto body_out = [&](size_t b, int k) -> const ValueFacts* {
+        if (b >= bodies.size() || k >= bodies[b]->output_size()) return nullptr;
+        return body_scopes[b]->Find(bodies[b]->output(k).name());
+      };
+      if (op == "If" && bodies.size() == 2) {
+        for (int k = 0; k < node.output_size(); ++k) {
+          const ValueFacts* a = body_out(0, k);
+          const ValueFacts* b = body_out(1, k);
+          if (a && b) outs[k] = Merge(*a, *b);
+        }
+      } else if (op == "Loop" && bodies.size() == 1) {
+        const int carried = std::max(0, node.input_size() - 2);
+        for (int k = 0; k < node.output_size(); ++k) {
+          const ValueFacts* b = body_out(0, k + 1);
+          if (k < carried) {
+            const ValueFacts* init = k + 2 < node.input_size() ? in.inputs[k + 2] : nullptr;
+            if (init && b) outs[k] = Merge(*init, *b);
+          } else if (b != nullptr) {
+            outs[k].elem_type = b->elem_type;
+            if (b->has_shape) {
+              outs[k].has_shape = true;
+              outs[k].dims.push_back(Dim());
+              outs[k].dims.insert(outs[k].dims.end(), b->dims.begin(), b->dims.end());
+            }
+          }
+        }
+      } else if (op == "Scan" && bodies.size() == 1) {
+        const int num_scan = static_cast<int>(GetIntAttr(node, "num_scan_inputs", 0));
+        const int carried = node.input_size() - num_scan;
+        Dim length;
+        if (num_scan > 0 && carried >= 0 && carried < node.input_size() &&
+            in.inputs[carried] && in.inputs[carried]->has_shape &&
+            !in.inputs[carried]->dims.empty())
+          length = in.inputs[carried]->dims[0];
+        for (int k = 0; k < node.output_size(); ++k) {
+          const ValueFacts* b = body_out(0, k);
+          if (b == nullptr) continue;
+          outs[k].elem_type = b->elem_type;
+          if (!b->has_shape) continue;
+          outs[k].has_shape = true;
+          if (k >= carried) outs[k].dims.push_back(length);
+          outs[k].dims.insert(outs[k].dims.end(), b->dims.begin(), b->dims.end());
+        }
+      } else {
+        known = false;
+      }
+    } else {
+      known = ApplyShapeRule(in, outs);
+    }
+    if (!known && main) unknown_ops_.emplace_back(i, op);
+    for (int k = 0; k < node.output_size(); ++k) {
+      const std::string& name = node.output(k);
+      if (name.empty()) continue;
+      ValueFacts& f = outs[k];
+      if (!bindings.empty()) {
+        for (Dim& d : f.dims) d = d.Substitute(bindings);
+        for (Dim& d : f.value) d = d.Substitute(bindings);
+      }
+      auto it = declared.find(name);
+      if (it != declared.end()) Refine(f, FromTypeProto(*it->second, bindings));
+      if (f.has_value && f.IsStatic()) {
+        int64_t n = 1;
+        for (const Dim& d : f.dims) n *= d.value();
+        if (n != static_cast<int64_t>(f.value.size())) {
+          f.has_value = false;
+          f.value.clear();
+        }
+      }
+      scope.facts[name] = std::move(f);
+    }
+  }
+  // Graph outputs that no node produces (inputs passed through) keep their
+  // declarations.
+  for (const auto& out : graph.output())
+    if (scope.facts.find(out.name()) == scope.facts.end())
+      scope.facts[out.name()] = FromTypeProto(out.type(), bindings);
+}
+
+std::string ShapeAnalysis::UnknownOpsNote(const onnx::GraphProto& graph) const {
+  if (unknown_ops_.empty()) return "";
+  const auto& [index, op] = unknown_ops_.front();
+  std::string note = absl::StrCat(" (no shape rule for op '", op, "' of node '",
+                                  NodeRef(graph.node(index), index), "'");
+  if (unknown_ops_.size() > 1) absl::StrAppend(&note, ", and ", unknown_ops_.size() - 1, " more");
+  return note + ")";
+}
+
+bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph) const {
+  absl::flat_hash_map<std::string, int> existing;
+  for (int i = 0; i < graph.value_info_size(); ++i) existing[graph.value_info(i).name()] = i;
+  absl::flat_hash_map<absl::string_view, bool> interface;
+  for (const auto& vi : graph.input()) interface[vi.name()] = true;
+  for (const auto& vi : graph.output()) interface[vi.name()] = true;
+  for (const auto& t : graph.initializer()) interface[t.name()] = true;
+  bool changed = false;
+  for (const auto& node : graph.node()) {
+    for (const auto& name : node.output()) {
+      if (name.empty() || interface.contains(name)) continue;
+      const ValueFacts* f = main_->Find(name);
+      if (f == nullptr || (f->elem_type == 0 && !f->has_shape)) continue;
+      onnx::TypeProto type;
+      ToTypeProto(*f, &type);
+      auto it = existing.find(name);
+      onnx::ValueInfoProto* vi;
+      if (it == existing.end()) {
+        vi = graph.add_value_info();
+        vi->set_name(name);
+        existing[name] = graph.value_info_size() - 1;
+        changed = true;
+      } else {
+        vi = graph.mutable_value_info(it->second);
+        if (vi->type().SerializeAsString() == type.SerializeAsString()) continue;
+        changed = true;
+      }
+      *vi->mutable_type() = std::move(type);
+    }
+  }
+  for (auto& out : *graph.mutable_output()) {
+    const ValueFacts* f = main_->Find(out.name());
+    if (f == nullptr) continue;
+    ValueFacts refined = *f;
+    ValueFacts declared = FromTypeProto(out.type(), options_.bindings);
+    Refine(refined, declared);
+    onnx::TypeProto type;
+    ToTypeProto(refined, &type);
+    if (!out.type().has_tensor_type() && out.has_type()) continue;  // sequences etc.
+    if (out.type().SerializeAsString() != type.SerializeAsString()) {
+      *out.mutable_type() = std::move(type);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+}  // namespace h8
