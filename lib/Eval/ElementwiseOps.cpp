@@ -314,6 +314,36 @@ Kernel HardSigmoid(const OpContext& ctx) {
   return Unary(ctx, [=](float x) { return std::max(0.0f, std::min(1.0f, alpha * x + beta)); });
 }
 
+/// Gelu (opset 20): x * Phi(x) exactly, or the tanh approximation.
+Kernel Gelu(const OpContext& ctx) {
+  if (ctx.opset() < 20) return InvalidArg("Gelu is not in the default domain before opset 20");
+  const std::string approximate = ctx.AttrString("approximate", "none");
+  if (approximate == "none") {
+    return Unary(ctx, [](float x) {
+      const double v = x;
+      return static_cast<float>(0.5 * v * (1.0 + std::erf(v * 0.70710678118654752440)));
+    });
+  }
+  if (approximate == "tanh") {
+    return Unary(ctx, [](float x) {
+      const double v = x, k = 0.79788456080286535588;  // sqrt(2 / pi)
+      return static_cast<float>(0.5 * v * (1.0 + std::tanh(k * (v + 0.044715 * v * v * v))));
+    });
+  }
+  return InvalidArg("attribute 'approximate' must be \"none\" or \"tanh\", got '",
+                    approximate, "'");
+}
+
+/// Mish (opset 18): x * tanh(softplus(x)), softplus = log(1 + e^x).
+Kernel Mish(const OpContext& ctx) {
+  if (ctx.opset() < 18) return InvalidArg("Mish is not in the default domain before opset 18");
+  return Unary(ctx, [](float x) {
+    const double v = x;
+    const double softplus = v > 30.0 ? v : std::log1p(std::exp(v));
+    return static_cast<float>(v * std::tanh(softplus));
+  });
+}
+
 Kernel Clip(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   double lo = -std::numeric_limits<double>::infinity();
@@ -496,6 +526,8 @@ void RegisterElementwiseOps(OpTable& table) {
   table["Elu"] = Elu;
   table["Selu"] = Selu;
   table["HardSigmoid"] = HardSigmoid;
+  table["Gelu"] = Gelu;
+  table["Mish"] = Mish;
   table["Clip"] = Clip;
   table["Cast"] = Cast;
   table["CastLike"] = CastLike;

@@ -474,6 +474,28 @@ TEST(EvaluatorTest, UnaryActivations) {
   ExpectFloats(lg[0], {3}, {std::log(0.25f), 0, std::log(4.0f)});
 }
 
+TEST(EvaluatorTest, GeluAndMish) {
+  // Reference values from the definitions in double precision:
+  // Gelu(x) = x/2 (1 + erf(x/sqrt 2)); tanh form
+  // x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); Mish(x) = x tanh(ln(1 + e^x)).
+  Tensor x = F({5}, {-2, -1, 0, 1, 2});
+  H8_ASSERT_OK_AND_ASSIGN(auto exact, RunNode("y = Gelu (x)", 20, {&x}));
+  ExpectFloats(exact[0], {5}, {-0.0455002639f, -0.1586552539f, 0, 0.8413447461f, 1.9544997361f}, 1e-6f);
+  H8_ASSERT_OK_AND_ASSIGN(auto approx, RunNode("y = Gelu <approximate = \"tanh\"> (x)", 20, {&x}));
+  ExpectFloats(approx[0], {5}, {-0.0454023059f, -0.1588080094f, 0, 0.8411919906f, 1.9545976941f}, 1e-6f);
+  H8_ASSERT_OK_AND_ASSIGN(auto mish, RunNode("y = Mish (x)", 18, {&x}));
+  ExpectFloats(mish[0], {5}, {-0.2525014827f, -0.3034014614f, 0, 0.8650983883f, 1.9439589595f}, 1e-6f);
+  // Far tails: Mish(40) = 40 (no overflow in e^x), Mish(-40) ~ -40 e^-40 ~ 0.
+  Tensor tails = F({2}, {40, -40});
+  H8_ASSERT_OK_AND_ASSIGN(auto mt, RunNode("y = Mish (x)", 18, {&tails}));
+  ExpectFloats(mt[0], {2}, {40, 0}, 1e-6f);
+  // Not in the default domain before their opsets; unknown approximation.
+  EXPECT_EQ(RunNode("y = Gelu (x)", 17, {&x}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunNode("y = Mish (x)", 17, {&x}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunNode("y = Gelu <approximate = \"erf\"> (x)", 20, {&x}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(EvaluatorTest, PReluBroadcastsSlope) {
   // Per-channel slope [0.5, 2] over [1,2,2]: negatives scaled per channel.
   Tensor x = F({1, 2, 2}, {-2, 1, -3, 4});
