@@ -29,6 +29,7 @@ const eval::OpTable& Table() {
     auto* t = new eval::OpTable();
     eval::RegisterConvOps(*t);
     eval::RegisterElementwiseOps(*t);
+    eval::RegisterRecurrentOps(*t);
     eval::RegisterReduceOps(*t);
     eval::RegisterShapeOps(*t);
     return t;

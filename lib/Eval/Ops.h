@@ -187,6 +187,7 @@ using OpTable = std::map<std::string, OpFn, std::less<>>;
 /// Each op file adds its kernels; Evaluator.cpp builds the table once.
 void RegisterConvOps(OpTable& table);
 void RegisterElementwiseOps(OpTable& table);
+void RegisterRecurrentOps(OpTable& table);
 void RegisterReduceOps(OpTable& table);
 void RegisterShapeOps(OpTable& table);
 
