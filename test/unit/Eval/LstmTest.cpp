@@ -110,6 +110,28 @@ TEST(LstmTest, PyTorchFormBidirectional) {
   ExpectFloats(rev[2], {1, 2, 1}, {r0, -r0});
 }
 
+TEST(LstmTest, PeepholesAndClip) {
+  // x = 0 and zero W/R/B: every pre-activation is 0 plus its peephole term.
+  // c0 = 2, P = (pi, po, pf) = (0.5, 1, -0.5): i = sig(1), f = sig(-1),
+  // g = tanh(0) = 0, so C = 2 sig(-1); o = sig(1 * C) uses the new C.
+  Tensor x = F({1, 1, 1}, {0});
+  Tensor zero4 = F({1, 4, 1}, {0, 0, 0, 0});
+  Tensor c0 = F({1, 1, 1}, {2});
+  Tensor p = F({1, 3}, {0.5, 1, -0.5});
+  H8_ASSERT_OK_AND_ASSIGN(auto peep, RunNode(
+      "y, yh, yc = LSTM <hidden_size = 1> (x, w, r, b, lens, h0, c0, p)", 14,
+      {&x, &zero4, &zero4, nullptr, nullptr, nullptr, &c0, &p}));
+  const float c = 2 * Sig(-1);
+  ExpectFloats(peep[2], {1, 1, 1}, {c});
+  ExpectFloats(peep[0], {1, 1, 1, 1}, {Sig(c) * std::tanh(c)});
+  // clip = 1 cuts the c-gate pre-activation 10 to 1: C = 0.5 tanh(1).
+  Tensor one = F({1, 1, 1}, {1});
+  Tensor wc = F({1, 4, 1}, {0, 0, 0, 10});
+  H8_ASSERT_OK_AND_ASSIGN(auto clipped, RunNode(
+      "y, yh, yc = LSTM <hidden_size = 1, clip = 1.0> (x, w, r)", 14, {&one, &wc, &zero4}));
+  ExpectFloats(clipped[2], {1, 1, 1}, {0.5f * std::tanh(1.0f)});
+}
+
 TEST(LstmTest, UnsupportedFormsAreUnimplemented) {
   Tensor x = F({2, 1, 1}, {1, 2});
   Tensor w = F({1, 4, 1}, {0, 0, 0, 1});
