@@ -154,6 +154,23 @@ class PinShapePass : public Pass {
     }
     if (options_.shape.empty() && options_.dims.empty())
       return UsageStatus("nothing to pin: give shape=... or dims=name=value");
+    // The H axis lift-conv1d inserted into an input is not a dim the user's
+    // model had: pinned by name it takes the user's value, otherwise 1 (one
+    // device row), with a note.
+    for (const auto& [name, axis] : ctx.interface_map().inserted_axis) {
+      const onnx::ValueInfoProto* in = nullptr;
+      for (const auto* r : runtime)
+        if (r->name() == name) in = r;
+      if (in == nullptr || !in->type().tensor_type().has_shape() ||
+          axis >= in->type().tensor_type().shape().dim_size())
+        continue;
+      const auto& d = in->type().tensor_type().shape().dim(axis);
+      if (!d.has_dim_param() || params.count(d.dim_param())) continue;
+      params[d.dim_param()] = 1;
+      ctx.Remark() << "input '" << name << "': dim " << axis << " ('" << d.dim_param()
+                   << "', inserted by lift-conv1d) pinned to 1; pin-dim=" << d.dim_param()
+                   << "=N stacks N rows";
+    }
 
     // Symbolic dims pinned anywhere take that value everywhere: in the
     // interface here, in value_info and every computed dim through the
@@ -250,6 +267,11 @@ class PinShapePass : public Pass {
         return;
       }
       const auto& node = graph.node(p);
+      // Only where the dynamism starts: a node whose inputs are static
+      // (or runtime inputs, reported above). Its dynamic readers follow
+      // from it and are only counted.
+      for (const auto& in : node.input())
+        if (!in.empty() && !index.IsRuntimeInput(in) && !is_static(in)) return;
       ctx.Error(&node, p) << what << " '" << name << "' is still dynamic: "
                           << WhyDynamic(node, shapes.Facts(name), shapes, graph);
     };
@@ -267,14 +289,16 @@ class PinShapePass : public Pass {
       for (const auto& o : node.output()) {
         if (o.empty() || index.IsGraphOutput(o)) continue;
         const onnx::TypeProto* type = index.Type(o);
-        if (type != nullptr && type->value_case() != onnx::TypeProto::VALUE_NOT_SET && !type->has_tensor_type()) continue;
+        if (type != nullptr && type->value_case() != onnx::TypeProto::VALUE_NOT_SET &&
+            !type->has_tensor_type())
+          continue;
         if (!is_static(o)) report(o, "tensor");
       }
     }
     if (dynamic > 0)
       return absl::FailedPreconditionError(
           absl::StrCat(dynamic, " tensor", dynamic == 1 ? " is" : "s are",
-                       " not static after pinning"));
+                       " not static after pinning (each error above names where it starts)"));
     return true;
   }
 
