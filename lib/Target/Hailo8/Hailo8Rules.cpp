@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/match.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/Match.h"
 
 namespace h8 {
@@ -123,247 +124,25 @@ std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node,
 // ShapeFacts
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-bool IsSameShapeOp(absl::string_view op) {
-  static const char* kOps[] = {
-      "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Elu", "Selu", "HardSigmoid",
-      "HardSwish", "Softplus", "Softsign", "Mish", "Gelu", "Abs", "Neg", "Exp", "Log",
-      "Sqrt", "Erf", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Identity",
-      "Dropout", "Cast", "Clip", "BatchNormalization", "InstanceNormalization",
-      "LayerNormalization", "GroupNormalization", "Softmax", "LogSoftmax", "Hardmax",
-      "LpNormalization", "Sin", "Cos", "Not", "CumSum", "Shrink", "ThresholdedRelu",
-      "Celu", "QuantizeLinear", "DequantizeLinear"};
-  for (const char* o : kOps)
-    if (op == o) return true;
-  return false;
-}
-
-bool IsBroadcastOp(absl::string_view op) {
-  static const char* kOps[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum",
-                               "Mean", "Mod", "Equal", "Less", "Greater", "LessOrEqual",
-                               "GreaterOrEqual", "And", "Or", "Xor", "Where", "BitShift"};
-  for (const char* o : kOps)
-    if (op == o) return true;
-  return false;
-}
-
-std::vector<int64_t> DimsOfType(const onnx::TypeProto& type) {
-  std::vector<int64_t> dims;
-  for (const auto& d : type.tensor_type().shape().dim())
-    dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
-  return dims;
-}
-
-}  // namespace
-
 ShapeFacts::ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index,
-                       int64_t opset) {
-  (void)opset;
-  auto lookup = [&](const std::string& v) -> const std::vector<int64_t>* {
-    if (v.empty()) return nullptr;
-    auto it = dims_.find(v);
-    if (it != dims_.end()) return &it->second;
-    const onnx::TypeProto* t = index.Type(v);
-    if (t == nullptr || !t->has_tensor_type() || !t->tensor_type().has_shape())
-      return nullptr;
-    return &(dims_[v] = DimsOfType(*t));
-  };
-  for (const auto& node : graph.node()) {
-    for (const auto& in : node.input()) lookup(in);
-    if (node.output_size() == 0 || node.output(0).empty() || lookup(node.output(0)) != nullptr)
-      continue;
-    if (!IsOnnxDomain(node)) continue;
-    const std::string& op = node.op_type();
-    const std::vector<int64_t>* in0 = node.input_size() > 0 ? lookup(node.input(0)) : nullptr;
-    std::optional<std::vector<int64_t>> out;
-    if (op == "Constant") {
-      if (const auto* a = FindAttr(node, "value"); a != nullptr && a->has_t())
-        out = std::vector<int64_t>(a->t().dims().begin(), a->t().dims().end());
-    } else if (IsSameShapeOp(op)) {
-      if (in0) out = *in0;
-    } else if (IsBroadcastOp(op)) {
-      size_t rank = 0;
-      bool all = true;
-      for (const auto& in : node.input()) {
-        const auto* d = lookup(in);
-        if (d == nullptr) {
-          all = false;
-          break;
-        }
-        rank = std::max(rank, d->size());
-      }
-      if (all && node.input_size() > 0) {
-        std::vector<int64_t> r(rank, 1);
-        for (const auto& in : node.input()) {
-          const auto* d = lookup(in);
-          for (size_t j = 0; j < d->size(); ++j) {
-            int64_t& o = r[rank - d->size() + j];
-            int64_t v = (*d)[j];
-            if (v == 1) continue;
-            if (o == 1 || o == v) o = v;
-            else o = -1;
-            if (v == -1 && o != -1) o = -1;
-          }
-        }
-        out = r;
-      }
-    } else if (op == "Conv" || op == "ConvTranspose" || op == "MaxPool" ||
-               op == "AveragePool" || op == "LpPool") {
-      if (in0) {
-        out = std::vector<int64_t>(in0->size(), -1);
-        if (!out->empty()) (*out)[0] = (*in0)[0];
-        if (op == "Conv" && node.input_size() > 1) {
-          const auto* w = lookup(node.input(1));
-          if (w && !w->empty() && out->size() > 1) (*out)[1] = (*w)[0];
-        } else if (op != "ConvTranspose" && out->size() > 1) {
-          (*out)[1] = (*in0)[1];
-        }
-      }
-    } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool") {
-      if (in0) {
-        out = std::vector<int64_t>(in0->size(), 1);
-        for (size_t i = 0; i < std::min<size_t>(2, in0->size()); ++i) (*out)[i] = (*in0)[i];
-      }
-    } else if (absl::StartsWith(op, "Reduce")) {
-      if (in0) {
-        auto axes = ReduceAxes(node, index, static_cast<int>(in0->size()));
-        if (axes) {
-          bool keep = GetIntAttr(node, "keepdims", 1) == 1;
-          std::vector<int64_t> r;
-          for (size_t i = 0; i < in0->size(); ++i) {
-            bool reduced = std::find(axes->begin(), axes->end(), static_cast<int64_t>(i)) !=
-                           axes->end();
-            if (!reduced) r.push_back((*in0)[i]);
-            else if (keep) r.push_back(1);
-          }
-          out = r;
-        }
-      }
-    } else if (op == "MatMul") {
-      const auto* b = node.input_size() > 1 ? lookup(node.input(1)) : nullptr;
-      if (in0 && b && in0->size() >= 2 && b->size() >= 2) {
-        size_t rank = std::max(in0->size(), b->size());
-        std::vector<int64_t> r(rank, -1);
-        r[rank - 2] = (*in0)[in0->size() - 2];
-        r[rank - 1] = b->back();
-        for (size_t i = 0; i + 2 < rank; ++i) {
-          const auto& big = in0->size() == rank ? *in0 : *b;
-          r[i] = big[i];
-        }
-        out = r;
-      }
-    } else if (op == "Gemm") {
-      out = std::vector<int64_t>{-1, -1};
-    } else if (op == "Flatten") {
-      if (in0) {
-        int64_t axis = NormalizeAxis(GetIntAttr(node, "axis", 1), static_cast<int>(in0->size()));
-        if (axis >= 0) {
-          int64_t a = 1, b = 1;
-          for (size_t i = 0; i < in0->size(); ++i) {
-            int64_t& acc = static_cast<int64_t>(i) < axis ? a : b;
-            acc = (acc < 0 || (*in0)[i] < 0) ? -1 : acc * (*in0)[i];
-          }
-          out = std::vector<int64_t>{a, b};
-        }
-      }
-    } else if (op == "Transpose") {
-      if (in0) {
-        std::vector<int64_t> perm = GetIntsAttr(node, "perm").value_or(std::vector<int64_t>{});
-        if (perm.empty())
-          for (int i = static_cast<int>(in0->size()) - 1; i >= 0; --i) perm.push_back(i);
-        if (perm.size() == in0->size()) {
-          std::vector<int64_t> r;
-          for (int64_t p : perm) r.push_back(p >= 0 && p < static_cast<int64_t>(in0->size()) ? (*in0)[p] : -1);
-          out = r;
-        }
-      }
-    } else if (op == "Reshape") {
-      if (node.input_size() > 1) {
-        if (auto shape = ConstantInts(index, node.input(1))) {
-          std::vector<int64_t> r;
-          int64_t known = 1;
-          int infer = -1;
-          for (size_t i = 0; i < shape->size(); ++i) {
-            int64_t v = (*shape)[i];
-            if (v == 0 && in0 && i < in0->size()) v = (*in0)[i];
-            if (v == -1) infer = static_cast<int>(i);
-            r.push_back(v < 0 ? -1 : v);
-            if (v >= 0 && known >= 0) known *= v;
-            else if (v != -1) known = -1;
-          }
-          if (infer >= 0 && in0 && known > 0) {
-            int64_t total = 1;
-            for (int64_t d : *in0) total = (total < 0 || d < 0) ? -1 : total * d;
-            if (total >= 0 && total % known == 0) r[infer] = total / known;
-          }
-          out = r;
-        }
-      }
-    } else if (op == "Squeeze" || op == "Unsqueeze") {
-      std::optional<std::vector<int64_t>> axes = GetIntsAttr(node, "axes");
-      if (!axes && node.input_size() > 1 && !node.input(1).empty())
-        axes = ConstantInts(index, node.input(1));
-      if (in0 && axes) {
-        int rank = static_cast<int>(in0->size());
-        if (op == "Squeeze") {
-          std::vector<int64_t> r;
-          for (int i = 0; i < rank; ++i) {
-            bool drop = false;
-            for (int64_t a : *axes) drop |= NormalizeAxis(a, rank) == i;
-            if (!drop) r.push_back((*in0)[i]);
-          }
-          out = r;
-        } else {
-          int out_rank = rank + static_cast<int>(axes->size());
-          std::vector<int64_t> r(out_rank, -2);
-          for (int64_t a : *axes) {
-            int64_t n = NormalizeAxis(a, out_rank);
-            if (n >= 0) r[n] = 1;
-          }
-          size_t k = 0;
-          for (int64_t& d : r)
-            if (d == -2) d = k < in0->size() ? (*in0)[k++] : -1;
-          out = r;
-        }
-      } else if (in0 && op == "Squeeze" && !axes) {
-        std::vector<int64_t> r;
-        bool ok = true;
-        for (int64_t d : *in0) {
-          if (d < 0) ok = false;
-          if (d != 1) r.push_back(d);
-        }
-        if (ok) out = r;
-      }
-    } else if (op == "Concat") {
-      if (in0) {
-        int64_t axis = NormalizeAxis(GetIntAttr(node, "axis", 0), static_cast<int>(in0->size()));
-        std::vector<int64_t> r = *in0;
-        if (axis >= 0) {
-          int64_t sum = 0;
-          for (const auto& in : node.input()) {
-            const auto* d = lookup(in);
-            if (d == nullptr || d->size() != in0->size() || (*d)[axis] < 0 || sum < 0) sum = -1;
-            else sum += (*d)[axis];
-          }
-          r[axis] = sum;
-        }
-        out = r;
-      }
-    }
-    if (out) dims_[node.output(0)] = *out;
-  }
-}
+                       int64_t opset)
+    : analysis_(std::make_unique<ShapeAnalysis>(graph, opset)) {}
+
+ShapeFacts::~ShapeFacts() = default;
 
 std::optional<int> ShapeFacts::Rank(absl::string_view value) const {
-  auto it = dims_.find(value);
-  if (it == dims_.end()) return std::nullopt;
-  return static_cast<int>(it->second.size());
+  return analysis_->Rank(value);
 }
 
 const std::vector<int64_t>* ShapeFacts::Dims(absl::string_view value) const {
   auto it = dims_.find(value);
-  return it == dims_.end() ? nullptr : &it->second;
+  if (it != dims_.end()) return &it->second;
+  const ValueFacts* f = analysis_->Facts(value);
+  if (f == nullptr || !f->has_shape) return nullptr;
+  std::vector<int64_t> dims;
+  dims.reserve(f->dims.size());
+  for (const Dim& d : f->dims) dims.push_back(d.is_static() ? d.value() : -1);
+  return &dims_.emplace(std::string(value), std::move(dims)).first->second;
 }
 
 //===----------------------------------------------------------------------===//

@@ -19,6 +19,7 @@
 #define H8_TARGET_HAILO8_HAILO8RULES_H
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
+class ShapeAnalysis;
 namespace hailo8 {
 
 /// Compiler line the rules describe: the users' toolchain ("default") or
@@ -38,18 +40,20 @@ constexpr int kNumProfiles = 2;
 /// "default" -> kDefault, "dfc3.27" -> kDfc327; nullopt otherwise.
 std::optional<Profile> ParseProfile(absl::string_view name);
 
-/// Shapes known for the values of one graph: from graph inputs, outputs,
-/// value_info and initializers, propagated through common ops without
-/// shape inference. Unknown dims are -1.
+/// Shapes of the values of one graph, as the rules read them: the shape
+/// analysis (h8/Analysis/ShapeAnalysis.h) with every non-static dim as -1.
 class ShapeFacts {
  public:
   ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index, int64_t opset);
+  ~ShapeFacts();
   std::optional<int> Rank(absl::string_view value) const;
-  /// Dims (-1 = unknown) when the rank is known.
+  /// Dims (-1 = not static) when the rank is known.
   const std::vector<int64_t>* Dims(absl::string_view value) const;
+  const ShapeAnalysis& analysis() const { return *analysis_; }
 
  private:
-  absl::flat_hash_map<std::string, std::vector<int64_t>> dims_;
+  std::unique_ptr<ShapeAnalysis> analysis_;
+  mutable absl::flat_hash_map<std::string, std::vector<int64_t>> dims_;
 };
 
 /// Float values of a constant (initializer or Constant node output).

@@ -1,0 +1,253 @@
+//===- ShapeAnalysisTest.cpp - Shape rules and the differential check -----===//
+#include "h8/Analysis/ShapeAnalysis.h"
+
+#include <dirent.h>
+
+#include "TestUtil.h"
+#include "gtest/gtest.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/Support/ModelIO.h"
+#include "h8/Support/OnnxBridge.h"
+
+namespace h8 {
+namespace {
+
+// Shape of `value` as text ("[1,9,time]"), or "none".
+std::string ShapeOf(const ShapeAnalysis& a, const std::string& value) {
+  const ValueFacts* f = a.Facts(value);
+  return f == nullptr ? "none" : f->ShapeString();
+}
+
+std::string ValueOf(const ShapeAnalysis& a, const std::string& value) {
+  const ValueFacts* f = a.Facts(value);
+  if (f == nullptr || !f->has_value) return "none";
+  std::string out;
+  for (const Dim& d : f->value) out += (out.empty() ? "" : ",") + d.ToString();
+  return out;
+}
+
+TEST(ShapeAnalysisTest, ConvPoolOverSymbolicTime) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[batch,9,time] x, float[16,9,3] w) => (float[batch,16,?] y)
+{
+  c = Conv <strides = [2], pads = [1, 1]> (x, w)
+  p = MaxPool <kernel_shape = [2], strides = [2], ceil_mode = 0> (c)
+  y = Relu (p)
+}
+)");
+  ShapeAnalysis a(m);
+  // (time + 2 - 3)//2 + 1, then (c - 2)//2 + 1.
+  EXPECT_EQ(ShapeOf(a, "c"), "[batch,16,(time - 1)//2 + 1]");
+  EXPECT_EQ(ShapeOf(a, "y"), "[batch,16,((time - 1)//2 - 1)//2 + 1]");
+  ShapeAnalysis pinned(m, {{{"time", 100}, {"batch", 1}}});
+  EXPECT_EQ(ShapeOf(pinned, "c"), "[1,16,50]");
+  EXPECT_EQ(ShapeOf(pinned, "y"), "[1,16,25]");
+}
+
+TEST(ShapeAnalysisTest, ShapePlumbingValuesAndReshape) {
+  // x.view(x.size(0), -1) as PyTorch exports it.
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[batch,9,time] x) => (float[batch,?] y)
+  <int64 zero = {0}, int64[1] minus1 = {-1}, int64[1] axes0 = {0}>
+{
+  s = Shape (x)
+  b = Gather <axis = 0> (s, zero)
+  u = Unsqueeze (b, axes0)
+  cat = Concat <axis = 0> (u, minus1)
+  y = Reshape (x, cat)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ValueOf(a, "s"), "batch,9,time");
+  EXPECT_EQ(ShapeOf(a, "b"), "[]");
+  EXPECT_EQ(ValueOf(a, "cat"), "batch,-1");
+  // -1 is what is left after cancelling batch: 9*time.
+  EXPECT_EQ(ShapeOf(a, "y"), "[batch,9*time]");
+  ShapeAnalysis pinned(m, {{{"time", 100}, {"batch", 2}}});
+  EXPECT_EQ(ShapeOf(pinned, "y"), "[2,900]");
+}
+
+TEST(ShapeAnalysisTest, Opset18ReduceAndPadAndSplitForms) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 18]>
+g (float[1,8,s53] x) => (float[1,8] y, float[1,4,?] a, float[1,4,?] b)
+  <int64[1] t = {-1}, int64[2] pads = {2, 0}, int64[1] pax = {2}>
+{
+  y = ReduceMean <keepdims = 0> (x, t)
+  mx = ReduceMax (x, t)
+  p = Pad (x, pads, , pax)
+  a, b = Split <axis = 1, num_outputs = 2> (p)
+  e = ReduceMean <noop_with_empty_axes = 1> (x)
+  s = ReduceSum (x)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ShapeOf(a, "y"), "[1,8]");
+  EXPECT_EQ(ShapeOf(a, "mx"), "[1,8,1]");
+  EXPECT_EQ(ShapeOf(a, "p"), "[1,8,s53 + 2]");
+  EXPECT_EQ(ShapeOf(a, "a"), "[1,4,s53 + 2]");
+  EXPECT_EQ(ShapeOf(a, "b"), "[1,4,s53 + 2]");
+  EXPECT_EQ(ShapeOf(a, "e"), "[1,8,s53]");   // no axes + noop: identity
+  EXPECT_EQ(ShapeOf(a, "s"), "[1,1,1]");     // no axes: all, keepdims
+}
+
+TEST(ShapeAnalysisTest, AttributeFormsBeforeOpset13) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 6, opset_import: ["" : 11]>
+g (float[2,3,5] x) => (float[2,3] y)
+  <int64[1] st = {1}, int64[1] en = {100}, int64[1] ax = {-1}, int64[6] pd = {0, 0, 1, 0, 0, 2}>
+{
+  u = Unsqueeze <axes = [0, -1]> (x)
+  q = Squeeze <axes = [0]> (u)
+  y = ReduceSum <axes = [-1], keepdims = 0> (x)
+  a, b = Split <axis = -1, split = [2, 3]> (x)
+  r = Slice (x, st, en, ax)
+  p = Pad (x, pd)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ShapeOf(a, "u"), "[1,2,3,5,1]");
+  EXPECT_EQ(ShapeOf(a, "q"), "[2,3,5,1]");
+  EXPECT_EQ(ShapeOf(a, "y"), "[2,3]");
+  EXPECT_EQ(ShapeOf(a, "a"), "[2,3,2]");
+  EXPECT_EQ(ShapeOf(a, "b"), "[2,3,3]");
+  EXPECT_EQ(ShapeOf(a, "r"), "[2,3,4]");
+  EXPECT_EQ(ShapeOf(a, "p"), "[2,3,8]");
+}
+
+TEST(ShapeAnalysisTest, BroadcastingMatMulGemmAndEmptyTensors) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[batch,1,5] x, float[4,1] z, float[0,5] e, float[5,7] w) => (float[batch,4,5] y)
+{
+  y = Add (x, z)
+  mm = MatMul (x, w)
+  ee = Relu (e)
+  gm = Gemm <transB = 1> (e, e)
+  cmp = Less (x, z)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ShapeOf(a, "y"), "[batch,4,5]");
+  EXPECT_EQ(ShapeOf(a, "mm"), "[batch,1,7]");
+  EXPECT_EQ(ShapeOf(a, "ee"), "[0,5]");
+  EXPECT_EQ(ShapeOf(a, "gm"), "[0,0]");
+  EXPECT_EQ(a.Facts("cmp")->elem_type, onnx::TensorProto::BOOL);
+}
+
+TEST(ShapeAnalysisTest, HostileAttributesGiveUnknownNotCrashes) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,3,8] x, float[4,3,3] w) => (float[?] y)
+{
+  c = Conv <strides = [0]> (x, w)
+  t = Transpose <perm = [0, 0, 1]> (x)
+  g = Gather <axis = 7> (x, x)
+  d = DepthToSpace <blocksize = 4294967296> (x)
+  y = Flatten <axis = 9> (x)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ShapeOf(a, "c"), "[1,4,?]");
+  EXPECT_EQ(ShapeOf(a, "t"), "[?]");
+  EXPECT_EQ(ShapeOf(a, "g"), "[?]");
+  EXPECT_EQ(ShapeOf(a, "d"), "[?]");
+}
+
+TEST(ShapeAnalysisTest, UnknownOpIsNamedAndDeclarationsStillApply) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13, "com.example" : 1]>
+g (float[1,3,8] x) => (float[1,3,8] y)
+{
+  o = com.example.Opaque (x)
+  y = Relu (o)
+}
+)");
+  ShapeAnalysis a(m);
+  ASSERT_EQ(a.unknown_ops().size(), 1u);
+  EXPECT_EQ(a.unknown_ops()[0].second, "Opaque");
+  EXPECT_EQ(ShapeOf(a, "o"), "[?]");
+  EXPECT_EQ(ShapeOf(a, "y"), "[1,3,8]");  // the declared output
+  EXPECT_NE(a.UnknownOpsNote(m.graph()).find("'Opaque' of node 'o'"), std::string::npos);
+}
+
+TEST(ShapeAnalysisTest, SubgraphsSeeOuterValues) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (bool c, float[2,5] x) => (float[2,5] y)
+{
+  y = If (c) <then_branch = t () => (float[?,?] a) { a = Relu (x) },
+              else_branch = e () => (float[?,?] b) { b = Neg (x) }>
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ShapeOf(a, "a"), "[2,5]");
+  EXPECT_EQ(ShapeOf(a, "y"), "[2,5]");
+}
+
+TEST(ShapeAnalysisTest, WriteValueInfoRecordsIntermediatesAndRefinesOutputs) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,3,8] x) => (float[?,?,?] y)
+{
+  r = Relu (x)
+  y = Neg (r)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_TRUE(a.WriteValueInfo(*m.mutable_graph()));
+  GraphIndex index(m.graph());
+  EXPECT_EQ(index.StaticShape("r"), (std::vector<int64_t>{1, 3, 8}));
+  EXPECT_EQ(index.StaticShape("y"), (std::vector<int64_t>{1, 3, 8}));
+  ShapeAnalysis again(m);
+  EXPECT_FALSE(again.WriteValueInfo(*m.mutable_graph()));
+}
+
+// On every fixture at opset <= 17 the analysis never contradicts ONNX
+// 1.12's inference (with data propagation) and is at least as precise: a
+// static dim ONNX finds is static and equal here.
+TEST(ShapeAnalysisTest, NeverContradictsOnnxInferenceOnFixtures) {
+  std::string root = std::string(H8_SOURCE_DIR) + "/test/fixtures";
+  DIR* dir = opendir(root.c_str());
+  ASSERT_NE(dir, nullptr) << root;
+  int models = 0, compared = 0;
+  while (dirent* e = readdir(dir)) {
+    std::string name = e->d_name;
+    if (name[0] == '.' || name == "README.md") continue;
+    std::string path = root + "/" + name + "/model.onnx";
+    auto model = ReadBinaryModelFile(path);
+    ASSERT_TRUE(model.ok()) << path << ": " << model.status();
+    if (OnnxOpsetVersion(*model) > 17) continue;
+    ++models;
+    onnx::ModelProto inferred = *model;
+    inferred.mutable_graph()->clear_value_info();
+    ASSERT_TRUE(InferShapesWithOnnx(inferred).ok()) << path;
+    ShapeAnalysis ours(*model);
+    for (const auto& vi : inferred.graph().value_info()) {
+      ValueFacts theirs = ShapeAnalysis::FromTypeProto(vi.type(), {});
+      if (!theirs.has_shape) continue;
+      const ValueFacts* f = ours.Facts(vi.name());
+      ASSERT_NE(f, nullptr) << path << ": " << vi.name();
+      ASSERT_TRUE(f->has_shape) << path << ": no rank for " << vi.name();
+      ASSERT_EQ(f->dims.size(), theirs.dims.size()) << path << ": " << vi.name();
+      for (size_t i = 0; i < theirs.dims.size(); ++i) {
+        if (!theirs.dims[i].is_static()) continue;
+        ++compared;
+        EXPECT_TRUE(f->dims[i] == theirs.dims[i])
+            << path << ": " << vi.name() << " dim " << i << ": ours "
+            << f->ShapeString() << ", ONNX " << theirs.ShapeString();
+      }
+      if (theirs.elem_type != 0) {
+        EXPECT_EQ(f->elem_type, theirs.elem_type) << path << ": " << vi.name();
+      }
+    }
+  }
+  closedir(dir);
+  EXPECT_GE(models, 20);
+  EXPECT_GT(compared, 500);
+}
+
+}  // namespace
+}  // namespace h8
