@@ -267,8 +267,10 @@ class Lexer {
     if (!h8_parse_status_.ok()) return h8_parse_status_; \
   } while (0)
 
-// Guards recursion through nested graph attributes on hostile input.
+// Guard recursion through nested graph attributes and nested types
+// (seq(seq(...)), optional(...)) on hostile input.
 constexpr int kMaxGraphDepth = 256;
+constexpr int kMaxTypeDepth = 256;
 
 class Parser {
  public:
@@ -419,6 +421,15 @@ class Parser {
   bool AtType() const { return cur_.kind == Tok::kId && IsTypeKeyword(cur_.text); }
 
   absl::Status ParseType(onnx::TypeProto& type) {
+    if (type_depth_ >= kMaxTypeDepth)
+      return Error(absl::StrCat("types nested too deeply (more than ", kMaxTypeDepth, " levels)"));
+    ++type_depth_;
+    absl::Status s = ParseTypeBody(type);
+    --type_depth_;
+    return s;
+  }
+
+  absl::Status ParseTypeBody(onnx::TypeProto& type) {
     std::string id = cur_.text;
     H8_PARSER_TRY(Advance());
     if (int32_t elem = ElemTypeFromName(id); elem != 0) {
@@ -884,6 +895,7 @@ class Parser {
   Token cur_;
   Token next_;
   int depth_ = 0;
+  int type_depth_ = 0;
 };
 
 //===----------------------------------------------------------------------===//
