@@ -2,25 +2,34 @@
 #include "h8/Support/ModelIO.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <iostream>
-#include <iterator>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
 
 std::string ErrnoText() { return std::strerror(errno); }
+
+// Marks a file problem so that the driver exits with 2 for it wherever it
+// surfaces (a pass reading calibration data, the verifier reading a host
+// model), keeping its status code.
+absl::Status Io(absl::Status s) {
+  s.SetPayload(kUsageErrorPayload, absl::Cord("1"));
+  return s;
+}
 
 // Closes a file descriptor on scope exit.
 class FdCloser {
@@ -29,22 +38,47 @@ class FdCloser {
   ~FdCloser() {
     if (fd_ >= 0) ::close(fd_);
   }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
 
  private:
   int fd_;
 };
 
-absl::Status CheckRegularFile(const std::string& path, struct stat& st) {
-  if (::stat(path.c_str(), &st) != 0)
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText()));
-  if (S_ISDIR(st.st_mode))
-    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a model file"));
-  return absl::OkStatus();
+// What a file that is not a regular file is, for messages.
+const char* KindOf(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// Whether `mode` is acceptable for an input: a regular file, or a pipe when
+// `allow_pipe` (process substitution, `cat m | ...`).
+absl::Status CheckInputMode(const std::string& path, mode_t mode, bool allow_pipe,
+                            absl::string_view noun) {
+  if (S_ISREG(mode) || (allow_pipe && S_ISFIFO(mode))) return absl::OkStatus();
+  return Io(absl::InvalidArgumentError(absl::StrCat(path, ": is ", KindOf(mode), ", not ", noun)));
+}
+
+// Reads `fd` to its end into `out`, refusing more than kMaxInputBytes.
+absl::Status ReadAll(int fd, const std::string& what, std::string& out) {
+  out.clear();
+  char buf[1 << 16];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Io(absl::DataLossError(absl::StrCat(what, ": read failed: ", ErrnoText())));
+    }
+    if (n == 0) return absl::OkStatus();
+    if (out.size() + static_cast<size_t>(n) > kMaxInputBytes) {
+      out.clear();
+      out.shrink_to_fit();
+      return TooLarge(what);
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
 }
 
 // Writes all of `data` to `fd`, retrying short writes.
@@ -53,7 +87,7 @@ absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& 
     ssize_t n = ::write(fd, data, size);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat(what, ": write failed: ", ErrnoText()));
+      return Io(absl::InternalError(absl::StrCat(what, ": write failed: ", ErrnoText())));
     }
     data += n;
     size -= static_cast<size_t>(n);
@@ -68,49 +102,163 @@ bool IsSpecialFile(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 }
 
-// Opens a special file for writing.
-absl::StatusOr<int> OpenSpecial(const std::string& path) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC);
-  if (fd < 0)
-    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write: ", ErrnoText()));
-  return fd;
+}  // namespace
+
+absl::Status TooLarge(const std::string& what) {
+  return Io(absl::InvalidArgumentError(absl::StrCat(
+      what, ": larger than protobuf's 2 GiB limit (", kMaxInputBytes,
+      " bytes); store the weights as external data")));
 }
 
-// Creates the temporary sibling of `path`; returns its fd and name.
-absl::StatusOr<int> CreateTemp(const std::string& path, std::string& temp_name) {
+bool IsIoError(const absl::Status& s) {
+  return IsUsageError(s) || s.code() == absl::StatusCode::kNotFound ||
+         s.code() == absl::StatusCode::kPermissionDenied ||
+         s.code() == absl::StatusCode::kDataLoss;
+}
+
+absl::Status CheckInputFile(const std::string& path, bool allow_pipe, absl::string_view noun) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return Io(absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText())));
+  return CheckInputMode(path, st.st_mode, allow_pipe, noun);
+}
+
+std::optional<FileId> GetFileId(const std::string& path) {
+  struct stat st;
+  if (path == "-" || ::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+namespace {
+// The files this run reads; see ProtectInput.
+std::set<FileId>& ProtectedInputs() {
+  static std::set<FileId> files;
+  return files;
+}
+}  // namespace
+
+void ProtectInput(const std::string& path) {
+  if (auto id = GetFileId(path)) ProtectedInputs().insert(*id);
+}
+
+void UnprotectInputs() { ProtectedInputs().clear(); }
+
+bool IsProtectedInput(const std::string& path) {
+  auto id = GetFileId(path);
+  return id && ProtectedInputs().count(*id) > 0;
+}
+
+bool SameFile(const std::string& a, const std::string& b) {
+  if (a == "-" || b == "-") return a == b;
+  auto ia = GetFileId(a), ib = GetFileId(b);
+  if (ia || ib) return ia && ib && *ia == *ib;
+  // Neither exists yet: the same name in the same folder.
+  auto da = GetFileId(DirName(a)), db = GetFileId(DirName(b));
+  return da && db && *da == *db && BaseName(a) == BaseName(b);
+}
+
+PendingFile& PendingFile::operator=(PendingFile&& other) noexcept {
+  if (this != &other) {
+    Abandon();
+    fd_ = other.fd_;
+    temp_ = std::move(other.temp_);
+    final_ = std::move(other.final_);
+    other.fd_ = -1;
+    other.temp_.clear();
+  }
+  return *this;
+}
+
+absl::StatusOr<PendingFile> PendingFile::Create(const std::string& path) {
+  PendingFile f;
+  f.final_ = path;
+  if (path == "-") {
+    std::cout.flush();  // what was printed before comes first
+    f.fd_ = STDOUT_FILENO;
+    return f;
+  }
+  if (IsProtectedInput(path))
+    return Io(absl::InvalidArgumentError(absl::StrCat(
+        path, ": cannot write: it is an input of this run (the model or its external data)")));
+  if (IsSpecialFile(path)) {
+    // Devices and FIFOs are written in place; O_NONBLOCK: a FIFO nobody
+    // reads is refused (ENXIO), never waited for.
+    int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+      return Io(absl::PermissionDeniedError(absl::StrCat(path, ": cannot write: ", ErrnoText())));
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    f.fd_ = fd;
+    return f;
+  }
   std::string dir = DirName(path);
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return absl::NotFoundError(
-        absl::StrCat(path, ": cannot write: folder '", dir, "' does not exist"));
-  struct stat dst;
-  if (::stat(path.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode))
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot write: is a directory"));
-  temp_name = absl::StrCat(path, ".h8tmp.XXXXXX");
-  int fd = ::mkstemp(temp_name.data());
+    return Io(absl::NotFoundError(
+        absl::StrCat(path, ": cannot write: folder '", dir, "' does not exist")));
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return Io(absl::InvalidArgumentError(absl::StrCat(path, ": cannot write: is a directory")));
+  std::string temp = absl::StrCat(path, ".h8tmp.XXXXXX");
+  int fd = ::mkstemp(temp.data());
   if (fd < 0)
-    return absl::PermissionDeniedError(
-        absl::StrCat(path, ": cannot write: ", ErrnoText()));
-  return fd;
+    return Io(absl::PermissionDeniedError(absl::StrCat(path, ": cannot write: ", ErrnoText())));
+  f.fd_ = fd;
+  f.temp_ = std::move(temp);
+  return f;
 }
 
-absl::Status FinishTemp(int fd, const std::string& temp_name, const std::string& path,
-                        absl::Status written) {
+absl::Status PendingFile::Write(const char* data, size_t size) {
+  return WriteAll(fd_, data, size, final_);
+}
+
+absl::Status PendingFile::Close(absl::Status written) {
+  if (fd_ < 0) return written;
+  const int fd = fd_;
+  fd_ = -1;
+  if (temp_.empty()) {
+    // stdout or a device: nothing to rename.
+    if (fd == STDOUT_FILENO) return written;
+    if (::close(fd) != 0 && written.ok())
+      written = Io(absl::InternalError(absl::StrCat(final_, ": cannot write: ", ErrnoText())));
+    return written;
+  }
   if (written.ok() && ::fsync(fd) != 0 && errno != EINVAL)
-    written = absl::InternalError(absl::StrCat(path, ": cannot write: ", ErrnoText()));
+    written = Io(absl::InternalError(absl::StrCat(final_, ": cannot write: ", ErrnoText())));
   // Keep the destination's permissions when replacing an existing file.
   struct stat dst;
-  if (written.ok() && ::stat(path.c_str(), &dst) == 0) ::fchmod(fd, dst.st_mode & 07777);
+  if (written.ok() && ::stat(final_.c_str(), &dst) == 0) ::fchmod(fd, dst.st_mode & 07777);
   else if (written.ok()) ::fchmod(fd, 0644);
   if (::close(fd) != 0 && written.ok())
-    written = absl::InternalError(absl::StrCat(path, ": cannot write: ", ErrnoText()));
-  if (written.ok() && ::rename(temp_name.c_str(), path.c_str()) != 0)
-    written = absl::InternalError(absl::StrCat(path, ": cannot write: ", ErrnoText()));
-  if (!written.ok()) ::unlink(temp_name.c_str());
+    written = Io(absl::InternalError(absl::StrCat(final_, ": cannot write: ", ErrnoText())));
+  if (!written.ok()) Abandon();
   return written;
 }
 
-}  // namespace
+absl::Status PendingFile::Commit() {
+  if (absl::Status s = Close(absl::OkStatus()); !s.ok()) return s;
+  if (temp_.empty()) return absl::OkStatus();
+  if (::rename(temp_.c_str(), final_.c_str()) != 0) {
+    std::string why = ErrnoText();
+    Abandon();
+    return Io(absl::InternalError(absl::StrCat(final_, ": cannot write: ", why)));
+  }
+  temp_.clear();
+  return absl::OkStatus();
+}
+
+void PendingFile::Abandon() {
+  if (fd_ >= 0 && fd_ != STDOUT_FILENO) ::close(fd_);
+  fd_ = -1;
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+  temp_.clear();
+}
+
+absl::Status CommitAll(std::vector<PendingFile*> files) {
+  for (PendingFile* f : files)
+    if (absl::Status s = f->Close(absl::OkStatus()); !s.ok()) return s;
+  for (PendingFile* f : files)
+    if (absl::Status s = f->Commit(); !s.ok()) return s;
+  return absl::OkStatus();
+}
 
 ModelFormat FormatFromPath(const std::string& path) {
   if (absl::EndsWith(path, ".onnxtext") || absl::EndsWith(path, ".txt"))
@@ -118,6 +266,11 @@ ModelFormat FormatFromPath(const std::string& path) {
   if (absl::EndsWith(path, ".onnx") || absl::EndsWith(path, ".pb"))
     return ModelFormat::kBinary;
   return ModelFormat::kAuto;
+}
+
+std::string BaseName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 std::string DirName(const std::string& path) {
@@ -128,29 +281,29 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::Status ReadFileToString(const std::string& path, std::string& out) {
-  if (path == "-") {
-    out.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return absl::OkStatus();
-  }
-  struct stat st;
-  if (absl::Status s = CheckRegularFile(path, st); !s.ok()) return s;
-  int fd = ::open(path.c_str(), O_RDONLY);
+absl::Status ReadFileToString(const std::string& path, std::string& out,
+                              absl::string_view noun) {
+  if (path == "-") return ReadAll(STDIN_FILENO, "<stdin>", out);
+  if (absl::Status s = CheckInputFile(path, /*allow_pipe=*/true, noun); !s.ok()) return s;
+  // O_NONBLOCK: opening a FIFO that has no writer must not wait for one
+  // (it then reads as empty).
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText()));
+    return Io(absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText())));
   FdCloser closer(fd);
-  out.clear();
-  char buf[1 << 16];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat(path, ": read failed: ", ErrnoText()));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
+  struct stat st;
+  if (::fstat(fd, &st) != 0)
+    return Io(absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText())));
+  // Replaced between stat and open.
+  if (absl::Status s = CheckInputMode(path, st.st_mode, /*allow_pipe=*/true, noun); !s.ok())
+    return s;
+  if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > kMaxInputBytes)
+    return TooLarge(path);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  if (S_ISREG(st.st_mode)) out.reserve(static_cast<size_t>(st.st_size));
+  // Read into memory, not mapped: a file truncated by another process while
+  // it is parsed must not kill us with SIGBUS.
+  return ReadAll(fd, path, out);
 }
 
 ModelFormat SniffFormat(const std::string& bytes) {
@@ -166,93 +319,67 @@ ModelFormat SniffFormat(const std::string& bytes) {
 
 absl::StatusOr<onnx::ModelProto> ParseBinaryModel(const char* data, size_t size,
                                                   const std::string& what) {
-  if (size == 0) return absl::InvalidArgumentError(absl::StrCat(what, ": empty file"));
-  if (size > static_cast<size_t>(INT32_MAX))
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": ", size, " bytes is over protobuf's 2 GiB limit; store the "
-        "weights as external data"));
+  if (size == 0) return Io(absl::InvalidArgumentError(absl::StrCat(what, ": empty file")));
+  if (size > kMaxInputBytes) return TooLarge(what);
   onnx::ModelProto model;
   google::protobuf::io::CodedInputStream stream(
       reinterpret_cast<const uint8_t*>(data), static_cast<int>(size));
   stream.SetRecursionLimit(1024);
   if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
-    return absl::InvalidArgumentError(absl::StrCat(
+    return Io(absl::InvalidArgumentError(absl::StrCat(
         what, ": not a valid ONNX model (protobuf parse failed: truncated or "
-        "not an ONNX file)"));
+        "not an ONNX file)")));
   if (!model.has_graph())
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": not a valid ONNX model (no graph)"));
+    return Io(absl::InvalidArgumentError(
+        absl::StrCat(what, ": not a valid ONNX model (no graph)")));
   return model;
 }
 
 absl::StatusOr<onnx::ModelProto> ReadBinaryModelFile(const std::string& path) {
-  struct stat st;
-  if (absl::Status s = CheckRegularFile(path, st); !s.ok()) return s;
-  int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd < 0)
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText()));
-  FdCloser closer(fd);
-  size_t size = static_cast<size_t>(st.st_size);
-  if (size == 0) return absl::InvalidArgumentError(absl::StrCat(path, ": empty file"));
-  void* map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  if (map == MAP_FAILED)
-    return absl::InternalError(absl::StrCat(path, ": cannot map: ", ErrnoText()));
-  ::madvise(map, size, MADV_SEQUENTIAL);
-  auto model = ParseBinaryModel(static_cast<const char*>(map), size, path);
-  ::munmap(map, size);
-  return model;
+  std::string bytes;
+  if (absl::Status s = ReadFileToString(path, bytes); !s.ok()) return s;
+  return ParseBinaryModel(bytes.data(), bytes.size(), path);
 }
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents) {
-  if (path == "-") {
-    std::cout.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    std::cout.flush();
-    if (!std::cout) return absl::InternalError("<stdout>: write failed");
-    return absl::OkStatus();
-  }
-  if (IsSpecialFile(path)) {
-    auto fd = OpenSpecial(path);
-    if (!fd.ok()) return fd.status();
-    absl::Status written = WriteAll(*fd, contents.data(), contents.size(), path);
-    ::close(*fd);
-    return written;
-  }
-  std::string temp;
-  auto fd = CreateTemp(path, temp);
-  if (!fd.ok()) return fd.status();
-  absl::Status written = WriteAll(*fd, contents.data(), contents.size(), path);
-  return FinishTemp(*fd, temp, path, written);
+  auto file = PrepareFile(path, contents);
+  if (!file.ok()) return file.status();
+  return file->Commit();
 }
 
-absl::Status WriteBinaryModel(const onnx::ModelProto& model, const std::string& path) {
+absl::StatusOr<PendingFile> PrepareFile(const std::string& path, const std::string& contents) {
+  auto file = PendingFile::Create(path);
+  if (!file.ok()) return file.status();
+  if (absl::Status s = file->Close(file->Write(contents.data(), contents.size())); !s.ok())
+    return s;
+  return file;
+}
+
+absl::StatusOr<PendingFile> PrepareBinaryModel(const onnx::ModelProto& model,
+                                               const std::string& path) {
   size_t size = model.ByteSizeLong();
-  if (size > static_cast<size_t>(INT32_MAX))
-    return absl::FailedPreconditionError(absl::StrCat(
+  if (size > kMaxInputBytes)
+    return Io(absl::FailedPreconditionError(absl::StrCat(
         path, ": the model serializes to ", size, " bytes, over protobuf's "
-        "2 GiB limit"));
-  if (path == "-") {
-    std::string bytes;
-    model.SerializeToString(&bytes);
-    return WriteFileAtomically(path, bytes);
-  }
-  std::string temp;
-  const bool special = IsSpecialFile(path);
-  auto fd = special ? OpenSpecial(path) : CreateTemp(path, temp);
-  if (!fd.ok()) return fd.status();
+        "2 GiB limit")));
+  auto file = PendingFile::Create(path);
+  if (!file.ok()) return file.status();
   absl::Status written;
   {
     // Streams straight to the file: no whole-model byte buffer.
-    google::protobuf::io::FileOutputStream out(*fd, 1 << 20);
-    if (!model.SerializeToZeroCopyStream(&out) || !out.Flush()) {
-      written = absl::InternalError(absl::StrCat(
-          path, ": write failed: ", std::strerror(out.GetErrno())));
-    }
+    google::protobuf::io::FileOutputStream out(file->fd(), 1 << 20);
+    if (!model.SerializeToZeroCopyStream(&out) || !out.Flush())
+      written = Io(absl::InternalError(
+          absl::StrCat(path, ": write failed: ", std::strerror(out.GetErrno()))));
   }
-  if (special) {
-    ::close(*fd);
-    return written;
-  }
-  return FinishTemp(*fd, temp, path, written);
+  if (absl::Status s = file->Close(written); !s.ok()) return s;
+  return file;
+}
+
+absl::Status WriteBinaryModel(const onnx::ModelProto& model, const std::string& path) {
+  auto file = PrepareBinaryModel(model, path);
+  if (!file.ok()) return file.status();
+  return file->Commit();
 }
 
 }  // namespace h8

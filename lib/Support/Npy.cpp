@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "h8/Support/ModelIO.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
@@ -40,8 +41,9 @@ bool HeaderValue(absl::string_view header, absl::string_view key, std::string& o
 }  // namespace
 
 absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes, const std::string& what) {
+  // An unusable input file: exit 2 (UsageStatus), like any other I/O problem.
   auto bad = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": not a usable .npy file: ", why));
+    return UsageStatus(absl::StrCat(what, ": not a usable .npy file: ", why));
   };
   if (bytes.size() < 10 || std::memcmp(bytes.data(), kMagic, 6) != 0)
     return bad("missing the \\x93NUMPY magic");
@@ -78,9 +80,11 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes, const std::string& w
     count *= v;
     array.shape.push_back(v);
   }
+  // Compared in elements, not bytes: count * 4 may wrap.
   const size_t data_at = offset + header_len;
-  if ((bytes.size() - data_at) != static_cast<size_t>(count) * 4)
-    return bad(absl::StrCat("holds ", (bytes.size() - data_at) / 4, " floats, its shape needs ", count));
+  const size_t data_bytes = bytes.size() - data_at;
+  if (data_bytes % 4 != 0 || data_bytes / 4 != static_cast<uint64_t>(count))
+    return bad(absl::StrCat("holds ", data_bytes / 4, " floats, its shape needs ", count));
   array.data.resize(count);
   if (count > 0) std::memcpy(array.data.data(), bytes.data() + data_at, count * 4);
   return array;
@@ -88,7 +92,7 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes, const std::string& w
 
 absl::StatusOr<NpyArray> ReadNpyFile(const std::string& path) {
   std::string bytes;
-  if (absl::Status s = ReadFileToString(path, bytes); !s.ok()) return s;
+  if (absl::Status s = ReadFileToString(path, bytes, "a .npy file"); !s.ok()) return s;
   return ParseNpy(bytes, path);
 }
 

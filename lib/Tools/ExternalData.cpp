@@ -1,12 +1,6 @@
 //===- ExternalData.cpp - Writing tensors as ONNX external data -----------===//
 #include "h8/Tools/ExternalData.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -35,40 +29,26 @@ void CollectTensors(onnx::GraphProto& graph, std::vector<onnx::TensorProto*>& ou
     }
 }
 
-std::string BaseName(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 }  // namespace
 
-PendingDataFile& PendingDataFile::operator=(PendingDataFile&& other) noexcept {
-  if (this != &other) {
-    Abandon();
-    temp_ = std::move(other.temp_);
-    final_ = std::move(other.final_);
-    other.temp_.clear();
+std::vector<std::string> ExternalDataFiles(onnx::ModelProto& model, const std::string& dir) {
+  std::vector<onnx::TensorProto*> tensors;
+  CollectTensors(*model.mutable_graph(), tensors);
+  std::vector<std::string> files;
+  for (const auto* t : tensors) {
+    if (!IsExternal(*t)) continue;
+    for (const auto& kv : t->external_data())
+      if (kv.key() == "location") files.push_back(absl::StrCat(dir, "/", kv.value()));
   }
-  return *this;
+  return files;
 }
 
-absl::Status PendingDataFile::Commit() {
-  if (temp_.empty()) return absl::OkStatus();
-  if (::rename(temp_.c_str(), final_.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    Abandon();
-    return absl::InternalError(absl::StrCat(final_, ": cannot write: ", why));
-  }
-  temp_.clear();
-  return absl::OkStatus();
+std::string ExternalDataPath(const std::string& output_path, const ExternalDataOptions& options) {
+  return absl::StrCat(DirName(output_path), "/",
+                      options.file.empty() ? BaseName(output_path) + ".data" : options.file);
 }
 
-void PendingDataFile::Abandon() {
-  if (!temp_.empty()) ::unlink(temp_.c_str());
-  temp_.clear();
-}
-
-absl::StatusOr<PendingDataFile> PrepareExternalData(onnx::ModelProto& model,
+absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
                                                     const std::string& input_dir,
                                                     const std::string& output_path,
                                                     const ExternalDataOptions& options,
@@ -86,7 +66,7 @@ absl::StatusOr<PendingDataFile> PrepareExternalData(onnx::ModelProto& model,
       *note = absl::StrCat("the model is over protobuf's 2 GiB limit; tensors of ", threshold,
                            " bytes or more were written to external data file '", file, "'");
   }
-  if (file.empty() && !any_external) return PendingDataFile();
+  if (file.empty() && !any_external) return PendingFile();
   if (file.empty()) file = BaseName(output_path) + ".data";
   if (file.find('/') != std::string::npos || file == "." || file == "..")
     return UsageStatus(absl::StrCat("external data file '", file,
@@ -94,28 +74,12 @@ absl::StatusOr<PendingDataFile> PrepareExternalData(onnx::ModelProto& model,
   if (output_path == "-")
     return UsageStatus("external data needs an output file (-o), not stdout");
 
-  const std::string dir = DirName(output_path);
-  const std::string final_path = absl::StrCat(dir, "/", file);
-  std::string temp = absl::StrCat(final_path, ".h8tmp.XXXXXX");
-  int fd = ::mkstemp(temp.data());
-  if (fd < 0)
-    return absl::PermissionDeniedError(
-        absl::StrCat(final_path, ": cannot write: ", std::strerror(errno)));
-  PendingDataFile pending(temp, final_path);
+  const std::string final_path = absl::StrCat(DirName(output_path), "/", file);
+  auto pending = PendingFile::Create(final_path);
+  if (!pending.ok()) return pending.status();
   int64_t offset = 0;
-  auto write_all = [&](const std::string& bytes) -> absl::Status {
-    const char* p = bytes.data();
-    size_t left = bytes.size();
-    while (left > 0) {
-      ssize_t n = ::write(fd, p, left);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0)
-        return absl::InternalError(
-            absl::StrCat(final_path, ": write failed: ", std::strerror(errno)));
-      p += n;
-      left -= static_cast<size_t>(n);
-    }
-    return absl::OkStatus();
+  auto write_all = [&](const std::string& bytes) {
+    return pending->Write(bytes.data(), bytes.size());
   };
   absl::Status status;
   for (onnx::TensorProto* t : tensors) {
@@ -154,12 +118,7 @@ absl::StatusOr<PendingDataFile> PrepareExternalData(onnx::ModelProto& model,
     add("length", absl::StrCat(bytes.size()));
     offset += static_cast<int64_t>(bytes.size());
   }
-  if (status.ok() && ::fsync(fd) != 0 && errno != EINVAL)
-    status = absl::InternalError(absl::StrCat(final_path, ": cannot write: ", std::strerror(errno)));
-  ::fchmod(fd, 0644);
-  if (::close(fd) != 0 && status.ok())
-    status = absl::InternalError(absl::StrCat(final_path, ": cannot write: ", std::strerror(errno)));
-  if (!status.ok()) return status;
+  if (absl::Status s = pending->Close(status); !s.ok()) return s;
   return pending;
 }
 

@@ -127,6 +127,8 @@ missing or failed.
 struct Config {
   std::string input;
   std::string output = "-";
+  // -o was given (`-o -` and --report=- would both write to stdout).
+  bool output_given = false;
   std::optional<ModelFormat> emit;
   // --emit=dot: a Graphviz drawing instead of the model.
   bool emit_dot = false;
@@ -216,14 +218,17 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       continue;
     }
     if (arg == "-o") {
-      if (i + 1 >= argc) return UsageError("-o needs a file name");
+      if (i + 1 >= argc || argv[i + 1][0] == '\0') return UsageError("-o needs a file name");
       config.output = argv[++i];
+      config.output_given = true;
       continue;
     }
     if (absl::StartsWith(arg, "-o") && !absl::StartsWith(arg, "--")) {
       absl::string_view v = absl::string_view(arg).substr(2);
       absl::ConsumePrefix(&v, "=");
+      if (v.empty()) return UsageError("-o needs a file name");
       config.output = std::string(v);
+      config.output_given = true;
       continue;
     }
     absl::string_view flag = arg;
@@ -252,7 +257,9 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
     } else if (name == "output") {
       auto v = need("a file name");
       if (!v.ok()) return v.status();
+      if (v->empty()) return UsageError("--output needs a file name");
       config.output = *v;
+      config.output_given = true;
     } else if (name == "emit") {
       auto v = need("text or binary");
       if (!v.ok()) return v.status();
@@ -476,25 +483,39 @@ class Driver {
   // The report is written whatever the run's outcome: a failed run is when
   // it is needed most. Only an unwritable report changes the exit code.
   int Run() {
-    if (!config_.report.empty() && config_.report != "-") {
+    if (!config_.report.empty()) {
       // A report that cannot be written is refused before anything runs,
       // so it never turns a finished run (and its written output) into a
-      // failure.
+      // failure: its temporary file is created now.
+      if (SameFile(config_.report, config_.output) &&
+          (config_.report != "-" || config_.output_given))
+        return Fail(config_.report,
+                    UsageError("--report and -o name the same file; give them different ones"),
+                    kExitUsageError);
+      if (!config_.input.empty() && config_.input != "-" &&
+          SameFile(config_.report, config_.input))
+        return Fail(config_.report, UsageError("--report names the input file"), kExitUsageError);
       const std::string dir = DirName(config_.report);
       struct stat st;
-      if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      if (config_.report != "-" && (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)))
         return Fail(config_.report,
                     absl::NotFoundError(absl::StrCat("cannot write the report: folder '", dir,
                                                      "' does not exist")),
                     kExitUsageError);
+      auto file = PendingFile::Create(config_.report);
+      if (!file.ok()) return Fail(config_.report, file.status(), kExitUsageError);
+      report_file_ = std::move(*file);
     }
     int code = RunPipeline();
-    if (config_.report.empty()) return code;
+    if (!report_file_) return code;
     report_.exit_code = code;
     report_.version = H8_VERSION;
     report_.command_line = config_.command_line;
-    if (absl::Status s = WriteFileAtomically(config_.report, RenderReportHtml(report_)); !s.ok()) {
-      Fail(config_.report, s, kExitUsageError);
+    const std::string html = RenderReportHtml(report_);
+    absl::Status s = report_file_->Close(report_file_->Write(html.data(), html.size()));
+    if (s.ok()) s = report_file_->Commit();
+    if (!s.ok()) {
+      Fail(config_.report == "-" ? "<stdout>" : config_.report, s, kExitUsageError);
       return code == kExitOk ? static_cast<int>(kExitUsageError) : code;
     }
     return code;
@@ -540,20 +561,19 @@ class Driver {
       in_format = FormatFromPath(config_.input);
 
     std::string bytes;
-    if (in_format != ModelFormat::kBinary || config_.input == "-") {
-      if (absl::Status s = ReadFileToString(config_.input, bytes); !s.ok())
-        return Fail("", s, kExitUsageError);
-      if (in_format == ModelFormat::kAuto) in_format = SniffFormat(bytes);
-    }
+    if (absl::Status s = ReadFileToString(config_.input, bytes); !s.ok())
+      return Fail("", s, kExitUsageError);
+    ProtectInput(config_.input);
+    if (in_format == ModelFormat::kAuto) in_format = SniffFormat(bytes);
     if (in_format == ModelFormat::kBinary) {
       if (config_.split_input_file)
         return Fail("", UsageError("--split-input-file needs textual input"), kExitUsageError);
-      auto model = bytes.empty() && config_.input != "-"
-                       ? ReadBinaryModelFile(config_.input)
-                       : ParseBinaryModel(bytes.data(), bytes.size(), label_);
+      auto model = ParseBinaryModel(bytes.data(), bytes.size(), label_);
       bytes.clear();
       bytes.shrink_to_fit();
       if (!model.ok()) return Fail("", StripLabel(model.status()), kExitUsageError);
+      if (absl::Status s = GuardOutputs(*model, out_format); !s.ok())
+        return Fail("", s, kExitUsageError);
       exit_code = ProcessModel(*model, label_, pm);
       if (exit_code == kExitOk) results.push_back(std::move(*model));
     } else {
@@ -572,11 +592,17 @@ class Driver {
           exit_code = std::max(exit_code, static_cast<int>(kExitUsageError));
           continue;
         }
+        if (absl::Status s = GuardOutputs(*model, out_format); !s.ok())
+          return Fail("", s, kExitUsageError);
         int code = ProcessModel(*model, where, pm);
         exit_code = std::max(exit_code, code);
         if (code == kExitOk) results.push_back(std::move(*model));
       }
     }
+    // --report=- owns stdout.
+    if (config_.output == "-" && config_.report == "-") return exit_code;
+    // Writing over the input itself (in place) is atomic, and so allowed.
+    if (config_.input != "-" && SameFile(config_.output, config_.input)) UnprotectInputs();
     if (config_.emit_dot) {
       // The drawing is written also when the model has problems (exit 1 or
       // 3): it shows them. Not after usage, I/O or parse errors.
@@ -604,10 +630,11 @@ class Driver {
         d.message = note;
         diags_.Emit(std::move(d));
       }
-      if (absl::Status s = WriteBinaryModel(results[0], config_.output); !s.ok())
-        return Fail(config_.output, s, kExitUsageError);
-      // The data file goes into place only once the model referencing it is.
-      if (absl::Status s = data->Commit(); !s.ok())
+      auto written = PrepareBinaryModel(results[0], config_.output);
+      if (!written.ok()) return Fail(config_.output, written.status(), kExitUsageError);
+      // Both files are complete before either goes into place; the data
+      // file follows the model referencing it.
+      if (absl::Status s = CommitAll({&*written, &*data}); !s.ok())
         return Fail(config_.output, s, kExitUsageError);
       return kExitOk;
     }
@@ -623,6 +650,32 @@ class Driver {
     if (absl::Status s = WriteFileAtomically(config_.output, text); !s.ok())
       return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
     return kExitOk;
+  }
+
+  // Protects `model`'s external data files (read by this run) from every
+  // output, and refuses, before the pipeline runs, an output path that
+  // would replace one of them or the input. Writing the model over its own
+  // input (in place) is atomic and allowed, and so then is its data file.
+  absl::Status GuardOutputs(onnx::ModelProto& model, ModelFormat out_format) {
+    const std::vector<std::string> data_files = ExternalDataFiles(model, DirName(config_.input));
+    for (const std::string& f : data_files) ProtectInput(f);
+    if (report_file_ && config_.report != "-" && IsProtectedInput(config_.report)) {
+      report_file_.reset();
+      return UsageError(absl::StrCat("--report=", config_.report,
+                                     " names a file this run reads (the input's external data)"));
+    }
+    if (config_.output == "-" || (config_.input != "-" && SameFile(config_.output, config_.input)))
+      return absl::OkStatus();
+    if (IsProtectedInput(config_.output))
+      return UsageError(absl::StrCat("-o ", config_.output,
+                                     " names a file this run reads (the input's external data)"));
+    const std::string data = ExternalDataPath(config_.output, config_.external_data);
+    if (out_format == ModelFormat::kBinary &&
+        (!config_.external_data.file.empty() || !data_files.empty()) && IsProtectedInput(data))
+      return UsageError(absl::StrCat("the external data file ", data,
+                                     " would replace a file this run reads; choose another "
+                                     "--external-data name or output folder"));
+    return absl::OkStatus();
   }
 
   // Verifies and runs the pipeline on one model; returns its exit code.
@@ -725,6 +778,8 @@ class Driver {
   // The exit code of one model's run; runs the numeric verification.
   int Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
             PassContext& ctx, const std::string& where, int errors_before) {
+    // Files that cannot be read or written (calibration data, a host model:
+    // ModelIO marks them as usage errors) are I/O problems: 2.
     if (!s.ok() && IsUsageError(s)) return kExitUsageError;
     if (!s.ok() && IsToolchainError(s)) return kExitToolchainError;
     if (!s.ok() || diags_.num_errors() > errors_before) return kExitModelError;
@@ -734,13 +789,15 @@ class Driver {
       if (!Report(reports, absl::StrCat(config_.verify.trials, " random inputs (seed ",
                                         config_.verify.seed, ")"),
                   where))
-        return kExitModelError;
+        return !reports.ok() && IsUsageError(reports.status()) ? kExitUsageError
+                                                                : kExitModelError;
     }
     if (!config_.verify_against.empty()) {
+      // A missing or unreadable test-data file is an I/O problem.
       auto reports = VerifyAgainstDataSet(model, ctx.interface_map(), config_.verify_against,
                                           config_.verify, ctx.base_dir());
       if (!Report(reports, absl::StrCat("test data in ", config_.verify_against), where))
-        return kExitModelError;
+        return !reports.ok() && IsIoError(reports.status()) ? kExitUsageError : kExitModelError;
     }
     return kExitOk;
   }
@@ -816,6 +873,8 @@ class Driver {
   int current_model_ = -1;
   // --emit=dot: one digraph per model.
   std::vector<std::string> dots_;
+  // --report: created before the pipeline runs, committed after.
+  std::optional<PendingFile> report_file_;
 };
 
 }  // namespace
@@ -842,7 +901,16 @@ int OptMain(int argc, char** argv, PassRegistry& registry) {
     } else {
       continue;
     }
-    if (absl::Status s = LoadPassPlugin(path, registry); !s.ok()) {
+    // Always a path: a bare name must not make dlopen search the system
+    // libraries; and only a regular file (dlopen would block on a FIFO).
+    if (path.find('/') == std::string::npos) path = "./" + path;
+    // (A missing file is left to dlopen's own message.)
+    struct stat st;
+    absl::Status s = ::stat(path.c_str(), &st) == 0
+                         ? CheckInputFile(path, /*allow_pipe=*/false, "a plugin library")
+                         : absl::OkStatus();
+    if (s.ok()) s = LoadPassPlugin(path, registry);
+    if (!s.ok()) {
       std::cerr << "onnx-h8-opt: error: " << s.message() << "\n";
       return kExitUsageError;
     }

@@ -12,8 +12,10 @@
 #define H8_TOOLS_EXTERNALDATA_H
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "h8/Support/ModelIO.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -26,32 +28,19 @@ struct ExternalDataOptions {
   int64_t threshold = 1024;
 };
 
-/// A data file written to a temporary name; Commit() renames it into place
-/// (after the model itself was written), Abandon() removes it.
-class PendingDataFile {
- public:
-  PendingDataFile() = default;
-  PendingDataFile(std::string temp, std::string final_path)
-      : temp_(std::move(temp)), final_(std::move(final_path)) {}
-  PendingDataFile(PendingDataFile&& other) noexcept { *this = std::move(other); }
-  PendingDataFile& operator=(PendingDataFile&& other) noexcept;
-  ~PendingDataFile() { Abandon(); }
+/// The external data files `model` reads, resolved against `dir` (the
+/// input's folder).
+std::vector<std::string> ExternalDataFiles(onnx::ModelProto& model, const std::string& dir);
 
-  bool empty() const { return temp_.empty(); }
-  const std::string& path() const { return final_; }
-  absl::Status Commit();
-  void Abandon();
-
- private:
-  std::string temp_;
-  std::string final_;
-};
+/// Where PrepareExternalData puts the data file for `output_path`.
+std::string ExternalDataPath(const std::string& output_path, const ExternalDataOptions& options);
 
 /// Rewrites `model`'s initializers for writing to `output_path`, putting the
-/// external bytes into a pending data file. `input_dir` resolves tensors
+/// external bytes into a pending data file (empty when none is needed),
+/// committed with the model (CommitAll). `input_dir` resolves tensors
 /// that were external in the input. `note` receives a sentence for the
 /// user when the 2 GiB limit forced external data.
-absl::StatusOr<PendingDataFile> PrepareExternalData(onnx::ModelProto& model,
+absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
                                                     const std::string& input_dir,
                                                     const std::string& output_path,
                                                     const ExternalDataOptions& options,

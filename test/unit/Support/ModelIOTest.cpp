@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -223,6 +224,51 @@ TEST(ModelIOTest, ReadBinaryModelFileErrorsNameThePath) {
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(j.status().message().rfind(junk + ": ", 0), 0u) << j.status();
+}
+
+TEST(ModelIOTest, ReadRefusesDevicesWithoutReading) {
+  std::string out;
+  absl::Status s = ReadFileToString("/dev/zero", out);
+  EXPECT_EQ(std::string(s.message()), "/dev/zero: is a character device, not a model file");
+  EXPECT_TRUE(IsIoError(s));
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(ModelIOTest, SameFileComparesIdentityNotNames) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileAtomically(dir.File("a"), "x").ok());
+  ASSERT_EQ(::link(dir.File("a").c_str(), dir.File("b").c_str()), 0);
+  EXPECT_TRUE(SameFile(dir.File("a"), dir.File("b")));
+  EXPECT_TRUE(SameFile(dir.File("new"), dir.path() + "/./new"));
+  EXPECT_FALSE(SameFile(dir.File("a"), dir.File("new")));
+  EXPECT_TRUE(SameFile("-", "-"));
+  EXPECT_FALSE(SameFile("-", dir.File("a")));
+}
+
+TEST(ModelIOTest, ProtectedInputIsNeverReplaced) {
+  TempDir dir;
+  ASSERT_TRUE(WriteFileAtomically(dir.File("in"), "model").ok());
+  ProtectInput(dir.File("in"));
+  absl::Status s = WriteFileAtomically(dir.File("in"), "other");
+  UnprotectInputs();
+  EXPECT_FALSE(s.ok());
+  std::string text;
+  ASSERT_TRUE(ReadFileToString(dir.File("in"), text).ok());
+  EXPECT_EQ(text, "model");
+  EXPECT_TRUE(WriteFileAtomically(dir.File("in"), "other").ok());
+}
+
+TEST(ModelIOTest, CommitAllRenamesNothingUntilEveryFileIsComplete) {
+  TempDir dir;
+  auto a = PrepareFile(dir.File("a"), "A");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(dir.Entries().size(), 1u);  // only the temporary file
+  auto b = PrepareFile(dir.File("b"), "B");
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_TRUE(CommitAll({&*a, &*b}).ok());
+  std::vector<std::string> entries = dir.Entries();
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries, (std::vector<std::string>{"a", "b"}));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "h8/Support/Npy.h"
 
 #include "gtest/gtest.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
@@ -51,6 +52,22 @@ TEST(NpyTest, NchwToNhwcMovesChannelsLast) {
   NpyArray out = NchwToNhwc(in);
   EXPECT_EQ(out.shape, (std::vector<int64_t>{1, 1, 3, 2}));
   EXPECT_EQ(out.data, (std::vector<float>{0, 10, 1, 11, 2, 12}));
+}
+
+TEST(NpyTest, ShapeWhoseByteCountWrapsIsRefusedAsUsageError) {
+  // (2^62 + 1) floats * 4 bytes wraps to 4 in 64 bits: 4 data bytes must
+  // not pass the size check.
+  NpyArray one{{1}, {0}};
+  std::string bytes = SerializeNpy(one);
+  const std::string from = "(1,)", to = "(4611686018427387905,)";
+  bytes.replace(bytes.find(from), from.size(), to);
+  bytes.erase(bytes.find('\n') - to.size() + from.size(), to.size() - from.size());
+  auto parsed = ParseNpy(bytes, "wrap.npy");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_TRUE(IsUsageError(parsed.status())) << parsed.status();
+  EXPECT_NE(parsed.status().message().find("its shape needs 4611686018427387905"),
+            std::string::npos)
+      << parsed.status();
 }
 
 }  // namespace
