@@ -67,6 +67,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "h8/Eval/Tensor.h"
+#include "h8/IR/ElementType.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
@@ -79,15 +80,9 @@ namespace {
 constexpr double kWarnGrowth = 8.0;
 
 /// Bytes per element of the floating types a convolution weight can have,
-/// 0 for anything else.
+/// 0 for anything else (the element-type table is the one source).
 int64_t FloatWidth(int32_t dtype) {
-  switch (dtype) {
-    case onnx::TensorProto::FLOAT: return 4;
-    case onnx::TensorProto::DOUBLE: return 8;
-    case onnx::TensorProto::FLOAT16:
-    case onnx::TensorProto::BFLOAT16: return 2;
-    default: return 0;
-  }
+  return IsFloatElementType(dtype) ? ElementSize(dtype) : 0;
 }
 
 int64_t NumElements(const std::vector<int64_t>& dims) {

@@ -2,7 +2,7 @@
 # Benchmarks on this machine. Prints medians; compare as ratios within one run
 # (the machine is shared and noisy).
 #
-#   utils/bench/run.sh [eval] [scale]     (default: both sections)
+#   utils/bench/run.sh [eval] [scale] [baseline]   (default: eval and scale)
 #
 # eval:  reference-evaluator time per fixture, and the tool's end-to-end time
 #        on tcn_encoder.
@@ -13,6 +13,11 @@
 #        median wall time, peak RSS (/usr/bin/time %M) and both as ratios to
 #        the floor; time per node for deep (20k nodes) vs deeper (100k); and
 #        one --time-passes report per model.
+#
+# baseline: builds onnx-h8-opt at git revision $H8_BENCH_BASELINE (default
+#        645bfb3, the last revision before the shape analysis) in a
+#        throw-away worktree and times it against this checkout on the deep
+#        and deeper TCNs in the same run: --pin-shape and --hailo8.
 #
 # Environment: H8_BUILD_DIR (default build-bench), H8_JOBS (ninja -j, default
 # 1), H8_BENCH_DIR, H8_BENCH_REPS (default 5; wide and deeper use
@@ -26,6 +31,7 @@ REPS="${H8_BENCH_REPS:-5}"
 BIG_REPS="${H8_BENCH_BIG_REPS:-3}"
 SECTIONS=("$@")
 [ ${#SECTIONS[@]} -eq 0 ] && SECTIONS=(eval scale)
+BASE_REV="${H8_BENCH_BASELINE:-645bfb3}"
 want() { local s; for s in "${SECTIONS[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
 "$ROOT/utils/install_deps.sh"
@@ -67,7 +73,6 @@ if want eval; then
   printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "median %.2f ms\n", a[int((NR+1)/2)]/1000}'
 fi
 
-want scale || exit 0
 
 # name layers channels groups
 MODELS=(
@@ -120,6 +125,45 @@ row() {  # model run floor_ms floor_kb
     "$(awk -v a="$MED_KB" 'BEGIN{print a/1024}')" \
     "$(awk -v a="$MED_KB" -v b="$4" 'BEGIN{print a/b}')"
 }
+
+if want baseline; then
+  base="$WORK/baseline"
+  if [ ! -x "$base/onnx-h8-opt" ] || [ "$(cat "$base/rev" 2>/dev/null)" != "$BASE_REV" ]; then
+    rm -rf "$base"
+    mkdir -p "$base"
+    git -C "$ROOT" worktree add --detach "$base/src" "$BASE_REV" >/dev/null 2>&1
+    CCACHE_BASEDIR="$base/src" cmake -S "$base/src" -B "$base/build" -G Ninja \
+      -DCMAKE_BUILD_TYPE=Release >/dev/null
+    ninja -C "$base/build" -j"$JOBS" onnx-h8-opt >/dev/null
+    cp "$base/build/tools/onnx-h8-opt/onnx-h8-opt" "$base/onnx-h8-opt"
+    git -C "$ROOT" worktree remove --force "$base/src"
+    rm -rf "$base/build"
+    echo "$BASE_REV" > "$base/rev"
+  fi
+  mkdir -p "$WORK"
+  for spec in "deep 5000" "deeper 25000"; do
+    set -- $spec
+    [ -f "$WORK/$1.onnx" ] || "$GEN" --layers="$2" --channels=8 --groups=1 --opset=13 \
+      --out="$WORK/$1.onnx" >/dev/null
+  done
+  echo "== this checkout vs $BASE_REV (median wall ms, same run)"
+  printf '%-8s %-40s %12s %12s %8s\n' model run baseline_ms now_ms speedup
+  for name in deep deeper; do
+    reps=$REPS
+    [ "$name" = deeper ] && reps=$BIG_REPS
+    for flags in "--pin-shape=1,8,100" "--hailo8 --pin-shape=1,8,1,100"; do
+      # shellcheck disable=SC2086
+      measure "$reps" "$base/onnx-h8-opt" "$WORK/$name.onnx" $flags -o "$OUT"
+      b=$MED_MS
+      # shellcheck disable=SC2086
+      measure "$reps" "$TOOL" "$WORK/$name.onnx" $flags -o "$OUT"
+      printf '%-8s %-40s %12.1f %12.1f %7.2fx\n' "$name" "$flags" "$b" "$MED_MS" \
+        "$(awk -v a="$b" -v b="$MED_MS" 'BEGIN{print a/b}')"
+    done
+  done
+fi
+
+want scale || exit 0
 
 echo "== generating models into $WORK (cached)"
 mkdir -p "$WORK"
