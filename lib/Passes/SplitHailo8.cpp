@@ -34,11 +34,11 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Passes/Passes.h"
 #include "h8/Support/ModelIO.h"
-#include "h8/Support/OnnxBridge.h"
 #include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
 #include "h8/Target/Hailo8/Hailo8Analysis.h"
@@ -169,21 +169,22 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
         std::find(cut_order.begin(), cut_order.end(), out.name()) == cut_order.end())
       cut_order.push_back(out.name());
 
-  // Types of the cut tensors; infer them on a copy when not recorded.
+  // Types of the cut tensors; from the shape analysis when not recorded
+  // (no copy of the model, no ONNX inference).
   std::vector<onnx::ValueInfoProto> cut_info;
-  std::unique_ptr<onnx::ModelProto> inferred;
-  std::unique_ptr<GraphIndex> inferred_index;
+  std::unique_ptr<ShapeAnalysis> shapes;
+  onnx::TypeProto analysed;
   for (const std::string& v : cut_order) {
     onnx::ValueInfoProto vi;
     vi.set_name(v);
     const onnx::TypeProto* type = index.Type(v);
     if (!HasElemType(type)) {
-      if (!inferred) {
-        inferred = std::make_unique<onnx::ModelProto>(model);
-        (void)InferShapesWithOnnx(*inferred);
-        inferred_index = std::make_unique<GraphIndex>(inferred->graph());
+      if (!shapes) shapes = std::make_unique<ShapeAnalysis>(model);
+      if (const ValueFacts* f = shapes->Facts(v); f != nullptr && f->elem_type != 0) {
+        analysed.Clear();
+        ShapeAnalysis::ToTypeProto(*f, &analysed);
+        type = &analysed;
       }
-      type = inferred_index->Type(v);
     }
     if (!HasElemType(type)) {
       const int prod = index.ProducerIndex(v);
