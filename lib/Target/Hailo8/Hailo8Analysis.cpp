@@ -97,7 +97,7 @@ class Analyzer {
       const auto& node = graph_.node(i);
       if (!IsOnnxDomain(node) || pattern_of_[i] >= 0) continue;
       for (const hailo8::PatternRule& rule : hailo8::PatternRules()) {
-        if (node.op_type() != rule.root_op) continue;
+        if (!hailo8::IsPatternRoot(rule, node.op_type())) continue;
         auto m = rule.match(i, index_, shapes_);
         if (!m) continue;
         bool free = std::all_of(m->members.begin(), m->members.end(),

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/Match.h"
@@ -355,70 +356,179 @@ PatternMatch Finish(std::vector<int> members, std::string data, int64_t axis) {
   return PatternMatch{std::move(members), std::move(data), axis};
 }
 
+// Ops that change a tensor's shape but not its data (the forms lift-conv1d
+// and legalize-hailo8 insert at region boundaries).
+bool IsViewOp(const onnx::NodeProto& n) {
+  const std::string& op = n.op_type();
+  return IsOnnxDomain(n) && n.input_size() >= 1 &&
+         (op == "Squeeze" || op == "Unsqueeze" || op == "Reshape" || op == "Identity" ||
+          op == "Flatten");
+}
+
+// The value `value` is a view of (through view producers).
+std::string ViewBase(const GraphIndex& index, std::string value) {
+  for (int depth = 0; depth < 8; ++depth) {
+    const onnx::NodeProto* p = index.Producer(value);
+    if (p == nullptr || !IsViewOp(*p)) break;
+    value = p->input(0);
+  }
+  return value;
+}
+
+bool SameData(const GraphIndex& index, const std::string& a, const std::string& b) {
+  return a == b || ViewBase(index, a) == ViewBase(index, b);
+}
+
+// A consumer of `value` or of a view of it: the node, the value it reads
+// and the view nodes in between.
+struct Use {
+  int node = -1;
+  std::string read;
+  std::vector<int> views;
+};
+
+// First consumer of `value` (or, breadth first, of a view of it) whose op
+// is one of `ops` and that satisfies pred(node, read value).
+template <typename Pred>
+Use FindUse(const GraphIndex& index, const std::string& value,
+            std::initializer_list<absl::string_view> ops, Pred pred) {
+  std::vector<Use> frontier = {Use{-1, value, {}}};
+  for (int depth = 0; depth < 4 && !frontier.empty(); ++depth) {
+    std::vector<Use> next;
+    for (const Use& at : frontier) {
+      for (int c : index.Consumers(at.read)) {
+        const auto& n = index.graph().node(c);
+        if (!IsOnnxDomain(n)) continue;
+        if (std::find(ops.begin(), ops.end(), n.op_type()) != ops.end() && pred(n, at.read))
+          return Use{c, at.read, at.views};
+        if (IsViewOp(n) && n.input(0) == at.read && n.output_size() >= 1) {
+          Use v{-1, n.output(0), at.views};
+          v.views.push_back(c);
+          next.push_back(std::move(v));
+        }
+      }
+    }
+    frontier = std::move(next);
+  }
+  return Use{};
+}
+Use FindUse(const GraphIndex& index, const std::string& value,
+            std::initializer_list<absl::string_view> ops) {
+  return FindUse(index, value, ops,
+                 [](const onnx::NodeProto&, const std::string&) { return true; });
+}
+
+// What a mean node (ReduceMean with keepdims=1, or GlobalAveragePool: a
+// mean over every axis from 2) averages over: its axes without the static
+// unit dims, and the rank of its input.
+struct MeanAxes {
+  std::vector<int64_t> axes;
+  int rank = -1;
+};
+std::optional<MeanAxes> MeanOver(const onnx::NodeProto& n, const GraphIndex& index,
+                                 const ShapeFacts& shapes) {
+  if (n.input_size() < 1 || n.output_size() < 1) return std::nullopt;
+  MeanAxes m;
+  m.rank = shapes.Rank(n.input(0)).value_or(-1);
+  if (n.op_type() == "ReduceMean") {
+    if (GetIntAttr(n, "keepdims", 1) != 1) return std::nullopt;
+    auto axes = ReduceAxes(n, index, m.rank);
+    if (!axes) return std::nullopt;
+    m.axes = *axes;
+  } else if (n.op_type() == "GlobalAveragePool") {
+    if (m.rank < 3) return std::nullopt;
+    for (int64_t a = 2; a < m.rank; ++a) m.axes.push_back(a);
+  } else {
+    return std::nullopt;
+  }
+  if (const std::vector<int64_t>* dims = shapes.Dims(n.input(0))) {
+    std::vector<int64_t> kept;
+    for (int64_t a : m.axes)
+      if (a >= static_cast<int64_t>(dims->size()) || (*dims)[a] != 1) kept.push_back(a);
+    if (!kept.empty()) m.axes = std::move(kept);
+  }
+  return m;
+}
+
+// Whether two means average over the same axes of the same data, seen
+// through views: lift-conv1d inserts a unit axis at 2, so at different
+// ranks the axes are compared from the end.
+bool SameMeanAxes(const MeanAxes& a, const MeanAxes& b) {
+  if (a.rank == b.rank || a.rank < 0 || b.rank < 0) return a.axes == b.axes;
+  if (a.axes.size() != b.axes.size()) return false;
+  for (size_t i = 0; i < a.axes.size(); ++i)
+    if (a.axes[i] - a.rank != b.axes[i] - b.rank) return false;
+  return true;
+}
+
 // ReduceMean -> Sub -> Pow(2)|Mul(x,x) -> ReduceMean -> Add(eps) -> Sqrt ->
-// Div|Reciprocal+Mul -> [Mul(gamma)] -> [Add(beta)].
+// Div|Reciprocal+Mul -> [Mul(gamma)] -> [Add(beta)]. Either mean may be a
+// GlobalAveragePool (legalize-hailo8's form of a spatial mean), and
+// Squeeze/Unsqueeze/Reshape may sit between the steps (lift-conv1d's
+// boundaries): those views become members too.
 std::optional<PatternMatch> MatchLayerNorm(int root, const GraphIndex& index,
                                            const ShapeFacts& shapes) {
   const auto& m1 = index.graph().node(root);
-  if (m1.input_size() < 1 || m1.output_size() < 1) return std::nullopt;
+  auto axes1 = MeanOver(m1, index, shapes);
+  if (!axes1) return std::nullopt;
   const std::string x = m1.input(0);
   const std::string mean = m1.output(0);
-  int rank = shapes.Rank(x).value_or(-1);
-  auto axes1 = ReduceAxes(m1, index, rank);
-  if (GetIntAttr(m1, "keepdims", 1) != 1) return std::nullopt;
-  int sub = FindConsumer(index, mean, "Sub", [&](const onnx::NodeProto& n) {
-    return n.input_size() == 2 && n.input(0) == x && n.input(1) == mean;
+  std::vector<int> members = {root};
+  auto take = [&](const Use& u) {
+    members.insert(members.end(), u.views.begin(), u.views.end());
+    members.push_back(u.node);
+    return index.graph().node(u.node).output_size() > 0 ? Out(index, u.node) : std::string();
+  };
+  Use sub = FindUse(index, mean, {"Sub"}, [&](const onnx::NodeProto& n, const std::string& r) {
+    return n.input_size() == 2 && n.input(1) == r && SameData(index, n.input(0), x);
   });
-  if (sub < 0) return std::nullopt;
-  const std::string d = Out(index, sub);
-  int sq = FindConsumer(index, d, "Pow", [&](const onnx::NodeProto& n) {
-    return n.input_size() == 2 && n.input(0) == d && ScalarNear(index, n.input(1), 2.0, 1e-6);
+  if (sub.node < 0) return std::nullopt;
+  const std::string d = take(sub);
+  Use sq = FindUse(index, d, {"Pow", "Mul"}, [&](const onnx::NodeProto& n, const std::string& r) {
+    if (n.input_size() != 2 || n.input(0) != r) return false;
+    return n.op_type() == "Pow" ? ScalarNear(index, n.input(1), 2.0, 1e-6) : n.input(1) == r;
   });
-  if (sq < 0)
-    sq = FindConsumer(index, d, "Mul", [&](const onnx::NodeProto& n) {
-      return n.input_size() == 2 && n.input(0) == d && n.input(1) == d;
-    });
-  if (sq < 0) return std::nullopt;
-  int m2 = FindConsumer(index, Out(index, sq), "ReduceMean", [&](const onnx::NodeProto& n) {
-    return GetIntAttr(n, "keepdims", 1) == 1 && ReduceAxes(n, index, rank) == axes1;
-  });
-  if (m2 < 0) return std::nullopt;
-  const std::string var = Out(index, m2);
-  int add = FindConsumer(index, var, "Add", [&](const onnx::NodeProto& n) {
-    std::string o = OtherInput(n, var);
+  if (sq.node < 0) return std::nullopt;
+  Use m2 = FindUse(index, take(sq), {"ReduceMean", "GlobalAveragePool"},
+                   [&](const onnx::NodeProto& n, const std::string&) {
+                     auto axes2 = MeanOver(n, index, shapes);
+                     return axes2 && SameMeanAxes(*axes1, *axes2);
+                   });
+  if (m2.node < 0) return std::nullopt;
+  const std::string var = take(m2);
+  Use add = FindUse(index, var, {"Add"}, [&](const onnx::NodeProto& n, const std::string& r) {
+    std::string o = OtherInput(n, r);
     return !o.empty() && IsConstantValue(index, o);
   });
-  if (add < 0) return std::nullopt;
-  int sqrt = FindConsumer(index, Out(index, add), "Sqrt");
-  if (sqrt < 0) return std::nullopt;
-  const std::string sd = Out(index, sqrt);
-  std::vector<int> members = {root, sub, sq, m2, add, sqrt};
-  int norm = FindConsumer(index, sd, "Div", [&](const onnx::NodeProto& n) {
-    return n.input_size() == 2 && n.input(0) == d && n.input(1) == sd;
+  if (add.node < 0) return std::nullopt;
+  Use sqrt = FindUse(index, take(add), {"Sqrt"});
+  if (sqrt.node < 0) return std::nullopt;
+  const std::string sd = take(sqrt);
+  Use norm = FindUse(index, sd, {"Div"}, [&](const onnx::NodeProto& n, const std::string& r) {
+    return n.input_size() == 2 && n.input(1) == r && SameData(index, n.input(0), d);
   });
-  if (norm < 0) {
-    int rec = FindConsumer(index, sd, "Reciprocal");
-    if (rec < 0) return std::nullopt;
-    const std::string r = Out(index, rec);
-    norm = FindConsumer(index, r, "Mul",
-                        [&](const onnx::NodeProto& n) { return OtherInput(n, r) == d; });
-    if (norm < 0) return std::nullopt;
-    members.push_back(rec);
+  if (norm.node < 0) {
+    Use rec = FindUse(index, sd, {"Reciprocal"});
+    if (rec.node < 0) return std::nullopt;
+    const std::string r = take(rec);
+    norm = FindUse(index, r, {"Mul"}, [&](const onnx::NodeProto& n, const std::string& rv) {
+      std::string o = OtherInput(n, rv);
+      return !o.empty() && SameData(index, o, d);
+    });
+    if (norm.node < 0) return std::nullopt;
   }
-  members.push_back(norm);
   // Optional affine part, only when it is the normalized value's sole use.
-  std::string cur = Out(index, norm);
+  std::string cur = take(norm);
   for (const char* op : {"Mul", "Add"}) {
     if (index.NumUses(cur) != 1 || index.IsGraphOutput(cur)) break;
-    int a = FindConsumer(index, cur, op, [&](const onnx::NodeProto& n) {
-      std::string o = OtherInput(n, cur);
+    Use a = FindUse(index, cur, {op}, [&](const onnx::NodeProto& n, const std::string& r) {
+      std::string o = OtherInput(n, r);
       return !o.empty() && IsConstantValue(index, o);
     });
-    if (a < 0) continue;  // missing Mul: the Add may still follow
-    members.push_back(a);
-    cur = Out(index, a);
+    if (a.node < 0) continue;  // missing Mul: the Add may still follow
+    cur = take(a);
   }
-  int64_t axis = axes1 && axes1->size() == 1 ? (*axes1)[0] : -1;
+  int64_t axis = axes1->axes.size() == 1 ? axes1->axes[0] : -1;
   return Finish(std::move(members), x, axis);
 }
 
@@ -669,9 +779,16 @@ const OpRule* FindOpRule(absl::string_view op) {
   return it == by_op->end() ? nullptr : it->second;
 }
 
+bool IsPatternRoot(const PatternRule& rule, absl::string_view op) {
+  for (absl::string_view r : absl::StrSplit(rule.root_op, '|'))
+    if (r == op) return true;
+  return false;
+}
+
 const std::vector<PatternRule>& PatternRules() {
   static const auto* rules = new std::vector<PatternRule>{
-      {"decomposed LayerNormalization", "LayerNormalization", "ReduceMean", MatchLayerNorm,
+      {"decomposed LayerNormalization", "LayerNormalization", "ReduceMean|GlobalAveragePool",
+       MatchLayerNorm,
        {kNo, kIf}, CheckPatternChannelAxis,
        "LayerNormalization is not available on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},

@@ -104,7 +104,7 @@ struct PatternMatch {
   std::string data;          // the pattern's data input
   int64_t axis = 0;          // normalized axis it works over (-1 unknown)
 };
-/// Tries to match starting at node `root` (whose op is the rule's root_op).
+/// Tries to match starting at node `root` (whose op is one of the rule's root ops).
 using MatchFn = std::optional<PatternMatch> (*)(int root, const GraphIndex& index,
                                                 const ShapeFacts& shapes);
 /// Judges a match under constraints (for kConstrained).
@@ -114,7 +114,7 @@ using PatternCheckFn = void (*)(const PatternMatch&, const ShapeFacts&, Profile,
 struct PatternRule {
   const char* name;        // "decomposed LayerNormalization"
   const char* equivalent;  // the op it computes; allow=/deny= name this op
-  const char* root_op;     // op type where matching starts
+  const char* root_op;     // op type(s) where matching starts, '|'-separated
   MatchFn match;
   Support support[kNumProfiles];
   PatternCheckFn check;
@@ -123,6 +123,8 @@ struct PatternRule {
 };
 
 const std::vector<PatternRule>& PatternRules();
+/// Whether `op` is one of the rule's root ops.
+bool IsPatternRoot(const PatternRule& rule, absl::string_view op);
 
 /// Normalizes `axis` for `rank`; -1 when out of range or rank unknown
 /// (rank < 0) and axis negative.
