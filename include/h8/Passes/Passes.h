@@ -168,6 +168,19 @@ struct SplitHailo8Options {
   }
 };
 
+struct ConvertOpsetOptions {
+  int64_t target = 0;
+  static void Bind(OptionBinder<ConvertOpsetOptions>& b) {
+    b.Add("target", &ConvertOpsetOptions::target, "The ai.onnx opset to convert to (10-23)")
+        .Primary()
+        .Check([](const ConvertOpsetOptions& o) {
+          return o.target >= 10 && o.target <= 23
+                     ? ""
+                     : "must be an opset from 10 to 23 (e.g. --convert-opset=17)";
+        });
+  }
+};
+
 struct LegalizeHailo8Options {
   static void Bind(OptionBinder<LegalizeHailo8Options>&) {}
 };

@@ -1,0 +1,79 @@
+//===- ConvertOpset.h - Private interface of convert-opset ------*- C++ -*-===//
+//
+// Shared by ConvertOpset.cpp (the version table and the driver) and
+// ConvertOpsetForms.cpp (the op forms that change between opsets and the
+// decompositions of ops missing at the target). Not a public header.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_LIB_PASSES_CONVERTOPSET_H
+#define H8_LIB_PASSES_CONVERTOPSET_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "h8/Analysis/ShapeAnalysis.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/GraphRewriter.h"
+#include "h8/IR/NameUniquer.h"
+#include "onnx/onnx_pb.h"
+
+namespace h8 {
+namespace convert_opset {
+
+/// What a converter of one node sees: the graph (before any edit), the
+/// shape analysis of the source model, and where new initializers go.
+struct Ctx {
+  const GraphIndex& index;
+  const ShapeAnalysis& shapes;
+  NameUniquer& names;
+  GraphRewriter& rewriter;
+  int64_t from;
+  int64_t to;
+  /// Indices of the enclosing graphs, innermost last (bodies read their
+  /// constants from there).
+  std::vector<const GraphIndex*> outer;
+
+  /// Converting down across the change made at opset `v`.
+  bool Down(int64_t v) const { return from >= v && to < v; }
+  /// Converting up across it.
+  bool Up(int64_t v) const { return from < v && to >= v; }
+  std::optional<int> Rank(absl::string_view value) const { return shapes.Rank(value); }
+  /// Element type of `value` (onnx::TensorProto::DataType), 0 when unknown.
+  int32_t ElemType(absl::string_view value) const;
+  /// ConstantInts / ConstantFloats of `value`, looked up in this graph and
+  /// then in the enclosing ones.
+  std::optional<std::vector<int64_t>> Ints(absl::string_view value) const;
+  std::optional<std::vector<double>> Floats(absl::string_view value) const;
+  /// Queues `tensor` as an initializer under a fresh name derived from
+  /// `base`; returns that name.
+  std::string AddInitializer(const std::string& base, onnx::TensorProto tensor);
+  /// A fresh value name derived from `base`.
+  std::string Fresh(const std::string& base) { return names.Unique(base); }
+};
+
+/// Rewrites one node. `node` is a copy of the original to edit in place (a
+/// decomposition assigns its last node to it, which writes the original
+/// output); nodes appended to `before` are inserted ahead of it. Returns ""
+/// on success, else why the node has no exact form at the target (the
+/// caller names the node).
+using Converter = std::string (*)(Ctx& c, onnx::NodeProto& node,
+                                  std::vector<onnx::NodeProto>& before);
+
+/// The converter of an op whose form changes at a version marked "form" in
+/// the table (Reduce*, Split, Squeeze, Unsqueeze, Pad, Clip, Softmax family,
+/// Constant, Reshape, Resize, Gemm, Gather); nullptr for others.
+Converter FindFormConverter(absl::string_view op);
+/// The decomposition of an op that does not exist at the target (Gelu,
+/// Mish); nullptr for others.
+Converter FindDecomposition(absl::string_view op);
+
+/// Removes attribute `name` from `node` (no-op when absent).
+void RemoveAttr(onnx::NodeProto& node, absl::string_view name);
+
+}  // namespace convert_opset
+}  // namespace h8
+
+#endif  // H8_LIB_PASSES_CONVERTOPSET_H
