@@ -5,6 +5,9 @@
 // EvaluateModel checks the caller's inputs against the graph signature, runs
 // the (topologically sorted) nodes in order and drops each intermediate
 // tensor after its last consumer so peak memory stays near the live set.
+// Control-flow bodies (If/Loop/Scan) run through the same graph walk in a
+// Scope whose parent is the scope of the node that owns them, so they read
+// outer values by name; a value a body reads is kept alive until its node.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +30,7 @@ namespace {
 const eval::OpTable& Table() {
   static const eval::OpTable* table = [] {
     auto* t = new eval::OpTable();
+    eval::RegisterControlFlowOps(*t);
     eval::RegisterConvOps(*t);
     eval::RegisterElementwiseOps(*t);
     eval::RegisterRecurrentOps(*t);
@@ -99,6 +103,137 @@ absl::Status CheckGraphInput(const onnx::ValueInfoProto& vi, Tensor& t) {
   return absl::OkStatus();
 }
 
+
+}  // namespace
+
+namespace eval {
+
+class Scope {
+ public:
+  Scope(const Scope* parent, std::string base_dir)
+      : parent_(parent), base_dir_(std::move(base_dir)) {}
+  /// `name` in this scope or the nearest enclosing one that defines it.
+  const Tensor* Find(const std::string& name) const {
+    for (const Scope* s = this; s != nullptr; s = s->parent_) {
+      auto it = s->values.find(name);
+      if (it != s->values.end()) return &it->second;
+    }
+    return nullptr;
+  }
+  const std::string& base_dir() const { return base_dir_; }
+
+  std::unordered_map<std::string, Tensor> values;
+
+ private:
+  const Scope* parent_;
+  std::string base_dir_;
+};
+
+}  // namespace eval
+
+namespace {
+
+using eval::Scope;
+
+absl::StatusOr<std::vector<Tensor>> EvaluateNodeIn(const onnx::NodeProto& node, int64_t opset,
+                                                   const std::vector<const Tensor*>& inputs,
+                                                   const Scope* scope);
+
+/// Every name the graph attributes of `node` read, at any depth (a superset
+/// of the outer values they need: names they define themselves are listed
+/// too, which only keeps an outer value of that name a little longer).
+void AddSubgraphReads(const onnx::NodeProto& node, std::vector<std::string>& names) {
+  auto add_graph = [&names](const onnx::GraphProto& g) {
+    for (const auto& n : g.node()) {
+      for (const auto& in : n.input()) names.push_back(in);
+      AddSubgraphReads(n, names);
+    }
+    for (const auto& out : g.output()) names.push_back(out.name());
+  };
+  for (const auto& a : node.attribute()) {
+    if (a.has_g()) add_graph(a.g());
+    for (const auto& g : a.graphs()) add_graph(g);
+  }
+}
+
+absl::Status LoadInitializers(const onnx::GraphProto& graph, Scope& scope) {
+  if (graph.sparse_initializer_size() > 0) {
+    return absl::UnimplementedError("sparse initializers are not supported");
+  }
+  for (const auto& init : graph.initializer()) {
+    auto t = TensorFromProto(init, scope.base_dir());
+    if (!t.ok()) {
+      return absl::Status(t.status().code(),
+                          absl::StrCat("initializer: ", t.status().message()));
+    }
+    scope.values[init.name()] = std::move(*t);
+  }
+  return absl::OkStatus();
+}
+
+/// Runs the nodes of `graph` in order in `scope` (inputs and initializers
+/// already bound) and returns its outputs.
+absl::StatusOr<std::vector<Tensor>> RunGraph(const onnx::GraphProto& graph, int64_t opset,
+                                             Scope& scope) {
+  // Last consumer of every value; graph outputs are never freed.
+  const int64_t kKeep = std::numeric_limits<int64_t>::max();
+  std::unordered_map<std::string, int64_t> last_use;
+  std::vector<std::string> reads;
+  for (int n = 0; n < graph.node_size(); ++n) {
+    reads.assign(graph.node(n).input().begin(), graph.node(n).input().end());
+    AddSubgraphReads(graph.node(n), reads);
+    for (const auto& in : reads) {
+      if (!in.empty()) last_use[in] = n;
+    }
+  }
+  for (const auto& out : graph.output()) last_use[out.name()] = kKeep;
+
+  std::vector<const Tensor*> args;
+  for (int n = 0; n < graph.node_size(); ++n) {
+    const onnx::NodeProto& node = graph.node(n);
+    args.clear();
+    for (const auto& in : node.input()) {
+      if (in.empty()) {
+        args.push_back(nullptr);
+        continue;
+      }
+      const Tensor* t = scope.Find(in);
+      if (t == nullptr) {
+        return Annotate(node, absl::InvalidArgumentError(absl::StrCat(
+                                  "input '", in,
+                                  "' is not defined by a graph input, an "
+                                  "initializer or an earlier node")));
+      }
+      args.push_back(t);
+    }
+    H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs, EvaluateNodeIn(node, opset, args, &scope));
+    reads.assign(node.input().begin(), node.input().end());
+    AddSubgraphReads(node, reads);
+    for (const auto& in : reads) {
+      if (!in.empty() && last_use[in] == n) scope.values.erase(in);
+    }
+    for (int k = 0; k < node.output_size(); ++k) {
+      const std::string& name = node.output(k);
+      if (name.empty()) continue;
+      auto lu = last_use.find(name);
+      // An output nobody reads (and not a graph output) is dropped at once.
+      if (lu == last_use.end() || (lu->second != kKeep && lu->second <= n)) continue;
+      scope.values[name] = std::move(outs[k]);
+    }
+  }
+
+  std::vector<Tensor> results;
+  results.reserve(graph.output_size());
+  for (const auto& out : graph.output()) {
+    const Tensor* t = scope.Find(out.name());
+    if (t == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph output '", out.name(), "' is never produced"));
+    }
+    results.push_back(*t);
+  }
+  return results;
+}
 }  // namespace
 
 bool EvaluatorSupportsOp(const std::string& op_type) {
@@ -107,9 +242,11 @@ bool EvaluatorSupportsOp(const std::string& op_type) {
 
 void SetEvaluatorElementLimit(int64_t elements) { eval::SetMaxTensorElements(elements); }
 
-absl::StatusOr<std::vector<Tensor>> EvaluateNode(
-    const onnx::NodeProto& node, int64_t opset,
-    const std::vector<const Tensor*>& inputs) {
+namespace {
+
+absl::StatusOr<std::vector<Tensor>> EvaluateNodeIn(const onnx::NodeProto& node, int64_t opset,
+                                                   const std::vector<const Tensor*>& inputs,
+                                                   const Scope* scope) {
   if (!IsDefaultDomain(node.domain())) {
     return Annotate(node, absl::UnimplementedError(absl::StrCat(
                               "domain '", node.domain(), "' is not supported")));
@@ -123,7 +260,7 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNode(
                               "got ", inputs.size(), " inputs for ",
                               node.input_size(), " declared")));
   }
-  eval::OpContext ctx(node, opset, inputs);
+  eval::OpContext ctx(node, opset, inputs, scope);
   absl::StatusOr<std::vector<Tensor>> result;
   // The one try in the evaluator: shapes come from untrusted models, and an
   // output too large to allocate is a diagnostic, not a crash.
@@ -149,6 +286,35 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNode(
   return result;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<Tensor>> EvaluateNode(
+    const onnx::NodeProto& node, int64_t opset,
+    const std::vector<const Tensor*>& inputs) {
+  return EvaluateNodeIn(node, opset, inputs, nullptr);
+}
+
+absl::StatusOr<std::vector<Tensor>> eval::RunSubgraph(const onnx::GraphProto& graph,
+                                                      int64_t opset, const Scope* outer,
+                                                      std::vector<Tensor> inputs) {
+  if (static_cast<int>(inputs.size()) != graph.input_size()) {
+    return absl::InvalidArgumentError(absl::StrCat("body graph '", graph.name(), "' has ",
+                                                   graph.input_size(), " inputs, given ",
+                                                   inputs.size()));
+  }
+  Scope scope(outer, outer != nullptr ? outer->base_dir() : std::string());
+  H8_RETURN_IF_ERROR(LoadInitializers(graph, scope));
+  for (int k = 0; k < graph.input_size(); ++k) {
+    scope.values[graph.input(k).name()] = std::move(inputs[k]);
+  }
+  auto result = RunGraph(graph, opset, scope);
+  if (!result.ok()) {
+    return absl::Status(result.status().code(), absl::StrCat("in body graph '", graph.name(),
+                                                             "': ", result.status().message()));
+  }
+  return result;
+}
+
 absl::StatusOr<std::vector<Tensor>> EvaluateModel(
     const onnx::ModelProto& model, const std::map<std::string, Tensor>& inputs,
     const std::string& base_dir) {
@@ -160,19 +326,9 @@ absl::StatusOr<std::vector<Tensor>> EvaluateModel(
     return absl::InvalidArgumentError("model has no opset_import for the ai.onnx domain");
   }
   const onnx::GraphProto& graph = model.graph();
-  if (graph.sparse_initializer_size() > 0) {
-    return absl::UnimplementedError("sparse initializers are not supported");
-  }
-
-  std::unordered_map<std::string, Tensor> values;
-  for (const auto& init : graph.initializer()) {
-    auto t = TensorFromProto(init, base_dir);
-    if (!t.ok()) {
-      return absl::Status(t.status().code(),
-                          absl::StrCat("initializer: ", t.status().message()));
-    }
-    values[init.name()] = std::move(*t);
-  }
+  Scope scope(nullptr, base_dir);
+  H8_RETURN_IF_ERROR(LoadInitializers(graph, scope));
+  auto& values = scope.values;
 
   std::unordered_set<std::string> graph_inputs;
   for (const auto& vi : graph.input()) {
@@ -196,59 +352,7 @@ absl::StatusOr<std::vector<Tensor>> EvaluateModel(
     }
   }
 
-  // Last consumer of every value; graph outputs are never freed.
-  const int64_t kKeep = std::numeric_limits<int64_t>::max();
-  std::unordered_map<std::string, int64_t> last_use;
-  for (int n = 0; n < graph.node_size(); ++n) {
-    for (const auto& in : graph.node(n).input()) {
-      if (!in.empty()) last_use[in] = n;
-    }
-  }
-  for (const auto& out : graph.output()) last_use[out.name()] = kKeep;
-
-  std::vector<const Tensor*> args;
-  for (int n = 0; n < graph.node_size(); ++n) {
-    const onnx::NodeProto& node = graph.node(n);
-    args.clear();
-    for (const auto& in : node.input()) {
-      if (in.empty()) {
-        args.push_back(nullptr);
-        continue;
-      }
-      auto it = values.find(in);
-      if (it == values.end()) {
-        return Annotate(node, absl::InvalidArgumentError(absl::StrCat(
-                                  "input '", in,
-                                  "' is not defined by a graph input, an "
-                                  "initializer or an earlier node")));
-      }
-      args.push_back(&it->second);
-    }
-    H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs, EvaluateNode(node, opset, args));
-    for (const auto& in : node.input()) {
-      if (!in.empty() && last_use[in] == n) values.erase(in);
-    }
-    for (int k = 0; k < node.output_size(); ++k) {
-      const std::string& name = node.output(k);
-      if (name.empty()) continue;
-      auto lu = last_use.find(name);
-      // An output nobody reads (and not a graph output) is dropped at once.
-      if (lu == last_use.end() || (lu->second != kKeep && lu->second <= n)) continue;
-      values[name] = std::move(outs[k]);
-    }
-  }
-
-  std::vector<Tensor> results;
-  results.reserve(graph.output_size());
-  for (const auto& out : graph.output()) {
-    auto it = values.find(out.name());
-    if (it == values.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("graph output '", out.name(), "' is never produced"));
-    }
-    results.push_back(it->second);
-  }
-  return results;
+  return RunGraph(graph, opset, scope);
 }
 
 }  // namespace h8

@@ -155,5 +155,13 @@ std::vector<float> OpContext::AttrFloats(std::string_view name) const {
   return std::vector<float>(a->floats().begin(), a->floats().end());
 }
 
+absl::StatusOr<const onnx::GraphProto*> OpContext::AttrGraph(std::string_view name) const {
+  const auto* a = Attr(name);
+  if (a == nullptr || !a->has_g()) {
+    return InvalidArg("graph attribute '", std::string(name), "' is missing");
+  }
+  return &a->g();
+}
+
 }  // namespace eval
 }  // namespace h8

@@ -140,15 +140,22 @@ void BroadcastLoop(const std::vector<int64_t>& out_dims,
 // Node context
 //===----------------------------------------------------------------------===//
 
-/// What a kernel sees: the node, the opset and its (possibly absent) inputs.
+/// The values a graph being evaluated can read: its own, then those of the
+/// graphs enclosing it (defined in Evaluator.cpp).
+class Scope;
+
+/// What a kernel sees: the node, the opset, its (possibly absent) inputs and
+/// the scope the node runs in (null when evaluated on its own), which
+/// control-flow bodies see as their outer scope.
 class OpContext {
  public:
   OpContext(const onnx::NodeProto& node, int64_t opset,
-            const std::vector<const Tensor*>& inputs)
-      : node_(node), opset_(opset), inputs_(inputs) {}
+            const std::vector<const Tensor*>& inputs, const Scope* scope = nullptr)
+      : node_(node), opset_(opset), inputs_(inputs), scope_(scope) {}
 
   const onnx::NodeProto& node() const { return node_; }
   int64_t opset() const { return opset_; }
+  const Scope* scope() const { return scope_; }
   const std::string& op_type() const { return node_.op_type(); }
 
   size_t NumInputs() const { return inputs_.size(); }
@@ -172,12 +179,21 @@ class OpContext {
   std::string AttrString(std::string_view name, const std::string& def) const;
   std::vector<int64_t> AttrInts(std::string_view name) const;
   std::vector<float> AttrFloats(std::string_view name) const;
+  /// The graph attribute `name`, or InvalidArgument when it is missing.
+  absl::StatusOr<const onnx::GraphProto*> AttrGraph(std::string_view name) const;
 
  private:
   const onnx::NodeProto& node_;
   int64_t opset_;
   const std::vector<const Tensor*>& inputs_;
+  const Scope* scope_;
 };
+
+/// Runs `graph` (a control-flow body) with `inputs` bound to its inputs in
+/// order; names it does not define are read from `outer` and the scopes
+/// enclosing it. Returns its outputs in order. Defined in Evaluator.cpp.
+absl::StatusOr<std::vector<Tensor>> RunSubgraph(const onnx::GraphProto& graph, int64_t opset,
+                                                const Scope* outer, std::vector<Tensor> inputs);
 
 /// A kernel: computes all node outputs (unused optional ones may be empty
 /// tensors) from the context.
@@ -185,6 +201,7 @@ using OpFn = absl::StatusOr<std::vector<Tensor>> (*)(const OpContext&);
 using OpTable = std::map<std::string, OpFn, std::less<>>;
 
 /// Each op file adds its kernels; Evaluator.cpp builds the table once.
+void RegisterControlFlowOps(OpTable& table);
 void RegisterConvOps(OpTable& table);
 void RegisterElementwiseOps(OpTable& table);
 void RegisterRecurrentOps(OpTable& table);

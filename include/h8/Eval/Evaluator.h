@@ -23,7 +23,9 @@ bool EvaluatorSupportsOp(const std::string& op_type);
 
 /// Evaluates one node of the default domain at `opset` (the model's ai.onnx
 /// opset version). `inputs` follow node.input(); an empty optional input is
-/// nullptr. Returns one tensor per node output.
+/// nullptr. Returns one tensor per node output. The body of an If, Loop or
+/// Scan evaluated this way sees only its own values and inputs (no outer
+/// scope); EvaluateModel gives bodies the enclosing graphs' values.
 absl::StatusOr<std::vector<Tensor>> EvaluateNode(
     const onnx::NodeProto& node, int64_t opset,
     const std::vector<const Tensor*>& inputs);

@@ -895,7 +895,8 @@ TEST(EvaluatorTest, UnknownOpIsUnimplemented) {
       << out.status();
   EXPECT_FALSE(EvaluatorSupportsOp("FooBar"));
   EXPECT_TRUE(EvaluatorSupportsOp("Conv"));
-  EXPECT_FALSE(EvaluatorSupportsOp("Loop"));
+  EXPECT_TRUE(EvaluatorSupportsOp("Loop"));
+  EXPECT_FALSE(EvaluatorSupportsOp("NonMaxSuppression"));
 }
 
 TEST(EvaluatorTest, OtherDomainIsUnimplemented) {

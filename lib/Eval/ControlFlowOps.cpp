@@ -1,0 +1,240 @@
+//===- ControlFlowOps.cpp - If, Loop and Scan -------------------------------===//
+//
+// The bodies run through RunSubgraph in a scope whose parent is the scope of
+// the node, so they read outer values by name. Loop stacks each scan output
+// along a new axis 0; Scan (opset 9+) slices its scan inputs along
+// scan_input_axes and stacks its scan outputs along scan_output_axes, either
+// direction. A Loop with scan outputs that runs zero iterations (the outputs'
+// shapes are then unknown) and the batched Scan of opset 8 are Unimplemented.
+//
+//===----------------------------------------------------------------------===//
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "Ops.h"
+
+namespace h8 {
+namespace eval {
+namespace {
+
+/// The truth value of a one-element condition tensor.
+absl::StatusOr<bool> Condition(const Tensor& t, const char* what) {
+  if (t.NumElements() != 1) {
+    return InvalidArg(what, " must hold one element, got shape ", DimsString(t.dims));
+  }
+  return ElementAsDouble(t, 0) != 0;
+}
+
+/// prod(dims[0, axis)) and prod(dims(axis, rank)).
+std::pair<int64_t, int64_t> OuterInner(const std::vector<int64_t>& dims, int64_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= dims[d];
+  for (size_t d = axis + 1; d < dims.size(); ++d) inner *= dims[d];
+  return {outer, inner};
+}
+
+/// Copies `count` runs of `len` elements from `src` (run stride `src_stride`,
+/// starting at `src_off`) to `dst` (stride `dst_stride`, from `dst_off`).
+void CopyRuns(const Tensor& src, int64_t src_off, int64_t src_stride, Tensor& dst,
+              int64_t dst_off, int64_t dst_stride, int64_t count, int64_t len) {
+  for (int64_t o = 0; o < count; ++o) {
+    if (src.IsFloat()) {
+      std::copy_n(src.f.begin() + src_off + o * src_stride, len,
+                  dst.f.begin() + dst_off + o * dst_stride);
+    } else {
+      std::copy_n(src.i.begin() + src_off + o * src_stride, len,
+                  dst.i.begin() + dst_off + o * dst_stride);
+    }
+  }
+}
+
+/// Element `index` of `t` along `axis`, with that axis removed.
+Tensor TakeSlice(const Tensor& t, int64_t axis, int64_t index) {
+  std::vector<int64_t> dims = t.dims;
+  const int64_t n = dims[axis];
+  dims.erase(dims.begin() + axis);
+  Tensor out = AllocateTensor(t.dtype, dims);
+  const auto [outer, inner] = OuterInner(t.dims, axis);
+  CopyRuns(t, index * inner, n * inner, out, 0, inner, outer, inner);
+  return out;
+}
+
+/// Stacks `parts` (equal shapes and types) along a new axis `axis`, in
+/// reverse order when `reverse`.
+absl::StatusOr<Tensor> Stack(const std::vector<Tensor>& parts, int64_t axis, bool reverse,
+                             const std::string& what) {
+  const Tensor& first = parts.front();
+  for (const Tensor& p : parts) {
+    if (p.dims != first.dims || p.dtype != first.dtype) {
+      return InvalidArg(what, " changes from ", DtypeName(first.dtype), DimsString(first.dims),
+                        " to ", DtypeName(p.dtype), DimsString(p.dims), " between iterations");
+    }
+  }
+  H8_ASSIGN_OR_RETURN(axis, NormalizeAxis(axis, static_cast<int64_t>(first.dims.size()) + 1));
+  std::vector<int64_t> dims = first.dims;
+  const int64_t count = static_cast<int64_t>(parts.size());
+  dims.insert(dims.begin() + axis, count);
+  Tensor out = AllocateTensor(first.dtype, dims);
+  const auto [outer, inner] = OuterInner(dims, axis);
+  for (int64_t s = 0; s < count; ++s) {
+    const Tensor& p = parts[reverse ? count - 1 - s : s];
+    CopyRuns(p, 0, inner, out, s * inner, count * inner, outer, inner);
+  }
+  return out;
+}
+
+/// Checks that a body returned `want` outputs.
+absl::Status CheckBodyOutputs(const std::vector<Tensor>& outs, size_t want, const char* body) {
+  if (outs.size() != want) {
+    return InvalidArg(body, " returned ", outs.size(), " outputs, expected ", want);
+  }
+  return absl::OkStatus();
+}
+
+Kernel If(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* cond, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(bool taken, Condition(*cond, "cond"));
+  const char* branch = taken ? "then_branch" : "else_branch";
+  H8_ASSIGN_OR_RETURN(const onnx::GraphProto* g, ctx.AttrGraph(branch));
+  H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs, RunSubgraph(*g, ctx.opset(), ctx.scope(), {}));
+  H8_RETURN_IF_ERROR(CheckBodyOutputs(outs, ctx.NumOutputs(), branch));
+  return outs;
+}
+
+Kernel Loop(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const onnx::GraphProto* body, ctx.AttrGraph("body"));
+  const Tensor* max_trip = ctx.Input(0);
+  const Tensor* cond_in = ctx.Input(1);
+  int64_t trips = -1;  // -1: no limit
+  if (max_trip != nullptr) {
+    H8_ASSIGN_OR_RETURN(std::vector<int64_t> m, IntValues(*max_trip, "M"));
+    if (m.size() != 1) return InvalidArg("M must hold one element");
+    trips = std::max<int64_t>(m[0], 0);
+  }
+  if (max_trip == nullptr && cond_in == nullptr) {
+    return Unimpl("a Loop with neither M nor cond never ends");
+  }
+  bool cond = true;
+  if (cond_in != nullptr) {
+    H8_ASSIGN_OR_RETURN(cond, Condition(*cond_in, "cond"));
+  }
+  const size_t num_carried = ctx.NumInputs() > 2 ? ctx.NumInputs() - 2 : 0;
+  std::vector<Tensor> carried;
+  for (size_t k = 0; k < num_carried; ++k) {
+    H8_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(2 + k));
+    carried.push_back(*v);
+  }
+  const size_t body_outputs = static_cast<size_t>(body->output_size());
+  if (body_outputs < 1 + num_carried) {
+    return InvalidArg("body has ", body_outputs, " outputs, fewer than 1 + ", num_carried,
+                      " loop-carried values");
+  }
+  const size_t num_scan = body_outputs - 1 - num_carried;
+  std::vector<std::vector<Tensor>> scans(num_scan);
+  int64_t iter = 0;
+  for (; (trips < 0 || iter < trips) && (cond_in == nullptr || cond); ++iter) {
+    std::vector<Tensor> args;
+    args.push_back(MakeIntTensor({}, {iter}));
+    args.push_back(MakeIntTensor({}, {cond ? 1 : 0}, onnx::TensorProto::BOOL));
+    for (Tensor& v : carried) args.push_back(std::move(v));
+    H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs,
+                        RunSubgraph(*body, ctx.opset(), ctx.scope(), std::move(args)));
+    H8_RETURN_IF_ERROR(CheckBodyOutputs(outs, body_outputs, "body"));
+    H8_ASSIGN_OR_RETURN(cond, Condition(outs[0], "the body's condition output"));
+    for (size_t k = 0; k < num_carried; ++k) carried[k] = std::move(outs[1 + k]);
+    for (size_t k = 0; k < num_scan; ++k) scans[k].push_back(std::move(outs[1 + num_carried + k]));
+  }
+  std::vector<Tensor> result = std::move(carried);
+  for (size_t k = 0; k < num_scan; ++k) {
+    if (scans[k].empty()) {
+      return Unimpl("scan output #", k, " of a loop that ran no iteration (shape unknown)");
+    }
+    H8_ASSIGN_OR_RETURN(Tensor t, Stack(scans[k], 0, false, absl::StrCat("scan output #", k)));
+    result.push_back(std::move(t));
+  }
+  return result;
+}
+
+/// attribute `name` (one entry per item, default 0), checked for `count`.
+absl::StatusOr<std::vector<int64_t>> PerItem(const OpContext& ctx, const char* name,
+                                             size_t count) {
+  std::vector<int64_t> v = ctx.AttrInts(name);
+  if (!ctx.HasAttr(name)) v.assign(count, 0);
+  if (v.size() != count) {
+    return InvalidArg("attribute '", name, "' has ", v.size(), " entries, expected ", count);
+  }
+  return v;
+}
+
+Kernel Scan(const OpContext& ctx) {
+  if (ctx.opset() < 9) return Unimpl("Scan before opset 9 (batched form) is not supported");
+  H8_ASSIGN_OR_RETURN(const onnx::GraphProto* body, ctx.AttrGraph("body"));
+  const int64_t m = ctx.AttrInt("num_scan_inputs", -1);
+  const size_t num_in = ctx.NumInputs();
+  if (m < 1 || static_cast<size_t>(m) > num_in) {
+    return InvalidArg("attribute 'num_scan_inputs' = ", m, " does not fit ", num_in, " inputs");
+  }
+  const size_t num_state = num_in - m;
+  const size_t body_outputs = static_cast<size_t>(body->output_size());
+  if (body_outputs < num_state) {
+    return InvalidArg("body has ", body_outputs, " outputs, fewer than ", num_state, " states");
+  }
+  const size_t num_scan_out = body_outputs - num_state;
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> in_axes, PerItem(ctx, "scan_input_axes", m));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> in_dirs, PerItem(ctx, "scan_input_directions", m));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> out_axes,
+                      PerItem(ctx, "scan_output_axes", num_scan_out));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> out_dirs,
+                      PerItem(ctx, "scan_output_directions", num_scan_out));
+
+  std::vector<Tensor> state;
+  for (size_t k = 0; k < num_state; ++k) {
+    H8_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(k));
+    state.push_back(*v);
+  }
+  std::vector<const Tensor*> scan_in;
+  int64_t length = -1;
+  for (int64_t j = 0; j < m; ++j) {
+    H8_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(num_state + j));
+    H8_ASSIGN_OR_RETURN(in_axes[j], NormalizeAxis(in_axes[j], v->dims.size()));
+    const int64_t n = v->dims[in_axes[j]];
+    if (length >= 0 && n != length) {
+      return InvalidArg("scan input #", j, " has ", n, " iterations along axis ", in_axes[j],
+                        ", the first has ", length);
+    }
+    length = n;
+    scan_in.push_back(v);
+  }
+  std::vector<std::vector<Tensor>> scans(num_scan_out);
+  for (int64_t it = 0; it < length; ++it) {
+    std::vector<Tensor> args;
+    for (Tensor& v : state) args.push_back(std::move(v));
+    for (int64_t j = 0; j < m; ++j) {
+      args.push_back(TakeSlice(*scan_in[j], in_axes[j], in_dirs[j] != 0 ? length - 1 - it : it));
+    }
+    H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs,
+                        RunSubgraph(*body, ctx.opset(), ctx.scope(), std::move(args)));
+    H8_RETURN_IF_ERROR(CheckBodyOutputs(outs, body_outputs, "body"));
+    for (size_t k = 0; k < num_state; ++k) state[k] = std::move(outs[k]);
+    for (size_t k = 0; k < num_scan_out; ++k) scans[k].push_back(std::move(outs[num_state + k]));
+  }
+  std::vector<Tensor> result = std::move(state);
+  for (size_t k = 0; k < num_scan_out; ++k) {
+    if (scans[k].empty()) return Unimpl("scan output #", k, " of a zero-length scan");
+    H8_ASSIGN_OR_RETURN(Tensor t, Stack(scans[k], out_axes[k], out_dirs[k] != 0,
+                                        absl::StrCat("scan output #", k)));
+    result.push_back(std::move(t));
+  }
+  return result;
+}
+
+}  // namespace
+
+void RegisterControlFlowOps(OpTable& table) {
+  table.insert({{"If", If}, {"Loop", Loop}, {"Scan", Scan}});
+}
+
+}  // namespace eval
+}  // namespace h8
