@@ -1,6 +1,7 @@
 //===- ShapeAnalysis.cpp - The walk, declarations, control flow -----------===//
 #include "h8/Analysis/ShapeAnalysis.h"
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "h8/IR/GraphIndex.h"
@@ -61,6 +62,12 @@ struct ShapeAnalysis::Scope {
 
 ValueFacts ShapeAnalysis::FromTypeProto(const onnx::TypeProto& type,
                                         const std::map<std::string, int64_t>& bindings) {
+  return FromTypeProtoCached(type, bindings, nullptr);
+}
+
+ValueFacts ShapeAnalysis::FromTypeProtoCached(
+    const onnx::TypeProto& type, const std::map<std::string, int64_t>& bindings,
+    absl::flat_hash_map<std::string, Dim>* params) {
   ValueFacts f;
   if (!type.has_tensor_type()) return f;
   f.elem_type = type.tensor_type().elem_type();
@@ -70,6 +77,17 @@ ValueFacts ShapeAnalysis::FromTypeProto(const onnx::TypeProto& type,
     if (d.has_dim_value() && d.dim_value() >= 0) {
       f.dims.push_back(Dim::Static(d.dim_value()));
     } else if (d.has_dim_param() && !d.dim_param().empty()) {
+      // Declarations repeat a handful of names: parse each once.
+      if (params != nullptr) {
+        auto it = params->find(d.dim_param());
+        if (it == params->end()) {
+          Dim dim = Dim::FromParam(d.dim_param());
+          it = params->emplace(d.dim_param(), bindings.empty() ? dim : dim.Substitute(bindings))
+                   .first;
+        }
+        f.dims.push_back(it->second);
+        continue;
+      }
       Dim dim = Dim::FromParam(d.dim_param());
       f.dims.push_back(bindings.empty() ? dim : dim.Substitute(bindings));
     } else {
@@ -277,7 +295,7 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
 
   for (const auto& t : graph.initializer()) scope.facts[t.name()] = FactsOfTensor(t);
   for (const auto& in : graph.input()) {
-    ValueFacts f = FromTypeProto(in.type(), bindings);
+    ValueFacts f = FromTypeProtoCached(in.type(), bindings, &param_cache_);
     auto it = scope.facts.find(in.name());
     if (it == scope.facts.end()) {
       scope.facts.emplace(in.name(), std::move(f));
@@ -402,7 +420,8 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
         for (Dim& d : f.value) d = d.Substitute(bindings);
       }
       auto it = declared.find(name);
-      if (it != declared.end()) Refine(f, FromTypeProto(*it->second, bindings));
+      if (it != declared.end())
+        Refine(f, FromTypeProtoCached(*it->second, bindings, &param_cache_));
       if (f.has_value && f.IsStatic()) {
         int64_t n = 1;
         for (const Dim& d : f.dims) n *= d.value();
@@ -430,35 +449,66 @@ std::string ShapeAnalysis::UnknownOpsNote(const onnx::GraphProto& graph) const {
   return note + ")";
 }
 
+namespace {
+
+// Whether `type` already says exactly what ToTypeProto would write.
+bool TypeMatches(const onnx::TypeProto& type, const ValueFacts& f) {
+  if (!type.has_tensor_type()) return false;
+  const auto& tt = type.tensor_type();
+  if (f.elem_type != 0 && tt.elem_type() != f.elem_type) return false;
+  if (tt.has_shape() != f.has_shape) return false;
+  if (!f.has_shape) return true;
+  if (tt.shape().dim_size() != static_cast<int>(f.dims.size())) return false;
+  for (int i = 0; i < tt.shape().dim_size(); ++i) {
+    const auto& d = tt.shape().dim(i);
+    const Dim& want = f.dims[i];
+    if (want.is_static()) {
+      if (!d.has_dim_value() || d.dim_value() != want.value()) return false;
+    } else if (want.is_symbolic()) {
+      if (!d.has_dim_param() || d.dim_param() != want.ToString()) return false;
+    } else if (d.has_dim_value() || d.has_dim_param()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph) const {
-  absl::flat_hash_map<std::string, int> existing;
+  absl::flat_hash_map<absl::string_view, int> existing;
+  existing.reserve(graph.value_info_size());
   for (int i = 0; i < graph.value_info_size(); ++i) existing[graph.value_info(i).name()] = i;
-  absl::flat_hash_map<absl::string_view, bool> interface;
-  for (const auto& vi : graph.input()) interface[vi.name()] = true;
-  for (const auto& vi : graph.output()) interface[vi.name()] = true;
-  for (const auto& t : graph.initializer()) interface[t.name()] = true;
+  absl::flat_hash_set<absl::string_view> interface;
+  interface.reserve(graph.input_size() + graph.output_size() + graph.initializer_size());
+  for (const auto& vi : graph.input()) interface.insert(vi.name());
+  for (const auto& vi : graph.output()) interface.insert(vi.name());
+  for (const auto& t : graph.initializer()) interface.insert(t.name());
+  // New entries are appended after the walk.
+  std::vector<std::pair<const std::string*, const ValueFacts*>> added;
   bool changed = false;
   for (const auto& node : graph.node()) {
     for (const auto& name : node.output()) {
       if (name.empty() || interface.contains(name)) continue;
       const ValueFacts* f = main_->Find(name);
       if (f == nullptr || (f->elem_type == 0 && !f->has_shape)) continue;
-      onnx::TypeProto type;
-      ToTypeProto(*f, &type);
       auto it = existing.find(name);
-      onnx::ValueInfoProto* vi;
       if (it == existing.end()) {
-        vi = graph.add_value_info();
-        vi->set_name(name);
-        existing[name] = graph.value_info_size() - 1;
-        changed = true;
-      } else {
-        vi = graph.mutable_value_info(it->second);
-        if (vi->type().SerializeAsString() == type.SerializeAsString()) continue;
-        changed = true;
+        added.emplace_back(&name, f);
+        continue;
       }
-      *vi->mutable_type() = std::move(type);
+      onnx::ValueInfoProto* vi = graph.mutable_value_info(it->second);
+      if (TypeMatches(vi->type(), *f)) continue;
+      vi->clear_type();
+      ToTypeProto(*f, vi->mutable_type());
+      changed = true;
     }
+  }
+  for (const auto& [name, f] : added) {
+    onnx::ValueInfoProto* vi = graph.add_value_info();
+    vi->set_name(*name);
+    ToTypeProto(*f, vi->mutable_type());
+    changed = true;
   }
   for (auto& out : *graph.mutable_output()) {
     const ValueFacts* f = main_->Find(out.name());

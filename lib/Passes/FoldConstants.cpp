@@ -90,11 +90,14 @@ class FoldConstantsPass : public Pass {
 }  // namespace
 
 absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
-                                      const FoldConstantsOptions& options, PassContext& ctx) {
+                                      const FoldConstantsOptions& options, PassContext& ctx,
+                                      const ShapeAnalysis* given_shapes) {
   onnx::GraphProto& graph = *model.mutable_graph();
   const int64_t opset = OnnxOpsetVersion(model);
   GraphIndex index(graph);
-  const ShapeAnalysis shapes(model);
+  std::unique_ptr<ShapeAnalysis> own_shapes;
+  if (given_shapes == nullptr) own_shapes = std::make_unique<ShapeAnalysis>(model);
+  const ShapeAnalysis& shapes = given_shapes ? *given_shapes : *own_shapes;
   GraphRewriter rewriter(graph);
   // Constant values decoded so far; initializers are decoded only when a
   // fully constant node needs them.

@@ -181,18 +181,18 @@ class PinShapePass : public Pass {
       for (auto& vi : *list) PinDeclaredDims(vi.mutable_type(), params);
 
     // The analysis and fold-constants alternate to a fixed point: every
-    // round that changes anything folds at least one node away.
+    // round that changes anything folds at least one node away. Folding
+    // reads the analysis directly; value_info is written once, at the end.
     FoldConstantsOptions fold;
+    std::unique_ptr<ShapeAnalysis> shapes;
     for (;;) {
-      ShapeAnalysis shapes(model, analysis_options);
-      shapes.WriteValueInfo(graph);
-      H8_ASSIGN_OR_RETURN(bool folded, RunFoldConstants(model, fold, ctx));
+      shapes = std::make_unique<ShapeAnalysis>(model, analysis_options);
+      H8_ASSIGN_OR_RETURN(bool folded, RunFoldConstants(model, fold, ctx, shapes.get()));
       if (!folded) break;
       ctx.Stat("fold-rounds");
     }
-    ShapeAnalysis shapes(model, analysis_options);
-    shapes.WriteValueInfo(graph);
-    return CheckAllStatic(graph, shapes, ctx);
+    shapes->WriteValueInfo(graph);
+    return CheckAllStatic(graph, *shapes, ctx);
   }
 
  private:

@@ -111,12 +111,16 @@ class ShapeAnalysis {
 
  private:
   struct Scope;
+  static ValueFacts FromTypeProtoCached(const onnx::TypeProto& type,
+                                        const std::map<std::string, int64_t>& bindings,
+                                        absl::flat_hash_map<std::string, Dim>* params);
   void AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, int64_t opset, bool main);
 
   Options options_;
   std::unique_ptr<Scope> main_;
   std::vector<std::unique_ptr<Scope>> subscopes_;
   std::vector<std::pair<int, std::string>> unknown_ops_;
+  absl::flat_hash_map<std::string, Dim> param_cache_;
   friend class ShapeRuleContext;
 };
 

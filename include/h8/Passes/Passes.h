@@ -9,6 +9,7 @@
 #include "h8/Pass/PassRegistry.h"
 
 namespace h8 {
+class ShapeAnalysis;
 
 struct CleanupOptions {
   bool forward_identity = true;
@@ -61,9 +62,11 @@ struct FoldConstantsOptions {
   }
 };
 
-/// Runs fold-constants on `model` (used by pin-shape between inference rounds).
+/// Runs fold-constants on `model`; pin-shape passes the analysis it already
+/// has (`shapes`, of this very model), otherwise one is computed.
 absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
-                                      const FoldConstantsOptions& options, PassContext& ctx);
+                                      const FoldConstantsOptions& options, PassContext& ctx,
+                                      const ShapeAnalysis* shapes = nullptr);
 
 /// Checks pin-shape's `shape` text; returns an error message or "".
 std::string ValidatePinText(const std::string& text);
