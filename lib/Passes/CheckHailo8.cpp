@@ -21,8 +21,10 @@
 //     profile), plus a generic rank <= 4 check on its outputs;
 //  3. the interface: dynamic dims (inputs, outputs, value_info), batch > 1,
 //     non-float inputs;
-//  4. the summary, and the end-node recommendation when the errors form a
-//     tail of the graph (else a note on which region is runnable).
+//  4. the summary, and the end-node recommendation: everything downstream
+//     of an unsupported node runs on the host (supported nodes there are
+//     counted as moved); when an unsupported node reads a graph input
+//     directly there is no Hailo-8 prefix and a note says so instead.
 // With --diagnostics-format=json steps 4's text is replaced by one JSON
 // object on its own line:
 //   {"summary": {"errors":N,"warnings":M,"runnable_nodes":K,"total_nodes":T},
@@ -96,6 +98,7 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   ctx.Stat("errors", errors);
   ctx.Stat("warnings", warnings);
   ctx.Stat("runnable-nodes", n - num_flagged);
+  if (analysis.cut) ctx.Stat("supported-nodes-moved", analysis.cut->supported_moved);
   auto note = [&](std::string message, std::string extra = "") {
     Diagnostic d;
     d.severity = Severity::kNote;

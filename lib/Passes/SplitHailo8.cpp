@@ -18,11 +18,13 @@
 //
 // host(device(x)) computes exactly the original outputs; the pass records
 // FILE in the PassContext so --verify-numerics checks that composition.
-// When the errors are not confined to a tail (an unsupported node reads the
-// graph input, or a supported node after it leads to an output, as the Gemm
-// after tcn_residual's mean(-1), which legalize-hailo8 fixes instead),
+// Everything downstream of an unsupported node goes to the host, supported
+// or not (a Transpose after a LogSoftmax, the Gemm after tcn_residual's
+// mean(-1) when legalize-hailo8 did not run); the remark and the statistic
+// supported-nodes-moved say how many supported nodes moved. When an
+// unsupported node reads a graph input directly (no Hailo-8 prefix),
 // nothing is split: the pass fails (exit 1) naming the first unsupported
-// node and the region Hailo-8 can run, and FILE is not written. FILE is
+// node, and FILE is not written. FILE is
 // written when the pass runs, not at the end of the pipeline. With no errors at all the device part is the whole model
 // and FILE is a pass-through host model (its inputs are the outputs).
 // FILE is written atomically: `.onnxtext` as text, anything else binary.
@@ -45,23 +47,6 @@
 
 namespace h8 {
 namespace {
-
-// Names a node reads: its inputs and, for If/Loop/Scan, the outer values
-// its bodies read.
-std::vector<std::string> ReadValues(const onnx::NodeProto& node) {
-  std::vector<std::string> out;
-  for (const auto& in : node.input())
-    if (!in.empty()) out.push_back(in);
-  for (const auto& attr : node.attribute()) {
-    absl::flat_hash_set<std::string> outer;
-    if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), outer);
-    for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, outer);
-    std::vector<std::string> sorted(outer.begin(), outer.end());
-    std::sort(sorted.begin(), sorted.end());
-    out.insert(out.end(), sorted.begin(), sorted.end());
-  }
-  return out;
-}
 
 bool HasElemType(const onnx::TypeProto* type) {
   return type != nullptr && (!type->has_tensor_type() || type->tensor_type().elem_type() != 0);
@@ -104,8 +89,8 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   if (!analysis.flagged.empty() && !analysis.cut) {
     const int first = analysis.flagged.front();
     ctx.Error(&graph.node(first), first)
-        << "Hailo-8 cannot run this node and the errors are not confined to a tail of the "
-           "graph, so there is no cut: "
+        << "Hailo-8 cannot run this node and no Hailo-8 region precedes it, so there is no "
+           "cut: "
         << analysis.region_note;
     return absl::FailedPreconditionError(absl::StrCat(
         "nothing was split and ", options_.host_out,
@@ -123,7 +108,7 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < n; ++i) {
     if (!host[i]) continue;
-    for (std::string& v : ReadValues(graph.node(i)))
+    for (std::string& v : Hailo8NodeReads(graph.node(i)))
       if (seen.insert(v).second) host_reads.push_back(std::move(v));
   }
 
@@ -261,7 +246,7 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   absl::flat_hash_set<std::string> device_reads(cut.begin(), cut.end());
   absl::flat_hash_set<std::string> device_defined;
   for (const auto& node : graph.node()) {
-    for (std::string& v : ReadValues(node)) device_reads.insert(std::move(v));
+    for (std::string& v : Hailo8NodeReads(node)) device_reads.insert(std::move(v));
     for (const auto& o : node.output()) device_defined.insert(o);
   }
   absl::flat_hash_set<std::string> dropped_initializers;
@@ -291,6 +276,7 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   ctx.Stat("host-nodes", host_nodes);
   ctx.Stat("device-nodes", graph.node_size());
   ctx.Stat("cut-tensors", static_cast<int64_t>(cut_order.size()));
+  if (analysis.cut) ctx.Stat("supported-nodes-moved", analysis.cut->supported_moved);
   if (analysis.cut) {
     ctx.Remark() << analysis.region_note << "; device outputs (cut tensors): "
                  << absl::StrJoin(cut_order, " ") << "; host part written to " << path;

@@ -278,21 +278,11 @@ class Analyzer {
             stack.push_back(c);
           }
     }
-    // A supported tail node that reaches a graph output without passing a
-    // flagged node would be moved to the host needlessly: then the errors
-    // are not only at the tail. Nodes are in topological order.
-    std::vector<bool> free_path(n_, false);
-    std::string escaping;
-    for (int i = n_ - 1; i >= 0; --i) {
-      if (flagged_[i]) continue;
-      for (const auto& out : graph_.node(i).output()) {
-        if (out.empty()) continue;
-        if (index_.IsGraphOutput(out)) free_path[i] = true;
-        for (int c : index_.Consumers(out))
-          if (!flagged_[c] && free_path[c]) free_path[i] = true;
-      }
-      if (tail[i] && free_path[i]) escaping = NodeName(graph_.node(i), i);
-    }
+    // Supported nodes downstream of an unsupported one move to the host
+    // with it: what stays on the device is the prefix before the tail.
+    int supported_moved = 0;
+    for (int i = 0; i < n_; ++i)
+      if (tail[i] && !flagged_[i] && graph_.node(i).op_type() != "Constant") ++supported_moved;
     const int first = result_.flagged.front();
     const std::string first_name = NodeName(graph_.node(first), first);
     // End nodes: producers of the tail's inputs, and of graph outputs
@@ -301,8 +291,7 @@ class Analyzer {
     std::string raw_input;
     for (int i = 0; i < n_; ++i) {
       if (!tail[i]) continue;
-      for (const auto& in : graph_.node(i).input()) {
-        if (in.empty()) continue;
+      for (const std::string& in : Hailo8NodeReads(graph_.node(i))) {
         int prod = index_.ProducerIndex(in);
         if (prod < 0) {
           if (index_.IsRuntimeInput(in) && raw_input.empty()) raw_input = in;
@@ -325,10 +314,16 @@ class Analyzer {
       }
       if (tail[i]) cut.host_nodes.push_back(i);
     }
+    cut.supported_moved = supported_moved;
     const int host_nodes = static_cast<int>(cut.host_nodes.size());
-    if (escaping.empty() && raw_input.empty() && !cut.end_nodes.empty()) {
+    if (raw_input.empty() && !cut.end_nodes.empty()) {
       result_.region_note = absl::StrCat("the ", host_nodes, " nodes from '", first_name,
                                          "' on run on the host after the cut");
+      if (supported_moved > 0)
+        absl::StrAppend(&result_.region_note, " (", supported_moved,
+                        supported_moved == 1 ? " supported node follows" : " supported nodes follow",
+                        " an unsupported one and move", supported_moved == 1 ? "s" : "",
+                        " to the host with it)");
       result_.cut = std::move(cut);
     } else if (!raw_input.empty()) {
       result_.region_note = absl::StrCat(
@@ -336,14 +331,9 @@ class Analyzer {
           "' (or a node after it) reads the graph input '", raw_input, "' directly; ",
           host_nodes, " of ", n_, " nodes sit at or after an unsupported node");
     } else {
-      result_.region_note = absl::StrCat(
-          "unsupported node '", first_name,
-          "' sits in the middle of the graph: Hailo-8 can run "
-          "the ",
-          n_ - host_nodes, " nodes not downstream of an unsupported node (end nodes: ",
-          absl::StrJoin(cut.end_nodes, " "), ") but not the ", host_nodes,
-          " downstream ones, which include supported nodes leading to graph outputs (e.g. '",
-          escaping, "'); rewrite the unsupported nodes or run that region on the host");
+      result_.region_note = absl::StrCat("no Hailo-8 region precedes the unsupported nodes: '",
+                                         first_name, "' and everything it feeds compute no "
+                                         "value Hailo-8 could hand over");
     }
   }
 
@@ -360,6 +350,21 @@ class Analyzer {
 };
 
 }  // namespace
+
+std::vector<std::string> Hailo8NodeReads(const onnx::NodeProto& node) {
+  std::vector<std::string> out;
+  for (const auto& in : node.input())
+    if (!in.empty()) out.push_back(in);
+  for (const auto& attr : node.attribute()) {
+    absl::flat_hash_set<std::string> outer;
+    if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), outer);
+    for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, outer);
+    std::vector<std::string> sorted(outer.begin(), outer.end());
+    std::sort(sorted.begin(), sorted.end());
+    out.insert(out.end(), sorted.begin(), sorted.end());
+  }
+  return out;
+}
 
 Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
                                 const Hailo8AnalysisOptions& options) {

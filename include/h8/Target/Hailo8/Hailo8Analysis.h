@@ -6,8 +6,10 @@
 // nodes, then a generic rank <= 4 check), the interface findings (dynamic
 // dims, non-float inputs, batch > 1), the nodes Hailo-8 cannot run
 // (`flagged`), the tail (flagged nodes and everything downstream of them)
-// and, when the errors are confined to that tail, the recommended cut:
-// the end nodes whose outputs the host part starts from.
+// and, unless an unsupported node reads a graph input directly (no Hailo-8
+// prefix), the recommended cut: the end nodes whose outputs the host part
+// starts from. Everything downstream of an unsupported node goes to the
+// host, supported or not; the device keeps the prefix before it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_TARGET_HAILO8_HAILO8ANALYSIS_H
@@ -50,6 +52,9 @@ struct Hailo8Cut {
   std::vector<int> end_node_indices;
   /// The tail's nodes (run on the host), in node order.
   std::vector<int> host_nodes;
+  /// Tail nodes Hailo-8 could run (not Constants) that follow an unsupported
+  /// node and so move to the host with it.
+  int supported_moved = 0;
 };
 
 struct Hailo8Analysis {
@@ -64,8 +69,8 @@ struct Hailo8Analysis {
   std::vector<int> flagged;
   /// flagged[i] as a mask, and the tail mask (flagged + downstream).
   std::vector<bool> is_flagged, in_tail;
-  /// Set when the errors form a tail of the graph; nullopt when nothing is
-  /// flagged or the errors are not confined to a tail.
+  /// Set when something is flagged and a Hailo-8 prefix precedes it;
+  /// nullopt when nothing is flagged or the tail reads a graph input.
   std::optional<Hailo8Cut> cut;
   /// Which region runs where (empty when nothing is flagged): for a cut,
   /// what runs on the host; otherwise why no cut exists, naming the node.
@@ -73,6 +78,10 @@ struct Hailo8Analysis {
 
   int num_runnable() const { return num_nodes - static_cast<int>(flagged.size()); }
 };
+
+/// Names `node` reads: its inputs and, for If/Loop/Scan, the outer-scope
+/// values its bodies read (sorted). The cut and split-hailo8 agree on it.
+std::vector<std::string> Hailo8NodeReads(const onnx::NodeProto& node);
 
 /// Judges the main graph of `model` against the Hailo-8 rules.
 Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
