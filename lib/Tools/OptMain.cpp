@@ -162,11 +162,15 @@ constexpr char kHailo8Marker[] = "<hailo8>";
 // Any --pin-shape/--pin-dim on the command line moves to right after
 // lift-conv1d (the pin then states the lifted [N,C,H,T] shape). The first
 // fold-constants lets computed pads (causal convolutions) lift with their
-// region instead of becoming boundaries.
+// region instead of becoming boundaries. With --split-hailo8 the lint
+// judges the device part: check-hailo8 runs right after the split, with
+// the split's profile/allow/deny.
 void ExpandHailo8(std::vector<PassSpec>& pipeline) {
   auto marker = std::find_if(pipeline.begin(), pipeline.end(),
                              [](const PassSpec& p) { return p.name == kHailo8Marker; });
   if (marker == pipeline.end()) return;
+  const bool split = std::any_of(pipeline.begin(), pipeline.end(),
+                                 [](const PassSpec& p) { return p.name == "split-hailo8"; });
   std::vector<PassSpec> pins, rest;
   for (PassSpec& p : pipeline) {
     if (p.name == "pin-shape" || p.name == "pin-dim") pins.push_back(std::move(p));
@@ -175,6 +179,15 @@ void ExpandHailo8(std::vector<PassSpec>& pipeline) {
   std::vector<PassSpec> out;
   bool expanded = false;
   for (PassSpec& p : rest) {
+    if (p.name == "split-hailo8") {
+      PassSpec check{"check-hailo8", {}};
+      for (const auto& [key, value] : p.options)
+        if (key == "profile" || key == "allow" || key == "deny")
+          check.options.emplace_back(key, value);
+      out.push_back(std::move(p));
+      out.push_back(std::move(check));
+      continue;
+    }
     if (p.name != kHailo8Marker) {
       out.push_back(std::move(p));
       continue;
@@ -183,9 +196,9 @@ void ExpandHailo8(std::vector<PassSpec>& pipeline) {
     expanded = true;
     for (const char* name : {"fold-constants", "lift-conv1d"}) out.push_back(PassSpec{name, {}});
     for (PassSpec& pin : pins) out.push_back(std::move(pin));
-    for (const char* name : {"flatten-groups", "fold-constants", "legalize-hailo8", "cleanup",
-                             "check-hailo8"})
+    for (const char* name : {"flatten-groups", "fold-constants", "legalize-hailo8", "cleanup"})
       out.push_back(PassSpec{name, {}});
+    if (!split) out.push_back(PassSpec{"check-hailo8", {}});
   }
   pipeline = std::move(out);
 }
