@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -142,15 +143,19 @@ class PinShapePass : public Pass {
 
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     onnx::GraphProto& graph = *model.mutable_graph();
-    GraphIndex index(graph);
+    // Runtime inputs: graph inputs that are not initializers (no full
+    // GraphIndex: this pass runs on 100k-node graphs).
+    absl::flat_hash_set<absl::string_view> initializers;
+    initializers.reserve(graph.initializer_size());
+    for (const auto& t : graph.initializer()) initializers.insert(t.name());
     std::vector<onnx::ValueInfoProto*> runtime;
     for (auto& in : *graph.mutable_input())
-      if (index.IsRuntimeInput(in.name())) runtime.push_back(&in);
+      if (!initializers.contains(in.name())) runtime.push_back(&in);
 
     H8_ASSIGN_OR_RETURN(auto params, ParseNamedDims(options_.dims));
     if (!options_.shape.empty()) {
       H8_ASSIGN_OR_RETURN(std::vector<Pin> pins, ParsePins(options_.shape));
-      for (const Pin& pin : pins) H8_RETURN_IF_ERROR(ApplyPin(pin, graph, index, runtime, params, ctx));
+      for (const Pin& pin : pins) H8_RETURN_IF_ERROR(ApplyPin(pin, graph, initializers, runtime, params, ctx));
     }
     if (options_.shape.empty() && options_.dims.empty())
       return UsageStatus("nothing to pin: give shape=... or dims=name=value");
@@ -196,7 +201,8 @@ class PinShapePass : public Pass {
   }
 
  private:
-  absl::Status ApplyPin(const Pin& pin, onnx::GraphProto& graph, const GraphIndex& index,
+  absl::Status ApplyPin(const Pin& pin, onnx::GraphProto& graph,
+                        const absl::flat_hash_set<absl::string_view>& initializers,
                         std::vector<onnx::ValueInfoProto*>& runtime,
                         std::map<std::string, int64_t>& params, PassContext& ctx) {
     onnx::ValueInfoProto* target = nullptr;
@@ -214,7 +220,7 @@ class PinShapePass : public Pass {
       for (auto* in : runtime)
         if (in->name() == pin.input) target = in;
       if (target == nullptr) {
-        if (index.Initializer(pin.input) != nullptr)
+        if (initializers.contains(pin.input))
           return UsageStatus(absl::StrCat("'", pin.input, "' is an initializer, not an input"));
         std::vector<std::string> names;
         for (auto* in : runtime) names.push_back(in->name());
@@ -253,12 +259,20 @@ class PinShapePass : public Pass {
 
   absl::StatusOr<bool> CheckAllStatic(const onnx::GraphProto& graph,
                                       const ShapeAnalysis& shapes, PassContext& ctx) {
-    GraphIndex index(graph);
-    int dynamic = 0;
     auto is_static = [&](const std::string& name) {
       const ValueFacts* f = shapes.Facts(name);
       return f != nullptr && f->IsStatic();
     };
+    // The common case, everything static, needs no index.
+    bool all_static = true;
+    for (const auto& in : graph.input()) all_static &= is_static(in.name());
+    for (const auto& out : graph.output()) all_static &= is_static(out.name());
+    for (const auto& node : graph.node())
+      for (const auto& o : node.output()) all_static &= o.empty() || is_static(o);
+    if (all_static) return true;
+
+    GraphIndex index(graph);
+    int dynamic = 0;
     auto report = [&](const std::string& name, const char* what) {
       ++dynamic;
       int p = index.ProducerIndex(name);
