@@ -33,6 +33,7 @@ const eval::OpTable& Table() {
     eval::RegisterControlFlowOps(*t);
     eval::RegisterConvOps(*t);
     eval::RegisterElementwiseOps(*t);
+    eval::RegisterIndexOps(*t);
     eval::RegisterRecurrentOps(*t);
     eval::RegisterReduceOps(*t);
     eval::RegisterShapeOps(*t);

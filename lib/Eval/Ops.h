@@ -204,6 +204,7 @@ using OpTable = std::map<std::string, OpFn, std::less<>>;
 void RegisterControlFlowOps(OpTable& table);
 void RegisterConvOps(OpTable& table);
 void RegisterElementwiseOps(OpTable& table);
+void RegisterIndexOps(OpTable& table);
 void RegisterRecurrentOps(OpTable& table);
 void RegisterReduceOps(OpTable& table);
 void RegisterShapeOps(OpTable& table);

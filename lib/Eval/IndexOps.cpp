@@ -1,0 +1,306 @@
+//===- IndexOps.cpp - CumSum, Mod, Trilu, element gathers, TopK, Einsum ---===//
+//
+// Ops addressed element by element: CumSum (exclusive/reverse), Mod (fmod 0
+// and 1), Trilu, GatherElements, ScatterElements (reduction none), TopK
+// (ties: lower index first) and Einsum for explicit two-operand equations
+// without ellipsis or repeated letters within one operand.
+//
+//===----------------------------------------------------------------------===//
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "Ops.h"
+
+namespace h8 {
+namespace eval {
+namespace {
+
+void CopyElem(const Tensor& s, int64_t si, Tensor& d, int64_t di) {
+  if (d.IsFloat()) d.f[di] = s.f[si]; else d.i[di] = s.i[si];
+}
+
+/// prod(dims[0, axis)), dims[axis], prod(dims(axis, rank)).
+struct AxisSplit { int64_t outer = 1, n = 1, inner = 1; };
+AxisSplit SplitAt(const std::vector<int64_t>& dims, int64_t axis) {
+  AxisSplit s;
+  for (int64_t d = 0; d < static_cast<int64_t>(dims.size()); ++d) {
+    if (d < axis) s.outer *= dims[d]; else if (d == axis) s.n = dims[d]; else s.inner *= dims[d];
+  }
+  return s;
+}
+
+Kernel CumSum(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* axis_t, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> axis_v, IntValues(*axis_t, "axis"));
+  if (axis_v.size() != 1) return InvalidArg("axis must hold one element");
+  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_v[0], x->dims.size()));
+  const bool exclusive = ctx.AttrInt("exclusive", 0) != 0;
+  const bool reverse = ctx.AttrInt("reverse", 0) != 0;
+  Tensor y = AllocateTensor(x->dtype, x->dims);
+  const AxisSplit s = SplitAt(x->dims, axis);
+  for (int64_t o = 0; o < s.outer; ++o) {
+    for (int64_t in = 0; in < s.inner; ++in) {
+      double fsum = 0;
+      int64_t isum = 0;
+      for (int64_t step = 0; step < s.n; ++step) {
+        const int64_t k = reverse ? s.n - 1 - step : step;
+        const int64_t at = (o * s.n + k) * s.inner + in;
+        if (x->IsFloat()) {
+          if (!exclusive) fsum += x->f[at];
+          y.f[at] = RoundToFloatDtype(static_cast<float>(fsum), x->dtype);
+          if (exclusive) fsum += x->f[at];
+        } else {
+          if (!exclusive) isum += x->i[at];
+          y.i[at] = WrapToIntDtype(isum, x->dtype);
+          if (exclusive) isum += x->i[at];
+        }
+      }
+    }
+  }
+  return One(std::move(y));
+}
+
+Kernel Mod(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
+  const bool fmod = ctx.AttrInt("fmod", 0) != 0;
+  if (a->IsFloat() != b->IsFloat()) return InvalidArg("A and B must have the same element type");
+  if (a->IsFloat() && !fmod) return InvalidArg("floating-point Mod requires fmod = 1");
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> dims, BroadcastShapes({a->dims, b->dims}));
+  Tensor y = AllocateTensor(a->dtype, dims);
+  bool div_by_zero = false;
+  BroadcastLoop<2>(dims, {&a->dims, &b->dims}, [&](int64_t o, const std::array<int64_t, 2>& k) {
+    if (a->IsFloat()) {
+      y.f[o] = std::fmod(a->f[k[0]], b->f[k[1]]);
+      return;
+    }
+    const int64_t p = a->i[k[0]], q = b->i[k[1]];
+    if (q == 0) {
+      div_by_zero = true;
+      return;
+    }
+    int64_t r = p % q;  // sign of the dividend (C), which fmod = 1 asks for
+    if (!fmod && r != 0 && ((r < 0) != (q < 0))) r += q;  // sign of the divisor
+    y.i[o] = r;
+  });
+  if (div_by_zero) return InvalidArg("integer Mod by zero");
+  return One(std::move(y));
+}
+
+Kernel Trilu(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  int64_t k = 0;
+  if (const Tensor* kt = ctx.Input(1)) {
+    H8_ASSIGN_OR_RETURN(std::vector<int64_t> kv, IntValues(*kt, "k"));
+    if (kv.size() != 1) return InvalidArg("k must hold one element");
+    k = kv[0];
+  }
+  if (x->dims.size() < 2) return InvalidArg("input must have rank >= 2");
+  const bool upper = ctx.AttrInt("upper", 1) != 0;
+  const int64_t rows = x->dims[x->dims.size() - 2], cols = x->dims.back();
+  Tensor y = AllocateTensor(x->dtype, x->dims);
+  for (int64_t at = 0; at < x->NumElements(); ++at) {
+    const int64_t j = at % cols, i = (at / cols) % rows;
+    if (upper ? j - i >= k : j - i <= k) CopyElem(*x, at, y, at);
+  }
+  return One(std::move(y));
+}
+
+/// For GatherElements/ScatterElements: the flat index into `data` of every
+/// element of `indices` (its own coordinates, with the axis coordinate
+/// replaced by its value).
+absl::StatusOr<std::vector<int64_t>> ElementTargets(const Tensor& data, const Tensor& idx,
+                                                    int64_t axis) {
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> values, IntValues(idx, "indices"));
+  if (idx.dims.size() != data.dims.size()) {
+    return InvalidArg("indices rank ", idx.dims.size(), " differs from data rank ",
+                      data.dims.size());
+  }
+  const std::vector<int64_t> istr = RowMajorStrides(idx.dims);
+  const std::vector<int64_t> dstr = RowMajorStrides(data.dims);
+  const int64_t dim = data.dims[axis];
+  std::vector<int64_t> targets(values.size());
+  for (size_t k = 0; k < values.size(); ++k) {
+    int64_t v = values[k];
+    if (v < -dim || v >= dim) {
+      return InvalidArg("index ", v, " is out of bounds for axis ", axis, " of size ", dim);
+    }
+    if (v < 0) v += dim;
+    int64_t flat = 0, rest = static_cast<int64_t>(k);
+    for (size_t d = 0; d < idx.dims.size(); ++d) {
+      const int64_t c = rest / istr[d];
+      rest %= istr[d];
+      if (static_cast<int64_t>(d) != axis && c >= data.dims[d]) {
+        return InvalidArg("indices shape ", DimsString(idx.dims), " exceeds data shape ",
+                          DimsString(data.dims), " off the axis");
+      }
+      flat += (static_cast<int64_t>(d) == axis ? v : c) * dstr[d];
+    }
+    targets[k] = flat;
+  }
+  return targets;
+}
+
+Kernel GatherElements(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), data->dims.size()));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> src, ElementTargets(*data, *idx, axis));
+  Tensor y = AllocateTensor(data->dtype, idx->dims);
+  for (size_t k = 0; k < src.size(); ++k) CopyElem(*data, src[k], y, k);
+  return One(std::move(y));
+}
+
+Kernel ScatterElements(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(const Tensor* upd, ctx.Required(2));
+  const std::string reduction = ctx.AttrString("reduction", "none");
+  if (reduction != "none") return Unimpl("reduction '", reduction, "' is not supported");
+  if (upd->dims != idx->dims || upd->IsFloat() != data->IsFloat()) {
+    return InvalidArg("updates ", DimsString(upd->dims), " must match indices ",
+                      DimsString(idx->dims), " and data's element type");
+  }
+  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), data->dims.size()));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> dst, ElementTargets(*data, *idx, axis));
+  Tensor y = *data;
+  for (size_t k = 0; k < dst.size(); ++k) CopyElem(*upd, k, y, dst[k]);
+  return One(std::move(y));
+}
+
+Kernel TopK(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* k_t, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> kv, IntValues(*k_t, "K"));
+  if (kv.size() != 1) return InvalidArg("K must hold one element");
+  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", -1), x->dims.size()));
+  const bool largest = ctx.AttrInt("largest", 1) != 0;
+  const AxisSplit s = SplitAt(x->dims, axis);
+  const int64_t k = kv[0];
+  if (k < 0 || k > s.n) return InvalidArg("K = ", k, " is outside [0, ", s.n, "]");
+  std::vector<int64_t> dims = x->dims;
+  dims[axis] = k;
+  Tensor values = AllocateTensor(x->dtype, dims);
+  Tensor indices = AllocateTensor(onnx::TensorProto::INT64, dims);
+  std::vector<int64_t> order(s.n);
+  for (int64_t o = 0; o < s.outer; ++o) {
+    for (int64_t in = 0; in < s.inner; ++in) {
+      auto at = [&](int64_t j) { return ElementAsDouble(*x, (o * s.n + j) * s.inner + in); };
+      std::iota(order.begin(), order.end(), 0);
+      // Sorted output either way (sorted = 0 leaves the order unspecified).
+      std::stable_sort(order.begin(), order.end(), [&](int64_t p, int64_t q) {
+        return largest ? at(p) > at(q) : at(p) < at(q);
+      });
+      for (int64_t j = 0; j < k; ++j) {
+        const int64_t dst = (o * k + j) * s.inner + in;
+        CopyElem(*x, (o * s.n + order[j]) * s.inner + in, values, dst);
+        indices.i[dst] = order[j];
+      }
+    }
+  }
+  std::vector<Tensor> out;
+  out.push_back(std::move(values));
+  out.push_back(std::move(indices));
+  return out;
+}
+
+/// Einsum "<a>,<b>-><out>": every letter's size from the operands, then one
+/// sum over the letters absent from the output for each output element.
+Kernel Einsum(const OpContext& ctx) {
+  std::string eq = ctx.AttrString("equation", "");
+  eq.erase(std::remove(eq.begin(), eq.end(), ' '), eq.end());
+  const size_t comma = eq.find(','), arrow = eq.find("->");
+  if (ctx.NumInputs() != 2 || comma == std::string::npos || arrow == std::string::npos ||
+      arrow < comma || eq.find('.') != std::string::npos ||
+      eq.find(',', comma + 1) != std::string::npos) {
+    return Unimpl("equation '", eq, "': only explicit two-operand forms without '...' are "
+                  "supported");
+  }
+  const std::string terms[2] = {eq.substr(0, comma), eq.substr(comma + 1, arrow - comma - 1)};
+  const std::string out_term = eq.substr(arrow + 2);
+  std::map<char, int64_t> size;
+  const Tensor* ops[2];
+  for (int t = 0; t < 2; ++t) {
+    H8_ASSIGN_OR_RETURN(ops[t], ctx.Required(t));
+    if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", DtypeName(ops[t]->dtype));
+    if (terms[t].size() != ops[t]->dims.size()) {
+      return InvalidArg("term '", terms[t], "' does not match operand shape ",
+                        DimsString(ops[t]->dims));
+    }
+    for (size_t d = 0; d < terms[t].size(); ++d) {
+      const char c = terms[t][d];
+      if (terms[t].find(c) != d) {
+        return Unimpl("repeated letter '", std::string(1, c), "' in one operand");
+      }
+      auto [it, fresh] = size.emplace(c, ops[t]->dims[d]);
+      if (!fresh && it->second != ops[t]->dims[d]) {
+        return InvalidArg("letter '", std::string(1, c), "' has sizes ", it->second, " and ",
+                          ops[t]->dims[d]);
+      }
+    }
+  }
+  // Letters: output ones first, then the summed ones; the counter walks
+  // them all, the output index changing with the first group only.
+  std::string letters = out_term;
+  for (const auto& [c, unused] : size) {
+    if (out_term.find(c) == std::string::npos) letters += c;
+  }
+  std::vector<int64_t> out_dims;
+  for (char c : out_term) {
+    if (size.count(c) == 0) {
+      return InvalidArg("output letter '", std::string(1, c), "' is in no operand");
+    }
+    out_dims.push_back(size[c]);
+  }
+  Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, out_dims);
+  // Stride of each letter in each operand (0 when absent).
+  std::vector<std::array<int64_t, 2>> stride(letters.size(), {0, 0});
+  for (int t = 0; t < 2; ++t) {
+    const std::vector<int64_t> st = RowMajorStrides(ops[t]->dims);
+    for (size_t d = 0; d < terms[t].size(); ++d) stride[letters.find(terms[t][d])][t] = st[d];
+  }
+  std::vector<int64_t> extent(letters.size());
+  for (size_t l = 0; l < letters.size(); ++l) extent[l] = size[letters[l]];
+  int64_t summed = 1;
+  for (size_t l = out_term.size(); l < letters.size(); ++l) summed *= extent[l];
+  std::vector<int64_t> counter(letters.size(), 0);
+  for (int64_t o = 0; o < y.NumElements(); ++o) {
+    double acc = 0;
+    for (int64_t s = 0; s < summed; ++s) {
+      int64_t p0 = 0, p1 = 0;
+      for (size_t l = 0; l < letters.size(); ++l) {
+        p0 += counter[l] * stride[l][0];
+        p1 += counter[l] * stride[l][1];
+      }
+      acc += static_cast<double>(ops[0]->f[p0]) * ops[1]->f[p1];
+      // Advance the summed letters (innermost last).
+      for (size_t l = letters.size(); l-- > out_term.size();) {
+        if (++counter[l] < extent[l]) break;
+        counter[l] = 0;
+      }
+    }
+    y.f[o] = static_cast<float>(acc);
+    for (size_t l = out_term.size(); l-- > 0;) {
+      if (++counter[l] < extent[l]) break;
+      counter[l] = 0;
+    }
+  }
+  return One(std::move(y));
+}
+
+}  // namespace
+
+void RegisterIndexOps(OpTable& table) {
+  table.insert({{"CumSum", CumSum}, {"Mod", Mod}, {"Trilu", Trilu},
+                {"GatherElements", GatherElements}, {"ScatterElements", ScatterElements},
+                {"TopK", TopK}, {"Einsum", Einsum}});
+}
+
+}  // namespace eval
+}  // namespace h8
