@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
@@ -53,6 +54,30 @@ struct Ctx {
   /// A fresh value name derived from `base`.
   std::string Fresh(const std::string& base) { return names.Unique(base); }
 };
+
+enum class Kind { kTypes, kNeutral, kAttr, kNegAxis, kForm, kRefuse };
+
+struct Change {
+  int version;
+  Kind kind;
+  // kTypes: added non-exotic type names ("int8,uint8"); kAttr:
+  // "name=default" ("1*": all ones); kNegAxis: the attribute; kRefuse: why.
+  const char* arg = "";
+};
+
+struct OpHistory {
+  int since;
+  std::vector<Change> changes;
+};
+
+/// Versions of every ai.onnx op: the opset it appeared in, then each
+/// change in 11..23 (earlier ones only matter through `since`).
+const absl::flat_hash_map<std::string, OpHistory>& OpTable();
+/// The ir_version opset `opset` pairs with (onnx/helper.py VERSION_TABLE).
+int64_t IrVersionFor(int64_t opset);
+/// Opset from which element type `type` exists for ops at all; 0 for the
+/// classic types.
+int64_t TypeSince(int32_t type);
 
 /// Rewrites one node. `node` is a copy of the original to edit in place (a
 /// decomposition assigns its last node to it, which writes the original

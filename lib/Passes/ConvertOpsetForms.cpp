@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "ConvertOpset.h"
 #include "absl/strings/match.h"
@@ -368,6 +369,27 @@ std::string ConvertResize(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProt
   return "";
 }
 
+// Shape-15 start/end -> Slice(Shape(x), [start], [end], [0]) below 15:
+// Slice clamps and counts negative indices from the end as Shape does.
+std::string ConvertShape(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
+  if (!c.Down(15) || (FindAttr(n, "start") == nullptr && FindAttr(n, "end") == nullptr))
+    return "";
+  const int64_t start = GetIntAttr(n, "start", 0);
+  const int64_t end = GetIntAttr(n, "end", std::numeric_limits<int64_t>::max());
+  const std::string full = c.Fresh(n.output(0) + "_full");
+  onnx::NodeProto shape = n;
+  RemoveAttr(shape, "start");
+  RemoveAttr(shape, "end");
+  shape.set_output(0, full);
+  before.push_back(std::move(shape));
+  const std::string base = n.output(0);
+  n = MakeNode(c, "Slice",
+               {full, AddInts(c, base + "_start", {start}), AddInts(c, base + "_end", {end}),
+                AddInts(c, base + "_axes", {0})},
+               base, n);
+  return "";
+}
+
 // Gemm: C is optional from 11; below, a zero scalar.
 std::string ConvertGemm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>&) {
   if (!c.Down(11) || HasInput(n, 2)) return "";
@@ -440,6 +462,7 @@ Converter FindFormConverter(absl::string_view op) {
   if (op == "Reshape") return ConvertReshape;
   if (op == "Resize") return ConvertResize;
   if (op == "Gemm") return ConvertGemm;
+  if (op == "Shape") return ConvertShape;
   if (op == "Gather") return ConvertGather;
   return nullptr;
 }
