@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "h8/IR/GraphIndex.h"
+#include "h8/IR/Match.h"
 
 namespace h8 {
 namespace {
@@ -206,7 +207,28 @@ class Analyzer {
     }
   }
 
-  // 3. The interface: dynamic dims, non-float inputs, batch > 1.
+  // The batch axis of a graph input: 0, or for an input read only by
+  // LSTM/GRU/RNN (data X [seq, batch, in], initial states
+  // [num_layers*directions, batch, hidden]) 1, or 0 under layout=1.
+  int BatchAxis(const std::string& value) const {
+    const std::vector<int>& readers = index_.Consumers(value);
+    int axis = -1;
+    for (int c : readers) {
+      const auto& node = graph_.node(c);
+      const std::string& op = node.op_type();
+      bool direct = false;
+      for (const auto& in : node.input()) direct |= in == value;
+      if (!IsOnnxDomain(node) || (op != "LSTM" && op != "GRU" && op != "RNN") || !direct)
+        return 0;
+      const int a = GetIntAttr(node, "layout", 0) == 0 ? 1 : 0;
+      if (axis >= 0 && axis != a) return 0;
+      axis = a;
+    }
+    return axis < 0 ? 0 : axis;
+  }
+
+  // 3. The interface: dynamic dims, non-float inputs, batch > 1 (for inputs
+  // of recurrent ops only, on their batch axis).
   void JudgeInterface() {
     auto add = [&](Level level, std::string message, std::vector<std::string> notes = {}) {
       result_.interface_reports.push_back({level, std::move(message), std::move(notes)});
@@ -225,11 +247,12 @@ class Analyzer {
                            onnx::TensorProto::DataType_Name(
                                static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
                            ": Hailo-8 inputs are float32 (quantized on device)"));
-        if (tt.has_shape() && tt.shape().dim_size() > 0 && tt.shape().dim(0).has_dim_value() &&
-            tt.shape().dim(0).dim_value() > 1)
+        const int b = BatchAxis(in.name());
+        if (tt.has_shape() && tt.shape().dim_size() > b && tt.shape().dim(b).has_dim_value() &&
+            tt.shape().dim(b).dim_value() > 1)
           add(Level::kWarning,
               absl::StrCat("graph input '", in.name(), "' has batch ",
-                           tt.shape().dim(0).dim_value(),
+                           tt.shape().dim(b).dim_value(),
                            ": compile at N=1 (batch is a runtime setting in HailoRT)"));
       }
     }
