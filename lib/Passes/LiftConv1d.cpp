@@ -35,7 +35,9 @@
 // back to rank 3 (Squeeze of axis 2, which needs H = 1); a rank-3 value
 // entering from outside is unsqueezed. With interface=lift (default) graph
 // inputs and outputs inside a region become rank 4 under the same names;
-// with interface=keep they stay rank 3 behind Unsqueeze/Squeeze.
+// with interface=keep they stay rank 3 behind Unsqueeze/Squeeze. Reads of a
+// lifted graph input from If/Loop/Scan bodies (outer scope) are uses like
+// any other: the bodies read the rank-3 view.
 //
 // H stays a free symbolic dim only when no boundary squeezes a region value
 // and no op mixes rows (InstanceNormalization); otherwise it is fixed to 1
@@ -259,6 +261,28 @@ void InsertUnitDim(onnx::TypeProto* type, int axis, const std::string& dim_param
   for (int i = dims->size() - 1; i > axis; --i) dims->SwapElements(i, i - 1);
 }
 
+// Renames the reads of the outer value `from` inside `body` (and the bodies
+// nested in it) to `to`, unless a scope defines its own `from`.
+void RenameOuterReads(onnx::GraphProto& body, const std::string& from, const std::string& to) {
+  for (const auto& in : body.input())
+    if (in.name() == from) return;
+  for (const auto& init : body.initializer())
+    if (init.name() == from) return;
+  for (const auto& node : body.node())
+    for (const auto& o : node.output())
+      if (o == from) return;
+  for (auto& node : *body.mutable_node()) {
+    for (auto& in : *node.mutable_input())
+      if (in == from) in = to;
+    for (auto& attr : *node.mutable_attribute()) {
+      if (attr.has_g()) RenameOuterReads(*attr.mutable_g(), from, to);
+      for (auto& g : *attr.mutable_graphs()) RenameOuterReads(g, from, to);
+    }
+  }
+  for (auto& out : *body.mutable_output())
+    if (out.name() == from) out.set_name(to);
+}
+
 absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) {
   onnx::GraphProto& graph = *ref.graph;
   const int64_t opset = ref.opset;
@@ -429,8 +453,14 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
                                               axes_input(kLiftAxis)));
         for (int c : index.Consumers(v)) {
           if (plan.in_region.contains(c)) continue;
-          for (auto& in : *graph.mutable_node(c)->mutable_input())
+          onnx::NodeProto& reader = *graph.mutable_node(c);
+          for (auto& in : *reader.mutable_input())
             if (in == v) in = sq;
+          // If/Loop/Scan bodies reading it from the outer scope read the view too.
+          for (auto& attr : *reader.mutable_attribute()) {
+            if (attr.has_g()) RenameOuterReads(*attr.mutable_g(), v, sq);
+            for (auto& g : *attr.mutable_graphs()) RenameOuterReads(g, v, sq);
+          }
         }
         ctx.Stat("boundaries-inserted");
       }
