@@ -126,6 +126,7 @@ class ConvertOpsetPass : public Pass {
     const int64_t to = options_.target;
     if (to == 0) return UsageStatus("no target opset given (e.g. --convert-opset=17)");
     if (from == 0) return absl::FailedPreconditionError("the model imports no ai.onnx opset");
+    if (options_.down_only && from <= to) return false;
     if (from < kMinOpset || from > kMaxOpset)
       return absl::FailedPreconditionError(absl::StrCat(
           "the model's ai.onnx opset ", from, " is outside the converted range ", kMinOpset,

@@ -62,10 +62,12 @@ Pipeline:
   --<pass>[=<value>]            append a pass; the value sets its primary
                                 option (--pin-shape=1,9,2,100). Mixed with
                                 --passes, command-line order is pipeline order.
-  --hailo8                      the Hailo-8 legalisation pipeline: fold-constants,
+  --hailo8[=<opset>]            the Hailo-8 legalisation pipeline: fold-constants,
                                 lift-conv1d, [pin-shape], flatten-groups,
                                 fold-constants, legalize-hailo8, cleanup,
-                                check-hailo8 (--pin-shape goes after lift-conv1d)
+                                convert-opset{target=<opset> down-only},
+                                check-hailo8 (--pin-shape goes after lift-conv1d;
+                                <opset>: what the DFC parses, default 17)
   --list-passes                 list passes with their options
   --load-pass-plugin=<file.so>  load passes from a plugin (repeatable)
   --dump-pass-pipeline          print the canonical pipeline to stderr
@@ -155,10 +157,16 @@ struct Config {
 };
 
 constexpr char kHailo8Marker[] = "<hailo8>";
+constexpr char kHailo8DefaultOpset[] = "17";
 
-// --hailo8 is the one-line legalisation:
+// --hailo8[=OPSET] is the one-line legalisation:
 //   fold-constants, lift-conv1d, [pin-shape...], flatten-groups,
-//   fold-constants, legalize-hailo8, cleanup, check-hailo8
+//   fold-constants, legalize-hailo8, cleanup,
+//   convert-opset{target=OPSET down-only=true}, check-hailo8
+// OPSET (default 17, the newest opset the DFC 3.x line is known to parse;
+// 13 or 11 for older DFCs) caps the written model's opset: today's exports
+// (opset 18-23) come down to it after pinning, older models stay as they
+// are.
 // Any --pin-shape/--pin-dim on the command line moves to right after
 // lift-conv1d (the pin then states the lifted [N,C,H,T] shape). The first
 // fold-constants lets computed pads (causal convolutions) lift with their
@@ -198,6 +206,12 @@ void ExpandHailo8(std::vector<PassSpec>& pipeline) {
     for (PassSpec& pin : pins) out.push_back(std::move(pin));
     for (const char* name : {"flatten-groups", "fold-constants", "legalize-hailo8", "cleanup"})
       out.push_back(PassSpec{name, {}});
+    PassSpec convert{"convert-opset", {}};
+    convert.options.emplace_back("target", kHailo8DefaultOpset);
+    for (const auto& [key, value] : p.options)
+      if (key == "target-opset") convert.options[0].second = value;
+    convert.options.emplace_back("down-only", "true");
+    out.push_back(std::move(convert));
     if (!split) out.push_back(PassSpec{"check-hailo8", {}});
   }
   pipeline = std::move(out);
@@ -386,6 +400,14 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       // Expanded after parsing, when every --pin-shape is known.
       PassSpec marker;
       marker.name = kHailo8Marker;
+      if (value) {
+        int64_t opset = 0;
+        if (!absl::SimpleAtoi(*value, &opset) || opset < 10 || opset > 23)
+          return UsageError(absl::StrCat(
+              "--hailo8 takes the opset the DFC parses (10-23, e.g. --hailo8=13), got '", *value,
+              "'"));
+        marker.options.emplace_back("target-opset", *value);
+      }
       config.pipeline.push_back(std::move(marker));
     } else if (name == "external-data") {
       auto v = need("a file name");

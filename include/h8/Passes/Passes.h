@@ -173,6 +173,7 @@ struct SplitHailo8Options {
 
 struct ConvertOpsetOptions {
   int64_t target = 0;
+  bool down_only = false;
   static void Bind(OptionBinder<ConvertOpsetOptions>& b) {
     b.Add("target", &ConvertOpsetOptions::target, "The ai.onnx opset to convert to (10-23)")
         .Primary()
@@ -181,6 +182,8 @@ struct ConvertOpsetOptions {
                      ? ""
                      : "must be an opset from 10 to 23 (e.g. --convert-opset=17)";
         });
+    b.Add("down-only", &ConvertOpsetOptions::down_only,
+          "Leave a model at or below the target alone (what --hailo8 uses)");
   }
 };
 
