@@ -35,6 +35,7 @@
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/OpTraits.h"
+#include "h8/Support/DimsText.h"
 #include "h8/Passes/Passes.h"
 #include "h8/Support/Status.h"
 
@@ -89,16 +90,11 @@ absl::StatusOr<std::vector<Pin>> ParsePins(const std::string& text) {
 }
 
 // `batch=1,time=100` -> {batch: 1, time: 100}.
-absl::StatusOr<std::map<std::string, int64_t>> ParseNamedDims(const std::string& text) {
-  std::map<std::string, int64_t> params;
-  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    std::vector<std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
-    int64_t v = 0;
-    if (kv.size() != 2 || kv[0].empty() || !absl::SimpleAtoi(kv[1], &v) || v <= 0)
-      return UsageStatus(absl::StrCat("expected name=positive-integer, got '", item, "'"));
-    params[std::string(absl::StripAsciiWhitespace(kv[0]))] = v;
-  }
-  return params;
+absl::StatusOr<std::map<std::string, int64_t>> ParseDimsOption(const std::string& text) {
+  std::string bad;
+  std::optional<std::map<std::string, int64_t>> dims = ParseNamedDims(text, &bad);
+  if (!dims) return UsageStatus(absl::StrCat("expected name=positive-integer, got '", bad, "'"));
+  return *dims;
 }
 
 // Declared dims over pinned symbols become static (expressions too).
@@ -152,7 +148,7 @@ class PinShapePass : public Pass {
     for (auto& in : *graph.mutable_input())
       if (!initializers.contains(in.name())) runtime.push_back(&in);
 
-    H8_ASSIGN_OR_RETURN(auto params, ParseNamedDims(options_.dims));
+    H8_ASSIGN_OR_RETURN(auto params, ParseDimsOption(options_.dims));
     if (!options_.shape.empty()) {
       H8_ASSIGN_OR_RETURN(std::vector<Pin> pins, ParsePins(options_.shape));
       for (const Pin& pin : pins) H8_RETURN_IF_ERROR(ApplyPin(pin, graph, initializers, runtime, params, ctx));
@@ -329,7 +325,7 @@ std::string ValidatePinText(const std::string& text) {
 }
 
 std::string ValidateDimsText(const std::string& text) {
-  auto dims = ParseNamedDims(text);
+  auto dims = ParseDimsOption(text);
   return dims.ok() ? "" : std::string(dims.status().message());
 }
 

@@ -37,6 +37,7 @@
 #include "h8/Report/Dot.h"
 #include "h8/Report/Report.h"
 #include "h8/Support/Diagnostics.h"
+#include "h8/Support/DimsText.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
@@ -351,14 +352,12 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
     } else if (name == "verify-dims") {
       auto v = need("name=value pairs");
       if (!v.ok()) return v.status();
-      for (const std::string& pair : SplitCommaList(*v)) {
-        std::vector<std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
-        int64_t n = 0;
-        if (kv.size() != 2 || kv[0].empty() || !absl::SimpleAtoi(kv[1], &n) || n < 1)
-          return UsageError(absl::StrCat(
-              "--verify-dims expects name=positive-integer pairs, got '", pair, "'"));
-        config.verify.dims[kv[0]] = n;
-      }
+      std::string bad;
+      std::optional<std::map<std::string, int64_t>> dims = ParseNamedDims(*v, &bad);
+      if (!dims)
+        return UsageError(absl::StrCat(
+            "--verify-dims expects name=positive-integer pairs, got '", bad, "'"));
+      for (const auto& [name, n] : *dims) config.verify.dims[name] = n;
     } else if (name == "verify-against") {
       auto v = need("a folder");
       if (!v.ok()) return v.status();
