@@ -14,6 +14,8 @@
 //     directly (the Squeeze is left for cleanup when it has no other user).
 //  3. A Squeeze or Reshape that only drops unit spatial dims ([N,C,1,1] or
 //     [N,C,1] -> [N,C]) and feeds only Gemm/MatMul becomes Flatten(axis=1).
+//  0. (first) A Conv/ConvTranspose without kernel_shape gets it from the
+//     static spatial dims of its weight (the DFC parser expects it).
 //
 // Before (opset 13, after lift-conv1d):
 //   s = Squeeze (x4, axes2)                  # [1,16,1,100] -> [1,16,100]
@@ -109,6 +111,34 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     return node;
   };
   bool changed = false;
+
+  // 0: Conv/ConvTranspose without kernel_shape get it from the weight's
+  // static spatial dims (W is [M,C/g,k...] for Conv, [C,M/g,k...] for
+  // ConvTranspose: the kernel dims are from 2 on either way).
+  for (int i = 0; i < graph.node_size(); ++i) {
+    onnx::NodeProto& node = *graph.mutable_node(i);
+    const std::string& op = node.op_type();
+    if (!IsOnnxDomain(node) || (op != "Conv" && op != "ConvTranspose") ||
+        node.input_size() < 2 || GetIntsAttr(node, "kernel_shape"))
+      continue;
+    const std::vector<int64_t>* w = shapes.Dims(node.input(1));
+    std::vector<int64_t> kernel;
+    if (w != nullptr && w->size() >= 3) kernel.assign(w->begin() + 2, w->end());
+    bool known = !kernel.empty();
+    for (int64_t k : kernel) known &= k >= 1;
+    if (!known) {
+      ctx.Remark(&node, i, ref.path)
+          << "kernel_shape not written: the spatial dims of the weight '" << node.input(1)
+          << "' are not static";
+      continue;
+    }
+    SetIntsAttr(node, "kernel_shape", kernel);
+    changed = true;
+    ctx.Stat("kernel-shapes");
+    ctx.Remark(&node, i, ref.path) << op << " without kernel_shape -> kernel_shape = "
+                                   << AxesText(kernel) << " (from the weight '"
+                                   << node.input(1) << "')";
+  }
 
   // 1 and 2: spatial reductions.
   for (int i = 0; i < graph.node_size(); ++i) {

@@ -196,9 +196,11 @@ void CheckConv(const RuleContext& c, std::vector<Finding>& out) {
                      "profile=dfc3.27 if you compile with DFC 3.27+"});
     }
   }
-  if (rank == 4 && !GetIntsAttr(c.node, "kernel_shape")) {
-    out.push_back({Level::kWarning, "no explicit kernel_shape attribute",
-                   "write kernel_shape explicitly; the DFC parser expects it"});
+  if (!GetIntsAttr(c.node, "kernel_shape")) {
+    out.push_back({Level::kError,
+                   absl::StrCat(c.node.op_type(),
+                                " without a kernel_shape attribute: the DFC parser expects it"),
+                   "run legalize-hailo8 (or --hailo8), which writes it from the weight"});
   }
 }
 
