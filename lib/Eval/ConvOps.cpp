@@ -26,23 +26,9 @@ using ConstMatrixMap = Eigen::Map<const RowMatrix<T>>;
 template <typename T>
 using MatrixMap = Eigen::Map<RowMatrix<T>>;
 
-int64_t Product(const std::vector<int64_t>& v, size_t from = 0) {
-  int64_t p = 1;
-  for (size_t k = from; k < v.size(); ++k) p *= v[k];
-  return p;
-}
-
 /// a / b rounded toward negative infinity (Python's //), for b > 0.
 int64_t FloorDiv(int64_t a, int64_t b) {
   return a / b - ((a % b != 0) && (a < 0) ? 1 : 0);
-}
-
-absl::Status RequireFloat(const Tensor& t, const char* what) {
-  if (!t.IsFloat()) {
-    return Unimpl(what, " of element type ", DtypeName(t.dtype),
-                  " is not supported (float only)");
-  }
-  return absl::OkStatus();
 }
 
 /// Sliding-window geometry shared by Conv, ConvTranspose and the pools.
@@ -564,64 +550,6 @@ absl::StatusOr<std::vector<Tensor>> InstanceNormalization(const OpContext& ctx) 
   return std::vector<Tensor>{std::move(y)};
 }
 
-/// Expands `p` (broadcastable to `dims`) to prod(dims) values.
-absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
-                                            const std::vector<int64_t>& dims,
-                                            const char* what) {
-  if (!p.IsFloat()) return InvalidArg(what, " must be float");
-  H8_ASSIGN_OR_RETURN(std::vector<int64_t> b, BroadcastShapes({p.dims, dims}));
-  if (b != dims) {
-    return InvalidArg(what, " shape ", DimsString(p.dims),
-                      " does not broadcast to ", DimsString(dims));
-  }
-  std::vector<float> out(Product(dims));
-  BroadcastLoop<1>(dims, {&p.dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
-    out[o] = p.f[i[0]];
-  });
-  return out;
-}
-
-absl::StatusOr<std::vector<Tensor>> LayerNormalization(const OpContext& ctx) {
-  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  H8_ASSIGN_OR_RETURN(const Tensor* scale, ctx.Required(1));
-  const Tensor* bias = ctx.Input(2);
-  H8_RETURN_IF_ERROR(RequireFloat(*x, "LayerNormalization input"));
-  const int64_t rank = x->dims.size();
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", -1), rank));
-  const float eps = ctx.AttrFloat("epsilon", 1e-5f);
-  std::vector<int64_t> norm_dims(x->dims.begin() + axis, x->dims.end());
-  const int64_t inner = Product(norm_dims);
-  const int64_t outer = Product(std::vector<int64_t>(x->dims.begin(), x->dims.begin() + axis));
-  H8_ASSIGN_OR_RETURN(std::vector<float> sc, ExpandTo(*scale, norm_dims, "Scale"));
-  std::vector<float> bi(inner, 0.0f);
-  if (bias != nullptr) {
-    H8_ASSIGN_OR_RETURN(bi, ExpandTo(*bias, norm_dims, "B"));
-  }
-  std::vector<int64_t> stat_dims = x->dims;
-  for (int64_t d = axis; d < rank; ++d) stat_dims[d] = 1;
-  Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, x->dims);
-  Tensor mean_t = AllocateTensor(onnx::TensorProto::FLOAT, stat_dims);
-  Tensor inv_t = AllocateTensor(onnx::TensorProto::FLOAT, stat_dims);
-  for (int64_t o = 0; o < outer; ++o) {
-    const float* src = x->f.data() + o * inner;
-    double sum = 0, sq = 0;
-    for (int64_t k = 0; k < inner; ++k) sum += src[k];
-    const double mu = inner > 0 ? sum / inner : 0.0;
-    for (int64_t k = 0; k < inner; ++k) sq += (src[k] - mu) * (src[k] - mu);
-    const double inv = 1.0 / std::sqrt((inner > 0 ? sq / inner : 0.0) + eps);
-    for (int64_t k = 0; k < inner; ++k) {
-      y.f[o * inner + k] = static_cast<float>((src[k] - mu) * inv * sc[k] + bi[k]);
-    }
-    mean_t.f[o] = static_cast<float>(mu);
-    inv_t.f[o] = static_cast<float>(inv);
-  }
-  std::vector<Tensor> result;
-  result.push_back(std::move(y));
-  if (ctx.NumOutputs() > 1) result.push_back(std::move(mean_t));
-  if (ctx.NumOutputs() > 2) result.push_back(std::move(inv_t));
-  return result;
-}
-
 /// out[M,N] = op(a)[M,K] * op(b)[K,N] for float or int64 storage.
 template <typename T>
 void MatMulInto(const T* a, bool trans_a, const T* b, bool trans_b, T* out,
@@ -741,7 +669,6 @@ void RegisterConvOps(OpTable& table) {
   table["GlobalMaxPool"] = GlobalMaxPool;
   table["BatchNormalization"] = BatchNormalization;
   table["InstanceNormalization"] = InstanceNormalization;
-  table["LayerNormalization"] = LayerNormalization;
   table["Gemm"] = Gemm;
   table["MatMul"] = MatMul;
 }

@@ -34,6 +34,8 @@ const eval::OpTable& Table() {
     eval::RegisterConvOps(*t);
     eval::RegisterElementwiseOps(*t);
     eval::RegisterIndexOps(*t);
+    eval::RegisterNormOps(*t);
+    eval::RegisterAttentionOps(*t);
     eval::RegisterRecurrentOps(*t);
     eval::RegisterReduceOps(*t);
     eval::RegisterShapeOps(*t);

@@ -66,6 +66,36 @@ absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t,
   return t.i;
 }
 
+int64_t Product(const std::vector<int64_t>& dims, size_t from) {
+  int64_t p = 1;
+  for (size_t k = from; k < dims.size(); ++k) p *= dims[k];
+  return p;
+}
+
+absl::Status RequireFloat(const Tensor& t, const char* what) {
+  if (!t.IsFloat()) {
+    return Unimpl(what, " of element type ", DtypeName(t.dtype),
+                  " is not supported (float only)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
+                                            const std::vector<int64_t>& dims,
+                                            const char* what) {
+  if (!p.IsFloat()) return InvalidArg(what, " must be float");
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> b, BroadcastShapes({p.dims, dims}));
+  if (b != dims) {
+    return InvalidArg(what, " shape ", DimsString(p.dims),
+                      " does not broadcast to ", DimsString(dims));
+  }
+  std::vector<float> out(Product(dims));
+  BroadcastLoop<1>(dims, {&p.dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
+    out[o] = p.f[i[0]];
+  });
+  return out;
+}
+
 absl::StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank) {
     return InvalidArg("axis ", axis, " is out of range for rank ", rank);

@@ -79,6 +79,15 @@ double ElementAsDouble(const Tensor& t, int64_t index);
 /// are an error since ONNX types these inputs as int64.
 absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t,
                                                const std::string& what);
+/// The product of dims[from..] (1 for none).
+int64_t Product(const std::vector<int64_t>& dims, size_t from = 0);
+/// Unimplemented naming `what` unless `t` is a float tensor.
+absl::Status RequireFloat(const Tensor& t, const char* what);
+/// The values of float tensor `p`, broadcast (one way) to `dims`; an error
+/// naming `what` when it is not float or does not broadcast.
+absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
+                                            const std::vector<int64_t>& dims,
+                                            const char* what);
 /// Maps a possibly negative axis into [0, rank).
 absl::StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank);
 /// The numpy broadcast of `shapes`, or InvalidArgument naming both shapes.
@@ -205,6 +214,8 @@ void RegisterControlFlowOps(OpTable& table);
 void RegisterConvOps(OpTable& table);
 void RegisterElementwiseOps(OpTable& table);
 void RegisterIndexOps(OpTable& table);
+void RegisterNormOps(OpTable& table);
+void RegisterAttentionOps(OpTable& table);
 void RegisterRecurrentOps(OpTable& table);
 void RegisterReduceOps(OpTable& table);
 void RegisterShapeOps(OpTable& table);
