@@ -7,14 +7,17 @@
 //   <file>: <severity>: <pass>: node '<name>' (<op>): <message>
 //
 // (parts that are unknown are left out), followed by `note:` lines; with
-// --diagnostics-format=json it writes one JSON object per line instead.
-// stdout is reserved for IR.
+// --diagnostics-format=json it writes one JSON object per line instead, and
+// with --diagnostics-format=sarif it keeps every diagnostic and the driver
+// writes one SARIF 2.1.0 log (FormatDiagnosticsSarif) to stderr at the end
+// of the run. stdout is reserved for IR.
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_SUPPORT_DIAGNOSTICS_H
 #define H8_SUPPORT_DIAGNOSTICS_H
 
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -36,7 +39,16 @@ struct Diagnostic {
   std::string op;      // node op_type
   std::string message;
   std::vector<std::string> notes;
+  // Stable rule id for SARIF ("check-hailo8/unsupported-op"); when empty,
+  // DiagnosticRuleId derives one from the pass and the message.
+  std::string rule;
 };
+
+/// How the default handler prints (--diagnostics-format).
+enum class DiagnosticsFormat { kText, kJson, kSarif };
+
+/// Parses "text", "json" or "sarif".
+std::optional<DiagnosticsFormat> ParseDiagnosticsFormat(const std::string& name);
 
 /// Formats `d` in the text format (several lines when it has notes, no
 /// trailing newline).
@@ -45,19 +57,57 @@ std::string FormatDiagnosticText(const Diagnostic& d);
 /// Formats `d` as one JSON object on one line.
 std::string FormatDiagnosticJson(const Diagnostic& d);
 
+/// The SARIF ruleId of `d`: `d.rule` when set; else, for check-hailo8, the
+/// kind of finding read from the message ("check-hailo8/unsupported-op",
+/// "check-hailo8/dynamic-shape", ..., "check-hailo8/summary" for its notes);
+/// else the pass name; "onnx-h8-opt" for diagnostics of the driver itself.
+std::string DiagnosticRuleId(const Diagnostic& d);
+
+/// What a SARIF log says about the run besides the diagnostics.
+struct SarifRunInfo {
+  std::string tool_version;
+  /// The model file: the location of diagnostics that name no file, and the
+  /// file whose ":<chunk>" suffixes (--split-input-file) are dropped.
+  std::string artifact;
+  std::string command_line;
+  /// The process exit code, when known (invocations[0]).
+  std::optional<int> exit_code;
+};
+
+/// Formats `diags` as one SARIF 2.1.0 log (indented JSON, no trailing
+/// newline): one run; tool.driver.rules holds one rule per ruleId that
+/// occurs; each result has ruleId, level (remarks and notes are "note"),
+/// message.text (the message, then its notes on their own lines), the model
+/// file as physical location, the node as logical location, and each
+/// `fix: ...` note as a fix.
+std::string FormatDiagnosticsSarif(const std::vector<Diagnostic>& diags,
+                                   const SarifRunInfo& run);
+
 /// Collects diagnostics and hands each to the installed handler.
 class DiagnosticEngine {
  public:
   using Handler = std::function<void(const Diagnostic&)>;
 
-  /// Installs the stderr text handler.
-  DiagnosticEngine();
+  /// Uses the default handler (Print), in the text format.
+  DiagnosticEngine() = default;
 
+  /// Replaces the default handler; a handler can still call Print.
   void SetHandler(Handler handler) { handler_ = std::move(handler); }
-  /// Switches the default handler between text and JSON lines.
-  void SetJson(bool json);
-  /// Whether diagnostics are printed as JSON (--diagnostics-format=json).
-  bool json() const { return json_; }
+  /// Goes back to the default handler, printing in `format`.
+  void SetFormat(DiagnosticsFormat format);
+  DiagnosticsFormat format() const { return format_; }
+  /// SetFormat(kJson or kText).
+  void SetJson(bool json) {
+    SetFormat(json ? DiagnosticsFormat::kJson : DiagnosticsFormat::kText);
+  }
+  /// Whether diagnostics are printed as JSON lines (--diagnostics-format=json).
+  bool json() const { return format_ == DiagnosticsFormat::kJson; }
+
+  /// The default output of `d`: a line (or lines) on stderr in the text and
+  /// JSON formats; under SARIF it is kept for the log (sarif_diagnostics).
+  void Print(const Diagnostic& d);
+  /// What Print kept under DiagnosticsFormat::kSarif, in emission order.
+  const std::vector<Diagnostic>& sarif_diagnostics() const { return sarif_; }
 
   void Emit(Diagnostic d);
 
@@ -71,7 +121,8 @@ class DiagnosticEngine {
   int num_errors_ = 0;
   int num_warnings_ = 0;
   bool warnings_as_errors_ = false;
-  bool json_ = false;
+  DiagnosticsFormat format_ = DiagnosticsFormat::kText;
+  std::vector<Diagnostic> sarif_;
 };
 
 /// Builds a diagnostic with `<<` and emits it when destroyed (MLIR's
