@@ -160,6 +160,12 @@ std::vector<int> DataSlots(const onnx::NodeProto& node, Kind kind,
   return slots;
 }
 
+// Whether a Reduce* node takes its axes as input 1 (ReduceSum from opset
+// 13, the other reductions from 18).
+bool ReduceAxesIsInput(const onnx::NodeProto& node, int64_t opset) {
+  return opset >= 18 || (node.op_type() == "ReduceSum" && opset >= 13);
+}
+
 // Whether `node` has a 4-D form in this graph. Sets `why` when it does not
 // and the reason is worth a remark.
 bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const GraphIndex& index,
@@ -209,11 +215,14 @@ bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const Graph
     case Kind::kPad:
       if (r(0) != 3) return false;
       if (opset < 11) return true;
-      if (node.input_size() > 3 && !node.input(3).empty()) return false;  // axes
+      // Pad-18's axes input: constant axes are remapped, the pads kept.
+      if (node.input_size() > 3 && !node.input(3).empty() &&
+          !ConstantInts(index, node.input(3)).has_value())
+        return false;
       return node.input_size() > 1 && ConstantInts(index, node.input(1)).has_value();
     case Kind::kReduce: {
       if (r(0) != 3 || GetIntAttr(node, "keepdims", 1) != 1) return false;
-      if (node.op_type() == "ReduceSum" && opset >= 13)
+      if (ReduceAxesIsInput(node, opset))
         return node.input_size() > 1 && ConstantInts(index, node.input(1)).has_value();
       auto axes = GetIntsAttr(node, "axes");
       return axes.has_value() && !axes->empty();
@@ -551,6 +560,12 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
         }
         break;
       case Kind::kPad: {
+        if (opset >= 11 && node.input_size() > 3 && !node.input(3).empty()) {
+          std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
+          rewriter.AddInitializer(MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(3)))));
+          node.set_input(3, name);
+          break;
+        }
         std::vector<int64_t> pads = opset < 11 ? GetIntsAttr(node, "pads").value_or(std::vector<int64_t>{})
                                                : *ConstantInts(index, node.input(1));
         if (pads.size() != 6) break;
@@ -565,7 +580,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
         break;
       }
       case Kind::kReduce:
-        if (node.op_type() == "ReduceSum" && opset >= 13) {
+        if (ReduceAxesIsInput(node, opset)) {
           std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
           rewriter.AddInitializer(MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(1)))));
           node.set_input(1, name);
