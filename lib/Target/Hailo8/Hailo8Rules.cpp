@@ -204,6 +204,18 @@ void CheckConv(const RuleContext& c, std::vector<Finding>& out) {
   }
 }
 
+// MaxPool/AveragePool have no weight to take the window from: ONNX requires
+// kernel_shape and so does the DFC parser.
+void CheckPool(const RuleContext& c, std::vector<Finding>& out) {
+  if (GetIntsAttr(c.node, "kernel_shape")) return;
+  out.push_back({Level::kError,
+                 absl::StrCat(c.node.op_type(),
+                              " without a kernel_shape attribute (ONNX requires it; nothing "
+                              "to infer it from)"),
+                 "write kernel_shape, or use GlobalMaxPool/GlobalAveragePool for a pool over "
+                 "the whole map"});
+}
+
 void CheckReduce(const RuleContext& c, std::vector<Finding>& out) {
   const std::string& op = c.node.op_type();
   int rank = RankOf(c, 0);
@@ -600,7 +612,7 @@ std::optional<PatternMatch> MatchGroupNorm(int root, const GraphIndex& index,
   return Finish({r1, root, r2, mul, add}, index.graph().node(r1).input(0), 1);
 }
 
-// x * 0.5 * (1 + Erf(x / sqrt(2))) in either multiplication order.
+// x * 0.5 * (1 + Erf(x / sqrt(2))) in any of the exporters' multiplication orders.
 std::optional<PatternMatch> MatchGelu(int root, const GraphIndex& index, const ShapeFacts&) {
   const auto& erf = index.graph().node(root);
   if (erf.input_size() < 1) return std::nullopt;
@@ -624,10 +636,11 @@ std::optional<PatternMatch> MatchGelu(int root, const GraphIndex& index, const S
   if (add < 0) return std::nullopt;
   const std::string av = Out(index, add);
   std::vector<int> members = {scale, root, add};
-  // (x * (1 + erf)) * 0.5, or (x * 0.5) * (1 + erf).
+  // (x * (1 + erf)) * 0.5, (x * 0.5) * (1 + erf), or torchlib's / dynamo's
+  // x * (0.5 * (1 + erf)).
   int mul = FindConsumer(index, av, "Mul", [&](const onnx::NodeProto& n) {
     std::string o = OtherInput(n, av);
-    if (o == x) return true;
+    if (o == x || (!o.empty() && ScalarNear(index, o, 0.5, 1e-6))) return true;
     const onnx::NodeProto* p = index.Producer(o);
     return p != nullptr && p->op_type() == "Mul" && !OtherInput(*p, x).empty() &&
            ScalarNear(index, OtherInput(*p, x), 0.5, 1e-6);
@@ -644,6 +657,12 @@ std::optional<PatternMatch> MatchGelu(int root, const GraphIndex& index, const S
     });
     if (half < 0) return std::nullopt;
     members.push_back(half);
+  } else if (ScalarNear(index, o, 0.5, 1e-6)) {
+    const std::string mv = Out(index, mul);
+    int outer = FindConsumer(index, mv, "Mul",
+                             [&](const onnx::NodeProto& n) { return OtherInput(n, mv) == x; });
+    if (outer < 0) return std::nullopt;
+    members.push_back(outer);
   } else {
     members.push_back(index.ProducerIndex(o));
   }
@@ -671,6 +690,7 @@ constexpr Support kIf = Support::kConstrained;
 constexpr Support kNo = Support::kUnsupported;
 
 const char* const kHostHint = "cut it off with --end-node-names and run it on the host";
+const char* const kDecomposeHint = "--hailo8 / convert-opset decomposes it";
 const char* const kDynHint = "run --pin-shape (it folds shape plumbing) or --fold-constants";
 
 }  // namespace
@@ -684,8 +704,8 @@ const std::vector<OpRule>& OpRules() {
   static const auto* rules = new std::vector<OpRule>{
       {"Conv", {kIf, kIf}, CheckConv, "", ""},
       {"ConvTranspose", {kIf, kIf}, CheckConv, "", ""},
-      {"MaxPool", {kYes, kYes}, nullptr, "", ""},
-      {"AveragePool", {kYes, kYes}, nullptr, "", ""},
+      {"MaxPool", {kIf, kIf}, CheckPool, "", ""},
+      {"AveragePool", {kIf, kIf}, CheckPool, "", ""},
       {"GlobalAveragePool", {kYes, kYes}, nullptr, "", ""},
       {"GlobalMaxPool", {kYes, kYes}, nullptr, "", ""},
       {"BatchNormalization", {kYes, kYes}, nullptr, "", ""},
@@ -704,7 +724,17 @@ const std::vector<OpRule>& OpRules() {
       {"Elu", {kYes, kYes}, nullptr, "", ""},
       {"HardSwish", {kYes, kYes}, nullptr, "", ""},
       {"HardSigmoid", {kYes, kYes}, nullptr, "", ""},
-      {"Gelu", {kYes, kYes}, nullptr, "", ""},
+      // Gelu (opset 20) and Mish (opset 18) are past what the DFC 3.x line
+      // parses (opset <= 17) on either profile; convert-opset rewrites them
+      // to the Erf / Softplus-Tanh forms at opset <= 17.
+      {"Gelu", {kNo, kNo}, nullptr,
+       "Gelu (opset 20) is not native on the users' Hailo-8 toolchain (the DFC 3.x line "
+       "parses opset <= 17)",
+       kDecomposeHint},
+      {"Mish", {kNo, kNo}, nullptr,
+       "Mish (opset 18) is not native on the users' Hailo-8 toolchain (the DFC 3.x line "
+       "parses opset <= 17)",
+       kDecomposeHint},
       {"Clip", {kYes, kYes}, nullptr, "", ""},
       {"Pad", {kIf, kIf}, CheckPad, "", ""},
       {"Resize", {kIf, kIf}, CheckResize, "", ""},
@@ -738,7 +768,8 @@ const std::vector<OpRule>& OpRules() {
       {"Erf", {kNo, kNo}, nullptr,
        "standalone Erf: 'Unexpected activation ..., op=Erf' (only the Gelu pattern "
        "x*0.5*(1+Erf(x/sqrt(2))) maps)",
-       "use Gelu (the exact pattern) or cut it off with --end-node-names"},
+       "write the exact GELU pattern x*0.5*(1+Erf(x/sqrt(2))) (any operand order), or cut it "
+       "off with --end-node-names"},
       {"LSTM", {kNo, kNo}, nullptr, "LSTM: 'UnsupportedOperationError'", kHostHint},
       {"GRU", {kNo, kNo}, nullptr, "GRU: 'UnsupportedOperationError'", kHostHint},
       {"RNN", {kNo, kNo}, nullptr, "RNN: 'UnsupportedOperationError'", kHostHint},
@@ -761,6 +792,12 @@ const std::vector<OpRule>& OpRules() {
       {"Loop", {kNo, kNo}, nullptr, "control flow (Loop) is not supported", kHostHint},
       {"If", {kNo, kNo}, nullptr, "control flow (If) is not supported", kHostHint},
       {"Scan", {kNo, kNo}, nullptr, "control flow (Scan) is not supported", kHostHint},
+      {"GroupNormalization", {kNo, kNo}, nullptr,
+       "GroupNormalization (opset 18) does not map to Hailo-8 on either toolchain", kHostHint},
+      {"RMSNormalization", {kNo, kNo}, nullptr,
+       "RMSNormalization (opset 23) does not map to Hailo-8 on either toolchain", kHostHint},
+      {"Attention", {kNo, kNo}, nullptr,
+       "Attention (opset 23) does not map to Hailo-8 on either toolchain", kHostHint},
       {"Shape", {kNo, kNo}, nullptr,
        "shape-driven computation: 'Could not parse the model due to dynamic shapes'", kDynHint},
       {"ConstantOfShape", {kNo, kNo}, nullptr,
