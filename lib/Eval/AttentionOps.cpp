@@ -10,6 +10,8 @@
 // heads: query head h reads key/value head h / (Hq / Hkv) (repeat-interleave,
 // as torch and the corrected ONNX function body do). scale defaults to
 // 1/sqrt(D). A row whose every score is -inf gives NaN, as the reference.
+// softmax_precision is accepted and ignored (the softmax is in double);
+// qk_matmul_output_mode only shapes output #3, which is refused.
 // The KV cache (past_key/past_value, present outputs), softcap and the
 // qk_matmul_output output are refused. Computed in double.
 //
@@ -72,6 +74,10 @@ Kernel Attention(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* k, ctx.Required(1));
   H8_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(2));
   for (const Tensor* t : {q, k, v}) H8_RETURN_IF_ERROR(RequireFloat(*t, "Q, K and V"));
+  if (k->dtype != q->dtype || v->dtype != q->dtype) {
+    return InvalidArg("Q, K and V element types ", DtypeName(q->dtype), ", ", DtypeName(k->dtype),
+                      " and ", DtypeName(v->dtype), " differ");
+  }
   const size_t rank = q->dims.size();
   if ((rank != 3 && rank != 4) || k->dims.size() != rank || v->dims.size() != rank) {
     return InvalidArg("Q ", DimsString(q->dims), ", K ", DimsString(k->dims), " and V ",

@@ -66,6 +66,7 @@ Kernel TrailingNorm(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* scale, ctx.Required(1));
   const Tensor* bias = nullptr;
+  if (!kCenter && ctx.NumInputs() > 2) return InvalidArg("takes 2 inputs (X, scale)");
   if (kCenter && ctx.Input(2) != nullptr) {
     H8_ASSIGN_OR_RETURN(bias, ctx.Required(2));
   }

@@ -146,6 +146,8 @@ TEST(NormAttentionTest, RMSNormLastAxisAndAllAxes) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Code(RunNode("y = RMSNormalization <stash_type = 16> (x, s)", 23, {&x, &s})),
             absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(Code(RunNode("y = RMSNormalization (x, s, b)", 23, {&x, &s, &s})),
+            absl::StatusCode::kInvalidArgument);
 }
 
 //===----------------------------------------------------------------------===//
@@ -246,6 +248,10 @@ TEST(NormAttentionTest, AttentionRefusesCacheSoftcapAndExtraOutputs) {
   auto qk = RunNode("y, pk, pv, qk = Attention (q, k, v)", 23, {&t.q, &t.k, &t.v});
   EXPECT_EQ(Code(qk), absl::StatusCode::kUnimplemented);
   EXPECT_NE(qk.status().message().find("only output #0"), std::string::npos) << qk.status();
+  Tensor k16 = t.k;
+  k16.dtype = TensorProto::FLOAT16;
+  EXPECT_EQ(Code(RunNode("y = Attention (q, k, v)", 23, {&t.q, &k16, &t.v})),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Code(RunNode("y = Attention (q, k, v)", 22, {&t.q, &t.k, &t.v})),
             absl::StatusCode::kInvalidArgument);
 }
