@@ -209,6 +209,13 @@ TEST(NormAttentionTest, AttentionGroupedQueryHeadsRepeatInterleave) {
   Tensor v = F({1, 2, 2, 1}, {0, 2, 10, 20});
   H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode("y = Attention (q, k, v)", 23, {&q, &k, &v}));
   ExpectFloats(out[0], {1, 4, 1, 1}, {1, 1, 15, 15});
+  // A per-head bool mask [1,4,1,2]: head 0 keeps key 0 -> 0 (kv head 0);
+  // head 1 keeps key 1 -> 2; head 2 keeps both -> 15 (kv head 1); head 3
+  // keeps key 1 -> 20.
+  Tensor mask = I({1, 4, 1, 2}, {1, 0, 0, 1, 1, 1, 0, 1}, TensorProto::BOOL);
+  H8_ASSERT_OK_AND_ASSIGN(auto masked, RunNode("y = Attention (q, k, v, m)", 23,
+                                               {&q, &k, &v, &mask}));
+  ExpectFloats(masked[0], {1, 4, 1, 1}, {0, 2, 15, 20});
   // 3 query heads over 2 kv heads do not group.
   Tensor q3 = F({1, 3, 1, 1}, {0, 0, 0});
   EXPECT_EQ(Code(RunNode("y = Attention (q, k, v)", 23, {&q3, &k, &v})),
