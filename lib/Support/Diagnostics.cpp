@@ -97,8 +97,9 @@ std::string CheckHailo8Kind(const Diagnostic& d) {
   if (has("is not in the Hailo-8 support table")) return "unknown-op";
   if (absl::StartsWith(m, "produces the rank-")) return "rank-over-4";
   if (absl::StartsWith(m, "cannot check:")) return "unknown-shape";
-  if (has("not supported") || has("not available") || has("UnsupportedOperationError") ||
-      has("is unsupported") || absl::StartsWith(m, "standalone "))
+  if (has("not supported") || has("not available") || has("not native") ||
+      has("does not map") || has("UnsupportedOperationError") || has("is unsupported") ||
+      absl::StartsWith(m, "standalone "))
     return "unsupported-op";
   return "op-constraint";
 }

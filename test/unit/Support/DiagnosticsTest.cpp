@@ -122,6 +122,12 @@ TEST(DiagnosticsTest, RuleIdsFromPassAndKindOfFinding) {
             "check-hailo8/unsupported-op");
   EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n", "Gather is not supported")),
             "check-hailo8/unsupported-op");
+  EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n", "Gelu (opset 20) is not native on the users' "
+                                           "Hailo-8 toolchain")),
+            "check-hailo8/unsupported-op");
+  EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n", "GroupNormalization (opset 18) does not map to "
+                                           "Hailo-8 on either toolchain")),
+            "check-hailo8/unsupported-op");
   EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n",
                                    "decomposed Softmax pattern (4 nodes): Softmax is not "
                                    "supported on the users' Hailo-8 toolchain")),
