@@ -41,8 +41,8 @@
 // Weight and bias slices are new initializers; an unshared original is
 // removed. MACs and weight bytes are unchanged.
 //
-// Fallbacks to split, each with a remark: max-growth=F (F > 0) when the
-// dense weight would grow more than F (growth is g); a weight that is not a
+// Fallbacks to split, each with a remark: max-growth=F (default 8; 0 = no
+// limit) when the dense weight would grow more than F (growth is g); a weight that is not a
 // constant initializer, or whose data cannot be rewritten, is split at run
 // time with a Split on axis 0 (axis 0 is O for Conv and C for ConvTranspose,
 // so equal parts are exactly the group slices). A non-constant bias is split

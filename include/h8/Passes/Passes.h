@@ -97,7 +97,7 @@ struct PinDimOptions {
 
 struct FlattenGroupsOptions {
   std::string strategy = "dense";
-  double max_growth = 0;
+  double max_growth = 8;
   std::string only = "all";
   static void Bind(OptionBinder<FlattenGroupsOptions>& b) {
     b.Add("strategy", &FlattenGroupsOptions::strategy,
@@ -106,7 +106,7 @@ struct FlattenGroupsOptions {
         .OneOf({"dense", "split"});
     b.Add("max-growth", &FlattenGroupsOptions::max_growth,
           "Fall back to split for a node whose dense weight grows more than this "
-          "factor (0: no limit)")
+          "factor (default 8; 0: no limit)")
         .Check([](const FlattenGroupsOptions& o) {
           return o.max_growth < 0 ? "must not be negative" : "";
         });
