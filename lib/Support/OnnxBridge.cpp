@@ -2,6 +2,7 @@
 #include "h8/Support/OnnxBridge.h"
 
 #include <exception>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -13,7 +14,22 @@
 
 namespace h8 {
 
-absl::Status CheckModelWithOnnx(const onnx::ModelProto& model) {
+absl::Status CheckModelWithOnnx(const onnx::ModelProto& model, OnnxCheckSkip* skipped) {
+  // ONNX 1.12's checker knows IR <= 8 and ai.onnx opsets <= 17; past that
+  // it refuses the model without judging it, so it is not run.
+  int64_t opset = 0;
+  for (const auto& o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") opset = o.version();
+  if (model.ir_version() > kOnnxCheckerMaxIr || opset > kOnnxCheckerMaxOpset) {
+    if (skipped != nullptr) {
+      skipped->skipped = true;
+      skipped->reason = absl::StrCat(
+          "the ONNX checker (ONNX 1.12) was skipped: it cannot judge IR version ",
+          model.ir_version(), " / ai.onnx opset ", opset, " (it knows IR <= ", kOnnxCheckerMaxIr,
+          ", opset <= ", kOnnxCheckerMaxOpset, ")");
+    }
+    return absl::OkStatus();
+  }
   try {
     onnx::checker::check_model(model);
   } catch (const std::exception& e) {
@@ -23,6 +39,90 @@ absl::Status CheckModelWithOnnx(const onnx::ModelProto& model) {
 }
 
 namespace {
+
+// Attribute values ONNX 1.12's inference functions divide by, index with
+// or recurse on without checking (SIGFPE / SIGSEGV, #22.1).
+absl::Status CheckNodeAttributes(const onnx::NodeProto& node, const std::string& where,
+                                 const ShapeAnalysis& shapes) {
+  const std::string& op = node.op_type();
+  auto ints = [&](const char* name) -> const onnx::AttributeProto* {
+    for (const auto& a : node.attribute())
+      if (a.name() == name) return &a;
+    return nullptr;
+  };
+  auto bad = [&](const std::string& what) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+  };
+  static const std::set<std::string> kWindowed = {"Conv", "ConvTranspose", "ConvInteger",
+                                                  "QLinearConv", "MaxPool", "AveragePool",
+                                                  "LpPool"};
+  if (kWindowed.count(op)) {
+    for (const char* name : {"strides", "dilations"}) {
+      const onnx::AttributeProto* a = ints(name);
+      if (a == nullptr) continue;
+      for (int64_t v : a->ints())
+        if (v <= 0)
+          return bad(absl::StrCat("attribute '", name, "' has the value ", v,
+                                  "; every entry must be positive"));
+    }
+  }
+  if (op == "DepthToSpace" || op == "SpaceToDepth") {
+    if (const onnx::AttributeProto* a = ints("blocksize");
+        a != nullptr && (a->i() <= 0 || a->i() > (int64_t{1} << 16)))
+      return bad(absl::StrCat("attribute 'blocksize' is ", a->i(),
+                              "; it must be in [1, 65536]"));
+  }
+  if (op == "GatherND") {
+    if (const onnx::AttributeProto* a = ints("batch_dims"); a != nullptr && a->i() < 0)
+      return bad(absl::StrCat("attribute 'batch_dims' is ", a->i(), "; it must not be negative"));
+  }
+  if (op == "LayerNormalization" && node.input_size() > 0) {
+    const onnx::AttributeProto* a = ints("axis");
+    const int64_t axis = a != nullptr ? a->i() : -1;
+    std::optional<int> r = shapes.Rank(node.input(0));
+    if (r && (axis < -*r || axis >= *r))
+      return bad(absl::StrCat("attribute 'axis' is ", axis, " for an input of rank ", *r,
+                              "; it must be in [", -*r, ", ", *r, ")"));
+  }
+  if (op == "STFT" && node.input_size() > 0) {
+    std::optional<int> r = shapes.Rank(node.input(0));
+    if (r && *r < 2)
+      return bad(absl::StrCat("signal '", node.input(0), "' has rank ", *r,
+                              "; STFT needs [batch, length] or [batch, length, 1 or 2]"));
+  }
+  return absl::OkStatus();
+}
+
+// A model-local function that calls itself (directly or through others)
+// sends ONNX's function inference into unbounded recursion.
+absl::Status CheckFunctionsNotRecursive(const onnx::ModelProto& model) {
+  std::map<std::string, const onnx::FunctionProto*> functions;
+  auto key = [](const std::string& domain, const std::string& name) {
+    return absl::StrCat(domain, "::", name);
+  };
+  for (const auto& f : model.functions()) functions[key(f.domain(), f.name())] = &f;
+  // 0 unvisited, 1 on the stack, 2 done.
+  std::map<std::string, int> state;
+  std::function<std::string(const std::string&)> visit = [&](const std::string& k) {
+    state[k] = 1;
+    for (const auto& n : functions[k]->node()) {
+      std::string callee = key(n.domain(), n.op_type());
+      if (!functions.count(callee)) continue;
+      if (state[callee] == 1) return callee;
+      if (state[callee] == 0)
+        if (std::string c = visit(callee); !c.empty()) return c;
+    }
+    state[k] = 2;
+    return std::string();
+  };
+  for (const auto& [k, f] : functions) {
+    if (state[k] != 0) continue;
+    if (std::string c = visit(k); !c.empty())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "model-local function '", c, "' calls itself (directly or through other functions)"));
+  }
+  return absl::OkStatus();
+}
 
 // ONNX 1.12's inference functions trust their node: a Scan without `body`
 // dereferences null (found by fuzz-pipeline). Nodes are checked against
@@ -65,6 +165,9 @@ absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
               node.input(0), "' has rank ", *x, "; they must be equal"));
       }
     }
+    if (domain.empty()) {
+      if (absl::Status st = CheckNodeAttributes(node, where, shapes); !st.ok()) return st;
+    }
     if (schema != nullptr) {
       for (const auto& [name, attr] : schema->attributes()) {
         if (!attr.required) continue;
@@ -100,6 +203,8 @@ absl::Status InferShapesWithOnnx(onnx::ModelProto& model,
   std::map<std::string, int> opsets;
   for (const auto& o : model.opset_import())
     opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = static_cast<int>(o.version());
+  if (absl::Status s = CheckFunctionsNotRecursive(model); !s.ok())
+    return absl::InvalidArgumentError(absl::StrCat("shape inference: ", s.message()));
   if (absl::Status s = CheckNodesAgainstSchemas(model.graph(), opsets, 0); !s.ok())
     return absl::InvalidArgumentError(absl::StrCat("shape inference: ", s.message()));
   onnx::ShapeInferenceOptions onnx_options;
