@@ -145,7 +145,8 @@ struct DimBuilder {
       node.operands.push_back(parts[i]);
     }
     if (constant > 0) absl::StrAppend(&text, " + ", constant);
-    if (constant < 0) absl::StrAppend(&text, " - ", -(constant + 1) + 1);
+    // The magnitude in unsigned arithmetic: -INT64_MIN does not exist.
+    if (constant < 0) absl::StrAppend(&text, " - ", 0 - static_cast<uint64_t>(constant));
     if (constant != 0) node.operands.push_back(Dim::Static(constant));
     node.text = std::move(text);
     return FromNode(std::move(node));

@@ -145,7 +145,9 @@ ValueFacts FactsOfTensor(const onnx::TensorProto& t) {
   int64_t n = 1;
   for (int64_t d : t.dims()) {
     f.dims.push_back(d >= 0 ? Dim::Static(d) : Dim());
-    n = d >= 0 && n <= kMaxTrackedElements ? n * d : kMaxTrackedElements + 1;
+    n = d >= 0 && d <= kMaxTrackedElements && n <= kMaxTrackedElements
+            ? n * d
+            : kMaxTrackedElements + 1;
   }
   if (n <= kMaxTrackedElements) {
     if (std::optional<std::vector<int64_t>> ints = TensorInts(t);

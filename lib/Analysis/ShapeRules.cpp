@@ -10,7 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
+#include <cstdlib>
 #include <functional>
+#include <limits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
@@ -215,7 +217,10 @@ void RuleWindow(Rule& r) {
   for (size_t i = 0; i < nd; ++i) {
     const Dim& in = x->dims[2 + i];
     const int64_t s = strides[i], k = kernel[i], d = dil[i];
-    if (s <= 0 || k <= 0 || d <= 0) {
+    constexpr int64_t kBig = int64_t{1} << 31;  // attribute values beyond are hostile
+    if (s <= 0 || k <= 0 || d <= 0 || s > kBig || k > kBig || d > kBig ||
+        std::abs(pads[i]) > kBig || std::abs(pads[i + nd]) > kBig ||
+        (out_pad.size() == nd && std::abs(out_pad[i]) > kBig)) {
       dims.push_back(Dim());
       continue;
     }
@@ -244,7 +249,7 @@ void RuleWindow(Rule& r) {
     }
     if (!ceil_mode) {
       dims.push_back(FloorDiv(span, S) + Dim::Static(1));
-    } else if (span.is_static() && in.is_static()) {
+    } else if (span.is_static() && in.is_static() && in.value() < (int64_t{1} << 40)) {
       int64_t o = (span.value() + s - 1) / s + 1;
       if ((o - 1) * s >= in.value() + pads[i]) --o;
       dims.push_back(Dim::Static(o));
@@ -340,19 +345,26 @@ void RuleGather(Rule& r) {
   }
 }
 
-// Clamped slice bounds for a static dim (ONNX Slice semantics).
+// Clamped slice bounds for a static dim (ONNX Slice semantics). No
+// intermediate overflows whatever the attribute values.
 void SliceBounds(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t* s,
                  int64_t* count) {
-  auto clamp = [&](int64_t v, bool is_end) {
-    if (v < 0) v += dim;
+  auto clamp = [&](int64_t v) {
+    if (v < 0) v += dim;  // v < 0 <= dim: cannot overflow
     if (step > 0) return std::clamp<int64_t>(v, 0, dim);
     return std::clamp<int64_t>(v, -1, dim - 1);
   };
-  (void)0;
-  int64_t b = clamp(start, false), e = clamp(end, true);
+  const int64_t b = clamp(start), e = clamp(end);
   *s = b;
-  if (step > 0) *count = e > b ? (e - b + step - 1) / step : 0;
-  else *count = b > e ? (b - e + (-step) - 1) / (-step) : 0;
+  if (step > 0) {
+    *count = e > b ? (e - b - 1) / step + 1 : 0;
+  } else {
+    // -step may not exist (INT64_MIN): one element at most then.
+    const int64_t neg = step == std::numeric_limits<int64_t>::min()
+                            ? std::numeric_limits<int64_t>::max()
+                            : -step;
+    *count = b > e ? (b - e - 1) / neg + 1 : 0;
+  }
 }
 
 void RuleSlice(Rule& r) {
@@ -408,7 +420,8 @@ void RuleSlice(Rule& r) {
       dims[a] = d - Dim::Static(st);  // x[st:]
     } else if (step == 1 && st >= 0 && en < 0) {
       dims[a] = d + Dim::Static(en) - Dim::Static(st);  // x[st:-k]
-    } else if (step == 1 && st < 0 && en >= (int64_t{1} << 31)) {
+    } else if (step == 1 && st < 0 && st > std::numeric_limits<int64_t>::min() &&
+               en >= (int64_t{1} << 31)) {
       dims[a] = Dim::Static(-st);  // x[-k:], when the dim is at least k
     } else if (step == 1 && st >= 0 && en >= 0 && d.is_symbolic()) {
       dims[a] = Min(d, Dim::Static(en)) - Dim::Static(st);
@@ -659,11 +672,13 @@ void RuleSplit(Rule& r) {
     // Equal parts; Split-18 `num_outputs` makes the last one smaller.
     const bool num_outputs = FindAttr(r.in.node, "num_outputs") != nullptr;
     if (d.is_static()) {
-      const int64_t chunk = num_outputs ? (d.value() + outputs - 1) / outputs
-                                        : d.value() / outputs;
-      for (int k = 0; k < outputs; ++k)
-        sizes.push_back(Dim::Static(std::max<int64_t>(
-            0, std::min(chunk, d.value() - chunk * k))));
+      const int64_t chunk = num_outputs && d.value() > 0 ? (d.value() - 1) / outputs + 1
+                                                         : d.value() / outputs;
+      for (int k = 0; k < outputs; ++k) {
+        const __int128 left = static_cast<__int128>(d.value()) - static_cast<__int128>(chunk) * k;
+        sizes.push_back(Dim::Static(static_cast<int64_t>(
+            std::max<__int128>(0, std::min<__int128>(chunk, left)))));
+      }
     } else {
       for (int k = 0; k < outputs; ++k)
         sizes.push_back(num_outputs ? Dim() : FloorDiv(d, Dim::Static(outputs)));
@@ -711,11 +726,22 @@ void RuleRange(Rule& r) {
   if (start && limit && delta && start->size() == 1 && limit->size() == 1 &&
       delta->size() == 1 && (*delta)[0] != 0) {
     const int64_t s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
-    const int64_t n = std::max<int64_t>(0, d > 0 ? (l - s + d - 1) / d : (s - l - d - 1) / -d);
+    // ceil((l - s) / d) in 128 bits: no overflow for any int64 inputs.
+    const __int128 span = static_cast<__int128>(l) - s;
+    const __int128 n128 = d > 0 ? (span > 0 ? (span + d - 1) / d : 0)
+                                : (span < 0 ? (-span + (-static_cast<__int128>(d)) - 1) /
+                                                  (-static_cast<__int128>(d))
+                                            : 0);
+    if (n128 > std::numeric_limits<int64_t>::max()) {
+      r.SetShape(0, {Dim()}, type);
+      return;
+    }
+    const int64_t n = static_cast<int64_t>(n128);
     r.SetShape(0, {Dim::Static(n)}, type);
     if (n <= kMaxTrackedElements) {
       std::vector<Dim> v;
-      for (int64_t i = 0; i < n; ++i) v.push_back(Dim::Static(s + i * d));
+      for (int64_t i = 0; i < n; ++i)
+        v.push_back(Dim::Static(static_cast<int64_t>(s + static_cast<__int128>(i) * d)));
       r.SetValue(0, std::move(v));
     }
     return;
@@ -901,6 +927,9 @@ Dim ArithValue(const std::string& op, const Dim& a, const Dim& b) {
   if (op == "Add") return a + b;
   if (op == "Sub") return a - b;
   if (op == "Mul") return a * b;
+  const bool overflowing_div = a.is_static() && b.is_static() && b.value() == -1 &&
+                               a.value() == std::numeric_limits<int64_t>::min();
+  if (overflowing_div) return Dim();
   if (op == "Div") {
     // Integer Div truncates toward zero; equal to floor for same signs.
     if (a.is_static() && b.is_static() && b.value() != 0) return Dim::Static(a.value() / b.value());

@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 
+#include <limits>
+
 #include "TestUtil.h"
 #include "gtest/gtest.h"
 #include "h8/IR/GraphIndex.h"
@@ -154,6 +156,37 @@ g (float[1,3,8] x, float[4,3,3] w) => (float[?] y)
   EXPECT_EQ(ShapeOf(a, "t"), "[?]");
   EXPECT_EQ(ShapeOf(a, "g"), "[?]");
   EXPECT_EQ(ShapeOf(a, "d"), "[?]");
+}
+
+// Extreme attribute and constant values: exact results where they exist,
+// unknown where they do not, never signed overflow (UBSan runs this).
+TEST(ShapeAnalysisTest, ExtremeValuesDoNotOverflow) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[9223372036854775807] x, float[3,4] z) => (float[?] y)
+  <int64 lo = {-9223372036854775808}, int64 hi = {9223372036854775807}, int64 one = {1},
+   int64 mone = {-1}, int64[1] st = {0}, int64[1] en = {9223372036854775807},
+   int64[1] ax = {0}, int64[1] mstep = {-9223372036854775808}>
+{
+  r = Range (lo, hi, one)
+  r2 = Range (hi, lo, mone)
+  y = Slice (x, st, en, ax)
+  back = Slice (z, en, st, ax, mstep)
+  a, b, c = Split <axis = 0> (x)
+  d = Div (lo, mone)
+  k = Conv <kernel_shape = [9223372036854775807], strides = [9223372036854775807]> (z, z)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ShapeOf(a, "r"), "[?]");   // 2^64 - 1 elements: not an int64
+  EXPECT_EQ(ShapeOf(a, "r2"), "[?]");
+  EXPECT_EQ(ShapeOf(a, "y"), "[9223372036854775807]");
+  EXPECT_EQ(ShapeOf(a, "back"), "[1,4]");  // from the last row, one step of -2^63
+  EXPECT_EQ(ShapeOf(a, "a"), "[3074457345618258602]");
+  EXPECT_EQ(ShapeOf(a, "c"), "[3074457345618258602]");
+  EXPECT_EQ(ValueOf(a, "d"), "?");  // INT64_MIN / -1: one element, unknown
+  EXPECT_EQ((Dim::Symbol("t") + Dim::Static(std::numeric_limits<int64_t>::min())).ToString(),
+            "t - 9223372036854775808");
 }
 
 TEST(ShapeAnalysisTest, UnknownOpIsNamedAndDeclarationsStillApply) {
