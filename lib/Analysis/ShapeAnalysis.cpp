@@ -338,18 +338,18 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
         Scope* s = subscopes_.back().get();
         s->parent = &scope;
         body_scopes.push_back(s);
-        // Loop/Scan body inputs: iteration number, condition, carried
-        // values (Loop) or carried values and scan slices (Scan).
         if (op != "If") {
+          // Body input k mirrors node input k: Loop (M, cond, v...) ~ body
+          // (i, cond, v...), Scan (state..., scan...) ~ body (state...,
+          // slice...). Loop's iteration number and condition come from the
+          // body's own declarations.
           const int first = op == "Loop" ? 2 : 0;
-          const int state_begin = op == "Loop" ? 2 : 0;
+          const int num_scan = static_cast<int>(GetIntAttr(node, "num_scan_inputs", 0));
           for (int k = 0; k < body->input_size(); ++k) {
             ValueFacts f = FromTypeProto(body->input(k).type(), bindings);
-            const int outer = op == "Loop" ? k : k;  // Loop: (M, cond, v...) ~ body (i, cond, v...)
-            if (k >= first && outer < static_cast<int>(in.inputs.size()) &&
-                in.inputs[outer] != nullptr && k - state_begin >= 0) {
-              ValueFacts o = *in.inputs[outer];
-              const int num_scan = static_cast<int>(GetIntAttr(node, "num_scan_inputs", 0));
+            if (k >= first && k < static_cast<int>(in.inputs.size()) &&
+                in.inputs[k] != nullptr) {
+              ValueFacts o = *in.inputs[k];
               const bool is_scan_slice =
                   op == "Scan" && k >= static_cast<int>(in.inputs.size()) - num_scan;
               if (is_scan_slice && o.has_shape && !o.dims.empty()) o.dims.erase(o.dims.begin());

@@ -494,8 +494,7 @@ void RuleSqueezeUnsqueeze(Rule& r) {
       if (d.value() != 1) dims.push_back(d);
     }
   } else if (!axes) {
-    if (!squeeze) return;
-    return;
+    return;  // axes given but not known
   } else if (squeeze) {
     std::vector<bool> drop(rank, false);
     for (int64_t a : *axes) {
@@ -720,9 +719,7 @@ void RuleRange(Rule& r) {
   const int32_t type = r.Type(0);
   r.SetType(0, type);
   auto start = r.Values(0), limit = r.Values(1), delta = r.Values(2);
-  const ValueFacts* fs = r.In(0);
   const ValueFacts* fl = r.In(1);
-  const ValueFacts* fd = r.In(2);
   if (start && limit && delta && start->size() == 1 && limit->size() == 1 &&
       delta->size() == 1 && (*delta)[0] != 0) {
     const int64_t s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
@@ -752,8 +749,6 @@ void RuleRange(Rule& r) {
     r.SetShape(0, {Max(fl->value[0], Dim::Static(0))}, type);
     return;
   }
-  (void)fs;
-  (void)fd;
   r.SetShape(0, {Dim()}, type);
 }
 
