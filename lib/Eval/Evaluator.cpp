@@ -14,6 +14,7 @@
 #include "h8/Eval/Evaluator.h"
 
 #include <limits>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -115,21 +116,56 @@ class Scope {
  public:
   Scope(const Scope* parent, std::string base_dir)
       : parent_(parent), base_dir_(std::move(base_dir)) {}
+  ~Scope() { ReleaseLiveBytes(held_bytes_); }
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
   /// `name` in this scope or the nearest enclosing one that defines it.
   const Tensor* Find(const std::string& name) const {
     for (const Scope* s = this; s != nullptr; s = s->parent_) {
-      auto it = s->values.find(name);
-      if (it != s->values.end()) return &it->second;
+      auto it = s->values_.find(name);
+      if (it != s->values_.end()) return &it->second;
     }
     return nullptr;
   }
+  bool Defines(const std::string& name) const { return values_.count(name) > 0; }
   const std::string& base_dir() const { return base_dir_; }
 
-  std::unordered_map<std::string, Tensor> values;
+  /// Binds `name` to `t` (replacing an earlier binding), counting its bytes
+  /// against the active budget.
+  absl::Status Put(const std::string& name, Tensor t) {
+    Drop(name);
+    const int64_t bytes = t.StorageBytes();
+    H8_RETURN_IF_ERROR(ChargeLiveBytes(bytes));
+    held_bytes_ += bytes;
+    values_[name] = std::move(t);
+    return absl::OkStatus();
+  }
+  void Drop(const std::string& name) {
+    auto it = values_.find(name);
+    if (it == values_.end()) return;
+    const int64_t bytes = it->second.StorageBytes();
+    ReleaseLiveBytes(bytes);
+    held_bytes_ -= bytes;
+    values_.erase(it);
+  }
+  /// Moves the value of `name` out of this scope (it stops counting).
+  std::optional<Tensor> Take(const std::string& name) {
+    auto it = values_.find(name);
+    if (it == values_.end()) return std::nullopt;
+    Tensor t = std::move(it->second);
+    const int64_t bytes = t.StorageBytes();
+    ReleaseLiveBytes(bytes);
+    held_bytes_ -= bytes;
+    values_.erase(it);
+    return t;
+  }
 
  private:
   const Scope* parent_;
   std::string base_dir_;
+  std::unordered_map<std::string, Tensor> values_;
+  int64_t held_bytes_ = 0;
 };
 
 }  // namespace eval
@@ -169,7 +205,7 @@ absl::Status LoadInitializers(const onnx::GraphProto& graph, Scope& scope) {
       return absl::Status(t.status().code(),
                           absl::StrCat("initializer: ", t.status().message()));
     }
-    scope.values[init.name()] = std::move(*t);
+    H8_RETURN_IF_ERROR(scope.Put(init.name(), std::move(*t)));
   }
   return absl::OkStatus();
 }
@@ -192,6 +228,7 @@ absl::StatusOr<std::vector<Tensor>> RunGraph(const onnx::GraphProto& graph, int6
   for (const auto& out : graph.output()) last_use[out.name()] = kKeep;
 
   std::vector<const Tensor*> args;
+  eval::BudgetState* budget = eval::CurrentBudget();
   for (int n = 0; n < graph.node_size(); ++n) {
     const onnx::NodeProto& node = graph.node(n);
     args.clear();
@@ -209,11 +246,15 @@ absl::StatusOr<std::vector<Tensor>> RunGraph(const onnx::GraphProto& graph, int6
       }
       args.push_back(t);
     }
+    // What the node allocated is charged while it runs; afterwards only the
+    // outputs kept in the scope count.
+    const int64_t live_before = budget != nullptr ? budget->live_bytes : 0;
     H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs, EvaluateNodeIn(node, opset, args, &scope));
+    if (budget != nullptr) budget->live_bytes = live_before;
     reads.assign(node.input().begin(), node.input().end());
     AddSubgraphReads(node, reads);
     for (const auto& in : reads) {
-      if (!in.empty() && last_use[in] == n) scope.values.erase(in);
+      if (!in.empty() && last_use[in] == n) scope.Drop(in);
     }
     for (int k = 0; k < node.output_size(); ++k) {
       const std::string& name = node.output(k);
@@ -221,14 +262,24 @@ absl::StatusOr<std::vector<Tensor>> RunGraph(const onnx::GraphProto& graph, int6
       auto lu = last_use.find(name);
       // An output nobody reads (and not a graph output) is dropped at once.
       if (lu == last_use.end() || (lu->second != kKeep && lu->second <= n)) continue;
-      scope.values[name] = std::move(outs[k]);
+      if (absl::Status s = scope.Put(name, std::move(outs[k])); !s.ok()) return Annotate(node, s);
     }
   }
 
   std::vector<Tensor> results;
   results.reserve(graph.output_size());
   for (const auto& out : graph.output()) {
-    const Tensor* t = scope.Find(out.name());
+    // Graph outputs are moved out; one named twice, or an outer value a body
+    // passes through, is copied.
+    std::optional<Tensor> own = scope.Take(out.name());
+    if (own) {
+      results.push_back(std::move(*own));
+      continue;
+    }
+    const Tensor* t = nullptr;
+    for (size_t r = 0; r < results.size() && t == nullptr; ++r)
+      if (graph.output(static_cast<int>(r)).name() == out.name()) t = &results[r];
+    if (t == nullptr) t = scope.Find(out.name());
     if (t == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("graph output '", out.name(), "' is never produced"));
@@ -263,12 +314,15 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNodeIn(const onnx::NodeProto& node, 
                               "got ", inputs.size(), " inputs for ",
                               node.input_size(), " declared")));
   }
+  if (absl::Status s = eval::ChargeWork(node, inputs); !s.ok()) return Annotate(node, s);
   eval::OpContext ctx(node, opset, inputs, scope);
   absl::StatusOr<std::vector<Tensor>> result;
-  // The one try in the evaluator: shapes come from untrusted models, and an
+  // The try around kernels: shapes come from untrusted models, and an
   // output too large to allocate is a diagnostic, not a crash.
   try {
     result = it->second(ctx);
+  } catch (const eval::BudgetExceeded& e) {
+    return Annotate(node, absl::ResourceExhaustedError(e.message));
   } catch (const std::bad_alloc&) {
     return Annotate(node, absl::ResourceExhaustedError(
                               "an output is too large for the evaluator's memory"));
@@ -293,7 +347,8 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNodeIn(const onnx::NodeProto& node, 
 
 absl::StatusOr<std::vector<Tensor>> EvaluateNode(
     const onnx::NodeProto& node, int64_t opset,
-    const std::vector<const Tensor*>& inputs) {
+    const std::vector<const Tensor*>& inputs, const EvalBudget& budget) {
+  eval::ActiveBudget active(budget);
   return EvaluateNodeIn(node, opset, inputs, nullptr);
 }
 
@@ -308,7 +363,7 @@ absl::StatusOr<std::vector<Tensor>> eval::RunSubgraph(const onnx::GraphProto& gr
   Scope scope(outer, outer != nullptr ? outer->base_dir() : std::string());
   H8_RETURN_IF_ERROR(LoadInitializers(graph, scope));
   for (int k = 0; k < graph.input_size(); ++k) {
-    scope.values[graph.input(k).name()] = std::move(inputs[k]);
+    H8_RETURN_IF_ERROR(scope.Put(graph.input(k).name(), std::move(inputs[k])));
   }
   auto result = RunGraph(graph, opset, scope);
   if (!result.ok()) {
@@ -318,9 +373,11 @@ absl::StatusOr<std::vector<Tensor>> eval::RunSubgraph(const onnx::GraphProto& gr
   return result;
 }
 
-absl::StatusOr<std::vector<Tensor>> EvaluateModel(
-    const onnx::ModelProto& model, const std::map<std::string, Tensor>& inputs,
-    const std::string& base_dir) {
+namespace {
+
+absl::StatusOr<std::vector<Tensor>> EvaluateModelIn(const onnx::ModelProto& model,
+                                                    const std::map<std::string, Tensor>& inputs,
+                                                    const std::string& base_dir) {
   int64_t opset = -1;
   for (const auto& op : model.opset_import()) {
     if (IsDefaultDomain(op.domain())) opset = op.version();
@@ -331,22 +388,25 @@ absl::StatusOr<std::vector<Tensor>> EvaluateModel(
   const onnx::GraphProto& graph = model.graph();
   Scope scope(nullptr, base_dir);
   H8_RETURN_IF_ERROR(LoadInitializers(graph, scope));
-  auto& values = scope.values;
 
   std::unordered_set<std::string> graph_inputs;
   for (const auto& vi : graph.input()) {
     graph_inputs.insert(vi.name());
     auto provided = inputs.find(vi.name());
     if (provided == inputs.end()) {
-      if (values.count(vi.name()) == 0) {
+      if (!scope.Defines(vi.name())) {
         return absl::InvalidArgumentError(
             absl::StrCat("graph input '", vi.name(), "' is not provided"));
       }
       continue;
     }
+    // Counted before it is copied: the copy is what the budget guards.
+    if (absl::Status s = eval::ChargeLiveBytes(provided->second.StorageBytes()); !s.ok())
+      return absl::Status(s.code(), absl::StrCat("graph input '", vi.name(), "': ", s.message()));
+    eval::ReleaseLiveBytes(provided->second.StorageBytes());
     Tensor t = provided->second;  // overrides an initializer of that name
     H8_RETURN_IF_ERROR(CheckGraphInput(vi, t));
-    values[vi.name()] = std::move(t);
+    H8_RETURN_IF_ERROR(scope.Put(vi.name(), std::move(t)));
   }
   for (const auto& [name, unused] : inputs) {
     if (graph_inputs.count(name) == 0) {
@@ -356,6 +416,24 @@ absl::StatusOr<std::vector<Tensor>> EvaluateModel(
   }
 
   return RunGraph(graph, opset, scope);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Tensor>> EvaluateModel(
+    const onnx::ModelProto& model, const std::map<std::string, Tensor>& inputs,
+    const std::string& base_dir, const EvalBudget& budget) {
+  eval::ActiveBudget active(budget);
+  // Kernels run inside EvaluateNode's try; this one covers what happens
+  // between them (decoding initializers, copying inputs and outputs), which
+  // the budget bounds but an allocator under pressure may still refuse.
+  try {
+    return EvaluateModelIn(model, inputs, base_dir);
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError("the evaluator ran out of memory");
+  } catch (const std::length_error&) {
+    return absl::ResourceExhaustedError("a tensor is too large for the evaluator");
+  }
 }
 
 }  // namespace h8

@@ -33,6 +33,9 @@ Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims) {
   // into a ResourceExhausted status naming the node.
   if (!count.ok() || *count > MaxTensorElements()) throw std::length_error("tensor too large");
   int64_t n = *count;
+  const int64_t bytes = n * static_cast<int64_t>(t.IsFloat() ? sizeof(float) : sizeof(int64_t));
+  if (absl::Status s = ChargeLiveBytes(bytes); !s.ok())
+    throw BudgetExceeded{std::string(s.message())};
   if (t.IsFloat()) t.f.assign(n, 0.0f); else t.i.assign(n, 0);
   return t;
 }

@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "h8/Eval/Evaluator.h"
 #include "h8/Eval/Tensor.h"
 #include "h8/Support/Status.h"
 #include "onnx/onnx_pb.h"
@@ -66,9 +67,53 @@ int64_t WrapToIntDtype(int64_t value, int32_t dtype);
 int64_t MaxTensorElements();
 void SetMaxTensorElements(int64_t n);
 
-/// A zero-filled tensor. Throws std::length_error above MaxTensorElements();
-/// EvaluateNode, the only caller of kernels, converts that to a status.
+/// A zero-filled tensor. Throws std::length_error above MaxTensorElements()
+/// and BudgetExceeded beyond the active budget's live bytes; EvaluateNode,
+/// the only caller of kernels, converts both to a status.
 Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims);
+
+//===----------------------------------------------------------------------===//
+// Budgets (Budget.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Thrown when an allocation would exceed the active budget's live bytes.
+struct BudgetExceeded {
+  std::string message;
+};
+
+/// The budget of the evaluation running on this thread: limits and what has
+/// been used. One per EvaluateModel/EvaluateNode call; control-flow bodies
+/// share their model's.
+struct BudgetState {
+  EvalBudget limits;
+  int64_t live_bytes = 0;
+  int64_t work = 0;
+};
+
+/// Installs `limits` as this thread's budget for its lifetime unless one is
+/// active already (a body evaluated inside a model run shares the model's).
+class ActiveBudget {
+ public:
+  explicit ActiveBudget(const EvalBudget& limits);
+  ~ActiveBudget();
+  ActiveBudget(const ActiveBudget&) = delete;
+  ActiveBudget& operator=(const ActiveBudget&) = delete;
+
+ private:
+  BudgetState own_;
+  bool installed_ = false;
+};
+
+/// This thread's budget, or null outside an evaluation.
+BudgetState* CurrentBudget();
+/// Counts `bytes` as live; ResourceExhausted (nothing counted) when that
+/// would pass the limit. OK without an active budget.
+absl::Status ChargeLiveBytes(int64_t bytes);
+/// Uncounts `bytes` (a value dropped).
+void ReleaseLiveBytes(int64_t bytes);
+/// Adds `node`'s estimated work; an error naming the estimate when the total
+/// would pass the limit.
+absl::Status ChargeWork(const onnx::NodeProto& node, const std::vector<const Tensor*>& inputs);
 /// Row-major strides of `dims`.
 std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);
 /// "[1,2,3]" for messages.

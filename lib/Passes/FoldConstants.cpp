@@ -20,12 +20,18 @@
 //
 // Never folded: ops with randomness (Random*, Multinomial), Dropout with a
 // training_mode input, ops of other domains or that the evaluator lacks
-// (remark), and nodes whose outputs would add more than max-growth-bytes
-// beyond their inputs (remark; keeps models from bloating).
+// (remark), nodes whose outputs would add more than max-growth-bytes
+// beyond their inputs (remark; keeps models from bloating; checked before
+// evaluating when the analysis knows the output shapes, and bounded by the
+// evaluator's live-bytes budget when it does not), and nodes whose estimated
+// work exceeds max-work (remark; checked before evaluating).
 // A Reshape that became a no-op (static input shape equals its output
 // shape) is removed unless its output is a graph output.
 //
 //===----------------------------------------------------------------------===//
+#include <algorithm>
+#include <limits>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
@@ -145,7 +151,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
         continue;
       }
       std::vector<const Tensor*> inputs;
-      int64_t input_bytes = 0;
+      int64_t input_bytes = 0, input_storage = 0;
       for (const auto& in : node.input()) {
         if (in.empty()) {
           inputs.push_back(nullptr);
@@ -153,6 +159,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
         }
         H8_ASSIGN_OR_RETURN(const Tensor* t, value_of(in));
         input_bytes += TensorBytes(*t);
+        input_storage += t->StorageBytes();
         inputs.push_back(t);
       }
       // Outputs the analysis sizes statically are checked before they are
@@ -164,7 +171,20 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
                              << " bytes (max-growth-bytes=" << options.max_growth_bytes << ")";
         continue;
       }
-      auto result = EvaluateNode(node, opset, inputs);
+      if (int64_t work = EstimateNodeWork(node, inputs); work > options.max_work) {
+        ctx.Remark(&node, i) << "not folded: its estimated work of " << work
+                             << " operations exceeds max-work=" << options.max_work;
+        continue;
+      }
+      // Host storage holds up to 8 bytes per element of any type: the
+      // evaluator may allocate that much beyond the inputs before the exact
+      // growth check below.
+      EvalBudget budget;
+      constexpr int64_t kCap = std::numeric_limits<int64_t>::max() / 16;
+      budget.max_live_bytes = std::min(kCap, input_storage) +
+                              8 * std::min(kCap, options.max_growth_bytes) + (int64_t{1} << 20);
+      budget.max_work = options.max_work;
+      auto result = EvaluateNode(node, opset, inputs, budget);
       if (!result.ok()) {
         ctx.Remark(&node, i) << "not folded: " << result.status().message();
         continue;

@@ -103,6 +103,11 @@ Instrumentation:
                                 similarity is >= 0.99999
   --verify-rtol=<x>             relative tolerance (default 1e-4)
   --verify-dims=<name=v,...>    values of symbolic dims (others: pinned or 1)
+  --verify-max-bytes=<n>        bytes of tensors one evaluation may hold at
+                                once (default 1073741824 = 1 GiB)
+  --verify-max-work=<n>         estimated operations (about one per
+                                multiply-add) one evaluation may run (default
+                                34359738368 = 2^35); larger models exit 1
   --verify-against=<dir>        compare the output model with an ONNX test-data
                                 set (input_N.pb / output_N.pb)
   --time-passes                 per-pass wall time on stderr
@@ -353,6 +358,13 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       double& tol = name == "verify-atol" ? config.verify.atol : config.verify.rtol;
       if (!absl::SimpleAtod(*v, &tol) || !(tol >= 0))
         return UsageError(absl::StrCat("--", name, " expects a non-negative number, got '", *v, "'"));
+    } else if (name == "verify-max-bytes" || name == "verify-max-work") {
+      auto v = need("a positive integer");
+      if (!v.ok()) return v.status();
+      int64_t& limit = name == "verify-max-bytes" ? config.verify.budget.max_live_bytes
+                                                  : config.verify.budget.max_work;
+      if (!absl::SimpleAtoi(*v, &limit) || limit < 1)
+        return UsageError(absl::StrCat("--", name, " expects a positive integer, got '", *v, "'"));
     } else if (name == "verify-dims") {
       auto v = need("name=value pairs");
       if (!v.ok()) return v.status();

@@ -18,8 +18,38 @@
 namespace h8 {
 namespace {
 
-// Random inputs beyond this many elements (1 GiB of float) are refused.
-constexpr int64_t kMaxVerifyElements = int64_t{1} << 28;
+// Bytes the verifier holds besides an evaluation's own tensors.
+int64_t HeldBytes(const std::map<std::string, Tensor>& tensors) {
+  int64_t bytes = 0;
+  for (const auto& [name, t] : tensors) bytes += t.StorageBytes();
+  return bytes;
+}
+int64_t HeldBytes(const std::vector<std::vector<Tensor>>& rows) {
+  int64_t bytes = 0;
+  for (const auto& row : rows)
+    for (const Tensor& t : row) bytes += t.StorageBytes();
+  return bytes;
+}
+
+// The budget of one evaluation while the verifier holds `held` bytes; an
+// error naming the flag when nothing is left.
+absl::StatusOr<EvalBudget> BudgetLeft(const VerifyOptions& options, int64_t held) {
+  EvalBudget b = options.budget;
+  if (held >= b.max_live_bytes)
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "inputs and reference outputs take ", held, " bytes, over the budget of ",
+        b.max_live_bytes, " bytes"));
+  b.max_live_bytes -= held;
+  return b;
+}
+
+// Budget errors name the flags that raise the budget.
+absl::Status ExplainBudget(const absl::Status& s, const VerifyOptions& options) {
+  if (s.code() != absl::StatusCode::kResourceExhausted) return s;
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "model too large to verify within --verify-max-bytes=", options.budget.max_live_bytes,
+      " --verify-max-work=", options.budget.max_work, ": ", s.message()));
+}
 
 // One accumulator per output, with the options' tolerance.
 CompareAccumulator Accumulator(const VerifyOptions& options) {
@@ -154,9 +184,13 @@ class Composition {
     return host_ ? host_->graph() : rewritten_->graph();
   }
 
+  /// Evaluates on `feeds` while the caller holds `held` bytes besides.
   absl::StatusOr<std::vector<Tensor>> Evaluate(const std::map<std::string, Tensor>& feeds,
-                                               const std::string& base_dir) const {
-    H8_ASSIGN_OR_RETURN(auto device, EvaluateModel(*rewritten_, feeds, base_dir));
+                                               const std::string& base_dir,
+                                               const VerifyOptions& options,
+                                               int64_t held) const {
+    H8_ASSIGN_OR_RETURN(EvalBudget budget, BudgetLeft(options, held));
+    H8_ASSIGN_OR_RETURN(auto device, EvaluateModel(*rewritten_, feeds, base_dir, budget));
     if (!host_) return device;
     // The host's inputs are the device's outputs, by name.
     std::map<std::string, Tensor> host_feeds;
@@ -169,7 +203,8 @@ class Composition {
             "the host model's input '", in->name(), "' is not an output of the device model"));
       host_feeds[in->name()] = device[o];
     }
-    return EvaluateModel(*host_, host_feeds, base_dir);
+    H8_ASSIGN_OR_RETURN(budget, BudgetLeft(options, held + HeldBytes({device})));
+    return EvaluateModel(*host_, host_feeds, base_dir, budget);
   }
 
  private:
@@ -179,9 +214,13 @@ class Composition {
 
 }  // namespace
 
-absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
-    const onnx::ModelProto& original, const onnx::ModelProto& rewritten,
-    const InterfaceMap& map, const VerifyOptions& options, const std::string& base_dir) {
+namespace {
+
+absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& original,
+                                                       const onnx::ModelProto& rewritten,
+                                                       const InterfaceMap& map,
+                                                       const VerifyOptions& options,
+                                                       const std::string& base_dir) {
   H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
   const onnx::GraphProto& outputs = composed.outputs();
   if (original.graph().output_size() != outputs.output_size())
@@ -198,29 +237,65 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
       std::vector<int64_t> dims = ResolveDims(*inputs[k], options);
       int axis = InsertedAxis(map, inputs[k]->name());
       if (axis >= 0 && axis < static_cast<int>(dims.size())) rows = std::max(rows, dims[axis]);
+      // Checked before the input is generated: it, its per-row slices and
+      // the other inputs all have to fit.
+      const int32_t elem_type = inputs[k]->type().tensor_type().elem_type();
       auto count = CheckedNumElements(dims);
-      if (!count.ok() || *count > kMaxVerifyElements)
+      const int64_t elem_bytes = IsFloatDtype(elem_type) ? sizeof(float) : sizeof(int64_t);
+      const int64_t held = HeldBytes(rewritten_inputs);
+      if (!count.ok() || *count > (options.budget.max_live_bytes - held) / elem_bytes / 2)
         return absl::ResourceExhaustedError(absl::StrCat(
             "input '", inputs[k]->name(), "' of shape (", absl::StrJoin(dims, ","),
-            ") is too large to verify (limit ", kMaxVerifyElements, " elements)"));
+            ") does not fit in the budget of ", options.budget.max_live_bytes,
+            " bytes with its copy for the original model"));
       uint64_t seed = options.seed * 1000003 + trial * 101 + k;
-      rewritten_inputs[inputs[k]->name()] =
-          RandomTensor(inputs[k]->type().tensor_type().elem_type(), dims, seed);
+      rewritten_inputs[inputs[k]->name()] = RandomTensor(elem_type, dims, seed);
     }
     std::vector<std::vector<Tensor>> expected_rows;
+    bool sliced = false;
+    for (const auto& [name, t] : rewritten_inputs) sliced |= InsertedAxis(map, name) >= 0;
     for (int64_t h = 0; h < rows; ++h) {
+      // Inputs that gained an axis are sliced per row; otherwise the
+      // original model reads the same tensors.
       std::map<std::string, Tensor> original_inputs;
       for (const auto& [name, t] : rewritten_inputs) {
+        if (!sliced) break;
         int axis = InsertedAxis(map, name);
         original_inputs[name] = axis >= 0 ? SliceAxis(t, axis, h) : t;
       }
-      H8_ASSIGN_OR_RETURN(auto outs, EvaluateModel(original, original_inputs, base_dir));
+      H8_ASSIGN_OR_RETURN(
+          EvalBudget budget,
+          BudgetLeft(options, HeldBytes(rewritten_inputs) + HeldBytes(original_inputs) +
+                                  HeldBytes(expected_rows)));
+      H8_ASSIGN_OR_RETURN(auto outs,
+                          EvaluateModel(original, sliced ? original_inputs : rewritten_inputs,
+                                        base_dir, budget));
       expected_rows.push_back(std::move(outs));
     }
-    H8_ASSIGN_OR_RETURN(last, composed.Evaluate(rewritten_inputs, base_dir));
+    last.clear();
+    H8_ASSIGN_OR_RETURN(last, composed.Evaluate(rewritten_inputs, base_dir, options,
+                                                HeldBytes(rewritten_inputs) +
+                                                    HeldBytes(expected_rows)));
     H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, expected_rows, last, acc));
   }
   return Finish(outputs, acc, last, options);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
+    const onnx::ModelProto& original, const onnx::ModelProto& rewritten,
+    const InterfaceMap& map, const VerifyOptions& options, const std::string& base_dir) {
+  // The evaluator turns allocation failures inside it into statuses; this
+  // covers the verifier's own copies (inputs, slices, comparisons).
+  absl::StatusOr<std::vector<OutputReport>> result;
+  try {
+    result = VerifyRandom(original, rewritten, map, options, base_dir);
+  } catch (const std::bad_alloc&) {
+    result = absl::ResourceExhaustedError("out of memory while verifying");
+  }
+  if (!result.ok()) return ExplainBudget(result.status(), options);
+  return result;
 }
 
 absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
@@ -244,7 +319,9 @@ absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
     H8_ASSIGN_OR_RETURN(Tensor t, ReadTensorFile(absl::StrCat(dir, "/output_", o, ".pb")));
     expected.push_back(std::move(t));
   }
-  H8_ASSIGN_OR_RETURN(auto actual, composed.Evaluate(feeds, base_dir));
+  auto evaluated = composed.Evaluate(feeds, base_dir, options, HeldBytes(feeds) + HeldBytes({expected}));
+  if (!evaluated.ok()) return ExplainBudget(evaluated.status(), options);
+  std::vector<Tensor>& actual = *evaluated;
   std::vector<CompareAccumulator> acc(outputs.output_size(), Accumulator(options));
   H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, {expected}, actual, acc));
   return Finish(outputs, acc, actual, options);

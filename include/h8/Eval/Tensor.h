@@ -27,6 +27,10 @@ struct Tensor {
 
   bool IsFloat() const;
   int64_t NumElements() const;
+  /// Bytes of host storage: 4 per float element, 8 per integer element.
+  int64_t StorageBytes() const {
+    return static_cast<int64_t>(f.size() * sizeof(float) + i.size() * sizeof(int64_t));
+  }
 };
 
 /// Whether tensors of ONNX element type `dtype` store their data in `f`

@@ -47,6 +47,9 @@ struct LiftConv1dOptions {
 
 struct FoldConstantsOptions {
   int64_t max_growth_bytes = 1 << 20;
+  /// About 0.1-1 s of evaluator time; shape arithmetic and weight
+  /// transforms of real models need far less.
+  int64_t max_work = int64_t{1} << 28;
   bool dedupe = false;
   bool fold_constant_nodes = false;
   static void Bind(OptionBinder<FoldConstantsOptions>& b) {
@@ -54,6 +57,12 @@ struct FoldConstantsOptions {
           "Do not fold a node whose outputs add more bytes than this beyond its inputs")
         .Check([](const FoldConstantsOptions& o) {
           return o.max_growth_bytes < 0 ? "must not be negative" : "";
+        });
+    b.Add("max-work", &FoldConstantsOptions::max_work,
+          "Do not fold a node whose estimated evaluation work (about one unit per "
+          "multiply-add) exceeds this")
+        .Check([](const FoldConstantsOptions& o) {
+          return o.max_work < 1 ? "must be positive" : "";
         });
     b.Add("dedupe", &FoldConstantsOptions::dedupe,
           "Share one initializer between folded tensors with equal contents");

@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "h8/Eval/Compare.h"
+#include "h8/Eval/Evaluator.h"
 #include "h8/Pass/Pass.h"
 #include "onnx/onnx_pb.h"
 
@@ -39,6 +40,11 @@ struct VerifyOptions {
   /// Values for symbolic dims by name (--verify-dims=batch=1,time=100);
   /// unnamed or unlisted dynamic dims are 1.
   std::map<std::string, int64_t> dims;
+  /// Per evaluation: live tensor bytes (including the inputs, reference
+  /// outputs and slices the verifier holds meanwhile) and estimated work
+  /// (--verify-max-bytes, --verify-max-work). Over either, verification
+  /// fails with ResourceExhausted naming the flag (exit 1).
+  EvalBudget budget;
 };
 
 struct OutputReport {
