@@ -251,11 +251,8 @@ absl::StatusOr<std::vector<Tensor>> RunGraph(const onnx::GraphProto& graph, int6
     const int64_t live_before = budget != nullptr ? budget->live_bytes : 0;
     H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs, EvaluateNodeIn(node, opset, args, &scope));
     if (budget != nullptr) budget->live_bytes = live_before;
-    reads.assign(node.input().begin(), node.input().end());
-    AddSubgraphReads(node, reads);
-    for (const auto& in : reads) {
-      if (!in.empty() && last_use[in] == n) scope.Drop(in);
-    }
+    // Outputs are counted before the inputs read for the last time are
+    // dropped: both exist while the node runs.
     for (int k = 0; k < node.output_size(); ++k) {
       const std::string& name = node.output(k);
       if (name.empty()) continue;
@@ -263,6 +260,11 @@ absl::StatusOr<std::vector<Tensor>> RunGraph(const onnx::GraphProto& graph, int6
       // An output nobody reads (and not a graph output) is dropped at once.
       if (lu == last_use.end() || (lu->second != kKeep && lu->second <= n)) continue;
       if (absl::Status s = scope.Put(name, std::move(outs[k])); !s.ok()) return Annotate(node, s);
+    }
+    reads.assign(node.input().begin(), node.input().end());
+    AddSubgraphReads(node, reads);
+    for (const auto& in : reads) {
+      if (!in.empty() && last_use[in] == n) scope.Drop(in);
     }
   }
 
