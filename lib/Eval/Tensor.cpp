@@ -9,6 +9,8 @@
 
 #include "h8/Eval/Tensor.h"
 
+#include <cerrno>
+
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +19,7 @@
 
 #include "Ops.h"
 #include "absl/strings/str_cat.h"
+#include "h8/IR/ElementType.h"
 #include "h8/Support/Status.h"
 
 namespace h8 {
@@ -250,9 +253,35 @@ void DecodeRaw(const std::string& bytes, int64_t count, Tensor& t) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
-                                             const std::string& base_dir,
-                                             const std::string& label) {
+namespace {
+
+/// Where an external tensor's bytes are: a regular file inside the model
+/// folder, and the byte range of the tensor in it.
+struct ExternalExtent {
+  std::filesystem::path file;
+  int64_t offset = 0;
+  int64_t length = 0;
+};
+
+/// What kind of non-regular file `p` is, for messages.
+std::string DescribeNonRegular(const std::filesystem::path& p) {
+  std::error_code ec;
+  auto st = std::filesystem::status(p, ec);
+  if (ec && ec.value() == ELOOP) return "is a symbolic link loop";
+  if (ec || st.type() == std::filesystem::file_type::not_found) return "not found";
+  switch (st.type()) {
+    case std::filesystem::file_type::directory: return "is a directory, not a file";
+    case std::filesystem::file_type::fifo: return "is a FIFO, not a regular file";
+    case std::filesystem::file_type::socket: return "is a socket, not a regular file";
+    case std::filesystem::file_type::character:
+    case std::filesystem::file_type::block: return "is a device, not a regular file";
+    default: return "is not a regular file";
+  }
+}
+
+absl::StatusOr<ExternalExtent> ResolveExternalData(const TensorProto& proto,
+                                                   const std::string& base_dir,
+                                                   const std::string& label) {
   std::string location;
   int64_t offset = 0;
   int64_t length = -1;
@@ -297,8 +326,8 @@ absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
   std::filesystem::path full = std::filesystem::path(base_dir) / rel;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(full, ec)) {
-    return absl::NotFoundError(absl::StrCat(label, ": external data file '",
-                                            full.string(), "' not found"));
+    return absl::NotFoundError(absl::StrCat(label, ": external data file '", full.string(),
+                                            "' ", DescribeNonRegular(full)));
   }
   // Symbolic links are resolved before the containment check: a link inside
   // the model folder must not lead outside it.
@@ -324,12 +353,46 @@ absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
         label, ": external data offset ", offset, " is past the end of '",
         full.string(), "' (", file_size, " bytes)"));
   }
-  if (length < 0) length = static_cast<int64_t>(file_size) - offset;
+  // The dims say how many bytes the tensor has; an explicit length must
+  // agree, and without one exactly that many are read (never "the rest of
+  // the file", which may be any size).
+  const int width = ElementSize(proto.data_type());
+  int64_t needed = -1;
+  if (width > 0) {
+    std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
+    auto count = CheckedNumElements(dims);
+    if (!count.ok() || *count > std::numeric_limits<int64_t>::max() / width)
+      return absl::InvalidArgumentError(
+          absl::StrCat(label, ": dims ", eval::DimsString(dims), " overflow"));
+    needed = *count * width;
+  }
+  if (length >= 0 && needed >= 0 && length != needed) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        label, ": external data length ", length, " does not match its dims ",
+        "(", needed, " bytes of ", DtypeName(proto.data_type()), ")"));
+  }
+  if (length < 0) length = needed >= 0 ? needed : static_cast<int64_t>(file_size) - offset;
   if (static_cast<uint64_t>(length) > file_size - offset) {
     return absl::InvalidArgumentError(absl::StrCat(
         label, ": external data range [", offset, ", ", offset + length,
         ") is past the end of '", full.string(), "' (", file_size, " bytes)"));
   }
+  return ExternalExtent{full, offset, length};
+}
+
+}  // namespace
+
+absl::Status CheckExternalData(const TensorProto& proto, const std::string& base_dir,
+                               const std::string& label) {
+  return ResolveExternalData(proto, base_dir, label).status();
+}
+
+absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
+                                             const std::string& base_dir,
+                                             const std::string& label) {
+  H8_ASSIGN_OR_RETURN(ExternalExtent extent, ResolveExternalData(proto, base_dir, label));
+  const std::filesystem::path& full = extent.file;
+  const int64_t offset = extent.offset, length = extent.length;
   std::ifstream in(full, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat(

@@ -46,6 +46,9 @@ absl::Status VerifyTensorData(const onnx::TensorProto& t) {
   if (t.has_raw_data()) {
     const int size = ElementSize(t.data_type());
     if (size == 0) return absl::OkStatus();
+    if (count > std::numeric_limits<int64_t>::max() / size)
+      return absl::InvalidArgumentError(
+          absl::StrCat("initializer '", t.name(), "' has dims whose byte size overflows"));
     if (static_cast<int64_t>(t.raw_data().size()) != count * size)
       return absl::InvalidArgumentError(absl::StrCat(
           "initializer '", t.name(), "' has ", t.raw_data().size(), " bytes of data, its dims need ",

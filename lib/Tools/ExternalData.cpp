@@ -43,6 +43,17 @@ std::vector<std::string> ExternalDataFiles(onnx::ModelProto& model, const std::s
   return files;
 }
 
+absl::Status VerifyExternalData(onnx::ModelProto& model, const std::string& dir) {
+  std::vector<onnx::TensorProto*> tensors;
+  CollectTensors(*model.mutable_graph(), tensors);
+  for (const auto* t : tensors) {
+    if (!IsExternal(*t)) continue;
+    H8_RETURN_IF_ERROR(
+        CheckExternalData(*t, dir, absl::StrCat("initializer '", t->name(), "'")));
+  }
+  return absl::OkStatus();
+}
+
 std::string ExternalDataPath(const std::string& output_path, const ExternalDataOptions& options) {
   return absl::StrCat(DirName(output_path), "/",
                       options.file.empty() ? BaseName(output_path) + ".data" : options.file);

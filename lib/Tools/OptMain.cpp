@@ -759,6 +759,13 @@ class Driver {
       Emit(where, absl::StrCat("invalid model: ", s.message()));
       return kExitUsageError;
     }
+    // External data is checked once, up front, like inline data is by the
+    // verifier: a short or oversized file is a broken input (exit 2) whether
+    // or not a pass later reads the tensor.
+    if (absl::Status s = VerifyExternalData(model, DirName(config_.input)); !s.ok()) {
+      Emit(where, std::string(s.message()));
+      return kExitUsageError;
+    }
     PassContext ctx(diags_, where);
     ctx.set_base_dir(DirName(config_.input));
     for (const auto& p : config_.remark_passes) ctx.EnableRemarks(p);

@@ -60,11 +60,18 @@ absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto,
 
 /// Reads the bytes of an external-data tensor. The location must be a
 /// relative path inside `base_dir` (no absolute paths, no escaping with
-/// ".."), and offset/length must lie within the file; otherwise an error
-/// naming `label` is returned and nothing is read.
+/// ".."), offset/length must lie within the file, and the length must match
+/// the tensor's dims (without a length, exactly the bytes the dims need are
+/// read); otherwise an error naming `label` is returned and nothing is read.
 absl::StatusOr<std::string> ReadExternalData(const onnx::TensorProto& proto,
                                              const std::string& base_dir,
                                              const std::string& label);
+
+/// Checks an external-data tensor without reading it: the same location,
+/// containment and range checks as ReadExternalData, and a length that
+/// matches the tensor's dims.
+absl::Status CheckExternalData(const onnx::TensorProto& proto, const std::string& base_dir,
+                               const std::string& label);
 
 /// Encodes `t` as a TensorProto named `name`, using raw_data, in `t.dtype`.
 onnx::TensorProto TensorToProto(const Tensor& t, const std::string& name);

@@ -32,6 +32,11 @@ struct ExternalDataOptions {
 /// input's folder).
 std::vector<std::string> ExternalDataFiles(onnx::ModelProto& model, const std::string& dir);
 
+/// Checks every external tensor of `model` (in any graph) against its file
+/// in `dir` without reading it (see CheckExternalData): a missing, short,
+/// oversized or escaping reference is an error naming the tensor.
+absl::Status VerifyExternalData(onnx::ModelProto& model, const std::string& dir);
+
 /// Where PrepareExternalData puts the data file for `output_path`.
 std::string ExternalDataPath(const std::string& output_path, const ExternalDataOptions& options);
 

@@ -6,6 +6,8 @@ usage:
                                       holds 8 bytes (dims need 16): y = Add(x, w)
   mkmodel.py short-raw-fold OUT       the same 'w' feeding a foldable Neg:
                                       t = Neg(w), y = Add(x, t)
+  mkmodel.py huge-raw OUT            float[2^62] initializer 'w' with empty
+                                      raw_data (2^64 bytes wrap to 0): y = Add(x, w)
   mkmodel.py external OUT LOCATION [OFFSET [LENGTH]]
                                       float[4] initializer 'w' stored as external
                                       data at LOCATION: y = Add(x, w)
@@ -152,6 +154,9 @@ def main(argv):
         g = graph("hostile", [node("Neg", ["w"], ["t"], "neg"), node("Add", ["x", "t"], ["y"], "add")],
                   [value_info("x", [4])], [value_info("y", [4])], [w])
         write(out, model(g))
+    elif cmd == "huge-raw":
+        w = f_varint(1, 1 << 62) + f_varint(2, 1) + f_bytes(8, "w") + f_bytes(9, b"")
+        write(out, add_model(w))
     elif cmd == "external":
         entries = [("location", args[0])]
         if len(args) > 1:
