@@ -13,9 +13,9 @@
 #include <cmath>
 #include <fstream>
 #include <random>
-#include <sstream>
 
 #include "Ops.h"
+#include "h8/Support/ModelIO.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -133,11 +133,10 @@ bool LooksLikeSequenceOrOptional(const std::string& bytes) {
 }  // namespace
 
 absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string bytes = buffer.str();
+  // A directory, FIFO or device named like a tensor file is an I/O error
+  // saying what it is; the size is capped like a model's.
+  std::string bytes;
+  H8_RETURN_IF_ERROR(ReadFileToString(path, bytes, "a tensor file"));
   onnx::TensorProto proto;
   const bool parsed = proto.ParseFromString(bytes);
   absl::StatusOr<Tensor> t =

@@ -132,6 +132,11 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
       if (scope.names.contains(o) || !defined_at.emplace(o, i).second)
         return absl::InvalidArgumentError(absl::StrCat(
             where(node, i), ": value '", o, "' is defined more than once"));
+      // As ONNX's checker: a body's nodes must not redefine a name of an
+      // enclosing graph (readers of the name would be ambiguous).
+      if (outer != nullptr && outer->Contains(o))
+        return absl::InvalidArgumentError(absl::StrCat(
+            where(node, i), ": value '", o, "' redefines a value of an enclosing graph"));
     }
   }
   for (int i = 0; i < graph.node_size(); ++i) {
