@@ -60,7 +60,10 @@
 //   Attention-23 (plain, 3-D or 4-D, causal, bool/float mask, grouped-query
 //     heads) -> MatMul/Mul(scale)/Add(mask)/Softmax/MatMul; the KV cache,
 //     softcap and outputs 1-3 are refused.
-// LayerNormalization (< 17) and the like are refused by name. Element
+//   LayerNormalization-17 (below 17) -> float32 ReduceMean/Sub/Mul/
+//     ReduceMean/Add(eps)/Sqrt/Div, cast back, Mul(scale), Add(B); its
+//     Mean/InvStdDev outputs are refused.
+// Other ops missing at N are refused by name. Element
 // types newer than N anywhere in the graphs (float8 < 19, int4/uint4 < 21,
 // float4e2m1 < 23, bfloat16 < 13) are refused by name.
 //
@@ -68,7 +71,10 @@
 // with fresh names; graph inputs, outputs and initializers keep their names
 // (an input that became unused, e.g. an axes initializer, stays for
 // cleanup). ir_version is lowered to what N pairs with (6 for 11, 7 for 13,
-// 8 for 17) when higher, and raised to it when lower. Models with
+// 8 for 17) when higher, and raised to it when lower; a model already at
+// its target (or below it with down-only) only has its ir_version lowered
+// to what its opset pairs with (IR 10 at opset 17 becomes 8), unless it
+// has model-local functions. Models with
 // model-local functions are refused (their bodies are not converted).
 //
 // Before (opset 18):  m = ReduceMean <keepdims = 0> (x, axes)   # axes = [2]
@@ -136,12 +142,18 @@ class ConvertOpsetPass : public Pass {
     const int64_t to = options_.target;
     if (to == 0) return UsageStatus("no target opset given (e.g. --convert-opset=17)");
     if (from == 0) return absl::FailedPreconditionError("the model imports no ai.onnx opset");
-    if (options_.down_only && from <= to) return false;
+    if ((options_.down_only && from <= to) || from == to) {
+      // Nothing to convert, but exporters write IR 10 at opset 17 (torch
+      // 2.11's opset_version=17); what reads opset <= 17 may know IR <= 8.
+      const int64_t ir = IrVersionFor(from);
+      if (model.ir_version() <= ir || model.functions_size() > 0) return false;
+      model.set_ir_version(ir);
+      return true;
+    }
     if (from < kMinOpset || from > kMaxOpset)
       return absl::FailedPreconditionError(absl::StrCat(
           "the model's ai.onnx opset ", from, " is outside the converted range ", kMinOpset,
           "..", kMaxOpset));
-    if (from == to) return false;
     if (model.functions_size() > 0)
       return absl::FailedPreconditionError(absl::StrCat(
           "the model has ", model.functions_size(), " model-local functions (first '",

@@ -93,18 +93,14 @@ using Converter = std::string (*)(Ctx& c, onnx::NodeProto& node,
 /// Constant, Reshape, Resize, Gemm, Gather); nullptr for others.
 Converter FindFormConverter(absl::string_view op);
 /// The decomposition of an op that does not exist at the target (Gelu,
-/// Mish, GroupNormalization, RMSNormalization, Attention); nullptr for
-/// others.
+/// Mish, GroupNormalization, RMSNormalization, Attention,
+/// LayerNormalization); nullptr for others.
 Converter FindDecomposition(absl::string_view op);
 
 /// `output = op(inputs)`, named after `origin` (when it has a name) and
-/// carrying its metadata (KeepNodeMetadata).
+/// carrying its metadata (CopyNodeMetadata).
 onnx::NodeProto MakeNode(Ctx& c, const std::string& op, std::vector<std::string> inputs,
                          const std::string& output, const onnx::NodeProto& origin);
-/// Copies what describes `origin` rather than its computation onto `node`,
-/// a node that replaces it or is part of its replacement: metadata_props
-/// (and any other field unknown to ONNX 1.12) and the doc string.
-void KeepNodeMetadata(const onnx::NodeProto& origin, onnx::NodeProto& node);
 /// Queues an initializer of float element type `type` (float, float16,
 /// double, ...) with `dims` and `values`; returns its fresh name.
 std::string AddFloats(Ctx& c, const std::string& base, int32_t type, std::vector<int64_t> dims,

@@ -70,10 +70,18 @@ struct Chain {
   /// One int64 initializer per distinct value list of the chain.
   std::string Ints(const std::vector<int64_t>& v) {
     std::string& name = ints[v];
-    if (name.empty()) name = AddInts(c, base + "_shape", v);
+    if (name.empty()) name = AddInts(c, base + "_const", v);
     return name;
   }
   std::map<std::vector<int64_t>, std::string> ints;
+  /// ReduceMean(x) over `axes` with keepdims, in the target's form (axes as
+  /// an input from opset 18).
+  std::string Mean(const std::string& x, const std::vector<int64_t>& axes) {
+    if (c.to >= 18) return Out("ReduceMean", {x, Ints(axes)});
+    onnx::NodeProto& r = Add("ReduceMean", {x});
+    SetIntsAttr(r, "axes", axes);
+    return r.output(0);
+  }
   std::string Cast(const std::string& x, int32_t to) {
     onnx::NodeProto& t = Add("Cast", {x});
     SetIntAttr(t, "to", to);
@@ -86,6 +94,19 @@ std::string TypeOf(Ctx& c, const std::string& x, int32_t& type) {
   if (type == 0) return absl::StrCat("the element type of '", x, "' is unknown");
   if (!IsFloatElementType(type))
     return absl::StrCat("'", x, "' is ", ElementTypeName(type), ", not a float type");
+  return "";
+}
+
+// The axes from `axis` to the last: negative ones need no rank.
+std::string TrailingAxes(Ctx& c, const std::string& x, int64_t axis, std::vector<int64_t>& axes) {
+  if (axis < 0) {
+    for (int64_t a = axis; a < 0; ++a) axes.push_back(a);
+    return "";
+  }
+  const std::optional<int> rank = c.Rank(x);
+  if (!rank) return absl::StrCat("axis ", axis, " needs the rank of '", x, "', unknown");
+  if (axis >= *rank) return absl::StrCat("axis ", axis, " is out of range for rank ", *rank);
+  for (int64_t a = axis; a < *rank; ++a) axes.push_back(a);
   return "";
 }
 
@@ -192,45 +213,51 @@ std::string DecomposeGroupNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
   return "";
 }
 
-// RMSNormalization-23 -> in float32 (stash_type 1): x / sqrt(ReduceMean(x *
-// x over the axes from `axis` on) + epsilon), cast back to x's type, times
-// scale; ONNX's own function body.
-std::string DecomposeRmsNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
+// RMSNormalization-23 and, below 17, LayerNormalization-17 -> ONNX's
+// function bodies in float32 (stash_type 1) over the axes from `axis` on,
+// cast back to x's type:
+//   RMS:   x / sqrt(ReduceMean(x * x) + epsilon) * scale
+//   Layer: D = x - ReduceMean(x); D / sqrt(ReduceMean(D * D) + epsilon) *
+//          scale + B
+// LayerNormalization's Mean and InvStdDev outputs are refused.
+std::string DecomposeTrailingNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before,
+                                  bool center) {
   if (!HasInput(n, 1)) return "scale is required";
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty())
+      return absl::StrCat("output #", k, " ('", n.output(k), "') is not decomposed; only Y is");
   const std::string x = n.input(0), scale = n.input(1), base = n.output(0);
+  const std::string bias = center && HasInput(n, 2) ? n.input(2) : "";
   int32_t type;
   if (std::string why = TypeOf(c, x, type); !why.empty()) return why;
   if (GetIntAttr(n, "stash_type", onnx::TensorProto::FLOAT) != onnx::TensorProto::FLOAT)
     return "stash_type other than float (1) is not decomposed";
-  const int64_t axis = GetIntAttr(n, "axis", -1);
   std::vector<int64_t> axes;
-  if (axis < 0) {
-    for (int64_t a = axis; a < 0; ++a) axes.push_back(a);
-  } else {
-    const std::optional<int> rank = c.Rank(x);
-    if (!rank) return absl::StrCat("axis ", axis, " needs the rank of '", x, "', unknown");
-    if (axis >= *rank) return absl::StrCat("axis ", axis, " is out of range for rank ", *rank);
-    for (int64_t a = axis; a < *rank; ++a) axes.push_back(a);
-  }
+  if (std::string why = TrailingAxes(c, x, GetIntAttr(n, "axis", -1), axes); !why.empty())
+    return why;
   Chain ch{c, n, before, base, {}};
   const bool cast = type != onnx::TensorProto::FLOAT;
   const std::string xf = cast ? ch.Cast(x, onnx::TensorProto::FLOAT) : x;
-  const std::string sq = ch.Out("Mul", {xf, xf});
-  std::string mean;
-  if (c.to >= 18) {
-    mean = ch.Out("ReduceMean", {sq, AddInts(c, base + "_axes", axes)});
-  } else {
-    onnx::NodeProto& r = ch.Add("ReduceMean", {sq});
-    SetIntsAttr(r, "axes", axes);
-    mean = r.output(0);
-  }
+  const std::string d = center ? ch.Out("Sub", {xf, ch.Mean(xf, axes)}) : xf;
+  const std::string var = ch.Mean(ch.Out("Mul", {d, d}), axes);
   const std::string eps =
       AddScalar(c, base + "_epsilon", onnx::TensorProto::FLOAT, GetFloatAttr(n, "epsilon", 1e-5f));
-  const std::string rms = ch.Out("Sqrt", {ch.Out("Add", {mean, eps})});
-  std::string normed = ch.Out("Div", {xf, rms});
+  std::string normed = ch.Out("Div", {d, ch.Out("Sqrt", {ch.Out("Add", {var, eps})})});
   if (cast) normed = ch.Cast(normed, type);
-  n = MakeNode(c, "Mul", {normed, scale}, base, n);
+  if (bias.empty()) {
+    n = MakeNode(c, "Mul", {normed, scale}, base, n);
+  } else {
+    n = MakeNode(c, "Add", {ch.Out("Mul", {normed, scale}), bias}, base, n);
+  }
   return "";
+}
+
+std::string DecomposeRmsNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
+  return DecomposeTrailingNorm(c, n, before, false);
+}
+
+std::string DecomposeLayerNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
+  return DecomposeTrailingNorm(c, n, before, true);
 }
 
 // Attention-23, plain form -> softmax(scale * Q K^T + mask + causal) V:
@@ -355,6 +382,7 @@ Converter FindDecomposition(absl::string_view op) {
   if (op == "Mish") return DecomposeMish;
   if (op == "GroupNormalization") return DecomposeGroupNorm;
   if (op == "RMSNormalization") return DecomposeRmsNorm;
+  if (op == "LayerNormalization") return DecomposeLayerNorm;
   if (op == "Attention") return DecomposeAttention;
   return nullptr;
 }

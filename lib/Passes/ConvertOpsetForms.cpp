@@ -30,16 +30,8 @@ onnx::NodeProto MakeNode(Ctx& c, const std::string& op, std::vector<std::string>
   for (auto& in : inputs) n.add_input(std::move(in));
   n.add_output(output);
   if (!origin.name().empty()) n.set_name(c.Fresh(absl::StrCat(origin.name(), "_", op)));
-  KeepNodeMetadata(origin, n);
+  CopyNodeMetadata(origin, n);
   return n;
-}
-
-void KeepNodeMetadata(const onnx::NodeProto& origin, onnx::NodeProto& node) {
-  // ONNX 1.12's NodeProto predates metadata_props (field 9, IR 10): it is
-  // an unknown field here, carried over with the others.
-  node.GetReflection()->MutableUnknownFields(&node)->MergeFrom(
-      origin.GetReflection()->GetUnknownFields(origin));
-  if (node.doc_string().empty()) node.set_doc_string(origin.doc_string());
 }
 
 std::string AddFloats(Ctx& c, const std::string& base, int32_t type, std::vector<int64_t> dims,
@@ -108,7 +100,7 @@ std::string ConvertReduce(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProt
       id.set_name(n.name());
       id.add_input(n.input(0));
       id.add_output(n.output(0));
-      KeepNodeMetadata(n, id);
+      CopyNodeMetadata(n, id);
       n = std::move(id);
     } else if (!axes.empty()) {
       SetIntsAttr(n, "axes", axes);
