@@ -14,7 +14,9 @@ For every model of the list:
   3. converting the device model back up to the original opset reproduces
      its numbers;
   4. convert-opset (after the same pins) to 17, then 17 -> 13 -> 17, each
-     step with --verify-numerics, exits 0;
+     step with --verify-numerics, exits 0; a model with a stored test-data
+     set (the fixtures' numpy or PyTorch outputs) converted to 17
+     reproduces it (--verify-against);
   5. metadata_props survive: the graph's are unchanged (in the device
      model; split-hailo8's host model is a new graph); a node that keeps
      its name keeps its entries, and nodes named '<original>_<Op>...' (the
@@ -42,6 +44,9 @@ FIXTURES = [
     ("causal_tcn_extdata_op18/model.onnx", "s53=32", 18, "ok"),
     ("tcn_dynamic_op23/model.onnx", "s77=1,s53=33", 23, "split"),
 ]
+
+# Pins matching the stored test data where they differ from the above.
+DATA_PINS = {"tcn_dynamic_op23/model.onnx": "s77=2,s53=33"}
 
 # resnet18_dynamo_pt22_noweights.onnx is not usable: its weights were
 # stripped at the source and every module is a model-local function.
@@ -233,6 +238,13 @@ def sweep(folder, rel, pin, opset, mode, tmp):
     run([TOOL, m17, "--convert-opset=13", "--verify-numerics", "-o", m13], 0, "cos 1.000000")
     run([TOOL, m13, "--convert-opset=17", "--verify-numerics", "-o", os.devnull], 0,
         "cos 1.000000")
+    # A fixture's stored outputs come from outside onnx-h8-opt (numpy or
+    # PyTorch): the model converted to 17 reproduces them too.
+    data = os.path.join(os.path.dirname(model), "test_data_set_0")
+    if os.path.isdir(data):
+        data_pins = ["--pin-dim=" + DATA_PINS[rel]] if rel in DATA_PINS else convert_pins
+        run([TOOL, model] + data_pins + ["--convert-opset=17", "--verify-against=" + data,
+                                         "-o", os.devnull], 0, "cos 1.000000")
     return "%s: %s, %d written, %d nodes with metadata_props checked" % (
         rel, mode, len(written), meta)
 
