@@ -45,6 +45,7 @@ Usage
 import argparse
 import collections
 import json
+import math
 import os
 import shutil
 import sys
@@ -580,6 +581,401 @@ def check_forms(spec, m):
         assert ef.dim_list(m.graph.input[0]) == [1, 4, "s53"]
 
 
+# --------------------------------------------------------------------------
+# Fixtures written directly with onnx.helper (opsets 18-23)
+# --------------------------------------------------------------------------
+# The dynamo exporter's output at opsets 20, 21 and 23 contains op types
+# torch 1.13 cannot export (Gelu, GroupNormalization-21, RMSNormalization,
+# Attention), so these are written node by node in its conventions:
+# ir_version 10; values named after the FX node (conv1d, relu_1, getitem for
+# a BatchNorm folded into the Conv), nodes node_<value>, non-parameter
+# constants val_<i> (initializers, or Constant nodes in the unoptimized
+# variant); BatchNorm folded into Conv as `<w>_bias`; Conv without
+# kernel_shape but with auto_pad/dilations/group/pads/strides; causal F.pad
+# folded into Conv pads [p, 0]; torch.export dims s77/s53 and derived
+# expressions; metadata_props on every node (namespace, class hierarchy,
+# fx_node, name scopes, stack trace), on value_info (parameters' InputSpec)
+# and on the graph (graph signature, range constraints), as the real
+# exports in shared/modern-exports carry them (onnx 1.12's protobuf lacks
+# these fields: they are written as the raw fields 9, 4 and 16).
+# Reference outputs come from the numpy forward pass below (float64, then
+# float32), written independently of onnx-h8-opt's evaluator.
+
+def _varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def add_metadata(msg, field, pairs):
+    """Appends metadata_props entries (field `field`: 9 on NodeProto, 4 on
+    ValueInfoProto, 16 on GraphProto) as raw protobuf fields."""
+    raw = b""
+    for k, v in pairs:
+        e = onnx.StringStringEntryProto(key=k, value=v).SerializeToString()
+        raw += _varint(field << 3 | 2) + _varint(len(e)) + e
+    msg.MergeFromString(raw)
+
+
+def read_metadata(msg, field):
+    """The (key, value) metadata entries of field `field` of `msg`."""
+    out = []
+    for f in msg.UnknownFields():
+        if f.field_number == field:
+            e = onnx.StringStringEntryProto()
+            e.ParseFromString(f.data)
+            out.append((e.key, e.value))
+    return out
+
+
+# numpy reference ops (float64)
+def np_conv1d(x, w, b, stride=1, pads=(0, 0), dilation=1, group=1):
+    xp = np.pad(x, ((0, 0), (0, 0), tuple(pads)))
+    n, c, t = xp.shape
+    o, cg, k = w.shape
+    t_out = (t - dilation * (k - 1) - 1) // stride + 1
+    y = np.zeros((n, o, t_out))
+    og = o // group
+    for g in range(group):
+        xs = xp[:, g * cg:(g + 1) * cg]
+        for j in range(k):
+            seg = xs[:, :, j * dilation:j * dilation + stride * (t_out - 1) + 1:stride]
+            y[:, g * og:(g + 1) * og] += np.einsum("oc,nct->not", w[g * og:(g + 1) * og, :, j], seg)
+    return y + b[None, :, None]
+
+
+def np_softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def np_gelu(x):
+    return 0.5 * x * (1.0 + np.vectorize(math.erf)(x / math.sqrt(2.0)))
+
+
+def np_layer_norm(x, g, b, eps):
+    m = x.mean(-1, keepdims=True)
+    v = ((x - m) ** 2).mean(-1, keepdims=True)
+    return (x - m) / np.sqrt(v + eps) * g + b
+
+
+def np_group_norm(x, groups, g, b, eps):
+    n, c = x.shape[:2]
+    xg = x.reshape(n, groups, -1)
+    m = xg.mean(-1, keepdims=True)
+    v = ((xg - m) ** 2).mean(-1, keepdims=True)
+    y = ((xg - m) / np.sqrt(v + eps)).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    return y * g.reshape(shape) + b.reshape(shape)
+
+
+def np_rms_norm(x, g, eps):
+    return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * g
+
+
+def np_attention3d(q, k, v, heads, causal):
+    bsz, lq, hd = q.shape
+    e = hd // heads
+
+    def split(t):
+        return t.reshape(bsz, t.shape[1], heads, -1).transpose(0, 2, 1, 3)
+    s = split(q) @ split(k).transpose(0, 1, 3, 2) / math.sqrt(e)
+    if causal:
+        s = s + np.triu(np.full((lq, k.shape[1]), -np.inf), 1)
+    y = np_softmax(s) @ split(v)
+    return y.transpose(0, 2, 1, 3).reshape(bsz, lq, -1)
+
+
+class Net:
+    """Writes a graph in the dynamo exporter's conventions and runs the same
+    computation in numpy for the reference output."""
+
+    def __init__(self, name, opset, seed, const_nodes=False):
+        self.name, self.opset = name, opset
+        self.rng = np.random.RandomState(seed)
+        self.const_nodes = const_nodes
+        self.nodes, self.inits, self.vi = [], [], []
+        self.counts = collections.Counter()
+        self.env = {}
+        self.n_val = 0
+
+    def _name(self, base):
+        k = self.counts[base]
+        self.counts[base] += 1
+        return base if k == 0 else "%s_%d" % (base, k)
+
+    def param(self, name, shape, scale=0.3, offset=0.0):
+        a = (self.rng.randn(*shape) * scale + offset).astype(np.float32)
+        self.inits.append(numpy_helper.from_array(a, name))
+        self.env[name] = a.astype(np.float64)
+        vi = helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape))
+        add_metadata(vi, 4, [
+            ("pkg.torch.export.graph_signature.InputSpec.kind", "PARAMETER"),
+            ("pkg.torch.export.graph_signature.InputSpec.persistent", "None"),
+            ("pkg.torch.onnx.original_node_name",
+             "p_" + name.replace(".", "_"))])
+        self.vi.append(vi)
+        return name
+
+    def const(self, array):
+        name = "val_%d" % self.n_val
+        self.n_val += 1
+        array = np.asarray(array)
+        self.env[name] = array
+        if self.const_nodes:
+            n = helper.make_node("Constant", [], [name], name="node_Constant_%d" % self.n_val)
+            if array.dtype == np.int64 and array.ndim == 1:
+                n.attribute.append(helper.make_attribute("value_ints", [int(v) for v in array]))
+            else:
+                n.attribute.append(helper.make_attribute(
+                    "value", numpy_helper.from_array(array, name)))
+            self.nodes.append(n)
+        else:
+            self.inits.append(numpy_helper.from_array(array, name))
+        return name
+
+    def op(self, op_type, inputs, value, fn, fx, scope, dims=None, node_name=None, **attrs):
+        out = self._name(value)
+        n = helper.make_node(op_type, inputs, [out], name=node_name or "node_" + out, **attrs)
+        add_metadata(n, 9, [
+            ("namespace", ": __main__.Net/%s: %s" % (scope, fx)),
+            ("pkg.torch.onnx.class_hierarchy", "['__main__.Net', '%s']" % fx),
+            ("pkg.torch.onnx.fx_node", "%%%s : call_function[target=torch.ops.%s]" % (out, fx)),
+            ("pkg.torch.onnx.name_scopes", "['', '%s']" % scope),
+            ("pkg.torch.onnx.stack_trace", 'File "model.py", line 1, in forward')])
+        self.nodes.append(n)
+        self.env[out] = fn(*[self.env[i] for i in inputs])
+        if dims is not None:
+            vi = helper.make_tensor_value_info(out, TensorProto.FLOAT, dims)
+            add_metadata(vi, 4, [("pkg.torch.onnx.original_node_name", out)])
+            self.vi.append(vi)
+        return out
+
+    def conv(self, x, w, b, dims, value="conv1d", node_name=None, k=3, stride=1, pads=(0, 0),
+             dilation=1, group=1):
+        return self.op("Conv", [x, w, b], value,
+                       lambda a, ww, bb: np_conv1d(a, ww, bb, stride, pads, dilation, group),
+                       "aten.conv1d.default", w.rsplit(".", 1)[0], dims, node_name=node_name,
+                       auto_pad="NOTSET", dilations=[dilation], group=group,
+                       pads=list(pads), strides=[stride])
+
+    def model(self, x_name, x_dims, outputs, x_value, symbols):
+        self.env_input = x_value
+        graph = helper.make_graph(
+            self.nodes, "main_graph",
+            [helper.make_tensor_value_info(x_name, TensorProto.FLOAT, x_dims)],
+            [helper.make_tensor_value_info(o, TensorProto.FLOAT, d) for o, d in outputs],
+            self.inits, value_info=self.vi)
+        add_metadata(graph, 16, [
+            ("pkg.torch.export.ExportedProgram.graph_signature",
+             "# inputs\n%s: USER_INPUT\n# outputs\n%s: USER_OUTPUT" %
+             (x_name, ", ".join(o for o, _ in outputs))),
+            ("pkg.torch.export.ExportedProgram.range_constraints",
+             "{%s}" % ", ".join("%s: VR[2, int_oo]" % s for s in symbols))])
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", self.opset)],
+                              producer_name="pytorch", producer_version="2.9.0")
+        m.ir_version = MODERN_IR
+        return m
+
+
+def net_tcn_ln_gelu(x):
+    """Conv1d TCN (BatchNorm folded) + LayerNorm + GELU + mean + Linear + Softmax."""
+    n = Net("tcn_ln_gelu_op20", 20, 40)
+    n.env["x"] = x
+    T = "s53"
+    c1 = n.conv("x", n.param("tcn.0.conv.weight", (8, 6, 3)),
+                n.param("tcn.0.conv.weight_bias", (8,)), [1, 8, T], "getitem",
+                "node_Conv_12", pads=(1, 1))
+    r1 = n.op("Relu", [c1], "relu", lambda a: np.maximum(a, 0), "aten.relu.default", "tcn.0.relu",
+              [1, 8, T])
+    c2 = n.conv(r1, n.param("tcn.1.conv.weight", (8, 8, 3)),
+                n.param("tcn.1.conv.weight_bias", (8,)), [1, 8, T], "getitem",
+                "node_Conv_15", pads=(2, 2), dilation=2)
+    a = n.op("Add", [c2, r1], "add", np.add, "aten.add.Tensor", "tcn.1", [1, 8, T])
+    r2 = n.op("Relu", [a], "relu", lambda v: np.maximum(v, 0), "aten.relu.default", "tcn.1.relu",
+              [1, 8, T])
+    t = n.op("Transpose", [r2], "transpose", lambda v: v.transpose(0, 2, 1),
+             "aten.transpose.int", "", [1, T, 8], perm=[0, 2, 1])
+    ln = n.op("LayerNormalization", [t, n.param("norm.weight", (8,), 0.2, 1.0),
+                                     n.param("norm.bias", (8,), 0.1)], "layer_norm",
+              lambda v, g, b: np_layer_norm(v, g, b, 1e-5), "aten.layer_norm.default", "norm",
+              [1, T, 8], axis=-1, epsilon=1e-5)
+    ge = n.op("Gelu", [ln], "gelu", np_gelu, "aten.gelu.default", "act", [1, T, 8])
+    mean = n.op("ReduceMean", [ge, n.const(np.array([1], np.int64))], "mean",
+                lambda v, ax: v.mean(1), "aten.mean.dim", "", [1, 8], keepdims=0)
+    lin = n.op("Gemm", [mean, n.param("head.weight", (3, 8)), n.param("head.bias", (3,))],
+               "linear", lambda v, w, b: v @ w.T + b, "aten.linear.default", "head", None,
+               transB=1)
+    sm = n.op("Softmax", [lin], "softmax", np_softmax, "aten.softmax.int", "", None, axis=-1)
+    return n, [(sm, [1, 3])], ["x", [1, 6, T]], ["s53"]
+
+
+def net_tcn_groupnorm(x):
+    """Conv1d + GroupNorm (opset 21, per-channel affine) + ReLU + 1x1 Conv1d."""
+    n = Net("tcn_groupnorm_op21", 21, 41)
+    n.env["x"] = x
+    T = "s53"
+    c1 = n.conv("x", n.param("conv1.weight", (8, 4, 3)), n.param("conv1.bias", (8,)),
+                [1, 8, T], pads=(1, 1))
+    gn = n.op("GroupNormalization", [c1, n.param("gn.weight", (8,), 0.2, 1.0),
+                                     n.param("gn.bias", (8,), 0.1)], "group_norm",
+              lambda v, g, b: np_group_norm(v, 2, g, b, 1e-5), "aten.group_norm.default", "gn",
+              [1, 8, T], num_groups=2, epsilon=1e-5)
+    r = n.op("Relu", [gn], "relu", lambda v: np.maximum(v, 0), "aten.relu.default", "act",
+             [1, 8, T])
+    out = n.conv(r, n.param("conv2.weight", (4, 8, 1)), n.param("conv2.bias", (4,)), None, k=1)
+    return n, [(out, [1, 4, T])], ["x", [1, 4, T]], ["s53"]
+
+
+def net_causal_tcn(x, const_nodes=False, name="causal_tcn_op18"):
+    """Causal TCN: F.pad(x, (2d, 0)) folded into Conv pads [2d, 0], scaled
+    residual, temporal mean, 1x1 Conv1d head."""
+    n = Net(name, 18, 42, const_nodes=const_nodes)
+    n.env["x"] = x
+    T = "s53"
+    c1 = n.conv("x", n.param("block0.conv.weight", (8, 4, 3)), n.param("block0.conv.bias", (8,)),
+                [1, 8, T], pads=(2, 0))
+    r1 = n.op("Relu", [c1], "relu", lambda v: np.maximum(v, 0), "aten.relu.default", "block0",
+              [1, 8, T])
+    c2 = n.conv(r1, n.param("block1.conv.weight", (8, 8, 3)), n.param("block1.conv.bias", (8,)),
+                [1, 8, T], pads=(4, 0), dilation=2)
+    mul = n.op("Mul", [c2, n.const(np.array(0.5, np.float32))], "mul", np.multiply,
+               "aten.mul.Tensor", "block1", [1, 8, T])
+    a = n.op("Add", [mul, r1], "add", np.add, "aten.add.Tensor", "block1", [1, 8, T])
+    r2 = n.op("Relu", [a], "relu", lambda v: np.maximum(v, 0), "aten.relu.default", "block1",
+              [1, 8, T])
+    mean = n.op("ReduceMean", [r2, n.const(np.array([-1], np.int64))], "mean",
+                lambda v, ax: v.mean(-1, keepdims=True), "aten.mean.dim", "", [1, 8, 1],
+                keepdims=1)
+    out = n.conv(mean, n.param("head.weight", (3, 8, 1)), n.param("head.bias", (3,)), None, k=1)
+    return n, [(out, [1, 3, 1])], ["x", [1, 4, T]], ["s53"]
+
+
+def net_tcn_dynamic(x):
+    """Dynamic batch s77 and time s53: stride-2 Conv1d ((((s53 - 1)//2)) + 1
+    steps), RMSNorm, causal self-attention (3-D, 2 heads, opset 23), residual,
+    1x1 Conv1d."""
+    n = Net("tcn_dynamic_op23", 23, 43)
+    n.env["x"] = x
+    B, T = "s77", "(((s53 - 1)//2)) + 1"
+    c1 = n.conv("x", n.param("conv1.weight", (8, 4, 3)), n.param("conv1.bias", (8,)),
+                [B, 8, T], stride=2, pads=(1, 1))
+    r = n.op("Relu", [c1], "relu", lambda v: np.maximum(v, 0), "aten.relu.default", "act",
+             [B, 8, T])
+    t = n.op("Transpose", [r], "transpose", lambda v: v.transpose(0, 2, 1), "aten.transpose.int",
+             "", [B, T, 8], perm=[0, 2, 1])
+    rms = n.op("RMSNormalization", [t, n.param("norm.weight", (8,), 0.2, 1.0)], "rms_norm",
+               lambda v, g: np_rms_norm(v, g, 1e-6), "aten.rms_norm.default", "norm", [B, T, 8],
+               axis=-1, epsilon=1e-6)
+    att = n.op("Attention", [rms, rms, rms], "scaled_dot_product_attention",
+               lambda q, k, v: np_attention3d(q, k, v, 2, True),
+               "aten.scaled_dot_product_attention.default", "attn", [B, T, 8],
+               q_num_heads=2, kv_num_heads=2, is_causal=1)
+    a = n.op("Add", [att, t], "add", np.add, "aten.add.Tensor", "attn", [B, T, 8])
+    t2 = n.op("Transpose", [a], "transpose", lambda v: v.transpose(0, 2, 1), "aten.transpose.int",
+              "", [B, 8, T], perm=[0, 2, 1])
+    out = n.conv(t2, n.param("conv2.weight", (4, 8, 1)), n.param("conv2.bias", (4,)), None, k=1)
+    return n, [(out, [B, 4, T])], ["x", [B, 4, "s53"]], ["s77", "s53"]
+
+
+HelperSpec = collections.namedtuple("HelperSpec", "name opset build x_shape pin external description")
+
+HELPER_SPECS = [
+    HelperSpec("tcn_ln_gelu_op20", 20, net_tcn_ln_gelu, (1, 6, 32), "s53=32", False,
+               "onnx.helper imitation of a torch 2.9 dynamo export (opset 20, IR 10): Conv1d "
+               "TCN 6->8 with BatchNorm folded into the Convs (`<w>_bias`, outputs `getitem`, "
+               "no kernel_shape), residual, Transpose + LayerNormalization + Gelu-20, "
+               "ReduceMean (axes input) over time, Linear (Gemm) and Softmax -> `softmax` "
+               "[1,3]; x [1,6,\"s53\"]; metadata_props on nodes, values and graph; numpy "
+               "reference, T=32."),
+    HelperSpec("tcn_groupnorm_op21", 21, net_tcn_groupnorm, (1, 4, 32), "s53=32", False,
+               "onnx.helper imitation of a dynamo export at opset 21 (IR 10): Conv1d 4->8 k3, "
+               "GroupNormalization-21 (2 groups, per-channel scale/bias), ReLU, 1x1 Conv1d "
+               "-> `conv1d_1` [1,4,\"s53\"]; metadata_props; numpy reference, T=32."),
+    HelperSpec("causal_tcn_op18", 18, net_causal_tcn, (1, 4, 32), "s53=32", False,
+               "onnx.helper imitation of a dynamo export at opset 18 (IR 10): causal Conv1d "
+               "k3 with F.pad folded into the Conv's pads [2,0] and [4,0] (dilation 2), "
+               "residual scaled by 0.5 (`val_0`), ReduceMean over time (axes input `val_1`), "
+               "1x1 Conv1d head -> `conv1d_2` [1,3,1]; metadata_props; numpy reference, T=32."),
+    HelperSpec("causal_tcn_const_op18", 18,
+               lambda x: net_causal_tcn(x, True, "causal_tcn_const_op18"), (1, 4, 32), "s53=32",
+               False,
+               "causal_tcn_op18 as the unoptimized exporter writes it: `val_0` and `val_1` "
+               "produced by Constant nodes (a tensor `value` and `value_ints`) instead of "
+               "initializers; numpy reference, T=32."),
+    HelperSpec("causal_tcn_extdata_op18", 18,
+               lambda x: net_causal_tcn(x, False, "causal_tcn_extdata_op18"), (1, 4, 32),
+               "s53=32", True,
+               "causal_tcn_op18 saved as torch.onnx.export saves by default: every tensor over "
+               "256 bytes in `model.onnx.data` next to `model.onnx`; numpy reference, T=32."),
+    HelperSpec("tcn_dynamic_op23", 23, net_tcn_dynamic, (2, 4, 33), "s77=2,s53=33", False,
+               "onnx.helper imitation of a dynamo export at opset 23 (IR 10) with dynamic "
+               "batch `s77` and time `s53`: stride-2 Conv1d (value_info time "
+               "\"(((s53 - 1)//2)) + 1\"), ReLU, Transpose, RMSNormalization-23, causal "
+               "3-D Attention-23 (2 heads), residual, 1x1 Conv1d -> `conv1d_1`; "
+               "metadata_props; numpy reference with batch 2, T=33."),
+]
+
+
+def export_helper(spec, out_dir):
+    d = os.path.join(out_dir, spec.name)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    rng = np.random.RandomState(1000 + spec.opset)
+    x = rng.randn(*spec.x_shape).astype(np.float32)
+    net, outputs, (x_name, x_dims), symbols = spec.build(x.astype(np.float64))
+    m = net.model(x_name, x_dims, outputs, x, symbols)
+    path = os.path.join(d, "model.onnx")
+    if spec.external:
+        onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location="model.onnx.data", size_threshold=256)
+    else:
+        onnx.save(m, path)
+    # checks: what was written reads back with its conventions intact
+    back = onnx.load(path, load_external_data=False)
+    assert back.ir_version == MODERN_IR
+    assert [(o.domain, o.version) for o in back.opset_import] == [("", spec.opset)]
+    assert all(read_metadata(n, 9) for n in back.graph.node if n.op_type != "Constant")
+    assert read_metadata(back.graph, 16)
+    assert not any(any(a.name == "kernel_shape" for a in n.attribute)
+                   for n in back.graph.node if n.op_type == "Conv")
+    if spec.external:
+        assert os.path.getsize(os.path.join(d, "model.onnx.data")) > 0
+        assert any(t.data_location == TensorProto.EXTERNAL for t in back.graph.initializer)
+    ds = os.path.join(d, "test_data_set_0")
+    os.makedirs(ds)
+    ef.write_tensor(os.path.join(ds, "input_0.pb"), x, x_name)
+    for k, (o, _) in enumerate(outputs):
+        ef.write_tensor(os.path.join(ds, "output_%d.pb" % k), net.env[o].astype(np.float32), o)
+    info = {
+        "name": spec.name,
+        "description": spec.description,
+        "opset": spec.opset,
+        "ir_version": MODERN_IR,
+        "imitates": "torch 2.9 torch.onnx.export (dynamo) output conventions, written "
+                    "with onnx.helper",
+        "reference": "numpy float64 forward pass in utils/export_modern_fixtures.py",
+        "pin": spec.pin,
+        "external_data": "model.onnx.data" if spec.external else None,
+        "inputs": [{"name": x_name, "shape": list(x.shape), "onnx_shape": x_dims}],
+        "outputs": [{"name": o, "shape": list(net.env[o].shape), "onnx_shape": dims}
+                    for o, dims in outputs],
+        "num_nodes": len(back.graph.node),
+        "op_types": dict(sorted(collections.Counter(
+            n.op_type for n in back.graph.node).items())),
+    }
+    with open(os.path.join(d, "info.json"), "w") as f:
+        json.dump(info, f, indent=2, sort_keys=True)
+        f.write("\n")
+    return back
+
+
 README_HEADER = [
     "`*_op18` fixtures (generated by `utils/export_modern_fixtures.py`) are",
     "imitations of current exporters (torch 2.x dynamo: opset 18, IR 10),",
@@ -596,7 +992,8 @@ README_HEADER = [
 
 
 def readme_rows():
-    return [(s.name, MODERN_OPSET, s.description) for s in SPECS]
+    return ([(s.name, MODERN_OPSET, s.description) for s in SPECS] +
+            [(s.name, s.opset, s.description) for s in HELPER_SPECS])
 
 
 def main(argv=None):
@@ -605,11 +1002,12 @@ def main(argv=None):
     ap.add_argument("--only", nargs="+", metavar="NAME")
     ap.add_argument("--list", action="store_true")
     args = ap.parse_args(argv)
+    helper_by_name = {s.name: s for s in HELPER_SPECS}
     if args.list:
-        print("\n".join(s.name for s in SPECS))
+        print("\n".join([s.name for s in SPECS] + list(helper_by_name)))
         return 0
-    names = args.only or [s.name for s in SPECS]
-    unknown = [n for n in names if n not in SPEC_BY_NAME]
+    names = args.only or [s.name for s in SPECS] + list(helper_by_name)
+    unknown = [n for n in names if n not in SPEC_BY_NAME and n not in helper_by_name]
     if unknown:
         ap.error("unknown fixture(s): %s" % ", ".join(unknown))
     torch.set_num_threads(1)
@@ -624,6 +1022,14 @@ def main(argv=None):
         print("  %-20s opset %d ir %d nodes %d onnx %d B dir %d B  %s" % (
             s.name, MODERN_OPSET, m.ir_version, len(m.graph.node),
             os.path.getsize(os.path.join(d, "model.onnx")), ef.dir_bytes(d),
+            " ".join(sorted({n.op_type for n in m.graph.node}))))
+    for s in HELPER_SPECS:
+        if s.name not in names:
+            continue
+        print("writing %s" % s.name)
+        m = export_helper(s, args.out)
+        print("  %-24s opset %d ir %d nodes %d  %s" % (
+            s.name, s.opset, m.ir_version, len(m.graph.node),
             " ".join(sorted({n.op_type for n in m.graph.node}))))
     ef.write_readme(args.out)
     return 0

@@ -506,6 +506,18 @@ bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph) const {
       changed = true;
     }
   }
+  // Exporters also declare graph inputs, outputs and initializers in
+  // value_info (torch's dynamo exporter does); such an entry says what the
+  // interface says, so after pinning it must not keep the old symbols.
+  for (auto& vi : *graph.mutable_value_info()) {
+    if (!interface.contains(vi.name()) || !vi.type().has_tensor_type()) continue;
+    const ValueFacts* f = main_->Find(vi.name());
+    if (f == nullptr || (f->elem_type == 0 && !f->has_shape) || TypeMatches(vi.type(), *f))
+      continue;
+    vi.clear_type();
+    ToTypeProto(*f, vi.mutable_type());
+    changed = true;
+  }
   for (const auto& [name, f] : added) {
     onnx::ValueInfoProto* vi = graph.add_value_info();
     vi->set_name(*name);

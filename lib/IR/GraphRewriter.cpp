@@ -137,12 +137,31 @@ void GraphRewriter::Commit() {
   for (auto& t : new_initializers_) graph_.add_initializer()->Swap(&t);
 
   // value_info of values that no longer exist would describe nothing.
+  // Exporters also describe graph inputs and initializers there (with
+  // metadata_props): those stay while the value does, an initializer's
+  // with the tensor's dims (a pass may have reshaped it in place).
   absl::flat_hash_set<std::string> defined;
   for (const auto& node : graph_.node())
     for (const auto& o : node.output()) defined.insert(o);
+  for (const auto& in : graph_.input()) defined.insert(in.name());
+  absl::flat_hash_map<std::string, const onnx::TensorProto*> tensors;
+  for (const auto& t : graph_.initializer()) tensors.emplace(t.name(), &t);
   std::vector<int> keep;
-  for (int i = 0; i < graph_.value_info_size(); ++i)
-    if (defined.contains(graph_.value_info(i).name())) keep.push_back(i);
+  for (int i = 0; i < graph_.value_info_size(); ++i) {
+    onnx::ValueInfoProto& vi = *graph_.mutable_value_info(i);
+    auto t = tensors.find(vi.name());
+    if (t != tensors.end() && vi.type().tensor_type().has_shape()) {
+      auto* shape = vi.mutable_type()->mutable_tensor_type()->mutable_shape();
+      bool same = shape->dim_size() == t->second->dims_size();
+      for (int k = 0; same && k < shape->dim_size(); ++k)
+        same = shape->dim(k).has_dim_value() && shape->dim(k).dim_value() == t->second->dims(k);
+      if (!same) {
+        shape->clear_dim();
+        for (int64_t d : t->second->dims()) shape->add_dim()->set_dim_value(d);
+      }
+    }
+    if (defined.contains(vi.name()) || t != tensors.end()) keep.push_back(i);
+  }
   if (static_cast<int>(keep.size()) != graph_.value_info_size())
     PermuteAndTruncate(*graph_.mutable_value_info(), keep);
 

@@ -112,6 +112,12 @@ onnx::TensorProto MakeInt64Tensor(const std::string& name, const std::vector<int
   return t;
 }
 
+void CopyNodeMetadata(const onnx::NodeProto& from, onnx::NodeProto& to) {
+  to.GetReflection()->MutableUnknownFields(&to)->MergeFrom(
+      from.GetReflection()->GetUnknownFields(from));
+  if (to.doc_string().empty() && !from.doc_string().empty()) to.set_doc_string(from.doc_string());
+}
+
 onnx::NodeProto MakeAxesNode(absl::string_view op, const std::string& input,
                              const std::string& output, const std::vector<int64_t>& axes,
                              int64_t opset, const std::string& axes_input) {

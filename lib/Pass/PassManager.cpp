@@ -57,7 +57,19 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
     if (options_.verify_each != VerifyEachMode::kNone) {
       auto verify_start = std::chrono::steady_clock::now();
       absl::Status s = VerifyModelStructure(model);
-      if (s.ok() && options_.verify_each == VerifyEachMode::kFull) s = CheckModelWithOnnx(model);
+      if (s.ok() && options_.verify_each == VerifyEachMode::kFull) {
+        OnnxCheckSkip skip;
+        s = CheckModelWithOnnx(model, &skip);
+        if (skip.skipped && !checker_skip_noted_) {
+          checker_skip_noted_ = true;
+          Diagnostic d;
+          d.severity = Severity::kNote;
+          d.file = ctx.file();
+          d.pass = "verify-each";
+          d.message = absl::StrCat("after pass '", name, "': ", skip.reason);
+          ctx.diags().Emit(std::move(d));
+        }
+      }
       if (!s.ok()) {
         ctx.set_current_pass("verify-each");
         ctx.Error() << "after pass '" << name << "': " << s.message();

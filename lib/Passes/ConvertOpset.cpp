@@ -43,14 +43,27 @@
 //     Gemm-11: a missing C becomes a zero scalar below 11.
 //     Gather-11: below 11 indices must be constant and non-negative.
 //   refuse   the semantics changed (Resize-10/11 coordinates, GroupNorm-21
-//            scale/bias, DFT-20, GridSample-20, Quantize/DequantizeLinear-13
+//            scale/bias (decomposed instead, as below), DFT-20, GridSample-20, Quantize/DequantizeLinear-13
 //            per-axis form, Dropout-12 ratio input, RoiAlign-16 default,
 //            Scatter-11).
-// An op that does not exist at N is refused unless it has a decomposition:
-// Gelu-20 -> Div(x, sqrt 2)/Erf/Add(1)/Mul(x)/Mul(0.5), the order Hailo's
-// parser fuses as GELU (tanh approximation: the tanh formula); Mish-18 ->
-// Mul(x, Tanh(Softplus(x))). LayerNormalization (< 17), GroupNormalization,
-// RMSNormalization, Attention and the like are refused by name. Element
+// An op that does not exist at N is refused unless it has a decomposition
+// (ConvertOpsetDecompose.cpp; each new node is named after the original and
+// keeps its metadata_props):
+//   Gelu-20 -> Div(x, sqrt 2)/Erf/Add(1)/Mul(x)/Mul(0.5), the order Hailo's
+//     parser fuses as GELU (tanh approximation: the tanh formula);
+//   Mish-18 -> Mul(x, Tanh(Softplus(x)));
+//   GroupNormalization-18/21 -> Reshape [0, G, -1] / InstanceNormalization /
+//     Reshape / Mul(gamma) / Add(beta), per-group (18) or per-channel (21)
+//     constant scale and bias as [C, 1, ...]; needs the static channel count;
+//   RMSNormalization-23 -> float32 Mul/ReduceMean/Add(eps)/Sqrt/Div, cast
+//     back, Mul(scale);
+//   Attention-23 (plain, 3-D or 4-D, causal, bool/float mask, grouped-query
+//     heads) -> MatMul/Mul(scale)/Add(mask)/Softmax/MatMul; the KV cache,
+//     softcap and outputs 1-3 are refused.
+//   LayerNormalization-17 (below 17) -> float32 ReduceMean/Sub/Mul/
+//     ReduceMean/Add(eps)/Sqrt/Div, cast back, Mul(scale), Add(B); its
+//     Mean/InvStdDev outputs are refused.
+// Other ops missing at N are refused by name. Element
 // types newer than N anywhere in the graphs (float8 < 19, int4/uint4 < 21,
 // float4e2m1 < 23, bfloat16 < 13) are refused by name.
 //
@@ -58,7 +71,10 @@
 // with fresh names; graph inputs, outputs and initializers keep their names
 // (an input that became unused, e.g. an axes initializer, stays for
 // cleanup). ir_version is lowered to what N pairs with (6 for 11, 7 for 13,
-// 8 for 17) when higher, and raised to it when lower. Models with
+// 8 for 17) when higher, and raised to it when lower; a model already at
+// its target (or below it with down-only) only has its ir_version lowered
+// to what its opset pairs with (IR 10 at opset 17 becomes 8), unless it
+// has model-local functions. Models with
 // model-local functions are refused (their bodies are not converted).
 //
 // Before (opset 18):  m = ReduceMean <keepdims = 0> (x, axes)   # axes = [2]
@@ -126,12 +142,18 @@ class ConvertOpsetPass : public Pass {
     const int64_t to = options_.target;
     if (to == 0) return UsageStatus("no target opset given (e.g. --convert-opset=17)");
     if (from == 0) return absl::FailedPreconditionError("the model imports no ai.onnx opset");
-    if (options_.down_only && from <= to) return false;
+    if ((options_.down_only && from <= to) || from == to) {
+      // Nothing to convert, but exporters write IR 10 at opset 17 (torch
+      // 2.11's opset_version=17); what reads opset <= 17 may know IR <= 8.
+      const int64_t ir = IrVersionFor(from);
+      if (model.ir_version() <= ir || model.functions_size() > 0) return false;
+      model.set_ir_version(ir);
+      return true;
+    }
     if (from < kMinOpset || from > kMaxOpset)
       return absl::FailedPreconditionError(absl::StrCat(
           "the model's ai.onnx opset ", from, " is outside the converted range ", kMinOpset,
           "..", kMaxOpset));
-    if (from == to) return false;
     if (model.functions_size() > 0)
       return absl::FailedPreconditionError(absl::StrCat(
           "the model has ", model.functions_size(), " model-local functions (first '",
@@ -259,7 +281,12 @@ std::string ConvertOpsetPass::Converting::CheckNode(const onnx::NodeProto& node,
   for (const Change& ch : history.changes) {
     if (ch.version <= lo || ch.version > hi) continue;
     if (ch.kind == Kind::kForm) form = true;
-    if (ch.kind == Kind::kRefuse) return ch.arg;
+    if (ch.kind == Kind::kRefuse) {
+      // A semantic change the older version cannot express may still have
+      // a chain of older ops (GroupNormalization-21 at 18-20).
+      Converter decompose = convert_opset::FindDecomposition(node.op_type());
+      return decompose != nullptr ? decompose(c, edited, before) : ch.arg;
+    }
   }
   // The form first: it may move axes to an attribute that the negative-axis
   // rule then normalizes.

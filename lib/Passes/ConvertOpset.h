@@ -1,8 +1,9 @@
 //===- ConvertOpset.h - Private interface of convert-opset ------*- C++ -*-===//
 //
-// Shared by ConvertOpset.cpp (the version table and the driver) and
-// ConvertOpsetForms.cpp (the op forms that change between opsets and the
-// decompositions of ops missing at the target). Not a public header.
+// Shared by ConvertOpset.cpp (the driver), ConvertOpsetTable.cpp (the
+// version table), ConvertOpsetForms.cpp (the op forms that change between
+// opsets) and ConvertOpsetDecompose.cpp (ops missing at the target written
+// as older ops). Not a public header.
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_LIB_PASSES_CONVERTOPSET_H
@@ -92,8 +93,22 @@ using Converter = std::string (*)(Ctx& c, onnx::NodeProto& node,
 /// Constant, Reshape, Resize, Gemm, Gather); nullptr for others.
 Converter FindFormConverter(absl::string_view op);
 /// The decomposition of an op that does not exist at the target (Gelu,
-/// Mish); nullptr for others.
+/// Mish, GroupNormalization, RMSNormalization, Attention,
+/// LayerNormalization); nullptr for others.
 Converter FindDecomposition(absl::string_view op);
+
+/// `output = op(inputs)`, named after `origin` (when it has a name) and
+/// carrying its metadata (CopyNodeMetadata).
+onnx::NodeProto MakeNode(Ctx& c, const std::string& op, std::vector<std::string> inputs,
+                         const std::string& output, const onnx::NodeProto& origin);
+/// Queues an initializer of float element type `type` (float, float16,
+/// double, ...) with `dims` and `values`; returns its fresh name.
+std::string AddFloats(Ctx& c, const std::string& base, int32_t type, std::vector<int64_t> dims,
+                      const std::vector<double>& values);
+/// A scalar initializer of float element type `type` holding `v`.
+std::string AddScalar(Ctx& c, const std::string& base, int32_t type, double v);
+/// A rank-1 int64 initializer holding `v`.
+std::string AddInts(Ctx& c, const std::string& base, const std::vector<int64_t>& v);
 
 /// Removes attribute `name` from `node` (no-op when absent).
 void RemoveAttr(onnx::NodeProto& node, absl::string_view name);

@@ -22,15 +22,6 @@
 
 namespace h8 {
 namespace convert_opset {
-namespace {
-
-bool HasInput(const onnx::NodeProto& n, int k) {
-  return n.input_size() > k && !n.input(k).empty();
-}
-
-void TruncateInputs(onnx::NodeProto& n, int keep) {
-  if (n.input_size() > keep) n.mutable_input()->DeleteSubrange(keep, n.input_size() - keep);
-}
 
 onnx::NodeProto MakeNode(Ctx& c, const std::string& op, std::vector<std::string> inputs,
                          const std::string& output, const onnx::NodeProto& origin) {
@@ -39,23 +30,39 @@ onnx::NodeProto MakeNode(Ctx& c, const std::string& op, std::vector<std::string>
   for (auto& in : inputs) n.add_input(std::move(in));
   n.add_output(output);
   if (!origin.name().empty()) n.set_name(c.Fresh(absl::StrCat(origin.name(), "_", op)));
+  CopyNodeMetadata(origin, n);
   return n;
 }
 
-// A scalar initializer of element type `type` (a float type) holding `v`.
-std::string AddScalar(Ctx& c, const std::string& base, int32_t type, double v) {
-  Tensor t = MakeFloatTensor({}, {static_cast<float>(v)});
+std::string AddFloats(Ctx& c, const std::string& base, int32_t type, std::vector<int64_t> dims,
+                      const std::vector<double>& values) {
+  std::vector<float> f(values.begin(), values.end());
+  Tensor t = MakeFloatTensor(std::move(dims), std::move(f));
   t.dtype = type;
   onnx::TensorProto proto = TensorToProto(t, "");
-  if (type == onnx::TensorProto::DOUBLE) {  // keep the double's full precision
+  if (type == onnx::TensorProto::DOUBLE) {  // keep the doubles' full precision
     proto.clear_raw_data();
-    proto.add_double_data(v);
+    for (double v : values) proto.add_double_data(v);
   }
   return c.AddInitializer(base, std::move(proto));
 }
 
+std::string AddScalar(Ctx& c, const std::string& base, int32_t type, double v) {
+  return AddFloats(c, base, type, {}, {v});
+}
+
 std::string AddInts(Ctx& c, const std::string& base, const std::vector<int64_t>& v) {
   return c.AddInitializer(base, MakeInt64Tensor("", v));
+}
+
+namespace {
+
+bool HasInput(const onnx::NodeProto& n, int k) {
+  return n.input_size() > k && !n.input(k).empty();
+}
+
+void TruncateInputs(onnx::NodeProto& n, int keep) {
+  if (n.input_size() > keep) n.mutable_input()->DeleteSubrange(keep, n.input_size() - keep);
 }
 
 std::string NotConstant(const std::string& what, const std::string& value) {
@@ -93,6 +100,7 @@ std::string ConvertReduce(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProt
       id.set_name(n.name());
       id.add_input(n.input(0));
       id.add_output(n.output(0));
+      CopyNodeMetadata(n, id);
       n = std::move(id);
     } else if (!axes.empty()) {
       SetIntsAttr(n, "axes", axes);
@@ -409,46 +417,6 @@ std::string ConvertGather(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProt
   return "";
 }
 
-// Gelu-20 -> x * 0.5 * (1 + erf(x / sqrt 2)) as Mul(Mul(x, Add(Erf(Div(x,
-// sqrt 2)), 1)), 0.5), the chain Hailo's parser fuses into GELU; the tanh
-// approximation as 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-std::string DecomposeGelu(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
-  const std::string& x = n.input(0);
-  const int32_t type = c.ElemType(x);
-  if (type == 0) return absl::StrCat("the element type of '", x, "' is unknown");
-  const std::string approx = GetStringAttr(n, "approximate", "none");
-  const std::string base = n.output(0);
-  auto add = [&](const std::string& op, std::vector<std::string> in) {
-    std::string out = c.Fresh(absl::StrCat(base, "_", op));
-    before.push_back(MakeNode(c, op, std::move(in), out, n));
-    return out;
-  };
-  auto k = [&](const char* what, double v) { return AddScalar(c, base + what, type, v); };
-  std::string inner;
-  if (approx == "none") {
-    inner = add("Erf", {add("Div", {x, k("_sqrt2", std::sqrt(2.0))})});
-  } else if (approx == "tanh") {
-    const std::string cube = add("Mul", {add("Mul", {x, x}), x});
-    const std::string poly = add("Add", {x, add("Mul", {cube, k("_c", 0.044715)})});
-    inner = add("Tanh", {add("Mul", {poly, k("_sqrt2pi", std::sqrt(2.0 / M_PI))})});
-  } else {
-    return absl::StrCat("approximate '", approx, "' is not defined");
-  }
-  const std::string prod = add("Mul", {x, add("Add", {inner, k("_one", 1.0)})});
-  n = MakeNode(c, "Mul", {prod, k("_half", 0.5)}, base, n);
-  return "";
-}
-
-// Mish-18 -> x * tanh(softplus(x)).
-std::string DecomposeMish(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
-  const std::string& x = n.input(0);
-  const std::string sp = c.Fresh(n.output(0) + "_Softplus"), t = c.Fresh(n.output(0) + "_Tanh");
-  before.push_back(MakeNode(c, "Softplus", {x}, sp, n));
-  before.push_back(MakeNode(c, "Tanh", {sp}, t, n));
-  n = MakeNode(c, "Mul", {x, t}, n.output(0), n);
-  return "";
-}
-
 }  // namespace
 
 Converter FindFormConverter(absl::string_view op) {
@@ -464,12 +432,6 @@ Converter FindFormConverter(absl::string_view op) {
   if (op == "Gemm") return ConvertGemm;
   if (op == "Shape") return ConvertShape;
   if (op == "Gather") return ConvertGather;
-  return nullptr;
-}
-
-Converter FindDecomposition(absl::string_view op) {
-  if (op == "Gelu") return DecomposeGelu;
-  if (op == "Mish") return DecomposeMish;
   return nullptr;
 }
 

@@ -101,13 +101,15 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     }
     return MakeAxesNode("Squeeze", in, out, {axis}, opset, axes_name);
   };
+  // A node replacing (part of) `origin`: named after it, with its metadata.
   auto make_node = [&](const std::string& op, const std::string& in, const std::string& out,
-                       const std::string& base_name) {
+                       const onnx::NodeProto& origin) {
     onnx::NodeProto node;
     node.set_op_type(op);
     node.add_input(in);
     node.add_output(out);
-    if (!base_name.empty()) node.set_name(names.Unique(absl::StrCat(base_name, "_", op)));
+    if (!origin.name().empty()) node.set_name(names.Unique(absl::StrCat(origin.name(), "_", op)));
+    CopyNodeMetadata(origin, node);
     return node;
   };
   bool changed = false;
@@ -198,19 +200,21 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     std::vector<int64_t> pooled = {dims4[0], dims4[1], 1, 1};
     std::string tail;
     if (out_rank == 4) {
-      onnx::NodeProto g = make_node(pool, x4, out, node.name());
+      onnx::NodeProto g = make_node(pool, x4, out, node);
       rewriter.InsertBefore(i, std::move(g));
     } else {
       std::string tmp = names.Unique(absl::StrCat(out, "_gap"));
-      rewriter.InsertBefore(i, make_node(pool, x4, tmp, node.name()));
+      rewriter.InsertBefore(i, make_node(pool, x4, tmp, node));
       new_values.push_back({tmp, pooled, x4});
       if (out_rank == 2) {
-        onnx::NodeProto f = make_node("Flatten", tmp, out, node.name());
+        onnx::NodeProto f = make_node("Flatten", tmp, out, node);
         SetIntAttr(f, "axis", 1);
         rewriter.InsertBefore(i, std::move(f));
         tail = " + Flatten";
       } else if (out_rank == 3) {
-        rewriter.InsertBefore(i, squeeze_node(tmp, out, 3));
+        onnx::NodeProto sq = squeeze_node(tmp, out, 3);
+        CopyNodeMetadata(node, sq);
+        rewriter.InsertBefore(i, std::move(sq));
         tail = " + Squeeze";
       } else {
         continue;  // unreachable for the shapes accepted above
@@ -262,7 +266,7 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
       }
     }
     if (!exact) continue;
-    onnx::NodeProto f = make_node("Flatten", node.input(0), out, node.name());
+    onnx::NodeProto f = make_node("Flatten", node.input(0), out, node);
     SetIntAttr(f, "axis", 1);
     rewriter.InsertBefore(i, std::move(f));
     rewriter.Erase(i);

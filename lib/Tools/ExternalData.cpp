@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "h8/Eval/Tensor.h"
 #include "h8/Support/ModelIO.h"
@@ -68,6 +69,36 @@ absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
   CollectTensors(*model.mutable_graph(), tensors);
   bool any_external = false;
   for (const auto* t : tensors) any_external |= IsExternal(*t);
+  if (options.none) {
+    // Checked against the limit from the declared lengths before any
+    // tensor is read in, and again after (a length may be left out).
+    auto too_big = [](int64_t size) {
+      return UsageStatus(absl::StrCat(
+          "--external-data=none: the model with its tensors inline would be ", size,
+          " bytes, over protobuf's 2 GiB limit for one file"));
+    };
+    int64_t size = static_cast<int64_t>(model.ByteSizeLong());
+    for (const auto* t : tensors) {
+      if (!IsExternal(*t)) continue;
+      for (const auto& kv : t->external_data()) {
+        int64_t length = 0;
+        if (kv.key() == "length" && absl::SimpleAtoi(kv.value(), &length) && length > 0)
+          size += length;
+      }
+    }
+    if (size > kProtobufLimit) return too_big(size);
+    for (onnx::TensorProto* t : tensors) {
+      if (!IsExternal(*t)) continue;
+      auto read = ReadExternalData(*t, input_dir, absl::StrCat("initializer '", t->name(), "'"));
+      if (!read.ok()) return read.status();
+      t->set_raw_data(std::move(*read));
+      t->clear_external_data();
+      t->clear_data_location();
+    }
+    size = static_cast<int64_t>(model.ByteSizeLong());
+    if (size > kProtobufLimit) return too_big(size);
+    return PendingFile();
+  }
   std::string file = options.file;
   int64_t threshold = options.threshold;
   if (file.empty() && static_cast<int64_t>(model.ByteSizeLong()) > kProtobufLimit) {

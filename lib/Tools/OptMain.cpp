@@ -83,7 +83,9 @@ Input and output:
   --external-data=<file>        write tensors of --external-data-threshold bytes
                                 (default 1024) or more to <file> next to the
                                 output; tensors external in the input stay
-                                external; automatic beyond protobuf's 2 GiB
+                                external; automatic beyond protobuf's 2 GiB;
+                                'none': every tensor inside the one output
+                                file (what the Hailo DFC's parser reads)
   --elide-initializers-larger-than=<n>
                                 print large initializers as {...} (the text is
                                 then not re-parseable)
@@ -434,7 +436,8 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
         return UsageError(absl::StrCat(
             "--external-data expects a plain file name (written next to the output), got '", *v,
             "'"));
-      config.external_data.file = *v;
+      if (*v == "none") config.external_data.none = true;
+      else config.external_data.file = *v;
     } else if (name == "external-data-threshold") {
       auto v = need("a number of bytes");
       if (!v.ok()) return v.status();
@@ -734,7 +737,7 @@ class Driver {
       return UsageError(absl::StrCat("-o ", config_.output,
                                      " names a file this run reads (the input's external data)"));
     const std::string data = ExternalDataPath(config_.output, config_.external_data);
-    if (out_format == ModelFormat::kBinary &&
+    if (out_format == ModelFormat::kBinary && !config_.external_data.none &&
         (!config_.external_data.file.empty() || !data_files.empty()) && IsProtectedInput(data))
       return UsageError(absl::StrCat("the external data file ", data,
                                      " would replace a file this run reads; choose another "

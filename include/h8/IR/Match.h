@@ -54,6 +54,12 @@ onnx::NodeProto MakeAxesNode(absl::string_view op, const std::string& input,
                              const std::string& output, const std::vector<int64_t>& axes,
                              int64_t opset, const std::string& axes_input);
 
+/// Copies what describes `from` rather than its computation onto `to`, a
+/// node that replaces it or is part of its replacement: metadata_props
+/// (NodeProto field 9 from IR 10, an unknown field to ONNX 1.12, copied with
+/// any other unknown field) and, when `to` has none, the doc string.
+void CopyNodeMetadata(const onnx::NodeProto& from, onnx::NodeProto& to);
+
 /// Whether Squeeze/Unsqueeze/ReduceSum take axes as an input at `opset`.
 inline bool AxesAreInputs(int64_t opset) { return opset >= 13; }
 

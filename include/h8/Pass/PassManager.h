@@ -57,6 +57,10 @@ class PassManager {
   PassManagerOptions options_;
   std::vector<std::unique_ptr<Pass>> passes_;
   std::vector<std::pair<std::string, double>> timings_;
+  /// --verify-each=full says once per manager that ONNX's checker was
+  /// skipped (every later check skips for the same reason until a pass
+  /// lowers the IR or opset).
+  bool checker_skip_noted_ = false;
 };
 
 /// Formats collected statistics (--pass-statistics).

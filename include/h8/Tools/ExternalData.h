@@ -26,6 +26,9 @@ struct ExternalDataOptions {
   std::string file;
   /// Tensors with at least this many bytes move out when `file` is given.
   int64_t threshold = 1024;
+  /// --external-data=none: every tensor is written inside the model (one
+  /// self-contained file); refused past protobuf's 2 GiB limit.
+  bool none = false;
 };
 
 /// The external data files `model` reads, resolved against `dir` (the

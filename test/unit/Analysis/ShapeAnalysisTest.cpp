@@ -238,6 +238,27 @@ g (float[1,3,8] x) => (float[?,?,?] y)
   EXPECT_FALSE(again.WriteValueInfo(*m.mutable_graph()));
 }
 
+// A value_info entry repeating a graph input (dynamo exports of a cut
+// write them) follows the pinned input instead of keeping its symbols.
+TEST(ShapeAnalysisTest, WriteValueInfoUpdatesEntriesOfGraphInputs) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,3,8] x) => (float[1,3,8] y)
+{
+  y = Relu (x)
+}
+)");
+  onnx::ValueInfoProto* vi = m.mutable_graph()->add_value_info();
+  *vi = m.graph().input(0);
+  vi->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(2)->set_dim_param("s53");
+  ShapeAnalysis a(m);
+  EXPECT_TRUE(a.WriteValueInfo(*m.mutable_graph()));
+  const auto& shape = m.graph().value_info(0).type().tensor_type().shape();
+  ASSERT_EQ(shape.dim_size(), 3);
+  EXPECT_TRUE(shape.dim(2).has_dim_value());
+  EXPECT_EQ(shape.dim(2).dim_value(), 8);
+}
+
 // On every fixture at opset <= 17 the analysis never contradicts ONNX
 // 1.12's inference (with data propagation) and is at least as precise: a
 // static dim ONNX finds is static and equal here.
