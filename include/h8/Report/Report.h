@@ -57,6 +57,10 @@ struct ModelReport {
   std::vector<Verification> verifications;
   std::vector<Diagnostic> diagnostics;
   std::vector<std::string> end_nodes;
+  /// What each lint pass concluded (check-hailo8's summary and cut).
+  std::vector<LintSummary> lints;
+  /// The host model split-hailo8 wrote, if it ran.
+  std::string host_model_path;
   /// hailo-compile's progress lines and step table, as printed.
   std::string hailo_compile;
   std::string before_dot, after_dot;
