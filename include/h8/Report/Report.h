@@ -89,15 +89,6 @@ std::string RenderReportHtml(const ReportData& data);
 /// Escapes text for HTML element content and attribute values.
 std::string EscapeHtml(const std::string& text);
 
-/// Parses PassManager::TimingReport()'s text into (pass, seconds) rows.
-std::vector<PassTiming> ParseTimingReport(const std::string& text);
-
-/// The end nodes of check-hailo8's recommended cut, from its note
-/// ("recommended cut: --end-node-names a b") or, with
-/// --diagnostics-format=json, its summary object printed on stderr.
-std::vector<std::string> FindRecommendedCut(const std::vector<Diagnostic>& diagnostics,
-                                            const std::string& captured_stderr);
-
 /// hailo-compile's progress lines and step table from captured stderr.
 std::string ExtractHailoCompileOutput(const std::string& captured_stderr);
 
