@@ -108,6 +108,15 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     if (!extra.empty()) d.notes.push_back(std::move(extra));
     ctx.diags().Emit(std::move(d));
   };
+  LintSummary summary;
+  summary.pass = ctx.current_pass();
+  summary.errors = errors;
+  summary.warnings = warnings;
+  summary.runnable_nodes = n - num_flagged;
+  summary.total_nodes = n;
+  summary.end_nodes = end_nodes;
+  summary.region_note = region_note;
+  ctx.AddLintSummary(std::move(summary));
   if (ctx.diags().json()) {
     nlohmann::ordered_json j;
     j["summary"] = {{"errors", errors},

@@ -25,7 +25,6 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "h8/Report/Dot.h"
-#include "nlohmann/json.hpp"
 
 extern char** environ;
 
@@ -180,51 +179,6 @@ absl::StatusOr<std::string> RenderDotToSvg(const std::string& dot, int timeout_s
 //===----------------------------------------------------------------------===//
 // Data extraction.
 //===----------------------------------------------------------------------===//
-
-std::vector<PassTiming> ParseTimingReport(const std::string& text) {
-  std::vector<PassTiming> out;
-  bool table = false;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (absl::StrContains(line, "----Wall Time----")) {
-      table = true;
-      continue;
-    }
-    if (!table) continue;
-    absl::string_view rest = absl::StripLeadingAsciiWhitespace(line);
-    size_t sp = rest.find(' ');
-    size_t close = rest.find("%)  ");
-    if (sp == absl::string_view::npos || close == absl::string_view::npos) continue;
-    double seconds = 0;
-    if (!absl::SimpleAtod(rest.substr(0, sp), &seconds)) continue;
-    std::string name(rest.substr(close + 4));
-    if (name == "Total") continue;
-    out.push_back(PassTiming{name, seconds});
-  }
-  return out;
-}
-
-std::vector<std::string> FindRecommendedCut(const std::vector<Diagnostic>& diagnostics,
-                                            const std::string& captured_stderr) {
-  constexpr absl::string_view kPrefix = "recommended cut: --end-node-names ";
-  std::vector<std::string> cut;
-  for (const Diagnostic& d : diagnostics) {
-    absl::string_view m = d.message;
-    if (d.pass == "check-hailo8" && absl::ConsumePrefix(&m, kPrefix))
-      cut = absl::StrSplit(m, ' ', absl::SkipEmpty());
-  }
-  if (!cut.empty()) return cut;
-  // --diagnostics-format=json: check-hailo8 prints a summary object.
-  for (absl::string_view line : absl::StrSplit(captured_stderr, '\n')) {
-    if (!absl::StartsWith(line, "{\"summary\"")) continue;
-    nlohmann::json j = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
-    if (j.is_discarded() || !j.contains("end_node_names") || !j["end_node_names"].is_array())
-      continue;
-    cut.clear();
-    for (const auto& n : j["end_node_names"])
-      if (n.is_string()) cut.push_back(n.get<std::string>());
-  }
-  return cut;
-}
 
 std::string ExtractHailoCompileOutput(const std::string& captured_stderr) {
   std::string out;

@@ -13,6 +13,8 @@
 //===----------------------------------------------------------------------===//
 #include "h8/Tools/OptMain.h"
 
+#include <climits>
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -42,6 +44,7 @@
 #include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
 #include "h8/Tools/ExternalData.h"
+#include "h8/Tools/OptRun.h"
 #include "h8/Tools/VerifyNumerics.h"
 
 #ifndef H8_VERSION
@@ -520,20 +523,23 @@ bool IsBlank(absl::string_view text) {
 
 class Driver {
  public:
-  Driver(Config& config, const PassRegistry& registry)
-      : config_(config), registry_(registry) {
+  Driver(Config& config, const PassRegistry& registry, OptRunRequest& request,
+         OptRunResult& result)
+      : config_(config), registry_(registry), request_(request), result_(result) {
     diags_.SetFormat(config.diagnostics_format);
     diags_.set_warnings_as_errors(config.werror);
-    if (Drawing()) {
-      // A tee: print as before, and keep every diagnostic for the drawings
-      // and the report.
-      diags_.SetHandler([this](const Diagnostic& d) {
-        diags_.Print(d);
-        if (current_model_ >= 0) report_.models[current_model_].diagnostics.push_back(d);
-        else report_.diagnostics.push_back(d);
-      });
-    }
+    // A tee: print as the CLI does, and keep every diagnostic for the
+    // result, the drawings and the report.
+    diags_.SetHandler([this](const Diagnostic& d) {
+      if (request_.print) diags_.Print(d);
+      result_.diagnostics.push_back(d);
+      if (current_model_ >= 0) report_.models[current_model_].diagnostics.push_back(d);
+      else report_.diagnostics.push_back(d);
+    });
   }
+
+  /// What the run collected per model (RunOpt moves it into its result).
+  ReportData& report() { return report_; }
 
   // The report is written whatever the run's outcome: a failed run is when
   // it is needed most. Only an unwritable report changes the exit code.
@@ -578,7 +584,7 @@ class Driver {
 
   // --diagnostics-format=sarif: the log of the whole run, written last.
   void FlushDiagnostics(int exit_code) {
-    if (diags_.format() != DiagnosticsFormat::kSarif) return;
+    if (diags_.format() != DiagnosticsFormat::kSarif || !request_.print) return;
     SarifRunInfo run;
     run.tool_version = H8_VERSION;
     run.artifact = config_.input;
@@ -590,6 +596,33 @@ class Driver {
 
  private:
   bool Drawing() const { return config_.emit_dot || !config_.report.empty(); }
+  // RunOpt keeps the output (no -o) in its result instead of stdout.
+  bool Capturing() const { return request_.capture_output && !config_.output_given; }
+
+  // The output of a successful run, kept in memory: what the CLI would have
+  // written to stdout, except that a model is binary by default (RunOpt
+  // sets --emit=binary) and a lint run keeps its model too.
+  int CaptureOutput(const std::vector<onnx::ModelProto>& results, ModelFormat out_format) {
+    std::string out;
+    if (out_format == ModelFormat::kBinary) {
+      if (results.size() != 1)
+        return Fail("", UsageError("binary output needs exactly one model; drop "
+                                   "--split-input-file or use --emit=text"),
+                    kExitUsageError);
+      if (results[0].ByteSizeLong() > static_cast<size_t>(INT_MAX))
+        return Fail("", UsageError("the model serializes to more than protobuf's 2 GiB limit; "
+                                   "write it to a file (-o) with its tensors as external data"),
+                    kExitUsageError);
+      results[0].SerializeToString(&out);
+    } else {
+      for (size_t i = 0; i < results.size(); ++i) {
+        if (i > 0) absl::StrAppend(&out, kSplitMarker, "\n");
+        absl::StrAppend(&out, PrintModelText(results[i], config_.pm.print_options));
+      }
+    }
+    result_.output = std::move(out);
+    return kExitOk;
+  }
 
   int RunPipeline() {
     if (config_.pm.verify_each == VerifyEachMode::kNumerics) {
@@ -608,14 +641,15 @@ class Driver {
     auto passes = BuildPipeline(config_.pipeline, registry_);
     if (!passes.ok()) return Fail("", passes.status(), kExitUsageError);
     report_.pipeline = PrintPipeline(*passes);
-    if (config_.dump_pipeline)
+    if (config_.dump_pipeline && request_.print)
       std::cerr << "onnx-h8-opt --passes='" << PrintPipeline(*passes) << "'\n";
     PassManager pm(config_.pm);
     for (auto& p : *passes) pm.AddPass(std::move(p));
 
     if (config_.input.empty())
       return Fail("", UsageError("no input file; see --help"), kExitUsageError);
-    label_ = config_.input == "-" ? "<stdin>" : config_.input;
+    label_ = request_.input_bytes ? request_.label
+                                  : config_.input == "-" ? "<stdin>" : config_.input;
 
     ModelFormat out_format = config_.emit.value_or(
         config_.output == "-" ? ModelFormat::kText : FormatFromPath(config_.output));
@@ -628,8 +662,12 @@ class Driver {
       in_format = FormatFromPath(config_.input);
 
     std::string bytes;
-    if (absl::Status s = ReadFileToString(config_.input, bytes); !s.ok())
+    if (request_.input_bytes) {
+      bytes = std::move(*request_.input_bytes);
+      request_.input_bytes.emplace();  // still "from memory"
+    } else if (absl::Status s = ReadFileToString(config_.input, bytes); !s.ok()) {
       return Fail("", s, kExitUsageError);
+    }
     ProtectInput(config_.input);
     if (in_format == ModelFormat::kAuto) in_format = SniffFormat(bytes);
     if (in_format == ModelFormat::kBinary) {
@@ -674,12 +712,17 @@ class Driver {
       // The drawing is written also when the model has problems (exit 1 or
       // 3): it shows them. Not after usage, I/O or parse errors.
       if (exit_code == kExitUsageError) return exit_code;
+      if (Capturing()) {
+        result_.output = absl::StrJoin(dots_, "");
+        return exit_code;
+      }
       if (absl::Status s = WriteFileAtomically(config_.output, absl::StrJoin(dots_, ""));
           !s.ok())
         return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
       return exit_code;
     }
     if (exit_code != kExitOk) return exit_code;
+    if (Capturing()) return CaptureOutput(results, out_format);
 
     if (out_format == ModelFormat::kBinary) {
       if (results.size() != 1)
@@ -786,17 +829,17 @@ class Driver {
       std::optional<StderrTee> tee;
       if (Drawing()) tee.emplace();
       s = pm.Run(model, ctx);
-      if (tee) {
-        ModelReport& mr = report_.models[current_model_];
-        mr.timings = ParseTimingReport(pm.TimingReport());
-        mr.stats = ctx.stats();
-        mr.end_nodes = FindRecommendedCut(mr.diagnostics, tee->text());
-        mr.hailo_compile = ExtractHailoCompileOutput(tee->text());
-      }
+      ModelReport& mr = report_.models[current_model_];
+      for (const auto& [pass, seconds] : pm.timings()) mr.timings.push_back(PassTiming{pass, seconds});
+      mr.stats = ctx.stats();
+      mr.lints = ctx.lint_summaries();
+      if (!mr.lints.empty()) mr.end_nodes = mr.lints.back().end_nodes;
+      mr.host_model_path = ctx.interface_map().host_model_path;
+      if (tee) mr.hailo_compile = ExtractHailoCompileOutput(tee->text());
     }
     current_original_ = nullptr;
-    if (config_.pm.time_passes) std::cerr << pm.TimingReport();
-    if (config_.pass_statistics) std::cerr << FormatStatistics(ctx);
+    if (config_.pm.time_passes && request_.print) std::cerr << pm.TimingReport();
+    if (config_.pass_statistics && request_.print) std::cerr << FormatStatistics(ctx);
     int code = Judge(s, model, original.get(), ctx, where, errors_before);
     if (Drawing()) Draw(*original, model, s, code);
     return code;
@@ -898,9 +941,11 @@ class Driver {
         record->rows.push_back(VerifyRow{r.name, r.stats.cosine, r.stats.mse,
                                          r.stats.max_abs_diff, absl::StrJoin(r.dims, ","), r.ok});
     }
-    std::cerr << "verify-numerics: " << what << "; " << criteria << "\n";
-    for (const OutputReport& r : *reports)
-      std::cerr << "  " << FormatStats(r.name, r.stats, r.dims) << "\n";
+    if (request_.print) {
+      std::cerr << "verify-numerics: " << what << "; " << criteria << "\n";
+      for (const OutputReport& r : *reports)
+        std::cerr << "  " << FormatStats(r.name, r.stats, r.dims) << "\n";
+    }
     bool ok = true;
     for (const OutputReport& r : *reports) {
       if (r.ok) continue;
@@ -939,6 +984,8 @@ class Driver {
 
   Config& config_;
   const PassRegistry& registry_;
+  OptRunRequest& request_;
+  OptRunResult& result_;
   DiagnosticEngine diags_;
   std::string label_;
   const onnx::ModelProto* current_original_ = nullptr;
@@ -953,11 +1000,30 @@ class Driver {
 
 }  // namespace
 
-int OptMain(int argc, char** argv, PassRegistry& registry) {
-  // A size-limited output (ulimit -f) must end in a write error and a clean
-  // exit, not in SIGXFSZ killing the process with a temporary file left.
-  std::signal(SIGXFSZ, SIG_IGN);
-  std::ios::sync_with_stdio(false);
+OptRunResult RunOpt(OptRunRequest request, PassRegistry& registry) {
+  OptRunResult result;
+  // Command-line errors: one line `onnx-h8-opt: error: ...` on stderr, and
+  // the same as a record.
+  auto command_line_error = [&](absl::string_view message) {
+    Diagnostic d;
+    d.file = "onnx-h8-opt";
+    d.message = std::string(message);
+    if (request.print) std::cerr << "onnx-h8-opt: error: " << message << "\n";
+    result.diagnostics.push_back(std::move(d));
+    result.command_line_error = true;
+    result.exit_code = kExitUsageError;
+    return result;
+  };
+  // The argv the command-line parser reads.
+  std::vector<std::string> arg_strings;
+  arg_strings.reserve(request.args.size() + 1);
+  arg_strings.push_back("onnx-h8-opt");
+  for (const std::string& a : request.args) arg_strings.push_back(a);
+  std::vector<char*> argv_vector;
+  for (std::string& a : arg_strings) argv_vector.push_back(a.data());
+  argv_vector.push_back(nullptr);
+  const int argc = static_cast<int>(arg_strings.size());
+  char** argv = argv_vector.data();
 
   // Plugins register passes that the rest of the command line may name
   // (as --<pass> or in --passes), so they load first, in the order given.
@@ -967,10 +1033,7 @@ int OptMain(int argc, char** argv, PassRegistry& registry) {
     if (absl::ConsumePrefix(&arg, "--load-pass-plugin=")) {
       path = std::string(arg);
     } else if (arg == "--load-pass-plugin") {
-      if (i + 1 >= argc) {
-        std::cerr << "onnx-h8-opt: error: --load-pass-plugin needs a file name\n";
-        return kExitUsageError;
-      }
+      if (i + 1 >= argc) return command_line_error("--load-pass-plugin needs a file name");
       path = argv[++i];
     } else {
       continue;
@@ -984,17 +1047,21 @@ int OptMain(int argc, char** argv, PassRegistry& registry) {
                          ? CheckInputFile(path, /*allow_pipe=*/false, "a plugin library")
                          : absl::OkStatus();
     if (s.ok()) s = LoadPassPlugin(path, registry);
-    if (!s.ok()) {
-      std::cerr << "onnx-h8-opt: error: " << s.message() << "\n";
-      return kExitUsageError;
-    }
+    if (!s.ok()) return command_line_error(s.message());
   }
 
   Config config;
-  if (absl::Status s = ParseCommandLine(argc, argv, registry, config); !s.ok()) {
-    std::cerr << "onnx-h8-opt: error: " << s.message() << "\n";
-    return kExitUsageError;
+  if (absl::Status s = ParseCommandLine(argc, argv, registry, config); !s.ok())
+    return command_line_error(s.message());
+  if (request.input_bytes) {
+    if (!config.input.empty())
+      return command_line_error(absl::StrCat("the model is given in memory; the arguments name "
+                                             "an input file too: '", config.input, "'"));
+    config.input = "-";
   }
+  // A captured model is binary unless --emit says otherwise.
+  if (request.capture_output && !config.output_given && !config.emit && !config.emit_dot)
+    config.emit = ModelFormat::kBinary;
   for (int i = 0; i < argc; ++i) {
     std::string arg = i == 0 ? "onnx-h8-opt" : argv[i];
     bool plain = !arg.empty() && arg.find_first_not_of(
@@ -1007,25 +1074,39 @@ int OptMain(int argc, char** argv, PassRegistry& registry) {
     }
     absl::StrAppend(&config.command_line, i == 0 ? "" : " ", arg);
   }
+  // --help, --version and --list-passes print on stdout (or into the result).
+  std::string info;
   if (config.help) {
-    std::cout << kUsage;
-    return kExitOk;
+    info = kUsage;
+  } else if (config.version) {
+    info = absl::StrCat("onnx-h8-opt ", H8_VERSION, " (ONNX 1.12, protobuf ",
+                        GOOGLE_PROTOBUF_VERSION / 1000000, ".",
+                        GOOGLE_PROTOBUF_VERSION / 1000 % 1000, ".",
+                        GOOGLE_PROTOBUF_VERSION % 1000, ")\n");
+  } else if (config.list_passes) {
+    info = FormatPassList(registry);
   }
-  if (config.version) {
-    std::cout << "onnx-h8-opt " << H8_VERSION << " (ONNX 1.12, protobuf "
-              << GOOGLE_PROTOBUF_VERSION / 1000000 << "."
-              << GOOGLE_PROTOBUF_VERSION / 1000 % 1000 << "."
-              << GOOGLE_PROTOBUF_VERSION % 1000 << ")\n";
-    return kExitOk;
+  if (config.help || config.version || config.list_passes) {
+    if (request.capture_output) result.output = std::move(info);
+    else std::cout << info;
+    return result;
   }
-  if (config.list_passes) {
-    std::cout << FormatPassList(registry);
-    return kExitOk;
-  }
-  Driver driver(config, registry);
-  const int exit_code = driver.Run();
-  driver.FlushDiagnostics(exit_code);
-  return exit_code;
+  Driver driver(config, registry, request, result);
+  result.exit_code = driver.Run();
+  driver.FlushDiagnostics(result.exit_code);
+  result.pipeline = driver.report().pipeline;
+  result.models = std::move(driver.report().models);
+  return result;
+}
+
+int OptMain(int argc, char** argv, PassRegistry& registry) {
+  // A size-limited output (ulimit -f) must end in a write error and a clean
+  // exit, not in SIGXFSZ killing the process with a temporary file left.
+  std::signal(SIGXFSZ, SIG_IGN);
+  std::ios::sync_with_stdio(false);
+  OptRunRequest request;
+  for (int i = 1; i < argc; ++i) request.args.emplace_back(argv[i]);
+  return RunOpt(std::move(request), registry).exit_code;
 }
 
 }  // namespace h8

@@ -87,6 +87,10 @@ class PassContext {
 
   InterfaceMap& interface_map() { return interface_map_; }
 
+  /// Lint verdicts of this run, in pipeline order (one per lint pass run).
+  void AddLintSummary(LintSummary summary) { lint_summaries_.push_back(std::move(summary)); }
+  const std::vector<LintSummary>& lint_summaries() const { return lint_summaries_; }
+
  private:
   InFlightDiagnostic Make(Severity severity, const onnx::NodeProto* node, int index,
                           const std::string& graph_path, bool enabled);
@@ -98,6 +102,7 @@ class PassContext {
   absl::flat_hash_set<std::string> remark_passes_;
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>> stats_;
   InterfaceMap interface_map_;
+  std::vector<LintSummary> lint_summaries_;
 };
 
 class Pass {

@@ -52,6 +52,9 @@ class PassManager {
 
   /// Wall time per pass of the last Run(), for --time-passes.
   std::string TimingReport() const;
+  /// The same figures as data: (pass, seconds) in run order, then
+  /// "(verify-each)" for the verification between passes when it ran.
+  const std::vector<std::pair<std::string, double>>& timings() const { return timings_; }
 
  private:
   PassManagerOptions options_;

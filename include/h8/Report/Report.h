@@ -57,6 +57,10 @@ struct ModelReport {
   std::vector<Verification> verifications;
   std::vector<Diagnostic> diagnostics;
   std::vector<std::string> end_nodes;
+  /// What each lint pass concluded (check-hailo8's summary and cut).
+  std::vector<LintSummary> lints;
+  /// The host model split-hailo8 wrote, if it ran.
+  std::string host_model_path;
   /// hailo-compile's progress lines and step table, as printed.
   std::string hailo_compile;
   std::string before_dot, after_dot;
@@ -84,15 +88,6 @@ std::string RenderReportHtml(const ReportData& data);
 
 /// Escapes text for HTML element content and attribute values.
 std::string EscapeHtml(const std::string& text);
-
-/// Parses PassManager::TimingReport()'s text into (pass, seconds) rows.
-std::vector<PassTiming> ParseTimingReport(const std::string& text);
-
-/// The end nodes of check-hailo8's recommended cut, from its note
-/// ("recommended cut: --end-node-names a b") or, with
-/// --diagnostics-format=json, its summary object printed on stderr.
-std::vector<std::string> FindRecommendedCut(const std::vector<Diagnostic>& diagnostics,
-                                            const std::string& captured_stderr);
 
 /// hailo-compile's progress lines and step table from captured stderr.
 std::string ExtractHailoCompileOutput(const std::string& captured_stderr);

@@ -16,6 +16,7 @@
 #ifndef H8_SUPPORT_DIAGNOSTICS_H
 #define H8_SUPPORT_DIAGNOSTICS_H
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <sstream>
@@ -42,6 +43,22 @@ struct Diagnostic {
   // Stable rule id for SARIF ("check-hailo8/unsupported-op"); when empty,
   // DiagnosticRuleId derives one from the pass and the message.
   std::string rule;
+};
+
+/// The closing verdict of a lint pass (check-hailo8) on one model, as data:
+/// what its summary note and the recommended cut say in text. Kept in the
+/// PassContext so embedders (h8::RunOpt, the Python module, the report) need
+/// not read it back from the printed lines.
+struct LintSummary {
+  std::string pass;  // "check-hailo8"
+  int errors = 0;
+  int warnings = 0;
+  int64_t runnable_nodes = 0;
+  int64_t total_nodes = 0;
+  /// The recommended cut (the DFC's --end-node-names); empty when none.
+  std::vector<std::string> end_nodes;
+  /// Where the Hailo-8 region ends, or why there is no cut; may be empty.
+  std::string region_note;
 };
 
 /// How the default handler prints (--diagnostics-format).

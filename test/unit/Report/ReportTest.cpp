@@ -77,35 +77,6 @@ TEST(DotTest, DiagnosticsColourNodesWorstFirst) {
       << dot;
 }
 
-TEST(ReportTest, ParsesTheTimingReport) {
-  const char* text =
-      "===---===\n  Total Execution Time: 0.0255 seconds\n\n"
-      "  ----Wall Time----  ----Name----\n"
-      "    0.0010 (  4.0%)  fold-constants\n"
-      "    0.0245 ( 96.0%)  pin-shape\n"
-      "    0.0001 (  0.1%)  (verify-each)\n"
-      "    0.0255 (100.0%)  Total\n";
-  std::vector<PassTiming> t = ParseTimingReport(text);
-  ASSERT_EQ(t.size(), 3u);
-  EXPECT_EQ(t[0].pass, "fold-constants");
-  EXPECT_DOUBLE_EQ(t[0].seconds, 0.001);
-  EXPECT_EQ(t[1].pass, "pin-shape");
-  EXPECT_EQ(t[2].pass, "(verify-each)");
-}
-
-TEST(ReportTest, FindsTheRecommendedCutInNotesOrJson) {
-  Diagnostic d;
-  d.severity = Severity::kNote;
-  d.pass = "check-hailo8";
-  d.message = "recommended cut: --end-node-names /a/Relu b";
-  EXPECT_EQ(FindRecommendedCut({d}, ""), (std::vector<std::string>{"/a/Relu", "b"}));
-  std::string json =
-      "x\n{\"summary\": {\"errors\":1}, \"end_node_names\": [\"fc\", \"q \\\"x\\\"\"], "
-      "\"file\": \"m\"}\n";
-  EXPECT_EQ(FindRecommendedCut({}, json), (std::vector<std::string>{"fc", "q \"x\""}));
-  EXPECT_TRUE(FindRecommendedCut({}, "{\"summary\": broken\n").empty());
-}
-
 TEST(ReportTest, ExtractsHailoCompileOutput) {
   std::string err =
       "m.onnx: warning: hailo-compile: calib=random\n"
