@@ -7,7 +7,7 @@
 //   - the pass's output model is the Hailo-8 part: every node not in the
 //     tail; its outputs are the cut tensors (the tail's inputs, and graph
 //     outputs computed before the tail) under their own names;
-//   - the host part is written to host-out=FILE: its inputs are the cut
+//   - the host part goes to host-out=FILE: its inputs are the cut
 //     tensors with their types, its nodes the tail (plus copies of the
 //     Constant nodes it reads), its outputs the original graph outputs;
 //     initializers it reads are copied, value_info kept, opset, ir_version
@@ -16,18 +16,20 @@
 //   $ onnx-h8-opt m.onnx --split-hailo8=host.onnx -o device.onnx
 //   m.onnx: remark: split-hailo8: 2 nodes from '/Softmax' on run on the host ...
 //
-// host(device(x)) computes exactly the original outputs; the pass records
-// FILE in the PassContext so --verify-numerics checks that composition.
+// host(device(x)) computes exactly the original outputs; the pass leaves
+// the host model and FILE in the PassContext's interface record, so
+// --verify-numerics checks that composition, and the driver writes FILE
+// (`.onnxtext` as text, anything else binary) together with -o, only when
+// the whole run succeeds: a pass does no I/O.
 // Everything downstream of an unsupported node goes to the host, supported
 // or not (a Transpose after a LogSoftmax, the Gemm after tcn_residual's
 // mean(-1) when legalize-hailo8 did not run); the remark and the statistic
 // supported-nodes-moved say how many supported nodes moved. When an
 // unsupported node reads a graph input directly (no Hailo-8 prefix),
 // nothing is split: the pass fails (exit 1) naming the first unsupported
-// node, and FILE is not written. FILE is
-// written when the pass runs, not at the end of the pipeline. With no errors at all the device part is the whole model
-// and FILE is a pass-through host model (its inputs are the outputs).
-// FILE is written atomically: `.onnxtext` as text, anything else binary.
+// node, and FILE is not written. With no errors at all the device part is
+// the whole model and FILE is a pass-through host model (its inputs are the
+// outputs).
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
@@ -264,22 +266,19 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     return device_defined.contains(vi.name()) && !cut.contains(vi.name());
   });
 
-  // Hand the host part over.
+  // Hand the host part over; the driver writes it with the device model.
   const std::string& path = options_.host_out;
-  absl::Status written = FormatFromPath(path) == ModelFormat::kText
-                             ? WriteFileAtomically(path, PrintModelText(host_model))
-                             : WriteBinaryModel(host_model, path);
-  if (!written.ok()) return UsageStatus(written.message());
+  const int host_nodes = hg.node_size();
+  map.host_model = std::make_shared<onnx::ModelProto>(std::move(host_model));
   map.host_model_path = path;
 
-  const int host_nodes = hg.node_size();
   ctx.Stat("host-nodes", host_nodes);
   ctx.Stat("device-nodes", graph.node_size());
   ctx.Stat("cut-tensors", static_cast<int64_t>(cut_order.size()));
   if (analysis.cut) ctx.Stat("supported-nodes-moved", analysis.cut->supported_moved);
   if (analysis.cut) {
     ctx.Remark() << analysis.region_note << "; device outputs (cut tensors): "
-                 << absl::StrJoin(cut_order, " ") << "; host part written to " << path;
+                 << absl::StrJoin(cut_order, " ") << "; host part goes to " << path;
   } else {
     ctx.Remark() << "check-hailo8 flags no node: Hailo-8 runs the whole graph; " << path
                  << " is a pass-through host model";

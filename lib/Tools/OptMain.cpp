@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -722,7 +723,16 @@ class Driver {
       return exit_code;
     }
     if (exit_code != kExitOk) return exit_code;
-    if (Capturing()) return CaptureOutput(results, out_format);
+    std::vector<PendingFile> host_files;
+    if (absl::Status s = PrepareHostFiles(host_files); !s.ok())
+      return Fail(host_path_, s, kExitUsageError);
+    if (Capturing()) {
+      int code = CaptureOutput(results, out_format);
+      if (code != kExitOk) return code;
+      if (absl::Status s = CommitFiles(host_files, {}); !s.ok())
+        return Fail(host_path_, s, kExitUsageError);
+      return kExitOk;
+    }
 
     if (out_format == ModelFormat::kBinary) {
       if (results.size() != 1)
@@ -742,24 +752,62 @@ class Driver {
       }
       auto written = PrepareBinaryModel(results[0], config_.output);
       if (!written.ok()) return Fail(config_.output, written.status(), kExitUsageError);
-      // Both files are complete before either goes into place; the data
-      // file follows the model referencing it.
-      if (absl::Status s = CommitAll({&*written, &*data}); !s.ok())
+      // All files are complete before any goes into place; the data file
+      // follows the model referencing it, the host part the device part.
+      if (absl::Status s = CommitFiles(host_files, {&*written, &*data}); !s.ok())
         return Fail(config_.output, s, kExitUsageError);
       return kExitOk;
     }
     // A lint run (the pipeline ends with a lint such as check-hailo8) with
     // no -o prints only its report.
-    if (config_.output == "-" && !pm.passes().empty() && pm.passes().back()->IsLint())
+    if (config_.output == "-" && !pm.passes().empty() && pm.passes().back()->IsLint()) {
+      if (absl::Status s = CommitFiles(host_files, {}); !s.ok())
+        return Fail(host_path_, s, kExitUsageError);
       return kExitOk;
+    }
     std::string text;
     for (size_t i = 0; i < results.size(); ++i) {
       if (i > 0) absl::StrAppend(&text, kSplitMarker, "\n");
       absl::StrAppend(&text, PrintModelText(results[i], config_.pm.print_options));
     }
-    if (absl::Status s = WriteFileAtomically(config_.output, text); !s.ok())
-      return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
+    auto written = PrepareFile(config_.output, text);
+    absl::Status committed =
+        written.ok() ? CommitFiles(host_files, {&*written}) : written.status();
+    if (!committed.ok())
+      return Fail(config_.output == "-" ? "<stdout>" : config_.output, committed,
+                  kExitUsageError);
     return kExitOk;
+  }
+
+  // Writes the host part of a split into pending files (the model, and for
+  // binary its data file: tensors that were external in the input move next
+  // to the host file, so it can be used where it is).
+  absl::Status PrepareHostFiles(std::vector<PendingFile>& files) {
+    if (!host_model_) return absl::OkStatus();
+    onnx::ModelProto& host = *host_model_;
+    if (FormatFromPath(host_path_) == ModelFormat::kText) {
+      H8_ASSIGN_OR_RETURN(PendingFile f, PrepareFile(host_path_, PrintModelText(host)));
+      files.push_back(std::move(f));
+      return absl::OkStatus();
+    }
+    ExternalDataOptions options;
+    options.none = config_.external_data.none;
+    std::string note;
+    H8_ASSIGN_OR_RETURN(PendingFile data, PrepareExternalData(host, DirName(config_.input),
+                                                              host_path_, options, &note));
+    H8_ASSIGN_OR_RETURN(PendingFile model, PrepareBinaryModel(host, host_path_));
+    files.push_back(std::move(model));
+    files.push_back(std::move(data));
+    return absl::OkStatus();
+  }
+
+  // Commits `outputs` and the host files together: none goes into place
+  // unless all were written.
+  static absl::Status CommitFiles(std::vector<PendingFile>& host_files,
+                                  std::vector<PendingFile*> outputs) {
+    for (PendingFile& f : host_files) outputs.push_back(&f);
+    if (outputs.empty()) return absl::OkStatus();
+    return CommitAll(std::move(outputs));
   }
 
   // Protects `model`'s external data files (read by this run) from every
@@ -774,6 +822,8 @@ class Driver {
       return UsageError(absl::StrCat("--report=", config_.report,
                                      " names a file this run reads (the input's external data)"));
     }
+    H8_RETURN_IF_ERROR(GuardHostOutput(model));
+    H8_RETURN_IF_ERROR(GuardTextReferences(model, config_.output, out_format));
     if (config_.output == "-" || (config_.input != "-" && SameFile(config_.output, config_.input)))
       return absl::OkStatus();
     if (IsProtectedInput(config_.output))
@@ -786,6 +836,64 @@ class Driver {
                                      " would replace a file this run reads; choose another "
                                      "--external-data name or output folder"));
     return absl::OkStatus();
+  }
+
+  // The host file of --split-hailo8 (or split-hailo8{host-out=...}), or "".
+  std::string HostOutPath() const {
+    for (const PassSpec& p : config_.pipeline)
+      if (p.name == "split-hailo8")
+        for (const auto& [key, value] : p.options)
+          if (key == "host-out") return value;
+    return "";
+  }
+
+  // Refuses, before the pipeline runs, a host file that would replace the
+  // input, its external data, the output (or its data file) or the report.
+  absl::Status GuardHostOutput(onnx::ModelProto& model) {
+    const std::string host = HostOutPath();
+    if (host.empty()) return absl::OkStatus();
+    const std::string flag = absl::StrCat("--split-hailo8=", host);
+    if (host == "-") return UsageError(flag + " needs a file; the host part is not written to stdout");
+    if (IsProtectedInput(host) || (config_.input != "-" && SameFile(host, config_.input)))
+      return UsageError(flag + " names a file this run reads (the input or its external data)");
+    if (config_.output != "-" && SameFile(host, config_.output))
+      return UsageError(flag + " names the output file too; the device and host parts need two files");
+    if (!config_.report.empty() && config_.report != "-" && SameFile(host, config_.report))
+      return UsageError(flag + " names the report file too");
+    {
+      // A destination that cannot be written (missing folder, a directory)
+      // fails now, not after the pipeline.
+      auto probe = PendingFile::Create(host);
+      if (!probe.ok()) return UsageError(probe.status().message());
+      probe->Abandon();
+    }
+    const ModelFormat host_format = FormatFromPath(host);
+    if (host_format != ModelFormat::kText) {
+      const std::string data = ExternalDataPath(host, ExternalDataOptions());
+      if (IsProtectedInput(data))
+        return UsageError(absl::StrCat("the host part's data file ", data,
+                                       " would replace a file this run reads"));
+      if (config_.output != "-" && SameFile(data, config_.output))
+        return UsageError(absl::StrCat("the host part's data file ", data, " is the output file"));
+    }
+    return GuardTextReferences(model, host, host_format);
+  }
+
+  // Text keeps external tensors as references relative to its own folder:
+  // text written elsewhere than the input's folder would point at nothing.
+  // Refused before the pipeline runs (binary output copies the data).
+  absl::Status GuardTextReferences(onnx::ModelProto& model, const std::string& path,
+                                   ModelFormat format) {
+    if (format != ModelFormat::kText || path == "-" || config_.input == "-") return absl::OkStatus();
+    // A device (/dev/null) or FIFO is not a folder's file.
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+      return absl::OkStatus();
+    if (ExternalDataFiles(model, ".").empty()) return absl::OkStatus();
+    if (SameFile(DirName(path), DirName(config_.input))) return absl::OkStatus();
+    return UsageError(absl::StrCat(
+        path, ": text output outside the input's folder cannot reference its external data; "
+              "write binary output (.onnx), which copies the data, or write next to the input"));
   }
 
   // Verifies and runs the pipeline on one model; returns its exit code.
@@ -842,6 +950,16 @@ class Driver {
     if (config_.pass_statistics && request_.print) std::cerr << FormatStatistics(ctx);
     int code = Judge(s, model, original.get(), ctx, where, errors_before);
     if (Drawing()) Draw(*original, model, s, code);
+    const InterfaceMap& map = ctx.interface_map();
+    if (map.host_model && code == kExitOk) {
+      if (host_model_) {
+        Emit(where, "split-hailo8 names one host file but the input holds several models; "
+                    "split one model per run");
+        return kExitUsageError;
+      }
+      host_model_ = map.host_model;
+      host_path_ = map.host_model_path;
+    }
     return code;
   }
 
@@ -996,6 +1114,10 @@ class Driver {
   std::vector<std::string> dots_;
   // --report: created before the pipeline runs, committed after.
   std::optional<PendingFile> report_file_;
+  // The host part of a split and its file: split-hailo8 leaves it in
+  // memory, and it is written with the outputs.
+  std::shared_ptr<onnx::ModelProto> host_model_;
+  std::string host_path_;
 };
 
 }  // namespace

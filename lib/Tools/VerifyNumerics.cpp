@@ -154,28 +154,15 @@ std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
 }
 
 // What computes the original outputs: the rewritten model, or after
-// split-hailo8 the composition host(rewritten(x)), the host model read from
-// the file the split recorded.
+// split-hailo8 the composition host(rewritten(x)), with the host model the
+// split left in the interface record.
 class Composition {
  public:
   static absl::StatusOr<Composition> Load(const onnx::ModelProto& rewritten,
                                           const InterfaceMap& map) {
     Composition c;
     c.rewritten_ = &rewritten;
-    if (map.host_model_path.empty()) return c;
-    const std::string& path = map.host_model_path;
-    if (FormatFromPath(path) == ModelFormat::kText) {
-      std::string text;
-      H8_RETURN_IF_ERROR(ReadFileToString(path, text));
-      auto parsed = ParseModelText(text);
-      if (!parsed.ok())
-        return absl::InvalidArgumentError(
-            absl::StrCat(path, ": host model: ", parsed.status().message()));
-      c.host_ = std::make_unique<onnx::ModelProto>(std::move(*parsed));
-    } else {
-      H8_ASSIGN_OR_RETURN(onnx::ModelProto host, ReadBinaryModelFile(path));
-      c.host_ = std::make_unique<onnx::ModelProto>(std::move(host));
-    }
+    c.host_ = map.host_model.get();
     return c;
   }
 
@@ -209,7 +196,7 @@ class Composition {
 
  private:
   const onnx::ModelProto* rewritten_ = nullptr;
-  std::unique_ptr<onnx::ModelProto> host_;
+  const onnx::ModelProto* host_ = nullptr;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #define H8_PASS_PASS_H
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,9 +40,12 @@ struct InterfaceMap {
   std::string row_axis_blocker;
   /// Graph input -> shape fixed by pin-shape.
   std::map<std::string, std::vector<int64_t>> pinned;
-  /// Set by split-hailo8: the host model it wrote. The rewritten model is
-  /// then the device part, and the composition host(device(x)) is what
-  /// computes the original outputs.
+  /// Set by split-hailo8: the host model and the file it goes to. The
+  /// rewritten model is then the device part, and the composition
+  /// host(device(x)) is what computes the original outputs. Passes do no
+  /// I/O: the driver writes the host file together with -o, only when the
+  /// whole run succeeds.
+  std::shared_ptr<onnx::ModelProto> host_model;
   std::string host_model_path;
 };
 

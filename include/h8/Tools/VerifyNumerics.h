@@ -9,8 +9,8 @@
 // same data with that axis; when the axis was pinned to H > 1 rows, row h of
 // each output is compared with the original model run on row h of each
 // input. After
-// split-hailo8 (InterfaceMap::host_model_path set) the rewritten model is
-// the device part: its outputs feed the host model from that file by name,
+// split-hailo8 (InterfaceMap::host_model set) the rewritten model is
+// the device part: its outputs feed the host model by name,
 // and the host's outputs are compared with the original's.
 //
 //===----------------------------------------------------------------------===//

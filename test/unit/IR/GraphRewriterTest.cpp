@@ -1,6 +1,7 @@
 //===- GraphRewriterTest.cpp - Queued edits and linear commit -------------===//
 #include "h8/IR/GraphRewriter.h"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -264,8 +265,9 @@ g (float[2] x) => (float[2] y)
   EXPECT_EQ(w.dim(1).dim_value(), 2);
 }
 
-TEST(GraphRewriterTest, CommitIsLinearOnALongChain) {
-  constexpr int kNodes = 200000;
+// Builds a chain of `nodes` Relus, erases every even node (rewiring its
+// reader) and returns the seconds Commit took, with the graph checked.
+double TimeCommitOnChain(int nodes) {
   onnx::ModelProto model;
   model.set_ir_version(8);
   auto* opset = model.add_opset_import();
@@ -275,19 +277,19 @@ TEST(GraphRewriterTest, CommitIsLinearOnALongChain) {
   graph.set_name("chain");
   graph.add_input()->set_name("x");
   auto value = [](int i) { return i < 0 ? std::string("x") : "v" + std::to_string(i); };
-  for (int i = 0; i < kNodes; ++i) {
+  for (int i = 0; i < nodes; ++i) {
     onnx::NodeProto* node = graph.add_node();
     node->set_op_type("Relu");
     node->add_input(value(i - 1));
     node->add_output(value(i));
   }
-  graph.add_output()->set_name(value(kNodes - 1));
-  ASSERT_TRUE(VerifyModelStructure(model).ok());
+  graph.add_output()->set_name(value(nodes - 1));
+  EXPECT_TRUE(VerifyModelStructure(model).ok());
 
   GraphRewriter rewriter(graph);
   // Erase the even nodes; the last node (odd) writes the graph output.
-  for (int i = 0; i < kNodes; i += 2) {
-    ASSERT_TRUE(rewriter.ReplaceAllUsesWith(value(i), value(i - 1)).ok());
+  for (int i = 0; i < nodes; i += 2) {
+    EXPECT_TRUE(rewriter.ReplaceAllUsesWith(value(i), value(i - 1)).ok());
     rewriter.Erase(i);
   }
   auto start = std::chrono::steady_clock::now();
@@ -295,15 +297,28 @@ TEST(GraphRewriterTest, CommitIsLinearOnALongChain) {
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  ASSERT_EQ(graph.node_size(), kNodes / 2);
+  EXPECT_EQ(graph.node_size(), nodes / 2);
   EXPECT_EQ(graph.node(0).input(0), "x");
   EXPECT_EQ(graph.node(0).output(0), "v1");
   EXPECT_EQ(graph.node(1).input(0), "v1");
   EXPECT_EQ(graph.node(1).output(0), "v3");
-  EXPECT_EQ(graph.node(kNodes / 2 - 1).output(0), value(kNodes - 1));
+  EXPECT_EQ(graph.node(nodes / 2 - 1).output(0), value(nodes - 1));
   absl::Status s = VerifyModelStructure(model);
   EXPECT_TRUE(s.ok()) << s;
-  EXPECT_LT(seconds, 1.0) << "Commit of " << kNodes << " nodes took " << seconds << " s";
+  return seconds;
+}
+
+// Linear, not quadratic: 4x the nodes take about 4x the time (16x if erasing
+// were one by one). A ratio within one run, best of three per size, so a
+// loaded machine slows both sides alike; the bound leaves 2x of margin.
+TEST(GraphRewriterTest, CommitIsLinearOnALongChain) {
+  double small = 1e9, large = 1e9;
+  for (int rep = 0; rep < 3; ++rep) {
+    small = std::min(small, TimeCommitOnChain(25000));
+    large = std::min(large, TimeCommitOnChain(100000));
+  }
+  EXPECT_LT(large, 8 * small) << "Commit: 25k nodes " << small << " s, 100k nodes " << large
+                              << " s";
 }
 
 }  // namespace
