@@ -173,7 +173,8 @@ constexpr char kHailo8DefaultOpset[] = "17";
 // (opset 18-23) come down to it after pinning, older models stay as they
 // are.
 // Any --pin-shape/--pin-dim on the command line moves to right after
-// lift-conv1d (the pin then states the lifted [N,C,H,T] shape). The first
+// lift-conv1d (the pin then states the lifted [N,C,H,T] shape); with none,
+// pin-dim{dims=} pins just the inserted H axis to 1. The first
 // fold-constants lets computed pads (causal convolutions) lift with their
 // region instead of becoming boundaries. With --split-hailo8 the lint
 // judges the device part: check-hailo8 runs right after the split, with
@@ -208,6 +209,9 @@ void ExpandHailo8(std::vector<PassSpec>& pipeline) {
     if (expanded) continue;
     expanded = true;
     for (const char* name : {"fold-constants", "lift-conv1d"}) out.push_back(PassSpec{name, {}});
+    // Nothing pinned: pin-dim with no dims pins only the H axis lift-conv1d
+    // inserted (to 1), so a static 1-D model comes out static.
+    if (pins.empty()) out.push_back(PassSpec{"pin-dim", {{"dims", ""}}});
     for (PassSpec& pin : pins) out.push_back(std::move(pin));
     for (const char* name : {"flatten-groups", "fold-constants", "legalize-hailo8", "cleanup"})
       out.push_back(PassSpec{name, {}});

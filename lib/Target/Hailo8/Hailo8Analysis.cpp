@@ -304,21 +304,54 @@ class Analyzer {
   // The batch axis of a graph input: 0, or for an input read only by
   // LSTM/GRU/RNN (data X [seq, batch, in], initial states
   // [num_layers*directions, batch, hidden]) 1, or 0 under layout=1.
+  // -1 (no batch to judge) for an input that reaches recurrent ops only
+  // through slicing (a multi-layer LSTM's initial states are sliced per
+  // layer).
   int BatchAxis(const std::string& value) const {
     const std::vector<int>& readers = index_.Consumers(value);
+    const bool sliced = std::any_of(readers.begin(), readers.end(), [&](int c) {
+      return IsStatePlumbing(graph_.node(c));
+    });
+    if (sliced && FeedsOnlyRecurrent(value, 0)) return -1;
     int axis = -1;
     for (int c : readers) {
       const auto& node = graph_.node(c);
-      const std::string& op = node.op_type();
+      // Shape reads no data (the exporter builds zero initial states from
+      // Shape(X)).
+      if (IsOnnxDomain(node) && node.op_type() == "Shape") continue;
       bool direct = false;
       for (const auto& in : node.input()) direct |= in == value;
-      if (!IsOnnxDomain(node) || (op != "LSTM" && op != "GRU" && op != "RNN") || !direct)
-        return 0;
+      if (!IsRecurrent(node) || !direct) return 0;
       const int a = GetIntAttr(node, "layout", 0) == 0 ? 1 : 0;
       if (axis >= 0 && axis != a) return 0;
       axis = a;
     }
     return axis < 0 ? 0 : axis;
+  }
+
+  static bool IsRecurrent(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    return IsOnnxDomain(node) && (op == "LSTM" || op == "GRU" || op == "RNN");
+  }
+  static bool IsStatePlumbing(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    return IsOnnxDomain(node) && (op == "Slice" || op == "Gather" || op == "Split" ||
+                                  op == "Squeeze" || op == "Unsqueeze" || op == "Reshape" ||
+                                  op == "Identity");
+  }
+  // Whether every use of `value`, through state plumbing (at most 4 deep,
+  // as data input 0), is an input of a recurrent op.
+  bool FeedsOnlyRecurrent(const std::string& value, int depth) const {
+    const std::vector<int>& readers = index_.Consumers(value);
+    if (readers.empty() || depth > 4 || index_.IsGraphOutput(value)) return false;
+    for (int c : readers) {
+      const onnx::NodeProto& node = graph_.node(c);
+      if (IsRecurrent(node)) continue;
+      if (!IsStatePlumbing(node) || node.input(0) != value) return false;
+      for (const std::string& out : node.output())
+        if (!out.empty() && !FeedsOnlyRecurrent(out, depth + 1)) return false;
+    }
+    return true;
   }
 
   // 3. The interface: dynamic dims, non-float inputs, batch > 1 (for inputs
@@ -342,7 +375,7 @@ class Analyzer {
                                static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
                            ": Hailo-8 inputs are float32 (quantized on device)"));
         const int b = BatchAxis(in.name());
-        if (tt.has_shape() && tt.shape().dim_size() > b && tt.shape().dim(b).has_dim_value() &&
+        if (b >= 0 && tt.has_shape() && tt.shape().dim_size() > b && tt.shape().dim(b).has_dim_value() &&
             tt.shape().dim(b).dim_value() > 1)
           add(Level::kWarning,
               absl::StrCat("graph input '", in.name(), "' has batch ",
