@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake ninja-build g++ ccache python3
+  cmake ninja-build g++ ccache python3 python3-onnx
   libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libeigen3-dev nlohmann-json3-dev libgtest-dev llvm-14-tools graphviz
   "$@"
