@@ -24,9 +24,11 @@
 // supported-nodes-moved say how many supported nodes moved. When an
 // unsupported node reads a graph input directly (no Hailo-8 prefix),
 // nothing is split: the pass fails (exit 1) naming the first unsupported
-// node, and FILE is not written. FILE is
-// written when the pass runs, not at the end of the pipeline. With no errors at all the device part is the whole model
-// and FILE is a pass-through host model (its inputs are the outputs).
+// node, and FILE is not written. The pass hands the host model to the
+// driver (InterfaceMap::host_model), which writes FILE only when the whole
+// run succeeds (lint, verification and output included), so a failed run
+// leaves neither file. With no errors at all the device part is the whole
+// model and FILE is a pass-through host model (its inputs are the outputs).
 // FILE is written atomically: `.onnxtext` as text, anything else binary.
 //
 //===----------------------------------------------------------------------===//
@@ -81,6 +83,13 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   if (!map.host_model_path.empty())
     return UsageStatus(absl::StrCat("the model was already split (host part: ",
                                     map.host_model_path, "); split-hailo8 runs once"));
+  // The file is written by the driver at the end; a destination it could
+  // not write (missing folder, a directory, an input of this run) fails now.
+  {
+    auto probe = PendingFile::Create(options_.host_out);
+    if (!probe.ok()) return UsageStatus(probe.status().message());
+    probe->Abandon();
+  }
   const Hailo8Analysis analysis =
       AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny});
   onnx::GraphProto& graph = *model.mutable_graph();
@@ -264,22 +273,20 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     return device_defined.contains(vi.name()) && !cut.contains(vi.name());
   });
 
-  // Hand the host part over.
+  // Hand the host part over: the driver writes it when the run succeeds.
   const std::string& path = options_.host_out;
-  absl::Status written = FormatFromPath(path) == ModelFormat::kText
-                             ? WriteFileAtomically(path, PrintModelText(host_model))
-                             : WriteBinaryModel(host_model, path);
-  if (!written.ok()) return UsageStatus(written.message());
   map.host_model_path = path;
 
   const int host_nodes = hg.node_size();
+  map.host_model = std::make_shared<const onnx::ModelProto>(std::move(host_model));
   ctx.Stat("host-nodes", host_nodes);
   ctx.Stat("device-nodes", graph.node_size());
   ctx.Stat("cut-tensors", static_cast<int64_t>(cut_order.size()));
   if (analysis.cut) ctx.Stat("supported-nodes-moved", analysis.cut->supported_moved);
   if (analysis.cut) {
     ctx.Remark() << analysis.region_note << "; device outputs (cut tensors): "
-                 << absl::StrJoin(cut_order, " ") << "; host part written to " << path;
+                 << absl::StrJoin(cut_order, " ") << "; host part to " << path
+                 << " when the run succeeds";
   } else {
     ctx.Remark() << "check-hailo8 flags no node: Hailo-8 runs the whole graph; " << path
                  << " is a pass-through host model";

@@ -655,8 +655,27 @@ class Driver {
         if (code == kExitOk) results.push_back(std::move(*model));
       }
     }
+    // split-hailo8's host parts are written only when the whole run
+    // succeeded, and go into place with the output.
+    std::vector<PendingFile> hosts;
+    if (exit_code == kExitOk) {
+      for (const auto& [path, host] : hosts_) {
+        auto f = FormatFromPath(path) == ModelFormat::kText
+                     ? PrepareFile(path, PrintModelText(*host))
+                     : PrepareBinaryModel(*host, path);
+        if (!f.ok()) return Fail(path, f.status(), kExitUsageError);
+        hosts.push_back(std::move(*f));
+      }
+    }
+    auto commit = [&](std::vector<PendingFile*> files) {
+      for (PendingFile& f : hosts) files.push_back(&f);
+      return CommitAll(std::move(files));
+    };
     // --report=- owns stdout.
-    if (config_.output == "-" && config_.report == "-") return exit_code;
+    if (config_.output == "-" && config_.report == "-") {
+      if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
+      return exit_code;
+    }
     // Writing over the input itself (in place) is atomic, and so allowed.
     if (config_.input != "-" && SameFile(config_.output, config_.input)) UnprotectInputs();
     if (config_.emit_dot) {
@@ -666,6 +685,7 @@ class Driver {
       if (absl::Status s = WriteFileAtomically(config_.output, absl::StrJoin(dots_, ""));
           !s.ok())
         return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
+      if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
       return exit_code;
     }
     if (exit_code != kExitOk) return exit_code;
@@ -690,14 +710,17 @@ class Driver {
       if (!written.ok()) return Fail(config_.output, written.status(), kExitUsageError);
       // Both files are complete before either goes into place; the data
       // file follows the model referencing it.
-      if (absl::Status s = CommitAll({&*written, &*data}); !s.ok())
+      if (absl::Status s = commit({&*written, &*data}); !s.ok())
         return Fail(config_.output, s, kExitUsageError);
       return kExitOk;
     }
     // A lint run (the pipeline ends with a lint such as check-hailo8) with
     // no -o prints only its report.
-    if (config_.output == "-" && !pm.passes().empty() && pm.passes().back()->IsLint())
+    if (config_.output == "-" && !pm.passes().empty() && pm.passes().back()->IsLint()) {
+      if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
       return kExitOk;
+    }
+    if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
     std::string text;
     for (size_t i = 0; i < results.size(); ++i) {
       if (i > 0) absl::StrAppend(&text, kSplitMarker, "\n");
@@ -780,6 +803,8 @@ class Driver {
     if (config_.pm.time_passes) std::cerr << pm.TimingReport();
     if (config_.pass_statistics) std::cerr << FormatStatistics(ctx);
     int code = Judge(s, model, original.get(), ctx, where, errors_before);
+    if (code == kExitOk && ctx.interface_map().host_model)
+      hosts_.emplace_back(ctx.interface_map().host_model_path, ctx.interface_map().host_model);
     if (Drawing()) Draw(*original, model, s, code);
     return code;
   }
@@ -929,6 +954,8 @@ class Driver {
   int current_model_ = -1;
   // --emit=dot: one digraph per model.
   std::vector<std::string> dots_;
+  // split-hailo8's host parts (file, model) of the models that succeeded.
+  std::vector<std::pair<std::string, std::shared_ptr<const onnx::ModelProto>>> hosts_;
   // --report: created before the pipeline runs, committed after.
   std::optional<PendingFile> report_file_;
 };

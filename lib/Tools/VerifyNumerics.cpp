@@ -124,14 +124,18 @@ std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
 }
 
 // What computes the original outputs: the rewritten model, or after
-// split-hailo8 the composition host(rewritten(x)), the host model read from
-// the file the split recorded.
+// split-hailo8 the composition host(rewritten(x)): the host model the split
+// handed over, or (without one) read from the file the split recorded.
 class Composition {
  public:
   static absl::StatusOr<Composition> Load(const onnx::ModelProto& rewritten,
                                           const InterfaceMap& map) {
     Composition c;
     c.rewritten_ = &rewritten;
+    if (map.host_model) {  // the split's host model, not yet written
+      c.host_ = map.host_model;
+      return c;
+    }
     if (map.host_model_path.empty()) return c;
     const std::string& path = map.host_model_path;
     if (FormatFromPath(path) == ModelFormat::kText) {
@@ -141,10 +145,10 @@ class Composition {
       if (!parsed.ok())
         return absl::InvalidArgumentError(
             absl::StrCat(path, ": host model: ", parsed.status().message()));
-      c.host_ = std::make_unique<onnx::ModelProto>(std::move(*parsed));
+      c.host_ = std::make_shared<const onnx::ModelProto>(std::move(*parsed));
     } else {
       H8_ASSIGN_OR_RETURN(onnx::ModelProto host, ReadBinaryModelFile(path));
-      c.host_ = std::make_unique<onnx::ModelProto>(std::move(host));
+      c.host_ = std::make_shared<const onnx::ModelProto>(std::move(host));
     }
     return c;
   }
@@ -174,7 +178,7 @@ class Composition {
 
  private:
   const onnx::ModelProto* rewritten_ = nullptr;
-  std::unique_ptr<onnx::ModelProto> host_;
+  std::shared_ptr<const onnx::ModelProto> host_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #define H8_PASS_PASS_H
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -39,10 +40,13 @@ struct InterfaceMap {
   std::string row_axis_blocker;
   /// Graph input -> shape fixed by pin-shape.
   std::map<std::string, std::vector<int64_t>> pinned;
-  /// Set by split-hailo8: the host model it wrote. The rewritten model is
-  /// then the device part, and the composition host(device(x)) is what
-  /// computes the original outputs.
+  /// Set by split-hailo8: the file for the host part, and the host model
+  /// itself. The rewritten model is then the device part, and the
+  /// composition host(device(x)) is what computes the original outputs. The
+  /// driver writes `host_model` to `host_model_path` only when the whole run
+  /// succeeds, together with the device model.
   std::string host_model_path;
+  std::shared_ptr<const onnx::ModelProto> host_model;
 };
 
 /// Per-run state shared by the passes of one pipeline run: diagnostics,
