@@ -432,24 +432,25 @@ Use FindUse(const GraphIndex& index, const std::string& value,
                  [](const onnx::NodeProto&, const std::string&) { return true; });
 }
 
-// What a mean node (ReduceMean with keepdims=1, or GlobalAveragePool: a
-// mean over every axis from 2) averages over: its axes without the static
-// unit dims, and the rank of its input.
+// What a reduction node (`reduce` with keepdims=1, or `global`: the same
+// reduction over every axis from 2) reduces over: its axes without the
+// static unit dims, and the rank of its input.
 struct MeanAxes {
   std::vector<int64_t> axes;
   int rank = -1;
 };
-std::optional<MeanAxes> MeanOver(const onnx::NodeProto& n, const GraphIndex& index,
-                                 const ShapeFacts& shapes) {
+std::optional<MeanAxes> ReducedOver(const onnx::NodeProto& n, const GraphIndex& index,
+                                    const ShapeFacts& shapes, absl::string_view reduce,
+                                    absl::string_view global) {
   if (n.input_size() < 1 || n.output_size() < 1) return std::nullopt;
   MeanAxes m;
   m.rank = shapes.Rank(n.input(0)).value_or(-1);
-  if (n.op_type() == "ReduceMean") {
+  if (n.op_type() == reduce) {
     if (GetIntAttr(n, "keepdims", 1) != 1) return std::nullopt;
     auto axes = ReduceAxes(n, index, m.rank);
     if (!axes) return std::nullopt;
     m.axes = *axes;
-  } else if (n.op_type() == "GlobalAveragePool") {
+  } else if (!global.empty() && n.op_type() == global) {
     if (m.rank < 3) return std::nullopt;
     for (int64_t a = 2; a < m.rank; ++a) m.axes.push_back(a);
   } else {
@@ -462,6 +463,13 @@ std::optional<MeanAxes> MeanOver(const onnx::NodeProto& n, const GraphIndex& ind
     if (!kept.empty()) m.axes = std::move(kept);
   }
   return m;
+}
+
+// ReduceMean with keepdims=1, or GlobalAveragePool (legalize-hailo8's form
+// of a spatial mean).
+std::optional<MeanAxes> MeanOver(const onnx::NodeProto& n, const GraphIndex& index,
+                                 const ShapeFacts& shapes) {
+  return ReducedOver(n, index, shapes, "ReduceMean", "GlobalAveragePool");
 }
 
 // Whether two means average over the same axes of the same data, seen
@@ -574,12 +582,17 @@ std::optional<PatternMatch> MatchSoftmax(int root, const GraphIndex& index,
   }
   members.push_back(div);
   int64_t axis = SingleAxis(index.graph().node(sum), index, rank);
-  // Optional max subtraction: Exp(Sub(x, ReduceMax(x))) over the same axes.
+  // Optional max subtraction: Exp(Sub(x, ReduceMax(x))) over the same axes;
+  // the max may be a GlobalMaxPool (legalize-hailo8's form of a spatial
+  // max), compared by the axes that are not static unit dims.
   if (const onnx::NodeProto* sub = index.Producer(data);
       sub != nullptr && sub->op_type() == "Sub" && sub->input_size() == 2) {
     const onnx::NodeProto* mx = index.Producer(sub->input(1));
-    if (mx != nullptr && mx->op_type() == "ReduceMax" && mx->input(0) == sub->input(0) &&
-        ReduceAxes(*mx, index, rank) == ReduceAxes(index.graph().node(sum), index, rank)) {
+    auto max_axes = mx != nullptr ? ReducedOver(*mx, index, shapes, "ReduceMax", "GlobalMaxPool")
+                                  : std::nullopt;
+    auto sum_axes = ReducedOver(index.graph().node(sum), index, shapes, "ReduceSum", "");
+    if (max_axes && sum_axes && SameData(index, mx->input(0), sub->input(0)) &&
+        SameMeanAxes(*max_axes, *sum_axes)) {
       members.push_back(index.ProducerIndex(data));
       members.push_back(index.ProducerIndex(sub->input(1)));
       data = sub->input(0);
