@@ -13,7 +13,7 @@
 //   model.onnx: note: check-hailo8: recommended cut: --end-node-names /fc/Gemm
 //
 // Order of work:
-//  1. multi-node patterns (decomposed LayerNorm/Softmax, GroupNorm, Gelu)
+//  1. multi-node patterns (decomposed LayerNorm/Softmax/LogSoftmax, GroupNorm, Gelu)
 //     are matched first; one diagnostic per instance, anchored at its last
 //     node, with a note listing the members, which are then not judged
 //     individually;
