@@ -27,8 +27,11 @@
 //     directly there is no Hailo-8 prefix and a note says so instead.
 // With --diagnostics-format=json steps 4's text is replaced by one JSON
 // object on its own line:
-//   {"summary": {"errors":N,"warnings":M,"runnable_nodes":K,"total_nodes":T},
+//   {"summary": {"errors":N,"warnings":M,"runnable_nodes":K,"total_nodes":T
+//                [,"subgraph_bodies":B,"subgraph_nodes":S,
+//                 "subgraph_unsupported_nodes":U]},
 //    "end_node_names": [...], "file": "..."}
+// (the subgraph counts when the graph has If/Loop/Scan bodies).
 //
 // The judgement itself (steps 1-4 without the text) is AnalyzeForHailo8
 // (h8/Target/Hailo8/Hailo8Analysis.h), shared with split-hailo8 and

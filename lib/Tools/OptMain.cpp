@@ -720,14 +720,14 @@ class Driver {
       if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
       return kExitOk;
     }
-    if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
     std::string text;
     for (size_t i = 0; i < results.size(); ++i) {
       if (i > 0) absl::StrAppend(&text, kSplitMarker, "\n");
       absl::StrAppend(&text, PrintModelText(results[i], config_.pm.print_options));
     }
-    if (absl::Status s = WriteFileAtomically(config_.output, text); !s.ok())
-      return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
+    auto out = PrepareFile(config_.output, text);
+    absl::Status s = out.ok() ? commit({&*out}) : out.status();
+    if (!s.ok()) return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
     return kExitOk;
   }
 
