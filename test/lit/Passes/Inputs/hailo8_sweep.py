@@ -87,9 +87,12 @@ def constant_ints(graph, value):
 def must_list(model):
     """(path, name) -> why, for the nodes Hailo-8 cannot run."""
     out = {}
+    producers_of = {}  # id(graph) -> {value: producer}
     for path, name, node, graph in walk(model.graph):
         op = node.op_type
-        producers = {o: n for n in graph.node for o in n.output}
+        if id(graph) not in producers_of:
+            producers_of[id(graph)] = {o: n for n in graph.node for o in n.output}
+        producers = producers_of[id(graph)]
         why = None
         if node.domain not in ("", "ai.onnx"):
             why = "custom domain"
