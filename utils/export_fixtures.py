@@ -387,6 +387,34 @@ class LSTMTCN(nn.Module):
         return self.fc(h)                       # [N, T, 4]
 
 
+class GatedLSTM(nn.Module):
+    """Voice-activity-style gate: a Conv1d front end, then an LSTM over time
+    only when the frame energy is above a threshold, else a 1x1 Conv1d.
+    Scripted (torch.jit.script), as such models are exported, so the branch
+    stays an ONNX If with the LSTM inside then_branch."""
+    THRESHOLD = 0.225   # data set 0: mean 0.243 (then), data set 1: 0.209 (else)
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(8, 8, 3, padding=1)
+        self.lstm = nn.LSTM(8, 8, batch_first=True)
+        self.skip = nn.Conv1d(8, 8, 1)
+        self.threshold = GatedLSTM.THRESHOLD
+
+    def forward(self, x):                       # x: [N, 8, T]
+        h = torch.relu(self.conv(x))
+        if bool(h.mean() > self.threshold):
+            y, _ = self.lstm(h.transpose(1, 2))
+            y = y.transpose(1, 2)               # [N, 8, T]
+        else:
+            y = self.skip(h)
+        return y
+
+
+def gated_lstm():
+    return torch.jit.script(GatedLSTM())
+
+
 # --------------------------------------------------------------------------
 # Fixture specifications
 # --------------------------------------------------------------------------
@@ -532,6 +560,15 @@ SPECS.append(Spec(
     "Conv1d k3 + Conv1d k3 d2 (ReLU) -> Transpose -> nn.LSTM(8, hidden 8, "
     "batch_first) over time -> Linear(8,4) per step; output [N,T,4]; dynamic "
     "batch/time (initial states built from Shape).", None))
+SPECS.append(Spec(
+    "gated_lstm_op13", 13, gated_lstm, 25, [(1, 8, 50), (2, 8, 31)], BT,
+    BT, True,
+    "Scripted (torch.jit.script) gate: Conv1d k3 + ReLU, then `if mean(h) > "
+    "0.225`: Transpose -> nn.LSTM(8, hidden 8, batch_first) -> Transpose, else "
+    "a 1x1 Conv1d; exported as an If whose then_branch holds the LSTM (and the "
+    "scripted LSTM's weight Slice/Concat and Shape/Gather/Expand state "
+    "plumbing); data set 0 takes then_branch, data set 1 else_branch; "
+    "dynamic batch/time.", None))
 # info.json of these records whether value_info was kept (older fixtures'
 # info.json predates the field and stays byte-identical).
 RECORD_VALUE_INFO = {s.name for s in SPECS[_n_before:]}
@@ -826,6 +863,14 @@ def check_structure(name, m):
     if name == "lstm_tcn_op13":
         need = {"Conv", "LSTM", "Transpose", "MatMul"}
         assert need <= ops, need - ops
+    if name == "gated_lstm_op13":
+        ifs = [n for n in m.graph.node if n.op_type == "If"]
+        assert len(ifs) == 1, ifs
+        then = [a.g for a in ifs[0].attribute if a.name == "then_branch"][0]
+        assert "LSTM" in {n.op_type for n in then.node}
+        assert "LSTM" not in ops
+        lines.append("%s: If with %d nodes in then_branch (LSTM inside)"
+                     % (name, len(then.node)))
     return lines
 
 
@@ -881,8 +926,17 @@ def write_readme(out_dir):
     for name, opset, desc in modern.readme_rows():
         lines.append("| `%s` | %d | %s |" % (name, opset, desc))
     lines += [""] + modern.README_HEADER
-    with open(os.path.join(out_dir, "README.md"), "w") as f:
-        f.write("\n".join(lines) + "\n")
+    path = os.path.join(out_dir, "README.md")
+    # export_recurrent_fixtures.py owns the section between its markers.
+    kept = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        begin = old.find("<!-- export_recurrent_fixtures.py: begin -->")
+        if begin >= 0:
+            kept = "\n" + old[begin:]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n" + kept)
 
 
 def main(argv=None):

@@ -13,7 +13,7 @@
 //   model.onnx: note: check-hailo8: recommended cut: --end-node-names /fc/Gemm
 //
 // Order of work:
-//  1. multi-node patterns (decomposed LayerNorm/Softmax, GroupNorm, Gelu)
+//  1. multi-node patterns (decomposed LayerNorm/Softmax/LogSoftmax, GroupNorm, Gelu)
 //     are matched first; one diagnostic per instance, anchored at its last
 //     node, with a note listing the members, which are then not judged
 //     individually;
@@ -27,8 +27,11 @@
 //     directly there is no Hailo-8 prefix and a note says so instead.
 // With --diagnostics-format=json steps 4's text is replaced by one JSON
 // object on its own line:
-//   {"summary": {"errors":N,"warnings":M,"runnable_nodes":K,"total_nodes":T},
+//   {"summary": {"errors":N,"warnings":M,"runnable_nodes":K,"total_nodes":T
+//                [,"subgraph_bodies":B,"subgraph_nodes":S,
+//                 "subgraph_unsupported_nodes":U]},
 //    "end_node_names": [...], "file": "..."}
+// (the subgraph counts when the graph has If/Loop/Scan bodies).
 //
 // The judgement itself (steps 1-4 without the text) is AnalyzeForHailo8
 // (h8/Target/Hailo8/Hailo8Analysis.h), shared with split-hailo8 and
@@ -36,8 +39,12 @@
 //
 // Shapes come from value_info, inputs, outputs and initializers propagated
 // through common ops (hailo8::ShapeFacts); where a rank stays unknown the
-// check says so instead of guessing. Subgraph bodies are not inspected: the
-// owning Loop/If/Scan is itself unsupported.
+// check says so instead of guessing. Nodes inside If/Loop/Scan bodies are
+// judged by the same rules (errors only: the outer-scope values a body reads
+// have no shapes there) and reported with their path,
+//   error: check-hailo8: graph 'If 'cond' / then_branch', node 'lstm1' (LSTM): ...
+// (JSON: "graph"; SARIF: the logical location's fullyQualifiedName); the
+// summary counts them, and the Loop/If/Scan holding them is unsupported.
 //
 //===----------------------------------------------------------------------===//
 #include <iostream>
@@ -81,9 +88,9 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     for (const auto& note : r.notes) d.Note(note);
   }
   for (const Hailo8NodeReport& r : analysis.node_reports) {
-    const auto* node = &graph.node(r.node);
-    auto d = r.finding.level == Level::kError ? ctx.Error(node, r.node)
-                                              : ctx.Warning(node, r.node);
+    const auto* node = r.proto != nullptr ? r.proto : &graph.node(r.node);
+    auto d = r.finding.level == Level::kError ? ctx.Error(node, r.node, r.graph)
+                                              : ctx.Warning(node, r.node, r.graph);
     d << r.finding.message;
     for (const auto& note : r.notes) d.Note(note);
     if (!r.finding.hint.empty()) d.Note(absl::StrCat("fix: ", r.finding.hint));
@@ -123,13 +130,24 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
                     {"warnings", warnings},
                     {"runnable_nodes", n - num_flagged},
                     {"total_nodes", n}};
+    if (analysis.subgraph_bodies > 0) {
+      j["summary"]["subgraph_bodies"] = analysis.subgraph_bodies;
+      j["summary"]["subgraph_nodes"] = analysis.subgraph_nodes;
+      j["summary"]["subgraph_unsupported_nodes"] = analysis.subgraph_flagged;
+    }
     j["end_node_names"] = end_nodes;
     j["file"] = ctx.file();
     if (!region_note.empty()) j["region"] = region_note;
     std::cerr << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
+    std::string bodies;
+    if (analysis.subgraph_bodies > 0)
+      bodies = absl::StrCat("; inside ", analysis.subgraph_bodies, " control-flow bod",
+                            analysis.subgraph_bodies == 1 ? "y" : "ies", ": ",
+                            analysis.subgraph_flagged, " of ", analysis.subgraph_nodes,
+                            " nodes unsupported");
     note(absl::StrCat(errors, " errors, ", warnings, " warnings; Hailo-8 can run ",
-                      n - num_flagged, " of ", n, " nodes"));
+                      n - num_flagged, " of ", n, " nodes", bodies));
     if (!end_nodes.empty())
       note(absl::StrCat("recommended cut: --end-node-names ", absl::StrJoin(end_nodes, " ")),
            region_note);

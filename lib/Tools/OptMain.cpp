@@ -184,7 +184,8 @@ constexpr char kHailo8DefaultOpset[] = "17";
 // (opset 18-23) come down to it after pinning, older models stay as they
 // are.
 // Any --pin-shape/--pin-dim on the command line moves to right after
-// lift-conv1d (the pin then states the lifted [N,C,H,T] shape). The first
+// lift-conv1d (the pin then states the lifted [N,C,H,T] shape); with none,
+// pin-dim{dims=} pins just the inserted H axis to 1. The first
 // fold-constants lets computed pads (causal convolutions) lift with their
 // region instead of becoming boundaries. With --split-hailo8 the lint
 // judges the device part: check-hailo8 runs right after the split, with
@@ -219,6 +220,9 @@ void ExpandHailo8(std::vector<PassSpec>& pipeline) {
     if (expanded) continue;
     expanded = true;
     for (const char* name : {"fold-constants", "lift-conv1d"}) out.push_back(PassSpec{name, {}});
+    // Nothing pinned: pin-dim with no dims pins only the H axis lift-conv1d
+    // inserted (to 1), so a static 1-D model comes out static.
+    if (pins.empty()) out.push_back(PassSpec{"pin-dim", {{"dims", ""}}});
     for (PassSpec& pin : pins) out.push_back(std::move(pin));
     for (const char* name : {"flatten-groups", "fold-constants", "legalize-hailo8", "cleanup"})
       out.push_back(PassSpec{name, {}});
@@ -705,8 +709,21 @@ class Driver {
         if (code == kExitOk) results.push_back(std::move(*model));
       }
     }
+    // split-hailo8's host part is written only when the whole run
+    // succeeded, and goes into place with the output.
+    std::vector<PendingFile> host_files;
+    if (exit_code == kExitOk) {
+      if (absl::Status s = PrepareHostFiles(host_files); !s.ok())
+        return Fail(host_path_, s, kExitUsageError);
+    }
+    auto commit = [&](std::vector<PendingFile*> files) {
+      return CommitFiles(host_files, std::move(files));
+    };
     // --report=- owns stdout.
-    if (config_.output == "-" && config_.report == "-") return exit_code;
+    if (config_.output == "-" && config_.report == "-") {
+      if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
+      return exit_code;
+    }
     // Writing over the input itself (in place) is atomic, and so allowed.
     if (config_.input != "-" && SameFile(config_.output, config_.input)) UnprotectInputs();
     if (config_.emit_dot) {
@@ -720,17 +737,14 @@ class Driver {
       if (absl::Status s = WriteFileAtomically(config_.output, absl::StrJoin(dots_, ""));
           !s.ok())
         return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
+      if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
       return exit_code;
     }
     if (exit_code != kExitOk) return exit_code;
-    std::vector<PendingFile> host_files;
-    if (absl::Status s = PrepareHostFiles(host_files); !s.ok())
-      return Fail(host_path_, s, kExitUsageError);
     if (Capturing()) {
       int code = CaptureOutput(results, out_format);
       if (code != kExitOk) return code;
-      if (absl::Status s = CommitFiles(host_files, {}); !s.ok())
-        return Fail(host_path_, s, kExitUsageError);
+      if (absl::Status s = commit({}); !s.ok()) return Fail(host_path_, s, kExitUsageError);
       return kExitOk;
     }
 
@@ -754,15 +768,14 @@ class Driver {
       if (!written.ok()) return Fail(config_.output, written.status(), kExitUsageError);
       // All files are complete before any goes into place; the data file
       // follows the model referencing it, the host part the device part.
-      if (absl::Status s = CommitFiles(host_files, {&*written, &*data}); !s.ok())
+      if (absl::Status s = commit({&*written, &*data}); !s.ok())
         return Fail(config_.output, s, kExitUsageError);
       return kExitOk;
     }
     // A lint run (the pipeline ends with a lint such as check-hailo8) with
     // no -o prints only its report.
     if (config_.output == "-" && !pm.passes().empty() && pm.passes().back()->IsLint()) {
-      if (absl::Status s = CommitFiles(host_files, {}); !s.ok())
-        return Fail(host_path_, s, kExitUsageError);
+      if (absl::Status s = commit({}); !s.ok()) return Fail("", s, kExitUsageError);
       return kExitOk;
     }
     std::string text;
@@ -770,12 +783,9 @@ class Driver {
       if (i > 0) absl::StrAppend(&text, kSplitMarker, "\n");
       absl::StrAppend(&text, PrintModelText(results[i], config_.pm.print_options));
     }
-    auto written = PrepareFile(config_.output, text);
-    absl::Status committed =
-        written.ok() ? CommitFiles(host_files, {&*written}) : written.status();
-    if (!committed.ok())
-      return Fail(config_.output == "-" ? "<stdout>" : config_.output, committed,
-                  kExitUsageError);
+    auto out = PrepareFile(config_.output, text);
+    absl::Status s = out.ok() ? commit({&*out}) : out.status();
+    if (!s.ok()) return Fail(config_.output == "-" ? "<stdout>" : config_.output, s, kExitUsageError);
     return kExitOk;
   }
 

@@ -49,14 +49,26 @@ bool IsDynamic(const onnx::TypeProto& type, std::string* why) {
   return dynamic;
 }
 
+// Where a control-flow body sits: "If 'cond' / then_branch", nested bodies
+// joined the same way.
+std::string BodyPath(const std::string& parent, const onnx::NodeProto& node, int index,
+                     const std::string& attr) {
+  return absl::StrCat(parent, parent.empty() ? "" : " / ", node.op_type(), " '",
+                      NodeName(node, index), "' / ", attr);
+}
+
 class Analyzer {
  public:
-  Analyzer(const onnx::ModelProto& model, const Hailo8AnalysisOptions& options)
-      : graph_(model.graph()),
-        opset_(OnnxOpsetVersion(model)),
+  // `path` is empty for the main graph, else the body's path (BodyPath).
+  Analyzer(const onnx::GraphProto& graph, int64_t opset, const Hailo8AnalysisOptions& options,
+           std::string path = "")
+      : graph_(graph),
+        opset_(opset),
         index_(graph_),
         shapes_(graph_, index_, opset_),
-        n_(graph_.node_size()) {
+        n_(graph_.node_size()),
+        options_(options),
+        path_(std::move(path)) {
     profile_ = hailo8::ParseProfile(options.profile).value_or(Profile::kDefault);
     allow_.insert(options.allow.begin(), options.allow.end());
     deny_.insert(options.deny.begin(), options.deny.end());
@@ -70,7 +82,7 @@ class Analyzer {
     JudgeInterface();
     std::stable_sort(result_.node_reports.begin(), result_.node_reports.end(),
                      [](const Hailo8NodeReport& a, const Hailo8NodeReport& b) {
-                       return a.node < b.node;
+                       return a.SortKey() < b.SortKey();
                      });
     for (int i = 0; i < n_; ++i)
       if (flagged_[i]) result_.flagged.push_back(i);
@@ -200,31 +212,146 @@ class Analyzer {
           break;
         }
       }
+      const bool own_error = std::any_of(findings.begin(), findings.end(), [](const Finding& f) {
+        return f.level == Level::kError;
+      });
       for (Finding& f : findings) {
         if (f.level == Level::kError) flagged_[i] = true;
-        result_.node_reports.push_back({i, std::move(f), {}});
+        result_.node_reports.push_back(Report(i, std::move(f)));
+      }
+      JudgeBodies(i, own_error);
+    }
+  }
+
+  static Hailo8NodeReport Report(int node, Finding finding) {
+    Hailo8NodeReport r;
+    r.node = node;
+    r.finding = std::move(finding);
+    return r;
+  }
+
+  // Bodies of an If/Loop/Scan (any graph attribute): their nodes are judged
+  // by the same rules, recursively; their errors are reported at the inner
+  // node with the body's path, and a node whose bodies hold an unsupported
+  // node is itself unsupported (even under allow=If).
+  void JudgeBodies(int i, bool own_error) {
+    const onnx::NodeProto& node = graph_.node(i);
+    int inner_flagged = 0;
+    std::vector<Hailo8NodeReport> inner;
+    for (const auto& attr : node.attribute()) {
+      std::vector<const onnx::GraphProto*> bodies;
+      if (attr.has_g()) bodies.push_back(&attr.g());
+      for (const auto& g : attr.graphs()) bodies.push_back(&g);
+      for (const onnx::GraphProto* body : bodies) {
+        Analyzer sub(*body, opset_, options_, BodyPath(path_, node, i, attr.name()));
+        Hailo8Analysis r = sub.RunBody();
+        ++result_.subgraph_bodies;
+        result_.subgraph_bodies += r.subgraph_bodies;
+        result_.subgraph_nodes += r.num_nodes + r.subgraph_nodes;
+        result_.subgraph_flagged += static_cast<int>(r.flagged.size()) + r.subgraph_flagged;
+        inner_flagged += static_cast<int>(r.flagged.size()) + r.subgraph_flagged;
+        for (Hailo8NodeReport& rep : r.node_reports) inner.push_back(std::move(rep));
       }
     }
+    if (inner_flagged == 0) return;
+    flagged_[i] = true;
+    if (!own_error)
+      result_.node_reports.push_back(
+          Report(i, {Level::kError,
+                     absl::StrCat("control flow (", node.op_type(), ") whose bodies hold ",
+                                  inner_flagged, " node", inner_flagged == 1 ? "" : "s",
+                                  " Hailo-8 cannot run"),
+                     kBodyHint}));
+    // The node's own report (the last one pushed for it) counts the inner
+    // reports that follow.
+    if (own_error)
+      result_.node_reports.back().notes.push_back(
+          absl::StrCat("its bodies hold ", inner_flagged, " node", inner_flagged == 1 ? "" : "s",
+                       " Hailo-8 cannot run (reported below with their path)"));
+    for (Hailo8NodeReport& rep : inner) {
+      rep.owner = i;  // ends as the main-graph node
+      result_.node_reports.push_back(std::move(rep));
+    }
+  }
+
+  // A body: patterns and nodes (and nested bodies); only errors are kept
+  // (a body's outer-scope values have no shapes here, so the rank checks
+  // would only warn that they cannot tell).
+  Hailo8Analysis RunBody() {
+    result_.num_nodes = n_;
+    flagged_.assign(n_, false);
+    MatchPatterns();
+    JudgeNodes();
+    std::vector<Hailo8NodeReport> kept;
+    for (Hailo8NodeReport& r : result_.node_reports) {
+      if (r.finding.level != Level::kError) continue;
+      if (r.graph.empty()) {
+        r.graph = path_;
+        r.proto = &graph_.node(r.node);
+      }
+      kept.push_back(std::move(r));
+    }
+    std::stable_sort(kept.begin(), kept.end(),
+                     [](const Hailo8NodeReport& a, const Hailo8NodeReport& b) {
+                       return a.SortKey() < b.SortKey();
+                     });
+    result_.node_reports = std::move(kept);
+    for (int i = 0; i < n_; ++i)
+      if (flagged_[i]) result_.flagged.push_back(i);
+    return std::move(result_);
   }
 
   // The batch axis of a graph input: 0, or for an input read only by
   // LSTM/GRU/RNN (data X [seq, batch, in], initial states
   // [num_layers*directions, batch, hidden]) 1, or 0 under layout=1.
+  // -1 (no batch to judge) for an input that reaches recurrent ops only
+  // through slicing (a multi-layer LSTM's initial states are sliced per
+  // layer).
   int BatchAxis(const std::string& value) const {
     const std::vector<int>& readers = index_.Consumers(value);
+    const bool sliced = std::any_of(readers.begin(), readers.end(), [&](int c) {
+      return IsStatePlumbing(graph_.node(c));
+    });
+    if (sliced && FeedsOnlyRecurrent(value, 0)) return -1;
     int axis = -1;
     for (int c : readers) {
       const auto& node = graph_.node(c);
-      const std::string& op = node.op_type();
+      // Shape reads no data (the exporter builds zero initial states from
+      // Shape(X)).
+      if (IsOnnxDomain(node) && node.op_type() == "Shape") continue;
       bool direct = false;
       for (const auto& in : node.input()) direct |= in == value;
-      if (!IsOnnxDomain(node) || (op != "LSTM" && op != "GRU" && op != "RNN") || !direct)
-        return 0;
+      if (!IsRecurrent(node) || !direct) return 0;
       const int a = GetIntAttr(node, "layout", 0) == 0 ? 1 : 0;
       if (axis >= 0 && axis != a) return 0;
       axis = a;
     }
     return axis < 0 ? 0 : axis;
+  }
+
+  static bool IsRecurrent(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    return IsOnnxDomain(node) && (op == "LSTM" || op == "GRU" || op == "RNN");
+  }
+  static bool IsStatePlumbing(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    return IsOnnxDomain(node) && (op == "Slice" || op == "Gather" || op == "Split" ||
+                                  op == "Squeeze" || op == "Unsqueeze" || op == "Reshape" ||
+                                  op == "Identity");
+  }
+  // Whether every use of `value`, through state plumbing (at most 4 deep,
+  // as data input 0), is an input of a recurrent op.
+  bool FeedsOnlyRecurrent(const std::string& value, int depth) const {
+    const std::vector<int>& readers = index_.Consumers(value);
+    if (readers.empty() || depth > 4 || index_.IsGraphOutput(value)) return false;
+    for (int c : readers) {
+      const onnx::NodeProto& node = graph_.node(c);
+      if (IsRecurrent(node)) continue;
+      if (!IsStatePlumbing(node) || node.input(0) != value) return false;
+      for (const std::string& out : node.output())
+        if (!out.empty() && !FeedsOnlyRecurrent(out, depth + 1)) return false;
+    }
+    return true;
   }
 
   // 3. The interface: dynamic dims, non-float inputs, batch > 1 (for inputs
@@ -248,7 +375,7 @@ class Analyzer {
                                static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
                            ": Hailo-8 inputs are float32 (quantized on device)"));
         const int b = BatchAxis(in.name());
-        if (tt.has_shape() && tt.shape().dim_size() > b && tt.shape().dim(b).has_dim_value() &&
+        if (b >= 0 && tt.has_shape() && tt.shape().dim_size() > b && tt.shape().dim(b).has_dim_value() &&
             tt.shape().dim(b).dim_value() > 1)
           add(Level::kWarning,
               absl::StrCat("graph input '", in.name(), "' has batch ",
@@ -360,11 +487,17 @@ class Analyzer {
     }
   }
 
+  static constexpr const char* kBodyHint =
+      "cut it off with --end-node-names and run it on the host (the whole control-flow node "
+      "goes)";
+
   const onnx::GraphProto& graph_;
   const int64_t opset_;
   GraphIndex index_;
   hailo8::ShapeFacts shapes_;
   const int n_;
+  const Hailo8AnalysisOptions& options_;
+  const std::string path_;
   Profile profile_;
   absl::flat_hash_set<std::string> allow_, deny_;
   std::vector<int> pattern_of_;
@@ -391,7 +524,7 @@ std::vector<std::string> Hailo8NodeReads(const onnx::NodeProto& node) {
 
 Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
                                 const Hailo8AnalysisOptions& options) {
-  return Analyzer(model, options).Run();
+  return Analyzer(model.graph(), OnnxOpsetVersion(model), options).Run();
 }
 
 }  // namespace h8

@@ -432,24 +432,25 @@ Use FindUse(const GraphIndex& index, const std::string& value,
                  [](const onnx::NodeProto&, const std::string&) { return true; });
 }
 
-// What a mean node (ReduceMean with keepdims=1, or GlobalAveragePool: a
-// mean over every axis from 2) averages over: its axes without the static
-// unit dims, and the rank of its input.
+// What a reduction node (`reduce` with keepdims=1, or `global`: the same
+// reduction over every axis from 2) reduces over: its axes without the
+// static unit dims, and the rank of its input.
 struct MeanAxes {
   std::vector<int64_t> axes;
   int rank = -1;
 };
-std::optional<MeanAxes> MeanOver(const onnx::NodeProto& n, const GraphIndex& index,
-                                 const ShapeFacts& shapes) {
+std::optional<MeanAxes> ReducedOver(const onnx::NodeProto& n, const GraphIndex& index,
+                                    const ShapeFacts& shapes, absl::string_view reduce,
+                                    absl::string_view global) {
   if (n.input_size() < 1 || n.output_size() < 1) return std::nullopt;
   MeanAxes m;
   m.rank = shapes.Rank(n.input(0)).value_or(-1);
-  if (n.op_type() == "ReduceMean") {
+  if (n.op_type() == reduce) {
     if (GetIntAttr(n, "keepdims", 1) != 1) return std::nullopt;
     auto axes = ReduceAxes(n, index, m.rank);
     if (!axes) return std::nullopt;
     m.axes = *axes;
-  } else if (n.op_type() == "GlobalAveragePool") {
+  } else if (!global.empty() && n.op_type() == global) {
     if (m.rank < 3) return std::nullopt;
     for (int64_t a = 2; a < m.rank; ++a) m.axes.push_back(a);
   } else {
@@ -462,6 +463,13 @@ std::optional<MeanAxes> MeanOver(const onnx::NodeProto& n, const GraphIndex& ind
     if (!kept.empty()) m.axes = std::move(kept);
   }
   return m;
+}
+
+// ReduceMean with keepdims=1, or GlobalAveragePool (legalize-hailo8's form
+// of a spatial mean).
+std::optional<MeanAxes> MeanOver(const onnx::NodeProto& n, const GraphIndex& index,
+                                 const ShapeFacts& shapes) {
+  return ReducedOver(n, index, shapes, "ReduceMean", "GlobalAveragePool");
 }
 
 // Whether two means average over the same axes of the same data, seen
@@ -546,18 +554,44 @@ std::optional<PatternMatch> MatchLayerNorm(int root, const GraphIndex& index,
   return Finish(std::move(members), x, axis);
 }
 
+// The ReduceSum (keepdims=1) of the Exp node `exp`, or -1.
+int ExpSum(int exp, const GraphIndex& index) {
+  const auto& node = index.graph().node(exp);
+  if (node.input_size() < 1 || node.output_size() < 1) return -1;
+  const std::string& e = node.output(0);
+  return FindConsumer(index, e, "ReduceSum", [&](const onnx::NodeProto& n) {
+    return n.input(0) == e && GetIntAttr(n, "keepdims", 1) == 1;
+  });
+}
+
+// Optional max subtraction before a softmax's Exp: `data` = Sub(x,
+// ReduceMax(x)) over the axes of the ReduceSum `sum` becomes x, the Sub and
+// the max members. The max may be a GlobalMaxPool (legalize-hailo8's form of
+// a spatial max), compared by the axes that are not static unit dims.
+void TakeMaxSubtraction(const GraphIndex& index, const ShapeFacts& shapes, int sum,
+                        std::string& data, std::vector<int>& members) {
+  const onnx::NodeProto* sub = index.Producer(data);
+  if (sub == nullptr || sub->op_type() != "Sub" || sub->input_size() != 2) return;
+  const onnx::NodeProto* mx = index.Producer(sub->input(1));
+  auto max_axes = mx != nullptr ? ReducedOver(*mx, index, shapes, "ReduceMax", "GlobalMaxPool")
+                                : std::nullopt;
+  auto sum_axes = ReducedOver(index.graph().node(sum), index, shapes, "ReduceSum", "");
+  if (!max_axes || !sum_axes || !SameData(index, mx->input(0), sub->input(0)) ||
+      !SameMeanAxes(*max_axes, *sum_axes))
+    return;
+  members.push_back(index.ProducerIndex(data));
+  members.push_back(index.ProducerIndex(sub->input(1)));
+  data = sub->input(0);
+}
+
 // [ReduceMax -> Sub] -> Exp -> ReduceSum -> Div (or Reciprocal + Mul).
 std::optional<PatternMatch> MatchSoftmax(int root, const GraphIndex& index,
                                          const ShapeFacts& shapes) {
-  const auto& exp = index.graph().node(root);
-  if (exp.input_size() < 1 || exp.output_size() < 1) return std::nullopt;
-  const std::string e = exp.output(0);
-  std::string data = exp.input(0);
-  int rank = shapes.Rank(e).value_or(-1);
-  int sum = FindConsumer(index, e, "ReduceSum", [&](const onnx::NodeProto& n) {
-    return n.input(0) == e && GetIntAttr(n, "keepdims", 1) == 1;
-  });
+  const int sum = ExpSum(root, index);
   if (sum < 0) return std::nullopt;
+  const std::string e = Out(index, root);
+  std::string data = index.graph().node(root).input(0);
+  int rank = shapes.Rank(e).value_or(-1);
   const std::string s = Out(index, sum);
   std::vector<int> members = {root, sum};
   int div = FindConsumer(index, e, "Div", [&](const onnx::NodeProto& n) {
@@ -574,17 +608,27 @@ std::optional<PatternMatch> MatchSoftmax(int root, const GraphIndex& index,
   }
   members.push_back(div);
   int64_t axis = SingleAxis(index.graph().node(sum), index, rank);
-  // Optional max subtraction: Exp(Sub(x, ReduceMax(x))) over the same axes.
-  if (const onnx::NodeProto* sub = index.Producer(data);
-      sub != nullptr && sub->op_type() == "Sub" && sub->input_size() == 2) {
-    const onnx::NodeProto* mx = index.Producer(sub->input(1));
-    if (mx != nullptr && mx->op_type() == "ReduceMax" && mx->input(0) == sub->input(0) &&
-        ReduceAxes(*mx, index, rank) == ReduceAxes(index.graph().node(sum), index, rank)) {
-      members.push_back(index.ProducerIndex(data));
-      members.push_back(index.ProducerIndex(sub->input(1)));
-      data = sub->input(0);
-    }
-  }
+  TakeMaxSubtraction(index, shapes, sum, data, members);
+  return Finish(std::move(members), data, axis);
+}
+
+// [ReduceMax -> Sub] -> Exp -> ReduceSum -> Log, then Sub(Exp's input, Log).
+std::optional<PatternMatch> MatchLogSoftmax(int root, const GraphIndex& index,
+                                            const ShapeFacts& shapes) {
+  const int sum = ExpSum(root, index);
+  if (sum < 0) return std::nullopt;
+  const std::string e = Out(index, root);
+  std::string data = index.graph().node(root).input(0);
+  int log = FindConsumer(index, Out(index, sum), "Log");
+  if (log < 0) return std::nullopt;
+  const std::string l = Out(index, log);
+  int sub = FindConsumer(index, l, "Sub", [&](const onnx::NodeProto& n) {
+    return n.input_size() == 2 && n.input(1) == l && SameData(index, n.input(0), data);
+  });
+  if (sub < 0) return std::nullopt;
+  std::vector<int> members = {root, sum, log, sub};
+  int64_t axis = SingleAxis(index.graph().node(sum), index, shapes.Rank(e).value_or(-1));
+  TakeMaxSubtraction(index, shapes, sum, data, members);
   return Finish(std::move(members), data, axis);
 }
 
@@ -833,6 +877,9 @@ const std::vector<PatternRule>& PatternRules() {
        "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},
       {"decomposed Softmax", "Softmax", "Exp", MatchSoftmax, {kNo, kIf},
        CheckPatternChannelAxis, "Softmax is not supported on the users' Hailo-8 toolchain",
+       "cut it off with --end-node-names and run it on the host"},
+      {"decomposed LogSoftmax", "LogSoftmax", "Exp", MatchLogSoftmax, {kNo, kIf},
+       CheckPatternChannelAxis, "LogSoftmax is not supported on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host"},
       {"GroupNorm", "GroupNormalization", "InstanceNormalization", MatchGroupNorm, {kNo, kNo},
        nullptr,

@@ -5,7 +5,7 @@
 // rule tables in Hailo8Rules.h (multi-node patterns first, then single
 // nodes, then a generic rank <= 4 check), the interface findings (dynamic
 // dims, non-float inputs, batch > 1), the nodes Hailo-8 cannot run
-// (`flagged`), the tail (flagged nodes and everything downstream of them)
+// (`flagged`; an If/Loop/Scan whose bodies hold such a node is one), the tail (flagged nodes and everything downstream of them)
 // and, unless an unsupported node reads a graph input directly (no Hailo-8
 // prefix), the recommended cut: the end nodes whose outputs the host part
 // starts from. Everything downstream of an unsupported node goes to the
@@ -30,11 +30,19 @@ struct Hailo8AnalysisOptions {
   std::vector<std::string> allow, deny;  // op types overriding the profile
 };
 
-/// A finding anchored at a node (`notes` come before the fix hint).
+/// A finding anchored at a node (`notes` come before the fix hint). A node
+/// inside an If/Loop/Scan body has its body's path in `graph` ("If 'cond' /
+/// then_branch"; empty for the main graph), `node` is its index in that
+/// body, `proto` points at it and `owner` is the main-graph node holding it.
 struct Hailo8NodeReport {
   int node = -1;
   hailo8::Finding finding;
   std::vector<std::string> notes;
+  std::string graph;
+  const onnx::NodeProto* proto = nullptr;
+  int owner = -1;
+  /// Report order: by main-graph node, a body's reports after its owner's.
+  int SortKey() const { return graph.empty() ? node : owner; }
 };
 
 /// A finding about the graph interface (inputs, outputs, value_info).
@@ -61,8 +69,12 @@ struct Hailo8Analysis {
   int num_nodes = 0;
   /// In the order check-hailo8 reports them.
   std::vector<Hailo8InterfaceReport> interface_reports;
-  /// Sorted by node (stable: a node's pattern finding before its own).
+  /// Sorted by node (stable: a node's pattern finding before its own, then
+  /// the errors inside its bodies).
   std::vector<Hailo8NodeReport> node_reports;
+  /// Nodes inside If/Loop/Scan bodies (all depths), how many of them
+  /// Hailo-8 cannot run, and how many bodies there are.
+  int subgraph_nodes = 0, subgraph_flagged = 0, subgraph_bodies = 0;
   /// The op each matched pattern instance computes, in match order.
   std::vector<std::string> pattern_instances;
   /// Nodes Hailo-8 cannot run, in node order.
@@ -83,7 +95,8 @@ struct Hailo8Analysis {
 /// values its bodies read (sorted). The cut and split-hailo8 agree on it.
 std::vector<std::string> Hailo8NodeReads(const onnx::NodeProto& node);
 
-/// Judges the main graph of `model` against the Hailo-8 rules.
+/// Judges the main graph of `model` against the Hailo-8 rules, and the
+/// nodes inside its control-flow bodies (their errors only).
 Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
                                 const Hailo8AnalysisOptions& options = {});
 

@@ -7,7 +7,8 @@
 //    profile (supported / supported with constraints / unsupported), the
 //    constraint check, the message and the fix hint.
 //  - PatternRules(): multi-node forms that must be judged as one unit
-//    (decomposed LayerNorm/Softmax, GroupNorm, the Gelu-with-Erf pattern):
+//    (decomposed LayerNorm/Softmax/LogSoftmax, GroupNorm, the Gelu-with-Erf
+//    pattern):
 //    a matcher, the op they are equivalent to (allow=/deny= and profiles
 //    apply to that op), levels, messages.
 //
