@@ -9,6 +9,7 @@ PACKAGES=(
   cmake ninja-build g++ ccache python3
   libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libeigen3-dev nlohmann-json3-dev libgtest-dev llvm-14-tools graphviz
+  python3-onnx python3-numpy
   "$@"
 )
 
