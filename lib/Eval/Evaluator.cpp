@@ -39,6 +39,7 @@ const eval::OpTable& Table() {
     eval::RegisterRecurrentOps(*t);
     eval::RegisterReduceOps(*t);
     eval::RegisterShapeOps(*t);
+    eval::RegisterSignalOps(*t);
     return t;
   }();
   return *table;

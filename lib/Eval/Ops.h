@@ -219,6 +219,7 @@ void RegisterAttentionOps(OpTable& table);
 void RegisterRecurrentOps(OpTable& table);
 void RegisterReduceOps(OpTable& table);
 void RegisterShapeOps(OpTable& table);
+void RegisterSignalOps(OpTable& table);
 
 /// Shorthands that keep kernels readable.
 template <typename... Args>
