@@ -347,10 +347,16 @@ absl::StatusOr<std::vector<Tensor>> ConvTranspose(const OpContext& ctx) {
   return std::vector<Tensor>{std::move(y)};
 }
 
-/// MaxPool / AveragePool over any number of spatial dims.
-absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
+enum class PoolKind { kMax, kAverage, kLp };
+
+/// MaxPool / AveragePool / LpPool over any number of spatial dims. LpPool's
+/// padding contributes zeros, so it sums |x|^p over the valid taps only.
+absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, PoolKind kind) {
+  const bool is_max = kind == PoolKind::kMax;
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  H8_RETURN_IF_ERROR(RequireFloat(*x, is_max ? "MaxPool input" : "AveragePool input"));
+  H8_RETURN_IF_ERROR(RequireFloat(*x, absl::StrCat(ctx.op_type(), " input").c_str()));
+  const double p_norm = static_cast<double>(ctx.AttrInt("p", 2));
+  if (kind == PoolKind::kLp && p_norm <= 0) return InvalidArg("attribute 'p' must be positive");
   if (x->dims.size() < 3) {
     return InvalidArg("input rank ", x->dims.size(), " must be >= 3");
   }
@@ -360,9 +366,8 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
   H8_ASSIGN_OR_RETURN(Window win, ReadWindow(ctx, kernel, nd, true));
   const bool ceil_mode = ctx.AttrInt("ceil_mode", 0) != 0;
   const bool include_pad = ctx.AttrInt("count_include_pad", 0) != 0;
-  if (is_max && ctx.OutputUsed(1) && ctx.AttrInt("storage_order", 0) != 0) {
-    return Unimpl("attribute 'storage_order' = 1 with an Indices output is not supported");
-  }
+  // storage_order = 1: Indices count the spatial dims column-major.
+  const bool column_major = ctx.AttrInt("storage_order", 0) != 0;
   std::vector<int64_t> in(x->dims.begin() + 2, x->dims.end());
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> out,
                       ForwardOutputDims(ctx, in, win, ceil_mode));
@@ -377,6 +382,8 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
   const int64_t in_size = Product(in), out_size = Product(out);
   const int64_t ksize = Product(kernel);
   const std::vector<int64_t> in_strides = RowMajorStrides(in);
+  std::vector<int64_t> col_strides(nd, 1);
+  for (size_t d = 1; d < nd; ++d) col_strides[d] = col_strides[d - 1] * in[d - 1];
   std::vector<int64_t> oidx(nd), kidx(nd);
   for (int64_t o = 0; o < out_size; ++o) {
     int64_t rem = o;
@@ -425,7 +432,18 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
             arg = off;
           }
         }
-        if (want_indices) indices.i[p * out_size + o] = p * in_size + arg;
+        if (want_indices) {
+          int64_t flat = arg;
+          if (column_major) {
+            flat = 0;
+            for (size_t d = 0; d < nd; ++d) flat += (arg / in_strides[d] % in[d]) * col_strides[d];
+          }
+          indices.i[p * out_size + o] = p * in_size + flat;
+        }
+      } else if (kind == PoolKind::kLp) {
+        double sum = 0;
+        for (int64_t off : offsets) sum += std::pow(std::fabs(static_cast<double>(src[off])), p_norm);
+        value = static_cast<float>(std::pow(sum, 1.0 / p_norm));
       } else {
         float sum = 0.0f;
         for (int64_t off : offsets) sum += src[off];
@@ -441,8 +459,15 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
   return result;
 }
 
-absl::StatusOr<std::vector<Tensor>> MaxPool(const OpContext& ctx) { return Pool(ctx, true); }
-absl::StatusOr<std::vector<Tensor>> AveragePool(const OpContext& ctx) { return Pool(ctx, false); }
+absl::StatusOr<std::vector<Tensor>> MaxPool(const OpContext& ctx) {
+  return Pool(ctx, PoolKind::kMax);
+}
+absl::StatusOr<std::vector<Tensor>> AveragePool(const OpContext& ctx) {
+  return Pool(ctx, PoolKind::kAverage);
+}
+absl::StatusOr<std::vector<Tensor>> LpPool(const OpContext& ctx) {
+  return Pool(ctx, PoolKind::kLp);
+}
 
 absl::StatusOr<std::vector<Tensor>> GlobalPool(const OpContext& ctx, bool is_max) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
@@ -664,6 +689,7 @@ void RegisterConvOps(OpTable& table) {
   table["Conv"] = Conv;
   table["ConvTranspose"] = ConvTranspose;
   table["MaxPool"] = MaxPool;
+  table["LpPool"] = LpPool;
   table["AveragePool"] = AveragePool;
   table["GlobalAveragePool"] = GlobalAveragePool;
   table["GlobalMaxPool"] = GlobalMaxPool;

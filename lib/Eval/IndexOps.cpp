@@ -1,7 +1,8 @@
 //===- IndexOps.cpp - CumSum, Mod, Trilu, element gathers, TopK, Einsum ---===//
 //
 // Ops addressed element by element: CumSum (exclusive/reverse), Mod (fmod 0
-// and 1), Trilu, GatherElements, ScatterElements (reduction none), TopK
+// and 1), Trilu, GatherElements, ScatterElements and ScatterND (reductions
+// none/add/mul/max/min), DepthToSpace/SpaceToDepth, TopK
 // (ties: lower index first) and Einsum for explicit two-operand equations
 // without ellipsis or repeated letters within one operand.
 //
@@ -157,12 +158,46 @@ Kernel GatherElements(const OpContext& ctx) {
   return One(std::move(y));
 }
 
+/// Scatter reductions: 'none' overwrites, the others combine the element
+/// already there (data or an earlier update) with the update, in index order.
+enum class Reduction { kNone, kAdd, kMul, kMax, kMin };
+
+absl::StatusOr<Reduction> ReadReduction(const OpContext& ctx) {
+  const std::string r = ctx.AttrString("reduction", "none");
+  if (r == "none") return Reduction::kNone;
+  if (r == "add") return Reduction::kAdd;
+  if (r == "mul") return Reduction::kMul;
+  if (r == "max") return Reduction::kMax;
+  if (r == "min") return Reduction::kMin;
+  return InvalidArg("reduction '", r, "' is not one of none, add, mul, max, min");
+}
+
+template <typename T>
+T Combine(Reduction r, T old, T update) {
+  switch (r) {
+    case Reduction::kAdd: return old + update;
+    case Reduction::kMul: return old * update;
+    case Reduction::kMax: return std::max(old, update);
+    case Reduction::kMin: return std::min(old, update);
+    case Reduction::kNone: break;
+  }
+  return update;
+}
+
+/// y[di] = update[si] combined with y[di] by `r`.
+void ScatterElem(Reduction r, const Tensor& upd, int64_t si, Tensor& y, int64_t di) {
+  if (y.IsFloat()) {
+    y.f[di] = RoundToFloatDtype(Combine(r, y.f[di], upd.f[si]), y.dtype);
+  } else {
+    y.i[di] = WrapToIntDtype(Combine(r, y.i[di], upd.i[si]), y.dtype);
+  }
+}
+
 Kernel ScatterElements(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
   H8_ASSIGN_OR_RETURN(const Tensor* upd, ctx.Required(2));
-  const std::string reduction = ctx.AttrString("reduction", "none");
-  if (reduction != "none") return Unimpl("reduction '", reduction, "' is not supported");
+  H8_ASSIGN_OR_RETURN(Reduction reduction, ReadReduction(ctx));
   if (upd->dims != idx->dims || upd->IsFloat() != data->IsFloat()) {
     return InvalidArg("updates ", DimsString(upd->dims), " must match indices ",
                       DimsString(idx->dims), " and data's element type");
@@ -170,9 +205,95 @@ Kernel ScatterElements(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), data->dims.size()));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> dst, ElementTargets(*data, *idx, axis));
   Tensor y = *data;
-  for (size_t k = 0; k < dst.size(); ++k) CopyElem(*upd, k, y, dst[k]);
+  for (size_t k = 0; k < dst.size(); ++k) ScatterElem(reduction, *upd, k, y, dst[k]);
   return One(std::move(y));
 }
+
+/// ScatterND: each index tuple (the last axis of `indices`, k <= rank)
+/// addresses a slice data[i_0, ..., i_{k-1}, :, ...] that takes the matching
+/// slice of `updates` (shape indices.shape[:-1] + data.shape[k:]).
+Kernel ScatterND(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(const Tensor* upd, ctx.Required(2));
+  H8_ASSIGN_OR_RETURN(Reduction reduction, ReadReduction(ctx));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> values, IntValues(*idx, "indices"));
+  const int64_t rank = data->dims.size();
+  if (idx->dims.empty()) return InvalidArg("indices must have rank >= 1");
+  const int64_t k = idx->dims.back();
+  if (k < 0 || k > rank) return InvalidArg("index tuples of length ", k, " for data rank ", rank);
+  std::vector<int64_t> want(idx->dims.begin(), idx->dims.end() - 1);
+  want.insert(want.end(), data->dims.begin() + k, data->dims.end());
+  if (upd->dims != want || upd->IsFloat() != data->IsFloat()) {
+    return InvalidArg("updates ", DimsString(upd->dims), " must be ", DimsString(want),
+                      " with data's element type");
+  }
+  const std::vector<int64_t> dstr = RowMajorStrides(data->dims);
+  const int64_t slice = Product(data->dims, k);
+  const int64_t tuples = Product(std::vector<int64_t>(idx->dims.begin(), idx->dims.end() - 1));
+  Tensor y = *data;
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t base = 0;
+    for (int64_t d = 0; d < k; ++d) {
+      int64_t v = values[t * k + d];
+      if (v < -data->dims[d] || v >= data->dims[d]) {
+        return InvalidArg("index ", v, " is out of bounds for axis ", d, " of size ", data->dims[d]);
+      }
+      if (v < 0) v += data->dims[d];
+      base += v * dstr[d];
+    }
+    for (int64_t e = 0; e < slice; ++e) ScatterElem(reduction, *upd, t * slice + e, y, base + e);
+  }
+  return One(std::move(y));
+}
+
+/// DepthToSpace (DCR or CRD) and SpaceToDepth on NCHW: y is x viewed as a
+/// 6-D tensor and transposed, written as a gather of source offsets.
+Kernel DepthSpace(const OpContext& ctx, bool to_space) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->dims.size() != 4) return InvalidArg("input ", DimsString(x->dims), " must be NCHW");
+  const int64_t b = ctx.AttrInt("blocksize", 0);
+  if (b <= 0) return InvalidArg("attribute 'blocksize' must be positive");
+  const std::string mode = ctx.AttrString("mode", "DCR");
+  if (to_space && mode != "DCR" && mode != "CRD") {
+    return InvalidArg("attribute 'mode' = '", mode, "' is not DCR or CRD");
+  }
+  const int64_t n = x->dims[0], c = x->dims[1], h = x->dims[2], w = x->dims[3];
+  std::vector<int64_t> dims;
+  if (to_space) {
+    if (c % (b * b) != 0) return InvalidArg("channels ", c, " are not a multiple of blocksize^2");
+    dims = {n, c / (b * b), h * b, w * b};
+  } else {
+    if (h % b != 0 || w % b != 0) return InvalidArg("H and W must be multiples of blocksize ", b);
+    dims = {n, c * b * b, h / b, w / b};
+  }
+  Tensor y = AllocateTensor(x->dtype, dims);
+  const int64_t oc = dims[1], oh = dims[2], ow = dims[3];
+  for (int64_t bn = 0; bn < n; ++bn) {
+    for (int64_t ch = 0; ch < oc; ++ch) {
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j) {
+          int64_t src;
+          if (to_space) {
+            // Output (ch, i, j) reads channel (bi, bj, ch) in DCR, (ch, bi, bj) in CRD.
+            const int64_t bi = i % b, bj = j % b;
+            const int64_t sc = mode == "DCR" ? (bi * b + bj) * oc + ch : (ch * b + bi) * b + bj;
+            src = ((bn * c + sc) * h + i / b) * w + j / b;
+          } else {
+            // Output channel ch = (bi * b + bj) * c + sc.
+            const int64_t sc = ch % c, blk = ch / c, bi = blk / b, bj = blk % b;
+            src = ((bn * c + sc) * h + i * b + bi) * w + j * b + bj;
+          }
+          CopyElem(*x, src, y, ((bn * oc + ch) * oh + i) * ow + j);
+        }
+      }
+    }
+  }
+  return One(std::move(y));
+}
+
+Kernel DepthToSpace(const OpContext& ctx) { return DepthSpace(ctx, true); }
+Kernel SpaceToDepth(const OpContext& ctx) { return DepthSpace(ctx, false); }
 
 Kernel TopK(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
@@ -299,7 +420,8 @@ Kernel Einsum(const OpContext& ctx) {
 void RegisterIndexOps(OpTable& table) {
   table.insert({{"CumSum", CumSum}, {"Mod", Mod}, {"Trilu", Trilu},
                 {"GatherElements", GatherElements}, {"ScatterElements", ScatterElements},
-                {"TopK", TopK}, {"Einsum", Einsum}});
+                {"TopK", TopK}, {"Einsum", Einsum}, {"ScatterND", ScatterND},
+                {"DepthToSpace", DepthToSpace}, {"SpaceToDepth", SpaceToDepth}});
 }
 
 }  // namespace eval
