@@ -6,6 +6,8 @@
 // scan_input_axes and stacks its scan outputs along scan_output_axes, either
 // direction. A Loop with scan outputs that runs zero iterations (the outputs'
 // shapes are then unknown) and the batched Scan of opset 8 are Unimplemented.
+// A Loop stops with an error after kMaxLoopIterations iterations (below), so
+// a trip count or condition that never ends cannot hang a run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -103,6 +105,12 @@ Kernel If(const OpContext& ctx) {
   return outs;
 }
 
+/// The most iterations one Loop node may run. Exporters write "while" loops
+/// as M = INT64_MAX plus a condition, so M alone cannot bound the work; real
+/// models' loops (decoders, per-frame loops) run far fewer. Reaching the cap
+/// is a ResourceExhausted error naming the node (exit 1 from the driver).
+constexpr int64_t kMaxLoopIterations = 1000000;
+
 Kernel Loop(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const onnx::GraphProto* body, ctx.AttrGraph("body"));
   const Tensor* max_trip = ctx.Input(0);
@@ -135,6 +143,12 @@ Kernel Loop(const OpContext& ctx) {
   std::vector<std::vector<Tensor>> scans(num_scan);
   int64_t iter = 0;
   for (; (trips < 0 || iter < trips) && (cond_in == nullptr || cond); ++iter) {
+    if (iter == kMaxLoopIterations) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "stopped after ", kMaxLoopIterations, " iterations, the evaluator's limit per Loop (",
+          trips < 0 ? std::string("no trip count") : absl::StrCat("trip count ", trips),
+          cond_in != nullptr ? ", condition still true)" : ")"));
+    }
     std::vector<Tensor> args;
     args.push_back(MakeIntTensor({}, {iter}));
     args.push_back(MakeIntTensor({}, {cond ? 1 : 0}, onnx::TensorProto::BOOL));
