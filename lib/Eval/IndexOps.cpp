@@ -3,12 +3,13 @@
 // Ops addressed element by element: CumSum (exclusive/reverse), Mod (fmod 0
 // and 1), Trilu, GatherElements, ScatterElements and ScatterND (reductions
 // none/add/mul/max/min), DepthToSpace/SpaceToDepth, TopK
-// (ties: lower index first) and Einsum for explicit two-operand equations
-// without ellipsis or repeated letters within one operand.
+// (ties: lower index first) and Einsum (any number of operands, implicit
+// output, "...", repeated letters).
 //
 //===----------------------------------------------------------------------===//
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -333,37 +334,79 @@ Kernel TopK(const OpContext& ctx) {
 
 /// Einsum "<a>,<b>-><out>": every letter's size from the operands, then one
 /// sum over the letters absent from the output for each output element.
+/// Einsum for any number of operands: explicit ("ij,jk->ik") or implicit
+/// output (letters used once, alphabetical), "..." (broadcast dims, written
+/// first in an implicit output) and repeated letters within a term
+/// (diagonals). Summation walks every letter's range, in double.
 Kernel Einsum(const OpContext& ctx) {
   std::string eq = ctx.AttrString("equation", "");
   eq.erase(std::remove(eq.begin(), eq.end(), ' '), eq.end());
-  const size_t comma = eq.find(','), arrow = eq.find("->");
-  if (ctx.NumInputs() != 2 || comma == std::string::npos || arrow == std::string::npos ||
-      arrow < comma || eq.find('.') != std::string::npos ||
-      eq.find(',', comma + 1) != std::string::npos) {
-    return Unimpl("equation '", eq, "': only explicit two-operand forms without '...' are "
-                  "supported");
+  const size_t arrow = eq.find("->");
+  const std::string lhs = eq.substr(0, arrow);
+  std::vector<std::string> terms;
+  for (size_t start = 0;;) {
+    const size_t comma = lhs.find(',', start);
+    terms.push_back(lhs.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
-  const std::string terms[2] = {eq.substr(0, comma), eq.substr(comma + 1, arrow - comma - 1)};
-  const std::string out_term = eq.substr(arrow + 2);
-  std::map<char, int64_t> size;
-  const Tensor* ops[2];
-  for (int t = 0; t < 2; ++t) {
+  if (terms.size() != ctx.NumInputs()) {
+    return InvalidArg("equation '", eq, "' has ", terms.size(), " terms for ", ctx.NumInputs(),
+                      " inputs");
+  }
+  const size_t n_ops = terms.size();
+  std::vector<const Tensor*> ops(n_ops);
+  // "..." becomes placeholder letters '0'..'9' (right-aligned broadcast dims).
+  int64_t ellipsis_rank = 0;
+  for (size_t t = 0; t < n_ops; ++t) {
     H8_ASSIGN_OR_RETURN(ops[t], ctx.Required(t));
     if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", DtypeName(ops[t]->dtype));
-    if (terms[t].size() != ops[t]->dims.size()) {
+    const size_t dots = terms[t].find("...");
+    const int64_t rank = ops[t]->dims.size();
+    const int64_t named = static_cast<int64_t>(terms[t].size()) - (dots == std::string::npos ? 0 : 3);
+    if (dots == std::string::npos ? named != rank : named > rank) {
       return InvalidArg("term '", terms[t], "' does not match operand shape ",
                         DimsString(ops[t]->dims));
     }
+    if (dots != std::string::npos) ellipsis_rank = std::max(ellipsis_rank, rank - named);
+  }
+  if (ellipsis_rank > 10) return Unimpl("'...' covering more than 10 dims");
+  auto expand = [&](const std::string& term, int64_t covered) {
+    const size_t dots = term.find("...");
+    if (dots == std::string::npos) return term;
+    std::string fill;
+    for (int64_t k = ellipsis_rank - covered; k < ellipsis_rank; ++k) fill += static_cast<char>('0' + k);
+    return term.substr(0, dots) + fill + term.substr(dots + 3);
+  };
+  std::map<char, int64_t> size, uses;
+  for (size_t t = 0; t < n_ops; ++t) {
+    const int64_t named = static_cast<int64_t>(terms[t].size()) -
+                          (terms[t].find("...") == std::string::npos ? 0 : 3);
+    terms[t] = expand(terms[t], static_cast<int64_t>(ops[t]->dims.size()) - named);
     for (size_t d = 0; d < terms[t].size(); ++d) {
       const char c = terms[t][d];
-      if (terms[t].find(c) != d) {
-        return Unimpl("repeated letter '", std::string(1, c), "' in one operand");
+      if (!std::isalpha(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c))) {
+        return InvalidArg("equation '", eq, "' has an invalid character");
       }
-      auto [it, fresh] = size.emplace(c, ops[t]->dims[d]);
-      if (!fresh && it->second != ops[t]->dims[d]) {
-        return InvalidArg("letter '", std::string(1, c), "' has sizes ", it->second, " and ",
-                          ops[t]->dims[d]);
+      ++uses[c];
+      const int64_t dim = ops[t]->dims[d];
+      auto [it, fresh] = size.emplace(c, dim);
+      if (fresh || it->second == dim) continue;
+      // Only "..." dims broadcast (a size 1 against any size).
+      if (std::isdigit(static_cast<unsigned char>(c)) && (it->second == 1 || dim == 1)) {
+        it->second = std::max(it->second, dim);
+      } else {
+        return InvalidArg("letter '", std::string(1, c), "' has sizes ", it->second, " and ", dim);
       }
+    }
+  }
+  std::string out_term;
+  if (arrow != std::string::npos) {
+    out_term = expand(eq.substr(arrow + 2), ellipsis_rank);
+  } else {
+    for (int64_t k = 0; k < ellipsis_rank; ++k) out_term += static_cast<char>('0' + k);
+    for (const auto& [c, n] : uses) {
+      if (std::isalpha(static_cast<unsigned char>(c)) && n == 1) out_term += c;
     }
   }
   // Letters: output ones first, then the summed ones; the counter walks
@@ -373,33 +416,41 @@ Kernel Einsum(const OpContext& ctx) {
     if (out_term.find(c) == std::string::npos) letters += c;
   }
   std::vector<int64_t> out_dims;
-  for (char c : out_term) {
-    if (size.count(c) == 0) {
-      return InvalidArg("output letter '", std::string(1, c), "' is in no operand");
+  for (size_t k = 0; k < out_term.size(); ++k) {
+    const char c = out_term[k];
+    if (size.count(c) == 0 || out_term.find(c) != k) {
+      return InvalidArg("output letter '", std::string(1, c), "' is in no operand or repeated");
     }
     out_dims.push_back(size[c]);
   }
   Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, out_dims);
-  // Stride of each letter in each operand (0 when absent).
-  std::vector<std::array<int64_t, 2>> stride(letters.size(), {0, 0});
-  for (int t = 0; t < 2; ++t) {
+  // Stride of each letter in each operand: 0 when absent or broadcast; a
+  // letter repeated in one term adds its strides (the diagonal).
+  std::vector<std::vector<int64_t>> stride(letters.size(), std::vector<int64_t>(n_ops, 0));
+  for (size_t t = 0; t < n_ops; ++t) {
     const std::vector<int64_t> st = RowMajorStrides(ops[t]->dims);
-    for (size_t d = 0; d < terms[t].size(); ++d) stride[letters.find(terms[t][d])][t] = st[d];
+    for (size_t d = 0; d < terms[t].size(); ++d) {
+      if (ops[t]->dims[d] == 1) continue;
+      stride[letters.find(terms[t][d])][t] += st[d];
+    }
   }
   std::vector<int64_t> extent(letters.size());
   for (size_t l = 0; l < letters.size(); ++l) extent[l] = size[letters[l]];
   int64_t summed = 1;
   for (size_t l = out_term.size(); l < letters.size(); ++l) summed *= extent[l];
+  if (y.NumElements() == 0) return One(std::move(y));
   std::vector<int64_t> counter(letters.size(), 0);
+  std::vector<int64_t> pos(n_ops);
   for (int64_t o = 0; o < y.NumElements(); ++o) {
     double acc = 0;
     for (int64_t s = 0; s < summed; ++s) {
-      int64_t p0 = 0, p1 = 0;
+      std::fill(pos.begin(), pos.end(), 0);
       for (size_t l = 0; l < letters.size(); ++l) {
-        p0 += counter[l] * stride[l][0];
-        p1 += counter[l] * stride[l][1];
+        for (size_t t = 0; t < n_ops; ++t) pos[t] += counter[l] * stride[l][t];
       }
-      acc += static_cast<double>(ops[0]->f[p0]) * ops[1]->f[p1];
+      double prod = 1;
+      for (size_t t = 0; t < n_ops; ++t) prod *= ops[t]->f[pos[t]];
+      acc += prod;
       // Advance the summed letters (innermost last).
       for (size_t l = letters.size(); l-- > out_term.size();) {
         if (++counter[l] < extent[l]) break;

@@ -167,8 +167,35 @@ TEST(IndexOpsTest, Einsum) {
   Tensor v = F({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
   H8_ASSERT_OK_AND_ASSIGN(auto pv, run("bhij,bhjd->bhid", p, v));
   ExpectFloats(pv[0], {1, 2, 2, 2}, {1, 2, 2, 3, 7, 8, 5, 6});
-  EXPECT_EQ(run("...ij,...jk->...ik", a, b).status().code(), Code::kUnimplemented);
-  EXPECT_EQ(run("ii,jk->ik", a, b).status().code(), Code::kUnimplemented);
+  // "..." over no dims is plain matmul; over a batch, a [1,2,2] operand
+  // broadcasts against [2,2,2]: batch 0 is [[1,2],[3,4]] [[5,6],[7,8]], batch
+  // 1 [[1,2],[3,4]] [[2,3],[4,5]] = [[10,13],[22,29]].
+  H8_ASSERT_OK_AND_ASSIGN(auto e0, run("...ij,...jk->...ik", a, b));
+  ExpectFloats(e0[0], {2, 2}, {19, 22, 43, 50});
+  H8_ASSERT_OK_AND_ASSIGN(auto eb, run("...ij,...jk->...ik", F({1, 2, 2}, {1, 2, 3, 4}), bb));
+  ExpectFloats(eb[0], {2, 2, 2}, {19, 22, 43, 50, 10, 13, 22, 29});
+  // Implicit output: "...ij,jk" is "...ik" (dims of '...' first).
+  H8_ASSERT_OK_AND_ASSIGN(auto imp, run("...ij,jk", ab, b));
+  ExpectFloats(imp[0], {2, 2, 2}, {19, 22, 43, 50, 5, 6, 7, 8});
+  // A repeated letter reads the diagonal: y[i,k] = a[i,i] * sum_j b[j,k] =
+  // diag(1, 4) times column sums (12, 14).
+  H8_ASSERT_OK_AND_ASSIGN(auto diag, run("ii,jk->ik", a, b));
+  ExpectFloats(diag[0], {2, 2}, {12, 14, 48, 56});
+  // One operand: transpose, row sums, trace; three operands: a b a.
+  auto one = [](const std::string& eq, const Tensor& x) {
+    return RunNode("y = Einsum <equation = \"" + eq + "\"> (a)", 12, {&x});
+  };
+  H8_ASSERT_OK_AND_ASSIGN(auto tr, one("ij->ji", a));
+  ExpectFloats(tr[0], {2, 2}, {1, 3, 2, 4});
+  H8_ASSERT_OK_AND_ASSIGN(auto rows, one("ij->i", a));
+  ExpectFloats(rows[0], {2}, {3, 7});
+  H8_ASSERT_OK_AND_ASSIGN(auto trace, one("ii", a));
+  ExpectFloats(trace[0], {}, {5});
+  H8_ASSERT_OK_AND_ASSIGN(auto three, RunNode("y = Einsum <equation = \"ij,jk,kl->il\"> (a, b, c)",
+                                              12, {&a, &b, &a}));
+  // [[19,22],[43,50]] [[1,2],[3,4]] = [[85,126],[193,286]].
+  ExpectFloats(three[0], {2, 2}, {85, 126, 193, 286});
+  EXPECT_EQ(run("ij,jk,kl->il", a, b).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(run("ij,jk->ik", a, F({3, 2}, {1, 2, 3, 4, 5, 6})).status().code(),
             Code::kInvalidArgument);
 }
