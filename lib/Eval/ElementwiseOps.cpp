@@ -284,6 +284,15 @@ H8_UNARY_FLOAT(Ceil, std::ceil(x))
 H8_UNARY_FLOAT(Round, std::nearbyint(x))  // default rounding is half-to-even
 H8_UNARY_FLOAT(Sin, std::sin(x))
 H8_UNARY_FLOAT(Cos, std::cos(x))
+H8_UNARY_FLOAT(Tan, std::tan(x))
+H8_UNARY_FLOAT(Asin, std::asin(x))
+H8_UNARY_FLOAT(Acos, std::acos(x))
+H8_UNARY_FLOAT(Atan, std::atan(x))
+H8_UNARY_FLOAT(Sinh, std::sinh(x))
+H8_UNARY_FLOAT(Cosh, std::cosh(x))
+H8_UNARY_FLOAT(Asinh, std::asinh(x))
+H8_UNARY_FLOAT(Acosh, std::acosh(x))
+H8_UNARY_FLOAT(Atanh, std::atanh(x))
 H8_UNARY_FLOAT(Softplus, x > 20.0f ? x : std::log1p(std::exp(x)))
 H8_UNARY_FLOAT(Softsign, x / (1.0f + std::fabs(x)))
 H8_UNARY_FLOAT(HardSwish, x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f)))
@@ -296,6 +305,43 @@ Kernel LeakyRelu(const OpContext& ctx) {
   const float alpha = ctx.AttrFloat("alpha", 0.01f);
   return Unary(ctx, [alpha](float x) { return x >= 0 ? x : alpha * x; });
 }
+
+Kernel Celu(const OpContext& ctx) {
+  const float alpha = ctx.AttrFloat("alpha", 1.0f);
+  if (alpha == 0) return InvalidArg("attribute 'alpha' must not be 0");
+  return Unary(ctx, [alpha](float x) { return x > 0 ? x : alpha * std::expm1(x / alpha); });
+}
+
+Kernel ThresholdedRelu(const OpContext& ctx) {
+  const float alpha = ctx.AttrFloat("alpha", 1.0f);
+  return Unary(ctx, [alpha](float x) { return x > alpha ? x : 0.0f; });
+}
+
+/// Shrink: x + bias below -lambd, x - bias above lambd, else 0.
+Kernel Shrink(const OpContext& ctx) {
+  const float lambd = ctx.AttrFloat("lambd", 0.5f), bias = ctx.AttrFloat("bias", 0.0f);
+  return Unary(ctx, [=](float x) { return x < -lambd ? x + bias : (x > lambd ? x - bias : 0.0f); },
+               [=](int64_t x) -> int64_t {
+                 const double d = static_cast<double>(x);
+                 return static_cast<int64_t>(d < -lambd ? d + bias : (d > lambd ? d - bias : 0.0));
+               });
+}
+
+/// IsNaN and IsInf (detect_negative / detect_positive): bool outputs.
+Kernel IsNonFinite(const OpContext& ctx, bool nan) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_RETURN_IF_ERROR(RequireFloat(*x, absl::StrCat(ctx.op_type(), " input").c_str()));
+  const bool neg = ctx.AttrInt("detect_negative", 1) != 0;
+  const bool pos = ctx.AttrInt("detect_positive", 1) != 0;
+  Tensor y = AllocateTensor(onnx::TensorProto::BOOL, x->dims);
+  for (size_t k = 0; k < x->f.size(); ++k) {
+    const float v = x->f[k];
+    y.i[k] = nan ? std::isnan(v) : (std::isinf(v) && ((v > 0 && pos) || (v < 0 && neg)));
+  }
+  return One(std::move(y));
+}
+Kernel IsNaN(const OpContext& ctx) { return IsNonFinite(ctx, true); }
+Kernel IsInf(const OpContext& ctx) { return IsNonFinite(ctx, false); }
 
 Kernel Elu(const OpContext& ctx) {
   const float alpha = ctx.AttrFloat("alpha", 1.0f);
@@ -515,6 +561,20 @@ void RegisterElementwiseOps(OpTable& table) {
   table["Round"] = Round;
   table["Sin"] = Sin;
   table["Cos"] = Cos;
+  table["Tan"] = Tan;
+  table["Asin"] = Asin;
+  table["Acos"] = Acos;
+  table["Atan"] = Atan;
+  table["Sinh"] = Sinh;
+  table["Cosh"] = Cosh;
+  table["Asinh"] = Asinh;
+  table["Acosh"] = Acosh;
+  table["Atanh"] = Atanh;
+  table["Celu"] = Celu;
+  table["ThresholdedRelu"] = ThresholdedRelu;
+  table["Shrink"] = Shrink;
+  table["IsNaN"] = IsNaN;
+  table["IsInf"] = IsInf;
   table["Softplus"] = Softplus;
   table["Softsign"] = Softsign;
   table["HardSwish"] = HardSwish;
