@@ -1,10 +1,11 @@
 //===- IndexOps.cpp - CumSum, Mod, Trilu, element gathers, TopK, Einsum ---===//
 //
 // Ops addressed element by element: CumSum (exclusive/reverse), Mod (fmod 0
-// and 1), Trilu, GatherElements, ScatterElements and ScatterND (reductions
-// none/add/mul/max/min), DepthToSpace/SpaceToDepth, TopK
-// (ties: lower index first) and Einsum (any number of operands, implicit
-// output, "...", repeated letters).
+// and 1), Trilu, GatherElements, ScatterElements (also as opset 9's
+// Scatter) and ScatterND (reductions none/add/mul/max/min), GatherND, OneHot,
+// EyeLike, NonZero, Compress, ReverseSequence, DepthToSpace/SpaceToDepth,
+// TopK (ties: lower index first) and Einsum (any number of operands,
+// implicit output, "...", repeated letters).
 //
 //===----------------------------------------------------------------------===//
 
@@ -248,6 +249,174 @@ Kernel ScatterND(const OpContext& ctx) {
   return One(std::move(y));
 }
 
+/// GatherND: each index tuple (last axis of `indices`, length k) picks the
+/// slice data[b..., i_0, ..., i_{k-1}, ...] after `batch_dims` shared
+/// leading axes.
+Kernel GatherND(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> values, IntValues(*idx, "indices"));
+  const int64_t b = ctx.AttrInt("batch_dims", 0);
+  const int64_t rank = data->dims.size(), q = idx->dims.size();
+  if (q < 1 || b < 0 || b >= q || b > rank) return InvalidArg("batch_dims ", b, " does not fit the ranks");
+  const int64_t k = idx->dims.back();
+  if (k < 1 || b + k > rank) return InvalidArg("index tuples of length ", k, " do not fit data rank ", rank);
+  for (int64_t d = 0; d < b; ++d) {
+    if (data->dims[d] != idx->dims[d]) return InvalidArg("batch dims of data and indices differ");
+  }
+  std::vector<int64_t> dims(idx->dims.begin(), idx->dims.end() - 1);
+  dims.insert(dims.end(), data->dims.begin() + b + k, data->dims.end());
+  Tensor y = AllocateTensor(data->dtype, dims);
+  const std::vector<int64_t> dstr = RowMajorStrides(data->dims);
+  const int64_t batches = Product(std::vector<int64_t>(data->dims.begin(), data->dims.begin() + b));
+  const int64_t per_batch = batches > 0 ? Product(std::vector<int64_t>(idx->dims.begin(), idx->dims.end() - 1)) / batches : 0;
+  const int64_t slice = Product(data->dims, b + k);
+  const int64_t batch_stride = b > 0 ? dstr[b - 1] : 0;
+  for (int64_t bt = 0; bt < batches; ++bt) {
+    for (int64_t t = 0; t < per_batch; ++t) {
+      const int64_t tuple = bt * per_batch + t;
+      int64_t base = bt * batch_stride;
+      for (int64_t d = 0; d < k; ++d) {
+        const int64_t dim = data->dims[b + d];
+        int64_t v = values[tuple * k + d];
+        if (v < -dim || v >= dim) return InvalidArg("index ", v, " is out of bounds for size ", dim);
+        if (v < 0) v += dim;
+        base += v * dstr[b + d];
+      }
+      for (int64_t e = 0; e < slice; ++e) CopyElem(*data, base + e, y, tuple * slice + e);
+    }
+  }
+  return One(std::move(y));
+}
+
+/// OneHot: a new axis of `depth` entries, on_value at the index, off_value
+/// elsewhere; indices in [-depth, depth) (negative from the end), others give
+/// an all-off row, as the spec says.
+Kernel OneHot(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* depth_t, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(const Tensor* vals, ctx.Required(2));
+  if (depth_t->NumElements() != 1 || vals->NumElements() != 2) {
+    return InvalidArg("depth must be a scalar and values hold [off, on]");
+  }
+  const int64_t depth = static_cast<int64_t>(ElementAsDouble(*depth_t, 0));
+  if (depth < 1) return InvalidArg("depth ", depth, " must be positive");
+  const int64_t rank = idx->dims.size();
+  int64_t axis = ctx.AttrInt("axis", -1);
+  if (axis < 0) axis += rank + 1;
+  if (axis < 0 || axis > rank) return InvalidArg("axis out of range for rank ", rank + 1);
+  std::vector<int64_t> dims = idx->dims;
+  dims.insert(dims.begin() + axis, depth);
+  Tensor y = AllocateTensor(vals->dtype, dims);
+  const AxisSplit sp = SplitAt(dims, axis);
+  for (int64_t o = 0; o < sp.outer; ++o) {
+    for (int64_t i = 0; i < sp.inner; ++i) {
+      int64_t at = static_cast<int64_t>(ElementAsDouble(*idx, o * sp.inner + i));
+      if (at < 0) at += depth;
+      for (int64_t d = 0; d < depth; ++d) {
+        CopyElem(*vals, d == at ? 1 : 0, y, (o * depth + d) * sp.inner + i);
+      }
+    }
+  }
+  return One(std::move(y));
+}
+
+/// EyeLike: ones on diagonal k of a 2-D shape, in `dtype` (default the
+/// input's).
+Kernel EyeLike(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->dims.size() != 2) return InvalidArg("input must be 2-D");
+  const int32_t dtype = static_cast<int32_t>(ctx.AttrInt("dtype", x->dtype));
+  const int64_t k = ctx.AttrInt("k", 0);
+  Tensor y = AllocateTensor(dtype, x->dims);
+  for (int64_t i = 0; i < x->dims[0]; ++i) {
+    const int64_t j = i + k;
+    if (j < 0 || j >= x->dims[1]) continue;
+    if (y.IsFloat()) y.f[i * x->dims[1] + j] = 1.0f; else y.i[i * x->dims[1] + j] = 1;
+  }
+  return One(std::move(y));
+}
+
+/// NonZero: the coordinates of the non-zero elements, [rank, count] int64,
+/// in row-major order.
+Kernel NonZero(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  const int64_t rank = x->dims.size(), n = x->NumElements();
+  std::vector<int64_t> hits;
+  for (int64_t k = 0; k < n; ++k) {
+    if (ElementAsDouble(*x, k) != 0) hits.push_back(k);
+  }
+  const int64_t count = hits.size();
+  Tensor y = AllocateTensor(onnx::TensorProto::INT64, {rank, count});
+  const std::vector<int64_t> st = RowMajorStrides(x->dims);
+  for (int64_t h = 0; h < count; ++h) {
+    for (int64_t d = 0; d < rank; ++d) y.i[d * count + h] = hits[h] / st[d] % x->dims[d];
+  }
+  return One(std::move(y));
+}
+
+/// Compress: the slices along `axis` (or of the flattened input) whose
+/// condition entry is true; a condition shorter than the axis drops the rest.
+Kernel Compress(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* cond, ctx.Required(1));
+  if (cond->IsFloat() || cond->dims.size() != 1) return InvalidArg("condition must be a 1-D bool tensor");
+  Tensor flat;
+  const Tensor* src = x;
+  int64_t axis = 0;
+  if (ctx.HasAttr("axis")) {
+    H8_ASSIGN_OR_RETURN(axis, NormalizeAxis(ctx.AttrInt("axis", 0), x->dims.size()));
+  } else {
+    flat = *x;
+    flat.dims = {x->NumElements()};
+    src = &flat;
+  }
+  const AxisSplit sp = SplitAt(src->dims, axis);
+  if (cond->NumElements() > sp.n) return InvalidArg("condition is longer than the axis");
+  std::vector<int64_t> keep;
+  for (int64_t k = 0; k < cond->NumElements(); ++k) {
+    if (cond->i[k] != 0) keep.push_back(k);
+  }
+  std::vector<int64_t> dims = src->dims;
+  dims[axis] = keep.size();
+  Tensor y = AllocateTensor(src->dtype, dims);
+  const int64_t kept = keep.size();
+  for (int64_t o = 0; o < sp.outer; ++o) {
+    for (int64_t j = 0; j < kept; ++j) {
+      for (int64_t i = 0; i < sp.inner; ++i) {
+        CopyElem(*src, (o * sp.n + keep[j]) * sp.inner + i, y, (o * kept + j) * sp.inner + i);
+      }
+    }
+  }
+  return One(std::move(y));
+}
+
+/// ReverseSequence: for batch entry b, the first sequence_lens[b] steps
+/// along time_axis are reversed; the rest are copied.
+Kernel ReverseSequence(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* lens_t, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> lens, IntValues(*lens_t, "sequence_lens"));
+  const int64_t ba = ctx.AttrInt("batch_axis", 1), ta = ctx.AttrInt("time_axis", 0);
+  if (x->dims.size() < 2 || !((ba == 0 && ta == 1) || (ba == 1 && ta == 0))) {
+    return InvalidArg("batch_axis/time_axis must be 0 and 1 of a rank >= 2 input");
+  }
+  const int64_t batch = x->dims[ba], steps = x->dims[ta];
+  if (static_cast<int64_t>(lens.size()) != batch) return InvalidArg("sequence_lens must have ", batch, " entries");
+  const int64_t inner = Product(x->dims, 2);
+  Tensor y = AllocateTensor(x->dtype, x->dims);
+  for (int64_t b = 0; b < batch; ++b) {
+    if (lens[b] < 0 || lens[b] > steps) return InvalidArg("sequence length ", lens[b], " is outside [0, ", steps, "]");
+    for (int64_t t = 0; t < steps; ++t) {
+      const int64_t from = t < lens[b] ? lens[b] - 1 - t : t;
+      const int64_t dst = (ba == 0 ? b * steps + t : t * batch + b) * inner;
+      const int64_t src = (ba == 0 ? b * steps + from : from * batch + b) * inner;
+      for (int64_t i = 0; i < inner; ++i) CopyElem(*x, src + i, y, dst + i);
+    }
+  }
+  return One(std::move(y));
+}
+
 /// DepthToSpace (DCR or CRD) and SpaceToDepth on NCHW: y is x viewed as a
 /// 6-D tensor and transposed, written as a gather of source offsets.
 Kernel DepthSpace(const OpContext& ctx, bool to_space) {
@@ -471,8 +640,12 @@ Kernel Einsum(const OpContext& ctx) {
 void RegisterIndexOps(OpTable& table) {
   table.insert({{"CumSum", CumSum}, {"Mod", Mod}, {"Trilu", Trilu},
                 {"GatherElements", GatherElements}, {"ScatterElements", ScatterElements},
+                {"Scatter", ScatterElements},
                 {"TopK", TopK}, {"Einsum", Einsum}, {"ScatterND", ScatterND},
-                {"DepthToSpace", DepthToSpace}, {"SpaceToDepth", SpaceToDepth}});
+                {"DepthToSpace", DepthToSpace}, {"SpaceToDepth", SpaceToDepth},
+                {"GatherND", GatherND}, {"OneHot", OneHot}, {"EyeLike", EyeLike},
+                {"NonZero", NonZero}, {"Compress", Compress},
+                {"ReverseSequence", ReverseSequence}});
 }
 
 }  // namespace eval

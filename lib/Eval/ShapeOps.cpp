@@ -844,6 +844,14 @@ Kernel Resize(const OpContext& ctx) {
   return One(std::move(cur));
 }
 
+/// Upsample (opset 9, deprecated at 10): Resize's opset-10 form, scales as
+/// input 1; the opset-7 attribute form is refused.
+Kernel Upsample(const OpContext& ctx) {
+  if (ctx.HasAttr("scales")) return Unimpl("Upsample with a 'scales' attribute (opset 7) is not supported");
+  if (ctx.opset() >= 11) return InvalidArg("Upsample is not in the default domain at opset ", ctx.opset());
+  return Resize(ctx);
+}
+
 }  // namespace
 
 void RegisterShapeOps(OpTable& table) {
@@ -867,6 +875,7 @@ void RegisterShapeOps(OpTable& table) {
   table["Expand"] = Expand;
   table["Tile"] = Tile;
   table["Resize"] = Resize;
+  table["Upsample"] = Upsample;
 }
 
 }  // namespace eval

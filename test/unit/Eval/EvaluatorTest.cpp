@@ -297,6 +297,15 @@ TEST(EvaluatorTest, BatchNormalization) {
       "y = BatchNormalization <epsilon = 0.0> (x, s, b, m, v)", 15,
       {&x, &scale, &bias, &mean, &var}));
   ExpectFloats(out[0], {1, 2, 1, 2}, {0, 0.5, 5, 9});
+  // training_mode present but 0 (opset 14/15 exports) is the inference form;
+  // 1 (batch statistics) is refused.
+  H8_ASSERT_OK_AND_ASSIGN(auto inf, RunNode(
+      "y = BatchNormalization <epsilon = 0.0, training_mode = 0> (x, s, b, m, v)", 15,
+      {&x, &scale, &bias, &mean, &var}));
+  ExpectFloats(inf[0], {1, 2, 1, 2}, {0, 0.5, 5, 9});
+  EXPECT_EQ(RunNode("y = BatchNormalization <training_mode = 1> (x, s, b, m, v)", 15,
+                    {&x, &scale, &bias, &mean, &var}).status().code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 TEST(EvaluatorTest, InstanceNormalization) {
@@ -818,6 +827,18 @@ TEST(EvaluatorTest, IdentityAndDropout) {
   H8_ASSERT_OK_AND_ASSIGN(auto dr, RunNode("y, m = Dropout (x)", 13, {&x}));
   ExpectFloats(dr[0], {2}, {1, 2});
   ExpectInts(dr[1], {2}, {1, 1});
+  // Opset 12+ inputs: ratio 0.7 with training_mode false is the identity
+  // (mask all true); training_mode true with a non-zero ratio is refused,
+  // with ratio 0 it is the identity again.
+  Tensor ratio = F({}, {0.7f}), zero = F({}, {0.0f});
+  Tensor off = I({}, {0}, onnx::TensorProto::BOOL), on = I({}, {1}, onnx::TensorProto::BOOL);
+  H8_ASSERT_OK_AND_ASSIGN(auto dr_off, RunNode("y, m = Dropout (x, r, t)", 13, {&x, &ratio, &off}));
+  ExpectFloats(dr_off[0], {2}, {1, 2});
+  ExpectInts(dr_off[1], {2}, {1, 1});
+  EXPECT_EQ(RunNode("y = Dropout (x, r, t)", 13, {&x, &ratio, &on}).status().code(),
+            absl::StatusCode::kUnimplemented);
+  H8_ASSERT_OK_AND_ASSIGN(auto dr_zero, RunNode("y = Dropout (x, r, t)", 13, {&x, &zero, &on}));
+  ExpectFloats(dr_zero[0], {2}, {1, 2});
 }
 
 TEST(EvaluatorTest, ResizeCropAndResizeExtrapolates) {

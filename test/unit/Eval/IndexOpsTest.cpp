@@ -200,6 +200,19 @@ TEST(IndexOpsTest, Einsum) {
             Code::kInvalidArgument);
 }
 
+TEST(IndexOpsTest, OneHotOutOfRange) {
+  // depth 3, values [off 0, on 5]: -1 counts from the end (index 2); 3 and
+  // -4 lie outside [-3, 3) and give an all-off row (the spec's rule).
+  Tensor idx = I({4}, {0, -1, 3, -4});
+  Tensor depth = I({}, {3});
+  Tensor vals = F({2}, {0, 5});
+  H8_ASSERT_OK_AND_ASSIGN(auto y, RunNode("y = OneHot (i, d, v)", 11, {&idx, &depth, &vals}));
+  ExpectFloats(y[0], {4, 3}, {5, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0});
+  // axis 0 puts the new axis first: [3, 4].
+  H8_ASSERT_OK_AND_ASSIGN(auto y0, RunNode("y = OneHot <axis = 0> (i, d, v)", 11, {&idx, &depth, &vals}));
+  ExpectFloats(y0[0], {3, 4}, {5, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0});
+}
+
 TEST(IndexOpsTest, ScatterReductions) {
   // data [1,2,3,4]; updates 10 and 20 both at index 1, then 5 at index 3.
   Tensor data = F({4}, {1, 2, 3, 4});
