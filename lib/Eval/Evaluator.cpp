@@ -40,6 +40,7 @@ const eval::OpTable& Table() {
     eval::RegisterReduceOps(*t);
     eval::RegisterShapeOps(*t);
     eval::RegisterSignalOps(*t);
+    eval::RegisterQuantOps(*t);
     return t;
   }();
   return *table;

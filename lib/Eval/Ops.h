@@ -220,6 +220,7 @@ void RegisterRecurrentOps(OpTable& table);
 void RegisterReduceOps(OpTable& table);
 void RegisterShapeOps(OpTable& table);
 void RegisterSignalOps(OpTable& table);
+void RegisterQuantOps(OpTable& table);
 
 /// Shorthands that keep kernels readable.
 template <typename... Args>
