@@ -299,8 +299,11 @@ Kernel OneHot(const OpContext& ctx) {
   if (depth_t->NumElements() != 1 || vals->NumElements() != 2) {
     return InvalidArg("depth must be a scalar and values hold [off, on]");
   }
-  const int64_t depth = static_cast<int64_t>(ElementAsDouble(*depth_t, 0));
-  if (depth < 1) return InvalidArg("depth ", depth, " must be positive");
+  const double depth_value = ElementAsDouble(*depth_t, 0);
+  if (!(depth_value >= 1 && depth_value <= static_cast<double>(MaxTensorElements()))) {
+    return InvalidArg("depth ", depth_value, " must be in [1, ", MaxTensorElements(), "]");
+  }
+  const int64_t depth = static_cast<int64_t>(depth_value);
   const int64_t rank = idx->dims.size();
   int64_t axis = ctx.AttrInt("axis", -1);
   if (axis < 0) axis += rank + 1;
@@ -311,7 +314,10 @@ Kernel OneHot(const OpContext& ctx) {
   const AxisSplit sp = SplitAt(dims, axis);
   for (int64_t o = 0; o < sp.outer; ++o) {
     for (int64_t i = 0; i < sp.inner; ++i) {
-      int64_t at = static_cast<int64_t>(ElementAsDouble(*idx, o * sp.inner + i));
+      const double v = ElementAsDouble(*idx, o * sp.inner + i);
+      // Outside [-depth, depth) (or NaN): no entry is on.
+      int64_t at = v >= -static_cast<double>(depth) && v < static_cast<double>(depth)
+                       ? static_cast<int64_t>(v) : depth;
       if (at < 0) at += depth;
       for (int64_t d = 0; d < depth; ++d) {
         CopyElem(*vals, d == at ? 1 : 0, y, (o * depth + d) * sp.inner + i);
@@ -423,7 +429,8 @@ Kernel DepthSpace(const OpContext& ctx, bool to_space) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   if (x->dims.size() != 4) return InvalidArg("input ", DimsString(x->dims), " must be NCHW");
   const int64_t b = ctx.AttrInt("blocksize", 0);
-  if (b <= 0) return InvalidArg("attribute 'blocksize' must be positive");
+  // The bound keeps b*b and C*b*b inside int64.
+  if (b <= 0 || b > 65536) return InvalidArg("attribute 'blocksize' ", b, " is outside [1, 65536]");
   const std::string mode = ctx.AttrString("mode", "DCR");
   if (to_space && mode != "DCR" && mode != "CRD") {
     return InvalidArg("attribute 'mode' = '", mode, "' is not DCR or CRD");
@@ -605,8 +612,10 @@ Kernel Einsum(const OpContext& ctx) {
   }
   std::vector<int64_t> extent(letters.size());
   for (size_t l = 0; l < letters.size(); ++l) extent[l] = size[letters[l]];
-  int64_t summed = 1;
-  for (size_t l = out_term.size(); l < letters.size(); ++l) summed *= extent[l];
+  std::vector<int64_t> summed_extents(extent.begin() + out_term.size(), extent.end());
+  auto summed_or = CheckedNumElements(summed_extents);
+  if (!summed_or.ok()) return InvalidArg("the summed letters' ranges overflow int64");
+  const int64_t summed = *summed_or;
   if (y.NumElements() == 0) return One(std::move(y));
   std::vector<int64_t> counter(letters.size(), 0);
   std::vector<int64_t> pos(n_ops);

@@ -713,7 +713,12 @@ Kernel Resize(const OpContext& ctx) {
     for (int64_t d = 0; d < rank; ++d) {
       scales[d] = scales_t->f[d];
       if (!(scales[d] > 0)) return InvalidArg("scale ", scales[d], " must be positive");
-      out_dims[d] = static_cast<int64_t>(std::floor(x->dims[d] * scales[d]));
+      const double size = std::floor(x->dims[d] * scales[d]);
+      if (!(size <= static_cast<double>(MaxTensorElements()))) {
+        return InvalidArg("scale ", scales[d], " makes axis ", d, " larger than ",
+                          MaxTensorElements(), " elements");
+      }
+      out_dims[d] = static_cast<int64_t>(size);
     }
   } else {
     return InvalidArg("one of scales or sizes must be given");
