@@ -2,8 +2,8 @@
 //
 // The compute-heavy kernels. Conv is im2col + one Eigen GEMM per (batch,
 // group); ConvTranspose is one GEMM per (batch, group) followed by col2im;
-// MatMul and Gemm map row-major std::vector storage straight into Eigen.
-// Spatial ops are written for any number of spatial dims (1-D, 2-D, 3-D).
+// MatMul and Gemm map row-major std::vector storage straight into Eigen;
+// Det eliminates with partial pivoting in double. Spatial ops are written for any number of spatial dims (1-D, 2-D, 3-D).
 //
 //===----------------------------------------------------------------------===//
 
@@ -683,12 +683,52 @@ absl::StatusOr<std::vector<Tensor>> MatMul(const OpContext& ctx) {
   return std::vector<Tensor>{std::move(y)};
 }
 
+/// Det of [..., M, M]: Gaussian elimination with partial pivoting in double.
+absl::StatusOr<std::vector<Tensor>> Det(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_RETURN_IF_ERROR(RequireFloat(*x, "Det input"));
+  const size_t rank = x->dims.size();
+  if (rank < 2 || x->dims[rank - 1] != x->dims[rank - 2]) {
+    return InvalidArg("input ", DimsString(x->dims), " must end in a square matrix");
+  }
+  const int64_t m = x->dims[rank - 1];
+  std::vector<int64_t> dims(x->dims.begin(), x->dims.end() - 2);
+  Tensor y = AllocateTensor(x->dtype, dims);
+  std::vector<double> a(m * m);
+  for (int64_t b = 0; b < y.NumElements(); ++b) {
+    std::copy_n(x->f.begin() + b * m * m, m * m, a.begin());
+    double det = 1;
+    for (int64_t c = 0; c < m && det != 0; ++c) {
+      int64_t piv = c;
+      for (int64_t r = c + 1; r < m; ++r) {
+        if (std::fabs(a[r * m + c]) > std::fabs(a[piv * m + c])) piv = r;
+      }
+      if (a[piv * m + c] == 0) {
+        det = 0;
+        break;
+      }
+      if (piv != c) {
+        for (int64_t k = 0; k < m; ++k) std::swap(a[c * m + k], a[piv * m + k]);
+        det = -det;
+      }
+      det *= a[c * m + c];
+      for (int64_t r = c + 1; r < m; ++r) {
+        const double f = a[r * m + c] / a[c * m + c];
+        for (int64_t k = c; k < m; ++k) a[r * m + k] -= f * a[c * m + k];
+      }
+    }
+    y.f[b] = RoundToFloatDtype(static_cast<float>(det), y.dtype);
+  }
+  return std::vector<Tensor>{std::move(y)};
+}
+
 }  // namespace
 
 void RegisterConvOps(OpTable& table) {
   table["Conv"] = Conv;
   table["ConvTranspose"] = ConvTranspose;
   table["MaxPool"] = MaxPool;
+  table["Det"] = Det;
   table["LpPool"] = LpPool;
   table["AveragePool"] = AveragePool;
   table["GlobalAveragePool"] = GlobalAveragePool;

@@ -108,6 +108,36 @@ Kernel ArithKernel(const OpContext& ctx) {
   return One(std::move(y));
 }
 
+/// BitShift on unsigned integers: bits shifted out are lost, the result
+/// wraps to the element type; shifts of the type's width or more give 0.
+Kernel BitShift(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
+  const std::string dir = ctx.AttrString("direction", "");
+  if (dir != "LEFT" && dir != "RIGHT") return InvalidArg("attribute 'direction' must be LEFT or RIGHT");
+  if (a->IsFloat() || b->IsFloat() || a->dtype != b->dtype) {
+    return InvalidArg("BitShift needs two unsigned integer inputs of one type");
+  }
+  int bits = 0;
+  switch (a->dtype) {
+    case TensorProto::UINT8: bits = 8; break;
+    case TensorProto::UINT16: bits = 16; break;
+    case TensorProto::UINT32: bits = 32; break;
+    case TensorProto::UINT64: bits = 64; break;
+    default: return InvalidArg("BitShift of ", DtypeName(a->dtype), " is not defined");
+  }
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> dims, BroadcastShapes({a->dims, b->dims}));
+  H8_RETURN_IF_ERROR(CheckedNumElements(dims).status());
+  Tensor y = AllocateTensor(a->dtype, dims);
+  const bool left = dir == "LEFT";
+  BroadcastLoop<2>(dims, {&a->dims, &b->dims}, [&](int64_t o, const std::array<int64_t, 2>& i) {
+    const uint64_t x = static_cast<uint64_t>(a->i[i[0]]), n = static_cast<uint64_t>(b->i[i[1]]);
+    const uint64_t r = n >= static_cast<uint64_t>(bits) ? 0 : (left ? x << n : x >> n);
+    y.i[o] = WrapToIntDtype(static_cast<int64_t>(r), a->dtype);
+  });
+  return One(std::move(y));
+}
+
 Kernel Pow(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
@@ -534,6 +564,7 @@ void RegisterElementwiseOps(OpTable& table) {
   table["Mul"] = ArithKernel<Arith::kMul>;
   table["Div"] = ArithKernel<Arith::kDiv>;
   table["Pow"] = Pow;
+  table["BitShift"] = BitShift;
   table["Equal"] = Compare<Cmp::kEqual>;
   table["Less"] = Compare<Cmp::kLess>;
   table["Greater"] = Compare<Cmp::kGreater>;

@@ -841,6 +841,22 @@ TEST(EvaluatorTest, IdentityAndDropout) {
   ExpectFloats(dr_zero[0], {2}, {1, 2});
 }
 
+TEST(EvaluatorTest, DetAndBitShift) {
+  // det [[2,1],[1,3]] = 5; [[0,1],[1,0]] = -1 (needs a row swap);
+  // [[1,2],[2,4]] = 0 (singular).
+  Tensor m = F({3, 2, 2}, {2, 1, 1, 3, 0, 1, 1, 0, 1, 2, 2, 4});
+  H8_ASSERT_OK_AND_ASSIGN(auto det, RunNode("y = Det (x)", 11, {&m}));
+  ExpectFloats(det[0], {3}, {5, -1, 0});
+  // uint8: 200 << 1 = 400 wraps to 144; 3 << 7 = 384 -> 128; 1 >> 8 = 0
+  // (shift by the width); 255 >> 4 = 15.
+  Tensor a = I({4}, {200, 3, 1, 255}, onnx::TensorProto::UINT8);
+  Tensor n = I({4}, {1, 7, 8, 4}, onnx::TensorProto::UINT8);
+  H8_ASSERT_OK_AND_ASSIGN(auto l, RunNode("y = BitShift <direction = \"LEFT\"> (a, n)", 11, {&a, &n}));
+  ExpectInts(l[0], {4}, {144, 128, 0, 240});
+  H8_ASSERT_OK_AND_ASSIGN(auto r, RunNode("y = BitShift <direction = \"RIGHT\"> (a, n)", 11, {&a, &n}));
+  ExpectInts(r[0], {4}, {100, 0, 0, 15});
+}
+
 TEST(EvaluatorTest, ResizeCropAndResizeExtrapolates) {
   // One axis of 3 values [0, 10, 20], roi [-0.5, 1.5] on it, 3 outputs:
   // source = x * (2 * 2) / 2 - 0.5 * 2 = 2x - 1 -> -1 (outside: 7), 1 (10),
