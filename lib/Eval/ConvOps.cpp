@@ -351,9 +351,8 @@ enum class PoolKind { kMax, kAverage, kLp };
 
 /// MaxPool / AveragePool / LpPool over any number of spatial dims. LpPool's
 /// padding contributes zeros, so it sums |x|^p over the valid taps only.
-absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, PoolKind kind) {
+absl::StatusOr<std::vector<Tensor>> PoolOn(const OpContext& ctx, PoolKind kind, const Tensor* x) {
   const bool is_max = kind == PoolKind::kMax;
-  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   H8_RETURN_IF_ERROR(RequireFloat(*x, absl::StrCat(ctx.op_type(), " input").c_str()));
   const double p_norm = static_cast<double>(ctx.AttrInt("p", 2));
   if (kind == PoolKind::kLp && p_norm <= 0) return InvalidArg("attribute 'p' must be positive");
@@ -459,8 +458,29 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, PoolKind kind) {
   return result;
 }
 
+absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, PoolKind kind) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  return PoolOn(ctx, kind, x);
+}
+
+/// MaxPool also takes int8/uint8 (opset 12): their values are exact in
+/// float, so the float kernel runs on a copy and Y goes back to the type.
 absl::StatusOr<std::vector<Tensor>> MaxPool(const OpContext& ctx) {
-  return Pool(ctx, PoolKind::kMax);
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->IsFloat() || (x->dtype != onnx::TensorProto::INT8 && x->dtype != onnx::TensorProto::UINT8)) {
+    return PoolOn(ctx, PoolKind::kMax, x);
+  }
+  Tensor xf = AllocateTensor(onnx::TensorProto::FLOAT, x->dims);
+  for (size_t k = 0; k < x->i.size(); ++k) xf.f[k] = static_cast<float>(x->i[k]);
+  H8_ASSIGN_OR_RETURN(std::vector<Tensor> out, PoolOn(ctx, PoolKind::kMax, &xf));
+  Tensor y = AllocateTensor(x->dtype, out[0].dims);
+  // A window entirely in the padding has no value (-inf): the type's lowest.
+  const float lowest = x->dtype == onnx::TensorProto::INT8 ? -128.0f : 0.0f;
+  for (size_t k = 0; k < out[0].f.size(); ++k) {
+    y.i[k] = static_cast<int64_t>(std::max(out[0].f[k], lowest));
+  }
+  out[0] = std::move(y);
+  return out;
 }
 absl::StatusOr<std::vector<Tensor>> AveragePool(const OpContext& ctx) {
   return Pool(ctx, PoolKind::kAverage);

@@ -1,7 +1,7 @@
 //===- PoolTest.cpp - LpPool and MaxPool's Indices output ---------------===//
 //
 // Expected values worked out by hand in the comments (ONNX 1.12 ships no
-// LpPool node cases).
+// LpPool node cases and no int8 MaxPool case).
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,6 +41,15 @@ TEST(PoolTest, MaxPoolIndicesStorageOrder) {
   H8_ASSERT_OK_AND_ASSIGN(auto cm, RunNode("y, i = MaxPool <kernel_shape = [2, 2], storage_order = 1> (x)", 12, {&x}));
   ExpectFloats(cm[0], {1, 2, 1, 2}, {7, 9, 17, 19});
   ExpectInts(cm[1], {1, 2, 1, 2}, {1, 4, 7, 10});
+}
+
+TEST(PoolTest, MaxPoolInt8) {
+  // int8 [-5, 7, -128], k 2, pads 1/1: windows [pad,-5], [-5,7], [7,-128],
+  // [-128,pad] -> -5, 7, 7, -128, still int8.
+  Tensor x = I({1, 1, 3}, {-5, 7, -128}, onnx::TensorProto::INT8);
+  H8_ASSERT_OK_AND_ASSIGN(auto y, RunNode("y = MaxPool <kernel_shape = [2], pads = [1, 1]> (x)", 12, {&x}));
+  EXPECT_EQ(y[0].dtype, onnx::TensorProto::INT8);
+  ExpectInts(y[0], {1, 1, 4}, {-5, 7, 7, -128});
 }
 
 }  // namespace
