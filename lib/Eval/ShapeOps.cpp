@@ -797,6 +797,7 @@ Kernel Resize(const OpContext& ctx) {
     outside.assign(out, 0);
     for (int64_t o = 0; o < out; ++o) {
       const double c = source(d, o);
+      if (!std::isfinite(c)) return InvalidArg("axis ", d, " maps an output to a non-finite source coordinate");
       if (crop && (c < 0 || c > static_cast<double>(in - 1))) {
         outside[o] = 1;
         continue;

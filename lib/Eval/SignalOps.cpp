@@ -64,7 +64,7 @@ void Transform(const Twiddles& tw, int64_t n, bool inverse, const float* re, con
   }
 }
 
-/// A non-negative scalar integer input, or InvalidArgument naming `what`.
+/// The one value of an integer input, or InvalidArgument naming `what`.
 absl::StatusOr<int64_t> ScalarInt(const Tensor& t, const char* what) {
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> v, IntValues(t, what));
   if (v.size() != 1) return InvalidArg(what, " must hold one value, got ", v.size());
