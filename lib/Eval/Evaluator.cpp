@@ -41,6 +41,7 @@ const eval::OpTable& Table() {
     eval::RegisterShapeOps(*t);
     eval::RegisterSignalOps(*t);
     eval::RegisterQuantOps(*t);
+    eval::RegisterLossOps(*t);
     return t;
   }();
   return *table;

@@ -221,6 +221,7 @@ void RegisterReduceOps(OpTable& table);
 void RegisterShapeOps(OpTable& table);
 void RegisterSignalOps(OpTable& table);
 void RegisterQuantOps(OpTable& table);
+void RegisterLossOps(OpTable& table);
 
 /// Shorthands that keep kernels readable.
 template <typename... Args>
