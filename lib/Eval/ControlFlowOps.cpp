@@ -4,8 +4,11 @@
 // the node, so they read outer values by name. Loop stacks each scan output
 // along a new axis 0; Scan (opset 9+) slices its scan inputs along
 // scan_input_axes and stacks its scan outputs along scan_output_axes, either
-// direction. A Loop with scan outputs that runs zero iterations (the outputs'
-// shapes are then unknown) and the batched Scan of opset 8 are Unimplemented.
+// direction; the batched Scan of opset 8 runs each batch entry that way. A
+// Loop with scan outputs that runs zero iterations (the outputs' shapes are
+// then unknown) is Unimplemented.
+// A Loop stops with an error after kMaxLoopIterations iterations (below), so
+// a trip count or condition that never ends cannot hang a run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -103,6 +106,12 @@ Kernel If(const OpContext& ctx) {
   return outs;
 }
 
+/// The most iterations one Loop node may run. Exporters write "while" loops
+/// as M = INT64_MAX plus a condition, so M alone cannot bound the work; real
+/// models' loops (decoders, per-frame loops) run far fewer. Reaching the cap
+/// is a ResourceExhausted error naming the node (exit 1 from the driver).
+constexpr int64_t kMaxLoopIterations = 1000000;
+
 Kernel Loop(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const onnx::GraphProto* body, ctx.AttrGraph("body"));
   const Tensor* max_trip = ctx.Input(0);
@@ -135,6 +144,12 @@ Kernel Loop(const OpContext& ctx) {
   std::vector<std::vector<Tensor>> scans(num_scan);
   int64_t iter = 0;
   for (; (trips < 0 || iter < trips) && (cond_in == nullptr || cond); ++iter) {
+    if (iter == kMaxLoopIterations) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "stopped after ", kMaxLoopIterations, " iterations, the evaluator's limit per Loop (",
+          trips < 0 ? std::string("no trip count") : absl::StrCat("trip count ", trips),
+          cond_in != nullptr ? ", condition still true)" : ")"));
+    }
     std::vector<Tensor> args;
     args.push_back(MakeIntTensor({}, {iter}));
     args.push_back(MakeIntTensor({}, {cond ? 1 : 0}, onnx::TensorProto::BOOL));
@@ -168,20 +183,104 @@ absl::StatusOr<std::vector<int64_t>> PerItem(const OpContext& ctx, const char* n
   return v;
 }
 
+/// Scan's body and its input/output split: `num_in` inputs (states, then
+/// num_scan_inputs scanned), body outputs (states, then scan outputs).
+struct ScanShape {
+  const onnx::GraphProto* body;
+  int64_t m;
+  size_t num_in, num_state, body_outputs, num_scan_out;
+};
+absl::StatusOr<ScanShape> ReadScanShape(const OpContext& ctx, size_t num_in) {
+  ScanShape sh;
+  H8_ASSIGN_OR_RETURN(sh.body, ctx.AttrGraph("body"));
+  sh.m = ctx.AttrInt("num_scan_inputs", -1);
+  sh.num_in = num_in;
+  if (sh.m < 1 || static_cast<size_t>(sh.m) > num_in) {
+    return InvalidArg("attribute 'num_scan_inputs' = ", sh.m, " does not fit ", num_in, " inputs");
+  }
+  sh.num_state = num_in - sh.m;
+  sh.body_outputs = static_cast<size_t>(sh.body->output_size());
+  if (sh.body_outputs < sh.num_state) {
+    return InvalidArg("body has ", sh.body_outputs, " outputs, fewer than ", sh.num_state, " states");
+  }
+  sh.num_scan_out = sh.body_outputs - sh.num_state;
+  return sh;
+}
+
+/// Scan-8: every state and scan input has a leading batch axis (scan inputs
+/// iterate along axis 1); each batch entry runs on its own, and the results
+/// are stacked back along axis 0. `directions` reverses scan inputs; a
+/// sequence_lens shorter than the sequence is Unimplemented (the padding of
+/// scan outputs past it is unspecified).
+Kernel Scan8(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(ScanShape sh, ReadScanShape(ctx, ctx.NumInputs() > 0 ? ctx.NumInputs() - 1 : 0));
+  const onnx::GraphProto* body = sh.body;
+  const int64_t m = sh.m;
+  const size_t num_in = sh.num_in, num_state = sh.num_state;
+  const size_t body_outputs = sh.body_outputs, num_scan_out = sh.num_scan_out;
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> dirs, PerItem(ctx, "directions", m));
+  std::vector<const Tensor*> in(num_in);
+  int64_t batch = -1, length = -1;
+  for (size_t k = 0; k < num_in; ++k) {
+    H8_ASSIGN_OR_RETURN(in[k], ctx.Required(1 + k));
+    const bool scanned = k >= num_state;
+    if (in[k]->dims.size() < (scanned ? 2u : 1u)) return InvalidArg("input #", 1 + k, " lacks the batch axis");
+    if (batch >= 0 && in[k]->dims[0] != batch) return InvalidArg("inputs disagree on the batch size");
+    batch = in[k]->dims[0];
+    if (scanned) {
+      if (length >= 0 && in[k]->dims[1] != length) return InvalidArg("scan inputs disagree on the sequence length");
+      length = in[k]->dims[1];
+    }
+  }
+  if (const Tensor* lens = ctx.Input(0)) {
+    H8_ASSIGN_OR_RETURN(std::vector<int64_t> v, IntValues(*lens, "sequence_lens"));
+    for (int64_t len : v) {
+      if (len != length) return Unimpl("sequence_lens shorter than the sequence is not supported");
+    }
+  }
+  std::vector<std::vector<Tensor>> per_batch(body_outputs);
+  for (int64_t b = 0; b < batch; ++b) {
+    std::vector<Tensor> state;
+    for (size_t k = 0; k < num_state; ++k) state.push_back(TakeSlice(*in[k], 0, b));
+    std::vector<Tensor> seq;
+    for (int64_t j = 0; j < m; ++j) seq.push_back(TakeSlice(*in[num_state + j], 0, b));
+    std::vector<std::vector<Tensor>> scans(num_scan_out);
+    for (int64_t it = 0; it < length; ++it) {
+      std::vector<Tensor> args;
+      for (Tensor& v : state) args.push_back(std::move(v));
+      for (int64_t j = 0; j < m; ++j) {
+        args.push_back(TakeSlice(seq[j], 0, dirs[j] != 0 ? length - 1 - it : it));
+      }
+      H8_ASSIGN_OR_RETURN(std::vector<Tensor> outs,
+                          RunSubgraph(*body, ctx.opset(), ctx.scope(), std::move(args)));
+      H8_RETURN_IF_ERROR(CheckBodyOutputs(outs, body_outputs, "body"));
+      state.assign(std::make_move_iterator(outs.begin()),
+                   std::make_move_iterator(outs.begin() + num_state));
+      for (size_t k = 0; k < num_scan_out; ++k) scans[k].push_back(std::move(outs[num_state + k]));
+    }
+    for (size_t k = 0; k < num_state; ++k) per_batch[k].push_back(std::move(state[k]));
+    for (size_t k = 0; k < num_scan_out; ++k) {
+      if (scans[k].empty()) return Unimpl("scan output #", k, " of a zero-length scan");
+      H8_ASSIGN_OR_RETURN(Tensor t, Stack(scans[k], 0, false, absl::StrCat("scan output #", k)));
+      per_batch[num_state + k].push_back(std::move(t));
+    }
+  }
+  std::vector<Tensor> result;
+  for (size_t k = 0; k < body_outputs; ++k) {
+    if (per_batch[k].empty()) return Unimpl("output #", k, " of a zero-batch Scan");
+    H8_ASSIGN_OR_RETURN(Tensor t, Stack(per_batch[k], 0, false, absl::StrCat("output #", k)));
+    result.push_back(std::move(t));
+  }
+  return result;
+}
+
 Kernel Scan(const OpContext& ctx) {
-  if (ctx.opset() < 9) return Unimpl("Scan before opset 9 (batched form) is not supported");
-  H8_ASSIGN_OR_RETURN(const onnx::GraphProto* body, ctx.AttrGraph("body"));
-  const int64_t m = ctx.AttrInt("num_scan_inputs", -1);
-  const size_t num_in = ctx.NumInputs();
-  if (m < 1 || static_cast<size_t>(m) > num_in) {
-    return InvalidArg("attribute 'num_scan_inputs' = ", m, " does not fit ", num_in, " inputs");
-  }
-  const size_t num_state = num_in - m;
-  const size_t body_outputs = static_cast<size_t>(body->output_size());
-  if (body_outputs < num_state) {
-    return InvalidArg("body has ", body_outputs, " outputs, fewer than ", num_state, " states");
-  }
-  const size_t num_scan_out = body_outputs - num_state;
+  if (ctx.opset() < 9) return Scan8(ctx);
+  H8_ASSIGN_OR_RETURN(ScanShape sh, ReadScanShape(ctx, ctx.NumInputs()));
+  const onnx::GraphProto* body = sh.body;
+  const int64_t m = sh.m;
+  const size_t num_state = sh.num_state;
+  const size_t body_outputs = sh.body_outputs, num_scan_out = sh.num_scan_out;
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> in_axes, PerItem(ctx, "scan_input_axes", m));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> in_dirs, PerItem(ctx, "scan_input_directions", m));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> out_axes,

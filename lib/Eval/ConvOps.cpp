@@ -2,8 +2,8 @@
 //
 // The compute-heavy kernels. Conv is im2col + one Eigen GEMM per (batch,
 // group); ConvTranspose is one GEMM per (batch, group) followed by col2im;
-// MatMul and Gemm map row-major std::vector storage straight into Eigen.
-// Spatial ops are written for any number of spatial dims (1-D, 2-D, 3-D).
+// MatMul and Gemm map row-major std::vector storage straight into Eigen;
+// Det eliminates with partial pivoting in double. Spatial ops are written for any number of spatial dims (1-D, 2-D, 3-D).
 //
 //===----------------------------------------------------------------------===//
 
@@ -347,10 +347,15 @@ absl::StatusOr<std::vector<Tensor>> ConvTranspose(const OpContext& ctx) {
   return std::vector<Tensor>{std::move(y)};
 }
 
-/// MaxPool / AveragePool over any number of spatial dims.
-absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
-  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  H8_RETURN_IF_ERROR(RequireFloat(*x, is_max ? "MaxPool input" : "AveragePool input"));
+enum class PoolKind { kMax, kAverage, kLp };
+
+/// MaxPool / AveragePool / LpPool over any number of spatial dims. LpPool's
+/// padding contributes zeros, so it sums |x|^p over the valid taps only.
+absl::StatusOr<std::vector<Tensor>> PoolOn(const OpContext& ctx, PoolKind kind, const Tensor* x) {
+  const bool is_max = kind == PoolKind::kMax;
+  H8_RETURN_IF_ERROR(RequireFloat(*x, absl::StrCat(ctx.op_type(), " input").c_str()));
+  const double p_norm = static_cast<double>(ctx.AttrInt("p", 2));
+  if (kind == PoolKind::kLp && p_norm <= 0) return InvalidArg("attribute 'p' must be positive");
   if (x->dims.size() < 3) {
     return InvalidArg("input rank ", x->dims.size(), " must be >= 3");
   }
@@ -360,9 +365,8 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
   H8_ASSIGN_OR_RETURN(Window win, ReadWindow(ctx, kernel, nd, true));
   const bool ceil_mode = ctx.AttrInt("ceil_mode", 0) != 0;
   const bool include_pad = ctx.AttrInt("count_include_pad", 0) != 0;
-  if (is_max && ctx.OutputUsed(1) && ctx.AttrInt("storage_order", 0) != 0) {
-    return Unimpl("attribute 'storage_order' = 1 with an Indices output is not supported");
-  }
+  // storage_order = 1: Indices count the spatial dims column-major.
+  const bool column_major = ctx.AttrInt("storage_order", 0) != 0;
   std::vector<int64_t> in(x->dims.begin() + 2, x->dims.end());
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> out,
                       ForwardOutputDims(ctx, in, win, ceil_mode));
@@ -377,6 +381,8 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
   const int64_t in_size = Product(in), out_size = Product(out);
   const int64_t ksize = Product(kernel);
   const std::vector<int64_t> in_strides = RowMajorStrides(in);
+  std::vector<int64_t> col_strides(nd, 1);
+  for (size_t d = 1; d < nd; ++d) col_strides[d] = col_strides[d - 1] * in[d - 1];
   std::vector<int64_t> oidx(nd), kidx(nd);
   for (int64_t o = 0; o < out_size; ++o) {
     int64_t rem = o;
@@ -425,7 +431,18 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
             arg = off;
           }
         }
-        if (want_indices) indices.i[p * out_size + o] = p * in_size + arg;
+        if (want_indices) {
+          int64_t flat = arg;
+          if (column_major) {
+            flat = 0;
+            for (size_t d = 0; d < nd; ++d) flat += (arg / in_strides[d] % in[d]) * col_strides[d];
+          }
+          indices.i[p * out_size + o] = p * in_size + flat;
+        }
+      } else if (kind == PoolKind::kLp) {
+        double sum = 0;
+        for (int64_t off : offsets) sum += std::pow(std::fabs(static_cast<double>(src[off])), p_norm);
+        value = static_cast<float>(std::pow(sum, 1.0 / p_norm));
       } else {
         float sum = 0.0f;
         for (int64_t off : offsets) sum += src[off];
@@ -441,8 +458,36 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, bool is_max) {
   return result;
 }
 
-absl::StatusOr<std::vector<Tensor>> MaxPool(const OpContext& ctx) { return Pool(ctx, true); }
-absl::StatusOr<std::vector<Tensor>> AveragePool(const OpContext& ctx) { return Pool(ctx, false); }
+absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, PoolKind kind) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  return PoolOn(ctx, kind, x);
+}
+
+/// MaxPool also takes int8/uint8 (opset 12): their values are exact in
+/// float, so the float kernel runs on a copy and Y goes back to the type.
+absl::StatusOr<std::vector<Tensor>> MaxPool(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->IsFloat() || (x->dtype != onnx::TensorProto::INT8 && x->dtype != onnx::TensorProto::UINT8)) {
+    return PoolOn(ctx, PoolKind::kMax, x);
+  }
+  Tensor xf = AllocateTensor(onnx::TensorProto::FLOAT, x->dims);
+  for (size_t k = 0; k < x->i.size(); ++k) xf.f[k] = static_cast<float>(x->i[k]);
+  H8_ASSIGN_OR_RETURN(std::vector<Tensor> out, PoolOn(ctx, PoolKind::kMax, &xf));
+  Tensor y = AllocateTensor(x->dtype, out[0].dims);
+  // A window entirely in the padding has no value (-inf): the type's lowest.
+  const float lowest = x->dtype == onnx::TensorProto::INT8 ? -128.0f : 0.0f;
+  for (size_t k = 0; k < out[0].f.size(); ++k) {
+    y.i[k] = static_cast<int64_t>(std::max(out[0].f[k], lowest));
+  }
+  out[0] = std::move(y);
+  return out;
+}
+absl::StatusOr<std::vector<Tensor>> AveragePool(const OpContext& ctx) {
+  return Pool(ctx, PoolKind::kAverage);
+}
+absl::StatusOr<std::vector<Tensor>> LpPool(const OpContext& ctx) {
+  return Pool(ctx, PoolKind::kLp);
+}
 
 absl::StatusOr<std::vector<Tensor>> GlobalPool(const OpContext& ctx, bool is_max) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
@@ -658,12 +703,53 @@ absl::StatusOr<std::vector<Tensor>> MatMul(const OpContext& ctx) {
   return std::vector<Tensor>{std::move(y)};
 }
 
+/// Det of [..., M, M]: Gaussian elimination with partial pivoting in double.
+absl::StatusOr<std::vector<Tensor>> Det(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_RETURN_IF_ERROR(RequireFloat(*x, "Det input"));
+  const size_t rank = x->dims.size();
+  if (rank < 2 || x->dims[rank - 1] != x->dims[rank - 2]) {
+    return InvalidArg("input ", DimsString(x->dims), " must end in a square matrix");
+  }
+  const int64_t m = x->dims[rank - 1];
+  std::vector<int64_t> dims(x->dims.begin(), x->dims.end() - 2);
+  Tensor y = AllocateTensor(x->dtype, dims);
+  std::vector<double> a(m * m);
+  for (int64_t b = 0; b < y.NumElements(); ++b) {
+    std::copy_n(x->f.begin() + b * m * m, m * m, a.begin());
+    double det = 1;
+    for (int64_t c = 0; c < m && det != 0; ++c) {
+      int64_t piv = c;
+      for (int64_t r = c + 1; r < m; ++r) {
+        if (std::fabs(a[r * m + c]) > std::fabs(a[piv * m + c])) piv = r;
+      }
+      if (a[piv * m + c] == 0) {
+        det = 0;
+        break;
+      }
+      if (piv != c) {
+        for (int64_t k = 0; k < m; ++k) std::swap(a[c * m + k], a[piv * m + k]);
+        det = -det;
+      }
+      det *= a[c * m + c];
+      for (int64_t r = c + 1; r < m; ++r) {
+        const double f = a[r * m + c] / a[c * m + c];
+        for (int64_t k = c; k < m; ++k) a[r * m + k] -= f * a[c * m + k];
+      }
+    }
+    y.f[b] = RoundToFloatDtype(static_cast<float>(det), y.dtype);
+  }
+  return std::vector<Tensor>{std::move(y)};
+}
+
 }  // namespace
 
 void RegisterConvOps(OpTable& table) {
   table["Conv"] = Conv;
   table["ConvTranspose"] = ConvTranspose;
   table["MaxPool"] = MaxPool;
+  table["Det"] = Det;
+  table["LpPool"] = LpPool;
   table["AveragePool"] = AveragePool;
   table["GlobalAveragePool"] = GlobalAveragePool;
   table["GlobalMaxPool"] = GlobalMaxPool;

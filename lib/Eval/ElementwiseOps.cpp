@@ -108,6 +108,36 @@ Kernel ArithKernel(const OpContext& ctx) {
   return One(std::move(y));
 }
 
+/// BitShift on unsigned integers: bits shifted out are lost, the result
+/// wraps to the element type; shifts of the type's width or more give 0.
+Kernel BitShift(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
+  const std::string dir = ctx.AttrString("direction", "");
+  if (dir != "LEFT" && dir != "RIGHT") return InvalidArg("attribute 'direction' must be LEFT or RIGHT");
+  if (a->IsFloat() || b->IsFloat() || a->dtype != b->dtype) {
+    return InvalidArg("BitShift needs two unsigned integer inputs of one type");
+  }
+  int bits = 0;
+  switch (a->dtype) {
+    case TensorProto::UINT8: bits = 8; break;
+    case TensorProto::UINT16: bits = 16; break;
+    case TensorProto::UINT32: bits = 32; break;
+    case TensorProto::UINT64: bits = 64; break;
+    default: return InvalidArg("BitShift of ", DtypeName(a->dtype), " is not defined");
+  }
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> dims, BroadcastShapes({a->dims, b->dims}));
+  H8_RETURN_IF_ERROR(CheckedNumElements(dims).status());
+  Tensor y = AllocateTensor(a->dtype, dims);
+  const bool left = dir == "LEFT";
+  BroadcastLoop<2>(dims, {&a->dims, &b->dims}, [&](int64_t o, const std::array<int64_t, 2>& i) {
+    const uint64_t x = static_cast<uint64_t>(a->i[i[0]]), n = static_cast<uint64_t>(b->i[i[1]]);
+    const uint64_t r = n >= static_cast<uint64_t>(bits) ? 0 : (left ? x << n : x >> n);
+    y.i[o] = WrapToIntDtype(static_cast<int64_t>(r), a->dtype);
+  });
+  return One(std::move(y));
+}
+
 Kernel Pow(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
@@ -284,6 +314,15 @@ H8_UNARY_FLOAT(Ceil, std::ceil(x))
 H8_UNARY_FLOAT(Round, std::nearbyint(x))  // default rounding is half-to-even
 H8_UNARY_FLOAT(Sin, std::sin(x))
 H8_UNARY_FLOAT(Cos, std::cos(x))
+H8_UNARY_FLOAT(Tan, std::tan(x))
+H8_UNARY_FLOAT(Asin, std::asin(x))
+H8_UNARY_FLOAT(Acos, std::acos(x))
+H8_UNARY_FLOAT(Atan, std::atan(x))
+H8_UNARY_FLOAT(Sinh, std::sinh(x))
+H8_UNARY_FLOAT(Cosh, std::cosh(x))
+H8_UNARY_FLOAT(Asinh, std::asinh(x))
+H8_UNARY_FLOAT(Acosh, std::acosh(x))
+H8_UNARY_FLOAT(Atanh, std::atanh(x))
 H8_UNARY_FLOAT(Softplus, x > 20.0f ? x : std::log1p(std::exp(x)))
 H8_UNARY_FLOAT(Softsign, x / (1.0f + std::fabs(x)))
 H8_UNARY_FLOAT(HardSwish, x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f)))
@@ -296,6 +335,43 @@ Kernel LeakyRelu(const OpContext& ctx) {
   const float alpha = ctx.AttrFloat("alpha", 0.01f);
   return Unary(ctx, [alpha](float x) { return x >= 0 ? x : alpha * x; });
 }
+
+Kernel Celu(const OpContext& ctx) {
+  const float alpha = ctx.AttrFloat("alpha", 1.0f);
+  if (alpha == 0) return InvalidArg("attribute 'alpha' must not be 0");
+  return Unary(ctx, [alpha](float x) { return x > 0 ? x : alpha * std::expm1(x / alpha); });
+}
+
+Kernel ThresholdedRelu(const OpContext& ctx) {
+  const float alpha = ctx.AttrFloat("alpha", 1.0f);
+  return Unary(ctx, [alpha](float x) { return x > alpha ? x : 0.0f; });
+}
+
+/// Shrink: x + bias below -lambd, x - bias above lambd, else 0.
+Kernel Shrink(const OpContext& ctx) {
+  const float lambd = ctx.AttrFloat("lambd", 0.5f), bias = ctx.AttrFloat("bias", 0.0f);
+  return Unary(ctx, [=](float x) { return x < -lambd ? x + bias : (x > lambd ? x - bias : 0.0f); },
+               [=](int64_t x) -> int64_t {
+                 const double d = static_cast<double>(x);
+                 return static_cast<int64_t>(d < -lambd ? d + bias : (d > lambd ? d - bias : 0.0));
+               });
+}
+
+/// IsNaN and IsInf (detect_negative / detect_positive): bool outputs.
+Kernel IsNonFinite(const OpContext& ctx, bool nan) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_RETURN_IF_ERROR(RequireFloat(*x, absl::StrCat(ctx.op_type(), " input").c_str()));
+  const bool neg = ctx.AttrInt("detect_negative", 1) != 0;
+  const bool pos = ctx.AttrInt("detect_positive", 1) != 0;
+  Tensor y = AllocateTensor(onnx::TensorProto::BOOL, x->dims);
+  for (size_t k = 0; k < x->f.size(); ++k) {
+    const float v = x->f[k];
+    y.i[k] = nan ? std::isnan(v) : (std::isinf(v) && ((v > 0 && pos) || (v < 0 && neg)));
+  }
+  return One(std::move(y));
+}
+Kernel IsNaN(const OpContext& ctx) { return IsNonFinite(ctx, true); }
+Kernel IsInf(const OpContext& ctx) { return IsNonFinite(ctx, false); }
 
 Kernel Elu(const OpContext& ctx) {
   const float alpha = ctx.AttrFloat("alpha", 1.0f);
@@ -488,6 +564,7 @@ void RegisterElementwiseOps(OpTable& table) {
   table["Mul"] = ArithKernel<Arith::kMul>;
   table["Div"] = ArithKernel<Arith::kDiv>;
   table["Pow"] = Pow;
+  table["BitShift"] = BitShift;
   table["Equal"] = Compare<Cmp::kEqual>;
   table["Less"] = Compare<Cmp::kLess>;
   table["Greater"] = Compare<Cmp::kGreater>;
@@ -515,6 +592,20 @@ void RegisterElementwiseOps(OpTable& table) {
   table["Round"] = Round;
   table["Sin"] = Sin;
   table["Cos"] = Cos;
+  table["Tan"] = Tan;
+  table["Asin"] = Asin;
+  table["Acos"] = Acos;
+  table["Atan"] = Atan;
+  table["Sinh"] = Sinh;
+  table["Cosh"] = Cosh;
+  table["Asinh"] = Asinh;
+  table["Acosh"] = Acosh;
+  table["Atanh"] = Atanh;
+  table["Celu"] = Celu;
+  table["ThresholdedRelu"] = ThresholdedRelu;
+  table["Shrink"] = Shrink;
+  table["IsNaN"] = IsNaN;
+  table["IsInf"] = IsInf;
   table["Softplus"] = Softplus;
   table["Softsign"] = Softsign;
   table["HardSwish"] = HardSwish;

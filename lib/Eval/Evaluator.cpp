@@ -40,6 +40,9 @@ const eval::OpTable& Table() {
     eval::RegisterRecurrentOps(*t);
     eval::RegisterReduceOps(*t);
     eval::RegisterShapeOps(*t);
+    eval::RegisterSignalOps(*t);
+    eval::RegisterQuantOps(*t);
+    eval::RegisterLossOps(*t);
     return t;
   }();
   return *table;

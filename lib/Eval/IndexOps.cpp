@@ -1,13 +1,16 @@
 //===- IndexOps.cpp - CumSum, Mod, Trilu, element gathers, TopK, Einsum ---===//
 //
 // Ops addressed element by element: CumSum (exclusive/reverse), Mod (fmod 0
-// and 1), Trilu, GatherElements, ScatterElements (reduction none), TopK
-// (ties: lower index first) and Einsum for explicit two-operand equations
-// without ellipsis or repeated letters within one operand.
+// and 1), Trilu, GatherElements, ScatterElements (also as opset 9's
+// Scatter) and ScatterND (reductions none/add/mul/max/min), GatherND, OneHot,
+// EyeLike, NonZero, Compress, ReverseSequence, DepthToSpace/SpaceToDepth,
+// TopK (ties: lower index first) and Einsum (any number of operands,
+// implicit output, "...", repeated letters).
 //
 //===----------------------------------------------------------------------===//
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -157,12 +160,46 @@ Kernel GatherElements(const OpContext& ctx) {
   return One(std::move(y));
 }
 
+/// Scatter reductions: 'none' overwrites, the others combine the element
+/// already there (data or an earlier update) with the update, in index order.
+enum class Reduction { kNone, kAdd, kMul, kMax, kMin };
+
+absl::StatusOr<Reduction> ReadReduction(const OpContext& ctx) {
+  const std::string r = ctx.AttrString("reduction", "none");
+  if (r == "none") return Reduction::kNone;
+  if (r == "add") return Reduction::kAdd;
+  if (r == "mul") return Reduction::kMul;
+  if (r == "max") return Reduction::kMax;
+  if (r == "min") return Reduction::kMin;
+  return InvalidArg("reduction '", r, "' is not one of none, add, mul, max, min");
+}
+
+template <typename T>
+T Combine(Reduction r, T old, T update) {
+  switch (r) {
+    case Reduction::kAdd: return old + update;
+    case Reduction::kMul: return old * update;
+    case Reduction::kMax: return std::max(old, update);
+    case Reduction::kMin: return std::min(old, update);
+    case Reduction::kNone: break;
+  }
+  return update;
+}
+
+/// y[di] = update[si] combined with y[di] by `r`.
+void ScatterElem(Reduction r, const Tensor& upd, int64_t si, Tensor& y, int64_t di) {
+  if (y.IsFloat()) {
+    y.f[di] = RoundToFloatDtype(Combine(r, y.f[di], upd.f[si]), y.dtype);
+  } else {
+    y.i[di] = WrapToIntDtype(Combine(r, y.i[di], upd.i[si]), y.dtype);
+  }
+}
+
 Kernel ScatterElements(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
   H8_ASSIGN_OR_RETURN(const Tensor* upd, ctx.Required(2));
-  const std::string reduction = ctx.AttrString("reduction", "none");
-  if (reduction != "none") return Unimpl("reduction '", reduction, "' is not supported");
+  H8_ASSIGN_OR_RETURN(Reduction reduction, ReadReduction(ctx));
   if (upd->dims != idx->dims || upd->IsFloat() != data->IsFloat()) {
     return InvalidArg("updates ", DimsString(upd->dims), " must match indices ",
                       DimsString(idx->dims), " and data's element type");
@@ -170,9 +207,270 @@ Kernel ScatterElements(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), data->dims.size()));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> dst, ElementTargets(*data, *idx, axis));
   Tensor y = *data;
-  for (size_t k = 0; k < dst.size(); ++k) CopyElem(*upd, k, y, dst[k]);
+  for (size_t k = 0; k < dst.size(); ++k) ScatterElem(reduction, *upd, k, y, dst[k]);
   return One(std::move(y));
 }
+
+/// ScatterND: each index tuple (the last axis of `indices`, k <= rank)
+/// addresses a slice data[i_0, ..., i_{k-1}, :, ...] that takes the matching
+/// slice of `updates` (shape indices.shape[:-1] + data.shape[k:]).
+Kernel ScatterND(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(const Tensor* upd, ctx.Required(2));
+  H8_ASSIGN_OR_RETURN(Reduction reduction, ReadReduction(ctx));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> values, IntValues(*idx, "indices"));
+  const int64_t rank = data->dims.size();
+  if (idx->dims.empty()) return InvalidArg("indices must have rank >= 1");
+  const int64_t k = idx->dims.back();
+  if (k < 0 || k > rank) return InvalidArg("index tuples of length ", k, " for data rank ", rank);
+  std::vector<int64_t> want(idx->dims.begin(), idx->dims.end() - 1);
+  want.insert(want.end(), data->dims.begin() + k, data->dims.end());
+  if (upd->dims != want || upd->IsFloat() != data->IsFloat()) {
+    return InvalidArg("updates ", DimsString(upd->dims), " must be ", DimsString(want),
+                      " with data's element type");
+  }
+  const std::vector<int64_t> dstr = RowMajorStrides(data->dims);
+  const int64_t slice = Product(data->dims, k);
+  const int64_t tuples = Product(std::vector<int64_t>(idx->dims.begin(), idx->dims.end() - 1));
+  Tensor y = *data;
+  for (int64_t t = 0; t < tuples; ++t) {
+    int64_t base = 0;
+    for (int64_t d = 0; d < k; ++d) {
+      int64_t v = values[t * k + d];
+      if (v < -data->dims[d] || v >= data->dims[d]) {
+        return InvalidArg("index ", v, " is out of bounds for axis ", d, " of size ", data->dims[d]);
+      }
+      if (v < 0) v += data->dims[d];
+      base += v * dstr[d];
+    }
+    for (int64_t e = 0; e < slice; ++e) ScatterElem(reduction, *upd, t * slice + e, y, base + e);
+  }
+  return One(std::move(y));
+}
+
+/// GatherND: each index tuple (last axis of `indices`, length k) picks the
+/// slice data[b..., i_0, ..., i_{k-1}, ...] after `batch_dims` shared
+/// leading axes.
+Kernel GatherND(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> values, IntValues(*idx, "indices"));
+  const int64_t b = ctx.AttrInt("batch_dims", 0);
+  const int64_t rank = data->dims.size(), q = idx->dims.size();
+  if (q < 1 || b < 0 || b >= q || b > rank) return InvalidArg("batch_dims ", b, " does not fit the ranks");
+  const int64_t k = idx->dims.back();
+  if (k < 1 || b + k > rank) return InvalidArg("index tuples of length ", k, " do not fit data rank ", rank);
+  for (int64_t d = 0; d < b; ++d) {
+    if (data->dims[d] != idx->dims[d]) return InvalidArg("batch dims of data and indices differ");
+  }
+  std::vector<int64_t> dims(idx->dims.begin(), idx->dims.end() - 1);
+  dims.insert(dims.end(), data->dims.begin() + b + k, data->dims.end());
+  Tensor y = AllocateTensor(data->dtype, dims);
+  const std::vector<int64_t> dstr = RowMajorStrides(data->dims);
+  const int64_t batches = Product(std::vector<int64_t>(data->dims.begin(), data->dims.begin() + b));
+  const int64_t per_batch = batches > 0 ? Product(std::vector<int64_t>(idx->dims.begin(), idx->dims.end() - 1)) / batches : 0;
+  const int64_t slice = Product(data->dims, b + k);
+  const int64_t batch_stride = b > 0 ? dstr[b - 1] : 0;
+  for (int64_t bt = 0; bt < batches; ++bt) {
+    for (int64_t t = 0; t < per_batch; ++t) {
+      const int64_t tuple = bt * per_batch + t;
+      int64_t base = bt * batch_stride;
+      for (int64_t d = 0; d < k; ++d) {
+        const int64_t dim = data->dims[b + d];
+        int64_t v = values[tuple * k + d];
+        if (v < -dim || v >= dim) return InvalidArg("index ", v, " is out of bounds for size ", dim);
+        if (v < 0) v += dim;
+        base += v * dstr[b + d];
+      }
+      for (int64_t e = 0; e < slice; ++e) CopyElem(*data, base + e, y, tuple * slice + e);
+    }
+  }
+  return One(std::move(y));
+}
+
+/// OneHot: a new axis of `depth` entries, on_value at the index, off_value
+/// elsewhere; indices in [-depth, depth) (negative from the end), others give
+/// an all-off row, as the spec says.
+Kernel OneHot(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* depth_t, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(const Tensor* vals, ctx.Required(2));
+  if (depth_t->NumElements() != 1 || vals->NumElements() != 2) {
+    return InvalidArg("depth must be a scalar and values hold [off, on]");
+  }
+  const double depth_value = ElementAsDouble(*depth_t, 0);
+  if (!(depth_value >= 1 && depth_value <= static_cast<double>(MaxTensorElements()))) {
+    return InvalidArg("depth ", depth_value, " must be in [1, ", MaxTensorElements(), "]");
+  }
+  const int64_t depth = static_cast<int64_t>(depth_value);
+  const int64_t rank = idx->dims.size();
+  int64_t axis = ctx.AttrInt("axis", -1);
+  if (axis < 0) axis += rank + 1;
+  if (axis < 0 || axis > rank) return InvalidArg("axis out of range for rank ", rank + 1);
+  std::vector<int64_t> dims = idx->dims;
+  dims.insert(dims.begin() + axis, depth);
+  Tensor y = AllocateTensor(vals->dtype, dims);
+  const AxisSplit sp = SplitAt(dims, axis);
+  for (int64_t o = 0; o < sp.outer; ++o) {
+    for (int64_t i = 0; i < sp.inner; ++i) {
+      const double v = ElementAsDouble(*idx, o * sp.inner + i);
+      // Outside [-depth, depth) (or NaN): no entry is on.
+      int64_t at = v >= -static_cast<double>(depth) && v < static_cast<double>(depth)
+                       ? static_cast<int64_t>(v) : depth;
+      if (at < 0) at += depth;
+      for (int64_t d = 0; d < depth; ++d) {
+        CopyElem(*vals, d == at ? 1 : 0, y, (o * depth + d) * sp.inner + i);
+      }
+    }
+  }
+  return One(std::move(y));
+}
+
+/// EyeLike: ones on diagonal k of a 2-D shape, in `dtype` (default the
+/// input's).
+Kernel EyeLike(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->dims.size() != 2) return InvalidArg("input must be 2-D");
+  const int32_t dtype = static_cast<int32_t>(ctx.AttrInt("dtype", x->dtype));
+  const int64_t k = ctx.AttrInt("k", 0);
+  Tensor y = AllocateTensor(dtype, x->dims);
+  for (int64_t i = 0; i < x->dims[0]; ++i) {
+    const int64_t j = i + k;
+    if (j < 0 || j >= x->dims[1]) continue;
+    if (y.IsFloat()) y.f[i * x->dims[1] + j] = 1.0f; else y.i[i * x->dims[1] + j] = 1;
+  }
+  return One(std::move(y));
+}
+
+/// NonZero: the coordinates of the non-zero elements, [rank, count] int64,
+/// in row-major order.
+Kernel NonZero(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  const int64_t rank = x->dims.size(), n = x->NumElements();
+  std::vector<int64_t> hits;
+  for (int64_t k = 0; k < n; ++k) {
+    if (ElementAsDouble(*x, k) != 0) hits.push_back(k);
+  }
+  const int64_t count = hits.size();
+  Tensor y = AllocateTensor(onnx::TensorProto::INT64, {rank, count});
+  const std::vector<int64_t> st = RowMajorStrides(x->dims);
+  for (int64_t h = 0; h < count; ++h) {
+    for (int64_t d = 0; d < rank; ++d) y.i[d * count + h] = hits[h] / st[d] % x->dims[d];
+  }
+  return One(std::move(y));
+}
+
+/// Compress: the slices along `axis` (or of the flattened input) whose
+/// condition entry is true; a condition shorter than the axis drops the rest.
+Kernel Compress(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* cond, ctx.Required(1));
+  if (cond->IsFloat() || cond->dims.size() != 1) return InvalidArg("condition must be a 1-D bool tensor");
+  Tensor flat;
+  const Tensor* src = x;
+  int64_t axis = 0;
+  if (ctx.HasAttr("axis")) {
+    H8_ASSIGN_OR_RETURN(axis, NormalizeAxis(ctx.AttrInt("axis", 0), x->dims.size()));
+  } else {
+    flat = *x;
+    flat.dims = {x->NumElements()};
+    src = &flat;
+  }
+  const AxisSplit sp = SplitAt(src->dims, axis);
+  if (cond->NumElements() > sp.n) return InvalidArg("condition is longer than the axis");
+  std::vector<int64_t> keep;
+  for (int64_t k = 0; k < cond->NumElements(); ++k) {
+    if (cond->i[k] != 0) keep.push_back(k);
+  }
+  std::vector<int64_t> dims = src->dims;
+  dims[axis] = keep.size();
+  Tensor y = AllocateTensor(src->dtype, dims);
+  const int64_t kept = keep.size();
+  for (int64_t o = 0; o < sp.outer; ++o) {
+    for (int64_t j = 0; j < kept; ++j) {
+      for (int64_t i = 0; i < sp.inner; ++i) {
+        CopyElem(*src, (o * sp.n + keep[j]) * sp.inner + i, y, (o * kept + j) * sp.inner + i);
+      }
+    }
+  }
+  return One(std::move(y));
+}
+
+/// ReverseSequence: for batch entry b, the first sequence_lens[b] steps
+/// along time_axis are reversed; the rest are copied.
+Kernel ReverseSequence(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_ASSIGN_OR_RETURN(const Tensor* lens_t, ctx.Required(1));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> lens, IntValues(*lens_t, "sequence_lens"));
+  const int64_t ba = ctx.AttrInt("batch_axis", 1), ta = ctx.AttrInt("time_axis", 0);
+  if (x->dims.size() < 2 || !((ba == 0 && ta == 1) || (ba == 1 && ta == 0))) {
+    return InvalidArg("batch_axis/time_axis must be 0 and 1 of a rank >= 2 input");
+  }
+  const int64_t batch = x->dims[ba], steps = x->dims[ta];
+  if (static_cast<int64_t>(lens.size()) != batch) return InvalidArg("sequence_lens must have ", batch, " entries");
+  const int64_t inner = Product(x->dims, 2);
+  Tensor y = AllocateTensor(x->dtype, x->dims);
+  for (int64_t b = 0; b < batch; ++b) {
+    if (lens[b] < 0 || lens[b] > steps) return InvalidArg("sequence length ", lens[b], " is outside [0, ", steps, "]");
+    for (int64_t t = 0; t < steps; ++t) {
+      const int64_t from = t < lens[b] ? lens[b] - 1 - t : t;
+      const int64_t dst = (ba == 0 ? b * steps + t : t * batch + b) * inner;
+      const int64_t src = (ba == 0 ? b * steps + from : from * batch + b) * inner;
+      for (int64_t i = 0; i < inner; ++i) CopyElem(*x, src + i, y, dst + i);
+    }
+  }
+  return One(std::move(y));
+}
+
+/// DepthToSpace (DCR or CRD) and SpaceToDepth on NCHW: y is x viewed as a
+/// 6-D tensor and transposed, written as a gather of source offsets.
+Kernel DepthSpace(const OpContext& ctx, bool to_space) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->dims.size() != 4) return InvalidArg("input ", DimsString(x->dims), " must be NCHW");
+  const int64_t b = ctx.AttrInt("blocksize", 0);
+  // The bound keeps b*b and C*b*b inside int64.
+  if (b <= 0 || b > 65536) return InvalidArg("attribute 'blocksize' ", b, " is outside [1, 65536]");
+  const std::string mode = ctx.AttrString("mode", "DCR");
+  if (to_space && mode != "DCR" && mode != "CRD") {
+    return InvalidArg("attribute 'mode' = '", mode, "' is not DCR or CRD");
+  }
+  const int64_t n = x->dims[0], c = x->dims[1], h = x->dims[2], w = x->dims[3];
+  std::vector<int64_t> dims;
+  if (to_space) {
+    if (c % (b * b) != 0) return InvalidArg("channels ", c, " are not a multiple of blocksize^2");
+    dims = {n, c / (b * b), h * b, w * b};
+  } else {
+    if (h % b != 0 || w % b != 0) return InvalidArg("H and W must be multiples of blocksize ", b);
+    dims = {n, c * b * b, h / b, w / b};
+  }
+  Tensor y = AllocateTensor(x->dtype, dims);
+  const int64_t oc = dims[1], oh = dims[2], ow = dims[3];
+  for (int64_t bn = 0; bn < n; ++bn) {
+    for (int64_t ch = 0; ch < oc; ++ch) {
+      for (int64_t i = 0; i < oh; ++i) {
+        for (int64_t j = 0; j < ow; ++j) {
+          int64_t src;
+          if (to_space) {
+            // Output (ch, i, j) reads channel (bi, bj, ch) in DCR, (ch, bi, bj) in CRD.
+            const int64_t bi = i % b, bj = j % b;
+            const int64_t sc = mode == "DCR" ? (bi * b + bj) * oc + ch : (ch * b + bi) * b + bj;
+            src = ((bn * c + sc) * h + i / b) * w + j / b;
+          } else {
+            // Output channel ch = (bi * b + bj) * c + sc.
+            const int64_t sc = ch % c, blk = ch / c, bi = blk / b, bj = blk % b;
+            src = ((bn * c + sc) * h + i * b + bi) * w + j * b + bj;
+          }
+          CopyElem(*x, src, y, ((bn * oc + ch) * oh + i) * ow + j);
+        }
+      }
+    }
+  }
+  return One(std::move(y));
+}
+
+Kernel DepthToSpace(const OpContext& ctx) { return DepthSpace(ctx, true); }
+Kernel SpaceToDepth(const OpContext& ctx) { return DepthSpace(ctx, false); }
 
 Kernel TopK(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
@@ -212,37 +510,79 @@ Kernel TopK(const OpContext& ctx) {
 
 /// Einsum "<a>,<b>-><out>": every letter's size from the operands, then one
 /// sum over the letters absent from the output for each output element.
+/// Einsum for any number of operands: explicit ("ij,jk->ik") or implicit
+/// output (letters used once, alphabetical), "..." (broadcast dims, written
+/// first in an implicit output) and repeated letters within a term
+/// (diagonals). Summation walks every letter's range, in double.
 Kernel Einsum(const OpContext& ctx) {
   std::string eq = ctx.AttrString("equation", "");
   eq.erase(std::remove(eq.begin(), eq.end(), ' '), eq.end());
-  const size_t comma = eq.find(','), arrow = eq.find("->");
-  if (ctx.NumInputs() != 2 || comma == std::string::npos || arrow == std::string::npos ||
-      arrow < comma || eq.find('.') != std::string::npos ||
-      eq.find(',', comma + 1) != std::string::npos) {
-    return Unimpl("equation '", eq, "': only explicit two-operand forms without '...' are "
-                  "supported");
+  const size_t arrow = eq.find("->");
+  const std::string lhs = eq.substr(0, arrow);
+  std::vector<std::string> terms;
+  for (size_t start = 0;;) {
+    const size_t comma = lhs.find(',', start);
+    terms.push_back(lhs.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
   }
-  const std::string terms[2] = {eq.substr(0, comma), eq.substr(comma + 1, arrow - comma - 1)};
-  const std::string out_term = eq.substr(arrow + 2);
-  std::map<char, int64_t> size;
-  const Tensor* ops[2];
-  for (int t = 0; t < 2; ++t) {
+  if (terms.size() != ctx.NumInputs()) {
+    return InvalidArg("equation '", eq, "' has ", terms.size(), " terms for ", ctx.NumInputs(),
+                      " inputs");
+  }
+  const size_t n_ops = terms.size();
+  std::vector<const Tensor*> ops(n_ops);
+  // "..." becomes placeholder letters '0'..'9' (right-aligned broadcast dims).
+  int64_t ellipsis_rank = 0;
+  for (size_t t = 0; t < n_ops; ++t) {
     H8_ASSIGN_OR_RETURN(ops[t], ctx.Required(t));
     if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", DtypeName(ops[t]->dtype));
-    if (terms[t].size() != ops[t]->dims.size()) {
+    const size_t dots = terms[t].find("...");
+    const int64_t rank = ops[t]->dims.size();
+    const int64_t named = static_cast<int64_t>(terms[t].size()) - (dots == std::string::npos ? 0 : 3);
+    if (dots == std::string::npos ? named != rank : named > rank) {
       return InvalidArg("term '", terms[t], "' does not match operand shape ",
                         DimsString(ops[t]->dims));
     }
+    if (dots != std::string::npos) ellipsis_rank = std::max(ellipsis_rank, rank - named);
+  }
+  if (ellipsis_rank > 10) return Unimpl("'...' covering more than 10 dims");
+  auto expand = [&](const std::string& term, int64_t covered) {
+    const size_t dots = term.find("...");
+    if (dots == std::string::npos) return term;
+    std::string fill;
+    for (int64_t k = ellipsis_rank - covered; k < ellipsis_rank; ++k) fill += static_cast<char>('0' + k);
+    return term.substr(0, dots) + fill + term.substr(dots + 3);
+  };
+  std::map<char, int64_t> size, uses;
+  for (size_t t = 0; t < n_ops; ++t) {
+    const int64_t named = static_cast<int64_t>(terms[t].size()) -
+                          (terms[t].find("...") == std::string::npos ? 0 : 3);
+    terms[t] = expand(terms[t], static_cast<int64_t>(ops[t]->dims.size()) - named);
     for (size_t d = 0; d < terms[t].size(); ++d) {
       const char c = terms[t][d];
-      if (terms[t].find(c) != d) {
-        return Unimpl("repeated letter '", std::string(1, c), "' in one operand");
+      if (!std::isalpha(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c))) {
+        return InvalidArg("equation '", eq, "' has an invalid character");
       }
-      auto [it, fresh] = size.emplace(c, ops[t]->dims[d]);
-      if (!fresh && it->second != ops[t]->dims[d]) {
-        return InvalidArg("letter '", std::string(1, c), "' has sizes ", it->second, " and ",
-                          ops[t]->dims[d]);
+      ++uses[c];
+      const int64_t dim = ops[t]->dims[d];
+      auto [it, fresh] = size.emplace(c, dim);
+      if (fresh || it->second == dim) continue;
+      // Only "..." dims broadcast (a size 1 against any size).
+      if (std::isdigit(static_cast<unsigned char>(c)) && (it->second == 1 || dim == 1)) {
+        it->second = std::max(it->second, dim);
+      } else {
+        return InvalidArg("letter '", std::string(1, c), "' has sizes ", it->second, " and ", dim);
       }
+    }
+  }
+  std::string out_term;
+  if (arrow != std::string::npos) {
+    out_term = expand(eq.substr(arrow + 2), ellipsis_rank);
+  } else {
+    for (int64_t k = 0; k < ellipsis_rank; ++k) out_term += static_cast<char>('0' + k);
+    for (const auto& [c, n] : uses) {
+      if (std::isalpha(static_cast<unsigned char>(c)) && n == 1) out_term += c;
     }
   }
   // Letters: output ones first, then the summed ones; the counter walks
@@ -252,33 +592,43 @@ Kernel Einsum(const OpContext& ctx) {
     if (out_term.find(c) == std::string::npos) letters += c;
   }
   std::vector<int64_t> out_dims;
-  for (char c : out_term) {
-    if (size.count(c) == 0) {
-      return InvalidArg("output letter '", std::string(1, c), "' is in no operand");
+  for (size_t k = 0; k < out_term.size(); ++k) {
+    const char c = out_term[k];
+    if (size.count(c) == 0 || out_term.find(c) != k) {
+      return InvalidArg("output letter '", std::string(1, c), "' is in no operand or repeated");
     }
     out_dims.push_back(size[c]);
   }
   Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, out_dims);
-  // Stride of each letter in each operand (0 when absent).
-  std::vector<std::array<int64_t, 2>> stride(letters.size(), {0, 0});
-  for (int t = 0; t < 2; ++t) {
+  // Stride of each letter in each operand: 0 when absent or broadcast; a
+  // letter repeated in one term adds its strides (the diagonal).
+  std::vector<std::vector<int64_t>> stride(letters.size(), std::vector<int64_t>(n_ops, 0));
+  for (size_t t = 0; t < n_ops; ++t) {
     const std::vector<int64_t> st = RowMajorStrides(ops[t]->dims);
-    for (size_t d = 0; d < terms[t].size(); ++d) stride[letters.find(terms[t][d])][t] = st[d];
+    for (size_t d = 0; d < terms[t].size(); ++d) {
+      if (ops[t]->dims[d] == 1) continue;
+      stride[letters.find(terms[t][d])][t] += st[d];
+    }
   }
   std::vector<int64_t> extent(letters.size());
   for (size_t l = 0; l < letters.size(); ++l) extent[l] = size[letters[l]];
-  int64_t summed = 1;
-  for (size_t l = out_term.size(); l < letters.size(); ++l) summed *= extent[l];
+  std::vector<int64_t> summed_extents(extent.begin() + out_term.size(), extent.end());
+  auto summed_or = CheckedNumElements(summed_extents);
+  if (!summed_or.ok()) return InvalidArg("the summed letters' ranges overflow int64");
+  const int64_t summed = *summed_or;
+  if (y.NumElements() == 0) return One(std::move(y));
   std::vector<int64_t> counter(letters.size(), 0);
+  std::vector<int64_t> pos(n_ops);
   for (int64_t o = 0; o < y.NumElements(); ++o) {
     double acc = 0;
     for (int64_t s = 0; s < summed; ++s) {
-      int64_t p0 = 0, p1 = 0;
+      std::fill(pos.begin(), pos.end(), 0);
       for (size_t l = 0; l < letters.size(); ++l) {
-        p0 += counter[l] * stride[l][0];
-        p1 += counter[l] * stride[l][1];
+        for (size_t t = 0; t < n_ops; ++t) pos[t] += counter[l] * stride[l][t];
       }
-      acc += static_cast<double>(ops[0]->f[p0]) * ops[1]->f[p1];
+      double prod = 1;
+      for (size_t t = 0; t < n_ops; ++t) prod *= ops[t]->f[pos[t]];
+      acc += prod;
       // Advance the summed letters (innermost last).
       for (size_t l = letters.size(); l-- > out_term.size();) {
         if (++counter[l] < extent[l]) break;
@@ -299,7 +649,12 @@ Kernel Einsum(const OpContext& ctx) {
 void RegisterIndexOps(OpTable& table) {
   table.insert({{"CumSum", CumSum}, {"Mod", Mod}, {"Trilu", Trilu},
                 {"GatherElements", GatherElements}, {"ScatterElements", ScatterElements},
-                {"TopK", TopK}, {"Einsum", Einsum}});
+                {"Scatter", ScatterElements},
+                {"TopK", TopK}, {"Einsum", Einsum}, {"ScatterND", ScatterND},
+                {"DepthToSpace", DepthToSpace}, {"SpaceToDepth", SpaceToDepth},
+                {"GatherND", GatherND}, {"OneHot", OneHot}, {"EyeLike", EyeLike},
+                {"NonZero", NonZero}, {"Compress", Compress},
+                {"ReverseSequence", ReverseSequence}});
 }
 
 }  // namespace eval

@@ -1,14 +1,16 @@
 //===- NormOps.cpp - Layer, group and RMS normalization kernels -----------===//
 //
-// The normalizations whose statistics run over a contiguous block of the
-// row-major input: LayerNormalization (opset 17, every axis from `axis` on),
-// GroupNormalization (opset 18: scale/bias per group; opset 21: per channel)
-// and RMSNormalization (opset 23, no centering). Statistics are computed in
+// LayerNormalization (opset 17, every axis from `axis` on), GroupNormalization
+// (opset 18: scale/bias per group; opset 21: per channel) and
+// RMSNormalization (opset 23, no centering) take their statistics over a
+// contiguous block of the row-major input; MeanVarianceNormalization over
+// any axes; LRN over neighbouring channels. Statistics are computed in
 // double; stash_type float (1) is the only stash precision supported, and Y
 // is rounded to the input's element type.
 //
 //===----------------------------------------------------------------------===//
 
+#include <algorithm>
 #include <cmath>
 
 #include "Ops.h"
@@ -153,12 +155,86 @@ Kernel GroupNormalization(const OpContext& ctx) {
   return One(std::move(y));
 }
 
+/// MeanVarianceNormalization: (x - mean) / (std + 1e-9) over `axes`
+/// (default [0, 2, 3]), std = sqrt(E[x^2] - E[x]^2) as ONNX's function body.
+Kernel MeanVarianceNormalization(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_RETURN_IF_ERROR(RequireFloat(*x, "MeanVarianceNormalization input"));
+  const int64_t rank = x->dims.size();
+  std::vector<int64_t> axes = ctx.HasAttr("axes") ? ctx.AttrInts("axes") : std::vector<int64_t>{0, 2, 3};
+  std::vector<bool> reduced(rank, false);
+  for (int64_t a : axes) {
+    H8_ASSIGN_OR_RETURN(int64_t n, NormalizeAxis(a, rank));
+    reduced[n] = true;
+  }
+  // Kept-axes index of every element: its coordinates with reduced axes
+  // dropped, row-major over the kept dims.
+  std::vector<int64_t> kept_stride(rank, 0);
+  int64_t groups = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    if (reduced[d]) continue;
+    kept_stride[d] = groups;
+    groups *= x->dims[d];
+  }
+  const int64_t n = x->NumElements();
+  const int64_t per_group = groups > 0 ? n / groups : 0;
+  const std::vector<int64_t> st = RowMajorStrides(x->dims);
+  std::vector<int64_t> group_of(n);
+  std::vector<double> sum(groups, 0.0), sq(groups, 0.0);
+  for (int64_t k = 0; k < n; ++k) {
+    int64_t g = 0;
+    for (int64_t d = 0; d < rank; ++d) g += (k / st[d] % x->dims[d]) * kept_stride[d];
+    group_of[k] = g;
+    sum[g] += x->f[k];
+    sq[g] += static_cast<double>(x->f[k]) * x->f[k];
+  }
+  Tensor y = AllocateTensor(x->dtype, x->dims);
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t g = group_of[k];
+    const double mean = sum[g] / per_group;
+    const double sd = std::sqrt(std::max(0.0, sq[g] / per_group - mean * mean));
+    y.f[k] = RoundToFloatDtype(static_cast<float>((x->f[k] - mean) / (sd + 1e-9)), x->dtype);
+  }
+  return One(std::move(y));
+}
+
+/// LRN across channels of [N, C, ...]: y = x / (bias + alpha/size *
+/// sum of x^2 over channels [c - floor((size-1)/2), c + ceil((size-1)/2)])^beta.
+Kernel LRN(const OpContext& ctx) {
+  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  H8_RETURN_IF_ERROR(RequireFloat(*x, "LRN input"));
+  if (x->dims.size() < 3) return InvalidArg("input rank must be >= 3");
+  const int64_t size = ctx.AttrInt("size", 0);
+  if (size < 1) return InvalidArg("attribute 'size' must be positive");
+  const double alpha = ctx.AttrFloat("alpha", 1e-4f), beta = ctx.AttrFloat("beta", 0.75f);
+  const double bias = ctx.AttrFloat("bias", 1.0f);
+  const int64_t N = x->dims[0], C = x->dims[1], inner = Product(x->dims, 2);
+  const int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+  Tensor y = AllocateTensor(x->dtype, x->dims);
+  for (int64_t b = 0; b < N; ++b) {
+    for (int64_t c = 0; c < C; ++c) {
+      for (int64_t i = 0; i < inner; ++i) {
+        double sq = 0;
+        for (int64_t j = std::max<int64_t>(0, c - lo); j <= std::min(C - 1, c + hi); ++j) {
+          const double v = x->f[(b * C + j) * inner + i];
+          sq += v * v;
+        }
+        const int64_t at = (b * C + c) * inner + i;
+        y.f[at] = static_cast<float>(x->f[at] / std::pow(bias + alpha / size * sq, beta));
+      }
+    }
+  }
+  return One(std::move(y));
+}
+
 }  // namespace
 
 void RegisterNormOps(OpTable& table) {
   table["LayerNormalization"] = TrailingNorm<true>;
   table["RMSNormalization"] = TrailingNorm<false>;
   table["GroupNormalization"] = GroupNormalization;
+  table["MeanVarianceNormalization"] = MeanVarianceNormalization;
+  table["LRN"] = LRN;
 }
 
 }  // namespace eval

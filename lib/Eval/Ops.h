@@ -264,6 +264,9 @@ void RegisterAttentionOps(OpTable& table);
 void RegisterRecurrentOps(OpTable& table);
 void RegisterReduceOps(OpTable& table);
 void RegisterShapeOps(OpTable& table);
+void RegisterSignalOps(OpTable& table);
+void RegisterQuantOps(OpTable& table);
+void RegisterLossOps(OpTable& table);
 
 /// Shorthands that keep kernels readable.
 template <typename... Args>

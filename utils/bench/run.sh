@@ -4,7 +4,8 @@
 #
 #   utils/bench/run.sh [eval] [scale] [baseline]   (default: eval and scale)
 #
-# eval:  reference-evaluator time per fixture, and the tool's end-to-end time
+# eval:  reference-evaluator time per fixture, on an LSTM(64 hidden) over 100
+#        steps and on tcn_encoder lifted to 1x9x2x100, and the tool's end-to-end time
 #        on tcn_encoder.
 # scale: generates four Conv1d TCNs with h8-gen-model (cached in
 #        $H8_BENCH_DIR, default /tmp/h8-bench), then times h8-floor (mmap +
@@ -62,6 +63,10 @@ if want eval; then
   "$BENCH" "$F/tcn_encoder/model.onnx" 200 batch=1 time=100
   "$BENCH" "$F/tcn_residual/model.onnx" 200 batch=1 time=100
   "$BENCH" "$F/attention_opset17/model.onnx" 200
+  echo "== evaluator targets (< 5 ms median): LSTM(64 hidden) over 100 steps, 1x9x2x100 TCN"
+  "$BENCH" lstm:64:100:9 200
+  "$TOOL" "$F/tcn_encoder/model.onnx" --lift-conv1d --pin-shape=1,9,2,100 -o "$WORK/tcn_1x9x2x100.onnx"
+  "$BENCH" "$WORK/tcn_1x9x2x100.onnx" 200
   echo "== onnx-h8-opt --lift-conv1d --pin-shape=1,9,2,100 on tcn_encoder, 21 runs"
   times=()
   for i in $(seq 21); do

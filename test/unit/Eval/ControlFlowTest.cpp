@@ -114,6 +114,38 @@ const char kScan[] = R"(
       }> (init, xs)
     })";
 
+TEST(ControlFlowTest, Scan8Batched) {
+  // Opset 8: batch axis 0 on the state and the scan input, sequence on axis
+  // 1. Batch 0 sums rows (1,2),(3,4) -> running (1,2),(4,6); batch 1 starts
+  // at (10,10) and adds (5,6),(7,8) -> (15,16),(22,24).
+  // ONNX 1.12's text parser cannot write the leading empty sequence_lens
+  // input, so it is inserted into the parsed node.
+  const char text[] = R"(
+    <ir_version: 4, opset_import: ["" : 8]>
+    g (float[2,2] init, float[2,2,2] xs) => (float[2,2] last, float[2,2,2] ys) {
+      last, ys = Scan <num_scan_inputs = 1@, body = b (float[2] s, float[2] x) => (float[2] next, float[2] y) {
+        next = Add (s, x)
+        y = Identity (next)
+      }> (init, xs)
+    })";
+  auto run = [&](const std::string& attrs) {
+    onnx::ModelProto model;
+    EXPECT_TRUE(onnx::OnnxParser::Parse(model, Fill(text, attrs).c_str()).IsOK());
+    auto* inputs = model.mutable_graph()->mutable_node(0)->mutable_input();
+    inputs->Add();
+    for (int k = inputs->size() - 1; k > 0; --k) inputs->SwapElements(k, k - 1);
+    return EvaluateModel(model, {{"init", F({2, 2}, {0, 0, 10, 10})},
+                                 {"xs", F({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8})}});
+  };
+  H8_ASSERT_OK_AND_ASSIGN(auto fwd, run(""));
+  ExpectFloats(fwd[0], {2, 2}, {4, 6, 22, 24});
+  ExpectFloats(fwd[1], {2, 2, 2}, {1, 2, 4, 6, 15, 16, 22, 24});
+  // directions = [1] reverses the scan input in every batch entry:
+  // (3,4),(4,6) and (17,18),(22,24).
+  H8_ASSERT_OK_AND_ASSIGN(auto rev, run(", directions = [1]"));
+  ExpectFloats(rev[1], {2, 2, 2}, {3, 4, 4, 6, 17, 18, 22, 24});
+}
+
 TEST(ControlFlowTest, ScanAxesAndDirections) {
   Tensor init = F({2}, {0, 0});
   Tensor rows = F({3, 2}, {1, 2, 3, 4, 5, 6});

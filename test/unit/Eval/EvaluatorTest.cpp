@@ -297,6 +297,15 @@ TEST(EvaluatorTest, BatchNormalization) {
       "y = BatchNormalization <epsilon = 0.0> (x, s, b, m, v)", 15,
       {&x, &scale, &bias, &mean, &var}));
   ExpectFloats(out[0], {1, 2, 1, 2}, {0, 0.5, 5, 9});
+  // training_mode present but 0 (opset 14/15 exports) is the inference form;
+  // 1 (batch statistics) is refused.
+  H8_ASSERT_OK_AND_ASSIGN(auto inf, RunNode(
+      "y = BatchNormalization <epsilon = 0.0, training_mode = 0> (x, s, b, m, v)", 15,
+      {&x, &scale, &bias, &mean, &var}));
+  ExpectFloats(inf[0], {1, 2, 1, 2}, {0, 0.5, 5, 9});
+  EXPECT_EQ(RunNode("y = BatchNormalization <training_mode = 1> (x, s, b, m, v)", 15,
+                    {&x, &scale, &bias, &mean, &var}).status().code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 TEST(EvaluatorTest, InstanceNormalization) {
@@ -818,6 +827,50 @@ TEST(EvaluatorTest, IdentityAndDropout) {
   H8_ASSERT_OK_AND_ASSIGN(auto dr, RunNode("y, m = Dropout (x)", 13, {&x}));
   ExpectFloats(dr[0], {2}, {1, 2});
   ExpectInts(dr[1], {2}, {1, 1});
+  // Opset 12+ inputs: ratio 0.7 with training_mode false is the identity
+  // (mask all true); training_mode true with a non-zero ratio is refused,
+  // with ratio 0 it is the identity again.
+  Tensor ratio = F({}, {0.7f}), zero = F({}, {0.0f});
+  Tensor off = I({}, {0}, onnx::TensorProto::BOOL), on = I({}, {1}, onnx::TensorProto::BOOL);
+  H8_ASSERT_OK_AND_ASSIGN(auto dr_off, RunNode("y, m = Dropout (x, r, t)", 13, {&x, &ratio, &off}));
+  ExpectFloats(dr_off[0], {2}, {1, 2});
+  ExpectInts(dr_off[1], {2}, {1, 1});
+  EXPECT_EQ(RunNode("y = Dropout (x, r, t)", 13, {&x, &ratio, &on}).status().code(),
+            absl::StatusCode::kUnimplemented);
+  H8_ASSERT_OK_AND_ASSIGN(auto dr_zero, RunNode("y = Dropout (x, r, t)", 13, {&x, &zero, &on}));
+  ExpectFloats(dr_zero[0], {2}, {1, 2});
+}
+
+TEST(EvaluatorTest, DetAndBitShift) {
+  // det [[2,1],[1,3]] = 5; [[0,1],[1,0]] = -1 (needs a row swap);
+  // [[1,2],[2,4]] = 0 (singular).
+  Tensor m = F({3, 2, 2}, {2, 1, 1, 3, 0, 1, 1, 0, 1, 2, 2, 4});
+  H8_ASSERT_OK_AND_ASSIGN(auto det, RunNode("y = Det (x)", 11, {&m}));
+  ExpectFloats(det[0], {3}, {5, -1, 0});
+  // uint8: 200 << 1 = 400 wraps to 144; 3 << 7 = 384 -> 128; 1 >> 8 = 0
+  // (shift by the width); 255 >> 4 = 15.
+  Tensor a = I({4}, {200, 3, 1, 255}, onnx::TensorProto::UINT8);
+  Tensor n = I({4}, {1, 7, 8, 4}, onnx::TensorProto::UINT8);
+  H8_ASSERT_OK_AND_ASSIGN(auto l, RunNode("y = BitShift <direction = \"LEFT\"> (a, n)", 11, {&a, &n}));
+  ExpectInts(l[0], {4}, {144, 128, 0, 240});
+  H8_ASSERT_OK_AND_ASSIGN(auto r, RunNode("y = BitShift <direction = \"RIGHT\"> (a, n)", 11, {&a, &n}));
+  ExpectInts(r[0], {4}, {100, 0, 0, 15});
+}
+
+TEST(EvaluatorTest, ResizeCropAndResizeExtrapolates) {
+  // One axis of 3 values [0, 10, 20], roi [-0.5, 1.5] on it, 3 outputs:
+  // source = x * (2 * 2) / 2 - 0.5 * 2 = 2x - 1 -> -1 (outside: 7), 1 (10),
+  // 3 (outside: 7).
+  Tensor x = F({1, 1, 1, 3}, {0, 10, 20});
+  Tensor roi = F({8}, {0, 0, 0, -0.5, 1, 1, 1, 1.5});
+  Tensor sizes = I({4}, {1, 1, 1, 3});
+  for (const char* m : {"linear", "cubic"}) {
+    H8_ASSERT_OK_AND_ASSIGN(auto y, RunNode(std::string("y = Resize <mode = \"") + m +
+                                            "\", coordinate_transformation_mode = "
+                                            "\"tf_crop_and_resize\", extrapolation_value = 7.0> "
+                                            "(x, roi, , sizes)", 13, {&x, &roi, nullptr, &sizes}));
+    ExpectFloats(y[0], {1, 1, 1, 3}, {7, 10, 7});
+  }
 }
 
 TEST(EvaluatorTest, ResizeLinearAndNearest) {
@@ -848,9 +901,11 @@ TEST(EvaluatorTest, ResizeLinearAndNearest) {
   H8_ASSERT_OK_AND_ASSIGN(auto sz, RunNode("y = Resize <mode = \"linear\"> (x, r, s, z)", 13,
                                            {&x, nullptr, nullptr, &sizes}));
   ExpectFloats(sz[0], {1, 1, 1, 4}, {0, 1, 3, 4});
-  auto cubic = RunNode("y = Resize <mode = \"cubic\"> (x, r, s)", 13, {&x, nullptr, &scales});
-  EXPECT_EQ(cubic.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(cubic.status().message().find("mode"), std::string::npos);
+  // Antialiasing (opset 18) is refused, naming the attribute.
+  auto aa = RunNode("y = Resize <mode = \"linear\", antialias = 1> (x, r, s)", 18,
+                    {&x, nullptr, &scales});
+  EXPECT_EQ(aa.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_NE(aa.status().message().find("antialias"), std::string::npos);
 }
 
 //===----------------------------------------------------------------------===//

@@ -112,9 +112,10 @@ TEST(IndexOpsTest, ScatterElements) {
   H8_ASSERT_OK_AND_ASSIGN(auto a1, RunNode("y = ScatterElements <axis = 1> (d, i, u)", 13,
                                            {&row, &i1, &u1}));
   ExpectFloats(a1[0], {1, 5}, {1, 1.1, 3, 2.1, 5});
-  EXPECT_EQ(RunNode("y = ScatterElements <axis = 1, reduction = \"add\"> (d, i, u)", 16,
-                    {&row, &i1, &u1}).status().code(),
-            Code::kUnimplemented);
+  // reduction add: 2+1.1, 4+2.1.
+  H8_ASSERT_OK_AND_ASSIGN(auto added, RunNode("y = ScatterElements <axis = 1, reduction = \"add\"> (d, i, u)",
+                                              16, {&row, &i1, &u1}));
+  ExpectFloats(added[0], {1, 5}, {1, 3.1, 3, 6.1, 5});
 }
 
 TEST(IndexOpsTest, TopK) {
@@ -166,9 +167,113 @@ TEST(IndexOpsTest, Einsum) {
   Tensor v = F({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
   H8_ASSERT_OK_AND_ASSIGN(auto pv, run("bhij,bhjd->bhid", p, v));
   ExpectFloats(pv[0], {1, 2, 2, 2}, {1, 2, 2, 3, 7, 8, 5, 6});
-  EXPECT_EQ(run("...ij,...jk->...ik", a, b).status().code(), Code::kUnimplemented);
-  EXPECT_EQ(run("ii,jk->ik", a, b).status().code(), Code::kUnimplemented);
+  // "..." over no dims is plain matmul; over a batch, a [1,2,2] operand
+  // broadcasts against [2,2,2]: batch 0 is [[1,2],[3,4]] [[5,6],[7,8]], batch
+  // 1 [[1,2],[3,4]] [[2,3],[4,5]] = [[10,13],[22,29]].
+  H8_ASSERT_OK_AND_ASSIGN(auto e0, run("...ij,...jk->...ik", a, b));
+  ExpectFloats(e0[0], {2, 2}, {19, 22, 43, 50});
+  H8_ASSERT_OK_AND_ASSIGN(auto eb, run("...ij,...jk->...ik", F({1, 2, 2}, {1, 2, 3, 4}), bb));
+  ExpectFloats(eb[0], {2, 2, 2}, {19, 22, 43, 50, 10, 13, 22, 29});
+  // Implicit output: "...ij,jk" is "...ik" (dims of '...' first).
+  H8_ASSERT_OK_AND_ASSIGN(auto imp, run("...ij,jk", ab, b));
+  ExpectFloats(imp[0], {2, 2, 2}, {19, 22, 43, 50, 5, 6, 7, 8});
+  // A repeated letter reads the diagonal: y[i,k] = a[i,i] * sum_j b[j,k] =
+  // diag(1, 4) times column sums (12, 14).
+  H8_ASSERT_OK_AND_ASSIGN(auto diag, run("ii,jk->ik", a, b));
+  ExpectFloats(diag[0], {2, 2}, {12, 14, 48, 56});
+  // One operand: transpose, row sums, trace; three operands: a b a.
+  auto one = [](const std::string& eq, const Tensor& x) {
+    return RunNode("y = Einsum <equation = \"" + eq + "\"> (a)", 12, {&x});
+  };
+  H8_ASSERT_OK_AND_ASSIGN(auto tr, one("ij->ji", a));
+  ExpectFloats(tr[0], {2, 2}, {1, 3, 2, 4});
+  H8_ASSERT_OK_AND_ASSIGN(auto rows, one("ij->i", a));
+  ExpectFloats(rows[0], {2}, {3, 7});
+  H8_ASSERT_OK_AND_ASSIGN(auto trace, one("ii", a));
+  ExpectFloats(trace[0], {}, {5});
+  H8_ASSERT_OK_AND_ASSIGN(auto three, RunNode("y = Einsum <equation = \"ij,jk,kl->il\"> (a, b, c)",
+                                              12, {&a, &b, &a}));
+  // [[19,22],[43,50]] [[1,2],[3,4]] = [[85,126],[193,286]].
+  ExpectFloats(three[0], {2, 2}, {85, 126, 193, 286});
+  EXPECT_EQ(run("ij,jk,kl->il", a, b).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(run("ij,jk->ik", a, F({3, 2}, {1, 2, 3, 4, 5, 6})).status().code(),
+            Code::kInvalidArgument);
+}
+
+TEST(IndexOpsTest, OneHotOutOfRange) {
+  // depth 3, values [off 0, on 5]: -1 counts from the end (index 2); 3 and
+  // -4 lie outside [-3, 3) and give an all-off row (the spec's rule).
+  Tensor idx = I({4}, {0, -1, 3, -4});
+  Tensor depth = I({}, {3});
+  Tensor vals = F({2}, {0, 5});
+  H8_ASSERT_OK_AND_ASSIGN(auto y, RunNode("y = OneHot (i, d, v)", 11, {&idx, &depth, &vals}));
+  ExpectFloats(y[0], {4, 3}, {5, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0});
+  // axis 0 puts the new axis first: [3, 4].
+  H8_ASSERT_OK_AND_ASSIGN(auto y0, RunNode("y = OneHot <axis = 0> (i, d, v)", 11, {&idx, &depth, &vals}));
+  ExpectFloats(y0[0], {3, 4}, {5, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0});
+}
+
+TEST(IndexOpsTest, ScatterReductions) {
+  // data [1,2,3,4]; updates 10 and 20 both at index 1, then 5 at index 3.
+  Tensor data = F({4}, {1, 2, 3, 4});
+  Tensor idx = I({3, 1}, {1, 1, 3});
+  Tensor upd = F({3}, {10, 20, 5});
+  auto run = [&](const std::string& r) {
+    return RunNode("y = ScatterND <reduction = \"" + r + "\"> (d, i, u)", 18, {&data, &idx, &upd});
+  };
+  H8_ASSERT_OK_AND_ASSIGN(auto none, run("none"));  // the later update wins
+  ExpectFloats(none[0], {4}, {1, 20, 3, 5});
+  H8_ASSERT_OK_AND_ASSIGN(auto add, run("add"));  // 2+10+20, 4+5
+  ExpectFloats(add[0], {4}, {1, 32, 3, 9});
+  H8_ASSERT_OK_AND_ASSIGN(auto mul, run("mul"));  // 2*10*20, 4*5
+  ExpectFloats(mul[0], {4}, {1, 400, 3, 20});
+  H8_ASSERT_OK_AND_ASSIGN(auto mx, run("max"));
+  ExpectFloats(mx[0], {4}, {1, 20, 3, 5});
+  H8_ASSERT_OK_AND_ASSIGN(auto mn, run("min"));
+  ExpectFloats(mn[0], {4}, {1, 2, 3, 4});
+  EXPECT_EQ(run("avg").status().code(), Code::kInvalidArgument);
+  // Slices: indices [[1]] into a [2,2] replaces row 1 with [7,8]; -2 is row 0.
+  Tensor m = F({2, 2}, {1, 2, 3, 4});
+  Tensor row = I({1, 1}, {1});
+  Tensor neg = I({1, 1}, {-2});
+  Tensor rowupd = F({1, 2}, {7, 8});
+  H8_ASSERT_OK_AND_ASSIGN(auto r1, RunNode("y = ScatterND (d, i, u)", 13, {&m, &row, &rowupd}));
+  ExpectFloats(r1[0], {2, 2}, {1, 2, 7, 8});
+  H8_ASSERT_OK_AND_ASSIGN(auto r0, RunNode("y = ScatterND (d, i, u)", 13, {&m, &neg, &rowupd}));
+  ExpectFloats(r0[0], {2, 2}, {7, 8, 3, 4});
+  Tensor far = I({1, 1}, {2});
+  EXPECT_EQ(RunNode("y = ScatterND (d, i, u)", 13, {&m, &far, &rowupd}).status().code(),
+            Code::kInvalidArgument);
+  // ScatterElements max/min (opset 18) on ints: [5,5] with 3 and 9 at 0 and 1.
+  Tensor id = I({2}, {5, 5});
+  Tensor ei = I({2}, {0, 1});
+  Tensor eu = I({2}, {3, 9});
+  H8_ASSERT_OK_AND_ASSIGN(auto emax, RunNode("y = ScatterElements <reduction = \"max\"> (d, i, u)", 18, {&id, &ei, &eu}));
+  ExpectInts(emax[0], {2}, {5, 9});
+  H8_ASSERT_OK_AND_ASSIGN(auto emin, RunNode("y = ScatterElements <reduction = \"min\"> (d, i, u)", 18, {&id, &ei, &eu}));
+  ExpectInts(emin[0], {2}, {3, 5});
+}
+
+TEST(IndexOpsTest, DepthToSpaceRoundTrip) {
+  // 4 channels of 1x1 (values 0..3), blocksize 2: DCR places channel
+  // bi*2+bj at (bi,bj) -> [[0,1],[2,3]]; CRD with one output channel is the
+  // same order here. SpaceToDepth undoes DCR.
+  Tensor x = F({1, 4, 1, 1}, {0, 1, 2, 3});
+  H8_ASSERT_OK_AND_ASSIGN(auto dcr, RunNode("y = DepthToSpace <blocksize = 2> (x)", 13, {&x}));
+  ExpectFloats(dcr[0], {1, 1, 2, 2}, {0, 1, 2, 3});
+  H8_ASSERT_OK_AND_ASSIGN(auto back, RunNode("y = SpaceToDepth <blocksize = 2> (x)", 13, {&dcr[0]}));
+  ExpectFloats(back[0], {1, 4, 1, 1}, {0, 1, 2, 3});
+  // 8 channels, blocksize 2 -> 2 output channels. DCR: out channel c reads
+  // input channel (bi*2+bj)*2 + c; CRD: c*4 + bi*2 + bj.
+  std::vector<float> v(8);
+  for (int k = 0; k < 8; ++k) v[k] = static_cast<float>(k);
+  Tensor x8 = F({1, 8, 1, 1}, v);
+  H8_ASSERT_OK_AND_ASSIGN(auto d8, RunNode("y = DepthToSpace <blocksize = 2, mode = \"DCR\"> (x)", 13, {&x8}));
+  ExpectFloats(d8[0], {1, 2, 2, 2}, {0, 2, 4, 6, 1, 3, 5, 7});
+  H8_ASSERT_OK_AND_ASSIGN(auto c8, RunNode("y = DepthToSpace <blocksize = 2, mode = \"CRD\"> (x)", 13, {&x8}));
+  ExpectFloats(c8[0], {1, 2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
+  Tensor odd = F({1, 3, 1, 1}, {0, 1, 2});
+  EXPECT_EQ(RunNode("y = DepthToSpace <blocksize = 2> (x)", 13, {&odd}).status().code(),
             Code::kInvalidArgument);
 }
 
