@@ -10,7 +10,6 @@ PACKAGES=(
   python3-onnx python3-numpy dpkg-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev
   libeigen3-dev nlohmann-json3-dev libgtest-dev llvm-14-tools graphviz
-  python3-onnx python3-numpy
   "$@"
 )
 

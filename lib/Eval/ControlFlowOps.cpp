@@ -109,7 +109,8 @@ Kernel If(const OpContext& ctx) {
 /// The most iterations one Loop node may run. Exporters write "while" loops
 /// as M = INT64_MAX plus a condition, so M alone cannot bound the work; real
 /// models' loops (decoders, per-frame loops) run far fewer. Reaching the cap
-/// is a ResourceExhausted error naming the node (exit 1 from the driver).
+/// is an OutOfRange error naming the node (exit 1 from the driver; not a
+/// budget: --verify-max-work does not lift it).
 constexpr int64_t kMaxLoopIterations = 1000000;
 
 Kernel Loop(const OpContext& ctx) {
@@ -145,7 +146,7 @@ Kernel Loop(const OpContext& ctx) {
   int64_t iter = 0;
   for (; (trips < 0 || iter < trips) && (cond_in == nullptr || cond); ++iter) {
     if (iter == kMaxLoopIterations) {
-      return absl::ResourceExhaustedError(absl::StrCat(
+      return absl::OutOfRangeError(absl::StrCat(
           "stopped after ", kMaxLoopIterations, " iterations, the evaluator's limit per Loop (",
           trips < 0 ? std::string("no trip count") : absl::StrCat("trip count ", trips),
           cond_in != nullptr ? ", condition still true)" : ")"));

@@ -554,6 +554,65 @@ std::optional<PatternMatch> MatchLayerNorm(int root, const GraphIndex& index,
   return Finish(std::move(members), x, axis);
 }
 
+// Pow(x, 2)|Mul(x, x) -> ReduceMean -> Add(eps) -> Sqrt -> Div(x, .)|
+// Reciprocal+Mul(x) -> [Mul(gamma)]: a decomposed RMSNormalization (what
+// convert-opset writes below opset 23), views in between as for LayerNorm.
+// A square of a centred value (x = Sub(...)) is LayerNorm's and left to it.
+std::optional<PatternMatch> MatchRmsNorm(int root, const GraphIndex& index,
+                                         const ShapeFacts& shapes) {
+  const auto& sq = index.graph().node(root);
+  if (sq.input_size() != 2 || sq.output_size() < 1) return std::nullopt;
+  const std::string x = sq.input(0);
+  if (sq.op_type() == "Pow" ? !ScalarNear(index, sq.input(1), 2.0, 1e-6) : sq.input(1) != x)
+    return std::nullopt;
+  if (const onnx::NodeProto* p = index.Producer(x); p != nullptr && p->op_type() == "Sub")
+    return std::nullopt;
+  std::vector<int> members = {root};
+  auto take = [&](const Use& u) {
+    members.insert(members.end(), u.views.begin(), u.views.end());
+    members.push_back(u.node);
+    return index.graph().node(u.node).output_size() > 0 ? Out(index, u.node) : std::string();
+  };
+  std::optional<MeanAxes> axes;
+  Use mean = FindUse(index, sq.output(0), {"ReduceMean", "GlobalAveragePool"},
+                     [&](const onnx::NodeProto& n, const std::string&) {
+                       axes = MeanOver(n, index, shapes);
+                       return axes.has_value();
+                     });
+  if (mean.node < 0) return std::nullopt;
+  Use add = FindUse(index, take(mean), {"Add"}, [&](const onnx::NodeProto& n, const std::string& r) {
+    std::string o = OtherInput(n, r);
+    return !o.empty() && IsConstantValue(index, o);
+  });
+  if (add.node < 0) return std::nullopt;
+  Use sqrt = FindUse(index, take(add), {"Sqrt"});
+  if (sqrt.node < 0) return std::nullopt;
+  const std::string rms = take(sqrt);
+  Use norm = FindUse(index, rms, {"Div"}, [&](const onnx::NodeProto& n, const std::string& r) {
+    return n.input_size() == 2 && n.input(1) == r && SameData(index, n.input(0), x);
+  });
+  if (norm.node < 0) {
+    Use rec = FindUse(index, rms, {"Reciprocal"});
+    if (rec.node < 0) return std::nullopt;
+    const std::string r = take(rec);
+    norm = FindUse(index, r, {"Mul"}, [&](const onnx::NodeProto& n, const std::string& rv) {
+      std::string o = OtherInput(n, rv);
+      return !o.empty() && SameData(index, o, x);
+    });
+    if (norm.node < 0) return std::nullopt;
+  }
+  std::string cur = take(norm);
+  if (index.NumUses(cur) == 1 && !index.IsGraphOutput(cur)) {
+    Use scale = FindUse(index, cur, {"Mul"}, [&](const onnx::NodeProto& n, const std::string& r) {
+      std::string o = OtherInput(n, r);
+      return !o.empty() && IsConstantValue(index, o);
+    });
+    if (scale.node >= 0) take(scale);
+  }
+  int64_t axis = axes->axes.size() == 1 ? axes->axes[0] : -1;
+  return Finish(std::move(members), x, axis);
+}
+
 // The ReduceSum (keepdims=1) of the Exp node `exp`, or -1.
 int ExpSum(int exp, const GraphIndex& index) {
   const auto& node = index.graph().node(exp);
@@ -874,6 +933,10 @@ const std::vector<PatternRule>& PatternRules() {
        MatchLayerNorm,
        {kNo, kIf}, CheckPatternChannelAxis,
        "LayerNormalization is not available on the users' Hailo-8 toolchain",
+       "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},
+      {"decomposed RMSNormalization", "RMSNormalization", "Pow|Mul", MatchRmsNorm, {kNo, kIf},
+       CheckPatternChannelAxis,
+       "RMSNormalization is not available on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},
       {"decomposed Softmax", "Softmax", "Exp", MatchSoftmax, {kNo, kIf},
        CheckPatternChannelAxis, "Softmax is not supported on the users' Hailo-8 toolchain",
