@@ -14,6 +14,7 @@
 #include <limits>
 #include <set>
 
+#include "h8/Support/Checked.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -29,13 +30,6 @@ struct Dim::Node {
 };
 
 namespace {
-
-bool AddOverflows(int64_t a, int64_t b, int64_t* out) {
-  return __builtin_add_overflow(a, b, out);
-}
-bool MulOverflows(int64_t a, int64_t b, int64_t* out) {
-  return __builtin_mul_overflow(a, b, out);
-}
 
 int64_t PyFloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;

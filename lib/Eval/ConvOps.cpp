@@ -14,6 +14,7 @@
 #include <Eigen/Core>
 
 #include "Ops.h"
+#include "h8/Support/Checked.h"
 
 namespace h8 {
 namespace eval {
@@ -91,11 +92,14 @@ absl::StatusOr<std::vector<int64_t>> ForwardOutputDims(
     } else if (auto_pad != "NOTSET" && !auto_pad.empty()) {
       return InvalidArg("unknown auto_pad '", auto_pad, "'");
     }
-    const int64_t span = in[d] + w.pad_begin[d] + w.pad_end[d] - eff_k;
+    int64_t padded = 0, span = 0;
+    if (AddOverflows(in[d], w.pad_begin[d], &padded) ||
+        AddOverflows(padded, w.pad_end[d], &padded) || AddOverflows(padded, -eff_k, &span))
+      return InvalidArg("pads ", w.pad_begin[d], " and ", w.pad_end[d],
+                        " overflow the padded size of spatial dim ", d);
     if (span < 0) {
-      return InvalidArg("kernel extent ", eff_k, " exceeds padded input size ",
-                        in[d] + w.pad_begin[d] + w.pad_end[d], " in spatial dim ",
-                        d);
+      return InvalidArg("kernel extent ", eff_k, " exceeds padded input size ", padded,
+                        " in spatial dim ", d);
     }
     if (ceil_mode) {
       out[d] = (span + w.stride[d] - 1) / w.stride[d] + 1;

@@ -14,6 +14,7 @@
 #include <numeric>
 
 #include "Ops.h"
+#include "h8/Support/Checked.h"
 
 namespace h8 {
 namespace eval {
@@ -324,7 +325,8 @@ Kernel Pad(const OpContext& ctx) {
   std::vector<std::vector<int64_t>> maps(rank);
   for (int64_t d = 0; d < rank; ++d) {
     const int64_t n = x->dims[d];
-    out_dims[d] = n + pb[d] + pe[d];
+    if (AddOverflows(n, pb[d], &out_dims[d]) || AddOverflows(out_dims[d], pe[d], &out_dims[d]))
+      return InvalidArg("pads ", pb[d], " and ", pe[d], " overflow dimension ", d);
     if (out_dims[d] < 0) {
       return InvalidArg("pads make dimension ", d, " negative (", out_dims[d], ")");
     }
@@ -626,11 +628,19 @@ Kernel Tile(const OpContext& ctx) {
   std::vector<std::vector<int64_t>> maps(rank);
   for (int64_t d = 0; d < rank; ++d) {
     if (reps[d] < 0) return InvalidArg("negative repeat ", reps[d]);
-    dims[d] = x->dims[d] * reps[d];
+    if (MulOverflows(x->dims[d], reps[d], &dims[d]) || dims[d] > MaxTensorElements())
+      return InvalidArg("repeat ", reps[d], " makes dimension ", d, " too large");
+  }
+  // The output's size is checked before the per-axis maps are built.
+  H8_ASSIGN_OR_RETURN(int64_t count, CheckedNumElements(dims));
+  if (count > MaxTensorElements())
+    return absl::ResourceExhaustedError(absl::StrCat("the output would have ", count,
+                                                     " elements, the evaluator's limit is ",
+                                                     MaxTensorElements()));
+  for (int64_t d = 0; d < rank; ++d) {
     maps[d].resize(dims[d]);
     for (int64_t o = 0; o < dims[d]; ++o) maps[d][o] = o % x->dims[d];
   }
-  H8_RETURN_IF_ERROR(CheckedNumElements(dims).status());
   Tensor y = Like(*x, dims);
   GatherByDimMaps(*x, y, maps, 0.0);
   return One(std::move(y));
