@@ -607,13 +607,9 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
       if (ref.is_main) ctx.interface_map().inserted_axis[vi.name()] = kLiftAxis;
     }
   }
-  if (ref.is_main) {
-    ctx.interface_map().row_axis_free = rows_free;
-    ctx.interface_map().row_axis_blocker = blocker;
-  }
+  if (ref.is_main) ctx.interface_map().row_axis_blocker = blocker;
   rewriter.Commit();
   ctx.Stat("regions", plan.regions);
-  ctx.Stat("weight-bytes-copied", 0);
   return true;
 }
 

@@ -32,7 +32,7 @@
 #include "h8/Pass/PassRegistry.h"
 
 /// Bumped whenever Pass, PassContext, PassInfo or this struct change layout.
-#define H8_PLUGIN_API_VERSION 1
+#define H8_PLUGIN_API_VERSION 2
 /// The ONNX release the host and plugins are built against.
 #define H8_ONNX_VERSION "1.12.0"
 
