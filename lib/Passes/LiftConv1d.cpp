@@ -166,8 +166,7 @@ bool ReduceAxesIsInput(const onnx::NodeProto& node, int64_t opset) {
   return opset >= 18 || (node.op_type() == "ReduceSum" && opset >= 13);
 }
 
-// Whether `node` has a 4-D form in this graph. Sets `why` when it does not
-// and the reason is worth a remark.
+// Whether `node` has a 4-D form in this graph.
 bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const GraphIndex& index,
               const ShapeAnalysis& shapes) {
   auto r = [&](int slot) {
