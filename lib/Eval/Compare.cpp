@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <random>
 
 #include "Ops.h"
@@ -76,14 +75,6 @@ CompareStats CompareAccumulator::Stats() const {
   stats.outside_tolerance = outside_;
   stats.nonfinite_mismatches = nonfinite_;
   return stats;
-}
-
-absl::StatusOr<CompareStats> CompareTensors(const Tensor& expected,
-                                            const Tensor& actual,
-                                            Tolerance tol) {
-  CompareAccumulator acc(tol);
-  H8_RETURN_IF_ERROR(acc.Add(expected, actual));
-  return acc.Stats();
 }
 
 bool StatsPass(const CompareStats& stats, double min_cosine) {
@@ -156,20 +147,6 @@ absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {
                         absl::StrCat(path, ": ", t.status().message()));
   }
   return t;
-}
-
-absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
-                             const std::string& name) {
-  std::string bytes;
-  if (!TensorToProto(tensor, name).SerializeToString(&bytes)) {
-    return absl::InternalError(absl::StrCat("cannot serialize tensor '", name, "'"));
-  }
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "'"));
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) return absl::DataLossError(absl::StrCat("short write to '", path, "'"));
-  return absl::OkStatus();
 }
 
 Tensor RandomTensor(int32_t dtype, const std::vector<int64_t>& dims,

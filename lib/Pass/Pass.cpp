@@ -45,24 +45,20 @@ namespace {
 
 absl::StatusOr<bool> VisitGraph(
     onnx::GraphProto& graph, const std::string& path, int64_t opset, bool is_main,
-    bool visit_subgraphs,
     const std::function<absl::StatusOr<bool>(GraphRef)>& run) {
   bool changed = false;
-  if (visit_subgraphs) {
-    for (int i = 0; i < graph.node_size(); ++i) {
-      auto* node = graph.mutable_node(i);
-      for (auto& attr : *node->mutable_attribute()) {
-        std::string sub = absl::StrCat(path.empty() ? graph.name() : path, "/",
-                                       NodeRef(*node, i), ".", attr.name());
-        if (attr.has_g()) {
-          H8_ASSIGN_OR_RETURN(bool c, VisitGraph(*attr.mutable_g(), sub, opset, false,
-                                                 true, run));
-          changed |= c;
-        }
-        for (auto& g : *attr.mutable_graphs()) {
-          H8_ASSIGN_OR_RETURN(bool c, VisitGraph(g, sub, opset, false, true, run));
-          changed |= c;
-        }
+  for (int i = 0; i < graph.node_size(); ++i) {
+    auto* node = graph.mutable_node(i);
+    for (auto& attr : *node->mutable_attribute()) {
+      std::string sub = absl::StrCat(path.empty() ? graph.name() : path, "/",
+                                     NodeRef(*node, i), ".", attr.name());
+      if (attr.has_g()) {
+        H8_ASSIGN_OR_RETURN(bool c, VisitGraph(*attr.mutable_g(), sub, opset, false, run));
+        changed |= c;
+      }
+      for (auto& g : *attr.mutable_graphs()) {
+        H8_ASSIGN_OR_RETURN(bool c, VisitGraph(g, sub, opset, false, run));
+        changed |= c;
       }
     }
   }
@@ -74,7 +70,6 @@ absl::StatusOr<bool> VisitGraph(
 
 absl::StatusOr<bool> GraphPass::Run(onnx::ModelProto& model, PassContext& ctx) {
   return VisitGraph(*model.mutable_graph(), "", OnnxOpsetVersion(model), true,
-                    VisitSubgraphs(),
                     [&](GraphRef ref) { return RunOnGraph(ref, ctx); });
 }
 

@@ -167,7 +167,6 @@ int ReportDfcLog(const std::string& log_path, const std::string& step, PassConte
                   << "--pin-shape before compiling";
       ++errors;
     } else if (std::regex_search(line, m, kUnsupported)) {
-      Diagnostic d;
       ctx.Error() << "hailo " << step << ": node '" << m[1].str() << "' is not supported: "
                   << m[2].str() << " (run --check-hailo8 for the full list)";
       ++errors;

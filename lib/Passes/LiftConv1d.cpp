@@ -166,8 +166,7 @@ bool ReduceAxesIsInput(const onnx::NodeProto& node, int64_t opset) {
   return opset >= 18 || (node.op_type() == "ReduceSum" && opset >= 13);
 }
 
-// Whether `node` has a 4-D form in this graph. Sets `why` when it does not
-// and the reason is worth a remark.
+// Whether `node` has a 4-D form in this graph.
 bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const GraphIndex& index,
               const ShapeAnalysis& shapes) {
   auto r = [&](int slot) {
@@ -607,13 +606,9 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
       if (ref.is_main) ctx.interface_map().inserted_axis[vi.name()] = kLiftAxis;
     }
   }
-  if (ref.is_main) {
-    ctx.interface_map().row_axis_free = rows_free;
-    ctx.interface_map().row_axis_blocker = blocker;
-  }
+  if (ref.is_main) ctx.interface_map().row_axis_blocker = blocker;
   rewriter.Commit();
   ctx.Stat("regions", plan.regions);
-  ctx.Stat("weight-bytes-copied", 0);
   return true;
 }
 

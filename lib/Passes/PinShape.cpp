@@ -256,7 +256,6 @@ class PinShapePass : public Pass {
       if (d->has_dim_param()) params.emplace(d->dim_param(), pin.dims[k]);
       d->set_dim_value(pin.dims[k]);
     }
-    ctx.interface_map().pinned[target->name()] = pin.dims;
     ctx.Stat("inputs-pinned");
     return absl::OkStatus();
   }

@@ -1240,12 +1240,6 @@ absl::StatusOr<onnx::ModelProto> ParseModelText(absl::string_view text,
   return model;
 }
 
-std::string PrintGraphText(const onnx::GraphProto& graph,
-                           const PrintOptions& options, int indent) {
-  Printer printer(options);
-  return printer.Graph(graph, indent);
-}
-
 std::string PrintModelText(const onnx::ModelProto& model,
                            const PrintOptions& options) {
   std::vector<std::string> header;

@@ -321,10 +321,4 @@ std::string FormatCriteria(const VerifyOptions& options) {
   return out.str();
 }
 
-std::string FormatReports(const std::vector<OutputReport>& reports) {
-  std::string out;
-  for (const auto& r : reports) absl::StrAppend(&out, FormatStats(r.name, r.stats, r.dims), "\n");
-  return out;
-}
-
 }  // namespace h8

@@ -48,7 +48,7 @@ struct CompareStats {
 };
 
 /// Running comparison over any number of (expected, actual) pairs: the one
-/// routine behind CompareTensors and --verify-numerics.
+/// routine behind --verify-numerics and --verify-against.
 class CompareAccumulator {
  public:
   explicit CompareAccumulator(Tolerance tol = {}) : tol_(tol) {}
@@ -63,11 +63,6 @@ class CompareAccumulator {
   int64_t count_ = 0, finite_ = 0, outside_ = 0, nonfinite_ = 0;
 };
 
-/// Compares `actual` against `expected` (one CompareAccumulator::Add).
-absl::StatusOr<CompareStats> CompareTensors(const Tensor& expected,
-                                            const Tensor& actual,
-                                            Tolerance tol = {});
-
 /// Whether `stats` pass: cosine >= `min_cosine` and every element within the
 /// tolerance the statistics were gathered with.
 bool StatsPass(const CompareStats& stats, double min_cosine);
@@ -81,10 +76,6 @@ std::string FormatStats(const std::string& name, const CompareStats& stats,
 
 /// Reads a serialized TensorProto file (e.g. test_data_set_0/input_0.pb).
 absl::StatusOr<Tensor> ReadTensorFile(const std::string& path);
-
-/// Writes `tensor` as a serialized TensorProto named `name`.
-absl::Status WriteTensorFile(const std::string& path, const Tensor& tensor,
-                             const std::string& name);
 
 /// A deterministic pseudo-random tensor: float types uniform in [-1, 1),
 /// integer types uniform in [0, 4), bool in {0, 1}. The bit-to-value mapping

@@ -32,14 +32,9 @@ struct InterfaceMap {
   /// Graph input/output name -> axis at which the rewritten model's tensor
   /// has an extra unit axis (lift-conv1d's H axis).
   std::map<std::string, int> inserted_axis;
-  /// True when every path from the lifted inputs to the outputs keeps the
-  /// inserted axis row-separable, so it may be pinned to H > 1: row h of
-  /// each output is the original model run on row h of each input.
-  bool row_axis_free = false;
-  /// Node that forces the inserted axis to 1 (when !row_axis_free).
+  /// Node (or graph output) that forces the inserted axis to 1, so pin-shape
+  /// can name it when a pin asks for H > 1; empty when none does.
   std::string row_axis_blocker;
-  /// Graph input -> shape fixed by pin-shape.
-  std::map<std::string, std::vector<int64_t>> pinned;
   /// Set by split-hailo8: the host model and the file it goes to. The
   /// rewritten model is then the device part, and the composition
   /// host(device(x)) is what computes the original outputs. Passes do no
@@ -148,8 +143,6 @@ class GraphPass : public Pass {
 
  protected:
   virtual absl::StatusOr<bool> RunOnGraph(GraphRef graph, PassContext& ctx) = 0;
-  /// Whether subgraphs are visited at all (default true).
-  virtual bool VisitSubgraphs() const { return true; }
 };
 
 }  // namespace h8

@@ -30,11 +30,13 @@
 
 #include "google/protobuf/stubs/common.h"
 #include "h8/Pass/PassRegistry.h"
+#include "onnx/common/version.h"
 
 /// Bumped whenever Pass, PassContext, PassInfo or this struct change layout.
-#define H8_PLUGIN_API_VERSION 1
-/// The ONNX release the host and plugins are built against.
-#define H8_ONNX_VERSION "1.12.0"
+#define H8_PLUGIN_API_VERSION 2
+/// The ONNX release whose headers the including code is compiled against
+/// (the host's and each plugin's own, compared when a plugin loads).
+#define H8_ONNX_VERSION ::onnx::LAST_RELEASE_VERSION
 
 namespace h8 {
 

@@ -45,10 +45,6 @@ struct PrintOptions {
 std::string PrintModelText(const onnx::ModelProto& model,
                            const PrintOptions& options = {});
 
-/// Prints one graph (used for IR dumps of subgraphs and by the printer).
-std::string PrintGraphText(const onnx::GraphProto& graph,
-                           const PrintOptions& options = {}, int indent = 0);
-
 }  // namespace h8
 
 #endif  // H8_SUPPORT_TEXTIO_H

@@ -70,9 +70,6 @@ absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
 /// `pass when cos >= 0.99999 and |d| <= 1e-05 + 0.0001*|ref|`.
 std::string FormatCriteria(const VerifyOptions& options);
 
-/// One line per output, `y: cos 1.000000  mse 3.1e-15  max|d| 4.8e-07  (1,7)`.
-std::string FormatReports(const std::vector<OutputReport>& reports);
-
 }  // namespace h8
 
 #endif  // H8_TOOLS_VERIFYNUMERICS_H

@@ -1,8 +1,9 @@
 //===- Hailo8Rules.cpp - Hailo-8 operator and pattern rules, as data ------===//
 //
-// Source of truth: docs/hailo8.md (DFC 3.x on Hailo-8). Every rule lives in
-// one of the two tables at the bottom of this file (kOpRules, kPatternRules);
-// the checks above them are the constraint functions those entries name.
+// What DFC 3.x on Hailo-8 accepts, summarised in the README's "Hailo-8 facts
+// the lint encodes". Every rule lives in one of the two tables at the bottom
+// of this file (OpRules(), PatternRules()); the checks above them are the
+// constraint functions those entries name.
 //
 //===----------------------------------------------------------------------===//
 #include "h8/Target/Hailo8/Hailo8Rules.h"

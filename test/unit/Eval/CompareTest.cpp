@@ -1,6 +1,6 @@
 //===- CompareTest.cpp - Tensor comparison, report and file I/O tests -----===//
 //
-// CompareTensors statistics on hand-checked vectors, the exact FormatStats
+// CompareAccumulator statistics on hand-checked vectors, the exact FormatStats
 // line, .pb tensor file round trips and RandomTensor determinism and range.
 //
 //===----------------------------------------------------------------------===//
@@ -26,11 +26,26 @@ using evaltest::ExpectFloats;
 using evaltest::ExpectInts;
 using onnx::TensorProto;
 
+// One (expected, actual) pair through the accumulator --verify-numerics uses.
+absl::StatusOr<CompareStats> CompareOne(const Tensor& expected, const Tensor& actual,
+                                        Tolerance tol = {}) {
+  CompareAccumulator acc(tol);
+  absl::Status st = acc.Add(expected, actual);
+  if (!st.ok()) return st;
+  return acc.Stats();
+}
+
+// Writes `tensor` as a serialized TensorProto named `name`.
+void WriteTensor(const std::string& path, const Tensor& tensor, const std::string& name) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  ASSERT_TRUE(TensorToProto(tensor, name).SerializeToOstream(&out));
+}
+
 TEST(CompareTest, Statistics) {
   // e = [1,0], a = [1,1]: cos = 1/(1*sqrt 2), diff [0,-1] -> mse 0.5, max 1.
   Tensor e = MakeFloatTensor({2}, {1, 0});
   Tensor a = MakeFloatTensor({2}, {1, 1});
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareTensors(e, a));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareOne(e, a));
   EXPECT_NEAR(s.cosine, 1 / std::sqrt(2.0), 1e-12);
   EXPECT_DOUBLE_EQ(s.mse, 0.5);
   EXPECT_DOUBLE_EQ(s.max_abs_diff, 1.0);
@@ -39,15 +54,15 @@ TEST(CompareTest, Statistics) {
 
 TEST(CompareTest, ZerosIntsAndShapeMismatch) {
   Tensor z = MakeFloatTensor({3}, {0, 0, 0});
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareTensors(z, z));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareOne(z, z));
   EXPECT_DOUBLE_EQ(s.cosine, 1.0);
   EXPECT_DOUBLE_EQ(s.mse, 0.0);
   // Integers compare as doubles: [1,2] vs [1,4] -> mse 2, max 2.
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats i, CompareTensors(MakeIntTensor({2}, {1, 2}),
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats i, CompareOne(MakeIntTensor({2}, {1, 2}),
                                                          MakeIntTensor({2}, {1, 4})));
   EXPECT_DOUBLE_EQ(i.mse, 2.0);
   EXPECT_DOUBLE_EQ(i.max_abs_diff, 2.0);
-  auto bad = CompareTensors(MakeFloatTensor({1, 3}, {0, 0, 0}), z);
+  auto bad = CompareOne(MakeFloatTensor({1, 3}, {0, 0, 0}), z);
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -67,7 +82,7 @@ TEST(CompareTest, EqualNonFiniteValuesAgree) {
   // Like numpy.testing.assert_allclose: inf against the same inf and NaN
   // against NaN agree; the statistics cover the finite pairs (1,1), (2,2).
   Tensor t = MakeFloatTensor({5}, {1, inf, -inf, nan, 2});
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareTensors(t, t));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareOne(t, t));
   ExpectStats(s, {1.0, 0.0, 0.0, 5, 0, 0});
   EXPECT_TRUE(StatsPass(s, 0.99999));
 }
@@ -77,7 +92,7 @@ TEST(CompareTest, NonFiniteMismatchFails) {
   // (2, 2.5) alone makes cos 1, mse 0.25, max|d| 0.5.
   Tensor e = MakeFloatTensor({4}, {nan, inf, 4, 2});
   Tensor a = MakeFloatTensor({4}, {3, -inf, inf, 2.5});
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareTensors(e, a));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats s, CompareOne(e, a));
   ExpectStats(s, {1.0, 0.25, 0.5, 4, 4, 3});
   EXPECT_FALSE(StatsPass(s, 0.99999));
   EXPECT_EQ(FormatStats("y", s, {4}),
@@ -90,14 +105,14 @@ TEST(CompareTest, ToleranceIsAtolPlusRtolTimesReference) {
   // |d0| = 0.009 <= 1e-5 + 0.01 passes, |d1| = 2e-5 > 1e-5 fails.
   Tensor e = MakeFloatTensor({2}, {100, 0});
   Tensor a = MakeFloatTensor({2}, {100.009f, 2e-5f});
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats dflt, CompareTensors(e, a));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats dflt, CompareOne(e, a));
   EXPECT_EQ(dflt.outside_tolerance, 1);
   EXPECT_FALSE(StatsPass(dflt, 0.99999));
   // atol 3e-5 accepts both; rtol 0 with atol 1e-3 rejects the first only.
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats loose, CompareTensors(e, a, Tolerance{3e-5, 1e-4}));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats loose, CompareOne(e, a, Tolerance{3e-5, 1e-4}));
   EXPECT_EQ(loose.outside_tolerance, 0);
   EXPECT_TRUE(StatsPass(loose, 0.99999));
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats abs_only, CompareTensors(e, a, Tolerance{1e-3, 0}));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats abs_only, CompareOne(e, a, Tolerance{1e-3, 0}));
   EXPECT_EQ(abs_only.outside_tolerance, 1);
   // Within tolerance but a cosine below the bar still fails.
   EXPECT_FALSE(StatsPass(loose, 1.0 + 1e-9));
@@ -131,11 +146,11 @@ TEST(CompareTest, TensorFileRoundTrip) {
   const std::string path =
       (std::filesystem::path(::testing::TempDir()) / "h8_eval_tensor.pb").string();
   Tensor t = MakeFloatTensor({2, 2}, {1, -2, 3.5f, 0});
-  ASSERT_TRUE(WriteTensorFile(path, t, "input_0").ok());
+  WriteTensor(path, t, "input_0");
   H8_ASSERT_OK_AND_ASSIGN(Tensor back, ReadTensorFile(path));
   ExpectFloats(back, {2, 2}, t.f, 0.0f);
   Tensor i = MakeIntTensor({3}, {1, 2, 3});
-  ASSERT_TRUE(WriteTensorFile(path, i, "ids").ok());
+  WriteTensor(path, i, "ids");
   H8_ASSERT_OK_AND_ASSIGN(Tensor iback, ReadTensorFile(path));
   ExpectInts(iback, {3}, {1, 2, 3});
   std::filesystem::remove(path);

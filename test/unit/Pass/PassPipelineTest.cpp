@@ -220,10 +220,14 @@ TEST(PassPipelineTest, UnknownPassListsValidPasses) {
   EXPECT_EQ(std::string(printed.status().message()),
             "unknown pass 'no-such-pass'; valid passes: " + registry.Names());
   std::string names = registry.Names();
-  EXPECT_TRUE(Contains(names, "cleanup, ")) << names;
-  EXPECT_TRUE(Contains(names, ", infer-shapes, ")) << names;
-  EXPECT_LT(names.find("cleanup"), names.find("infer-shapes")) << names;
-  EXPECT_LT(names.find("infer-shapes"), names.find("values")) << names;
+  const size_t cleanup = names.find("cleanup, ");
+  const size_t infer = names.find(", infer-shapes, ");
+  const size_t values = names.find("values");
+  ASSERT_NE(cleanup, std::string::npos) << names;
+  ASSERT_NE(infer, std::string::npos) << names;
+  ASSERT_NE(values, std::string::npos) << names;
+  EXPECT_LT(cleanup, infer) << names;
+  EXPECT_LT(infer, values) << names;
 }
 
 TEST(PassPipelineTest, UnknownOptionListsValidOptions) {

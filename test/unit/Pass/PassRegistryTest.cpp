@@ -52,6 +52,24 @@ TEST(PassRegistryTest, RegisterAllPassesRegistersBuiltins) {
   EXPECT_EQ(registry.Find("no-such-pass"), nullptr);
 }
 
+// Each pass names itself (in diagnostics, statistics, timings, IR dumps) by
+// Argument(); it must be the name Passes.def registers it under.
+TEST(PassRegistryTest, EveryBuiltinArgumentMatchesPassesDef) {
+  int count = 0;
+#define H8_PASS(ARGUMENT, NAME, SUMMARY)                                          \
+  {                                                                               \
+    ++count;                                                                      \
+    std::unique_ptr<Pass> pass = Create##NAME##Pass(NAME##Options{});            \
+    ASSERT_NE(pass, nullptr) << ARGUMENT;                                         \
+    EXPECT_EQ(std::string(pass->Argument()), ARGUMENT) << "Create" #NAME "Pass"; \
+  }
+#include "h8/Passes/Passes.def"
+#undef H8_PASS
+  PassRegistry registry;
+  ASSERT_TRUE(RegisterAllPasses(registry).ok());
+  EXPECT_EQ(static_cast<int>(registry.List().size()), count);
+}
+
 TEST(PassRegistryTest, FactoryCreatesPassWithCanonicalOptionsText) {
   PassRegistry registry;
   ASSERT_TRUE(RegisterAllPasses(registry).ok());

@@ -1,7 +1,8 @@
 //===- Hailo8Rules.h - What Hailo-8's DFC 3.x accepts, as data --*- C++ -*-===//
 //
 // The single source of Hailo-8 operator rules used by check-hailo8 (and the
-// shape helpers legalize-hailo8 shares). Facts come from docs/hailo8.md.
+// shape helpers legalize-hailo8 shares). The README's "Hailo-8 facts the
+// lint encodes" summarises what the tables say.
 //
 //  - OpRules(): one entry per ONNX op type: its support level per compiler
 //    profile (supported / supported with constraints / unsupported), the

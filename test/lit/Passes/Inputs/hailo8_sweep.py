@@ -10,8 +10,8 @@ fixture's dynamic dims pinned to its data set 0 (info.json):
    on 1, OUT was not written, and the model the lint judged is made again by
    the same pipeline without its last pass (--dump-pass-pipeline).
 2. That output model is read here with onnx and judged by this script's own
-   rules (docs/hailo8.md's table, not the tool's): unsupported ops (also
-   inside If/Loop/Scan bodies), the markers of decomposed norms (Sqrt for
+   rules (the README's Hailo-8 facts, not the tool's table): unsupported
+   ops (also inside If/Loop/Scan bodies), the markers of decomposed norms (Sqrt for
    LayerNorm, Exp for Softmax, Reshape -> InstanceNormalization for
    GroupNorm), Concat over axis 0, reductions off the channel axis or with
    keepdims=0, grouped ConvTranspose. Each such node must be named by one of

@@ -3,9 +3,14 @@
 // Compiled several times with one H8_BAD_* macro defined each, giving a
 // plugin the host must refuse: a wrong API version, protobuf version or ONNX
 // version, a pass name that is already registered, or no entry point.
+// H8_BAD_ONNX_HEADERS is an ordinary plugin compiled with an include folder
+// whose onnx/common/version.h names another ONNX release: the version a
+// plugin reports comes from the ONNX headers it was compiled with.
 //
 //===----------------------------------------------------------------------===//
 #include "h8/Plugin/PassPlugin.h"
+
+#include <string_view>
 
 namespace {
 
@@ -43,6 +48,10 @@ extern "C" __attribute__((visibility("default"))) H8PassPluginInfo h8GetPassPlug
   return {H8_PLUGIN_API_VERSION, "bad-onnx", "1", GOOGLE_PROTOBUF_VERSION, "1.11.0",
           RegisterDuplicate};
 }
+#elif defined(H8_BAD_ONNX_HEADERS)
+static_assert(std::string_view(H8_ONNX_VERSION) == "1.99.0",
+              "the shadowing onnx/common/version.h was not picked up");
+H8_DEFINE_PASS_PLUGIN("other-onnx", "1", RegisterDuplicate)
 #elif defined(H8_BAD_DUPLICATE)
 H8_DEFINE_PASS_PLUGIN("duplicate", "1", RegisterDuplicate)
 #elif defined(H8_BAD_NO_SYMBOL)
