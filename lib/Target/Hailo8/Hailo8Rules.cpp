@@ -484,6 +484,27 @@ bool SameMeanAxes(const MeanAxes& a, const MeanAxes& b) {
   return true;
 }
 
+// The node dividing `numerator` by `denominator` (a norm's root): Div(n, d),
+// or Reciprocal(d) then Mul(n, .), whose Reciprocal `take` records as a
+// member. A Use with node -1 when there is none.
+template <typename Take>
+Use FindDivision(const GraphIndex& index, const std::string& denominator,
+                 const std::string& numerator, Take& take) {
+  Use div = FindUse(index, denominator, {"Div"},
+                    [&](const onnx::NodeProto& n, const std::string& r) {
+                      return n.input_size() == 2 && n.input(1) == r &&
+                             SameData(index, n.input(0), numerator);
+                    });
+  if (div.node >= 0) return div;
+  Use rec = FindUse(index, denominator, {"Reciprocal"});
+  if (rec.node < 0) return Use{};
+  const std::string r = take(rec);
+  return FindUse(index, r, {"Mul"}, [&](const onnx::NodeProto& n, const std::string& rv) {
+    std::string o = OtherInput(n, rv);
+    return !o.empty() && SameData(index, o, numerator);
+  });
+}
+
 // ReduceMean -> Sub -> Pow(2)|Mul(x,x) -> ReduceMean -> Add(eps) -> Sqrt ->
 // Div|Reciprocal+Mul -> [Mul(gamma)] -> [Add(beta)]. Either mean may be a
 // GlobalAveragePool (legalize-hailo8's form of a spatial mean), and
@@ -527,19 +548,8 @@ std::optional<PatternMatch> MatchLayerNorm(int root, const GraphIndex& index,
   Use sqrt = FindUse(index, take(add), {"Sqrt"});
   if (sqrt.node < 0) return std::nullopt;
   const std::string sd = take(sqrt);
-  Use norm = FindUse(index, sd, {"Div"}, [&](const onnx::NodeProto& n, const std::string& r) {
-    return n.input_size() == 2 && n.input(1) == r && SameData(index, n.input(0), d);
-  });
-  if (norm.node < 0) {
-    Use rec = FindUse(index, sd, {"Reciprocal"});
-    if (rec.node < 0) return std::nullopt;
-    const std::string r = take(rec);
-    norm = FindUse(index, r, {"Mul"}, [&](const onnx::NodeProto& n, const std::string& rv) {
-      std::string o = OtherInput(n, rv);
-      return !o.empty() && SameData(index, o, d);
-    });
-    if (norm.node < 0) return std::nullopt;
-  }
+  Use norm = FindDivision(index, sd, d, take);
+  if (norm.node < 0) return std::nullopt;
   // Optional affine part, only when it is the normalized value's sole use.
   std::string cur = take(norm);
   for (const char* op : {"Mul", "Add"}) {
@@ -589,19 +599,8 @@ std::optional<PatternMatch> MatchRmsNorm(int root, const GraphIndex& index,
   Use sqrt = FindUse(index, take(add), {"Sqrt"});
   if (sqrt.node < 0) return std::nullopt;
   const std::string rms = take(sqrt);
-  Use norm = FindUse(index, rms, {"Div"}, [&](const onnx::NodeProto& n, const std::string& r) {
-    return n.input_size() == 2 && n.input(1) == r && SameData(index, n.input(0), x);
-  });
-  if (norm.node < 0) {
-    Use rec = FindUse(index, rms, {"Reciprocal"});
-    if (rec.node < 0) return std::nullopt;
-    const std::string r = take(rec);
-    norm = FindUse(index, r, {"Mul"}, [&](const onnx::NodeProto& n, const std::string& rv) {
-      std::string o = OtherInput(n, rv);
-      return !o.empty() && SameData(index, o, x);
-    });
-    if (norm.node < 0) return std::nullopt;
-  }
+  Use norm = FindDivision(index, rms, x, take);
+  if (norm.node < 0) return std::nullopt;
   std::string cur = take(norm);
   if (index.NumUses(cur) == 1 && !index.IsGraphOutput(cur)) {
     Use scale = FindUse(index, cur, {"Mul"}, [&](const onnx::NodeProto& n, const std::string& r) {
