@@ -9,10 +9,20 @@
 //
 // The GIL is released while the driver runs. Runs are serialised by a
 // mutex: the driver keeps process-wide state (the files a run reads).
+//
+// Pass plugins (--load-pass-plugin) resolve the onnx-h8-opt API against
+// their host. Python loads extension modules with RTLD_LOCAL, which hides
+// the module's symbols from libraries loaded later, so before the first
+// plugin the module makes its own symbols global (dlopen RTLD_NOLOAD |
+// RTLD_GLOBAL on itself). Each run registers plugins into its own copy of
+// the built-in registry: a plugin's passes exist only in the runs that load
+// it, and a plugin loaded by several runs (dlopen returns the same handle)
+// registers again without clashing with itself.
 // Strings from models may be arbitrary bytes; they are decoded as UTF-8
 // with U+FFFD for invalid sequences, as the JSON diagnostics do.
 //
 //===----------------------------------------------------------------------===//
+#include <dlfcn.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -35,8 +45,9 @@ std::mutex& RunMutex() {
   return mutex;
 }
 
-// The built-in passes, registered once (under RunMutex).
-PassRegistry& Registry() {
+// The built-in passes, registered once (under RunMutex). A run works on a
+// copy, into which its plugins register.
+const PassRegistry& Registry() {
   static PassRegistry* registry = [] {
     auto* r = new PassRegistry();
     // Registration of the built-in list cannot fail but for a programming
@@ -45,6 +56,33 @@ PassRegistry& Registry() {
     return r;
   }();
   return *registry;
+}
+
+bool LoadsPlugins(const std::vector<std::string>& args) {
+  for (const std::string& a : args)
+    if (a == "--load-pass-plugin" || a.rfind("--load-pass-plugin=", 0) == 0) return true;
+  return false;
+}
+
+// Makes this module's symbols (the onnx-h8-opt API) visible to plugins
+// loaded later. Called under RunMutex; an error is kept for the plugin's
+// own load error to explain.
+std::string ExportApiToPlugins() {
+  static bool done = false;
+  static std::string error;
+  if (done) return error;
+  done = true;
+  Dl_info info;
+  if (::dladdr(reinterpret_cast<void*>(&LoadsPlugins), &info) == 0 || info.dli_fname == nullptr) {
+    error = "cannot find the onnx_h8_opt module's own file (dladdr)";
+    return error;
+  }
+  // The handle only promotes the loaded module; it is never closed.
+  if (::dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_GLOBAL) == nullptr) {
+    const char* why = ::dlerror();
+    error = why != nullptr ? why : "dlopen failed";
+  }
+  return error;
 }
 
 py::str Text(const std::string& s) {
@@ -139,7 +177,17 @@ py::dict Run(const std::vector<std::string>& args, std::optional<py::bytes> inpu
   {
     py::gil_scoped_release release;
     std::lock_guard<std::mutex> lock(RunMutex());
-    result = RunOpt(std::move(request), Registry());
+    PassRegistry registry = Registry();
+    std::string export_error = LoadsPlugins(request.args) ? ExportApiToPlugins() : "";
+    result = RunOpt(std::move(request), registry);
+    if (!export_error.empty()) {
+      // Explains the plugin's load error (an undefined h8:: symbol).
+      Diagnostic d;
+      d.file = "onnx-h8-opt";
+      d.severity = Severity::kNote;
+      d.message = "the onnx_h8_opt module could not export its API to pass plugins: " + export_error;
+      result.diagnostics.insert(result.diagnostics.begin(), std::move(d));
+    }
   }
   py::dict out;
   out["exit_code"] = result.exit_code;

@@ -308,8 +308,6 @@ class Errors(unittest.TestCase):
             onnx_h8_opt.run(TCN, args="--lift-conv1d")
         with self.assertRaises(TypeError):
             onnx_h8_opt.run(TCN, pin_shape=object())
-        with self.assertRaises(ValueError):
-            onnx_h8_opt.run(TCN, args=["--load-pass-plugin=x.so"])
         with self.assertRaises(TypeError):
             onnx_h8_opt.run(TCN, "lift-conv1d", "extra-positional")
 

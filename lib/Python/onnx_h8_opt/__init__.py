@@ -259,10 +259,20 @@ def _flags(pipeline=None, pin_shape=None, pin_dim=None, hailo8=False,
         if isinstance(args, str) or not all(isinstance(a, str) for a in args):
             raise TypeError("args: expected a list of str (the CLI's flags)")
         out += list(args)
-    for a in out:
-        if a == "--load-pass-plugin" or a.startswith("--load-pass-plugin="):
-            raise ValueError("--load-pass-plugin is not available from Python (plugins resolve "
-                             "the API against the onnx-h8-opt executable); use the CLI")
+    return out
+
+
+def _plugin_flags(plugins):
+    """--load-pass-plugin=PATH per plugin (a path or a list of paths)."""
+    if plugins is None:
+        return []
+    if isinstance(plugins, (str, os.PathLike)):
+        plugins = [plugins]
+    out = []
+    for p in plugins:
+        if not isinstance(p, (str, os.PathLike)):
+            raise TypeError("plugins: expected paths of plugin libraries, got %r" % (p,))
+        out.append("--load-pass-plugin=" + os.fspath(p))
     return out
 
 
@@ -278,7 +288,7 @@ def _run(model, flags, output, echo):
 
 
 def run(model, pipeline=None, *, pin_shape=None, pin_dim=None, hailo8=False,
-        verify_numerics=False, output=None, args=None, echo=False, **flags):
+        verify_numerics=False, output=None, args=None, plugins=None, echo=False, **flags):
     """Runs onnx-h8-opt on model (an onnx.ModelProto, bytes, or a path; a
     path keeps external data and models over 2 GB working).
 
@@ -287,19 +297,22 @@ def run(model, pipeline=None, *, pin_shape=None, pin_dim=None, hailo8=False,
     pin_dim: 'batch=1,time=100' or {'batch': 1}; hailo8: True or the DFC's
     opset (13); verify_numerics: True or the number of random inputs;
     output: write the model there (atomically, as -o) instead of keeping it
-    in memory; args: CLI flags appended verbatim; echo: also print the
+    in memory; args: CLI flags appended verbatim; plugins: pass plugin
+    libraries to load for this run (a path or a list; the same as
+    args=["--load-pass-plugin=PATH"]); echo: also print the
     diagnostics on stderr as the CLI does. Other keywords are CLI flags with
     '_' for '-' (verify_seed=1, werror=True, split_hailo8='host.onnx',
     external_data='w.data'): True adds the bare flag, None/False nothing.
     Flags come in the order pipeline, hailo8, pin_shape, pin_dim, other
     keywords, verify_numerics, output, args (command-line order is pipeline
     order). Returns a Result; raises UsageError (a ValueError) on exit 2."""
-    flags_list = _flags(pipeline, pin_shape, pin_dim, hailo8, verify_numerics, output, args,
-                        **flags)
+    flags_list = _plugin_flags(plugins) + _flags(pipeline, pin_shape, pin_dim, hailo8,
+                                                 verify_numerics, output, args, **flags)
     return _run(model, flags_list, output, echo)
 
 
-def check_hailo8(model, profile="default", *, allow=None, deny=None, args=None, echo=False):
+def check_hailo8(model, profile="default", *, allow=None, deny=None, args=None, plugins=None,
+                 echo=False):
     """The Hailo-8 lint alone (check-hailo8, the model unchanged). Returns
     Findings (.ok is False when the DFC would reject the model)."""
     options = ["profile=" + profile]
@@ -307,7 +320,8 @@ def check_hailo8(model, profile="default", *, allow=None, deny=None, args=None, 
         options.append("allow=[%s]" % ",".join(allow))
     if deny:
         options.append("deny=[%s]" % ",".join(deny))
-    flags = ["--passes=check-hailo8{%s}" % " ".join(options)] + list(args or [])
+    flags = (_plugin_flags(plugins) + ["--passes=check-hailo8{%s}" % " ".join(options)]
+             + list(args or []))
     result = _run(model, _flags(args=flags), None, echo)
     if result.hailo8 is None:
         raise ValueError("check-hailo8 did not run: " +
