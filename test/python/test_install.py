@@ -20,6 +20,28 @@ def run(cmd, **kw):
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
+TCN = os.path.join(FIXTURES, "tcn_encoder", "model.onnx")
+CONV_BN = os.path.join(LIT, "Plugins", "Inputs", "conv-bn.onnxtext")
+
+
+def run_installed_module(site, cwd, plugin):
+    """Debian's python3 imports onnx_h8_opt from `site` alone and runs the
+    headline job, then the example plugin's pass from `plugin`. Prints
+    '<exit> <lint errors> <numerics ok>' and '<exit> <op types> <numerics ok>'."""
+    script = (
+        "import onnx_h8_opt, sys\n"
+        "assert onnx_h8_opt.__file__.startswith(sys.argv[1]), onnx_h8_opt.__file__\n"
+        "r = onnx_h8_opt.run(sys.argv[2], hailo8=True, pin_shape='1,9,2,100',"
+        " verify_numerics=True)\n"
+        "print(r.exit_code, r.hailo8.summary['errors'], r.numerics[0]['ok'])\n"
+        "p = onnx_h8_opt.run(sys.argv[3], 'fuse-bn-into-conv', plugins=[sys.argv[4]],"
+        " verify_numerics=True)\n"
+        "print(p.exit_code, [n.op_type for n in p.model.graph.node], p.numerics[0]['ok'])\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = site
+    return run(["/usr/bin/python3", "-c", script, site, TCN, CONV_BN, plugin], env=env, cwd=cwd)
+
+
 @unittest.skipIf(shutil.which("cmake") is None, "cmake missing")
 class Install(unittest.TestCase):
     def test_install_prefix_and_import(self):
@@ -33,19 +55,10 @@ class Install(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(prefix, "bin", "onnx-h8-opt")))
             self.assertTrue(os.path.exists(os.path.join(prefix, "include", "h8", "Tools",
                                                         "OptRun.h")))
-            script = (
-                "import onnx_h8_opt, sys\n"
-                "assert onnx_h8_opt.__file__.startswith(sys.argv[1]), onnx_h8_opt.__file__\n"
-                "r = onnx_h8_opt.run(sys.argv[2], hailo8=True, pin_shape='1,9,1,100',"
-                " verify_numerics=True)\n"
-                "print(r.exit_code, r.hailo8.summary['errors'], r.numerics[0]['ok'])\n")
-            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-            env["PYTHONPATH"] = site
-            code, out = run(["/usr/bin/python3", "-c", script, pkg,
-                             os.path.join(FIXTURES, "tcn_encoder", "model.onnx")],
-                            env=env, cwd=prefix)
+            code, out = run_installed_module(site, prefix, os.path.join(
+                prefix, "lib", "onnx-h8-opt", "plugins", "libh8-fuse-bn-into-conv.so"))
             self.assertEqual(code, 0, out)
-            self.assertEqual(out.split(), ["0", "0", "True"])
+            self.assertEqual(out.splitlines(), ["0 0 True", "0 ['Conv'] True"])
 
 
 def depends_names(field):
@@ -222,8 +235,7 @@ class Deb(unittest.TestCase):
         self.assertEqual(code, 0, out)
         self.assertTrue(out.startswith("onnx-h8-opt "), out)
         # The headline job: the installed tool writes what the build's does.
-        tcn = os.path.join(FIXTURES, "tcn_encoder", "model.onnx")
-        job = [tcn, "--hailo8", "--pin-shape=1,9,2,100", "--verify-numerics", "-o"]
+        job = [TCN, "--hailo8", "--pin-shape=1,9,2,100", "--verify-numerics", "-o"]
         installed_out = os.path.join(self.tmp, "install", "tcn.installed.onnx")
         built_out = os.path.join(self.tmp, "install", "tcn.built.onnx")
         code, out = run([tool] + job + [installed_out])
@@ -234,8 +246,7 @@ class Deb(unittest.TestCase):
         with open(installed_out, "rb") as a, open(built_out, "rb") as b:
             self.assertEqual(a.read(), b.read())
         # The installed example plugin with the installed tool.
-        conv_bn = os.path.join(LIT, "Plugins", "Inputs", "conv-bn.onnxtext")
-        code, out = run([tool, conv_bn, "--load-pass-plugin=" + plugin, "--fuse-bn-into-conv",
+        code, out = run([tool, CONV_BN, "--load-pass-plugin=" + plugin, "--fuse-bn-into-conv",
                          "--verify-numerics", "--emit=text"])
         self.assertEqual(code, 0, out)
         self.assertIn("y = Conv <kernel_shape = [2]> (x, w, b)", out)
@@ -243,19 +254,7 @@ class Deb(unittest.TestCase):
 
         # Debian's python3 imports the installed module and runs a job, with
         # the installed plugin too.
-        script = (
-            "import onnx_h8_opt, sys\n"
-            "assert onnx_h8_opt.__file__.startswith(sys.argv[1]), onnx_h8_opt.__file__\n"
-            "r = onnx_h8_opt.run(sys.argv[2], hailo8=True, pin_shape='1,9,2,100',"
-            " verify_numerics=True)\n"
-            "print(r.exit_code, r.hailo8.summary['errors'], r.numerics[0]['ok'])\n"
-            "p = onnx_h8_opt.run(sys.argv[3], 'fuse-bn-into-conv', plugins=[sys.argv[4]],"
-            " verify_numerics=True)\n"
-            "print(p.exit_code, [n.op_type for n in p.model.graph.node], p.numerics[0]['ok'])\n")
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        env["PYTHONPATH"] = site
-        code, out = run(["/usr/bin/python3", "-c", script, site, tcn, conv_bn, plugin],
-                        env=env, cwd=self.tmp)
+        code, out = run_installed_module(site, self.tmp, plugin)
         self.assertEqual(code, 0, out)
         self.assertEqual(out.splitlines(), ["0 0 True", "0 ['Conv'] True"])
 
