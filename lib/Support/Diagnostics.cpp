@@ -142,10 +142,14 @@ const char* SarifLevel(Severity severity) {
 // A path as a URI reference: relative paths stay relative (code scanning
 // resolves them against the checkout), absolute ones become file:// URIs;
 // everything but unreserved characters and '/' is percent-encoded (so a ':'
-// is never read as a scheme).
+// is never read as a scheme). Runs of '/' name the same file as one '/'
+// and are written as one: "dir//m.onnx" is "dir/m.onnx", "//m.onnx" is
+// "file:///m.onnx" (a URI path starting "//" would be read as a host).
 std::string PathUri(const std::string& path) {
   std::string out = !path.empty() && path[0] == '/' ? "file://" : "";
-  for (unsigned char c : path) {
+  for (size_t i = 0; i < path.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(path[i]);
+    if (c == '/' && i > 0 && path[i - 1] == '/') continue;
     if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
       out.push_back(static_cast<char>(c));
     } else {
@@ -186,7 +190,12 @@ nlohmann::ordered_json SarifResult(const Diagnostic& d, const std::string& rule_
     location["physicalLocation"] = {{"artifactLocation", {{"uri", PathUri(file)}}}};
   if (!d.node.empty()) {
     nlohmann::ordered_json logical = {{"name", d.node}, {"kind", "function"}};
-    if (!d.graph.empty()) logical["fullyQualifiedName"] = absl::StrCat(d.graph, "/", d.node);
+    // Inside a subgraph: the body's path, then the node written as the
+    // path writes its owners ("If '/If' / then_branch / LSTM '/LSTM'"),
+    // quoted because ONNX names (PyTorch's "/m/conv") hold slashes.
+    if (!d.graph.empty())
+      logical["fullyQualifiedName"] =
+          absl::StrCat(d.graph, " / ", d.op, d.op.empty() ? "'" : " '", d.node, "'");
     location["logicalLocations"] = nlohmann::ordered_json::array({logical});
   }
   if (!location.empty()) r["locations"] = nlohmann::ordered_json::array({location});

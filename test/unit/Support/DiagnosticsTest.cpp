@@ -215,11 +215,46 @@ TEST(DiagnosticsTest, SarifLogHasRulesResultsLocationsAndFixes) {
 
   EXPECT_EQ(results[1].at("level"), "note");  // remarks are notes
   EXPECT_EQ(results[1].at("locations")[0].at("logicalLocations")[0].at("fullyQualifiedName"),
-            "main/if.then_branch/conv_3");
+            "main/if.then_branch / Conv 'conv_3'");
   EXPECT_EQ(results[2].at("ruleIndex"), 2);
   EXPECT_FALSE(results[2].at("locations")[0].contains("logicalLocations"));
   EXPECT_FALSE(results[2].contains("fixes"));
   EXPECT_EQ(results[3].at("ruleIndex"), 0);
+}
+
+TEST(DiagnosticsTest, SarifNamesHaveNoDoubleSlash) {
+  // PyTorch names start with '/': the node in an If body, in a file named
+  // with repeated slashes.
+  Diagnostic in_body = Hailo(Severity::kError, "/LSTM", "LSTM: 'UnsupportedOperationError'");
+  in_body.graph = "If '/If' / then_branch";
+  in_body.op = "LSTM";
+  in_body.file = "models//gated.onnx";
+  Diagnostic no_op = in_body;
+  no_op.op = "";
+  Diagnostic absolute = in_body;
+  absolute.file = "//abs///m.onnx";
+  SarifRunInfo run;
+  const std::string text = FormatDiagnosticsSarif({in_body, no_op, absolute}, run);
+  nlohmann::json results = nlohmann::json::parse(text)["runs"][0]["results"];
+  auto logical = [&](int i) { return results[i]["locations"][0]["logicalLocations"][0]; };
+  auto uri = [&](int i) {
+    return results[i]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+  };
+  EXPECT_EQ(logical(0)["name"], "/LSTM");
+  EXPECT_EQ(logical(0)["fullyQualifiedName"], "If '/If' / then_branch / LSTM '/LSTM'");
+  EXPECT_EQ(logical(1)["fullyQualifiedName"], "If '/If' / then_branch / '/LSTM'");
+  EXPECT_EQ(uri(0), "models/gated.onnx");
+  EXPECT_EQ(uri(2), "file:///abs/m.onnx");
+  // The graph path stays as the other formats print it.
+  EXPECT_EQ(results[0]["properties"]["graph"], "If '/If' / then_branch");
+  // Apart from the $schema URL and file:///, no '//' anywhere.
+  std::string rest = text;
+  for (const std::string allowed : {"https://json.schemastore.org", "file:///abs"}) {
+    size_t at = rest.find(allowed);
+    ASSERT_NE(at, std::string::npos) << allowed;
+    rest.erase(at, allowed.size());
+  }
+  EXPECT_EQ(rest.find("//"), std::string::npos) << text;
 }
 
 TEST(DiagnosticsTest, SarifUrisAndChunks) {

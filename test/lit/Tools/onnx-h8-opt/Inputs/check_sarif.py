@@ -7,11 +7,14 @@ line per result ('<level> <ruleId> <node or ->'). Checked: version "2.1.0"
 and $schema; one run with tool.driver.name; unique rule ids, each with a
 shortDescription; every result's ruleId names a rule (and ruleIndex, when
 present, points at it); level is error, warning or note; message.text is
-non-empty; locations[0] points at MODEL_PATH (a relative URI or file://); logical locations have a name
-and kind "function" or "object"; fixes have a description text and the
-artifactChanges SARIF requires.
+non-empty; locations[0] points at MODEL_PATH (a relative URI or file://,
+repeated slashes written as one); logical locations have a name and kind
+"function" or "object", and a fullyQualifiedName ending in the quoted
+name; no URI path and no fullyQualifiedName holds '//'; fixes have a
+description text and the artifactChanges SARIF requires.
 """
 import json
+import re
 import sys
 import urllib.parse
 
@@ -58,16 +61,26 @@ def main(model):
         path = urllib.parse.unquote(uri or "")
         if path.startswith("file://"):
             path = path[len("file://"):]
-        if path != model:
+        if "//" in path:
+            fail("URI %r has a double slash" % uri)
+        if path != re.sub("/+", "/", model):
             fail("location %r is not the model %r" % (uri, model))
         node = "-"
         for logical in loc.get("logicalLocations", []):
             if not logical.get("name") or logical.get("kind") not in ("function", "object"):
                 fail("bad logical location %r" % logical)
             node = logical["name"]
+            qualified = logical.get("fullyQualifiedName")
+            if qualified is not None and ("//" in qualified
+                                          or not qualified.endswith("'%s'" % node)):
+                fail("bad fullyQualifiedName %r of %r" % (qualified, node))
         for fix in res.get("fixes", []):
             if not fix.get("description", {}).get("text") or not fix.get("artifactChanges"):
                 fail("bad fix %r" % fix)
+            for change in fix["artifactChanges"]:
+                if "//" in change.get("artifactLocation", {}).get("uri", "").replace(
+                        "file:///", "/", 1):
+                    fail("fix URI %r has a double slash" % change["artifactLocation"]["uri"])
         lines.append("%s %s %s" % (res["level"], rule, node))
     print("sarif ok")
     print("\n".join(lines))
