@@ -1,4 +1,4 @@
-//===- Dot.cpp - Graphviz drawings of a model -----------------------------===//
+//===- Dot.cpp - Graphviz drawings of a model: the layout -----------------===//
 //
 // Layout of the output (every statement in a fixed order, ids sequential):
 //   digraph header and defaults, graph label (title, cut, collapse note)
@@ -7,215 +7,85 @@
 //   "removed" box, then every edge (edges come last so that no edge
 //   statement creates a node inside the wrong cluster).
 //
+// The label text, the marks of the run and the folding of repeated op
+// sequences are in DotText.cpp, DotAnnotate.cpp and DotCollapse.cpp.
+//
 //===----------------------------------------------------------------------===//
-#include "h8/Report/Dot.h"
-
 #include <algorithm>
 #include <set>
 #include <utility>
 
-#include "absl/strings/match.h"
+#include "DotInternal.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "h8/IR/GraphIndex.h"
 
 namespace h8 {
+namespace dot {
 namespace {
 
-constexpr size_t kMaxLabelName = 64;
 constexpr int kMaxRemovedListed = 40;
-constexpr int kMaxPeriod = 16;
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0.
-size_t Utf8Length(const std::string& s, size_t i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t len = 0;
-  uint32_t min = 0;
-  uint32_t cp = 0;
-  if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    min = 0x80;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    min = 0x800;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    min = 0x10000;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
-// Shortens very long names in labels (the tooltip keeps the full name).
-std::string Shorten(const std::string& name) {
-  if (name.size() <= kMaxLabelName) return name;
-  return absl::StrCat(name.substr(0, kMaxLabelName / 2 - 2), "...",
-                      name.substr(name.size() - (kMaxLabelName / 2 - 2)));
-}
-
-std::string Quote(const std::string& text) { return absl::StrCat("\"", EscapeDotString(text), "\""); }
-
-std::string DimsText(const google::protobuf::RepeatedField<int64_t>& dims) {
-  return absl::StrJoin(dims, "x");
-}
-
-struct ShapeText {
-  std::string text;  // "[1,9,1,100]" or "int64[2]"
-  bool is_static = false;
-};
-
-std::string ElemPrefix(int32_t elem) {
-  if (elem == onnx::TensorProto::FLOAT || elem == onnx::TensorProto::UNDEFINED) return "";
-  if (!onnx::TensorProto::DataType_IsValid(elem)) return absl::StrCat("type", elem);
-  std::string name = onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(elem));
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return name;
-}
-
-// Tensor types of one graph, by name.
-class Shapes {
- public:
-  explicit Shapes(const onnx::GraphProto& g) {
-    for (const auto& v : g.input()) Add(v);
-    for (const auto& v : g.value_info()) Add(v);
-    for (const auto& v : g.output()) Add(v);
-    for (const auto& t : g.initializer()) {
-      ShapeText s;
-      s.text = absl::StrCat(ElemPrefix(t.data_type()), "[", absl::StrJoin(t.dims(), ","), "]");
-      s.is_static = true;
-      shapes_.emplace(t.name(), s);
-      weights_.emplace(t.name(), DimsText(t.dims()));
-    }
-  }
-  const ShapeText* Find(const std::string& name) const {
-    auto it = shapes_.find(name);
-    return it == shapes_.end() ? nullptr : &it->second;
-  }
-  const std::string* Weight(const std::string& name) const {
-    auto it = weights_.find(name);
-    return it == weights_.end() ? nullptr : &it->second;
-  }
-
- private:
-  void Add(const onnx::ValueInfoProto& v) {
-    if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return;
-    const auto& tt = v.type().tensor_type();
-    std::vector<std::string> dims;
-    bool is_static = true;
-    for (const auto& d : tt.shape().dim()) {
-      if (d.has_dim_value()) {
-        dims.push_back(absl::StrCat(d.dim_value()));
-      } else {
-        is_static = false;
-        dims.push_back(d.has_dim_param() && !d.dim_param().empty() ? d.dim_param() : "?");
-      }
-    }
-    ShapeText s;
-    s.text = absl::StrCat(ElemPrefix(tt.elem_type()), "[", absl::StrJoin(dims, ","), "]");
-    s.is_static = is_static;
-    shapes_[v.name()] = s;  // later sources (outputs) win
-  }
-
-  std::map<std::string, ShapeText> shapes_;
-  std::map<std::string, std::string> weights_;
-};
-
-// What identifies a node's computation: compared across the run.
-std::string Signature(const onnx::NodeProto& node) {
-  std::string sig = absl::StrCat(node.domain(), "::", node.op_type(), "(",
-                                 absl::StrJoin(node.input(), ","), ")");
-  for (const auto& attr : node.attribute()) absl::StrAppend(&sig, "|", attr.SerializeAsString());
-  return sig;
-}
-
-std::string SubgraphPath(const onnx::GraphProto& g, const std::string& path,
-                         const onnx::NodeProto& node, int index, const std::string& attr) {
-  return absl::StrCat(path.empty() ? g.name() : path, "/", NodeRef(node, index), ".", attr);
-}
-
-std::string NodeKey(const std::string& path, const std::string& ref) {
-  return absl::StrCat(path, "\x1f", ref);
-}
-
-// Node key (graph path + NodeRef) -> signature, every graph of a model.
-void CollectSignatures(const onnx::GraphProto& g, const std::string& path,
-                       std::map<std::string, std::string>& out) {
-  for (int i = 0; i < g.node_size(); ++i) {
-    const auto& node = g.node(i);
-    out.emplace(NodeKey(path, NodeRef(node, i)), Signature(node));
-    for (const auto& attr : node.attribute()) {
-      std::string sub = SubgraphPath(g, path, node, i, attr.name());
-      if (attr.has_g()) CollectSignatures(attr.g(), sub, out);
-      for (const auto& sg : attr.graphs()) CollectSignatures(sg, sub, out);
-    }
-  }
-}
-
-bool HasSubgraph(const onnx::NodeProto& node) {
-  for (const auto& attr : node.attribute())
-    if (attr.has_g() || attr.graphs_size() > 0) return true;
-  return false;
-}
-
-enum class Mark { kNone, kHost, kRewritten, kWarning, kError };
 
 struct Edge {
   std::string from, to, label;
   std::string style;  // extra attributes
 };
 
+// Tensor name -> drawn id, with the enclosing graph's scope behind it.
+struct Scope {
+  std::map<std::string, std::string> ids;
+  const Scope* parent = nullptr;
+  const Shapes* shapes = nullptr;
+  const std::string* Find(const std::string& name, bool* outer) const {
+    *outer = false;
+    for (const Scope* s = this; s != nullptr; s = s->parent) {
+      auto it = s->ids.find(name);
+      if (it != s->ids.end()) return &it->second;
+      *outer = true;
+    }
+    return nullptr;
+  }
+  // The type of `name` as drawn on an edge, from the innermost graph that
+  // knows it ("" when none does).
+  std::string EdgeLabel(const std::string& name) const {
+    for (const Scope* sc = this; sc != nullptr; sc = sc->parent)
+      if (sc->shapes != nullptr)
+        if (const ShapeText* s = sc->shapes->Find(name)) return s->text;
+    return "";
+  }
+};
+
+// One graph being drawn: where its statements go and what its nodes became.
+struct GraphDraw {
+  GraphDraw(const onnx::GraphProto& g, const std::string& path, Scope* scope,
+            const std::vector<bool>& host, std::string& out)
+      : g(g), path(path), scope(scope), indent(path.empty() ? "  " : "    "), host(host),
+        out(out) {}
+
+  const onnx::GraphProto& g;
+  const std::string& path;  // "" for the main graph
+  Scope* scope;
+  std::string indent;
+  const std::vector<bool>& host;
+  std::string& out;
+  std::string host_body;                 // statements inside cluster_host
+  std::vector<std::string> node_ids;     // drawn id of each node (its box)
+  std::vector<bool> node_host;           // each node's box is on the host side
+  std::vector<std::pair<int, std::string>> subgraph_owners;  // node, its id
+
+  bool IsHost(int i) const {
+    return path.empty() && i < static_cast<int>(host.size()) && host[i];
+  }
+};
+
 class DotWriter {
  public:
-  DotWriter(const onnx::ModelProto& model, const DotAnnotations& a) : model_(model), a_(a) {
-    for (const Diagnostic& d : a.diagnostics) {
-      if (d.node.empty() && d.graph.empty() &&
-          (d.severity == Severity::kError || d.severity == Severity::kWarning)) {
-        // Interface findings ("graph input 'x' has dynamic dims ...").
-        for (absl::string_view prefix : {"graph input '", "graph output '"}) {
-          absl::string_view m = d.message;
-          if (!absl::ConsumePrefix(&m, prefix)) continue;
-          size_t end = m.find('\'');
-          if (end == absl::string_view::npos) continue;
-          Mark mark = d.severity == Severity::kError ? Mark::kError : Mark::kWarning;
-          Mark& slot = interface_[std::string(m.substr(0, end))];
-          slot = std::max(slot, mark);
-          std::string& tip = interface_tips_[std::string(m.substr(0, end))];
-          absl::StrAppend(&tip, "\n", SeverityName(d.severity), ": ", d.message);
-        }
-        continue;
-      }
-      if (d.node.empty()) continue;
-      if (d.severity != Severity::kError && d.severity != Severity::kWarning) continue;
-      std::string key = NodeKey(d.graph, d.node);
-      Mark m = d.severity == Severity::kError ? Mark::kError : Mark::kWarning;
-      auto [it, inserted] = severity_.emplace(key, m);
-      if (!inserted && m > it->second) it->second = m;
-      std::string& tip = tooltips_[key];
-      if (!tip.empty()) tip += "\n";
-      absl::StrAppend(&tip, SeverityName(d.severity), ": ", d.message);
-    }
-    if (a.before != nullptr) CollectSignatures(a.before->graph(), "", before_);
-    if (a.after != nullptr) CollectSignatures(a.after->graph(), "", after_);
-    collapse_ = CountNodes(model.graph()) > a.collapse_above;
-  }
+  DotWriter(const onnx::ModelProto& model, const DotAnnotations& a)
+      : model_(model), a_(a), marks_(a), collapse_(CountNodes(model.graph()) > a.collapse_above) {}
 
   std::string Run() {
     const onnx::GraphProto& g = model_.graph();
-    std::vector<bool> host = HostSide(g);
+    std::vector<bool> host = marks_.HostSide(g);
     std::string body;
     Scope scope;
     DrawGraph(g, "", &scope, nullptr, host, body);
@@ -253,135 +123,7 @@ class DotWriter {
   }
 
  private:
-  // Tensor name -> drawn id, with the enclosing graph's scope behind it.
-  struct Scope {
-    std::map<std::string, std::string> ids;
-    const Scope* parent = nullptr;
-    const Shapes* shapes = nullptr;
-    const std::string* Find(const std::string& name, bool* outer) const {
-      *outer = false;
-      for (const Scope* s = this; s != nullptr; s = s->parent) {
-        auto it = s->ids.find(name);
-        if (it != s->ids.end()) return &it->second;
-        *outer = true;
-      }
-      return nullptr;
-    }
-  };
-
   std::string NewId(const char* prefix) { return absl::StrCat(prefix, next_id_++); }
-
-  // Main-graph nodes after the cut: not an end node nor upstream of one.
-  std::vector<bool> HostSide(const onnx::GraphProto& g) {
-    const int n = g.node_size();
-    std::vector<bool> host(n, false);
-    if (a_.end_nodes.empty()) return host;
-    std::set<std::string> ends(a_.end_nodes.begin(), a_.end_nodes.end());
-    std::map<std::string, int> producer;
-    for (int i = 0; i < n; ++i)
-      for (const auto& o : g.node(i).output())
-        if (!o.empty()) producer.emplace(o, i);
-    std::vector<bool> device(n, false);
-    std::vector<int> stack;
-    for (int i = 0; i < n; ++i)
-      if (ends.count(NodeRef(g.node(i), i)) > 0) {
-        device[i] = true;
-        stack.push_back(i);
-      }
-    if (stack.empty()) return host;
-    while (!stack.empty()) {
-      int u = stack.back();
-      stack.pop_back();
-      for (const auto& in : g.node(u).input()) {
-        auto it = producer.find(in);
-        if (it != producer.end() && !device[it->second]) {
-          device[it->second] = true;
-          stack.push_back(it->second);
-        }
-      }
-    }
-    for (int i = 0; i < n; ++i) host[i] = !device[i];
-    return host;
-  }
-
-  Mark NodeMark(const std::string& path, const onnx::NodeProto& node, int i, bool host,
-                bool* rewritten) {
-    std::string ref = NodeRef(node, i);
-    std::string key = NodeKey(path, ref);
-    *rewritten = false;
-    if (a_.before != nullptr) {
-      auto it = before_.find(key);
-      *rewritten = it == before_.end() || it->second != Signature(node);
-    }
-    bool removed = a_.after != nullptr && after_.count(key) == 0;
-    auto sev = severity_.find(key);
-    if (sev != severity_.end()) return sev->second;
-    if (*rewritten) return Mark::kRewritten;
-    if (host || removed) return Mark::kHost;
-    return Mark::kNone;
-  }
-
-  static std::string MarkAttrs(Mark m, bool rewritten) {
-    std::string s;
-    switch (m) {
-      case Mark::kError:
-        s = absl::StrCat("fillcolor=\"", kDotErrorFill, "\", color=\"#c62828\"");
-        break;
-      case Mark::kWarning:
-        s = absl::StrCat("fillcolor=\"", kDotWarningFill, "\", color=\"#e65100\"");
-        break;
-      case Mark::kRewritten:
-        s = absl::StrCat("fillcolor=\"", kDotRewrittenFill, "\", color=\"#2e7d32\"");
-        break;
-      case Mark::kHost:
-        s = absl::StrCat("fillcolor=\"", kDotHostFill, "\", color=\"#9e9e9e\", fontcolor=\"#616161\"");
-        break;
-      case Mark::kNone:
-        break;
-    }
-    // A rewritten node that also has a diagnostic keeps a green border.
-    if (rewritten && (m == Mark::kError || m == Mark::kWarning))
-      s = absl::StrCat(s.substr(0, s.find(", color=")), ", color=\"#2e7d32\", penwidth=2.5");
-    return s;
-  }
-
-  // Folding of repeated op sequences: group index per node, or -1.
-  struct Group {
-    int start = 0, period = 0, repeats = 0;
-  };
-  std::vector<int> Fold(const onnx::GraphProto& g, std::vector<Group>& groups) {
-    const int n = g.node_size();
-    std::vector<int> group_of(n, -1);
-    if (!collapse_) return group_of;
-    std::vector<std::string> ops(n);
-    for (int i = 0; i < n; ++i) {
-      const auto& node = g.node(i);
-      // Nodes owning subgraphs are never folded.
-      ops[i] = HasSubgraph(node) ? absl::StrCat("\x1f", i) : absl::StrCat(node.domain(), "::", node.op_type());
-    }
-    int i = 0;
-    while (i < n) {
-      int best_len = 0, best_p = 0;
-      for (int p = 1; p <= kMaxPeriod && i + 2 * p <= n; ++p) {
-        int r = 1;
-        while (i + (r + 1) * p <= n &&
-               std::equal(ops.begin() + i, ops.begin() + i + p, ops.begin() + i + r * p))
-          ++r;
-        if (r >= 2 && r * p > best_len) {
-          best_len = r * p;
-          best_p = p;
-        }
-      }
-      if (best_len == 0) {
-        ++i;
-        continue;
-      }
-      groups.push_back(Group{i, best_p, best_len / best_p});
-      for (int k = i; k < i + best_len; ++k) group_of[k] = static_cast<int>(groups.size()) - 1;
-      i += best_len;
-    }
-    return group_of;
-  }
 
   void AddEdge(std::string from, std::string to, std::string label, std::string style = "") {
     if (from == to) return;
@@ -394,166 +136,186 @@ class DotWriter {
     Shapes shapes(g);
     scope->parent = parent;
     scope->shapes = &shapes;
-    const std::string indent = path.empty() ? "  " : "    ";
-    std::set<std::string> initializers;
-    for (const auto& t : g.initializer()) initializers.insert(t.name());
-
-    // Graph inputs.
-    for (const auto& in : g.input()) {
-      if (initializers.count(in.name()) > 0) continue;
-      std::string id = NewId("i");
-      const ShapeText* s = shapes.Find(in.name());
-      std::string label = Shorten(in.name());
-      if (s != nullptr) absl::StrAppend(&label, "\n", s->text);
-      absl::StrAppend(&out, indent, id, " [shape=ellipse, style=filled, label=", Quote(label),
-                      InterfaceAttrs(path, "input ", in.name(), "#e3f2fd", "#1565c0"), "];\n");
-      scope->ids[in.name()] = id;
-    }
-
-    // Nodes (or folded groups).
-    std::vector<Group> groups;
-    std::vector<int> group_of = Fold(g, groups);
-    std::vector<std::string> group_ids(groups.size());
-    std::string host_body;
-    std::vector<std::string> node_ids(g.node_size());
-    std::vector<bool> node_host(g.node_size(), false);
-    std::vector<std::pair<int, std::string>> subgraph_owners;
-    for (int i = 0; i < g.node_size(); ++i) {
-      const auto& node = g.node(i);
-      bool is_host = path.empty() && i < static_cast<int>(host.size()) && host[i];
-      int gi = group_of[i];
-      if (gi >= 0) {
-        const Group& grp = groups[gi];
-        if (i != grp.start) {
-          node_ids[i] = group_ids[gi];
-          node_host[i] = node_host[grp.start];
-          for (const auto& o : node.output())
-            if (!o.empty()) scope->ids[o] = node_ids[i];
-          continue;
-        }
-        // The group's mark: its worst member.
-        Mark worst = Mark::kNone;
-        bool all_host = true, any_rewritten = false;
-        const int len = grp.period * grp.repeats;
-        for (int k = i; k < i + len; ++k) {
-          bool h = path.empty() && k < static_cast<int>(host.size()) && host[k];
-          all_host = all_host && h;
-          bool rw = false;
-          Mark m = NodeMark(path, g.node(k), k, h, &rw);
-          any_rewritten = any_rewritten || rw;
-          if (m != Mark::kHost) worst = std::max(worst, m);
-        }
-        if (worst == Mark::kNone && all_host) worst = Mark::kHost;
-        std::vector<std::string> seq;
-        for (int k = i; k < i + grp.period; ++k) seq.push_back(g.node(k).op_type());
-        std::string id = NewId("g");
-        ++boxes_;
-        group_ids[gi] = id;
-        node_ids[i] = id;
-        node_host[i] = all_host;
-        std::string label = absl::StrCat(absl::StrJoin(seq, " > "), "\nx ", grp.repeats, " (",
-                                         len, " nodes)\nfrom ", Shorten(NodeRef(node, i)),
-                                         "\nto ", Shorten(NodeRef(g.node(i + len - 1), i + len - 1)));
-        std::string attrs = MarkAttrs(worst, any_rewritten && worst >= Mark::kWarning);
-        absl::StrAppend(all_host ? &host_body : &out, all_host ? indent + "  " : indent, id,
-                        " [shape=box3d, style=filled, fillcolor=\"#ffffff\", label=", Quote(label),
-                        attrs.empty() ? "" : ", ", attrs, "];\n");
-        for (const auto& o : node.output())
-          if (!o.empty()) scope->ids[o] = id;
-        continue;
-      }
-      std::string id = NewId("n");
-      ++boxes_;
-      node_ids[i] = id;
-      node_host[i] = is_host;
-      bool rewritten = false;
-      Mark mark = NodeMark(path, node, i, is_host, &rewritten);
-      std::string ref = NodeRef(node, i);
-      std::string op = node.domain().empty() || node.domain() == "ai.onnx"
-                           ? node.op_type()
-                           : absl::StrCat(node.domain(), "::", node.op_type());
-      std::string label = op;
-      if (ref != op) absl::StrAppend(&label, "\n", Shorten(ref));
-      if (node.output_size() > 0) {
-        const ShapeText* s = shapes.Find(node.output(0));
-        if (s != nullptr && s->is_static) absl::StrAppend(&label, "\n", s->text);
-      }
-      const std::string& t = node.op_type();
-      if ((t == "Conv" || t == "ConvTranspose" || t == "Gemm" || t == "MatMul") &&
-          node.input_size() > 1) {
-        const std::string* w = nullptr;
-        for (const Scope* sc = scope; sc != nullptr && w == nullptr; sc = sc->parent)
-          if (sc->shapes != nullptr) w = sc->shapes->Weight(node.input(1));
-        if (w != nullptr) absl::StrAppend(&label, "\nW ", *w);
-      }
-      std::string tooltip = ref;
-      auto tip = tooltips_.find(NodeKey(path, ref));
-      if (tip != tooltips_.end()) absl::StrAppend(&tooltip, "\n", tip->second);
-      else if (rewritten && mark == Mark::kRewritten)
-        absl::StrAppend(&tooltip, "\n", before_.count(NodeKey(path, ref)) ? "rewritten by this run"
-                                                                            : "new in this run");
-      std::string attrs = MarkAttrs(mark, rewritten);
-      absl::StrAppend(is_host ? &host_body : &out, is_host ? indent + "  " : indent, id, " [label=", Quote(label),
-                      ", tooltip=", Quote(tooltip), attrs.empty() ? "" : ", ", attrs, "];\n");
-      for (const auto& o : node.output())
-        if (!o.empty()) scope->ids[o] = id;
-      if (HasSubgraph(node)) subgraph_owners.emplace_back(i, id);
-    }
-    if (!host_body.empty()) {
-      absl::StrAppend(&out, indent, "subgraph cluster_host {\n", indent,
+    GraphDraw d(g, path, scope, host, out);
+    DrawInputs(d);
+    DrawNodes(d);
+    if (!d.host_body.empty()) {
+      absl::StrAppend(&out, d.indent, "subgraph cluster_host {\n", d.indent,
                       "  style=\"dashed,filled\"; color=\"#c62828\"; fillcolor=\"#fafafa\"; "
                       "penwidth=1.5; fontcolor=\"#c62828\"; label=",
                       Quote(absl::StrCat("host side, after the cut: --end-node-names ",
                                          absl::StrJoin(a_.end_nodes, " "))),
-                      ";\n", host_body, indent, "}\n");
+                      ";\n", d.host_body, d.indent, "}\n");
     }
+    DrawNodeEdges(d);
+    DrawSubgraphs(d);
+    std::string last_output = DrawOutputs(d);
+    if (path.empty() && a_.before != nullptr) {
+      std::string removed = DrawRemoved(g, out);
+      // Below the graph: after its last output.
+      if (!removed.empty() && !last_output.empty())
+        edges_.push_back(Edge{last_output, removed, "", "style=invis"});
+    }
+  }
 
-    // Edges into each node (or group) from its producers.
+  // Graph inputs that are not initializers, as ellipses.
+  void DrawInputs(GraphDraw& d) {
+    std::set<std::string> initializers;
+    for (const auto& t : d.g.initializer()) initializers.insert(t.name());
+    for (const auto& in : d.g.input()) {
+      if (initializers.count(in.name()) > 0) continue;
+      std::string id = NewId("i");
+      const ShapeText* s = d.scope->shapes->Find(in.name());
+      std::string label = Shorten(in.name());
+      if (s != nullptr) absl::StrAppend(&label, "\n", s->text);
+      absl::StrAppend(&d.out, d.indent, id, " [shape=ellipse, style=filled, label=", Quote(label),
+                      marks_.InterfaceAttrs(d.path, "input ", in.name(), "#e3f2fd", "#1565c0"),
+                      "];\n");
+      d.scope->ids[in.name()] = id;
+    }
+  }
+
+  // One box per node, or per folded group (drawn at its first member).
+  void DrawNodes(GraphDraw& d) {
+    std::vector<Group> groups;
+    std::vector<int> group_of =
+        collapse_ ? FoldRepeats(d.g, groups) : std::vector<int>(d.g.node_size(), -1);
+    std::vector<std::string> group_ids(groups.size());
+    d.node_ids.assign(d.g.node_size(), "");
+    d.node_host.assign(d.g.node_size(), false);
+    for (int i = 0; i < d.g.node_size(); ++i) {
+      const auto& node = d.g.node(i);
+      const int gi = group_of[i];
+      if (gi >= 0 && i != groups[gi].start) {
+        d.node_ids[i] = group_ids[gi];
+        d.node_host[i] = d.node_host[groups[gi].start];
+      } else if (gi >= 0) {
+        group_ids[gi] = DrawGroup(d, groups[gi]);
+      } else {
+        DrawNode(d, i);
+      }
+      for (const auto& o : node.output())
+        if (!o.empty()) d.scope->ids[o] = d.node_ids[i];
+    }
+  }
+
+  // A folded run: "A > B\nx N (M nodes)\nfrom ...\nto ...", marked with its
+  // worst member, on the host side when all its members are.
+  std::string DrawGroup(GraphDraw& d, const Group& grp) {
+    const int i = grp.start;
+    const int len = grp.period * grp.repeats;
+    Mark worst = Mark::kNone;
+    bool all_host = true, any_rewritten = false;
+    for (int k = i; k < i + len; ++k) {
+      bool h = d.IsHost(k);
+      all_host = all_host && h;
+      bool rw = false;
+      Mark m = marks_.NodeMark(d.path, d.g.node(k), k, h, &rw);
+      any_rewritten = any_rewritten || rw;
+      if (m != Mark::kHost) worst = std::max(worst, m);
+    }
+    if (worst == Mark::kNone && all_host) worst = Mark::kHost;
+    std::vector<std::string> seq;
+    for (int k = i; k < i + grp.period; ++k) seq.push_back(d.g.node(k).op_type());
+    std::string id = NewId("g");
+    ++boxes_;
+    d.node_ids[i] = id;
+    d.node_host[i] = all_host;
+    std::string label = absl::StrCat(
+        absl::StrJoin(seq, " > "), "\nx ", grp.repeats, " (", len, " nodes)\nfrom ",
+        Shorten(NodeRef(d.g.node(i), i)), "\nto ",
+        Shorten(NodeRef(d.g.node(i + len - 1), i + len - 1)));
+    std::string attrs = MarkAttrs(worst, any_rewritten && worst >= Mark::kWarning);
+    absl::StrAppend(all_host ? &d.host_body : &d.out, all_host ? d.indent + "  " : d.indent, id,
+                    " [shape=box3d, style=filled, fillcolor=\"#ffffff\", label=", Quote(label),
+                    attrs.empty() ? "" : ", ", attrs, "];\n");
+    return id;
+  }
+
+  // A node's box: op (with its domain when not ONNX), name, static output
+  // type, weight dims of convolutions and matrix products.
+  void DrawNode(GraphDraw& d, int i) {
+    const auto& node = d.g.node(i);
+    const bool is_host = d.IsHost(i);
+    std::string id = NewId("n");
+    ++boxes_;
+    d.node_ids[i] = id;
+    d.node_host[i] = is_host;
+    bool rewritten = false;
+    Mark mark = marks_.NodeMark(d.path, node, i, is_host, &rewritten);
+    std::string ref = NodeRef(node, i);
+    std::string op = node.domain().empty() || node.domain() == "ai.onnx"
+                         ? node.op_type()
+                         : absl::StrCat(node.domain(), "::", node.op_type());
+    std::string label = op;
+    if (ref != op) absl::StrAppend(&label, "\n", Shorten(ref));
+    if (node.output_size() > 0) {
+      const ShapeText* s = d.scope->shapes->Find(node.output(0));
+      if (s != nullptr && s->is_static) absl::StrAppend(&label, "\n", s->text);
+    }
+    const std::string& t = node.op_type();
+    if ((t == "Conv" || t == "ConvTranspose" || t == "Gemm" || t == "MatMul") &&
+        node.input_size() > 1) {
+      const std::string* w = nullptr;
+      for (const Scope* sc = d.scope; sc != nullptr && w == nullptr; sc = sc->parent)
+        if (sc->shapes != nullptr) w = sc->shapes->Weight(node.input(1));
+      if (w != nullptr) absl::StrAppend(&label, "\nW ", *w);
+    }
+    std::string tooltip = marks_.NodeTooltip(d.path, ref, mark, rewritten);
+    std::string attrs = MarkAttrs(mark, rewritten);
+    absl::StrAppend(is_host ? &d.host_body : &d.out, is_host ? d.indent + "  " : d.indent, id,
+                    " [label=", Quote(label), ", tooltip=", Quote(tooltip),
+                    attrs.empty() ? "" : ", ", attrs, "];\n");
+    if (HasSubgraph(node)) d.subgraph_owners.emplace_back(i, id);
+  }
+
+  // Edges into each node (or group) from its producers: dotted from an
+  // enclosing graph, dashed red across the cut.
+  void DrawNodeEdges(GraphDraw& d) {
     std::map<std::string, bool> id_host;  // drawn node id -> on the host side
-    for (int i = 0; i < g.node_size(); ++i) id_host.emplace(node_ids[i], node_host[i]);
-    for (int i = 0; i < g.node_size(); ++i) {
-      const auto& node = g.node(i);
-      for (const auto& in : node.input()) {
+    for (int i = 0; i < d.g.node_size(); ++i) id_host.emplace(d.node_ids[i], d.node_host[i]);
+    for (int i = 0; i < d.g.node_size(); ++i) {
+      for (const auto& in : d.g.node(i).input()) {
         if (in.empty()) continue;
         bool outer = false;
-        const std::string* from = scope->Find(in, &outer);
+        const std::string* from = d.scope->Find(in, &outer);
         if (from == nullptr) continue;  // initializer or unknown
-        std::string label;
-        for (const Scope* sc = scope; sc != nullptr && label.empty(); sc = sc->parent)
-          if (sc->shapes != nullptr)
-            if (const ShapeText* s = sc->shapes->Find(in)) label = s->text;
+        std::string label = d.scope->EdgeLabel(in);
         std::string style;
         auto producer = id_host.find(*from);
         if (outer) {
           style = "style=dotted";
-        } else if (path.empty() && !a_.end_nodes.empty() && node_host[i] &&
+        } else if (d.path.empty() && !a_.end_nodes.empty() && d.node_host[i] &&
                    producer != id_host.end() && !producer->second) {
           style = "style=dashed, color=\"#c62828\", penwidth=1.5, fontcolor=\"#c62828\"";
           label = absl::StrCat(label, label.empty() ? "" : " ", "(cut)");
         }
-        AddEdge(*from, node_ids[i], label, style);
+        AddEdge(*from, d.node_ids[i], label, style);
       }
     }
+  }
 
-    // Subgraph bodies.
-    for (const auto& [i, owner_id] : subgraph_owners) {
-      const auto& node = g.node(i);
+  // Each body of an If/Loop/Scan as a dashed cluster, anchored below its
+  // owner by an invisible-headed dotted edge.
+  void DrawSubgraphs(GraphDraw& d) {
+    for (const auto& [i, owner_id] : d.subgraph_owners) {
+      const auto& node = d.g.node(i);
       for (const auto& attr : node.attribute()) {
         std::vector<const onnx::GraphProto*> bodies;
         if (attr.has_g()) bodies.push_back(&attr.g());
         for (const auto& sg : attr.graphs()) bodies.push_back(&sg);
         for (const onnx::GraphProto* body : bodies) {
-          std::string sub = SubgraphPath(g, path, node, i, attr.name());
+          std::string sub = SubgraphPath(d.g, d.path, node, i, attr.name());
           std::string cluster = NewId("cluster_");
-          absl::StrAppend(&out, indent, "subgraph ", cluster, " {\n", indent,
+          absl::StrAppend(&d.out, d.indent, "subgraph ", cluster, " {\n", d.indent,
                           "  style=\"rounded,dashed\"; color=\"#78909c\"; label=",
                           Quote(Shorten(absl::StrCat(NodeRef(node, i), ".", attr.name()))),
                           ";\n");
           Scope inner;
           size_t edges_before = edges_.size();
           std::string inner_out;
-          DrawGraph(*body, sub, &inner, scope, {}, inner_out);
-          absl::StrAppend(&out, inner_out, indent, "}\n");
+          DrawGraph(*body, sub, &inner, d.scope, {}, inner_out);
+          absl::StrAppend(&d.out, inner_out, d.indent, "}\n");
           // Anchor the cluster below its owner (first drawn element inside).
           std::string anchor = FirstId(inner_out);
           if (!anchor.empty())
@@ -563,43 +325,25 @@ class DotWriter {
         }
       }
     }
-
-    // Graph outputs.
-    std::string last_output;
-    for (const auto& o : g.output()) {
-      std::string id = NewId("o");
-      last_output = id;
-      const ShapeText* s = shapes.Find(o.name());
-      std::string label = Shorten(o.name());
-      if (s != nullptr) absl::StrAppend(&label, "\n", s->text);
-      absl::StrAppend(&out, indent, id, " [shape=ellipse, style=filled, label=", Quote(label),
-                      InterfaceAttrs(path, "output ", o.name(), "#ede7f6", "#4527a0"), "];\n");
-      bool outer = false;
-      if (const std::string* from = scope->Find(o.name(), &outer))
-        AddEdge(*from, id, "", outer ? "style=dotted" : "");
-    }
-
-    if (path.empty() && a_.before != nullptr) {
-      std::string removed = DrawRemoved(g, out);
-      // Below the graph: after its last output.
-      if (!removed.empty() && !last_output.empty())
-        edges_.push_back(Edge{last_output, removed, "", "style=invis"});
-    }
   }
 
-  // Tooltip (and colours when a diagnostic names it) of a graph input/output.
-  std::string InterfaceAttrs(const std::string& path, const char* what, const std::string& name,
-                             const char* fill, const char* colour) {
-    std::string tip = absl::StrCat(what, name);
-    std::string attrs = absl::StrCat(", fillcolor=\"", fill, "\", color=\"", colour, "\"");
-    if (path.empty()) {
-      auto it = interface_.find(name);
-      if (it != interface_.end()) {
-        attrs = absl::StrCat(", ", MarkAttrs(it->second, false));
-        absl::StrAppend(&tip, interface_tips_[name]);
-      }
+  // Graph outputs as ellipses; returns the id of the last one ("" if none).
+  std::string DrawOutputs(GraphDraw& d) {
+    std::string last_output;
+    for (const auto& o : d.g.output()) {
+      std::string id = NewId("o");
+      last_output = id;
+      const ShapeText* s = d.scope->shapes->Find(o.name());
+      std::string label = Shorten(o.name());
+      if (s != nullptr) absl::StrAppend(&label, "\n", s->text);
+      absl::StrAppend(&d.out, d.indent, id, " [shape=ellipse, style=filled, label=", Quote(label),
+                      marks_.InterfaceAttrs(d.path, "output ", o.name(), "#ede7f6", "#4527a0"),
+                      "];\n");
+      bool outer = false;
+      if (const std::string* from = d.scope->Find(o.name(), &outer))
+        AddEdge(*from, id, "", outer ? "style=dotted" : "");
     }
-    return absl::StrCat(", tooltip=", Quote(tip), attrs);
+    return last_output;
   }
 
   static std::string FirstId(const std::string& body) {
@@ -656,13 +400,8 @@ class DotWriter {
 
   const onnx::ModelProto& model_;
   const DotAnnotations& a_;
-  std::map<std::string, Mark> severity_;
-  // Main-graph input/output name -> worst interface finding, its messages.
-  std::map<std::string, Mark> interface_;
-  std::map<std::string, std::string> interface_tips_;
-  std::map<std::string, std::string> tooltips_;
-  std::map<std::string, std::string> before_, after_;
-  bool collapse_ = false;
+  const Marks marks_;
+  const bool collapse_;
   int next_id_ = 0;
   int64_t boxes_ = 0;
   std::vector<Edge> edges_;
@@ -670,33 +409,7 @@ class DotWriter {
 };
 
 }  // namespace
-
-std::string EscapeDotString(const std::string& text) {
-  std::string out;
-  out.reserve(text.size() + 8);
-  size_t i = 0;
-  while (i < text.size()) {
-    char c = text[i];
-    size_t len = Utf8Length(text, i);
-    if (len == 0) {
-      out += '?';
-      ++i;
-      continue;
-    }
-    if (len > 1) {
-      out.append(text, i, len);
-      i += len;
-      continue;
-    }
-    if (c == '"') out += "\\\"";
-    else if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += '?';
-    else out += c;
-    ++i;
-  }
-  return out;
-}
+}  // namespace dot
 
 int64_t CountNodes(const onnx::GraphProto& graph) {
   int64_t n = graph.node_size();
@@ -709,7 +422,7 @@ int64_t CountNodes(const onnx::GraphProto& graph) {
 }
 
 std::string ModelToDot(const onnx::ModelProto& model, const DotAnnotations& annotations) {
-  return DotWriter(model, annotations).Run();
+  return dot::DotWriter(model, annotations).Run();
 }
 
 }  // namespace h8
