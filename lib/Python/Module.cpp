@@ -164,31 +164,27 @@ py::dict ModelDict(const ModelReport& m) {
   return out;
 }
 
-// run(args, input=None, label="<memory>", capture=True, echo=False) -> dict
-py::dict Run(const std::vector<std::string>& args, std::optional<py::bytes> input,
-             const std::string& label, bool capture, bool echo) {
-  OptRunRequest request;
-  request.args = args;
-  if (input) request.input_bytes = std::string(*input);
-  request.label = label;
-  request.capture_output = capture;
-  request.print = echo;
-  OptRunResult result;
-  {
-    py::gil_scoped_release release;
-    std::lock_guard<std::mutex> lock(RunMutex());
-    PassRegistry registry = Registry();
-    std::string export_error = LoadsPlugins(request.args) ? ExportApiToPlugins() : "";
-    result = RunOpt(std::move(request), registry);
-    if (!export_error.empty()) {
-      // Explains the plugin's load error (an undefined h8:: symbol).
-      Diagnostic d;
-      d.file = "onnx-h8-opt";
-      d.severity = Severity::kNote;
-      d.message = "the onnx_h8_opt module could not export its API to pass plugins: " + export_error;
-      result.diagnostics.insert(result.diagnostics.begin(), std::move(d));
-    }
+// The driver with `registry`, under RunMutex and without the GIL: the
+// registry is a copy of the built-in one, into which the run's plugins
+// register.
+OptRunResult RunLocked(OptRunRequest request, PassRegistry& registry) {
+  py::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(RunMutex());
+  registry = Registry();
+  std::string export_error = LoadsPlugins(request.args) ? ExportApiToPlugins() : "";
+  OptRunResult result = RunOpt(std::move(request), registry);
+  if (!export_error.empty()) {
+    // Explains the plugin's load error (an undefined h8:: symbol).
+    Diagnostic d;
+    d.file = "onnx-h8-opt";
+    d.severity = Severity::kNote;
+    d.message = "the onnx_h8_opt module could not export its API to pass plugins: " + export_error;
+    result.diagnostics.insert(result.diagnostics.begin(), std::move(d));
   }
+  return result;
+}
+
+py::dict ResultDict(const OptRunResult& result) {
   py::dict out;
   out["exit_code"] = result.exit_code;
   if (result.output) out["output"] = py::bytes(*result.output);
@@ -204,11 +200,22 @@ py::dict Run(const std::vector<std::string>& args, std::optional<py::bytes> inpu
   return out;
 }
 
-// list_passes() -> [{name, summary, plugin, primary_option, options: [...]}]
-py::list ListPasses() {
-  std::lock_guard<std::mutex> lock(RunMutex());
+// run(args, input=None, label="<memory>", capture=True, echo=False) -> dict
+py::dict Run(const std::vector<std::string>& args, std::optional<py::bytes> input,
+             const std::string& label, bool capture, bool echo) {
+  OptRunRequest request;
+  request.args = args;
+  if (input) request.input_bytes = std::string(*input);
+  request.label = label;
+  request.capture_output = capture;
+  request.print = echo;
+  PassRegistry registry;
+  return ResultDict(RunLocked(std::move(request), registry));
+}
+
+py::list PassList(const PassRegistry& registry) {
   py::list out;
-  for (const PassInfo* info : Registry().List()) {
+  for (const PassInfo* info : registry.List()) {
     py::dict p;
     p["name"] = info->argument;
     p["summary"] = info->summary;
@@ -230,6 +237,20 @@ py::list ListPasses() {
   return out;
 }
 
+// list_passes(args=[]) -> (run dict, [{name, summary, plugin, primary_option,
+// options: [...]}]): the registry after `args` (--load-pass-plugin flags)
+// and --list-passes ran.
+py::tuple ListPasses(const std::vector<std::string>& args) {
+  OptRunRequest request;
+  request.args = args;
+  request.args.push_back("--list-passes");
+  request.capture_output = true;
+  request.print = false;
+  PassRegistry registry;
+  OptRunResult result = RunLocked(std::move(request), registry);
+  return py::make_tuple(ResultDict(result), PassList(registry));
+}
+
 }  // namespace
 }  // namespace h8
 
@@ -237,7 +258,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "onnx-h8-opt's driver (h8::RunOpt); use the onnx_h8_opt package instead.";
   m.def("run", &h8::Run, py::arg("args"), py::arg("input") = py::none(),
         py::arg("label") = "<memory>", py::arg("capture") = true, py::arg("echo") = false);
-  m.def("list_passes", &h8::ListPasses);
+  m.def("list_passes", &h8::ListPasses, py::arg("args") = std::vector<std::string>());
   m.attr("EXIT_OK") = static_cast<int>(h8::kExitOk);
   m.attr("EXIT_MODEL_ERROR") = static_cast<int>(h8::kExitModelError);
   m.attr("EXIT_USAGE_ERROR") = static_cast<int>(h8::kExitUsageError);

@@ -134,6 +134,25 @@ class Plugins(unittest.TestCase):
                          if "pass 'perturb-weights' changed the model's numerics" in d.message],
                         [d.text for d in r.diagnostics])
 
+    def test_list_passes_with_plugins(self):
+        builtin = onnx_h8_opt.list_passes()
+        with_plugin = onnx_h8_opt.list_passes(plugins=[EXAMPLE])
+        added = [p for p in with_plugin if p not in builtin]
+        self.assertEqual([(p["name"], p["plugin"]) for p in added],
+                         [("fuse-bn-into-conv", "fuse-bn-into-conv")])
+        self.assertEqual(len(with_plugin), len(builtin) + 1)
+        # The CLI lists the same names.
+        code, out, err = cli(["--load-pass-plugin=" + EXAMPLE, "--list-passes"])
+        self.assertEqual(code, 0, err)
+        listed = [line.split(" - ")[0].split(" [plugin ")[0].strip()
+                  for line in out.decode().splitlines()
+                  if line.startswith("  ") and not line.startswith("    ") and " - " in line]
+        self.assertEqual(listed, [p["name"] for p in with_plugin])
+        # A plugin that cannot load is the CLI's usage error.
+        with self.assertRaises(onnx_h8_opt.UsageError) as cm:
+            onnx_h8_opt.list_passes(plugins=[os.path.join(TEST_PLUGINS, "no-such-plugin.so")])
+        self.assertIn("cannot load pass plugin", str(cm.exception))
+
     def test_wrong_types(self):
         with self.assertRaises(TypeError):
             onnx_h8_opt.run(CONV_BN, plugins=[42])

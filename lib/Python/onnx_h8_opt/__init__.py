@@ -280,7 +280,11 @@ def _run(model, flags, output, echo):
     path, data = _input(model)
     argv = list(flags) + ([path] if path is not None else [])
     raw = _core.run(argv, data, "<memory>", True, bool(echo))
-    result = Result(raw, argv, os.fspath(output) if output is not None else None)
+    return _checked(Result(raw, argv, os.fspath(output) if output is not None else None))
+
+
+def _checked(result):
+    """result, or UsageError on exit code 2."""
     if result.exit_code == EXIT_USAGE_ERROR:
         lines = [d["text"] for d in result.diagnostics if d["severity"] == "error"]
         raise UsageError("\n".join(lines) or "usage error (exit code 2)", result)
@@ -329,7 +333,12 @@ def check_hailo8(model, profile="default", *, allow=None, deny=None, args=None, 
     return result.hailo8
 
 
-def list_passes():
-    """Every registered pass: name, summary, primary_option and options (key,
-    type, default, help, allowed)."""
-    return _core.list_passes()
+def list_passes(plugins=None):
+    """Every registered pass: name, summary, plugin (the plugin's name, ""
+    for built-ins), primary_option and options (key, type, default, help,
+    allowed); with plugins=[PATH, ...], the passes of those plugins too
+    (UsageError when one cannot be loaded)."""
+    flags = _plugin_flags(plugins)
+    raw, passes = _core.list_passes(flags)
+    _checked(Result(raw, flags + ["--list-passes"], None))
+    return passes
