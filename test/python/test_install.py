@@ -207,6 +207,10 @@ class Deb(unittest.TestCase):
                 owners[soname] = owner
         missing = {s: o for s, o in owners.items() if o not in self.depends}
         self.assertEqual(missing, {}, "Depends: %s" % self.fields["Depends"])
+        # Nor does it depend on more: python3 (for the module) aside, every
+        # dependency ships a library one of the files needs.
+        self.assertEqual(self.depends - {"python3"}, set(owners.values()),
+                         "Depends: %s" % self.fields["Depends"])
         # The project's own code is linked in: every library comes from Debian.
         for want in ("libonnx1", "libprotobuf32", "libstdc++6", "libc6"):
             self.assertIn(want, owners.values())
