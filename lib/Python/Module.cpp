@@ -18,6 +18,7 @@
 // the built-in registry: a plugin's passes exist only in the runs that load
 // it, and a plugin loaded by several runs (dlopen returns the same handle)
 // registers again without clashing with itself.
+//
 // Strings from models may be arbitrary bytes; they are decoded as UTF-8
 // with U+FFFD for invalid sequences, as the JSON diagnostics do.
 //

@@ -11,7 +11,8 @@ keyword arguments become the CLI's flags (Result.args shows them) and
 errors: a bad pipeline, a bad pin, an unreadable model) raises UsageError, a
 ValueError carrying the CLI's message; model problems (exit 1) and Hailo
 toolchain failures (exit 3) are reported in the Result. The GIL is released
-while the driver runs; runs in several threads are serialised.
+while the driver runs; runs in several threads are serialised. Pass plugins
+load per run (``plugins=[path]`` or ``--load-pass-plugin`` in args).
 """
 
 import os
@@ -315,8 +316,7 @@ def run(model, pipeline=None, *, pin_shape=None, pin_dim=None, hailo8=False,
     return _run(model, flags_list, output, echo)
 
 
-def check_hailo8(model, profile="default", *, allow=None, deny=None, args=None, plugins=None,
-                 echo=False):
+def check_hailo8(model, profile="default", *, allow=None, deny=None, args=None, echo=False):
     """The Hailo-8 lint alone (check-hailo8, the model unchanged). Returns
     Findings (.ok is False when the DFC would reject the model)."""
     options = ["profile=" + profile]
@@ -324,8 +324,7 @@ def check_hailo8(model, profile="default", *, allow=None, deny=None, args=None, 
         options.append("allow=[%s]" % ",".join(allow))
     if deny:
         options.append("deny=[%s]" % ",".join(deny))
-    flags = (_plugin_flags(plugins) + ["--passes=check-hailo8{%s}" % " ".join(options)]
-             + list(args or []))
+    flags = ["--passes=check-hailo8{%s}" % " ".join(options)] + list(args or [])
     result = _run(model, _flags(args=flags), None, echo)
     if result.hailo8 is None:
         raise ValueError("check-hailo8 did not run: " +
