@@ -100,9 +100,10 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
                                       const ShapeAnalysis* given_shapes) {
   onnx::GraphProto& graph = *model.mutable_graph();
   const int64_t opset = OnnxOpsetVersion(model);
-  GraphIndex index(graph);
-  std::unique_ptr<ShapeAnalysis> own_shapes;
-  if (given_shapes == nullptr) own_shapes = std::make_unique<ShapeAnalysis>(model);
+  const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
+  const GraphIndex& index = *index_ptr;
+  std::shared_ptr<const ShapeAnalysis> own_shapes;
+  if (given_shapes == nullptr) own_shapes = ctx.analyses().Shapes(model);
   const ShapeAnalysis& shapes = given_shapes ? *given_shapes : *own_shapes;
   GraphRewriter rewriter(graph);
   // Constant values decoded so far; initializers are decoded only when a
