@@ -73,6 +73,7 @@ ValueFacts ShapeAnalysis::FromTypeProtoCached(
   f.elem_type = type.tensor_type().elem_type();
   if (!type.tensor_type().has_shape()) return f;
   f.has_shape = true;
+  f.dims.reserve(type.tensor_type().shape().dim_size());
   for (const auto& d : type.tensor_type().shape().dim()) {
     if (d.has_dim_value() && d.dim_value() >= 0) {
       f.dims.push_back(Dim::Static(d.dim_value()));
@@ -98,8 +99,12 @@ ValueFacts ShapeAnalysis::FromTypeProtoCached(
 }
 
 void ShapeAnalysis::ToTypeProto(const ValueFacts& facts, onnx::TypeProto* type) {
+  // Rewritten in place (a cleared repeated field keeps its dim objects for
+  // reuse): pinning rewrites every value_info entry of the graph.
+  if (!type->has_tensor_type()) type->Clear();
   auto* tt = type->mutable_tensor_type();
   if (facts.elem_type != 0) tt->set_elem_type(facts.elem_type);
+  else tt->clear_elem_type();
   if (!facts.has_shape) {
     tt->clear_shape();
     return;
@@ -201,6 +206,20 @@ std::vector<int> TopologicalOrder(const onnx::GraphProto& graph) {
   for (int i = 0; i < n; ++i)
     for (const auto& o : graph.node(i).output())
       if (!o.empty()) producer.emplace(o, i);
+  std::vector<int> order;
+  order.reserve(n);
+  // Fast path: a sorted graph (what exporters write) is its own order, and
+  // needs no reader lists.
+  bool sorted = true;
+  for (int i = 0; i < n && sorted; ++i)
+    for (const auto& in : graph.node(i).input()) {
+      auto it = in.empty() ? producer.end() : producer.find(in);
+      if (it != producer.end() && it->second >= i) sorted = false;
+    }
+  if (sorted) {
+    for (int i = 0; i < n; ++i) order.push_back(i);
+    return order;
+  }
   std::vector<int> pending(n, 0);
   std::vector<std::vector<int>> readers(n);
   for (int i = 0; i < n; ++i) {
@@ -211,20 +230,6 @@ std::vector<int> TopologicalOrder(const onnx::GraphProto& graph) {
       ++pending[i];
       readers[it->second].push_back(i);
     }
-  }
-  std::vector<int> order;
-  order.reserve(n);
-  std::vector<int> ready;
-  // Fast path: a sorted graph is its own order.
-  bool sorted = true;
-  for (int i = 0; i < n && sorted; ++i)
-    for (const auto& in : graph.node(i).input()) {
-      auto it = in.empty() ? producer.end() : producer.find(in);
-      if (it != producer.end() && it->second >= i) sorted = false;
-    }
-  if (sorted) {
-    for (int i = 0; i < n; ++i) order.push_back(i);
-    return order;
   }
   std::vector<bool> done(n, false);
   size_t head = 0;
@@ -315,11 +320,13 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
   };
 
   std::vector<ValueFacts> outs;
+  // One input list for every node: its buffer is reused, not reallocated.
+  std::vector<const ValueFacts*> inputs;
   for (int i : TopologicalOrder(graph)) {
     const onnx::NodeProto& node = graph.node(i);
-    NodeShapeInput in{node, opset, {}};
-    in.inputs.reserve(node.input_size());
-    for (const auto& name : node.input()) in.inputs.push_back(lookup(name));
+    inputs.clear();
+    for (const auto& name : node.input()) inputs.push_back(lookup(name));
+    NodeShapeInput in{node, opset, std::move(inputs)};
     outs.assign(node.output_size(), ValueFacts());
     const std::string& op = node.op_type();
     bool known = true;
@@ -434,6 +441,7 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
       }
       scope.facts[name] = std::move(f);
     }
+    inputs = std::move(in.inputs);
   }
   // Graph outputs that no node produces (inputs passed through) keep their
   // declarations.
@@ -501,7 +509,6 @@ bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph) const {
       }
       onnx::ValueInfoProto* vi = graph.mutable_value_info(it->second);
       if (TypeMatches(vi->type(), *f)) continue;
-      vi->clear_type();
       ToTypeProto(*f, vi->mutable_type());
       changed = true;
     }
@@ -514,7 +521,6 @@ bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph) const {
     const ValueFacts* f = main_->Find(vi.name());
     if (f == nullptr || (f->elem_type == 0 && !f->has_shape) || TypeMatches(vi.type(), *f))
       continue;
-    vi.clear_type();
     ToTypeProto(*f, vi.mutable_type());
     changed = true;
   }

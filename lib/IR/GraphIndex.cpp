@@ -1,42 +1,89 @@
 //===- GraphIndex.cpp - Producer/consumer maps ----------------------------===//
 #include "h8/IR/GraphIndex.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 
 namespace h8 {
 
+namespace {
+// Arena block size for interned names; longer names get a block of their own.
+constexpr size_t kArenaBlock = 64 * 1024;
+}  // namespace
+
+int GraphIndex::Find(absl::string_view name) const {
+  auto it = ids_.find(name);
+  return it == ids_.end() ? -1 : it->second;
+}
+
+int GraphIndex::Intern(absl::string_view name) {
+  if (auto it = ids_.find(name); it != ids_.end()) return it->second;
+  if (name.size() > arena_left_ || arena_next_ == nullptr) {
+    const size_t block = std::max(kArenaBlock, name.size());
+    arena_.push_back(std::make_unique<char[]>(block));
+    arena_next_ = arena_.back().get();
+    arena_left_ = block;
+  }
+  char* at = arena_next_;
+  if (!name.empty()) std::memcpy(at, name.data(), name.size());
+  arena_next_ += name.size();
+  arena_left_ -= name.size();
+  const int id = static_cast<int>(values_.size());
+  ids_.emplace(absl::string_view(at, name.size()), id);
+  values_.emplace_back();
+  return id;
+}
+
 GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
   // Sized once: rehashing dominated index builds on 100k-node graphs.
-  const size_t values = graph.node_size() + graph.input_size() + graph.initializer_size();
-  producer_.reserve(graph.node_size());
-  consumers_.reserve(values);
-  uses_.reserve(values);
-  initializers_.reserve(graph.initializer_size());
-  types_.reserve(graph.value_info_size() + graph.input_size() + graph.output_size());
-  for (int i = 0; i < graph.initializer_size(); ++i)
-    initializers_.emplace(graph.initializer(i).name(), i);
+  const size_t estimate = graph.node_size() + graph.input_size() +
+                          graph.initializer_size() + graph.output_size();
+  ids_.reserve(estimate);
+  values_.reserve(estimate);
+  for (int i = 0; i < graph.initializer_size(); ++i) {
+    const int v = Intern(graph.initializer(i).name());
+    if (values_[v].initializer < 0) values_[v].initializer = i;
+  }
   for (const auto& in : graph.input()) {
-    inputs_.insert(in.name());
-    if (in.has_type()) types_[in.name()] = &in.type();
+    const int v = Intern(in.name());
+    values_[v].input = true;
+    if (in.has_type()) values_[v].type = &in.type();
   }
   for (const auto& vi : graph.value_info())
-    if (vi.has_type()) types_[vi.name()] = &vi.type();
+    if (vi.has_type()) values_[Intern(vi.name())].type = &vi.type();
   for (const auto& out : graph.output()) {
-    outputs_.insert(out.name());
-    ++uses_[out.name()];
-    if (out.has_type() && !types_.count(out.name())) types_[out.name()] = &out.type();
+    const int v = Intern(out.name());
+    ValueFacts& f = values_[v];
+    f.output = true;
+    ++f.uses;
+    if (out.has_type() && f.type == nullptr) f.type = &out.type();
   }
+  // (value, node) pairs in node order, one per node reading the value; then
+  // a counting sort makes them the consumer lists.
+  std::vector<std::pair<int, int>> reads;
+  reads.reserve(static_cast<size_t>(graph.node_size()) * 2);
+  std::vector<int> last_reader;
+  auto add_use = [&](absl::string_view name, int node) {
+    const int v = Intern(name);
+    ++values_[v].uses;
+    if (static_cast<size_t>(v) >= last_reader.size())
+      last_reader.resize(std::max(values_.size(), last_reader.size() * 2), -1);
+    if (last_reader[v] != node) {
+      last_reader[v] = node;
+      reads.emplace_back(v, node);
+    }
+  };
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
-    for (const auto& out : node.output())
-      if (!out.empty()) producer_.emplace(out, i);
-    auto add_use = [&](const std::string& name) {
-      ++uses_[name];
-      auto& users = consumers_[name];
-      if (users.empty() || users.back() != i) users.push_back(i);
-    };
+    for (const auto& out : node.output()) {
+      if (out.empty()) continue;
+      ValueFacts& f = values_[Intern(out)];
+      if (f.producer < 0) f.producer = i;
+    }
     for (const auto& in : node.input())
-      if (!in.empty()) add_use(in);
+      if (!in.empty()) add_use(in, i);
     for (const auto& attr : node.attribute()) {
       if (!attr.has_g() && attr.graphs_size() == 0) continue;
       absl::flat_hash_set<std::string> outer;
@@ -45,9 +92,15 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
       // Sorted so consumer order never depends on hash iteration order.
       std::vector<std::string> sorted(outer.begin(), outer.end());
       std::sort(sorted.begin(), sorted.end());
-      for (const auto& name : sorted) add_use(name);
+      for (const auto& name : sorted) add_use(name, i);
     }
   }
+  consumer_begin_.assign(values_.size() + 1, 0);
+  for (const auto& [v, node] : reads) ++consumer_begin_[v + 1];
+  for (size_t v = 0; v < values_.size(); ++v) consumer_begin_[v + 1] += consumer_begin_[v];
+  consumer_nodes_.resize(reads.size());
+  std::vector<int> fill(consumer_begin_.begin(), consumer_begin_.end() - 1);
+  for (const auto& [v, node] : reads) consumer_nodes_[fill[v]++] = node;
 }
 
 void GraphIndex::CollectOuterReferences(const onnx::GraphProto& graph,
@@ -73,8 +126,8 @@ void GraphIndex::CollectOuterReferences(const onnx::GraphProto& graph,
 }
 
 int GraphIndex::ProducerIndex(absl::string_view value) const {
-  auto it = producer_.find(value);
-  return it == producer_.end() ? -1 : it->second;
+  const int v = Find(value);
+  return v < 0 ? -1 : values_[v].producer;
 }
 
 const onnx::NodeProto* GraphIndex::Producer(absl::string_view value) const {
@@ -82,27 +135,30 @@ const onnx::NodeProto* GraphIndex::Producer(absl::string_view value) const {
   return i < 0 ? nullptr : &graph_->node(i);
 }
 
-const std::vector<int>& GraphIndex::Consumers(absl::string_view value) const {
-  static const std::vector<int>* const kEmpty = new std::vector<int>();
-  auto it = consumers_.find(value);
-  return it == consumers_.end() ? *kEmpty : it->second;
+absl::Span<const int> GraphIndex::Consumers(absl::string_view value) const {
+  const int v = Find(value);
+  if (v < 0) return {};
+  return absl::MakeConstSpan(consumer_nodes_.data() + consumer_begin_[v],
+                             consumer_begin_[v + 1] - consumer_begin_[v]);
 }
 
 int GraphIndex::NumUses(absl::string_view value) const {
-  auto it = uses_.find(value);
-  return it == uses_.end() ? 0 : it->second;
+  const int v = Find(value);
+  return v < 0 ? 0 : values_[v].uses;
 }
 
 bool GraphIndex::IsGraphInput(absl::string_view value) const {
-  return inputs_.contains(value);
+  const int v = Find(value);
+  return v >= 0 && values_[v].input;
 }
 bool GraphIndex::IsGraphOutput(absl::string_view value) const {
-  return outputs_.contains(value);
+  const int v = Find(value);
+  return v >= 0 && values_[v].output;
 }
 
 int GraphIndex::InitializerIndex(absl::string_view value) const {
-  auto it = initializers_.find(value);
-  return it == initializers_.end() ? -1 : it->second;
+  const int v = Find(value);
+  return v < 0 ? -1 : values_[v].initializer;
 }
 
 const onnx::TensorProto* GraphIndex::Initializer(absl::string_view value) const {
@@ -111,30 +167,33 @@ const onnx::TensorProto* GraphIndex::Initializer(absl::string_view value) const 
 }
 
 bool GraphIndex::IsRuntimeInput(absl::string_view value) const {
-  return IsGraphInput(value) && InitializerIndex(value) < 0;
+  const int v = Find(value);
+  return v >= 0 && values_[v].input && values_[v].initializer < 0;
 }
 
 const onnx::TypeProto* GraphIndex::Type(absl::string_view value) const {
-  auto it = types_.find(value);
-  if (it != types_.end()) return it->second;
+  const int v = Find(value);
+  if (v < 0) return nullptr;
+  const ValueFacts& f = values_[v];
+  if (f.type != nullptr || f.initializer < 0) return f.type;
   // Initializer types are made on first request: most are never asked for.
-  const onnx::TensorProto* init = Initializer(value);
-  if (init == nullptr) return nullptr;
+  const onnx::TensorProto& init = graph_->initializer(f.initializer);
   auto type = std::make_unique<onnx::TypeProto>();
   auto* tt = type->mutable_tensor_type();
-  tt->set_elem_type(init->data_type());
+  tt->set_elem_type(init.data_type());
   auto* shape = tt->mutable_shape();
-  for (int64_t d : init->dims()) shape->add_dim()->set_dim_value(d);
-  const onnx::TypeProto* result = type.get();
-  types_[std::string(value)] = result;
+  for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
+  f.type = type.get();
   owned_types_.push_back(std::move(type));
-  return result;
+  return f.type;
 }
 
 std::optional<int> GraphIndex::Rank(absl::string_view value) const {
-  if (types_.find(value) == types_.end())
-    if (const onnx::TensorProto* init = Initializer(value)) return init->dims_size();
-  const onnx::TypeProto* type = Type(value);
+  const int v = Find(value);
+  if (v < 0) return std::nullopt;
+  if (values_[v].type == nullptr && values_[v].initializer >= 0)
+    return graph_->initializer(values_[v].initializer).dims_size();
+  const onnx::TypeProto* type = values_[v].type;
   if (type == nullptr || !type->has_tensor_type() || !type->tensor_type().has_shape())
     return std::nullopt;
   return type->tensor_type().shape().dim_size();
@@ -145,6 +204,7 @@ std::optional<std::vector<int64_t>> GraphIndex::StaticShape(absl::string_view va
   if (type == nullptr || !type->has_tensor_type() || !type->tensor_type().has_shape())
     return std::nullopt;
   std::vector<int64_t> dims;
+  dims.reserve(type->tensor_type().shape().dim_size());
   for (const auto& d : type->tensor_type().shape().dim()) {
     if (!d.has_dim_value()) return std::nullopt;
     dims.push_back(d.dim_value());

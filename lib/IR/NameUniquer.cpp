@@ -5,9 +5,16 @@
 
 namespace h8 {
 
-NameUniquer::NameUniquer(const onnx::ModelProto& model) { ReserveGraph(model.graph()); }
+void NameUniquer::Load() const {
+  if (pending_ == nullptr) return;
+  const onnx::GraphProto* graph = pending_;
+  pending_ = nullptr;
+  used_.reserve(used_.size() + graph->node_size() * 3 + graph->initializer_size() +
+                graph->value_info_size());
+  ReserveGraph(*graph);
+}
 
-void NameUniquer::ReserveGraph(const onnx::GraphProto& graph) {
+void NameUniquer::ReserveGraph(const onnx::GraphProto& graph) const {
   for (const auto& v : graph.input()) used_.insert(v.name());
   for (const auto& v : graph.output()) used_.insert(v.name());
   for (const auto& v : graph.value_info()) used_.insert(v.name());
@@ -24,6 +31,7 @@ void NameUniquer::ReserveGraph(const onnx::GraphProto& graph) {
 }
 
 std::string NameUniquer::Unique(absl::string_view base) {
+  Load();
   std::string name(base);
   for (int n = 1; used_.contains(name); ++n) name = absl::StrCat(base, "_", n);
   used_.insert(name);

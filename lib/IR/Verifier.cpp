@@ -18,8 +18,9 @@ namespace {
 // outer sets into every subgraph.
 struct Scope {
   const Scope* parent = nullptr;
-  absl::flat_hash_set<std::string> names;
-  bool Contains(const std::string& name) const {
+  // Views into the graph being verified, which does not change meanwhile.
+  absl::flat_hash_set<absl::string_view> names;
+  bool Contains(absl::string_view name) const {
     for (const Scope* s = this; s != nullptr; s = s->parent)
       if (s->names.contains(name)) return true;
     return false;
@@ -101,7 +102,8 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
   };
   Scope scope;
   scope.parent = outer;
-  absl::flat_hash_set<std::string> inputs;
+  scope.names.reserve(graph.input_size() + graph.initializer_size() + graph.node_size());
+  absl::flat_hash_set<absl::string_view> inputs;
   for (const auto& in : graph.input()) {
     if (in.name().empty())
       return absl::InvalidArgumentError("a graph input has an empty name");
@@ -110,7 +112,8 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
           absl::StrCat("graph input '", in.name(), "' is declared twice"));
     scope.names.insert(in.name());
   }
-  absl::flat_hash_set<std::string> initializers;
+  absl::flat_hash_set<absl::string_view> initializers;
+  initializers.reserve(graph.initializer_size());
   for (const auto& init : graph.initializer()) {
     if (!initializers.insert(init.name()).second)
       return absl::InvalidArgumentError(
@@ -120,7 +123,8 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
   }
   // Where each node output is defined, to tell "used before its definition"
   // (a cycle or unsorted graph) from "never defined".
-  absl::flat_hash_map<std::string, int> defined_at;
+  absl::flat_hash_map<absl::string_view, int> defined_at;
+  defined_at.reserve(graph.node_size());
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
     if (node.op_type().empty())
@@ -153,6 +157,7 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
           "' (the graph has a cycle or is not topologically sorted)"));
     }
     for (const auto& attr : node.attribute()) {
+      if (!attr.has_g() && attr.graphs_size() == 0) continue;
       std::string sub = absl::StrCat(path, "/", NodeRef(node, i), ".", attr.name());
       if (attr.has_g())
         if (auto s = VerifyGraph(attr.g(), &scope, sub, depth + 1); !s.ok()) return s;

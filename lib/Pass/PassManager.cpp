@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "h8/IR/Fingerprint.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Support/OnnxBridge.h"
 
@@ -32,6 +33,9 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       if (seconds > 0) timings.emplace_back("(verify-each)", seconds);
     }
   } verify_time{timings_, verify_seconds};
+  // The model as the previous pass left it (or as it was given, already
+  // verified by whoever read it), by fingerprint.
+  uint64_t fingerprint = ModelFingerprint(model);
   for (const auto& pass : passes_) {
     const std::string name(pass->Argument());
     ctx.set_current_pass(name);
@@ -54,8 +58,31 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       return changed.status();
     }
 
-    if (options_.verify_each != VerifyEachMode::kNone) {
-      auto verify_start = std::chrono::steady_clock::now();
+    // The pass's claim against the fact. A structural change the pass did
+    // not report would leave stale analyses behind and skip verification:
+    // that is a bug in the pass, reported as such. A claimed change with an
+    // equal fingerprint may be a rewrite of tensor bytes the fingerprint
+    // does not read; it counts as a change.
+    auto verify_start = std::chrono::steady_clock::now();
+    const uint64_t after = ModelFingerprint(model);
+    const bool structural_change = after != fingerprint;
+    fingerprint = after;
+    if (structural_change && !*changed) {
+      ctx.Error() << "pass '" << name << "' changed the model but reported no change";
+      return absl::InternalError(absl::StrCat(name, " did not report its change"));
+    }
+    if (*changed) ctx.analyses().Clear();
+    verify_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - verify_start).count();
+
+    // An unchanged model is the one verified before; structural
+    // verification only runs after a change (--verify-each=full checks
+    // after every pass regardless).
+    const bool verify =
+        options_.verify_each == VerifyEachMode::kFull ||
+        (options_.verify_each != VerifyEachMode::kNone && *changed);
+    if (verify) {
+      verify_start = std::chrono::steady_clock::now();
       absl::Status s = VerifyModelStructure(model);
       if (s.ok() && options_.verify_each == VerifyEachMode::kFull) {
         OnnxCheckSkip skip;
@@ -94,8 +121,11 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
 
     bool print_after = options_.print_ir_after_all || options_.print_ir_after.contains(name);
     if (!print_after && options_.print_ir_after_change && *changed) {
-      // "changed" from the pass is a claim; the comparison makes it a fact.
-      print_after = before->SerializeAsString() != model.SerializeAsString();
+      // "changed" from the pass is a claim; the fingerprint makes it a fact,
+      // and only when it is equal (bytes inside a large tensor may differ)
+      // does a full comparison decide.
+      print_after = structural_change ||
+                    before->SerializeAsString() != model.SerializeAsString();
     }
     if (print_after) DumpIR(absl::StrCat("After ", name), model, options_.print_options);
   }

@@ -76,7 +76,8 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   const onnx::GraphProto& graph = model.graph();
   const int errors_before = ctx.diags().num_errors();
   const int warnings_before = ctx.diags().num_warnings();
-  const Hailo8Analysis analysis = AnalyzeForHailo8(model, options_);
+  const Hailo8Analysis analysis = AnalyzeForHailo8(
+      model, options_, ctx.analyses().Index(graph), ctx.analyses().Shapes(model));
   const int n = analysis.num_nodes;
 
   for (const std::string& op : analysis.pattern_instances) ctx.Stat(absl::StrCat("patterns-", op));

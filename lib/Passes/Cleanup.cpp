@@ -66,7 +66,8 @@ class CleanupPass : public GraphPass {
 
   absl::StatusOr<bool> ForwardIdentitiesPhase(GraphRef ref, PassContext& ctx, bool outputs) {
     onnx::GraphProto& graph = *ref.graph;
-    GraphIndex index(graph);
+    const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
+    const GraphIndex& index = *index_ptr;
     GraphRewriter rewriter(graph);
     // Producer output slots to rename to a graph output name, applied after
     // the index is no longer used.

@@ -376,7 +376,8 @@ std::optional<NodePlan> FlattenGraphs::Match(const onnx::GraphProto& graph,
 absl::StatusOr<bool> FlattenGraphs::RunOnGraph(GraphRef ref, PassContext& ctx) {
   onnx::GraphProto& graph = *ref.graph;
   const int64_t opset = ref.opset;
-  GraphIndex index(graph);
+  const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
+  const GraphIndex& index = *index_ptr;
 
   // Match every grouped convolution fully; nothing below this loop's end
   // has touched the graph.

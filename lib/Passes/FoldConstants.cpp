@@ -33,6 +33,7 @@
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -100,18 +101,21 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
                                       const ShapeAnalysis* given_shapes) {
   onnx::GraphProto& graph = *model.mutable_graph();
   const int64_t opset = OnnxOpsetVersion(model);
-  GraphIndex index(graph);
-  std::unique_ptr<ShapeAnalysis> own_shapes;
-  if (given_shapes == nullptr) own_shapes = std::make_unique<ShapeAnalysis>(model);
+  const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
+  const GraphIndex& index = *index_ptr;
+  std::shared_ptr<const ShapeAnalysis> own_shapes;
+  if (given_shapes == nullptr) own_shapes = ctx.analyses().Shapes(model);
   const ShapeAnalysis& shapes = given_shapes ? *given_shapes : *own_shapes;
   GraphRewriter rewriter(graph);
   // Constant values decoded so far; initializers are decoded only when a
   // fully constant node needs them.
   // node_hash_map: pointers to values stay valid while more are decoded.
   absl::node_hash_map<std::string, Tensor> values;
-  absl::flat_hash_map<std::string, bool> is_const;
+  // Views into the graph, which does not change before the commit below.
+  absl::flat_hash_set<absl::string_view> is_const;
+  is_const.reserve(graph.initializer_size());
   for (const auto& init : graph.initializer())
-    if (!index.IsGraphInput(init.name())) is_const[init.name()] = true;
+    if (!index.IsGraphInput(init.name())) is_const.insert(init.name());
   auto value_of = [&](const std::string& name) -> absl::StatusOr<const Tensor*> {
     auto it = values.find(name);
     if (it != values.end()) return &it->second;
@@ -135,9 +139,15 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
     if (!all_const && op != "Constant" && node.output_size() > 0) {
       for (const auto& o : node.output()) {
         const ValueFacts* f = o.empty() ? nullptr : shapes.Facts(o);
-        std::optional<std::vector<int64_t>> dims = f ? f->StaticDims() : std::nullopt;
-        std::optional<std::vector<int64_t>> v = f ? f->StaticValue() : std::nullopt;
-        if (!dims || !v || f->elem_type == 0) {
+        // Most values have no tracked contents: ruled out before anything
+        // is copied.
+        if (f == nullptr || !f->has_value || f->elem_type == 0) {
+          outputs.clear();
+          break;
+        }
+        std::optional<std::vector<int64_t>> dims = f->StaticDims();
+        std::optional<std::vector<int64_t>> v = f->StaticValue();
+        if (!dims || !v) {
           outputs.clear();
           break;
         }
@@ -204,7 +214,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
       // so its readers can fold.
       for (int o = 0; o < node.output_size(); ++o) {
         values[node.output(o)] = std::move(outputs[o]);
-        is_const[node.output(o)] = true;
+        is_const.insert(node.output(o));
       }
       continue;
     }
@@ -212,7 +222,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
       const std::string& name = node.output(o);
       if (name.empty()) continue;
       rewriter.AddInitializer(TensorToProto(outputs[o], name));
-      is_const[name] = true;
+      is_const.insert(name);
       values[name] = std::move(outputs[o]);
     }
     rewriter.Erase(i);

@@ -81,8 +81,9 @@ std::optional<std::vector<int64_t>> SqueezeAxes(const onnx::NodeProto& node,
 absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& ctx) {
   onnx::GraphProto& graph = *ref.graph;
   const int64_t opset = ref.opset;
-  GraphIndex index(graph);
-  hailo8::ShapeFacts shapes(graph, index, opset);
+  const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
+  const GraphIndex& index = *index_ptr;
+  hailo8::ShapeFacts shapes(ctx.analyses().Shapes(graph, opset));
 
   NameUniquer names(graph);
   GraphRewriter rewriter(graph);

@@ -295,10 +295,12 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   onnx::GraphProto& graph = *ref.graph;
   const int64_t opset = ref.opset;
   const bool lift_interface = options_.interface == "lift" && ref.is_main;
-  GraphIndex index(graph);
+  const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
+  const GraphIndex& index = *index_ptr;
   // Ranks from the shape analysis: declared types where the exporter wrote
   // them, computed through every op with a shape rule otherwise.
-  const ShapeAnalysis shapes(graph, opset);
+  const std::shared_ptr<const ShapeAnalysis> shapes_ptr = ctx.analyses().Shapes(graph, opset);
+  const ShapeAnalysis& shapes = *shapes_ptr;
 
   // Match: classify nodes, connect them through rank-3 values.
   const int n = graph.node_size();

@@ -84,7 +84,8 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     return UsageStatus(absl::StrCat("the model was already split (host part: ",
                                     map.host_model_path, "); split-hailo8 runs once"));
   const Hailo8Analysis analysis =
-      AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny});
+      AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny},
+                       ctx.analyses().Index(model.graph()), ctx.analyses().Shapes(model));
   onnx::GraphProto& graph = *model.mutable_graph();
   const int n = graph.node_size();
 

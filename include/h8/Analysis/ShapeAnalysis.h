@@ -101,7 +101,7 @@ class ShapeAnalysis {
   /// left alone. Returns whether anything changed.
   bool WriteValueInfo(onnx::GraphProto& graph) const;
 
-  /// Writes `facts` into `type` (tensor type; dims as dim_value, symbolic
+  /// Writes `facts` into `type`, replacing what it held (tensor type; dims as dim_value, symbolic
   /// dims as dim_param in canonical text, unknown dims without either).
   static void ToTypeProto(const ValueFacts& facts, onnx::TypeProto* type);
   /// Reads a declared TypeProto into facts (dim_params parsed, bindings

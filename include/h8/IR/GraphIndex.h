@@ -4,7 +4,14 @@
 // nodes for the users of a value. Implicit uses by subgraphs (a value of
 // this graph read inside an If/Loop/Scan body) count as uses by the node
 // that owns the subgraph. The index does not follow edits; rebuild it after
-// GraphRewriter::Commit().
+// GraphRewriter::Commit(), or ask the pass context's AnalysisCache, which
+// rebuilds it only when the graph's fingerprint changed.
+//
+// Layout: every name is interned once into an arena owned by the index and
+// given a dense id; the per-value facts are arrays indexed by id and the
+// consumer lists one flat array with offsets. A build does one hash
+// insertion per distinct name and no allocation per value (the previous
+// string-keyed maps allocated four times per value).
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_IR_GRAPHINDEX_H
@@ -18,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -34,7 +42,7 @@ class GraphIndex {
   const onnx::NodeProto* Producer(absl::string_view value) const;
 
   /// Indices of the nodes reading `value`, in node order, once per node.
-  const std::vector<int>& Consumers(absl::string_view value) const;
+  absl::Span<const int> Consumers(absl::string_view value) const;
 
   /// Number of node uses (with multiplicity) plus graph-output uses.
   int NumUses(absl::string_view value) const;
@@ -61,15 +69,32 @@ class GraphIndex {
                                      absl::flat_hash_set<std::string>& out);
 
  private:
+  /// Dense id of `name`, interning it when new.
+  int Intern(absl::string_view name);
+  /// Id of `name`, or -1 when the graph never mentions it.
+  int Find(absl::string_view name) const;
+
+  struct ValueFacts {
+    int producer = -1;
+    int initializer = -1;
+    int uses = 0;
+    bool input = false;
+    bool output = false;
+    // Recorded in inputs, outputs or value_info; initializer types are
+    // synthesized on first request, hence mutable.
+    mutable const onnx::TypeProto* type = nullptr;
+  };
+
   const onnx::GraphProto* graph_;
-  absl::flat_hash_map<std::string, int> producer_;
-  absl::flat_hash_map<std::string, std::vector<int>> consumers_;
-  absl::flat_hash_map<std::string, int> uses_;
-  absl::flat_hash_map<std::string, int> initializers_;
-  absl::flat_hash_set<std::string> inputs_;
-  absl::flat_hash_set<std::string> outputs_;
-  // Types of initializers are synthesized lazily, hence mutable.
-  mutable absl::flat_hash_map<std::string, const onnx::TypeProto*> types_;
+  // Names live in fixed-size blocks so the views used as keys stay valid.
+  std::vector<std::unique_ptr<char[]>> arena_;
+  char* arena_next_ = nullptr;
+  size_t arena_left_ = 0;
+  absl::flat_hash_map<absl::string_view, int> ids_;
+  std::vector<ValueFacts> values_;
+  // consumers of value v: consumer_nodes_[consumer_begin_[v] .. consumer_begin_[v + 1]).
+  std::vector<int> consumer_begin_;
+  std::vector<int> consumer_nodes_;
   mutable std::vector<std::unique_ptr<onnx::TypeProto>> owned_types_;
 };
 

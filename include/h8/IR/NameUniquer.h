@@ -16,21 +16,30 @@ namespace h8 {
 class NameUniquer {
  public:
   /// Reserves every value, node and initializer name in `model`, subgraphs
-  /// included.
-  explicit NameUniquer(const onnx::ModelProto& model);
+  /// included. The names are collected on first use, not here: a uniquer a
+  /// pass never asks costs nothing (most runs of most passes create no
+  /// name). The model must outlive that first use, and what is reserved is
+  /// the model as it is then.
+  explicit NameUniquer(const onnx::ModelProto& model) : pending_(&model.graph()) {}
   /// Reserves every name in `graph` and its subgraphs, including values it
-  /// reads from enclosing graphs (for passes that see one graph).
-  explicit NameUniquer(const onnx::GraphProto& graph) { ReserveGraph(graph); }
+  /// reads from enclosing graphs (for passes that see one graph); collected
+  /// on first use as above.
+  explicit NameUniquer(const onnx::GraphProto& graph) : pending_(&graph) {}
   NameUniquer() = default;
 
   void Reserve(absl::string_view name) { used_.insert(std::string(name)); }
-  bool IsUsed(absl::string_view name) const { return used_.contains(name); }
+  bool IsUsed(absl::string_view name) const {
+    Load();
+    return used_.contains(name);
+  }
   /// Returns a fresh name derived from `base` and reserves it.
   std::string Unique(absl::string_view base);
 
  private:
-  void ReserveGraph(const onnx::GraphProto& graph);
-  absl::flat_hash_set<std::string> used_;
+  void Load() const;
+  void ReserveGraph(const onnx::GraphProto& graph) const;
+  mutable const onnx::GraphProto* pending_ = nullptr;
+  mutable absl::flat_hash_set<std::string> used_;
 };
 
 }  // namespace h8

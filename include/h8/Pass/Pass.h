@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "h8/Pass/AnalysisManager.h"
 #include "h8/Support/Diagnostics.h"
 #include "onnx/onnx_pb.h"
 
@@ -86,6 +87,9 @@ class PassContext {
 
   InterfaceMap& interface_map() { return interface_map_; }
 
+  /// Analyses shared by the passes of this run (see AnalysisManager.h).
+  AnalysisManager& analyses() { return analyses_; }
+
   /// Lint verdicts of this run, in pipeline order (one per lint pass run).
   void AddLintSummary(LintSummary summary) { lint_summaries_.push_back(std::move(summary)); }
   const std::vector<LintSummary>& lint_summaries() const { return lint_summaries_; }
@@ -101,6 +105,7 @@ class PassContext {
   absl::flat_hash_set<std::string> remark_passes_;
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>> stats_;
   InterfaceMap interface_map_;
+  AnalysisManager analyses_;
   std::vector<LintSummary> lint_summaries_;
 };
 

@@ -60,12 +60,17 @@ std::string BodyPath(const std::string& parent, const onnx::NodeProto& node, int
 class Analyzer {
  public:
   // `path` is empty for the main graph, else the body's path (BodyPath).
+  // `index` and `shapes` may be given (analyses kept by the caller) or are
+  // computed here.
   Analyzer(const onnx::GraphProto& graph, int64_t opset, const Hailo8AnalysisOptions& options,
-           std::string path = "")
+           std::string path = "", std::shared_ptr<const GraphIndex> index = nullptr,
+           std::shared_ptr<const ShapeAnalysis> shapes = nullptr)
       : graph_(graph),
         opset_(opset),
-        index_(graph_),
-        shapes_(graph_, index_, opset_),
+        index_holder_(index ? std::move(index) : std::make_shared<const GraphIndex>(graph_)),
+        index_(*index_holder_),
+        shapes_(shapes ? hailo8::ShapeFacts(std::move(shapes))
+                       : hailo8::ShapeFacts(graph_, index_, opset_)),
         n_(graph_.node_size()),
         options_(options),
         path_(std::move(path)) {
@@ -308,7 +313,7 @@ class Analyzer {
   // through slicing (a multi-layer LSTM's initial states are sliced per
   // layer).
   int BatchAxis(const std::string& value) const {
-    const std::vector<int>& readers = index_.Consumers(value);
+    absl::Span<const int> readers = index_.Consumers(value);
     const bool sliced = std::any_of(readers.begin(), readers.end(), [&](int c) {
       return IsStatePlumbing(graph_.node(c));
     });
@@ -342,7 +347,7 @@ class Analyzer {
   // Whether every use of `value`, through state plumbing (at most 4 deep,
   // as data input 0), is an input of a recurrent op.
   bool FeedsOnlyRecurrent(const std::string& value, int depth) const {
-    const std::vector<int>& readers = index_.Consumers(value);
+    absl::Span<const int> readers = index_.Consumers(value);
     if (readers.empty() || depth > 4 || index_.IsGraphOutput(value)) return false;
     for (int c : readers) {
       const onnx::NodeProto& node = graph_.node(c);
@@ -493,7 +498,8 @@ class Analyzer {
 
   const onnx::GraphProto& graph_;
   const int64_t opset_;
-  GraphIndex index_;
+  std::shared_ptr<const GraphIndex> index_holder_;
+  const GraphIndex& index_;
   hailo8::ShapeFacts shapes_;
   const int n_;
   const Hailo8AnalysisOptions& options_;
@@ -523,8 +529,12 @@ std::vector<std::string> Hailo8NodeReads(const onnx::NodeProto& node) {
 }
 
 Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
-                                const Hailo8AnalysisOptions& options) {
-  return Analyzer(model.graph(), OnnxOpsetVersion(model), options).Run();
+                                const Hailo8AnalysisOptions& options,
+                                std::shared_ptr<const GraphIndex> index,
+                                std::shared_ptr<const ShapeAnalysis> shapes) {
+  return Analyzer(model.graph(), OnnxOpsetVersion(model), options, "", std::move(index),
+                  std::move(shapes))
+      .Run();
 }
 
 }  // namespace h8

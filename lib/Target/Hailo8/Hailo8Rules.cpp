@@ -128,7 +128,10 @@ std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node,
 
 ShapeFacts::ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index,
                        int64_t opset)
-    : analysis_(std::make_unique<ShapeAnalysis>(graph, opset)) {}
+    : analysis_(std::make_shared<const ShapeAnalysis>(graph, opset)) {}
+
+ShapeFacts::ShapeFacts(std::shared_ptr<const ShapeAnalysis> analysis)
+    : analysis_(std::move(analysis)) {}
 
 ShapeFacts::~ShapeFacts() = default;
 

@@ -71,5 +71,17 @@ TEST(NameUniquerTest, SameModelAndCallsGiveSameNames) {
   EXPECT_EQ(run(), first);
 }
 
+TEST(NameUniquerTest, NamesAreThoseOfTheModelAtFirstUse) {
+  onnx::ModelProto model = ParseModelOrDie(kModel);
+  NameUniquer names(model);
+  // A value the pass adds before asking for a name is not handed out again;
+  // a name reserved explicitly before then stays reserved.
+  names.Reserve("kept");
+  model.mutable_graph()->mutable_node(0)->add_output("late");
+  EXPECT_EQ(names.Unique("late"), "late_1");
+  EXPECT_EQ(names.Unique("kept"), "kept_1");
+  EXPECT_TRUE(names.IsUsed("x"));
+}
+
 }  // namespace
 }  // namespace h8

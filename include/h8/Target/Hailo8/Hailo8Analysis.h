@@ -15,6 +15,7 @@
 #ifndef H8_TARGET_HAILO8_HAILO8ANALYSIS_H
 #define H8_TARGET_HAILO8_HAILO8ANALYSIS_H
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -96,9 +97,13 @@ struct Hailo8Analysis {
 std::vector<std::string> Hailo8NodeReads(const onnx::NodeProto& node);
 
 /// Judges the main graph of `model` against the Hailo-8 rules, and the
-/// nodes inside its control-flow bodies (their errors only).
+/// nodes inside its control-flow bodies (their errors only). The main
+/// graph's index and shape analysis are computed unless given (a pass hands
+/// over the ones its AnalysisManager keeps).
 Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
-                                const Hailo8AnalysisOptions& options = {});
+                                const Hailo8AnalysisOptions& options = {},
+                                std::shared_ptr<const GraphIndex> index = nullptr,
+                                std::shared_ptr<const ShapeAnalysis> shapes = nullptr);
 
 }  // namespace h8
 

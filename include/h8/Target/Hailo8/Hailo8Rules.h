@@ -47,6 +47,8 @@ std::optional<Profile> ParseProfile(absl::string_view name);
 class ShapeFacts {
  public:
   ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index, int64_t opset);
+  /// Reads an analysis already made (e.g. kept by the pass context).
+  explicit ShapeFacts(std::shared_ptr<const ShapeAnalysis> analysis);
   ~ShapeFacts();
   std::optional<int> Rank(absl::string_view value) const;
   /// Dims (-1 = not static) when the rank is known.
@@ -54,7 +56,7 @@ class ShapeFacts {
   const ShapeAnalysis& analysis() const { return *analysis_; }
 
  private:
-  std::unique_ptr<ShapeAnalysis> analysis_;
+  std::shared_ptr<const ShapeAnalysis> analysis_;
   mutable absl::flat_hash_map<std::string, std::vector<int64_t>> dims_;
 };
 

@@ -1,0 +1,66 @@
+//===- AnalysisManager.h - Analyses kept across passes ----------*- C++ -*-===//
+//
+// The use-def index and the shape analysis of a graph are computed on first
+// request and kept for as long as the graph does not change, so passes that
+// leave the model alone (most of a pipeline, most of the time) do not pay
+// for rebuilding them. Validity is checked, not declared: every request
+// compares the graph's structural fingerprint (h8/IR/Fingerprint.h) with
+// the one the cached result was built from, which costs a walk over names
+// instead of a rebuild. The pass manager also drops everything after a pass
+// that changed the model, since a changed model may have moved the protos
+// the cached results point into.
+//
+// Results are shared pointers: one a pass still holds stays valid after a
+// later request rebuilt the cache entry.
+//
+//===----------------------------------------------------------------------===//
+#ifndef H8_PASS_ANALYSISMANAGER_H
+#define H8_PASS_ANALYSISMANAGER_H
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "h8/Analysis/ShapeAnalysis.h"
+#include "h8/IR/GraphIndex.h"
+#include "onnx/onnx_pb.h"
+
+namespace h8 {
+
+class AnalysisManager {
+ public:
+  /// The index of `graph`.
+  std::shared_ptr<const GraphIndex> Index(const onnx::GraphProto& graph);
+  /// The shape analysis of `model` (main graph and subgraphs; no bindings).
+  std::shared_ptr<const ShapeAnalysis> Shapes(const onnx::ModelProto& model);
+  /// The shape analysis of one graph alone at `opset` (what
+  /// ShapeAnalysis(graph, opset) computes).
+  std::shared_ptr<const ShapeAnalysis> Shapes(const onnx::GraphProto& graph, int64_t opset);
+
+  /// Drops every cached result.
+  void Clear();
+
+  /// How often a request was answered from the cache or rebuilt, for tests
+  /// and --pass-statistics.
+  struct Counters {
+    int64_t hits = 0;
+    int64_t builds = 0;
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  template <typename T>
+  struct Entry {
+    uint64_t fingerprint = 0;
+    std::shared_ptr<const T> value;
+  };
+  // Key: the graph, and for shapes the opset.
+  absl::flat_hash_map<const onnx::GraphProto*, Entry<GraphIndex>> indexes_;
+  absl::flat_hash_map<std::pair<const onnx::GraphProto*, int64_t>, Entry<ShapeAnalysis>> shapes_;
+  Counters counters_;
+};
+
+}  // namespace h8
+
+#endif  // H8_PASS_ANALYSISMANAGER_H
