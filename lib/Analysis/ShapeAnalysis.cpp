@@ -147,6 +147,7 @@ ValueFacts FactsOfTensor(const onnx::TensorProto& t) {
   ValueFacts f;
   f.elem_type = t.data_type();
   f.has_shape = true;
+  f.dims.reserve(t.dims_size());
   int64_t n = 1;
   for (int64_t d : t.dims()) {
     f.dims.push_back(d >= 0 ? Dim::Static(d) : Dim());
@@ -428,8 +429,11 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
         for (Dim& d : f.dims) d = d.Substitute(bindings);
         for (Dim& d : f.value) d = d.Substitute(bindings);
       }
+      // A declaration can only refine a value whose type or some dim is
+      // not known yet (Refine keeps static dims): fully known values skip
+      // reading it.
       auto it = declared.find(name);
-      if (it != declared.end())
+      if (it != declared.end() && (f.elem_type == 0 || !f.IsStatic()))
         Refine(f, FromTypeProtoCached(*it->second, bindings, &param_cache_));
       if (f.has_value && f.IsStatic()) {
         int64_t n = 1;

@@ -2,7 +2,6 @@
 #include "h8/IR/GraphRewriter.h"
 
 #include <algorithm>
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -266,8 +265,8 @@ g (float[2] x) => (float[2] y)
 }
 
 // Builds a chain of `nodes` Relus, erases every even node (rewiring its
-// reader) and returns the seconds Commit took, with the graph checked.
-double TimeCommitOnChain(int nodes) {
+// reader) and checks the committed graph.
+void CheckCommitOnChain(int nodes) {
   onnx::ModelProto model;
   model.set_ir_version(8);
   auto* opset = model.add_opset_import();
@@ -292,10 +291,7 @@ double TimeCommitOnChain(int nodes) {
     EXPECT_TRUE(rewriter.ReplaceAllUsesWith(value(i), value(i - 1)).ok());
     rewriter.Erase(i);
   }
-  auto start = std::chrono::steady_clock::now();
   rewriter.Commit();
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   EXPECT_EQ(graph.node_size(), nodes / 2);
   EXPECT_EQ(graph.node(0).input(0), "x");
@@ -305,21 +301,13 @@ double TimeCommitOnChain(int nodes) {
   EXPECT_EQ(graph.node(nodes / 2 - 1).output(0), value(nodes - 1));
   absl::Status s = VerifyModelStructure(model);
   EXPECT_TRUE(s.ok()) << s;
-  return seconds;
 }
 
-// Linear, not quadratic: 4x the nodes take about 4x the time (16x if erasing
-// were one by one). A ratio within one run, best of three per size, so a
-// loaded machine slows both sides alike; the bound leaves 2x of margin.
-TEST(GraphRewriterTest, CommitIsLinearOnALongChain) {
-  double small = 1e9, large = 1e9;
-  for (int rep = 0; rep < 3; ++rep) {
-    small = std::min(small, TimeCommitOnChain(25000));
-    large = std::min(large, TimeCommitOnChain(100000));
-  }
-  EXPECT_LT(large, 8 * small) << "Commit: 25k nodes " << small << " s, 100k nodes " << large
-                              << " s";
-}
+// Commit's result on a long chain. Its cost (linear: one permutation and
+// one tail delete, never one-by-one deletes) is measured by h8-ir-bench on
+// the 20k- and 100k-node benchmark models, not timed here: a unit test on a
+// shared machine cannot tell 4x from 16x reliably.
+TEST(GraphRewriterTest, CommitErasesHalfOfALongChain) { CheckCommitOnChain(100000); }
 
 }  // namespace
 }  // namespace h8
