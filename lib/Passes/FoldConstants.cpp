@@ -103,9 +103,24 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
   const int64_t opset = OnnxOpsetVersion(model);
   const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
   const GraphIndex& index = *index_ptr;
+  // The analysis is asked for only when something can use it. Values it
+  // knows the contents of without every input being constant start at
+  // Shape or Size (the only ops whose output contents come from input
+  // dims) or at a control-flow node; with none of those, and nothing
+  // constant to size, a graph has nothing to fold and no no-op Reshape to
+  // drop without it. The graph is not changed before the commit below, so
+  // a late request sees the graph as it was at the start.
+  bool shape_roots = false;
+  for (const auto& node : graph.node()) {
+    const std::string& op = node.op_type();
+    shape_roots |= op == "Shape" || op == "Size" || op == "If" || op == "Loop" || op == "Scan";
+  }
   std::shared_ptr<const ShapeAnalysis> own_shapes;
-  if (given_shapes == nullptr) own_shapes = ctx.analyses().Shapes(model);
-  const ShapeAnalysis& shapes = given_shapes ? *given_shapes : *own_shapes;
+  auto shapes_of = [&]() -> const ShapeAnalysis& {
+    if (given_shapes != nullptr) return *given_shapes;
+    if (own_shapes == nullptr) own_shapes = ctx.analyses().Shapes(model);
+    return *own_shapes;
+  };
   GraphRewriter rewriter(graph);
   // Constant values decoded so far; initializers are decoded only when a
   // fully constant node needs them.
@@ -137,6 +152,8 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
     bool all_const = node.input_size() > 0 || op == "Constant";
     for (const auto& in : node.input()) all_const &= in.empty() || is_const.contains(in);
     if (!all_const && op != "Constant" && node.output_size() > 0) {
+      if (given_shapes == nullptr && !shape_roots) continue;
+      const ShapeAnalysis& shapes = shapes_of();
       for (const auto& o : node.output()) {
         const ValueFacts* f = o.empty() ? nullptr : shapes.Facts(o);
         // Most values have no tracked contents: ruled out before anything
@@ -175,7 +192,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
       // Outputs the analysis sizes statically are checked before they are
       // computed: a tiny model must not make fold-constants allocate
       // gigabytes only to throw them away.
-      if (std::optional<int64_t> bytes = StaticOutputBytes(node, shapes);
+      if (std::optional<int64_t> bytes = StaticOutputBytes(node, shapes_of());
           bytes && *bytes - input_bytes > options.max_growth_bytes) {
         ctx.Remark(&node, i) << "not folded: its outputs would add " << *bytes - input_bytes
                              << " bytes (max-growth-bytes=" << options.max_growth_bytes << ")";
@@ -235,8 +252,8 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
     const auto& node = graph.node(i);
     if (node.op_type() != "Reshape" || !IsOnnxDomain(node) || is_const.contains(node.output(0)))
       continue;
-    const ValueFacts* fin = shapes.Facts(node.input(0));
-    const ValueFacts* fout = shapes.Facts(node.output(0));
+    const ValueFacts* fin = shapes_of().Facts(node.input(0));
+    const ValueFacts* fout = shapes_of().Facts(node.output(0));
     auto in = fin ? fin->StaticDims() : std::nullopt;
     auto out = fout ? fout->StaticDims() : std::nullopt;
     if (!in || !out || *in != *out || index.IsGraphOutput(node.output(0))) continue;

@@ -83,7 +83,10 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
   const int64_t opset = ref.opset;
   const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
   const GraphIndex& index = *index_ptr;
-  hailo8::ShapeFacts shapes(ctx.analyses().Shapes(graph, opset));
+  // Asked for on first use: most graphs have nothing to legalize. The
+  // first direct edit below (step 0) reads the shapes before it writes.
+  hailo8::ShapeFacts shapes(std::function<std::shared_ptr<const ShapeAnalysis>()>(
+      [&ctx, &graph, opset] { return ctx.analyses().Shapes(graph, opset); }));
 
   NameUniquer names(graph);
   GraphRewriter rewriter(graph);

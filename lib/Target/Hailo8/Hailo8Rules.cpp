@@ -133,16 +133,27 @@ ShapeFacts::ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index,
 ShapeFacts::ShapeFacts(std::shared_ptr<const ShapeAnalysis> analysis)
     : analysis_(std::move(analysis)) {}
 
+ShapeFacts::ShapeFacts(std::function<std::shared_ptr<const ShapeAnalysis>()> source)
+    : source_(std::move(source)) {}
+
+const ShapeAnalysis& ShapeFacts::Load() const {
+  if (analysis_ == nullptr) {
+    analysis_ = source_();
+    source_ = nullptr;
+  }
+  return *analysis_;
+}
+
 ShapeFacts::~ShapeFacts() = default;
 
 std::optional<int> ShapeFacts::Rank(absl::string_view value) const {
-  return analysis_->Rank(value);
+  return Load().Rank(value);
 }
 
 const std::vector<int64_t>* ShapeFacts::Dims(absl::string_view value) const {
   auto it = dims_.find(value);
   if (it != dims_.end()) return &it->second;
-  const ValueFacts* f = analysis_->Facts(value);
+  const ValueFacts* f = Load().Facts(value);
   if (f == nullptr || !f->has_shape) return nullptr;
   std::vector<int64_t> dims;
   dims.reserve(f->dims.size());

@@ -21,6 +21,7 @@
 #define H8_TARGET_HAILO8_HAILO8RULES_H
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,14 +50,20 @@ class ShapeFacts {
   ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index, int64_t opset);
   /// Reads an analysis already made (e.g. kept by the pass context).
   explicit ShapeFacts(std::shared_ptr<const ShapeAnalysis> analysis);
+  /// Asks `source` for the analysis on first use: a pass that finds nothing
+  /// to look at never pays for one. The first use must come before the
+  /// caller changes the graph.
+  explicit ShapeFacts(std::function<std::shared_ptr<const ShapeAnalysis>()> source);
   ~ShapeFacts();
   std::optional<int> Rank(absl::string_view value) const;
   /// Dims (-1 = not static) when the rank is known.
   const std::vector<int64_t>* Dims(absl::string_view value) const;
-  const ShapeAnalysis& analysis() const { return *analysis_; }
+  const ShapeAnalysis& analysis() const { return Load(); }
 
  private:
-  std::shared_ptr<const ShapeAnalysis> analysis_;
+  const ShapeAnalysis& Load() const;
+  mutable std::function<std::shared_ptr<const ShapeAnalysis>()> source_;
+  mutable std::shared_ptr<const ShapeAnalysis> analysis_;
   mutable absl::flat_hash_map<std::string, std::vector<int64_t>> dims_;
 };
 
