@@ -11,51 +11,186 @@
 #include "h8/Support/OnnxBridge.h"
 
 namespace h8 {
+
+PassInstrumentation::~PassInstrumentation() = default;
+bool PassInstrumentation::NeedsModelBefore(const Pass&) const { return false; }
+void PassInstrumentation::RunBeforePipeline(const onnx::ModelProto&, PassContext&) {}
+void PassInstrumentation::RunBeforePass(const Pass&, const onnx::ModelProto&, PassContext&) {}
+absl::Status PassInstrumentation::RunAfterPass(const Pass&, const PassRunInfo&,
+                                               const onnx::ModelProto&, PassContext&) {
+  return absl::OkStatus();
+}
+void PassInstrumentation::RunAfterPassFailed(const Pass&, const absl::Status&, PassContext&) {}
+void PassInstrumentation::RunAfterPipeline(const onnx::ModelProto&, const absl::Status&,
+                                           PassContext&) {}
+
 namespace {
 
-void DumpIR(const std::string& header, const onnx::ModelProto& model,
-            const PrintOptions& options) {
-  std::cerr << "# *** IR Dump " << header << " ***\n" << PrintModelText(model, options);
-  std::cerr.flush();
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
+
+// --print-ir-before/-after/-after-all/-after-change.
+class IRPrinting : public PassInstrumentation {
+ public:
+  explicit IRPrinting(const PassManagerOptions& options) : options_(options) {}
+
+  bool NeedsModelBefore(const Pass&) const override { return options_.print_ir_after_change; }
+
+  void RunBeforePass(const Pass& pass, const onnx::ModelProto& model, PassContext&) override {
+    const std::string name(pass.Argument());
+    if (options_.print_ir_before.contains(name) || options_.print_ir_before.contains("all"))
+      Dump(absl::StrCat("Before ", name), model);
+  }
+
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo& info,
+                            const onnx::ModelProto& model, PassContext&) override {
+    const std::string name(pass.Argument());
+    bool print = options_.print_ir_after_all || options_.print_ir_after.contains(name);
+    if (!print && options_.print_ir_after_change && info.changed) {
+      // "changed" from the pass is a claim; the fingerprint makes it a fact,
+      // and only when it is equal (bytes inside a large tensor may differ)
+      // does a full comparison decide.
+      print = info.structural_change ||
+              info.before->SerializeAsString() != model.SerializeAsString();
+    }
+    if (print) Dump(absl::StrCat("After ", name), model);
+    return absl::OkStatus();
+  }
+
+ private:
+  void Dump(const std::string& header, const onnx::ModelProto& model) {
+    std::cerr << "# *** IR Dump " << header << " ***\n"
+              << PrintModelText(model, options_.print_options);
+    std::cerr.flush();
+  }
+  const PassManagerOptions& options_;
+};
+
+// --verify-each: structural after every pass that changed the model (an
+// unchanged model is the one verified before), plus ONNX's checker after
+// every pass (full), or plus the numeric comparison after every change
+// (numerics).
+class Verification : public PassInstrumentation {
+ public:
+  Verification(const PassManagerOptions& options, double* seconds)
+      : options_(options), seconds_(seconds) {}
+
+  bool NeedsModelBefore(const Pass&) const override {
+    return options_.verify_each == VerifyEachMode::kNumerics;
+  }
+
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo& info,
+                            const onnx::ModelProto& model, PassContext& ctx) override {
+    const VerifyEachMode mode = options_.verify_each;
+    if (mode == VerifyEachMode::kNone || (mode != VerifyEachMode::kFull && !info.changed))
+      return absl::OkStatus();
+    const auto start = std::chrono::steady_clock::now();
+    absl::Status s = Verify(pass, info, model, ctx);
+    *seconds_ += SecondsSince(start);
+    return s;
+  }
+
+ private:
+  absl::Status Verify(const Pass& pass, const PassRunInfo& info, const onnx::ModelProto& model,
+                      PassContext& ctx) {
+    const std::string name(pass.Argument());
+    absl::Status s = VerifyModelStructure(model);
+    if (s.ok() && options_.verify_each == VerifyEachMode::kFull) {
+      OnnxCheckSkip skip;
+      s = CheckModelWithOnnx(model, &skip);
+      if (skip.skipped && !checker_skip_noted_) {
+        // Said once: every later check skips for the same reason until a
+        // pass lowers the IR or opset.
+        checker_skip_noted_ = true;
+        Diagnostic d;
+        d.severity = Severity::kNote;
+        d.file = ctx.file();
+        d.pass = "verify-each";
+        d.message = absl::StrCat("after pass '", name, "': ", skip.reason);
+        ctx.diags().Emit(std::move(d));
+      }
+    }
+    if (!s.ok()) {
+      ctx.set_current_pass("verify-each");
+      ctx.Error() << "after pass '" << name << "': " << s.message();
+      return absl::InternalError(absl::StrCat("verification failed after ", name));
+    }
+    if (options_.verify_each == VerifyEachMode::kNumerics && options_.numerics_check) {
+      s = options_.numerics_check(*info.before, model, ctx);
+      if (!s.ok()) {
+        ctx.set_current_pass("verify-each");
+        // FailedPrecondition is a measured mismatch; anything else means
+        // the models could not be evaluated at all.
+        if (absl::IsFailedPrecondition(s))
+          ctx.Error() << "pass '" << name << "' changed the model's numerics: " << s.message();
+        else
+          ctx.Error() << "cannot verify numerics after pass '" << name << "': " << s.message();
+        return absl::InternalError(absl::StrCat("numerics broken by ", name));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const PassManagerOptions& options_;
+  double* seconds_;
+  bool checker_skip_noted_ = false;
+};
 
 }  // namespace
 
+PassManager::PassManager(PassManagerOptions options) : options_(std::move(options)) {
+  // After-hooks run in reverse order: verification, then printing, so a
+  // model that fails verification is not printed as a pass's result.
+  instrumentations_.push_back(std::make_unique<IRPrinting>(options_));
+  instrumentations_.push_back(std::make_unique<Verification>(options_, &verify_seconds_));
+}
+
+PassManager::~PassManager() = default;
+
 absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
   timings_.clear();
-  // Verification between passes is the manager's own cost; it is reported
-  // as one line so the pass figures stay the passes'.
-  double verify_seconds = 0;
+  verify_seconds_ = 0;
+  // The manager's own cost between passes is reported as one line so the
+  // pass figures stay the passes'.
   struct VerifyTime {
     std::vector<std::pair<std::string, double>>& timings;
     double& seconds;
     ~VerifyTime() {
       if (seconds > 0) timings.emplace_back("(verify-each)", seconds);
     }
-  } verify_time{timings_, verify_seconds};
+  } verify_time{timings_, verify_seconds_};
+  for (auto& inst : instrumentations_) inst->RunBeforePipeline(model, ctx);
+  auto finish = [&](absl::Status status) {
+    for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
+      (*it)->RunAfterPipeline(model, status, ctx);
+    return status;
+  };
   // The model as the previous pass left it (or as it was given, already
   // verified by whoever read it), by fingerprint.
   uint64_t fingerprint = ModelFingerprint(model);
   for (const auto& pass : passes_) {
     const std::string name(pass->Argument());
     ctx.set_current_pass(name);
-    if (options_.print_ir_before.contains(name) || options_.print_ir_before.contains("all"))
-      DumpIR(absl::StrCat("Before ", name), model, options_.print_options);
+    for (auto& inst : instrumentations_) inst->RunBeforePass(*pass, model, ctx);
 
     // A copy of the model is only kept when an instrumentation needs the
-    // "before" state: change detection for printing, or numeric checking.
+    // "before" state.
     std::unique_ptr<onnx::ModelProto> before;
-    if (options_.print_ir_after_change || options_.verify_each == VerifyEachMode::kNumerics)
-      before = std::make_unique<onnx::ModelProto>(model);
+    for (const auto& inst : instrumentations_)
+      if (!before && inst->NeedsModelBefore(*pass))
+        before = std::make_unique<onnx::ModelProto>(model);
 
-    auto start = std::chrono::steady_clock::now();
+    const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<bool> changed = pass->Run(model, ctx);
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    timings_.emplace_back(name, seconds);
+    PassRunInfo info;
+    info.seconds = SecondsSince(start);
+    timings_.emplace_back(name, info.seconds);
     if (!changed.ok()) {
       ctx.Error() << changed.status().message();
-      return changed.status();
+      for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
+        (*it)->RunAfterPassFailed(*pass, changed.status(), ctx);
+      return finish(changed.status());
     }
 
     // The pass's claim against the fact. A structural change the pass did
@@ -63,73 +198,27 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
     // that is a bug in the pass, reported as such. A claimed change with an
     // equal fingerprint may be a rewrite of tensor bytes the fingerprint
     // does not read; it counts as a change.
-    auto verify_start = std::chrono::steady_clock::now();
+    const auto check_start = std::chrono::steady_clock::now();
     const uint64_t after = ModelFingerprint(model);
-    const bool structural_change = after != fingerprint;
+    info.structural_change = after != fingerprint;
+    info.changed = *changed;
+    info.before = before.get();
     fingerprint = after;
-    if (structural_change && !*changed) {
+    verify_seconds_ += SecondsSince(check_start);
+    if (info.structural_change && !info.changed) {
       ctx.Error() << "pass '" << name << "' changed the model but reported no change";
-      return absl::InternalError(absl::StrCat(name, " did not report its change"));
+      absl::Status s = absl::InternalError(absl::StrCat(name, " did not report its change"));
+      for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
+        (*it)->RunAfterPassFailed(*pass, s, ctx);
+      return finish(s);
     }
-    if (*changed) ctx.analyses().Clear();
-    verify_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - verify_start).count();
+    if (info.changed) ctx.analyses().Clear();
 
-    // An unchanged model is the one verified before; structural
-    // verification only runs after a change (--verify-each=full checks
-    // after every pass regardless).
-    const bool verify =
-        options_.verify_each == VerifyEachMode::kFull ||
-        (options_.verify_each != VerifyEachMode::kNone && *changed);
-    if (verify) {
-      verify_start = std::chrono::steady_clock::now();
-      absl::Status s = VerifyModelStructure(model);
-      if (s.ok() && options_.verify_each == VerifyEachMode::kFull) {
-        OnnxCheckSkip skip;
-        s = CheckModelWithOnnx(model, &skip);
-        if (skip.skipped && !checker_skip_noted_) {
-          checker_skip_noted_ = true;
-          Diagnostic d;
-          d.severity = Severity::kNote;
-          d.file = ctx.file();
-          d.pass = "verify-each";
-          d.message = absl::StrCat("after pass '", name, "': ", skip.reason);
-          ctx.diags().Emit(std::move(d));
-        }
-      }
-      if (!s.ok()) {
-        ctx.set_current_pass("verify-each");
-        ctx.Error() << "after pass '" << name << "': " << s.message();
-        return absl::InternalError(absl::StrCat("verification failed after ", name));
-      }
-      if (options_.verify_each == VerifyEachMode::kNumerics && options_.numerics_check) {
-        s = options_.numerics_check(*before, model, ctx);
-        if (!s.ok()) {
-          ctx.set_current_pass("verify-each");
-          // FailedPrecondition is a measured mismatch; anything else means
-          // the models could not be evaluated at all.
-          if (absl::IsFailedPrecondition(s))
-            ctx.Error() << "pass '" << name << "' changed the model's numerics: " << s.message();
-          else
-            ctx.Error() << "cannot verify numerics after pass '" << name << "': " << s.message();
-          return absl::InternalError(absl::StrCat("numerics broken by ", name));
-        }
-      }
-      verify_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                      verify_start).count();
-    }
-
-    bool print_after = options_.print_ir_after_all || options_.print_ir_after.contains(name);
-    if (!print_after && options_.print_ir_after_change && *changed) {
-      // "changed" from the pass is a claim; the fingerprint makes it a fact,
-      // and only when it is equal (bytes inside a large tensor may differ)
-      // does a full comparison decide.
-      print_after = structural_change ||
-                    before->SerializeAsString() != model.SerializeAsString();
-    }
-    if (print_after) DumpIR(absl::StrCat("After ", name), model, options_.print_options);
+    for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
+      if (absl::Status s = (*it)->RunAfterPass(*pass, info, model, ctx); !s.ok())
+        return finish(s);
   }
-  return absl::OkStatus();
+  return finish(absl::OkStatus());
 }
 
 std::string PassManager::TimingReport() const {

@@ -1,7 +1,9 @@
 //===- PassManager.h - Runs a pipeline with instrumentation -----*- C++ -*-===//
 //
 // Tooling belongs to the manager, not to passes: verification after each
-// pass, timing, IR printing before/after passes, statistics, remarks.
+// pass, timing, IR printing before/after passes, statistics, remarks. The
+// options below install the built-in instrumentations (IR printing, then
+// verification); AddInstrumentation adds more (PassInstrumentation.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_PASS_PASSMANAGER_H
@@ -15,6 +17,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "h8/Pass/Pass.h"
+#include "h8/Pass/PassInstrumentation.h"
 #include "h8/Support/TextIO.h"
 
 namespace h8 {
@@ -40,9 +43,18 @@ struct PassManagerOptions {
 
 class PassManager {
  public:
-  explicit PassManager(PassManagerOptions options) : options_(std::move(options)) {}
+  explicit PassManager(PassManagerOptions options);
+  ~PassManager();
+  // The built-in instrumentations refer to options_.
+  PassManager(const PassManager&) = delete;
+  PassManager& operator=(const PassManager&) = delete;
 
   void AddPass(std::unique_ptr<Pass> pass) { passes_.push_back(std::move(pass)); }
+  /// Runs after the built-in instrumentations' before-hooks and before
+  /// their after-hooks.
+  void AddInstrumentation(std::unique_ptr<PassInstrumentation> instrumentation) {
+    instrumentations_.push_back(std::move(instrumentation));
+  }
   const std::vector<std::unique_ptr<Pass>>& passes() const { return passes_; }
 
   /// Runs every pass in order. A failing pass or verifier emits an error
@@ -59,11 +71,11 @@ class PassManager {
  private:
   PassManagerOptions options_;
   std::vector<std::unique_ptr<Pass>> passes_;
+  std::vector<std::unique_ptr<PassInstrumentation>> instrumentations_;
+  /// Seconds the manager spent between passes (fingerprints and the
+  /// built-in verification), reported as "(verify-each)".
+  double verify_seconds_ = 0;
   std::vector<std::pair<std::string, double>> timings_;
-  /// --verify-each=full says once per manager that ONNX's checker was
-  /// skipped (every later check skips for the same reason until a pass
-  /// lowers the IR or opset).
-  bool checker_skip_noted_ = false;
 };
 
 /// Formats collected statistics (--pass-statistics).

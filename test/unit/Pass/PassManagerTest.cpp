@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "TestUtil.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace h8 {
@@ -400,6 +401,63 @@ TEST(PassManagerTest, AnalysesSurviveUnchangedPassesOnly) {
   EXPECT_EQ(seen[0], seen[1]);
   EXPECT_EQ(ctx.analyses().counters().builds, 2);
   EXPECT_EQ(ctx.analyses().counters().hits, 1);
+}
+
+// Records every hook it sees, as "hook:pass:detail".
+class Recorder : public PassInstrumentation {
+ public:
+  explicit Recorder(std::vector<std::string>* log) : log_(log) {}
+  bool NeedsModelBefore(const Pass& pass) const override { return pass.Argument() == "negate"; }
+  void RunBeforePipeline(const onnx::ModelProto&, PassContext&) override {
+    log_->push_back("before-pipeline");
+  }
+  void RunBeforePass(const Pass& pass, const onnx::ModelProto&, PassContext&) override {
+    log_->push_back(absl::StrCat("before:", pass.Argument()));
+  }
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo& info,
+                            const onnx::ModelProto& model, PassContext&) override {
+    std::string detail = absl::StrCat(info.changed, info.structural_change);
+    if (info.before != nullptr)
+      absl::StrAppend(&detail, ":", info.before->graph().node(1).op_type(), "->",
+                      model.graph().node(1).op_type());
+    log_->push_back(absl::StrCat("after:", pass.Argument(), ":", detail));
+    return absl::OkStatus();
+  }
+  void RunAfterPassFailed(const Pass& pass, const absl::Status& status, PassContext&) override {
+    log_->push_back(absl::StrCat("failed:", pass.Argument(), ":", status.message()));
+  }
+  void RunAfterPipeline(const onnx::ModelProto&, const absl::Status& status,
+                        PassContext&) override {
+    log_->push_back(absl::StrCat("after-pipeline:", status.ok() ? "ok" : status.message()));
+  }
+
+ private:
+  std::vector<std::string>* log_;
+};
+
+TEST(PassManagerTest, InstrumentationsSeeEveryHookInOrder) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  std::vector<std::string> log;
+  PassManager pm(PassManagerOptions{});
+  pm.AddInstrumentation(std::make_unique<Recorder>(&log));
+  pm.AddPass(Returning("keep", &runs, false));
+  pm.AddPass(std::make_unique<TestPass>(
+      "negate", &runs, [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
+        model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
+        return true;
+      }));
+  pm.AddPass(Returning("claims", &runs, true));
+  pm.AddPass(Returning("fails", &runs, absl::UnimplementedError("no")));
+  pm.AddPass(Returning("never", &runs, false));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  EXPECT_EQ(pm.Run(model, ctx).code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(log, (std::vector<std::string>{
+                     "before-pipeline", "before:keep", "after:keep:00", "before:negate",
+                     // The copy before the pass was asked for; the fingerprint saw the edit.
+                     "after:negate:11:Relu->Neg", "before:claims", "after:claims:10",
+                     "before:fails", "failed:fails:no", "after-pipeline:no"}));
 }
 
 }  // namespace
