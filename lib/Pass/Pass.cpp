@@ -50,6 +50,7 @@ absl::StatusOr<bool> VisitGraph(
   for (int i = 0; i < graph.node_size(); ++i) {
     auto* node = graph.mutable_node(i);
     for (auto& attr : *node->mutable_attribute()) {
+      if (!attr.has_g() && attr.graphs_size() == 0) continue;
       std::string sub = absl::StrCat(path.empty() ? graph.name() : path, "/",
                                      NodeRef(*node, i), ".", attr.name());
       if (attr.has_g()) {
@@ -68,9 +69,18 @@ absl::StatusOr<bool> VisitGraph(
 
 }  // namespace
 
+absl::Status GraphPass::BeginModel(onnx::ModelProto&, PassContext&) { return absl::OkStatus(); }
+
+absl::StatusOr<bool> GraphPass::EndModel(onnx::ModelProto&, PassContext&, bool changed) {
+  return changed;
+}
+
 absl::StatusOr<bool> GraphPass::Run(onnx::ModelProto& model, PassContext& ctx) {
-  return VisitGraph(*model.mutable_graph(), "", OnnxOpsetVersion(model), true,
-                    [&](GraphRef ref) { return RunOnGraph(ref, ctx); });
+  H8_RETURN_IF_ERROR(BeginModel(model, ctx));
+  H8_ASSIGN_OR_RETURN(bool changed,
+                      VisitGraph(*model.mutable_graph(), "", OnnxOpsetVersion(model), true,
+                                 [&](GraphRef ref) { return RunOnGraph(ref, ctx); }));
+  return EndModel(model, ctx, changed);
 }
 
 }  // namespace h8

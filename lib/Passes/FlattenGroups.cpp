@@ -217,25 +217,29 @@ struct NodePlan {
   int64_t bytes_after = 0;
 };
 
-/// Per-Run() state shared by the graphs of one model.
+/// State shared by the graphs of one model, reset by BeginModel.
 struct RunState {
-  const FlattenGroupsOptions& options;
-  NameUniquer names;
+  std::optional<NameUniquer> names;
   int64_t flattened = 0;
+  int64_t weight_bytes_before = 0;
 };
 
-class FlattenGraphs : public GraphPass {
+class FlattenGroupsPass : public GraphPass {
  public:
-  explicit FlattenGraphs(RunState& state) : state_(state) {}
+  explicit FlattenGroupsPass(const FlattenGroupsOptions& options) : options_(options) {}
   absl::string_view Argument() const override { return "flatten-groups"; }
 
  protected:
+  absl::Status BeginModel(onnx::ModelProto& model, PassContext& ctx) override;
   absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override;
+  absl::StatusOr<bool> EndModel(onnx::ModelProto& model, PassContext& ctx,
+                                bool changed) override;
 
  private:
   std::optional<NodePlan> Match(const onnx::GraphProto& graph, const GraphIndex& index, int i,
                                 const GraphRef& ref, PassContext& ctx);
-  RunState& state_;
+  const FlattenGroupsOptions options_;
+  RunState state_;
 };
 
 bool IsConstantInit(const GraphIndex& index, const std::string& v) {
@@ -260,14 +264,14 @@ std::optional<Slices> SliceConstant(const onnx::TensorProto& t, int64_t group,
   return s;
 }
 
-std::optional<NodePlan> FlattenGraphs::Match(const onnx::GraphProto& graph,
+std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
                                              const GraphIndex& index, int i,
                                              const GraphRef& ref, PassContext& ctx) {
   const onnx::NodeProto& node = graph.node(i);
   const std::string& op = node.op_type();
   const bool transpose = op == "ConvTranspose";
   if ((op != "Conv" && !transpose) || !IsOnnxDomain(node)) return std::nullopt;
-  const std::string& only = state_.options.only;
+  const std::string& only = options_.only;
   if ((only == "conv" && transpose) || (only == "convtranspose" && !transpose)) return std::nullopt;
   const int64_t group = GetIntAttr(node, "group", 1);
   if (group <= 1 || node.input_size() < 2 || node.output_size() < 1) return std::nullopt;
@@ -326,12 +330,12 @@ std::optional<NodePlan> FlattenGraphs::Match(const onnx::GraphProto& graph,
       plan.bias_part = (*bs)[0] / group;
 
   // Strategy.
-  plan.dense = state_.options.strategy == "dense";
-  if (plan.dense && state_.options.max_growth > 0 &&
-      static_cast<double>(group) > state_.options.max_growth) {
+  plan.dense = options_.strategy == "dense";
+  if (plan.dense && options_.max_growth > 0 &&
+      static_cast<double>(group) > options_.max_growth) {
     plan.dense = false;
     plan.fallback = absl::StrCat("dense weight would grow x", group, ", more than max-growth = ",
-                                 state_.options.max_growth);
+                                 options_.max_growth);
   }
   std::optional<std::string> wbytes;
   std::string why_runtime;
@@ -373,7 +377,7 @@ std::optional<NodePlan> FlattenGraphs::Match(const onnx::GraphProto& graph,
   return plan;
 }
 
-absl::StatusOr<bool> FlattenGraphs::RunOnGraph(GraphRef ref, PassContext& ctx) {
+absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ctx) {
   onnx::GraphProto& graph = *ref.graph;
   const int64_t opset = ref.opset;
   const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
@@ -386,7 +390,7 @@ absl::StatusOr<bool> FlattenGraphs::RunOnGraph(GraphRef ref, PassContext& ctx) {
     if (auto plan = Match(graph, index, i, ref, ctx)) plans.push_back(std::move(*plan));
   if (plans.empty()) return false;
 
-  NameUniquer& names = state_.names;
+  NameUniquer& names = *state_.names;
   GraphRewriter rewriter(graph);
   absl::flat_hash_map<std::string, onnx::ValueInfoProto*> value_infos;
   for (auto& vi : *graph.mutable_value_info()) value_infos.emplace(vi.name(), &vi);
@@ -447,7 +451,7 @@ absl::StatusOr<bool> FlattenGraphs::RunOnGraph(GraphRef ref, PassContext& ctx) {
     const int64_t g = plan.group;
     if (!plan.fallback.empty())
       ctx.Remark(&node, i, ref.path)
-          << (state_.options.strategy == "dense" ? "falling back to split: "
+          << (options_.strategy == "dense" ? "falling back to split: "
                                                  : "splitting the weight at run time: ")
           << plan.fallback;
 
@@ -538,32 +542,28 @@ absl::StatusOr<bool> FlattenGraphs::RunOnGraph(GraphRef ref, PassContext& ctx) {
   return true;
 }
 
-class FlattenGroupsPass : public Pass {
- public:
-  explicit FlattenGroupsPass(const FlattenGroupsOptions& options) : options_(options) {}
-  absl::string_view Argument() const override { return "flatten-groups"; }
+absl::Status FlattenGroupsPass::BeginModel(onnx::ModelProto& model, PassContext&) {
+  state_ = RunState{};
+  state_.names.emplace(model);
+  state_.weight_bytes_before = WeightBytes(model.graph());
+  return absl::OkStatus();
+}
 
-  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
-    const int64_t before = WeightBytes(model.graph());
-    RunState state{options_, NameUniquer(model)};
-    FlattenGraphs graphs(state);
-    auto changed = graphs.Run(model, ctx);
-    if (!changed.ok() || !*changed) return changed;
-    const int64_t after = WeightBytes(model.graph());
-    if (before > 0 && static_cast<double>(after) > kWarnGrowth * static_cast<double>(before)) {
-      ctx.Warning() << "flattening " << state.flattened
-                    << " grouped convolution(s) grew the model's weights from " << before
-                    << " to " << after << " bytes ("
-                    << absl::StrFormat("x%.1f", static_cast<double>(after) / before)
-                    << "); Hailo-8 DFC 3.2x and later runs depthwise and grouped convolutions "
-                       "natively, so consider keeping them, or use strategy=split or max-growth";
-    }
-    return changed;
+absl::StatusOr<bool> FlattenGroupsPass::EndModel(onnx::ModelProto& model, PassContext& ctx,
+                                                 bool changed) {
+  if (!changed) return false;
+  const int64_t before = state_.weight_bytes_before;
+  const int64_t after = WeightBytes(model.graph());
+  if (before > 0 && static_cast<double>(after) > kWarnGrowth * static_cast<double>(before)) {
+    ctx.Warning() << "flattening " << state_.flattened
+                  << " grouped convolution(s) grew the model's weights from " << before
+                  << " to " << after << " bytes ("
+                  << absl::StrFormat("x%.1f", static_cast<double>(after) / before)
+                  << "); Hailo-8 DFC 3.2x and later runs depthwise and grouped convolutions "
+                     "natively, so consider keeping them, or use strategy=split or max-growth";
   }
-
- private:
-  FlattenGroupsOptions options_;
-};
+  return true;
+}
 
 }  // namespace
 

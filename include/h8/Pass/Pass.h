@@ -148,6 +148,13 @@ class GraphPass : public Pass {
 
  protected:
   virtual absl::StatusOr<bool> RunOnGraph(GraphRef graph, PassContext& ctx) = 0;
+  /// Per-model hooks around the graph walk, for state the graphs of one
+  /// model share (fresh names, totals for a warning). BeginModel resets
+  /// that state, so nothing carries over from one Run() to the next;
+  /// EndModel gets whether any graph changed and returns the pass's result.
+  virtual absl::Status BeginModel(onnx::ModelProto& model, PassContext& ctx);
+  virtual absl::StatusOr<bool> EndModel(onnx::ModelProto& model, PassContext& ctx,
+                                        bool changed);
 };
 
 }  // namespace h8
