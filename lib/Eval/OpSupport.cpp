@@ -48,10 +48,6 @@ std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims) {
   return strides;
 }
 
-std::string DimsString(const std::vector<int64_t>& dims) {
-  return absl::StrCat("[", absl::StrJoin(dims, ","), "]");
-}
-
 double ElementAsDouble(const Tensor& t, int64_t index) {
   return t.IsFloat() ? static_cast<double>(t.f[index])
                      : static_cast<double>(t.i[index]);

@@ -43,12 +43,8 @@ inline std::vector<Tensor> One(Tensor t) {
 // Numeric conversions
 //===----------------------------------------------------------------------===//
 
-/// IEEE binary16 <-> float32, round-to-nearest-even, with inf/NaN/subnormals.
-float HalfToFloat(uint16_t bits);
-uint16_t FloatToHalf(float value);
-/// bfloat16 <-> float32 (round-to-nearest-even; NaN stays NaN).
-float BFloat16ToFloat(uint16_t bits);
-uint16_t FloatToBFloat16(float value);
+// HalfToFloat, FloatToHalf, BFloat16ToFloat and FloatToBFloat16 are in
+// h8/IR/TensorData.h.
 
 /// Rounds `value` to the precision of the float type `dtype` (a no-op for
 /// FLOAT), so a tensor "of" float16 holds only float16-representable values.
@@ -116,8 +112,6 @@ void ReleaseLiveBytes(int64_t bytes);
 absl::Status ChargeWork(const onnx::NodeProto& node, const std::vector<const Tensor*>& inputs);
 /// Row-major strides of `dims`.
 std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);
-/// "[1,2,3]" for messages.
-std::string DimsString(const std::vector<int64_t>& dims);
 /// Element `index` of `t` as a double, whichever storage holds it.
 double ElementAsDouble(const Tensor& t, int64_t index);
 /// The elements of an integer tensor (shape/axes/pads inputs); float tensors

@@ -29,6 +29,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "h8/IR/TensorData.h"
 
 namespace h8 {
 namespace {
@@ -1002,14 +1003,8 @@ std::string TensorTypeText(const TensorProto& t) {
   return absl::StrCat(out, "[", absl::StrJoin(t.dims(), ","), "]");
 }
 
-template <typename T>
-T LoadLE(const char* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
 // The `{...}` data of a tensor, decoding whichever field holds it.
+// float16/bfloat16 print as their 16-bit patterns, as the parser reads them.
 std::string TensorDataText(const TensorProto& t, const PrintOptions& options) {
   int64_t n = 1;
   for (int64_t d : t.dims()) n *= d;
@@ -1028,67 +1023,17 @@ std::string TensorDataText(const TensorProto& t, const PrintOptions& options) {
     for (const auto& s : t.string_data()) values.push_back(Quote(s));
     return absl::StrCat("{", absl::StrJoin(values, ", "), "}");
   }
-  if (t.has_raw_data()) {
-    const std::string& raw = t.raw_data();
-    int size = ElemSize(type);
-    if (size == 0 || raw.size() % size != 0) return "{...}";
-    const char* p = raw.data();
-    for (size_t i = 0; i + size <= raw.size(); i += size) {
-      switch (type) {
-        case TensorProto::FLOAT:
-          values.push_back(FloatLiteral(LoadLE<float>(p + i), true));
-          break;
-        case TensorProto::DOUBLE:
-          values.push_back(FloatLiteral(LoadLE<double>(p + i), false));
-          break;
-        case TensorProto::INT64:
-          values.push_back(absl::StrCat(LoadLE<int64_t>(p + i)));
-          break;
-        case TensorProto::UINT64:
-          values.push_back(absl::StrCat(LoadLE<uint64_t>(p + i)));
-          break;
-        case TensorProto::INT32:
-          values.push_back(absl::StrCat(LoadLE<int32_t>(p + i)));
-          break;
-        case TensorProto::UINT32:
-          values.push_back(absl::StrCat(LoadLE<uint32_t>(p + i)));
-          break;
-        case TensorProto::INT16:
-          values.push_back(absl::StrCat(LoadLE<int16_t>(p + i)));
-          break;
-        case TensorProto::UINT16:
-        case TensorProto::FLOAT16:
-        case TensorProto::BFLOAT16:
-          values.push_back(absl::StrCat(LoadLE<uint16_t>(p + i)));
-          break;
-        case TensorProto::INT8:
-          values.push_back(absl::StrCat(LoadLE<int8_t>(p + i)));
-          break;
-        case TensorProto::UINT8:
-        case TensorProto::BOOL:
-          values.push_back(absl::StrCat(LoadLE<uint8_t>(p + i)));
-          break;
-        default:
-          return "{...}";
-      }
-    }
-  } else {
+  auto data = TensorData::Decode(t);
+  if (!data.ok()) return "{...}";
+  values.reserve(static_cast<size_t>(data->size()));
+  for (int64_t k = 0; k < data->size(); ++k) {
     switch (type) {
-      case TensorProto::FLOAT:
-        for (float f : t.float_data()) values.push_back(FloatLiteral(f, true));
+      case TensorProto::FLOAT: values.push_back(FloatLiteral(data->Float(k), true)); break;
+      case TensorProto::DOUBLE: values.push_back(FloatLiteral(data->Float(k), false)); break;
+      case TensorProto::UINT64: case TensorProto::FLOAT16: case TensorProto::BFLOAT16:
+        values.push_back(absl::StrCat(data->Bits(k)));
         break;
-      case TensorProto::DOUBLE:
-        for (double d : t.double_data()) values.push_back(FloatLiteral(d, false));
-        break;
-      case TensorProto::INT64:
-        for (int64_t v : t.int64_data()) values.push_back(absl::StrCat(v));
-        break;
-      case TensorProto::UINT64:
-      case TensorProto::UINT32:
-        for (uint64_t v : t.uint64_data()) values.push_back(absl::StrCat(v));
-        break;
-      default:
-        for (int32_t v : t.int32_data()) values.push_back(absl::StrCat(v));
+      default: values.push_back(absl::StrCat(data->Int(k)));
     }
   }
   return absl::StrCat("{", absl::StrJoin(values, ", "), "}");

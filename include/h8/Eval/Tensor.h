@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "h8/IR/TensorData.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -40,10 +41,6 @@ bool IsFloatDtype(int32_t dtype);
 /// The ONNX spelling of `dtype` ("float", "int64", ...), for messages.
 std::string DtypeName(int32_t dtype);
 
-/// The element count of `dims`, or InvalidArgument when a dim is negative or
-/// the product overflows int64.
-absl::StatusOr<int64_t> CheckedNumElements(const std::vector<int64_t>& dims);
-
 /// Builds a float tensor of `dims` holding `values` (no size check).
 Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values);
 
@@ -51,8 +48,8 @@ Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values);
 Tensor MakeIntTensor(std::vector<int64_t> dims, std::vector<int64_t> values,
                      int32_t dtype = onnx::TensorProto::INT64);
 
-/// Decodes a TensorProto (typed fields or raw_data; float16/double are
-/// converted to float32, all integer types and bool to int64). External data
+/// Decodes a TensorProto through TensorData (float16/double are converted
+/// to float32, all integer types and bool to int64). External data
 /// is resolved relative to `base_dir`; an empty `base_dir` makes external data
 /// an error.
 absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto,

@@ -35,7 +35,8 @@ void SetIntsAttr(onnx::NodeProto& node, absl::string_view name,
                  const std::vector<int64_t>& values);
 
 /// The values of an int64/int32 TensorProto (raw or typed fields), or
-/// nullopt for other types, external data or a malformed raw size.
+/// nullopt for other types, external data, or data that does not match the
+/// dims (see TensorData::Decode).
 std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t);
 
 /// The int64 values of a constant (an initializer or a Constant node's

@@ -10,14 +10,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 #include "h8/Analysis/ShapeAnalysis.h"
+#include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
+#include "h8/IR/TensorData.h"
 
 namespace h8 {
 namespace hailo8 {
@@ -62,38 +63,13 @@ std::optional<std::vector<double>> ConstantFloats(const GraphIndex& index,
   const onnx::TensorProto* t = ConstantTensor(index, value);
   if (t == nullptr || (t->has_data_location() && t->data_location() == onnx::TensorProto::EXTERNAL))
     return std::nullopt;
-  std::vector<double> out;
-  const std::string& raw = t->raw_data();
-  switch (t->data_type()) {
-    case onnx::TensorProto::FLOAT:
-      if (!raw.empty()) {
-        for (size_t i = 0; i + 4 <= raw.size(); i += 4) {
-          float f;
-          std::memcpy(&f, raw.data() + i, 4);
-          out.push_back(f);
-        }
-      } else {
-        out.assign(t->float_data().begin(), t->float_data().end());
-      }
-      return out;
-    case onnx::TensorProto::DOUBLE:
-      if (!raw.empty()) {
-        for (size_t i = 0; i + 8 <= raw.size(); i += 8) {
-          double d;
-          std::memcpy(&d, raw.data() + i, 8);
-          out.push_back(d);
-        }
-      } else {
-        out.assign(t->double_data().begin(), t->double_data().end());
-      }
-      return out;
-    default:
-      if (auto ints = ConstantInts(index, value)) {
-        out.assign(ints->begin(), ints->end());
-        return out;
-      }
-      return std::nullopt;
+  if (IsFloatElementType(t->data_type())) {
+    auto data = TensorData::Decode(*t);
+    if (!data.ok()) return std::nullopt;
+    return data->Values<double>();
   }
+  if (auto ints = ConstantInts(index, value)) return std::vector<double>(ints->begin(), ints->end());
+  return std::nullopt;
 }
 
 std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node,
