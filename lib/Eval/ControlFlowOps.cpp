@@ -71,8 +71,8 @@ absl::StatusOr<Tensor> Stack(const std::vector<Tensor>& parts, int64_t axis, boo
   const Tensor& first = parts.front();
   for (const Tensor& p : parts) {
     if (p.dims != first.dims || p.dtype != first.dtype) {
-      return InvalidArg(what, " changes from ", DtypeName(first.dtype), DimsString(first.dims),
-                        " to ", DtypeName(p.dtype), DimsString(p.dims), " between iterations");
+      return InvalidArg(what, " changes from ", ElementTypeName(first.dtype), DimsString(first.dims),
+                        " to ", ElementTypeName(p.dtype), DimsString(p.dims), " between iterations");
     }
   }
   H8_ASSIGN_OR_RETURN(axis, NormalizeAxis(axis, static_cast<int64_t>(first.dims.size()) + 1));

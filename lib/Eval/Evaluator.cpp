@@ -84,8 +84,8 @@ absl::Status CheckGraphInput(const onnx::ValueInfoProto& vi, Tensor& t) {
   if (tt.elem_type() != 0) {
     if (IsFloatDtype(tt.elem_type()) != t.IsFloat()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          label, ": expected element type ", DtypeName(tt.elem_type()),
-          ", got ", DtypeName(t.dtype)));
+          label, ": expected element type ", ElementTypeName(tt.elem_type()),
+          ", got ", ElementTypeName(t.dtype)));
     }
     t.dtype = tt.elem_type();
   }

@@ -536,7 +536,7 @@ Kernel Einsum(const OpContext& ctx) {
   int64_t ellipsis_rank = 0;
   for (size_t t = 0; t < n_ops; ++t) {
     H8_ASSIGN_OR_RETURN(ops[t], ctx.Required(t));
-    if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", DtypeName(ops[t]->dtype));
+    if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", ElementTypeName(ops[t]->dtype));
     const size_t dots = terms[t].find("...");
     const int64_t rank = ops[t]->dims.size();
     const int64_t named = static_cast<int64_t>(terms[t].size()) - (dots == std::string::npos ? 0 : 3);

@@ -57,7 +57,7 @@ absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t,
                                                const std::string& what) {
   if (t.IsFloat()) {
     return InvalidArg(what, " must be an integer tensor, got ",
-                      DtypeName(t.dtype));
+                      ElementTypeName(t.dtype));
   }
   if (static_cast<int64_t>(t.i.size()) != t.NumElements()) {
     return InvalidArg(what, " has inconsistent storage");
@@ -73,7 +73,7 @@ int64_t Product(const std::vector<int64_t>& dims, size_t from) {
 
 absl::Status RequireFloat(const Tensor& t, const char* what) {
   if (!t.IsFloat()) {
-    return Unimpl(what, " of element type ", DtypeName(t.dtype),
+    return Unimpl(what, " of element type ", ElementTypeName(t.dtype),
                   " is not supported (float only)");
   }
   return absl::OkStatus();

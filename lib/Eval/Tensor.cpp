@@ -39,26 +39,6 @@ int64_t Tensor::NumElements() const {
   return n;
 }
 
-std::string DtypeName(int32_t dtype) {
-  switch (dtype) {
-    case TensorProto::FLOAT: return "float";
-    case TensorProto::UINT8: return "uint8";
-    case TensorProto::INT8: return "int8";
-    case TensorProto::UINT16: return "uint16";
-    case TensorProto::INT16: return "int16";
-    case TensorProto::INT32: return "int32";
-    case TensorProto::INT64: return "int64";
-    case TensorProto::STRING: return "string";
-    case TensorProto::BOOL: return "bool";
-    case TensorProto::FLOAT16: return "float16";
-    case TensorProto::DOUBLE: return "double";
-    case TensorProto::UINT32: return "uint32";
-    case TensorProto::UINT64: return "uint64";
-    case TensorProto::BFLOAT16: return "bfloat16";
-    default: return absl::StrCat("dtype#", dtype);
-  }
-}
-
 Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values) {
   Tensor t;
   t.dtype = TensorProto::FLOAT;
@@ -220,7 +200,7 @@ absl::StatusOr<ExternalExtent> ResolveExternalData(const TensorProto& proto,
   if (length >= 0 && needed >= 0 && length != needed) {
     return absl::InvalidArgumentError(absl::StrCat(
         label, ": external data length ", length, " does not match its dims ",
-        "(", needed, " bytes of ", DtypeName(proto.data_type()), ")"));
+        "(", needed, " bytes of ", ElementTypeName(proto.data_type()), ")"));
   }
   if (length < 0) length = needed >= 0 ? needed : static_cast<int64_t>(file_size) - offset;
   if (static_cast<uint64_t>(length) > file_size - offset) {

@@ -55,4 +55,12 @@ std::string ElementTypeName(int32_t type) {
   return e == nullptr ? absl::StrCat("dtype#", type) : e->name;
 }
 
+bool IsKnownElementType(int32_t type) { return Find(type) != nullptr; }
+
+int32_t ElementTypeFromName(absl::string_view name) {
+  for (const ElementInfo& e : kTypes)
+    if (name == e.name) return e.type;
+  return 0;
+}
+
 }  // namespace h8

@@ -99,14 +99,7 @@ std::vector<int64_t> Dims(const onnx::TensorProto& t) {
 /// Storage size of an initializer from its dims and element type (external
 /// data included).
 int64_t TensorBytes(const onnx::TensorProto& t) {
-  int64_t width = FloatWidth(t.data_type());
-  switch (t.data_type()) {
-    case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: width = 8; break;
-    case onnx::TensorProto::INT32: case onnx::TensorProto::UINT32: width = 4; break;
-    case onnx::TensorProto::INT16: case onnx::TensorProto::UINT16: width = 2; break;
-    default: if (width == 0) width = 1;
-  }
-  return NumElements(Dims(t)) * width;
+  return NumElements(Dims(t)) * ElementSize(t.data_type());
 }
 
 /// Total initializer bytes of `graph` and its subgraphs.
@@ -127,7 +120,7 @@ int64_t WeightBytes(const onnx::GraphProto& graph) {
 absl::StatusOr<std::string> RawBytes(const onnx::TensorProto& t, const std::string& base_dir) {
   if (FloatWidth(t.data_type()) == 0)
     return absl::InvalidArgumentError(absl::StrCat(
-        "weight data type ", DtypeName(t.data_type()), " is not a float type"));
+        "weight data type ", ElementTypeName(t.data_type()), " is not a float type"));
   const std::string label = absl::StrCat("weight '", t.name(), "'");
   const bool external = t.data_location() == onnx::TensorProto::EXTERNAL;
   std::string external_bytes;

@@ -29,6 +29,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "h8/IR/ElementType.h"
 #include "h8/IR/TensorData.h"
 
 namespace h8 {
@@ -41,65 +42,15 @@ using onnx::TensorProto;
 // Element types
 //===----------------------------------------------------------------------===//
 
-struct ElemTypeName {
-  const char* name;
-  int32_t type;
-};
-constexpr ElemTypeName kElemTypes[] = {
-    {"float", TensorProto::FLOAT},       {"uint8", TensorProto::UINT8},
-    {"int8", TensorProto::INT8},         {"uint16", TensorProto::UINT16},
-    {"int16", TensorProto::INT16},       {"int32", TensorProto::INT32},
-    {"int64", TensorProto::INT64},       {"string", TensorProto::STRING},
-    {"bool", TensorProto::BOOL},         {"float16", TensorProto::FLOAT16},
-    {"double", TensorProto::DOUBLE},     {"uint32", TensorProto::UINT32},
-    {"uint64", TensorProto::UINT64},     {"complex64", TensorProto::COMPLEX64},
-    {"complex128", TensorProto::COMPLEX128},
-    {"bfloat16", TensorProto::BFLOAT16},
-};
-
-int32_t ElemTypeFromName(absl::string_view name) {
-  for (const auto& e : kElemTypes)
-    if (name == e.name) return e.type;
-  return 0;
-}
-
-const char* ElemTypeToName(int32_t type) {
-  for (const auto& e : kElemTypes)
-    if (type == e.type) return e.name;
-  return nullptr;
+// The spelling of an element type; a type outside the table prints as
+// `fallback`.
+std::string ElementTypeText(int32_t type, const char* fallback) {
+  return IsKnownElementType(type) ? ElementTypeName(type) : fallback;
 }
 
 bool IsTypeKeyword(absl::string_view id) {
-  return ElemTypeFromName(id) != 0 || id == "seq" || id == "map" ||
+  return ElementTypeFromName(id) != 0 || id == "seq" || id == "map" ||
          id == "optional" || id == "sparse_tensor";
-}
-
-// Size in bytes of one element in raw_data; 0 for types held otherwise.
-int ElemSize(int32_t type) {
-  switch (type) {
-    case TensorProto::FLOAT:
-    case TensorProto::INT32:
-    case TensorProto::UINT32:
-      return 4;
-    case TensorProto::DOUBLE:
-    case TensorProto::INT64:
-    case TensorProto::UINT64:
-    case TensorProto::COMPLEX64:
-      return 8;
-    case TensorProto::COMPLEX128:
-      return 16;
-    case TensorProto::INT16:
-    case TensorProto::UINT16:
-    case TensorProto::FLOAT16:
-    case TensorProto::BFLOAT16:
-      return 2;
-    case TensorProto::INT8:
-    case TensorProto::UINT8:
-    case TensorProto::BOOL:
-      return 1;
-    default:
-      return 0;
-  }
 }
 
 //===----------------------------------------------------------------------===//
@@ -433,7 +384,7 @@ class Parser {
   absl::Status ParseTypeBody(onnx::TypeProto& type) {
     std::string id = cur_.text;
     H8_PARSER_TRY(Advance());
-    if (int32_t elem = ElemTypeFromName(id); elem != 0) {
+    if (int32_t elem = ElementTypeFromName(id); elem != 0) {
       auto* tt = type.mutable_tensor_type();
       tt->set_elem_type(elem);
       if (Accept("[")) {
@@ -464,7 +415,7 @@ class Parser {
       if (!AtType()) return Error("expected a type");
       H8_PARSER_TRY(ParseType(*type.mutable_optional_type()->mutable_elem_type()));
     } else if (id == "map") {
-      int32_t key = cur_.kind == Tok::kId ? ElemTypeFromName(cur_.text) : 0;
+      int32_t key = cur_.kind == Tok::kId ? ElementTypeFromName(cur_.text) : 0;
       if (key == 0) return Error("expected a map key type");
       H8_PARSER_TRY(Advance());
       type.mutable_map_type()->set_key_type(key);
@@ -509,8 +460,10 @@ class Parser {
     }
     H8_PARSER_TRY(Expect("{"));
     int32_t type = tensor.data_type();
-    int size = ElemSize(type);
-    if (type != TensorProto::STRING && size == 0)
+    // Text data is the element values (float16/bfloat16: their bit
+    // patterns), for the types TensorData decodes.
+    int size = ElementSize(type);
+    if (type != TensorProto::STRING && !IsDecodableElementType(type))
       return Error(absl::StrCat("tensors of type ",
                                 TensorProto::DataType_Name(type),
                                 " are not supported in text form"));
@@ -964,8 +917,7 @@ std::string FloatLiteral(double v, bool single) {
 std::string TypeText(const onnx::TypeProto& type) {
   if (type.has_tensor_type()) {
     const auto& tt = type.tensor_type();
-    const char* elem = ElemTypeToName(tt.elem_type());
-    std::string out = elem != nullptr ? elem : "float";
+    std::string out = ElementTypeText(tt.elem_type(), "float");
     if (!tt.has_shape()) return out + "[]";
     if (tt.shape().dim_size() == 0) return out;
     std::vector<std::string> dims;
@@ -984,8 +936,7 @@ std::string TypeText(const onnx::TypeProto& type) {
   if (type.has_optional_type())
     return absl::StrCat("optional(", TypeText(type.optional_type().elem_type()), ")");
   if (type.has_map_type()) {
-    const char* key = ElemTypeToName(type.map_type().key_type());
-    return absl::StrCat("map(", key != nullptr ? key : "int64", ", ",
+    return absl::StrCat("map(", ElementTypeText(type.map_type().key_type(), "int64"), ", ",
                         TypeText(type.map_type().value_type()), ")");
   }
   return "";
@@ -997,8 +948,7 @@ std::string ValueInfoText(const onnx::ValueInfoProto& vi) {
 }
 
 std::string TensorTypeText(const TensorProto& t) {
-  const char* elem = ElemTypeToName(t.data_type());
-  std::string out = elem != nullptr ? elem : "float";
+  std::string out = ElementTypeText(t.data_type(), "float");
   if (t.dims_size() == 0) return out;
   return absl::StrCat(out, "[", absl::StrJoin(t.dims(), ","), "]");
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "h8/IR/ElementType.h"
 #include "h8/IR/TensorData.h"
 #include "onnx/onnx_pb.h"
 
@@ -37,9 +38,6 @@ struct Tensor {
 /// Whether tensors of ONNX element type `dtype` store their data in `f`
 /// (FLOAT, DOUBLE, FLOAT16, BFLOAT16) rather than in `i`.
 bool IsFloatDtype(int32_t dtype);
-
-/// The ONNX spelling of `dtype` ("float", "int64", ...), for messages.
-std::string DtypeName(int32_t dtype);
 
 /// Builds a float tensor of `dims` holding `values` (no size check).
 Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values);

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace h8 {
 
 /// Bytes of one element as stored in raw_data (and in memory); 0 for
@@ -20,6 +22,11 @@ int ElementSize(int32_t type);
 bool IsFloatElementType(int32_t type);
 /// The ONNX spelling ("float", "int64", ...), or "dtype#N".
 std::string ElementTypeName(int32_t type);
+/// Whether `type` is one of the table's element types.
+bool IsKnownElementType(int32_t type);
+/// The element type spelled `name` (ElementTypeName's spelling), or 0
+/// (UNDEFINED) for any other name.
+int32_t ElementTypeFromName(absl::string_view name);
 
 }  // namespace h8
 
