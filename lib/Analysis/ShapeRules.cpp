@@ -291,7 +291,7 @@ void RuleReduce(Rule& r) {
   }
   std::vector<bool> reduced(rank, axes.empty());
   for (int64_t a : axes) {
-    int64_t n = NormalizeAxisForRank(a, rank);
+    int64_t n = NormalizeAxis(a, rank);
     if (n < 0) return;
     reduced[n] = true;
   }
@@ -326,7 +326,7 @@ void RuleGather(Rule& r) {
   r.SetType(0, r.Type(0));
   if (data == nullptr || idx == nullptr) return;
   const int64_t rank = static_cast<int64_t>(data->dims.size());
-  const int64_t axis = NormalizeAxisForRank(r.Int("axis", 0), rank);
+  const int64_t axis = NormalizeAxis(r.Int("axis", 0), rank);
   if (axis < 0) return;
   std::vector<Dim> dims(data->dims.begin(), data->dims.begin() + axis);
   dims.insert(dims.end(), idx->dims.begin(), idx->dims.end());
@@ -337,7 +337,7 @@ void RuleGather(Rule& r) {
     std::vector<Dim> v;
     const int64_t n = static_cast<int64_t>(data->value.size());
     for (int64_t i : *indices) {
-      int64_t k = NormalizeAxisForRank(i, n);
+      int64_t k = NormalizeAxis(i, n);
       if (k < 0) return;
       v.push_back(data->value[k]);
     }
@@ -404,7 +404,7 @@ void RuleSlice(Rule& r) {
   std::vector<int64_t> begin_at(rank, 0), step_at(rank, 1);
   std::vector<bool> sliced(rank, false);
   for (size_t i = 0; i < n; ++i) {
-    int64_t a = NormalizeAxisForRank((*axes)[i], rank);
+    int64_t a = NormalizeAxis((*axes)[i], rank);
     int64_t step = (*steps)[i];
     if (a < 0 || step == 0) return;
     const Dim& d = x->dims[a];
@@ -452,7 +452,7 @@ void RuleConcat(Rule& r) {
   r.SetType(0, type);
   if (first == nullptr) return;
   const int64_t rank = static_cast<int64_t>(first->dims.size());
-  const int64_t axis = NormalizeAxisForRank(r.Int("axis", 0), rank);
+  const int64_t axis = NormalizeAxis(r.Int("axis", 0), rank);
   if (axis < 0) return;
   std::vector<Dim> dims(rank);
   Dim sum = Dim::Static(0);
@@ -498,7 +498,7 @@ void RuleSqueezeUnsqueeze(Rule& r) {
   } else if (squeeze) {
     std::vector<bool> drop(rank, false);
     for (int64_t a : *axes) {
-      int64_t n = NormalizeAxisForRank(a, rank);
+      int64_t n = NormalizeAxis(a, rank);
       if (n < 0) return;
       drop[n] = true;
     }
@@ -508,7 +508,7 @@ void RuleSqueezeUnsqueeze(Rule& r) {
     const int64_t out_rank = rank + static_cast<int64_t>(axes->size());
     std::vector<bool> inserted(out_rank, false);
     for (int64_t a : *axes) {
-      int64_t n = NormalizeAxisForRank(a, out_rank);
+      int64_t n = NormalizeAxis(a, out_rank);
       if (n < 0 || inserted[n]) return;
       inserted[n] = true;
     }
@@ -645,7 +645,7 @@ void RulePad(Rule& r) {
   std::vector<Dim> dims = x->dims;
   const size_t n = axes.size();
   for (size_t i = 0; i < n; ++i) {
-    int64_t a = NormalizeAxisForRank(axes[i], rank);
+    int64_t a = NormalizeAxis(axes[i], rank);
     if (a < 0) return;
     dims[a] = dims[a] + Dim::Static((*pads)[i]) + Dim::Static((*pads)[i + n]);
     if (dims[a].is_static() && dims[a].value() < 0) dims[a] = Dim();
@@ -659,7 +659,7 @@ void RuleSplit(Rule& r) {
   for (int k = 0; k < outputs; ++k) r.SetType(k, r.Type(0));
   if (x == nullptr || outputs == 0) return;
   const int64_t rank = static_cast<int64_t>(x->dims.size());
-  const int64_t axis = NormalizeAxisForRank(r.Int("axis", 0), rank);
+  const int64_t axis = NormalizeAxis(r.Int("axis", 0), rank);
   if (axis < 0) return;
   bool given = false;
   std::optional<std::vector<int64_t>> split = r.IntsFrom(1, "split", &given);
@@ -849,7 +849,7 @@ void RuleTopK(Rule& r) {
   r.SetType(1, TensorProto::INT64);
   if (x == nullptr) return;
   const int64_t rank = static_cast<int64_t>(x->dims.size());
-  const int64_t axis = NormalizeAxisForRank(r.Int("axis", -1), rank);
+  const int64_t axis = NormalizeAxis(r.Int("axis", -1), rank);
   if (axis < 0) return;
   std::vector<Dim> dims = x->dims;
   const ValueFacts* k = r.In(1);
@@ -863,7 +863,7 @@ void RuleLayerNorm(Rule& r) {
   const ValueFacts* x = r.Shaped(0);
   if (x == nullptr) return;
   const int64_t rank = static_cast<int64_t>(x->dims.size());
-  const int64_t axis = NormalizeAxisForRank(r.Int("axis", -1), rank);
+  const int64_t axis = NormalizeAxis(r.Int("axis", -1), rank);
   if (axis < 0) return;
   std::vector<Dim> dims = x->dims;
   for (int64_t i = axis; i < rank; ++i) dims[i] = Dim::Static(1);

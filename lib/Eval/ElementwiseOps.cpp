@@ -520,7 +520,7 @@ Kernel Softmax(const OpContext& ctx) {
   const int64_t rank = x->dims.size();
   const bool legacy = ctx.opset() < 13;
   const int64_t r = std::max<int64_t>(rank, 1);
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", legacy ? 1 : -1), r));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", legacy ? 1 : -1), r));
   int64_t outer = 1, len = 1, inner = 1;
   for (int64_t d = 0; d < rank; ++d) {
     if (d < axis) outer *= x->dims[d];

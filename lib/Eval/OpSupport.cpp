@@ -13,6 +13,7 @@
 
 #include "Ops.h"
 #include "absl/strings/str_join.h"
+#include "h8/IR/Match.h"
 
 namespace h8 {
 namespace eval {
@@ -95,11 +96,10 @@ absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
   return out;
 }
 
-absl::StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) {
-    return InvalidArg("axis ", axis, " is out of range for rank ", rank);
-  }
-  return axis < 0 ? axis + rank : axis;
+absl::StatusOr<int64_t> CheckAxis(int64_t axis, int64_t rank) {
+  const int64_t normalized = NormalizeAxis(axis, rank);
+  if (normalized < 0) return InvalidArg("axis ", axis, " is out of range for rank ", rank);
+  return normalized;
 }
 
 absl::StatusOr<std::vector<int64_t>> BroadcastShapes(

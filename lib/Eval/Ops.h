@@ -127,8 +127,9 @@ absl::Status RequireFloat(const Tensor& t, const char* what);
 absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
                                             const std::vector<int64_t>& dims,
                                             const char* what);
-/// Maps a possibly negative axis into [0, rank).
-absl::StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank);
+/// NormalizeAxis (h8/IR/Match.h), or InvalidArgument naming the axis and
+/// rank when it is out of range.
+absl::StatusOr<int64_t> CheckAxis(int64_t axis, int64_t rank);
 /// The numpy broadcast of `shapes`, or InvalidArgument naming both shapes.
 absl::StatusOr<std::vector<int64_t>> BroadcastShapes(
     const std::vector<std::vector<int64_t>>& shapes);

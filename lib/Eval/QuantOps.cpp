@@ -50,7 +50,7 @@ absl::StatusOr<ParamIndex> ReadParamLayout(const OpContext& ctx, const Tensor& x
     return p;
   }
   if (scale.dims.size() != 1) return InvalidArg("scale must be a scalar or 1-D");
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 1), x.dims.size()));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", 1), x.dims.size()));
   if (scale.dims[0] != x.dims[axis]) {
     return InvalidArg("scale has ", scale.dims[0], " entries for axis ", axis, " of size ",
                       x.dims[axis]);

@@ -58,6 +58,12 @@ void SetIntsAttr(onnx::NodeProto& node, absl::string_view name,
   for (int64_t v : values) a->add_ints(v);
 }
 
+int64_t NormalizeAxis(int64_t axis, int64_t rank) {
+  if (rank < 0) return axis >= 0 ? axis : -1;
+  if (axis < -rank || axis >= rank) return -1;
+  return axis < 0 ? axis + rank : axis;
+}
+
 std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t) {
   if (t.data_type() != onnx::TensorProto::INT64 && t.data_type() != onnx::TensorProto::INT32)
     return std::nullopt;

@@ -138,10 +138,6 @@ struct NodeShapeInput {
 /// If/Loop/Scan are handled by ShapeAnalysis, not here.
 bool ApplyShapeRule(const NodeShapeInput& in, std::vector<ValueFacts>& outputs);
 
-/// Normalizes `axis` for `rank` (negative counts from the end); -1 when out
-/// of range.
-int64_t NormalizeAxisForRank(int64_t axis, int64_t rank);
-
 }  // namespace h8
 
 #endif  // H8_ANALYSIS_SHAPEANALYSIS_H

@@ -61,6 +61,11 @@ onnx::NodeProto MakeAxesNode(absl::string_view op, const std::string& input,
 /// any other unknown field) and, when `to` has none, the doc string.
 void CopyNodeMetadata(const onnx::NodeProto& from, onnx::NodeProto& to);
 
+/// `axis` in [0, rank): a negative axis counts from the end. -1 when it is
+/// out of range; with an unknown rank (rank < 0) a non-negative axis is
+/// returned as is and a negative one is -1.
+int64_t NormalizeAxis(int64_t axis, int64_t rank);
+
 /// Whether Squeeze/Unsqueeze/ReduceSum take axes as an input at `opset`.
 inline bool AxesAreInputs(int64_t opset) { return opset >= 13; }
 

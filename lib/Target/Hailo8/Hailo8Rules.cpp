@@ -29,12 +29,6 @@ std::optional<Profile> ParseProfile(absl::string_view name) {
   return std::nullopt;
 }
 
-int64_t NormalizeAxis(int64_t axis, int rank) {
-  if (rank < 0) return axis >= 0 ? axis : -1;
-  if (axis < -rank || axis >= rank) return -1;
-  return axis < 0 ? axis + rank : axis;
-}
-
 //===----------------------------------------------------------------------===//
 // Constants and axes
 //===----------------------------------------------------------------------===//
