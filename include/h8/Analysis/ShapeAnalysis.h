@@ -9,7 +9,7 @@
 //
 // Facts come from the model's declarations (graph inputs, initializers,
 // Constant nodes, value_info, graph outputs) and from one shape rule per op
-// (ShapeRules.cpp), applied in one topological walk: each node is computed
+// (lib/Analysis/ShapeRules*.cpp), applied in one topological walk: each node is computed
 // once, after its inputs, so the walk is linear in the nodes and the
 // result is the fixed point (the graph is acyclic). Declared facts refine
 // computed ones dim by dim (a static dim wins over a symbolic one, a
