@@ -90,8 +90,6 @@ struct Rule {
   }
 };
 
-/// Whether `t` is an integer type or bool (whose values the analysis tracks).
-bool IsIntType(int32_t t);
 /// Multidirectional (numpy) broadcasting of the inputs' dims, or nullopt.
 std::optional<std::vector<Dim>> Broadcast(const std::vector<const ValueFacts*>& ins);
 /// Element-wise value arithmetic with broadcasting of rank <= 1 operands.

@@ -23,6 +23,7 @@
 #include "absl/strings/match.h"
 #include "ShapeRule.h"
 #include "h8/Analysis/ShapeAnalysis.h"
+#include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
 #include "h8/IR/OpTraits.h"
 
@@ -31,23 +32,6 @@ namespace shape_rules {
 
 using onnx::TensorProto;
 
-
-bool IsIntType(int32_t t) {
-  switch (t) {
-    case TensorProto::INT64:
-    case TensorProto::INT32:
-    case TensorProto::INT16:
-    case TensorProto::INT8:
-    case TensorProto::UINT8:
-    case TensorProto::UINT16:
-    case TensorProto::UINT32:
-    case TensorProto::UINT64:
-    case TensorProto::BOOL:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // Multidirectional broadcasting of dims (numpy rules). A static dim > 1
 // beats a symbolic one (the symbol must then equal it or be 1).
@@ -172,8 +156,8 @@ bool ApplyShapeRule(const NodeShapeInput& in, std::vector<ValueFacts>& outputs) 
     if (op == "DequantizeLinear") type = TensorProto::FLOAT;
     if (op == "QuantizeLinear") type = r.HasInput(2) ? r.Type(2) : TensorProto::UINT8;
     const bool keep_value =
-        op == "Identity" || ((op == "Cast" || op == "CastLike") && IsIntType(type) &&
-                             IsIntType(r.Type(0)));
+        op == "Identity" || ((op == "Cast" || op == "CastLike") && IsIntegerElementType(type) &&
+                             IsIntegerElementType(r.Type(0)));
     r.SameAs(0, 0, keep_value);
     r.SetType(0, type);
     if (op == "Neg") {
@@ -223,7 +207,7 @@ bool ApplyShapeRule(const NodeShapeInput& in, std::vector<ValueFacts>& outputs) 
         }
         r.SetValue(0, std::move(v));
       }
-    } else if (in.node.input_size() == 2 && IsIntType(r.Type(0))) {
+    } else if (in.node.input_size() == 2 && IsIntegerElementType(r.Type(0))) {
       ValueBinary(r, [&op](const Dim& a, const Dim& b) { return ArithValue(op, a, b); });
     }
     return true;

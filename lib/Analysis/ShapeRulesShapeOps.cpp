@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
+#include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
 #include "h8/IR/OpTraits.h"
 
@@ -431,7 +432,7 @@ void RuleConstantOfShape(Rule& r) {
   }
   r.SetShape(0, shape->value, type);
   Dim n = Product(shape->value);
-  if (IsIntType(type) && fill && n.is_static() && n.value() <= kMaxTrackedElements)
+  if (IsIntegerElementType(type) && fill && n.is_static() && n.value() <= kMaxTrackedElements)
     r.SetValue(0, std::vector<Dim>(n.value(), Dim::Static(*fill)));
 }
 

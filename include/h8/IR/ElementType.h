@@ -20,6 +20,9 @@ int ElementSize(int32_t type);
 /// Whether the type is a floating-point type (float, double, float16,
 /// bfloat16, the float8 types).
 bool IsFloatElementType(int32_t type);
+/// Whether the type is an integer type (int8 to int64, uint8 to uint64) or
+/// bool.
+bool IsIntegerElementType(int32_t type);
 /// The ONNX spelling ("float", "int64", ...), or "dtype#N".
 std::string ElementTypeName(int32_t type);
 /// Whether `type` is one of the table's element types.
