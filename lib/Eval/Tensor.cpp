@@ -9,12 +9,8 @@
 
 #include "h8/Eval/Tensor.h"
 
-#include <cerrno>
-
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include "Ops.h"
@@ -85,159 +81,8 @@ void StoreLE(uint64_t v, size_t n, std::string& out) {
   for (size_t b = 0; b < n; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
 }
 
-
-/// Where an external tensor's bytes are: a regular file inside the model
-/// folder, and the byte range of the tensor in it.
-struct ExternalExtent {
-  std::filesystem::path file;
-  int64_t offset = 0;
-  int64_t length = 0;
-};
-
-/// What kind of non-regular file `p` is, for messages.
-std::string DescribeNonRegular(const std::filesystem::path& p) {
-  std::error_code ec;
-  auto st = std::filesystem::status(p, ec);
-  if (ec && ec.value() == ELOOP) return "is a symbolic link loop";
-  if (ec || st.type() == std::filesystem::file_type::not_found) return "not found";
-  switch (st.type()) {
-    case std::filesystem::file_type::directory: return "is a directory, not a file";
-    case std::filesystem::file_type::fifo: return "is a FIFO, not a regular file";
-    case std::filesystem::file_type::socket: return "is a socket, not a regular file";
-    case std::filesystem::file_type::character:
-    case std::filesystem::file_type::block: return "is a device, not a regular file";
-    default: return "is not a regular file";
-  }
-}
-
-absl::StatusOr<ExternalExtent> ResolveExternalData(const TensorProto& proto,
-                                                   const std::string& base_dir,
-                                                   const std::string& label) {
-  std::string location;
-  int64_t offset = 0;
-  int64_t length = -1;
-  for (const auto& kv : proto.external_data()) {
-    if (kv.key() == "location") {
-      location = kv.value();
-    } else if (kv.key() == "offset" || kv.key() == "length") {
-      int64_t v = 0;
-      const std::string& s = kv.value();
-      if (s.empty() || s.size() > 18 ||
-          s.find_first_not_of("0123456789") != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            label, ": external data ", kv.key(), " '", s,
-            "' is not a non-negative integer"));
-      }
-      v = std::stoll(s);
-      (kv.key() == "offset" ? offset : length) = v;
-    }
-  }
-  if (location.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(label, ": external data has no 'location'"));
-  }
-  if (base_dir.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data '", location,
-        "' cannot be resolved without a model directory"));
-  }
-  std::filesystem::path rel(location);
-  if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data location '", location,
-        "' is absolute; it must be relative to the model directory"));
-  }
-  for (const auto& part : rel) {
-    if (part == "..") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          label, ": external data location '", location,
-          "' escapes the model directory"));
-    }
-  }
-  std::filesystem::path full = std::filesystem::path(base_dir) / rel;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(full, ec)) {
-    return absl::NotFoundError(absl::StrCat(label, ": external data file '", full.string(),
-                                            "' ", DescribeNonRegular(full)));
-  }
-  // Symbolic links are resolved before the containment check: a link inside
-  // the model folder must not lead outside it.
-  std::filesystem::path real_dir = std::filesystem::canonical(base_dir, ec);
-  std::filesystem::path real_file = std::filesystem::canonical(full, ec);
-  if (ec) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot resolve external data file '", full.string(), "'"));
-  }
-  auto rel_real = real_file.lexically_relative(real_dir);
-  if (rel_real.empty() || *rel_real.begin() == "..") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data location '", location,
-        "' resolves outside the model directory (", real_file.string(), ")"));
-  }
-  uint64_t file_size = std::filesystem::file_size(full, ec);
-  if (ec) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot stat external data file '", full.string(), "'"));
-  }
-  if (static_cast<uint64_t>(offset) > file_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data offset ", offset, " is past the end of '",
-        full.string(), "' (", file_size, " bytes)"));
-  }
-  // The dims say how many bytes the tensor has; an explicit length must
-  // agree, and without one exactly that many are read (never "the rest of
-  // the file", which may be any size).
-  const int width = ElementSize(proto.data_type());
-  int64_t needed = -1;
-  if (width > 0) {
-    std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
-    auto count = CheckedNumElements(dims);
-    if (!count.ok() || *count > std::numeric_limits<int64_t>::max() / width)
-      return absl::InvalidArgumentError(
-          absl::StrCat(label, ": dims ", DimsString(dims), " overflow"));
-    needed = *count * width;
-  }
-  if (length >= 0 && needed >= 0 && length != needed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data length ", length, " does not match its dims ",
-        "(", needed, " bytes of ", ElementTypeName(proto.data_type()), ")"));
-  }
-  if (length < 0) length = needed >= 0 ? needed : static_cast<int64_t>(file_size) - offset;
-  if (static_cast<uint64_t>(length) > file_size - offset) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data range [", offset, ", ", offset + length,
-        ") is past the end of '", full.string(), "' (", file_size, " bytes)"));
-  }
-  return ExternalExtent{full, offset, length};
-}
-
 }  // namespace
 
-absl::Status CheckExternalData(const TensorProto& proto, const std::string& base_dir,
-                               const std::string& label) {
-  return ResolveExternalData(proto, base_dir, label).status();
-}
-
-absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
-                                             const std::string& base_dir,
-                                             const std::string& label) {
-  H8_ASSIGN_OR_RETURN(ExternalExtent extent, ResolveExternalData(proto, base_dir, label));
-  const std::filesystem::path& full = extent.file;
-  const int64_t offset = extent.offset, length = extent.length;
-  std::ifstream in(full, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot open external data file '", full.string(), "'"));
-  }
-  std::string bytes(static_cast<size_t>(length), '\0');
-  in.seekg(offset);
-  in.read(bytes.data(), length);
-  if (in.gcount() != length) {
-    return absl::DataLossError(absl::StrCat(
-        label, ": short read from external data file '", full.string(), "'"));
-  }
-  return bytes;
-}
 
 absl::StatusOr<Tensor> TensorFromProto(const TensorProto& proto,
                                        const std::string& base_dir) {

@@ -45,7 +45,7 @@
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
-#include "h8/Tools/ExternalData.h"
+#include "h8/Support/ExternalData.h"
 #include "h8/Tools/OptRun.h"
 #include "h8/Tools/VerifyNumerics.h"
 

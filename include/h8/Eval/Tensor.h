@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/TensorData.h"
+#include "h8/Support/ExternalData.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -52,21 +53,6 @@ Tensor MakeIntTensor(std::vector<int64_t> dims, std::vector<int64_t> values,
 /// an error.
 absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto,
                                        const std::string& base_dir = "");
-
-/// Reads the bytes of an external-data tensor. The location must be a
-/// relative path inside `base_dir` (no absolute paths, no escaping with
-/// ".."), offset/length must lie within the file, and the length must match
-/// the tensor's dims (without a length, exactly the bytes the dims need are
-/// read); otherwise an error naming `label` is returned and nothing is read.
-absl::StatusOr<std::string> ReadExternalData(const onnx::TensorProto& proto,
-                                             const std::string& base_dir,
-                                             const std::string& label);
-
-/// Checks an external-data tensor without reading it: the same location,
-/// containment and range checks as ReadExternalData, and a length that
-/// matches the tensor's dims.
-absl::Status CheckExternalData(const onnx::TensorProto& proto, const std::string& base_dir,
-                               const std::string& label);
 
 /// Encodes `t` as a TensorProto named `name`, using raw_data, in `t.dtype`.
 onnx::TensorProto TensorToProto(const Tensor& t, const std::string& name);
