@@ -14,7 +14,7 @@
 #include <limits>
 #include <set>
 
-#include "h8/Support/Checked.h"
+#include "h8/IR/Checked.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 

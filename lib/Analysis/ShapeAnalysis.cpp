@@ -42,11 +42,6 @@ std::string ValueFacts::ShapeString() const {
   return absl::StrCat("[", absl::StrJoin(parts, ","), "]");
 }
 
-int64_t NormalizeAxisForRank(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) return -1;
-  return axis < 0 ? axis + rank : axis;
-}
-
 struct ShapeAnalysis::Scope {
   const Scope* parent = nullptr;
   absl::flat_hash_map<std::string, ValueFacts> facts;

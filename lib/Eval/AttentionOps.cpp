@@ -75,8 +75,8 @@ Kernel Attention(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(2));
   for (const Tensor* t : {q, k, v}) H8_RETURN_IF_ERROR(RequireFloat(*t, "Q, K and V"));
   if (k->dtype != q->dtype || v->dtype != q->dtype) {
-    return InvalidArg("Q, K and V element types ", DtypeName(q->dtype), ", ", DtypeName(k->dtype),
-                      " and ", DtypeName(v->dtype), " differ");
+    return InvalidArg("Q, K and V element types ", ElementTypeName(q->dtype), ", ", ElementTypeName(k->dtype),
+                      " and ", ElementTypeName(v->dtype), " differ");
   }
   const size_t rank = q->dims.size();
   if ((rank != 3 && rank != 4) || k->dims.size() != rank || v->dims.size() != rank) {
@@ -120,7 +120,7 @@ Kernel Attention(const OpContext& ctx) {
     H8_ASSIGN_OR_RETURN(const Tensor* mask, ctx.Required(3));
     const bool is_bool = mask->dtype == onnx::TensorProto::BOOL;
     if (!is_bool && !mask->IsFloat()) {
-      return InvalidArg("attn_mask must be bool or float, got ", DtypeName(mask->dtype));
+      return InvalidArg("attn_mask must be bool or float, got ", ElementTypeName(mask->dtype));
     }
     H8_ASSIGN_OR_RETURN(std::vector<int64_t> bd, BroadcastShapes({mask->dims, score_dims}));
     if (bd != score_dims) {

@@ -26,8 +26,8 @@ absl::Status CompareAccumulator::Add(const Tensor& expected,
                                      const Tensor& actual) {
   if (expected.dims != actual.dims) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "shape mismatch: expected ", eval::DimsString(expected.dims), ", got ",
-        eval::DimsString(actual.dims)));
+        "shape mismatch: expected ", DimsString(expected.dims), ", got ",
+        DimsString(actual.dims)));
   }
   const int64_t n = expected.NumElements();
   auto size_of = [](const Tensor& t) {

@@ -71,11 +71,11 @@ absl::StatusOr<Tensor> Stack(const std::vector<Tensor>& parts, int64_t axis, boo
   const Tensor& first = parts.front();
   for (const Tensor& p : parts) {
     if (p.dims != first.dims || p.dtype != first.dtype) {
-      return InvalidArg(what, " changes from ", DtypeName(first.dtype), DimsString(first.dims),
-                        " to ", DtypeName(p.dtype), DimsString(p.dims), " between iterations");
+      return InvalidArg(what, " changes from ", ElementTypeName(first.dtype), DimsString(first.dims),
+                        " to ", ElementTypeName(p.dtype), DimsString(p.dims), " between iterations");
     }
   }
-  H8_ASSIGN_OR_RETURN(axis, NormalizeAxis(axis, static_cast<int64_t>(first.dims.size()) + 1));
+  H8_ASSIGN_OR_RETURN(axis, CheckAxis(axis, static_cast<int64_t>(first.dims.size()) + 1));
   std::vector<int64_t> dims = first.dims;
   const int64_t count = static_cast<int64_t>(parts.size());
   dims.insert(dims.begin() + axis, count);
@@ -298,7 +298,7 @@ Kernel Scan(const OpContext& ctx) {
   int64_t length = -1;
   for (int64_t j = 0; j < m; ++j) {
     H8_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(num_state + j));
-    H8_ASSIGN_OR_RETURN(in_axes[j], NormalizeAxis(in_axes[j], v->dims.size()));
+    H8_ASSIGN_OR_RETURN(in_axes[j], CheckAxis(in_axes[j], v->dims.size()));
     const int64_t n = v->dims[in_axes[j]];
     if (length >= 0 && n != length) {
       return InvalidArg("scan input #", j, " has ", n, " iterations along axis ", in_axes[j],

@@ -14,7 +14,7 @@
 #include <Eigen/Core>
 
 #include "Ops.h"
-#include "h8/Support/Checked.h"
+#include "h8/IR/Checked.h"
 
 namespace h8 {
 namespace eval {

@@ -23,8 +23,8 @@ using onnx::TensorProto;
 
 absl::Status SameStorage(const Tensor& a, const Tensor& b) {
   if (a.IsFloat() != b.IsFloat()) {
-    return InvalidArg("operand element types ", DtypeName(a.dtype), " and ",
-                      DtypeName(b.dtype), " differ");
+    return InvalidArg("operand element types ", ElementTypeName(a.dtype), " and ",
+                      ElementTypeName(b.dtype), " differ");
   }
   return absl::OkStatus();
 }
@@ -124,7 +124,7 @@ Kernel BitShift(const OpContext& ctx) {
     case TensorProto::UINT16: bits = 16; break;
     case TensorProto::UINT32: bits = 32; break;
     case TensorProto::UINT64: bits = 64; break;
-    default: return InvalidArg("BitShift of ", DtypeName(a->dtype), " is not defined");
+    default: return InvalidArg("BitShift of ", ElementTypeName(a->dtype), " is not defined");
   }
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> dims, BroadcastShapes({a->dims, b->dims}));
   H8_RETURN_IF_ERROR(CheckedNumElements(dims).status());
@@ -286,7 +286,7 @@ Kernel Unary(const OpContext& ctx, const std::function<float(float)>& ff,
   } else if (fi) {
     for (int64_t& v : y.i) v = WrapToIntDtype(fi(v), y.dtype);
   } else {
-    return InvalidArg("element type ", DtypeName(x->dtype), " is not supported");
+    return InvalidArg("element type ", ElementTypeName(x->dtype), " is not supported");
   }
   return One(std::move(y));
 }
@@ -457,7 +457,7 @@ Kernel Clip(const OpContext& ctx) {
 absl::StatusOr<Tensor> CastTo(const Tensor& x, int32_t to) {
   if (to == TensorProto::STRING || to == TensorProto::UNDEFINED ||
       (to > TensorProto::UINT64 && to != TensorProto::BFLOAT16)) {
-    return Unimpl("attribute 'to' = ", DtypeName(to), " is not supported");
+    return Unimpl("attribute 'to' = ", ElementTypeName(to), " is not supported");
   }
   Tensor y;
   y.dtype = to;
@@ -520,7 +520,7 @@ Kernel Softmax(const OpContext& ctx) {
   const int64_t rank = x->dims.size();
   const bool legacy = ctx.opset() < 13;
   const int64_t r = std::max<int64_t>(rank, 1);
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", legacy ? 1 : -1), r));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", legacy ? 1 : -1), r));
   int64_t outer = 1, len = 1, inner = 1;
   for (int64_t d = 0; d < rank; ++d) {
     if (d < axis) outer *= x->dims[d];

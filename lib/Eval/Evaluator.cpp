@@ -76,7 +76,7 @@ absl::Status CheckGraphInput(const onnx::ValueInfoProto& vi, Tensor& t) {
     if (static_cast<int64_t>(have) != *want) {
       return absl::InvalidArgumentError(absl::StrCat(
           label, ": tensor holds ", have, " elements but its shape ",
-          eval::DimsString(t.dims), " needs ", *want));
+          DimsString(t.dims), " needs ", *want));
     }
   }
   if (!vi.type().has_tensor_type()) return absl::OkStatus();
@@ -84,8 +84,8 @@ absl::Status CheckGraphInput(const onnx::ValueInfoProto& vi, Tensor& t) {
   if (tt.elem_type() != 0) {
     if (IsFloatDtype(tt.elem_type()) != t.IsFloat()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          label, ": expected element type ", DtypeName(tt.elem_type()),
-          ", got ", DtypeName(t.dtype)));
+          label, ": expected element type ", ElementTypeName(tt.elem_type()),
+          ", got ", ElementTypeName(t.dtype)));
     }
     t.dtype = tt.elem_type();
   }
@@ -105,7 +105,7 @@ absl::Status CheckGraphInput(const onnx::ValueInfoProto& vi, Tensor& t) {
     }
     declared += "]";
     return absl::InvalidArgumentError(absl::StrCat(
-        label, ": expected shape ", declared, ", got ", eval::DimsString(t.dims)));
+        label, ": expected shape ", declared, ", got ", DimsString(t.dims)));
   }
   return absl::OkStatus();
 }

@@ -42,7 +42,7 @@ Kernel CumSum(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* axis_t, ctx.Required(1));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> axis_v, IntValues(*axis_t, "axis"));
   if (axis_v.size() != 1) return InvalidArg("axis must hold one element");
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_v[0], x->dims.size()));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(axis_v[0], x->dims.size()));
   const bool exclusive = ctx.AttrInt("exclusive", 0) != 0;
   const bool reverse = ctx.AttrInt("reverse", 0) != 0;
   Tensor y = AllocateTensor(x->dtype, x->dims);
@@ -153,7 +153,7 @@ absl::StatusOr<std::vector<int64_t>> ElementTargets(const Tensor& data, const Te
 Kernel GatherElements(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* idx, ctx.Required(1));
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), data->dims.size()));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", 0), data->dims.size()));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> src, ElementTargets(*data, *idx, axis));
   Tensor y = AllocateTensor(data->dtype, idx->dims);
   for (size_t k = 0; k < src.size(); ++k) CopyElem(*data, src[k], y, k);
@@ -204,7 +204,7 @@ Kernel ScatterElements(const OpContext& ctx) {
     return InvalidArg("updates ", DimsString(upd->dims), " must match indices ",
                       DimsString(idx->dims), " and data's element type");
   }
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), data->dims.size()));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", 0), data->dims.size()));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> dst, ElementTargets(*data, *idx, axis));
   Tensor y = *data;
   for (size_t k = 0; k < dst.size(); ++k) ScatterElem(reduction, *upd, k, y, dst[k]);
@@ -371,7 +371,7 @@ Kernel Compress(const OpContext& ctx) {
   const Tensor* src = x;
   int64_t axis = 0;
   if (ctx.HasAttr("axis")) {
-    H8_ASSIGN_OR_RETURN(axis, NormalizeAxis(ctx.AttrInt("axis", 0), x->dims.size()));
+    H8_ASSIGN_OR_RETURN(axis, CheckAxis(ctx.AttrInt("axis", 0), x->dims.size()));
   } else {
     flat = *x;
     flat.dims = {x->NumElements()};
@@ -477,7 +477,7 @@ Kernel TopK(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* k_t, ctx.Required(1));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> kv, IntValues(*k_t, "K"));
   if (kv.size() != 1) return InvalidArg("K must hold one element");
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", -1), x->dims.size()));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", -1), x->dims.size()));
   const bool largest = ctx.AttrInt("largest", 1) != 0;
   const AxisSplit s = SplitAt(x->dims, axis);
   const int64_t k = kv[0];
@@ -536,7 +536,7 @@ Kernel Einsum(const OpContext& ctx) {
   int64_t ellipsis_rank = 0;
   for (size_t t = 0; t < n_ops; ++t) {
     H8_ASSIGN_OR_RETURN(ops[t], ctx.Required(t));
-    if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", DtypeName(ops[t]->dtype));
+    if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", ElementTypeName(ops[t]->dtype));
     const size_t dots = terms[t].find("...");
     const int64_t rank = ops[t]->dims.size();
     const int64_t named = static_cast<int64_t>(terms[t].size()) - (dots == std::string::npos ? 0 : 3);

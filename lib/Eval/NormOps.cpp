@@ -74,7 +74,7 @@ Kernel TrailingNorm(const OpContext& ctx) {
   }
   H8_RETURN_IF_ERROR(RequireFloat(*x, "input"));
   const int64_t rank = x->dims.size();
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", -1), rank));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", -1), rank));
   const double eps = ctx.AttrFloat("epsilon", 1e-5f);
   std::vector<int64_t> norm_dims(x->dims.begin() + axis, x->dims.end());
   const int64_t inner = Product(norm_dims);
@@ -164,7 +164,7 @@ Kernel MeanVarianceNormalization(const OpContext& ctx) {
   std::vector<int64_t> axes = ctx.HasAttr("axes") ? ctx.AttrInts("axes") : std::vector<int64_t>{0, 2, 3};
   std::vector<bool> reduced(rank, false);
   for (int64_t a : axes) {
-    H8_ASSIGN_OR_RETURN(int64_t n, NormalizeAxis(a, rank));
+    H8_ASSIGN_OR_RETURN(int64_t n, CheckAxis(a, rank));
     reduced[n] = true;
   }
   // Kept-axes index of every element: its coordinates with reduced axes

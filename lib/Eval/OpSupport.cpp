@@ -13,6 +13,7 @@
 
 #include "Ops.h"
 #include "absl/strings/str_join.h"
+#include "h8/IR/Match.h"
 
 namespace h8 {
 namespace eval {
@@ -48,10 +49,6 @@ std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims) {
   return strides;
 }
 
-std::string DimsString(const std::vector<int64_t>& dims) {
-  return absl::StrCat("[", absl::StrJoin(dims, ","), "]");
-}
-
 double ElementAsDouble(const Tensor& t, int64_t index) {
   return t.IsFloat() ? static_cast<double>(t.f[index])
                      : static_cast<double>(t.i[index]);
@@ -61,7 +58,7 @@ absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t,
                                                const std::string& what) {
   if (t.IsFloat()) {
     return InvalidArg(what, " must be an integer tensor, got ",
-                      DtypeName(t.dtype));
+                      ElementTypeName(t.dtype));
   }
   if (static_cast<int64_t>(t.i.size()) != t.NumElements()) {
     return InvalidArg(what, " has inconsistent storage");
@@ -77,7 +74,7 @@ int64_t Product(const std::vector<int64_t>& dims, size_t from) {
 
 absl::Status RequireFloat(const Tensor& t, const char* what) {
   if (!t.IsFloat()) {
-    return Unimpl(what, " of element type ", DtypeName(t.dtype),
+    return Unimpl(what, " of element type ", ElementTypeName(t.dtype),
                   " is not supported (float only)");
   }
   return absl::OkStatus();
@@ -99,11 +96,10 @@ absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
   return out;
 }
 
-absl::StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) {
-    return InvalidArg("axis ", axis, " is out of range for rank ", rank);
-  }
-  return axis < 0 ? axis + rank : axis;
+absl::StatusOr<int64_t> CheckAxis(int64_t axis, int64_t rank) {
+  const int64_t normalized = NormalizeAxis(axis, rank);
+  if (normalized < 0) return InvalidArg("axis ", axis, " is out of range for rank ", rank);
+  return normalized;
 }
 
 absl::StatusOr<std::vector<int64_t>> BroadcastShapes(

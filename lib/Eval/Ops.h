@@ -43,12 +43,8 @@ inline std::vector<Tensor> One(Tensor t) {
 // Numeric conversions
 //===----------------------------------------------------------------------===//
 
-/// IEEE binary16 <-> float32, round-to-nearest-even, with inf/NaN/subnormals.
-float HalfToFloat(uint16_t bits);
-uint16_t FloatToHalf(float value);
-/// bfloat16 <-> float32 (round-to-nearest-even; NaN stays NaN).
-float BFloat16ToFloat(uint16_t bits);
-uint16_t FloatToBFloat16(float value);
+// HalfToFloat, FloatToHalf, BFloat16ToFloat and FloatToBFloat16 are in
+// h8/IR/TensorData.h.
 
 /// Rounds `value` to the precision of the float type `dtype` (a no-op for
 /// FLOAT), so a tensor "of" float16 holds only float16-representable values.
@@ -116,8 +112,6 @@ void ReleaseLiveBytes(int64_t bytes);
 absl::Status ChargeWork(const onnx::NodeProto& node, const std::vector<const Tensor*>& inputs);
 /// Row-major strides of `dims`.
 std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);
-/// "[1,2,3]" for messages.
-std::string DimsString(const std::vector<int64_t>& dims);
 /// Element `index` of `t` as a double, whichever storage holds it.
 double ElementAsDouble(const Tensor& t, int64_t index);
 /// The elements of an integer tensor (shape/axes/pads inputs); float tensors
@@ -133,8 +127,9 @@ absl::Status RequireFloat(const Tensor& t, const char* what);
 absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
                                             const std::vector<int64_t>& dims,
                                             const char* what);
-/// Maps a possibly negative axis into [0, rank).
-absl::StatusOr<int64_t> NormalizeAxis(int64_t axis, int64_t rank);
+/// NormalizeAxis (h8/IR/Match.h), or InvalidArgument naming the axis and
+/// rank when it is out of range.
+absl::StatusOr<int64_t> CheckAxis(int64_t axis, int64_t rank);
 /// The numpy broadcast of `shapes`, or InvalidArgument naming both shapes.
 absl::StatusOr<std::vector<int64_t>> BroadcastShapes(
     const std::vector<std::vector<int64_t>>& shapes);

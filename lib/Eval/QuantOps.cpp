@@ -29,7 +29,7 @@ absl::StatusOr<std::pair<double, double>> QuantRange(int32_t dtype) {
     case TensorProto::INT16: return std::make_pair(-32768.0, 32767.0);
     default: break;
   }
-  return Unimpl("quantized type ", DtypeName(dtype), " is not supported");
+  return Unimpl("quantized type ", ElementTypeName(dtype), " is not supported");
 }
 
 /// For element k of `x`, the index into a per-axis parameter (0 when the
@@ -50,7 +50,7 @@ absl::StatusOr<ParamIndex> ReadParamLayout(const OpContext& ctx, const Tensor& x
     return p;
   }
   if (scale.dims.size() != 1) return InvalidArg("scale must be a scalar or 1-D");
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 1), x.dims.size()));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", 1), x.dims.size()));
   if (scale.dims[0] != x.dims[axis]) {
     return InvalidArg("scale has ", scale.dims[0], " entries for axis ", axis, " of size ",
                       x.dims[axis]);
@@ -89,7 +89,7 @@ Kernel DequantizeLinear(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* scale, ctx.Required(1));
   const Tensor* zp = ctx.Input(2);
-  if (x->IsFloat()) return Unimpl("DequantizeLinear of ", DtypeName(x->dtype), " is not supported");
+  if (x->IsFloat()) return Unimpl("DequantizeLinear of ", ElementTypeName(x->dtype), " is not supported");
   H8_RETURN_IF_ERROR(RequireFloat(*scale, "DequantizeLinear scale"));
   H8_ASSIGN_OR_RETURN(ParamIndex at, ReadParamLayout(ctx, *x, *scale, zp));
   Tensor y = AllocateTensor(scale->dtype, x->dims);

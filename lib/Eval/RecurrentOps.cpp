@@ -110,7 +110,7 @@ struct RecShape {
 absl::Status CheckInput(const Tensor* t, const char* what, const std::vector<int64_t>& dims) {
   if (t == nullptr) return absl::OkStatus();
   if (!t->IsFloat()) {
-    return Unimpl(what, " of element type ", DtypeName(t->dtype), " is not supported (float only)");
+    return Unimpl(what, " of element type ", ElementTypeName(t->dtype), " is not supported (float only)");
   }
   if (t->dims != dims) {
     return InvalidArg(what, " has shape ", DimsString(t->dims), ", expected ", DimsString(dims));
@@ -157,7 +157,7 @@ absl::StatusOr<RecShape> ReadShape(const OpContext& ctx, const CellKind& kind, c
   if (layout != 0 && layout != 1) return InvalidArg("attribute 'layout' must be 0 or 1");
   s.layout1 = layout == 1;
   if (!x.IsFloat() || !w.IsFloat()) {
-    return Unimpl("X and W must be float, got ", DtypeName(x.dtype), " and ", DtypeName(w.dtype));
+    return Unimpl("X and W must be float, got ", ElementTypeName(x.dtype), " and ", ElementTypeName(w.dtype));
   }
   if (x.dims.size() != 3 || w.dims.size() != 3 || w.dims[0] != s.directions ||
       w.dims[1] % kind.gates != 0 || w.dims[2] != x.dims[2]) {

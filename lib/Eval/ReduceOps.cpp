@@ -46,7 +46,7 @@ Kernel ReduceKernel(const OpContext& ctx) {
   }
   std::vector<bool> reduced(rank, axes.empty());
   for (int64_t a : axes) {
-    H8_ASSIGN_OR_RETURN(int64_t ax, NormalizeAxis(a, rank));
+    H8_ASSIGN_OR_RETURN(int64_t ax, CheckAxis(a, rank));
     if (reduced[ax] && !axes.empty()) return InvalidArg("axis ", a, " repeats");
     reduced[ax] = true;
   }
@@ -117,7 +117,7 @@ template <bool kMax>
 Kernel ArgKernel(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   const int64_t rank = x->dims.size();
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), rank));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", 0), rank));
   const bool keepdims = ctx.AttrInt("keepdims", 1) != 0;
   const bool last = ctx.AttrInt("select_last_index", 0) != 0;
   const int64_t len = x->dims[axis];

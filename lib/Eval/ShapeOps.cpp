@@ -14,7 +14,7 @@
 #include <numeric>
 
 #include "Ops.h"
-#include "h8/Support/Checked.h"
+#include "h8/IR/Checked.h"
 
 namespace h8 {
 namespace eval {
@@ -120,7 +120,7 @@ Kernel Concat(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* first, ctx.Required(0));
   if (!ctx.HasAttr("axis")) return InvalidArg("attribute 'axis' is required");
   const int64_t rank = first->dims.size();
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), rank));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", 0), rank));
   std::vector<const Tensor*> parts;
   std::vector<int64_t> out_dims = first->dims;
   out_dims[axis] = 0;
@@ -162,7 +162,7 @@ Kernel Concat(const OpContext& ctx) {
 Kernel Split(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   const int64_t rank = x->dims.size();
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), rank));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", 0), rank));
   const int64_t dim = x->dims[axis];
   const int64_t n_out = ctx.NumOutputs();
   std::vector<int64_t> sizes;
@@ -246,7 +246,7 @@ Kernel Slice(const OpContext& ctx) {
   std::vector<int64_t> begin(rank, 0), step(rank, 1), out_dims = x->dims;
   std::vector<bool> seen(rank, false);
   for (size_t k = 0; k < axes.size(); ++k) {
-    H8_ASSIGN_OR_RETURN(int64_t ax, NormalizeAxis(axes[k], rank));
+    H8_ASSIGN_OR_RETURN(int64_t ax, CheckAxis(axes[k], rank));
     if (seen[ax]) return InvalidArg("axis ", axes[k], " repeats");
     seen[ax] = true;
     const int64_t dim = x->dims[ax];
@@ -314,7 +314,7 @@ Kernel Pad(const OpContext& ctx) {
   }
   std::vector<int64_t> pb(rank, 0), pe(rank, 0);
   for (size_t k = 0; k < na; ++k) {
-    H8_ASSIGN_OR_RETURN(int64_t ax, NormalizeAxis(axes[k], rank));
+    H8_ASSIGN_OR_RETURN(int64_t ax, CheckAxis(axes[k], rank));
     pb[ax] = pads[k];
     pe[ax] = pads[k + na];
   }
@@ -456,7 +456,7 @@ Kernel Squeeze(const OpContext& ctx) {
     for (int64_t d = 0; d < rank; ++d) drop[d] = x->dims[d] == 1;
   }
   for (int64_t a : axes) {
-    H8_ASSIGN_OR_RETURN(int64_t ax, NormalizeAxis(a, rank));
+    H8_ASSIGN_OR_RETURN(int64_t ax, CheckAxis(a, rank));
     if (x->dims[ax] != 1) {
       return InvalidArg("cannot squeeze axis ", a, " of size ", x->dims[ax],
                         " in shape ", DimsString(x->dims));
@@ -476,7 +476,7 @@ Kernel Unsqueeze(const OpContext& ctx) {
   const int64_t out_rank = x->dims.size() + axes.size();
   std::vector<bool> ins(out_rank, false);
   for (int64_t a : axes) {
-    H8_ASSIGN_OR_RETURN(int64_t ax, NormalizeAxis(a, out_rank));
+    H8_ASSIGN_OR_RETURN(int64_t ax, CheckAxis(a, out_rank));
     if (ins[ax]) return InvalidArg("axis ", a, " repeats");
     ins[ax] = true;
   }
@@ -493,7 +493,7 @@ Kernel Gather(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> indices, IntValues(*idx, "indices"));
   const int64_t rank = data->dims.size();
   if (rank == 0) return InvalidArg("data must have rank >= 1");
-  H8_ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(ctx.AttrInt("axis", 0), rank));
+  H8_ASSIGN_OR_RETURN(int64_t axis, CheckAxis(ctx.AttrInt("axis", 0), rank));
   const int64_t dim = data->dims[axis];
   for (int64_t& v : indices) {
     if (v < -dim || v >= dim) {

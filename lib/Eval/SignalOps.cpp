@@ -177,7 +177,7 @@ Kernel CosineWindow(const OpContext& ctx, double a0, double a1, double a2) {
   H8_ASSIGN_OR_RETURN(int64_t size, ScalarInt(*size_t_, "size"));
   if (size < 0) return InvalidArg("size ", size, " must not be negative");
   const int32_t dtype = static_cast<int32_t>(ctx.AttrInt("output_datatype", onnx::TensorProto::FLOAT));
-  if (!IsFloatDtype(dtype)) return Unimpl("output_datatype ", DtypeName(dtype), " is not supported");
+  if (!IsFloatDtype(dtype)) return Unimpl("output_datatype ", ElementTypeName(dtype), " is not supported");
   const bool periodic = ctx.AttrInt("periodic", 1) != 0;
   Tensor y = AllocateTensor(dtype, {size});
   const double denom = static_cast<double>(periodic ? size : size - 1);
@@ -219,7 +219,7 @@ Kernel MelWeightMatrix(const OpContext& ctx) {
   }
   const int64_t mels = ints[0], dft_length = ints[1], rate = ints[2];
   const int32_t dtype = static_cast<int32_t>(ctx.AttrInt("output_datatype", onnx::TensorProto::FLOAT));
-  if (!IsFloatDtype(dtype)) return Unimpl("output_datatype ", DtypeName(dtype), " is not supported");
+  if (!IsFloatDtype(dtype)) return Unimpl("output_datatype ", ElementTypeName(dtype), " is not supported");
   const int64_t spectrum_bins = dft_length / 2 + 1;
   const double low = HertzToMel(edges[0]), high = HertzToMel(edges[1]);
   const double mel_step = (high - low) / static_cast<double>(mels + 2);

@@ -1,7 +1,7 @@
 //===- Tensor.cpp - Host tensors and TensorProto conversion ---------------===//
 //
-// Decodes TensorProtos (typed fields, little-endian raw_data, or external data
-// files) into the evaluator's two storage classes, and encodes them back.
+// Decodes TensorProtos (through TensorData; external data files are read
+// here) into the evaluator's two storage classes, and encodes them back.
 // Every size is validated against the dims before it is trusted: a malformed
 // model is an error status, never an out-of-bounds read.
 //
@@ -9,12 +9,8 @@
 
 #include "h8/Eval/Tensor.h"
 
-#include <cerrno>
-
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include "Ops.h"
@@ -39,43 +35,6 @@ int64_t Tensor::NumElements() const {
   return n;
 }
 
-std::string DtypeName(int32_t dtype) {
-  switch (dtype) {
-    case TensorProto::FLOAT: return "float";
-    case TensorProto::UINT8: return "uint8";
-    case TensorProto::INT8: return "int8";
-    case TensorProto::UINT16: return "uint16";
-    case TensorProto::INT16: return "int16";
-    case TensorProto::INT32: return "int32";
-    case TensorProto::INT64: return "int64";
-    case TensorProto::STRING: return "string";
-    case TensorProto::BOOL: return "bool";
-    case TensorProto::FLOAT16: return "float16";
-    case TensorProto::DOUBLE: return "double";
-    case TensorProto::UINT32: return "uint32";
-    case TensorProto::UINT64: return "uint64";
-    case TensorProto::BFLOAT16: return "bfloat16";
-    default: return absl::StrCat("dtype#", dtype);
-  }
-}
-
-absl::StatusOr<int64_t> CheckedNumElements(const std::vector<int64_t>& dims) {
-  int64_t n = 1;
-  for (int64_t d : dims) {
-    if (d < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("negative dimension ", d, " in shape ",
-                       eval::DimsString(dims)));
-    }
-    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "element count of shape ", eval::DimsString(dims), " overflows"));
-    }
-    n *= d;
-  }
-  return n;
-}
-
 Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values) {
   Tensor t;
   t.dtype = TensorProto::FLOAT;
@@ -94,76 +53,6 @@ Tensor MakeIntTensor(std::vector<int64_t> dims, std::vector<int64_t> values,
 }
 
 namespace eval {
-
-float HalfToFloat(uint16_t bits) {
-  uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
-  uint32_t exp = (bits >> 10) & 0x1f;
-  uint32_t mant = bits & 0x3ffu;
-  uint32_t out;
-  if (exp == 0) {
-    if (mant == 0) {
-      out = sign;
-    } else {
-      // Subnormal half: renormalize into a float exponent.
-      int e = -1;
-      do {
-        ++e;
-        mant <<= 1;
-      } while ((mant & 0x400u) == 0);
-      mant &= 0x3ffu;
-      out = sign | (static_cast<uint32_t>(127 - 15 - e) << 23) | (mant << 13);
-    }
-  } else if (exp == 0x1f) {
-    out = sign | 0x7f800000u | (mant << 13);
-  } else {
-    out = sign | ((exp + 127 - 15) << 23) | (mant << 13);
-  }
-  float f;
-  std::memcpy(&f, &out, sizeof(f));
-  return f;
-}
-
-uint16_t FloatToHalf(float value) {
-  uint32_t x;
-  std::memcpy(&x, &value, sizeof(x));
-  uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
-  uint32_t abs = x & 0x7fffffffu;
-  if (abs >= 0x7f800000u) {
-    // Inf stays inf; NaN keeps a quiet mantissa bit.
-    return sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u);
-  }
-  if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds past 65504
-  if (abs < 0x38800000u) {
-    // Result is subnormal (or zero): scale into the 10-bit field, RNE.
-    if (abs < 0x33000000u) return sign;  // below half the smallest subnormal
-    uint32_t e = abs >> 23;
-    uint32_t m = (abs & 0x7fffffu) | 0x800000u;
-    // value = m * 2^(e-150) and a half subnormal is hm * 2^-24.
-    uint32_t shift = 126 - e;
-    uint32_t half_m = m >> shift;
-    uint32_t rem = m & ((1u << shift) - 1);
-    uint32_t halfway = 1u << (shift - 1);
-    if (rem > halfway || (rem == halfway && (half_m & 1u))) ++half_m;
-    return sign | static_cast<uint16_t>(half_m);
-  }
-  uint32_t rounded = abs + 0xfffu + ((abs >> 13) & 1u);  // RNE on 13 bits
-  return sign | static_cast<uint16_t>((rounded - 0x38000000u) >> 13);
-}
-
-float BFloat16ToFloat(uint16_t bits) {
-  uint32_t x = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &x, sizeof(f));
-  return f;
-}
-
-uint16_t FloatToBFloat16(float value) {
-  uint32_t x;
-  std::memcpy(&x, &value, sizeof(x));
-  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
-  x += 0x7fffu + ((x >> 16) & 1u);
-  return static_cast<uint16_t>(x >> 16);
-}
 
 float RoundToFloatDtype(float value, int32_t dtype) {
   if (dtype == TensorProto::FLOAT16) return HalfToFloat(FloatToHalf(value));
@@ -188,315 +77,34 @@ int64_t WrapToIntDtype(int64_t value, int32_t dtype) {
 
 namespace {
 
-/// Bytes per element in raw_data, or 0 for types we cannot decode.
-size_t ElementBytes(int32_t dtype) {
-  switch (dtype) {
-    case TensorProto::FLOAT: case TensorProto::INT32: case TensorProto::UINT32:
-      return 4;
-    case TensorProto::DOUBLE: case TensorProto::INT64: case TensorProto::UINT64:
-      return 8;
-    case TensorProto::FLOAT16: case TensorProto::BFLOAT16:
-    case TensorProto::INT16: case TensorProto::UINT16:
-      return 2;
-    case TensorProto::INT8: case TensorProto::UINT8: case TensorProto::BOOL:
-      return 1;
-    default:
-      return 0;
-  }
-}
-
-/// Reads a little-endian unsigned integer of `n` bytes (host-independent).
-uint64_t LoadLE(const unsigned char* p, size_t n) {
-  uint64_t v = 0;
-  for (size_t b = 0; b < n; ++b) v |= static_cast<uint64_t>(p[b]) << (8 * b);
-  return v;
-}
-
 void StoreLE(uint64_t v, size_t n, std::string& out) {
   for (size_t b = 0; b < n; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
 }
 
-/// Decodes `count` elements of `dtype` from little-endian `bytes` into `t`.
-void DecodeRaw(const std::string& bytes, int64_t count, Tensor& t) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t w = ElementBytes(t.dtype);
-  if (t.IsFloat()) t.f.resize(count); else t.i.resize(count);
-  for (int64_t k = 0; k < count; ++k, p += w) {
-    uint64_t v = LoadLE(p, w);
-    switch (t.dtype) {
-      case TensorProto::FLOAT: {
-        uint32_t u = static_cast<uint32_t>(v);
-        float f;
-        std::memcpy(&f, &u, 4);
-        t.f[k] = f;
-        break;
-      }
-      case TensorProto::DOUBLE: {
-        double d;
-        std::memcpy(&d, &v, 8);
-        t.f[k] = static_cast<float>(d);
-        break;
-      }
-      case TensorProto::FLOAT16: t.f[k] = eval::HalfToFloat(static_cast<uint16_t>(v)); break;
-      case TensorProto::BFLOAT16: t.f[k] = eval::BFloat16ToFloat(static_cast<uint16_t>(v)); break;
-      case TensorProto::INT8: t.i[k] = static_cast<int8_t>(v); break;
-      case TensorProto::UINT8: t.i[k] = static_cast<uint8_t>(v); break;
-      case TensorProto::INT16: t.i[k] = static_cast<int16_t>(v); break;
-      case TensorProto::UINT16: t.i[k] = static_cast<uint16_t>(v); break;
-      case TensorProto::INT32: t.i[k] = static_cast<int32_t>(v); break;
-      case TensorProto::UINT32: t.i[k] = static_cast<uint32_t>(v); break;
-      case TensorProto::BOOL: t.i[k] = v != 0 ? 1 : 0; break;
-      default: t.i[k] = static_cast<int64_t>(v); break;  // INT64, UINT64
-    }
-  }
-}
-
 }  // namespace
 
-namespace {
-
-/// Where an external tensor's bytes are: a regular file inside the model
-/// folder, and the byte range of the tensor in it.
-struct ExternalExtent {
-  std::filesystem::path file;
-  int64_t offset = 0;
-  int64_t length = 0;
-};
-
-/// What kind of non-regular file `p` is, for messages.
-std::string DescribeNonRegular(const std::filesystem::path& p) {
-  std::error_code ec;
-  auto st = std::filesystem::status(p, ec);
-  if (ec && ec.value() == ELOOP) return "is a symbolic link loop";
-  if (ec || st.type() == std::filesystem::file_type::not_found) return "not found";
-  switch (st.type()) {
-    case std::filesystem::file_type::directory: return "is a directory, not a file";
-    case std::filesystem::file_type::fifo: return "is a FIFO, not a regular file";
-    case std::filesystem::file_type::socket: return "is a socket, not a regular file";
-    case std::filesystem::file_type::character:
-    case std::filesystem::file_type::block: return "is a device, not a regular file";
-    default: return "is not a regular file";
-  }
-}
-
-absl::StatusOr<ExternalExtent> ResolveExternalData(const TensorProto& proto,
-                                                   const std::string& base_dir,
-                                                   const std::string& label) {
-  std::string location;
-  int64_t offset = 0;
-  int64_t length = -1;
-  for (const auto& kv : proto.external_data()) {
-    if (kv.key() == "location") {
-      location = kv.value();
-    } else if (kv.key() == "offset" || kv.key() == "length") {
-      int64_t v = 0;
-      const std::string& s = kv.value();
-      if (s.empty() || s.size() > 18 ||
-          s.find_first_not_of("0123456789") != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            label, ": external data ", kv.key(), " '", s,
-            "' is not a non-negative integer"));
-      }
-      v = std::stoll(s);
-      (kv.key() == "offset" ? offset : length) = v;
-    }
-  }
-  if (location.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(label, ": external data has no 'location'"));
-  }
-  if (base_dir.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data '", location,
-        "' cannot be resolved without a model directory"));
-  }
-  std::filesystem::path rel(location);
-  if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data location '", location,
-        "' is absolute; it must be relative to the model directory"));
-  }
-  for (const auto& part : rel) {
-    if (part == "..") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          label, ": external data location '", location,
-          "' escapes the model directory"));
-    }
-  }
-  std::filesystem::path full = std::filesystem::path(base_dir) / rel;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(full, ec)) {
-    return absl::NotFoundError(absl::StrCat(label, ": external data file '", full.string(),
-                                            "' ", DescribeNonRegular(full)));
-  }
-  // Symbolic links are resolved before the containment check: a link inside
-  // the model folder must not lead outside it.
-  std::filesystem::path real_dir = std::filesystem::canonical(base_dir, ec);
-  std::filesystem::path real_file = std::filesystem::canonical(full, ec);
-  if (ec) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot resolve external data file '", full.string(), "'"));
-  }
-  auto rel_real = real_file.lexically_relative(real_dir);
-  if (rel_real.empty() || *rel_real.begin() == "..") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data location '", location,
-        "' resolves outside the model directory (", real_file.string(), ")"));
-  }
-  uint64_t file_size = std::filesystem::file_size(full, ec);
-  if (ec) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot stat external data file '", full.string(), "'"));
-  }
-  if (static_cast<uint64_t>(offset) > file_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data offset ", offset, " is past the end of '",
-        full.string(), "' (", file_size, " bytes)"));
-  }
-  // The dims say how many bytes the tensor has; an explicit length must
-  // agree, and without one exactly that many are read (never "the rest of
-  // the file", which may be any size).
-  const int width = ElementSize(proto.data_type());
-  int64_t needed = -1;
-  if (width > 0) {
-    std::vector<int64_t> dims(proto.dims().begin(), proto.dims().end());
-    auto count = CheckedNumElements(dims);
-    if (!count.ok() || *count > std::numeric_limits<int64_t>::max() / width)
-      return absl::InvalidArgumentError(
-          absl::StrCat(label, ": dims ", eval::DimsString(dims), " overflow"));
-    needed = *count * width;
-  }
-  if (length >= 0 && needed >= 0 && length != needed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data length ", length, " does not match its dims ",
-        "(", needed, " bytes of ", DtypeName(proto.data_type()), ")"));
-  }
-  if (length < 0) length = needed >= 0 ? needed : static_cast<int64_t>(file_size) - offset;
-  if (static_cast<uint64_t>(length) > file_size - offset) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data range [", offset, ", ", offset + length,
-        ") is past the end of '", full.string(), "' (", file_size, " bytes)"));
-  }
-  return ExternalExtent{full, offset, length};
-}
-
-}  // namespace
-
-absl::Status CheckExternalData(const TensorProto& proto, const std::string& base_dir,
-                               const std::string& label) {
-  return ResolveExternalData(proto, base_dir, label).status();
-}
-
-absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
-                                             const std::string& base_dir,
-                                             const std::string& label) {
-  H8_ASSIGN_OR_RETURN(ExternalExtent extent, ResolveExternalData(proto, base_dir, label));
-  const std::filesystem::path& full = extent.file;
-  const int64_t offset = extent.offset, length = extent.length;
-  std::ifstream in(full, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot open external data file '", full.string(), "'"));
-  }
-  std::string bytes(static_cast<size_t>(length), '\0');
-  in.seekg(offset);
-  in.read(bytes.data(), length);
-  if (in.gcount() != length) {
-    return absl::DataLossError(absl::StrCat(
-        label, ": short read from external data file '", full.string(), "'"));
-  }
-  return bytes;
-}
 
 absl::StatusOr<Tensor> TensorFromProto(const TensorProto& proto,
                                        const std::string& base_dir) {
-  const std::string label =
-      absl::StrCat("tensor '", proto.name(), "'");
+  const std::string label = absl::StrCat("tensor '", proto.name(), "'");
+  std::string external_bytes;
+  const bool external =
+      proto.has_data_location() && proto.data_location() == TensorProto::EXTERNAL;
+  if (external) {
+    // The dims and type are checked before the file is read.
+    H8_RETURN_IF_ERROR(TensorData::CheckType(proto, label));
+    H8_ASSIGN_OR_RETURN(external_bytes, ReadExternalData(proto, base_dir, label));
+  }
+  const absl::string_view external_view(external_bytes);
+  H8_ASSIGN_OR_RETURN(TensorData data,
+                      TensorData::Decode(proto, label, external ? &external_view : nullptr));
   Tensor t;
   t.dtype = proto.data_type();
   t.dims.assign(proto.dims().begin(), proto.dims().end());
-  auto count_or = CheckedNumElements(t.dims);
-  if (!count_or.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(label, ": ", count_or.status().message()));
-  }
-  const int64_t count = *count_or;
-  const size_t width = ElementBytes(t.dtype);
-  if (width == 0) {
-    return absl::UnimplementedError(absl::StrCat(
-        label, ": element type ", DtypeName(t.dtype), " is not supported"));
-  }
-  if (proto.has_segment()) {
-    return absl::UnimplementedError(
-        absl::StrCat(label, ": segmented tensors are not supported"));
-  }
-
-  auto size_error = [&](int64_t have) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": holds ", have, " elements but shape ",
-        eval::DimsString(t.dims), " needs ", count));
-  };
-
-  const bool external =
-      proto.has_data_location() &&
-      proto.data_location() == TensorProto::EXTERNAL;
-  if (external || proto.has_raw_data()) {
-    std::string external_bytes;
-    if (external) {
-      H8_ASSIGN_OR_RETURN(external_bytes,
-                          ReadExternalData(proto, base_dir, label));
-    }
-    const std::string& bytes = external ? external_bytes : proto.raw_data();
-    if (bytes.size() % width != 0 ||
-        static_cast<int64_t>(bytes.size() / width) != count) {
-      if (bytes.size() % width != 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            label, ": raw data of ", bytes.size(),
-            " bytes is not a multiple of the ", width, "-byte element size"));
-      }
-      return size_error(static_cast<int64_t>(bytes.size() / width));
-    }
-    DecodeRaw(bytes, count, t);
-    return t;
-  }
-
-  switch (t.dtype) {
-    case TensorProto::FLOAT:
-      if (proto.float_data_size() != count) return size_error(proto.float_data_size());
-      t.f.assign(proto.float_data().begin(), proto.float_data().end());
-      break;
-    case TensorProto::DOUBLE:
-      if (proto.double_data_size() != count) return size_error(proto.double_data_size());
-      t.f.reserve(count);
-      for (double d : proto.double_data()) t.f.push_back(static_cast<float>(d));
-      break;
-    case TensorProto::FLOAT16:
-    case TensorProto::BFLOAT16:
-      // The 16-bit patterns travel in int32_data.
-      if (proto.int32_data_size() != count) return size_error(proto.int32_data_size());
-      t.f.reserve(count);
-      for (int32_t v : proto.int32_data()) {
-        uint16_t bits = static_cast<uint16_t>(v);
-        t.f.push_back(t.dtype == TensorProto::FLOAT16 ? eval::HalfToFloat(bits)
-                                                      : eval::BFloat16ToFloat(bits));
-      }
-      break;
-    case TensorProto::INT64:
-      if (proto.int64_data_size() != count) return size_error(proto.int64_data_size());
-      t.i.assign(proto.int64_data().begin(), proto.int64_data().end());
-      break;
-    case TensorProto::UINT32:
-    case TensorProto::UINT64:
-      if (proto.uint64_data_size() != count) return size_error(proto.uint64_data_size());
-      t.i.reserve(count);
-      for (uint64_t v : proto.uint64_data()) t.i.push_back(static_cast<int64_t>(v));
-      break;
-    default:  // INT32, INT16, INT8, UINT16, UINT8, BOOL use int32_data.
-      if (proto.int32_data_size() != count) return size_error(proto.int32_data_size());
-      t.i.reserve(count);
-      for (int32_t v : proto.int32_data()) t.i.push_back(eval::WrapToIntDtype(v, t.dtype));
-      break;
-  }
+  if (t.IsFloat())
+    t.f = data.Values<float>();
+  else
+    t.i = data.Values<int64_t>();
   return t;
 }
 
@@ -505,7 +113,7 @@ onnx::TensorProto TensorToProto(const Tensor& t, const std::string& name) {
   proto.set_name(name);
   proto.set_data_type(t.dtype);
   for (int64_t d : t.dims) proto.add_dims(d);
-  const size_t width = ElementBytes(t.dtype);
+  const size_t width = IsDecodableElementType(t.dtype) ? ElementSize(t.dtype) : 0;
   std::string bytes;
   const int64_t count = t.IsFloat() ? static_cast<int64_t>(t.f.size())
                                     : static_cast<int64_t>(t.i.size());
@@ -525,8 +133,8 @@ onnx::TensorProto TensorToProto(const Tensor& t, const std::string& name) {
         StoreLE(u, 8, bytes);
         break;
       }
-      case TensorProto::FLOAT16: StoreLE(eval::FloatToHalf(t.f[k]), 2, bytes); break;
-      case TensorProto::BFLOAT16: StoreLE(eval::FloatToBFloat16(t.f[k]), 2, bytes); break;
+      case TensorProto::FLOAT16: StoreLE(FloatToHalf(t.f[k]), 2, bytes); break;
+      case TensorProto::BFLOAT16: StoreLE(FloatToBFloat16(t.f[k]), 2, bytes); break;
       case TensorProto::BOOL: StoreLE(t.i[k] != 0 ? 1 : 0, 1, bytes); break;
       default:
         if (width == 0) break;  // unsupported types produce no payload

@@ -1,8 +1,7 @@
 //===- Match.cpp - Helpers shared by the rewriting passes -----------------===//
 #include "h8/IR/Match.h"
 
-
-#include <cstring>
+#include "h8/IR/TensorData.h"
 
 namespace h8 {
 
@@ -59,32 +58,18 @@ void SetIntsAttr(onnx::NodeProto& node, absl::string_view name,
   for (int64_t v : values) a->add_ints(v);
 }
 
+int64_t NormalizeAxis(int64_t axis, int64_t rank) {
+  if (rank < 0) return axis >= 0 ? axis : -1;
+  if (axis < -rank || axis >= rank) return -1;
+  return axis < 0 ? axis + rank : axis;
+}
+
 std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t) {
-  std::vector<int64_t> out;
-  if (t.data_location() == onnx::TensorProto::EXTERNAL) return std::nullopt;
-  if (t.data_type() == onnx::TensorProto::INT64) {
-    if (t.has_raw_data()) {
-      if (t.raw_data().size() % 8 != 0) return std::nullopt;
-      out.resize(t.raw_data().size() / 8);
-      // memcpy from/to an empty vector's null data() is undefined.
-      if (!out.empty()) std::memcpy(out.data(), t.raw_data().data(), t.raw_data().size());
-    } else {
-      out.assign(t.int64_data().begin(), t.int64_data().end());
-    }
-    return out;
-  }
-  if (t.data_type() == onnx::TensorProto::INT32) {
-    if (t.has_raw_data()) {
-      if (t.raw_data().size() % 4 != 0) return std::nullopt;
-      std::vector<int32_t> v(t.raw_data().size() / 4);
-      if (!v.empty()) std::memcpy(v.data(), t.raw_data().data(), t.raw_data().size());
-      out.assign(v.begin(), v.end());
-    } else {
-      out.assign(t.int32_data().begin(), t.int32_data().end());
-    }
-    return out;
-  }
-  return std::nullopt;
+  if (t.data_type() != onnx::TensorProto::INT64 && t.data_type() != onnx::TensorProto::INT32)
+    return std::nullopt;
+  auto data = TensorData::Decode(t);
+  if (!data.ok()) return std::nullopt;  // external, or sizes that disagree with the dims
+  return data->Values<int64_t>();
 }
 
 std::optional<std::vector<int64_t>> ConstantInts(const GraphIndex& index,

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "h8/Support/BoolText.h"
 
 namespace h8 {
 namespace {
@@ -24,14 +25,10 @@ std::vector<std::string> SplitList(absl::string_view text) {
 }  // namespace
 
 absl::Status ParseOptionValue(absl::string_view text, bool& out) {
-  std::string t = absl::AsciiStrToLower(text);
-  if (t == "true" || t == "1" || t.empty()) {
-    out = true;
-  } else if (t == "false" || t == "0") {
-    out = false;
-  } else {
-    return absl::InvalidArgumentError("expects true or false");
-  }
+  // A bare key (`cleanup{forward-identity}`) means true.
+  std::optional<bool> v = text.empty() ? std::optional<bool>(true) : ParseBool(text);
+  if (!v) return absl::InvalidArgumentError("expects true or false");
+  out = *v;
   return absl::OkStatus();
 }
 

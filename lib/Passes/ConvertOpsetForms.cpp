@@ -122,7 +122,7 @@ std::string ConvertSplit(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto
     const int64_t parts = GetIntAttr(n, "num_outputs", n_out);
     const ValueFacts* f = c.shapes.Facts(n.input(0));
     int64_t axis = GetIntAttr(n, "axis", 0);
-    if (f && f->has_shape) axis = NormalizeAxisForRank(axis, f->rank());
+    if (f && f->has_shape) axis = NormalizeAxis(axis, f->rank());
     const bool known = f && f->has_shape && axis >= 0 && f->dims[axis].is_static();
     if (!known)
       return absl::StrCat("num_outputs needs the static length of axis ", GetIntAttr(n, "axis", 0),
@@ -206,7 +206,7 @@ std::string ConvertPad(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>&
     if (pads->size() != 2 * axes->size()) return "pads and axes lengths differ";
     std::vector<int64_t> full(2 * *rank, 0);
     for (size_t k = 0; k < axes->size(); ++k) {
-      const int64_t a = NormalizeAxisForRank((*axes)[k], *rank);
+      const int64_t a = NormalizeAxis((*axes)[k], *rank);
       if (a < 0) return absl::StrCat("axis ", (*axes)[k], " is out of range");
       full[a] = (*pads)[k];
       full[a + *rank] = (*pads)[k + axes->size()];
@@ -276,7 +276,7 @@ std::string ConvertClip(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>
 std::string ConvertSoftmax(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
   const int64_t axis = GetIntAttr(n, "axis", c.from >= 13 ? -1 : 1);
   const std::optional<int> rank = c.Rank(n.input(0));
-  const int64_t norm = rank ? NormalizeAxisForRank(axis, *rank) : -1;
+  const int64_t norm = rank ? NormalizeAxis(axis, *rank) : -1;
   const bool last = rank ? norm == *rank - 1 : axis == -1;
   if (last) {
     SetIntAttr(n, "axis", rank ? *rank - 1 : -1);

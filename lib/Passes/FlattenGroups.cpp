@@ -72,6 +72,7 @@
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
 #include "h8/IR/NameUniquer.h"
+#include "h8/IR/TensorData.h"
 #include "h8/Passes/Passes.h"
 
 namespace h8 {
@@ -98,14 +99,7 @@ std::vector<int64_t> Dims(const onnx::TensorProto& t) {
 /// Storage size of an initializer from its dims and element type (external
 /// data included).
 int64_t TensorBytes(const onnx::TensorProto& t) {
-  int64_t width = FloatWidth(t.data_type());
-  switch (t.data_type()) {
-    case onnx::TensorProto::INT64: case onnx::TensorProto::UINT64: width = 8; break;
-    case onnx::TensorProto::INT32: case onnx::TensorProto::UINT32: width = 4; break;
-    case onnx::TensorProto::INT16: case onnx::TensorProto::UINT16: width = 2; break;
-    default: if (width == 0) width = 1;
-  }
-  return NumElements(Dims(t)) * width;
+  return NumElements(Dims(t)) * ElementSize(t.data_type());
 }
 
 /// Total initializer bytes of `graph` and its subgraphs.
@@ -120,47 +114,26 @@ int64_t WeightBytes(const onnx::GraphProto& graph) {
   return total;
 }
 
-void AppendLE(uint64_t v, int width, std::string& out) {
-  for (int k = 0; k < width; ++k) out.push_back(static_cast<char>((v >> (8 * k)) & 0xff));
-}
-
 /// The little-endian element bytes of a floating initializer, exactly as
-/// stored (no conversion through float32 except for external float data,
-/// which TensorFromProto reads losslessly for float/float16/bfloat16).
+/// stored (typed fields are encoded; external data is read from the model
+/// folder), or an error saying why the weight cannot be rewritten.
 absl::StatusOr<std::string> RawBytes(const onnx::TensorProto& t, const std::string& base_dir) {
-  const int64_t width = FloatWidth(t.data_type());
-  if (width == 0)
-    return absl::InvalidArgumentError(
-        absl::StrCat("weight data type ", DtypeName(t.data_type()), " is not a float type"));
-  const int64_t count = NumElements(Dims(t));
-  std::string bytes;
-  if (t.data_location() == onnx::TensorProto::EXTERNAL) {
-    if (t.data_type() == onnx::TensorProto::DOUBLE)
-      return absl::InvalidArgumentError("external double data would lose precision");
-    auto tensor = TensorFromProto(t, base_dir);
-    if (!tensor.ok()) return tensor.status();
-    bytes = TensorToProto(*tensor, t.name()).raw_data();
-  } else if (!t.raw_data().empty()) {
-    bytes = t.raw_data();
-  } else if (t.data_type() == onnx::TensorProto::FLOAT) {
-    for (float f : t.float_data()) {
-      uint32_t u;
-      std::memcpy(&u, &f, 4);
-      AppendLE(u, 4, bytes);
-    }
-  } else if (t.data_type() == onnx::TensorProto::DOUBLE) {
-    for (double d : t.double_data()) {
-      uint64_t u;
-      std::memcpy(&u, &d, 8);
-      AppendLE(u, 8, bytes);
-    }
-  } else {
-    for (int32_t h : t.int32_data()) AppendLE(static_cast<uint16_t>(h), 2, bytes);
+  if (FloatWidth(t.data_type()) == 0)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "weight data type ", ElementTypeName(t.data_type()), " is not a float type"));
+  const std::string label = absl::StrCat("weight '", t.name(), "'");
+  const bool external = t.data_location() == onnx::TensorProto::EXTERNAL;
+  std::string external_bytes;
+  if (external) {
+    auto read = ReadExternalData(t, base_dir, label);
+    if (!read.ok()) return read.status();
+    external_bytes = std::move(*read);
   }
-  if (static_cast<int64_t>(bytes.size()) != count * width)
-    return absl::InvalidArgumentError(absl::StrCat("weight '", t.name(), "' holds ", bytes.size(),
-                                                   " bytes, expected ", count * width));
-  return bytes;
+  const absl::string_view view(external_bytes);
+  auto data = TensorData::Decode(t, label, external ? &view : nullptr);
+  if (!data.ok()) return data.status();
+  if (external) return external_bytes;
+  return data->Bytes();
 }
 
 /// Block-diagonal widening shared by both layouts: row r of axis 0 belongs to

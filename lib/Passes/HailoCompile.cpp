@@ -41,6 +41,7 @@
 #include "h8/Passes/Passes.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Npy.h"
+#include "h8/Support/Process.h"
 #include "h8/Support/Status.h"
 #include "h8/Target/Hailo8/Hailo8Analysis.h"
 
@@ -51,31 +52,21 @@ namespace {
 
 constexpr const char* kScrubbedEnv[] = {"CC", "CXX", "LD", "AS", "AR", "LN", "DUMP", "CPY"};
 
-bool IsExecutable(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
-}
-
 // `dfc=`, then $HAILO_CLI, then `hailo` on PATH. Returns "" when none.
 std::string FindDfc(const std::string& option, std::string& looked_for) {
   std::vector<std::string> tried;
   if (!option.empty()) {
     tried.push_back(absl::StrCat("dfc=", option));
-    if (IsExecutable(option)) return option;
+    if (IsExecutableFile(option)) return option;
   }
   if (const char* env = std::getenv("HAILO_CLI"); env != nullptr && *env != '\0') {
     tried.push_back(absl::StrCat("$HAILO_CLI=", env));
-    if (IsExecutable(env)) return env;
+    if (IsExecutableFile(env)) return env;
   } else {
     tried.push_back("$HAILO_CLI (unset)");
   }
   tried.push_back("'hailo' on PATH");
-  if (const char* path = std::getenv("PATH")) {
-    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-      std::string candidate = absl::StrCat(dir, "/hailo");
-      if (IsExecutable(candidate)) return candidate;
-    }
-  }
+  if (std::string found = FindOnPath("hailo"); !found.empty()) return found;
   looked_for = absl::StrJoin(tried, ", ");
   return "";
 }
@@ -85,15 +76,6 @@ std::string Sanitize(const std::string& name) {
   for (char c : name) out.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "net" + out;
   return out;
-}
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
-  }
-  return out + "'";
 }
 
 absl::Status MakeDirs(const std::string& path) {
@@ -116,32 +98,12 @@ absl::Status WriteText(const std::string& path, const std::string& text, bool ex
 // Runs argv with the scrubbed environment, output to `log`. Returns the
 // exit status (or -1 when it could not start).
 int RunLogged(const std::vector<std::string>& argv, const std::string& log) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    absl::string_view kv = *e;
-    bool scrub = false;
-    for (const char* name : kScrubbedEnv) scrub |= absl::StartsWith(kv, absl::StrCat(name, "="));
-    if (!scrub) env.emplace_back(kv);
-  }
-  std::vector<char*> envp, args;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> copy = argv;
-  for (auto& a : copy) args.push_back(a.data());
-  args.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  SpawnOptions spawn;
+  spawn.stdout_path = log;
+  spawn.stderr_to_stdout = true;
+  spawn.unset_env.assign(std::begin(kScrubbedEnv), std::end(kScrubbedEnv));
+  const SpawnResult run = RunProcess(argv, spawn);
+  return run.started ? run.exit_code : -1;
 }
 
 // Turns the DFC's known messages into diagnostics; returns how many errors.

@@ -71,7 +71,7 @@ std::optional<std::vector<int64_t>> SqueezeAxes(const onnx::NodeProto& node,
     axes = ConstantInts(index, node.input(1));
   if (!axes || axes->empty()) return std::nullopt;
   for (int64_t& a : *axes) {
-    a = hailo8::NormalizeAxis(a, rank);
+    a = NormalizeAxis(a, rank);
     if (a < 0) return std::nullopt;
   }
   std::sort(axes->begin(), axes->end());

@@ -1,20 +1,14 @@
 //===- Report.cpp - The self-contained HTML report of a run ---------------===//
 #include "h8/Report/Report.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -25,8 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "h8/Report/Dot.h"
-
-extern char** environ;
+#include "h8/Support/Process.h"
 
 namespace h8 {
 
@@ -74,19 +67,6 @@ const std::string& StderrTee::text() const { return buf_->text; }
 
 namespace {
 
-std::string FindOnPath(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  if (path == nullptr) return "";
-  for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-    std::string candidate = absl::StrCat(dir, "/", program);
-    struct stat st;
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0)
-      return candidate;
-  }
-  return "";
-}
-
 bool ReadWholeFile(const std::string& path, std::string& out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
@@ -133,34 +113,15 @@ absl::StatusOr<std::string> RenderDotToSvg(const std::string& dot, int timeout_s
     f << dot;
     if (!f.good()) return absl::InternalError("cannot write the DOT file");
   }
-  std::vector<std::string> args = {exe, "-Tsvg", in, "-o", out};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return absl::InternalError(absl::StrCat("cannot run ", exe));
-  int status = 0;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (true) {
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0 && errno != EINTR) return absl::InternalError("waitpid failed");
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      return absl::DeadlineExceededError(
-          absl::StrCat("dot did not finish within ", timeout_s, " s"));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+  SpawnOptions spawn;
+  spawn.stderr_path = err;
+  spawn.file_mode = 0600;
+  spawn.timeout_s = timeout_s;
+  const SpawnResult run = RunProcess({exe, "-Tsvg", in, "-o", out}, spawn);
+  if (!run.started) return absl::InternalError(absl::StrCat("cannot run ", exe));
+  if (run.timed_out)
+    return absl::DeadlineExceededError(absl::StrCat("dot did not finish within ", timeout_s, " s"));
+  if (run.exit_code != 0) {
     std::string message;
     ReadWholeFile(err, message);
     return absl::InternalError(absl::StrCat(

@@ -39,12 +39,13 @@
 #include "h8/Plugin/PassPlugin.h"
 #include "h8/Report/Dot.h"
 #include "h8/Report/Report.h"
+#include "h8/Support/BoolText.h"
 #include "h8/Support/Diagnostics.h"
 #include "h8/Support/DimsText.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
-#include "h8/Tools/ExternalData.h"
+#include "h8/Support/ExternalData.h"
 #include "h8/Tools/OptRun.h"
 #include "h8/Tools/VerifyNumerics.h"
 
@@ -292,9 +293,9 @@ absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registr
       return UsageError(absl::StrCat("--", name, " needs ", what));
     };
     auto boolean = [&](bool& out) -> absl::Status {
-      if (!value || *value == "true" || *value == "1") out = true;
-      else if (*value == "false" || *value == "0") out = false;
-      else return UsageError(absl::StrCat("--", name, " expects true or false, got '", *value, "'"));
+      std::optional<bool> v = value ? ParseBool(*value) : std::optional<bool>(true);
+      if (!v) return UsageError(absl::StrCat("--", name, " expects true or false, got '", *value, "'"));
+      out = *v;
       return absl::OkStatus();
     };
     if (name == "help" || name == "h") {

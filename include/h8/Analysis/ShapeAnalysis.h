@@ -9,7 +9,7 @@
 //
 // Facts come from the model's declarations (graph inputs, initializers,
 // Constant nodes, value_info, graph outputs) and from one shape rule per op
-// (ShapeRules.cpp), applied in one topological walk: each node is computed
+// (lib/Analysis/ShapeRules*.cpp), applied in one topological walk: each node is computed
 // once, after its inputs, so the walk is linear in the nodes and the
 // result is the fixed point (the graph is acyclic). Declared facts refine
 // computed ones dim by dim (a static dim wins over a symbolic one, a
@@ -137,10 +137,6 @@ struct NodeShapeInput {
 /// rule (outputs left unknown). `outputs` is resized to the node's outputs.
 /// If/Loop/Scan are handled by ShapeAnalysis, not here.
 bool ApplyShapeRule(const NodeShapeInput& in, std::vector<ValueFacts>& outputs);
-
-/// Normalizes `axis` for `rank` (negative counts from the end); -1 when out
-/// of range.
-int64_t NormalizeAxisForRank(int64_t axis, int64_t rank);
 
 }  // namespace h8
 

@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "h8/IR/ElementType.h"
+#include "h8/IR/TensorData.h"
+#include "h8/Support/ExternalData.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -37,13 +40,6 @@ struct Tensor {
 /// (FLOAT, DOUBLE, FLOAT16, BFLOAT16) rather than in `i`.
 bool IsFloatDtype(int32_t dtype);
 
-/// The ONNX spelling of `dtype` ("float", "int64", ...), for messages.
-std::string DtypeName(int32_t dtype);
-
-/// The element count of `dims`, or InvalidArgument when a dim is negative or
-/// the product overflows int64.
-absl::StatusOr<int64_t> CheckedNumElements(const std::vector<int64_t>& dims);
-
 /// Builds a float tensor of `dims` holding `values` (no size check).
 Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values);
 
@@ -51,27 +47,12 @@ Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values);
 Tensor MakeIntTensor(std::vector<int64_t> dims, std::vector<int64_t> values,
                      int32_t dtype = onnx::TensorProto::INT64);
 
-/// Decodes a TensorProto (typed fields or raw_data; float16/double are
-/// converted to float32, all integer types and bool to int64). External data
+/// Decodes a TensorProto through TensorData (float16/double are converted
+/// to float32, all integer types and bool to int64). External data
 /// is resolved relative to `base_dir`; an empty `base_dir` makes external data
 /// an error.
 absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto,
                                        const std::string& base_dir = "");
-
-/// Reads the bytes of an external-data tensor. The location must be a
-/// relative path inside `base_dir` (no absolute paths, no escaping with
-/// ".."), offset/length must lie within the file, and the length must match
-/// the tensor's dims (without a length, exactly the bytes the dims need are
-/// read); otherwise an error naming `label` is returned and nothing is read.
-absl::StatusOr<std::string> ReadExternalData(const onnx::TensorProto& proto,
-                                             const std::string& base_dir,
-                                             const std::string& label);
-
-/// Checks an external-data tensor without reading it: the same location,
-/// containment and range checks as ReadExternalData, and a length that
-/// matches the tensor's dims.
-absl::Status CheckExternalData(const onnx::TensorProto& proto, const std::string& base_dir,
-                               const std::string& label);
 
 /// Encodes `t` as a TensorProto named `name`, using raw_data, in `t.dtype`.
 onnx::TensorProto TensorToProto(const Tensor& t, const std::string& name);

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/string_view.h"
+
 namespace h8 {
 
 /// Bytes of one element as stored in raw_data (and in memory); 0 for
@@ -18,8 +20,16 @@ int ElementSize(int32_t type);
 /// Whether the type is a floating-point type (float, double, float16,
 /// bfloat16, the float8 types).
 bool IsFloatElementType(int32_t type);
+/// Whether the type is an integer type (int8 to int64, uint8 to uint64) or
+/// bool.
+bool IsIntegerElementType(int32_t type);
 /// The ONNX spelling ("float", "int64", ...), or "dtype#N".
 std::string ElementTypeName(int32_t type);
+/// Whether `type` is one of the table's element types.
+bool IsKnownElementType(int32_t type);
+/// The element type spelled `name` (ElementTypeName's spelling), or 0
+/// (UNDEFINED) for any other name.
+int32_t ElementTypeFromName(absl::string_view name);
 
 }  // namespace h8
 

@@ -35,7 +35,8 @@ void SetIntsAttr(onnx::NodeProto& node, absl::string_view name,
                  const std::vector<int64_t>& values);
 
 /// The values of an int64/int32 TensorProto (raw or typed fields), or
-/// nullopt for other types, external data or a malformed raw size.
+/// nullopt for other types, external data, or data that does not match the
+/// dims (see TensorData::Decode).
 std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t);
 
 /// The int64 values of a constant (an initializer or a Constant node's
@@ -59,6 +60,11 @@ onnx::NodeProto MakeAxesNode(absl::string_view op, const std::string& input,
 /// (NodeProto field 9 from IR 10, an unknown field to ONNX 1.12, copied with
 /// any other unknown field) and, when `to` has none, the doc string.
 void CopyNodeMetadata(const onnx::NodeProto& from, onnx::NodeProto& to);
+
+/// `axis` in [0, rank): a negative axis counts from the end. -1 when it is
+/// out of range; with an unknown rank (rank < 0) a non-negative axis is
+/// returned as is and a negative one is -1.
+int64_t NormalizeAxis(int64_t axis, int64_t rank);
 
 /// Whether Squeeze/Unsqueeze/ReduceSum take axes as an input at `opset`.
 inline bool AxesAreInputs(int64_t opset) { return opset >= 13; }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "EvalTestUtil.h"
+#include "TestUtil.h"
 #include "gtest/gtest.h"
 #include "h8/Eval/Tensor.h"
 
@@ -24,12 +25,8 @@ using evaltest::ExpectFloats;
 using evaltest::ExpectInts;
 using onnx::TensorProto;
 
-TensorProto Proto(int32_t dtype, std::vector<int64_t> dims) {
-  TensorProto p;
-  p.set_name("t");
-  p.set_data_type(dtype);
-  for (int64_t d : dims) p.add_dims(d);
-  return p;
+TensorProto Proto(int32_t dtype, const std::vector<int64_t>& dims) {
+  return MakeTensorProto(dtype, dims);
 }
 
 TEST(TensorTest, RawAndTypedFloatAgree) {

@@ -137,10 +137,6 @@ const std::vector<PatternRule>& PatternRules();
 /// Whether `op` is one of the rule's root ops.
 bool IsPatternRoot(const PatternRule& rule, absl::string_view op);
 
-/// Normalizes `axis` for `rank`; -1 when out of range or rank unknown
-/// (rank < 0) and axis negative.
-int64_t NormalizeAxis(int64_t axis, int rank);
-
 }  // namespace hailo8
 }  // namespace h8
 

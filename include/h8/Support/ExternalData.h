@@ -1,4 +1,4 @@
-//===- ExternalData.h - Writing tensors as ONNX external data ---*- C++ -*-===//
+//===- ExternalData.h - Reading and writing ONNX external data --*- C++ -*-===//
 //
 // ONNX models over 2 GiB cannot be one protobuf: their tensors live in a
 // side file (TensorProto.data_location = EXTERNAL, with location/offset/
@@ -6,10 +6,12 @@
 // (their bytes are copied one tensor at a time, never the whole file), tensors
 // at or above a size threshold move out when asked (--external-data), and
 // everything moves out automatically when the model would not fit in 2 GiB.
+// On input, a tensor's bytes are read only from a regular file inside the
+// model's folder, in the range its dims call for.
 //
 //===----------------------------------------------------------------------===//
-#ifndef H8_TOOLS_EXTERNALDATA_H
-#define H8_TOOLS_EXTERNALDATA_H
+#ifndef H8_SUPPORT_EXTERNALDATA_H
+#define H8_SUPPORT_EXTERNALDATA_H
 
 #include <string>
 #include <vector>
@@ -19,6 +21,21 @@
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
+
+/// Reads the bytes of an external-data tensor. The location must be a
+/// relative path inside `base_dir` (no absolute paths, no escaping with
+/// ".."), offset/length must lie within the file, and the length must match
+/// the tensor's dims (without a length, exactly the bytes the dims need are
+/// read); otherwise an error naming `label` is returned and nothing is read.
+absl::StatusOr<std::string> ReadExternalData(const onnx::TensorProto& proto,
+                                             const std::string& base_dir,
+                                             const std::string& label);
+
+/// Checks an external-data tensor without reading it: the same location,
+/// containment and range checks as ReadExternalData, and a length that
+/// matches the tensor's dims.
+absl::Status CheckExternalData(const onnx::TensorProto& proto, const std::string& base_dir,
+                               const std::string& label);
 
 struct ExternalDataOptions {
   /// Data file name, relative to the output's folder; empty: only what must
@@ -56,4 +73,4 @@ absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
 
 }  // namespace h8
 
-#endif  // H8_TOOLS_EXTERNALDATA_H
+#endif  // H8_SUPPORT_EXTERNALDATA_H

@@ -4,8 +4,8 @@
 // them goes through these (signed overflow is undefined behaviour).
 //
 //===----------------------------------------------------------------------===//
-#ifndef H8_SUPPORT_CHECKED_H
-#define H8_SUPPORT_CHECKED_H
+#ifndef H8_IR_CHECKED_H
+#define H8_IR_CHECKED_H
 
 #include <cstdint>
 
@@ -22,4 +22,4 @@ inline bool MulOverflows(int64_t a, int64_t b, int64_t* out) {
 
 }  // namespace h8
 
-#endif  // H8_SUPPORT_CHECKED_H
+#endif  // H8_IR_CHECKED_H
