@@ -5,13 +5,15 @@
 // input -> for each chunk: parse, verify, run the pipeline, print -> write
 // the output only when every chunk succeeded.
 //
-// The command line is parsed here by hand rather than with absl::flags:
-// per-pass flags (`--lift-conv1d --pin-shape=1,9,2,100`) come from the
-// registry at run time, plugins included, and their order on the command
-// line is the pipeline order; usage errors must exit with 2.
+// The command line is one flag table (DriverFlags.cpp) rather than
+// absl::flags: per-pass flags (`--lift-conv1d --pin-shape=1,9,2,100`) come
+// from the registry at run time, plugins included, and their order on the
+// command line is the pipeline order; usage errors must exit with 2.
 //
 //===----------------------------------------------------------------------===//
 #include "h8/Tools/OptMain.h"
+
+#include "DriverFlags.h"
 
 #include <climits>
 
@@ -57,433 +59,10 @@ namespace {
 
 constexpr absl::string_view kSplitMarker = "# -----";
 
-constexpr char kUsage[] = R"(USAGE: onnx-h8-opt [options] <input> [-o <output>]
-
-Rewrites an ONNX model (binary .onnx or textual .onnxtext; '-' reads stdin)
-with a pipeline of passes and writes the result (text on stdout by default).
-
-Pipeline:
-  --passes=<pipeline>           e.g. --passes='lift-conv1d,cleanup'
-  --<pass>[=<value>]            append a pass; the value sets its primary
-                                option (--pin-shape=1,9,2,100). Mixed with
-                                --passes, command-line order is pipeline order.
-  --hailo8[=<opset>]            the Hailo-8 legalisation pipeline: fold-constants,
-                                lift-conv1d, [pin-shape], flatten-groups,
-                                fold-constants, legalize-hailo8, cleanup,
-                                convert-opset{target=<opset> down-only},
-                                check-hailo8 (--pin-shape goes after lift-conv1d;
-                                <opset>: what the DFC parses, default 17)
-  --list-passes                 list passes with their options
-  --load-pass-plugin=<file.so>  load passes from a plugin (repeatable)
-  --dump-pass-pipeline          print the canonical pipeline to stderr
-
-Input and output:
-  -o <file>                     output file (atomic; may equal the input)
-  --emit=text|binary|dot        output format (default: from -o's extension,
-                                text for stdout); dot draws the output graph
-                                (Graphviz), also when the run fails
-  --input-format=text|binary    input format (default: extension, then sniff)
-  --split-input-file            run each '# -----' separated chunk separately
-  --external-data=<file>        write tensors of --external-data-threshold bytes
-                                (default 1024) or more to <file> next to the
-                                output; tensors external in the input stay
-                                external; automatic beyond protobuf's 2 GiB;
-                                'none': every tensor inside the one output
-                                file (what the Hailo DFC's parser reads)
-  --elide-initializers-larger-than=<n>
-                                print large initializers as {...} (the text is
-                                then not re-parseable)
-
-Instrumentation:
-  --verify-each[=true|false|structural|full|numerics]
-                                verify after each pass (default: structural;
-                                full adds the ONNX checker; numerics also
-                                compares with the input model and names the
-                                first pass that breaks numerics)
-  --verify-numerics[=<n>]       after the pipeline, run input and output models
-                                on n (default 3) seeded random inputs with the
-                                reference evaluator; exit 1 on a mismatch
-  --verify-seed=<n>             seed of the random inputs (default 0)
-  --verify-atol=<x>             absolute tolerance (default 1e-5): pass when
-                                every |d| <= atol + rtol*|ref| and the cosine
-                                similarity is >= 0.99999
-  --verify-rtol=<x>             relative tolerance (default 1e-4)
-  --verify-dims=<name=v,...>    values of symbolic dims (others: pinned or 1)
-  --verify-max-bytes=<n>        bytes of tensors one evaluation may hold at
-                                once (default 1073741824 = 1 GiB)
-  --verify-max-work=<n>         estimated operations (about one per
-                                multiply-add) one evaluation may run (default
-                                34359738368 = 2^35); larger models exit 1
-  --verify-against=<dir>        compare the output model with an ONNX test-data
-                                set (input_N.pb / output_N.pb)
-  --time-passes                 per-pass wall time on stderr
-  --print-ir-before=<p,...>     IR dump to stderr before the named passes
-  --print-ir-after=<p,...>      IR dump to stderr after the named passes
-  --print-ir-after-all          IR dump after every pass
-  --print-ir-after-change       IR dump after passes that changed the model
-  --pass-statistics             per-pass counters on stderr
-  --pass-remarks=<p,...|all>    show why rewrites did (not) apply
-  --report=<file.html>          write a self-contained HTML report (pipeline,
-                                timings, statistics, verification, lint,
-                                before/after drawings), also when the run fails
-
-Diagnostics:
-  --diagnostics-format=text|json|sarif
-                                text: one line per diagnostic; json: one JSON
-                                object per line; sarif: one SARIF 2.1.0 log on
-                                stderr at the end of the run (for code
-                                scanning); exit codes are the same
-  --Werror                      treat warnings as errors
-
-  --help, --version
-
-Exit codes: 0 success; 1 the model has problems (a pass failed, lint errors,
-numeric mismatch); 2 usage, I/O or parse errors; 3 the Hailo toolchain is
-missing or failed.
-)";
-
-struct Config {
-  std::string input;
-  std::string output = "-";
-  // -o was given (`-o -` and --report=- would both write to stdout).
-  bool output_given = false;
-  std::optional<ModelFormat> emit;
-  // --emit=dot: a Graphviz drawing instead of the model.
-  bool emit_dot = false;
-  // --report=FILE: the HTML report.
-  std::string report;
-  std::string command_line;
-  ModelFormat input_format = ModelFormat::kAuto;
-  bool split_input_file = false;
-  bool list_passes = false;
-  bool dump_pipeline = false;
-  bool help = false;
-  bool version = false;
-  DiagnosticsFormat diagnostics_format = DiagnosticsFormat::kText;
-  bool werror = false;
-  bool pass_statistics = false;
-  std::vector<std::string> remark_passes;
-  std::vector<PassSpec> pipeline;
-  PassManagerOptions pm;
-  // Numeric verification (0 trials: off).
-  VerifyOptions verify;
-  bool verify_numerics = false;
-  std::string verify_against;
-  ExternalDataOptions external_data;
-};
-
-constexpr char kHailo8Marker[] = "<hailo8>";
-constexpr char kHailo8DefaultOpset[] = "17";
-
-// --hailo8[=OPSET] is the one-line legalisation:
-//   fold-constants, lift-conv1d, [pin-shape...], flatten-groups,
-//   fold-constants, legalize-hailo8, cleanup,
-//   convert-opset{target=OPSET down-only=true}, check-hailo8
-// OPSET (default 17, the newest opset the DFC 3.x line is known to parse;
-// 13 or 11 for older DFCs) caps the written model's opset: today's exports
-// (opset 18-23) come down to it after pinning, older models stay as they
-// are.
-// Any --pin-shape/--pin-dim on the command line moves to right after
-// lift-conv1d (the pin then states the lifted [N,C,H,T] shape); with none,
-// pin-dim{dims=} pins just the inserted H axis to 1. The first
-// fold-constants lets computed pads (causal convolutions) lift with their
-// region instead of becoming boundaries. With --split-hailo8 the lint
-// judges the device part: check-hailo8 runs right after the split, with
-// the split's profile/allow/deny.
-void ExpandHailo8(std::vector<PassSpec>& pipeline) {
-  auto marker = std::find_if(pipeline.begin(), pipeline.end(),
-                             [](const PassSpec& p) { return p.name == kHailo8Marker; });
-  if (marker == pipeline.end()) return;
-  const bool split = std::any_of(pipeline.begin(), pipeline.end(),
-                                 [](const PassSpec& p) { return p.name == "split-hailo8"; });
-  std::vector<PassSpec> pins, rest;
-  for (PassSpec& p : pipeline) {
-    if (p.name == "pin-shape" || p.name == "pin-dim") pins.push_back(std::move(p));
-    else rest.push_back(std::move(p));
-  }
-  std::vector<PassSpec> out;
-  bool expanded = false;
-  for (PassSpec& p : rest) {
-    if (p.name == "split-hailo8") {
-      PassSpec check{"check-hailo8", {}};
-      for (const auto& [key, value] : p.options)
-        if (key == "profile" || key == "allow" || key == "deny")
-          check.options.emplace_back(key, value);
-      out.push_back(std::move(p));
-      out.push_back(std::move(check));
-      continue;
-    }
-    if (p.name != kHailo8Marker) {
-      out.push_back(std::move(p));
-      continue;
-    }
-    if (expanded) continue;
-    expanded = true;
-    for (const char* name : {"fold-constants", "lift-conv1d"}) out.push_back(PassSpec{name, {}});
-    // Nothing pinned: pin-dim with no dims pins only the H axis lift-conv1d
-    // inserted (to 1), so a static 1-D model comes out static.
-    if (pins.empty()) out.push_back(PassSpec{"pin-dim", {{"dims", ""}}});
-    for (PassSpec& pin : pins) out.push_back(std::move(pin));
-    for (const char* name : {"flatten-groups", "fold-constants", "legalize-hailo8", "cleanup"})
-      out.push_back(PassSpec{name, {}});
-    PassSpec convert{"convert-opset", {}};
-    convert.options.emplace_back("target", kHailo8DefaultOpset);
-    for (const auto& [key, value] : p.options)
-      if (key == "target-opset") convert.options[0].second = value;
-    convert.options.emplace_back("down-only", "true");
-    out.push_back(std::move(convert));
-    if (!split) out.push_back(PassSpec{"check-hailo8", {}});
-  }
-  pipeline = std::move(out);
-}
-
 absl::Status UsageError(absl::string_view message) {
   return absl::InvalidArgumentError(message);
 }
 
-std::vector<std::string> SplitCommaList(absl::string_view value) {
-  std::vector<std::string> out;
-  for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace()))
-    out.emplace_back(absl::StripAsciiWhitespace(part));
-  return out;
-}
-
-absl::Status ParseCommandLine(int argc, char** argv, const PassRegistry& registry,
-                              Config& config) {
-  bool inputs_only = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (inputs_only || arg == "-" || arg.empty() || arg[0] != '-') {
-      if (!config.input.empty())
-        return UsageError(absl::StrCat("more than one input file: '", config.input,
-                                       "' and '", arg, "'"));
-      config.input = arg;
-      continue;
-    }
-    if (arg == "--") {
-      inputs_only = true;
-      continue;
-    }
-    if (arg == "-o") {
-      if (i + 1 >= argc || argv[i + 1][0] == '\0') return UsageError("-o needs a file name");
-      config.output = argv[++i];
-      config.output_given = true;
-      continue;
-    }
-    if (absl::StartsWith(arg, "-o") && !absl::StartsWith(arg, "--")) {
-      absl::string_view v = absl::string_view(arg).substr(2);
-      absl::ConsumePrefix(&v, "=");
-      if (v.empty()) return UsageError("-o needs a file name");
-      config.output = std::string(v);
-      config.output_given = true;
-      continue;
-    }
-    absl::string_view flag = arg;
-    absl::ConsumePrefix(&flag, "--") || absl::ConsumePrefix(&flag, "-");
-    std::string name(flag);
-    std::optional<std::string> value;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    }
-    auto need = [&](absl::string_view what) -> absl::StatusOr<std::string> {
-      if (value) return *value;
-      if (i + 1 < argc) return std::string(argv[++i]);
-      return UsageError(absl::StrCat("--", name, " needs ", what));
-    };
-    auto boolean = [&](bool& out) -> absl::Status {
-      if (!value || *value == "true" || *value == "1") out = true;
-      else if (*value == "false" || *value == "0") out = false;
-      else return UsageError(absl::StrCat("--", name, " expects true or false, got '", *value, "'"));
-      return absl::OkStatus();
-    };
-    if (name == "help" || name == "h") {
-      config.help = true;
-    } else if (name == "version") {
-      config.version = true;
-    } else if (name == "output") {
-      auto v = need("a file name");
-      if (!v.ok()) return v.status();
-      if (v->empty()) return UsageError("--output needs a file name");
-      config.output = *v;
-      config.output_given = true;
-    } else if (name == "emit") {
-      auto v = need("text or binary");
-      if (!v.ok()) return v.status();
-      config.emit_dot = *v == "dot";
-      if (*v == "text") config.emit = ModelFormat::kText;
-      else if (*v == "binary") config.emit = ModelFormat::kBinary;
-      else if (*v == "dot") config.emit.reset();
-      else return UsageError(absl::StrCat("--emit expects text or binary, got '", *v,
-                                          "'\nonnx-h8-opt: note: --emit=dot draws the graph "
-                                          "(Graphviz DOT)"));
-    } else if (name == "report") {
-      auto v = need("a file name");
-      if (!v.ok()) return v.status();
-      if (v->empty()) return UsageError("--report needs a file name");
-      config.report = *v;
-    } else if (name == "input-format") {
-      auto v = need("text or binary");
-      if (!v.ok()) return v.status();
-      if (*v == "text") config.input_format = ModelFormat::kText;
-      else if (*v == "binary") config.input_format = ModelFormat::kBinary;
-      else return UsageError(absl::StrCat("--input-format expects text or binary, got '", *v, "'"));
-    } else if (name == "passes") {
-      auto v = need("a pipeline");
-      if (!v.ok()) return v.status();
-      auto specs = ParsePipelineText(*v);
-      if (!specs.ok()) return specs.status();
-      for (auto& s : *specs) config.pipeline.push_back(std::move(s));
-    } else if (name == "split-input-file") {
-      if (auto s = boolean(config.split_input_file); !s.ok()) return s;
-    } else if (name == "list-passes") {
-      config.list_passes = true;
-    } else if (name == "dump-pass-pipeline") {
-      config.dump_pipeline = true;
-    } else if (name == "verify-each") {
-      std::string v = value.value_or("true");
-      if (v == "true" || v == "1" || v == "structural") config.pm.verify_each = VerifyEachMode::kStructural;
-      else if (v == "false" || v == "0") config.pm.verify_each = VerifyEachMode::kNone;
-      else if (v == "full") config.pm.verify_each = VerifyEachMode::kFull;
-      else if (v == "numerics") config.pm.verify_each = VerifyEachMode::kNumerics;
-      else return UsageError(absl::StrCat(
-          "--verify-each expects true, false, structural, full or numerics, got '", v, "'"));
-    } else if (name == "verify-numerics") {
-      config.verify_numerics = true;
-      if (value) {
-        int64_t n = 0;
-        if (!absl::SimpleAtoi(*value, &n) || n < 1 || n > 1000)
-          return UsageError(absl::StrCat(
-              "--verify-numerics expects a number of inputs from 1 to 1000, got '", *value, "'"));
-        config.verify.trials = static_cast<int>(n);
-      }
-    } else if (name == "verify-seed") {
-      auto v = need("a number");
-      if (!v.ok()) return v.status();
-      if (!absl::SimpleAtoi(*v, &config.verify.seed))
-        return UsageError(absl::StrCat("--verify-seed expects a non-negative integer, got '", *v, "'"));
-    } else if (name == "verify-atol" || name == "verify-rtol") {
-      auto v = need("a number");
-      if (!v.ok()) return v.status();
-      double& tol = name == "verify-atol" ? config.verify.atol : config.verify.rtol;
-      if (!absl::SimpleAtod(*v, &tol) || !(tol >= 0))
-        return UsageError(absl::StrCat("--", name, " expects a non-negative number, got '", *v, "'"));
-    } else if (name == "verify-max-bytes" || name == "verify-max-work") {
-      auto v = need("a positive integer");
-      if (!v.ok()) return v.status();
-      int64_t& limit = name == "verify-max-bytes" ? config.verify.budget.max_live_bytes
-                                                  : config.verify.budget.max_work;
-      if (!absl::SimpleAtoi(*v, &limit) || limit < 1)
-        return UsageError(absl::StrCat("--", name, " expects a positive integer, got '", *v, "'"));
-    } else if (name == "verify-dims") {
-      auto v = need("name=value pairs");
-      if (!v.ok()) return v.status();
-      std::string bad;
-      std::optional<std::map<std::string, int64_t>> dims = ParseNamedDims(*v, &bad);
-      if (!dims)
-        return UsageError(absl::StrCat(
-            "--verify-dims expects name=positive-integer pairs, got '", bad, "'"));
-      for (const auto& [name, n] : *dims) config.verify.dims[name] = n;
-    } else if (name == "verify-against") {
-      auto v = need("a folder");
-      if (!v.ok()) return v.status();
-      config.verify_against = *v;
-    } else if (name == "time-passes") {
-      if (auto s = boolean(config.pm.time_passes); !s.ok()) return s;
-    } else if (name == "print-ir-after-all") {
-      if (auto s = boolean(config.pm.print_ir_after_all); !s.ok()) return s;
-    } else if (name == "print-ir-after-change") {
-      if (auto s = boolean(config.pm.print_ir_after_change); !s.ok()) return s;
-    } else if (name == "print-ir-after" || name == "print-ir-before") {
-      auto v = need("pass names");
-      if (!v.ok()) return v.status();
-      for (const std::string& p : SplitCommaList(*v)) {
-        if (p != "all" && registry.Find(p) == nullptr)
-          return UsageError(absl::StrCat("--", name, ": unknown pass '", p,
-                                         "'; valid passes: ", registry.Names()));
-        (name == "print-ir-after" ? config.pm.print_ir_after : config.pm.print_ir_before)
-            .insert(p);
-      }
-    } else if (name == "pass-statistics") {
-      if (auto s = boolean(config.pass_statistics); !s.ok()) return s;
-    } else if (name == "pass-remarks") {
-      auto v = need("pass names");
-      if (!v.ok()) return v.status();
-      for (const std::string& p : SplitCommaList(*v)) {
-        if (p != "all" && registry.Find(p) == nullptr)
-          return UsageError(absl::StrCat("--pass-remarks: unknown pass '", p,
-                                         "'; valid passes: ", registry.Names()));
-        config.remark_passes.push_back(p);
-      }
-    } else if (name == "diagnostics-format") {
-      auto v = need("text, json or sarif");
-      if (!v.ok()) return v.status();
-      std::optional<DiagnosticsFormat> format = ParseDiagnosticsFormat(*v);
-      // (The wording predates sarif; usage-errors.test pins it.)
-      if (!format)
-        return UsageError(
-            absl::StrCat("--diagnostics-format expects text or json, got '", *v, "'"));
-      config.diagnostics_format = *format;
-    } else if (name == "hailo8") {
-      // Expanded after parsing, when every --pin-shape is known.
-      PassSpec marker;
-      marker.name = kHailo8Marker;
-      if (value) {
-        int64_t opset = 0;
-        if (!absl::SimpleAtoi(*value, &opset) || opset < 10 || opset > 23)
-          return UsageError(absl::StrCat(
-              "--hailo8 takes the opset the DFC parses (10-23, e.g. --hailo8=13), got '", *value,
-              "'"));
-        marker.options.emplace_back("target-opset", *value);
-      }
-      config.pipeline.push_back(std::move(marker));
-    } else if (name == "external-data") {
-      auto v = need("a file name");
-      if (!v.ok()) return v.status();
-      if (v->empty() || v->find('/') != std::string::npos)
-        return UsageError(absl::StrCat(
-            "--external-data expects a plain file name (written next to the output), got '", *v,
-            "'"));
-      if (*v == "none") config.external_data.none = true;
-      else config.external_data.file = *v;
-    } else if (name == "external-data-threshold") {
-      auto v = need("a number of bytes");
-      if (!v.ok()) return v.status();
-      if (!absl::SimpleAtoi(*v, &config.external_data.threshold) ||
-          config.external_data.threshold < 0)
-        return UsageError(absl::StrCat(
-            "--external-data-threshold expects a non-negative number of bytes, got '", *v, "'"));
-    } else if (name == "load-pass-plugin") {
-      if (!value) ++i;  // loaded before parsing
-    } else if (name == "Werror") {
-      config.werror = true;
-    } else if (name == "elide-initializers-larger-than") {
-      auto v = need("a number");
-      if (!v.ok()) return v.status();
-      int64_t n = 0;
-      if (!absl::SimpleAtoi(*v, &n) || n < 0)
-        return UsageError(absl::StrCat(
-            "--elide-initializers-larger-than expects a non-negative integer, got '", *v, "'"));
-      config.pm.print_options.elide_initializers_larger_than = n;
-    } else if (const PassInfo* info = registry.Find(name); info != nullptr) {
-      PassSpec spec;
-      spec.name = name;
-      if (value) {
-        if (info->primary_option.empty())
-          return UsageError(absl::StrCat("--", name, " takes no value; use --passes='", name,
-                                         "{key=value}' for its options"));
-        spec.options.emplace_back(info->primary_option, *value);
-      }
-      config.pipeline.push_back(std::move(spec));
-    } else {
-      return UsageError(absl::StrCat("unknown option '", arg,
-                                     "'; see --help; passes usable as flags: ",
-                                     registry.Names()));
-    }
-  }
-  ExpandHailo8(config.pipeline);
-  return absl::OkStatus();
-}
 
 // One '# -----' separated piece of the input.
 struct Chunk {
@@ -528,7 +107,7 @@ bool IsBlank(absl::string_view text) {
 
 class Driver {
  public:
-  Driver(Config& config, const PassRegistry& registry, OptRunRequest& request,
+  Driver(DriverConfig& config, const PassRegistry& registry, OptRunRequest& request,
          OptRunResult& result)
       : config_(config), registry_(registry), request_(request), result_(result) {
     diags_.SetFormat(config.diagnostics_format);
@@ -1110,7 +689,7 @@ class Driver {
     return code;
   }
 
-  Config& config_;
+  DriverConfig& config_;
   const PassRegistry& registry_;
   OptRunRequest& request_;
   OptRunResult& result_;
@@ -1146,44 +725,8 @@ OptRunResult RunOpt(OptRunRequest request, PassRegistry& registry) {
     result.exit_code = kExitUsageError;
     return result;
   };
-  // The argv the command-line parser reads.
-  std::vector<std::string> arg_strings;
-  arg_strings.reserve(request.args.size() + 1);
-  arg_strings.push_back("onnx-h8-opt");
-  for (const std::string& a : request.args) arg_strings.push_back(a);
-  std::vector<char*> argv_vector;
-  for (std::string& a : arg_strings) argv_vector.push_back(a.data());
-  argv_vector.push_back(nullptr);
-  const int argc = static_cast<int>(arg_strings.size());
-  char** argv = argv_vector.data();
-
-  // Plugins register passes that the rest of the command line may name
-  // (as --<pass> or in --passes), so they load first, in the order given.
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    std::string path;
-    if (absl::ConsumePrefix(&arg, "--load-pass-plugin=")) {
-      path = std::string(arg);
-    } else if (arg == "--load-pass-plugin") {
-      if (i + 1 >= argc) return command_line_error("--load-pass-plugin needs a file name");
-      path = argv[++i];
-    } else {
-      continue;
-    }
-    // Always a path: a bare name must not make dlopen search the system
-    // libraries; and only a regular file (dlopen would block on a FIFO).
-    if (path.find('/') == std::string::npos) path = "./" + path;
-    // (A missing file is left to dlopen's own message.)
-    struct stat st;
-    absl::Status s = ::stat(path.c_str(), &st) == 0
-                         ? CheckInputFile(path, /*allow_pipe=*/false, "a plugin library")
-                         : absl::OkStatus();
-    if (s.ok()) s = LoadPassPlugin(path, registry);
-    if (!s.ok()) return command_line_error(s.message());
-  }
-
-  Config config;
-  if (absl::Status s = ParseCommandLine(argc, argv, registry, config); !s.ok())
+  DriverConfig config;
+  if (absl::Status s = ParseDriverFlags(request.args, registry, config); !s.ok())
     return command_line_error(s.message());
   if (request.input_bytes) {
     if (!config.input.empty())
@@ -1194,22 +737,11 @@ OptRunResult RunOpt(OptRunRequest request, PassRegistry& registry) {
   // A captured model is binary unless --emit says otherwise.
   if (request.capture_output && !config.output_given && !config.emit && !config.emit_dot)
     config.emit = ModelFormat::kBinary;
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = i == 0 ? "onnx-h8-opt" : argv[i];
-    bool plain = !arg.empty() && arg.find_first_not_of(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=./,:+@%") ==
-        std::string::npos;
-    if (!plain) {
-      std::string quoted = "'";
-      for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      arg = quoted + "'";
-    }
-    absl::StrAppend(&config.command_line, i == 0 ? "" : " ", arg);
-  }
+  config.command_line = QuoteCommandLine(request.args);
   // --help, --version and --list-passes print on stdout (or into the result).
   std::string info;
   if (config.help) {
-    info = kUsage;
+    info = DriverUsage();
   } else if (config.version) {
     info = absl::StrCat("onnx-h8-opt ", H8_VERSION, " (ONNX 1.12, protobuf ",
                         GOOGLE_PROTOBUF_VERSION / 1000000, ".",
