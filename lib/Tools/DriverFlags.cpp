@@ -137,8 +137,6 @@ absl::Status LoadPlugin(FlagParser& p, const std::string& value) {
   return s;
 }
 
-constexpr char kHailo8Marker[] = "<hailo8>";
-
 // clang-format off
 const Flag kFlags[] = {
   {"Pipeline:", FlagKind::kSection, "", nullptr, nullptr, nullptr},
@@ -154,20 +152,17 @@ const Flag kFlags[] = {
    "append a pass; the value sets its primary option (--pin-shape=1,9,2,100). Mixed with "
    "--passes, command-line order is pipeline order.", nullptr},
   {"hailo8", FlagKind::kOptional, "[=<opset>]", nullptr,
-   "the Hailo-8 legalisation pipeline: fold-constants, lift-conv1d, [pin-shape], "
-   "flatten-groups, fold-constants, legalize-hailo8, cleanup, "
-   "convert-opset{target=<opset> down-only}, check-hailo8 (--pin-shape goes after "
-   "lift-conv1d; <opset>: what the DFC parses, default 17)",
+   "the Hailo-8 legalisation pipeline (<opset>: what the DFC parses, default 17):",
    [](FlagParser& p, const std::optional<std::string>& v) -> absl::Status {
-     // Expanded after parsing, when every --pin-shape is known.
+     // Expanded after parsing, when every pin is known (Pipelines.def).
      PassSpec marker;
-     marker.name = kHailo8Marker;
+     marker.name = "hailo8";
      if (v) {
        int64_t opset = 0;
        if (!absl::SimpleAtoi(*v, &opset) || opset < 10 || opset > 23)
          return UsageError(absl::StrCat(
              "--hailo8 takes the opset the DFC parses (10-23, e.g. --hailo8=13), got '", *v, "'"));
-       marker.options.emplace_back("target-opset", *v);
+       marker.options.emplace_back("opset", *v);
      }
      p.config.pipeline.push_back(std::move(marker));
      return absl::OkStatus();
@@ -410,69 +405,6 @@ const Flag* FindFlag(absl::string_view name, bool short_form) {
   return nullptr;
 }
 
-// --hailo8[=OPSET] is the one-line legalisation:
-//   fold-constants, lift-conv1d, [pin-shape...], flatten-groups,
-//   fold-constants, legalize-hailo8, cleanup,
-//   convert-opset{target=OPSET down-only=true}, check-hailo8
-// OPSET (default 17, the newest opset the DFC 3.x line is known to parse;
-// 13 or 11 for older DFCs) caps the written model's opset: today's exports
-// (opset 18-23) come down to it after pinning, older models stay as they
-// are.
-// Any --pin-shape/--pin-dim on the command line moves to right after
-// lift-conv1d (the pin then states the lifted [N,C,H,T] shape); with none,
-// pin-dim{dims=} pins just the inserted H axis to 1. The first
-// fold-constants lets computed pads (causal convolutions) lift with their
-// region instead of becoming boundaries. With --split-hailo8 the lint
-// judges the device part: check-hailo8 runs right after the split, with
-// the split's profile/allow/deny.
-constexpr char kHailo8DefaultOpset[] = "17";
-void ExpandHailo8(std::vector<PassSpec>& pipeline) {
-  auto marker = std::find_if(pipeline.begin(), pipeline.end(),
-                             [](const PassSpec& p) { return p.name == kHailo8Marker; });
-  if (marker == pipeline.end()) return;
-  const bool split = std::any_of(pipeline.begin(), pipeline.end(),
-                                 [](const PassSpec& p) { return p.name == "split-hailo8"; });
-  std::vector<PassSpec> pins, rest;
-  for (PassSpec& p : pipeline) {
-    if (p.name == "pin-shape" || p.name == "pin-dim") pins.push_back(std::move(p));
-    else rest.push_back(std::move(p));
-  }
-  std::vector<PassSpec> out;
-  bool expanded = false;
-  for (PassSpec& p : rest) {
-    if (p.name == "split-hailo8") {
-      PassSpec check{"check-hailo8", {}};
-      for (const auto& [key, value] : p.options)
-        if (key == "profile" || key == "allow" || key == "deny")
-          check.options.emplace_back(key, value);
-      out.push_back(std::move(p));
-      out.push_back(std::move(check));
-      continue;
-    }
-    if (p.name != kHailo8Marker) {
-      out.push_back(std::move(p));
-      continue;
-    }
-    if (expanded) continue;
-    expanded = true;
-    for (const char* name : {"fold-constants", "lift-conv1d"}) out.push_back(PassSpec{name, {}});
-    // Nothing pinned: pin-dim with no dims pins only the H axis lift-conv1d
-    // inserted (to 1), so a static 1-D model comes out static.
-    if (pins.empty()) out.push_back(PassSpec{"pin-dim", {{"dims", ""}}});
-    for (PassSpec& pin : pins) out.push_back(std::move(pin));
-    for (const char* name : {"flatten-groups", "fold-constants", "legalize-hailo8", "cleanup"})
-      out.push_back(PassSpec{name, {}});
-    PassSpec convert{"convert-opset", {}};
-    convert.options.emplace_back("target", kHailo8DefaultOpset);
-    for (const auto& [key, value] : p.options)
-      if (key == "target-opset") convert.options[0].second = value;
-    convert.options.emplace_back("down-only", "true");
-    out.push_back(std::move(convert));
-    if (!split) out.push_back(PassSpec{"check-hailo8", {}});
-  }
-  pipeline = std::move(out);
-}
-
 // A --<pass> flag: appended to the pipeline now, its name checked now or,
 // when no pass has it yet, after the whole command line.
 absl::Status AddPassFlag(FlagParser& p, const std::string& arg, const std::string& name,
@@ -591,11 +523,10 @@ absl::Status ParseDriverFlags(const std::vector<std::string>& args, PassRegistry
     }
   }
   H8_RETURN_IF_ERROR(RunDeferred(p, args.size()));
-  ExpandHailo8(config.pipeline);
-  return absl::OkStatus();
+  return ExpandNamedPipelines(config.pipeline, registry);
 }
 
-std::string DriverUsage() {
+std::string DriverUsage(const PassRegistry& registry) {
   constexpr size_t kHelpColumn = 32;
   constexpr size_t kWidth = 80;
   std::string out =
@@ -613,7 +544,11 @@ std::string DriverUsage() {
       left.clear();
     }
     left.resize(kHelpColumn, ' ');
-    absl::StrAppend(&out, left, Wrap(f.help, kHelpColumn, kHelpColumn, kWidth), "\n");
+    std::string help = f.help;
+    // A pipeline's flag shows what it expands to.
+    if (const PipelineInfo* pipeline = registry.FindPipeline(f.name); pipeline != nullptr)
+      absl::StrAppend(&help, " ", DescribePipeline(*pipeline));
+    absl::StrAppend(&out, left, Wrap(help, kHelpColumn, kHelpColumn, kWidth), "\n");
   }
   absl::StrAppend(&out,
                   "\nExit codes: 0 success; 1 the model has problems (a pass failed, lint errors,\n"

@@ -70,8 +70,9 @@ struct DriverConfig {
 absl::Status ParseDriverFlags(const std::vector<std::string>& args, PassRegistry& registry,
                               DriverConfig& config);
 
-/// The --help text, generated from the flag table.
-std::string DriverUsage();
+/// The --help text, generated from the flag table (and the pipelines of
+/// `registry` the flags name).
+std::string DriverUsage(const PassRegistry& registry);
 
 /// `args` as one shell-quoted line starting with `onnx-h8-opt`.
 std::string QuoteCommandLine(const std::vector<std::string>& args);

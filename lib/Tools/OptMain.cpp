@@ -741,7 +741,7 @@ OptRunResult RunOpt(OptRunRequest request, PassRegistry& registry) {
   // --help, --version and --list-passes print on stdout (or into the result).
   std::string info;
   if (config.help) {
-    info = DriverUsage();
+    info = DriverUsage(registry);
   } else if (config.version) {
     info = absl::StrCat("onnx-h8-opt ", H8_VERSION, " (ONNX 1.12, protobuf ",
                         GOOGLE_PROTOBUF_VERSION / 1000000, ".",
