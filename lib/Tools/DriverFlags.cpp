@@ -119,8 +119,8 @@ absl::Status SetInt(FlagParser& p, const std::string& value, int64_t min, int64_
 
 absl::Status SetTolerance(FlagParser& p, const std::string& value, double& tol) {
   if (!absl::SimpleAtod(value, &tol) || !(tol >= 0))
-    return UsageError(absl::StrCat("--", p.name, " expects a non-negative number, got '", value,
-                                   "'"));
+    return UsageError(
+        absl::StrCat("--", p.name, " expects a non-negative number, got '", value, "'"));
   return absl::OkStatus();
 }
 
@@ -507,8 +507,8 @@ absl::Status ParseDriverFlags(const std::vector<std::string>& args, PassRegistry
     p.index = i;
     if (inputs_only || arg == "-" || arg.empty() || arg[0] != '-') {
       if (!config.input.empty())
-        return UsageError(absl::StrCat("more than one input file: '", config.input, "' and '",
-                                       arg, "'"));
+        return UsageError(
+            absl::StrCat("more than one input file: '", config.input, "' and '", arg, "'"));
       config.input = arg;
       continue;
     }
@@ -561,9 +561,10 @@ std::string QuoteCommandLine(const std::vector<std::string>& args) {
   std::string out = "onnx-h8-opt";
   for (const std::string& a : args) {
     std::string arg = a;
-    bool plain = !arg.empty() && arg.find_first_not_of(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=./,:+@%") ==
-        std::string::npos;
+    bool plain = !arg.empty() &&
+                 arg.find_first_not_of(
+                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=./,:+@%") ==
+                     std::string::npos;
     if (!plain) {
       std::string quoted = "'";
       for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
