@@ -29,7 +29,6 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <regex>
 
 #include "absl/strings/match.h"
@@ -223,9 +222,12 @@ class HailoCompilePass : public Pass {
       return absl::FailedPreconditionError(absl::StrCat(
           "check-hailo8 found errors; nothing was handed to the Hailo compiler", hint));
     }
+    // Progress goes through the diagnostics engine's output (the driver
+    // prints it and keeps it for the report).
+    auto progress = [&ctx](const std::string& text) { ctx.diags().Output(ctx.current_pass(), text); };
     if (!ctx.interface_map().host_model_path.empty())
-      std::cerr << "hailo-compile: compiling the Hailo-8 part of the split; the host part is "
-                << ctx.interface_map().host_model_path << "\n";
+      progress(absl::StrCat("hailo-compile: compiling the Hailo-8 part of the split; the host part is ",
+                            ctx.interface_map().host_model_path, "\n"));
 
     const std::string dir = options_.out;
     const std::string net = options_.net_name.empty() ? Sanitize(model.graph().name())
@@ -278,7 +280,7 @@ class HailoCompilePass : public Pass {
     std::string table = absl::StrFormat("  %-9s %9s  %s\n", "step", "time", "output");
     for (size_t k = 0; k < steps.size(); ++k) {
       const std::string& name = steps[k][0];
-      std::cerr << "hailo-compile: [" << k + 1 << "/3] hailo " << name << " ..." << std::endl;
+      progress(absl::StrCat("hailo-compile: [", k + 1, "/3] hailo ", name, " ...\n"));
       std::vector<std::string> argv = {dfc};
       for (const auto& a : steps[k]) argv.push_back(a);
       // Run inside `dir` like the script, so relative paths agree.
@@ -295,16 +297,15 @@ class HailoCompilePass : public Pass {
       std::string size = ::stat(produced.c_str(), &st) == 0 ? absl::StrCat(st.st_size, " bytes")
                                                             : "missing";
       absl::StrAppendFormat(&table, "  %-9s %8.2fs  %s (%s)\n", name, seconds, produced, size);
-      std::cerr << "hailo-compile: [" << k + 1 << "/3] hailo " << name
-                << (rc == 0 ? " done in " : " FAILED after ") << absl::StrFormat("%.2f", seconds)
-                << " s" << std::endl;
+      progress(absl::StrCat("hailo-compile: [", k + 1, "/3] hailo ", name,
+                            rc == 0 ? " done in " : " FAILED after ",
+                            absl::StrFormat("%.2f", seconds), " s\n"));
       if (rc != 0)
         return ToolchainStatus(absl::StrCat(
             "hailo ", name, " failed (exit ", rc, ")", known > 0 ? "" : "; see ", known > 0 ? "" : log));
       ctx.Stat(absl::StrCat("ms-", name), static_cast<int64_t>(seconds * 1000));
     }
-    std::cerr << "hailo-compile: built " << dir << "/" << net << ".hef for " << arch << "\n"
-              << table;
+    progress(absl::StrCat("hailo-compile: built ", dir, "/", net, ".hef for ", arch, "\n", table));
     return false;
   }
 

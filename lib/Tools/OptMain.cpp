@@ -45,6 +45,17 @@ Driver::Driver(DriverConfig& config, const PassRegistry& registry, OptRunRequest
     if (current_model_ >= 0) report_.models[current_model_].diagnostics.push_back(d);
     else report_.diagnostics.push_back(d);
   });
+  // What passes print besides diagnostics (hailo-compile's progress,
+  // check-hailo8's JSON summary): printed as the CLI does, and
+  // hailo-compile's kept for the report.
+  diags_.SetOutputHandler([this](const std::string& pass, const std::string& text) {
+    if (request_.print) {
+      std::cerr << text;
+      std::cerr.flush();
+    }
+    if (current_model_ >= 0 && pass == "hailo-compile")
+      report_.models[current_model_].hailo_compile += text;
+  });
 }
 
 int Driver::Run() {
@@ -113,16 +124,8 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   if (config_.verify_numerics || config_.pm.verify_each == VerifyEachMode::kNumerics || Drawing())
     original = std::make_unique<onnx::ModelProto>(model);
   current_original_ = original.get();
-  absl::Status s;
-  {
-    // hailo-compile prints its steps, and check-hailo8 its JSON summary,
-    // on stderr: keep a copy for the report.
-    std::optional<StderrTee> tee;
-    if (Drawing()) tee.emplace();
-    s = pm.Run(model, ctx);
-    RecordRun(pm, ctx);
-    if (tee) report_.models[current_model_].hailo_compile = ExtractHailoCompileOutput(tee->text());
-  }
+  const absl::Status s = pm.Run(model, ctx);
+  RecordRun(pm, ctx);
   current_original_ = nullptr;
   if (config_.pm.time_passes && request_.print) std::cerr << pm.TimingReport();
   if (config_.pass_statistics && request_.print) std::cerr << FormatStatistics(ctx);
