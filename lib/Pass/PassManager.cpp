@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Support/OnnxBridge.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
@@ -32,7 +33,12 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       if (seconds > 0) timings.emplace_back("(verify-each)", seconds);
     }
   } verify_time{timings_, verify_seconds};
+  // A lint's failure that a later pass consumes, returned at the end.
+  absl::Status lint_failure;
+  size_t consumers_after = 0;
+  for (const auto& pass : passes_) consumers_after += pass->ConsumesLintFindings() ? 1 : 0;
   for (const auto& pass : passes_) {
+    if (pass->ConsumesLintFindings()) --consumers_after;
     const std::string name(pass->Argument());
     ctx.set_current_pass(name);
     if (options_.print_ir_before.contains(name) || options_.print_ir_before.contains("all"))
@@ -45,12 +51,22 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       before = std::make_unique<onnx::ModelProto>(model);
 
     auto start = std::chrono::steady_clock::now();
+    const int errors_before = ctx.diags().num_errors();
     absl::StatusOr<bool> changed = pass->Run(model, ctx);
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     timings_.emplace_back(name, seconds);
+    // A pass that emitted an error (a warning under --Werror included) has
+    // failed, whatever it returned.
+    if (changed.ok() && ctx.diags().num_errors() > errors_before)
+      changed = MarkReported(absl::FailedPreconditionError(absl::StrCat(name, " reported errors")));
     if (!changed.ok()) {
-      ctx.Error() << changed.status().message();
+      // A status whose diagnostics were emitted gets no second line.
+      if (!IsReported(changed.status())) ctx.Error() << changed.status().message();
+      if (IsLintFindings(changed.status()) && consumers_after > 0) {
+        lint_failure = changed.status();
+        continue;
+      }
       return changed.status();
     }
 
@@ -99,7 +115,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
     }
     if (print_after) DumpIR(absl::StrCat("After ", name), model, options_.print_options);
   }
-  return absl::OkStatus();
+  return lint_failure;
 }
 
 std::string PassManager::TimingReport() const {

@@ -3,7 +3,8 @@
 // A lint: judges the main graph against the Hailo-8 rule tables in
 // lib/Target/Hailo8/Hailo8Rules.cpp and reports, per node, what the
 // Dataflow Compiler will reject, with a fix hint. It never changes the
-// model; errors make the run exit 1.
+// model; errors make the pass fail (exit 1), and the pipeline stops there
+// unless a later pass consumes the findings (split-hailo8, hailo-compile).
 //
 //   $ onnx-h8-opt model.onnx --check-hailo8
 //   model.onnx: error: check-hailo8: node '/Softmax_1' (Softmax): Softmax is
@@ -51,6 +52,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "h8/Passes/Passes.h"
+#include "h8/Support/Status.h"
 #include "h8/Target/Hailo8/Hailo8Analysis.h"
 
 namespace h8 {
@@ -143,6 +145,10 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     else if (!region_note.empty())
       note(region_note);
   }
+  // The verdict is the pass's status: with errors the pipeline stops here
+  // unless a later pass consumes the findings (the errors are printed
+  // once, above).
+  if (errors > 0) return LintFindingsStatus(absl::StrCat("check-hailo8: ", errors, " errors"));
   return false;
 }
 

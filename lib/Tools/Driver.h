@@ -89,7 +89,7 @@ class Driver {
   // DriverVerify.cpp
   void InstallNumericsCheck();
   int Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
-            PassContext& ctx, const std::string& where, int errors_before);
+            PassContext& ctx, const std::string& where);
   bool PrintVerification(const absl::StatusOr<std::vector<OutputReport>>& reports,
                          const std::string& what, const std::string& where);
 
@@ -97,8 +97,9 @@ class Driver {
   int OpenReport();
   int CommitReport(int code);
   void RecordRun(const PassManager& pm, PassContext& ctx);
+  // `stopped`: the pipeline did not get to its end (the drawing says so).
   void Draw(const onnx::ModelProto& original, const onnx::ModelProto& model,
-            const absl::Status& pipeline_status, int code);
+            bool stopped, int code);
 
   DriverConfig& config_;
   const PassRegistry& registry_;

@@ -71,7 +71,7 @@ void Driver::RecordRun(const PassManager& pm, PassContext& ctx) {
 
 // The drawings of one model: before (--report) and after the pipeline.
 void Driver::Draw(const onnx::ModelProto& original, const onnx::ModelProto& model,
-                  const absl::Status& pipeline_status, int code) {
+                  bool stopped, int code) {
   ModelReport& mr = report_.models[current_model_];
   // The file and its folder (fixtures are all model.onnx).
   std::string file = mr.where;
@@ -97,7 +97,7 @@ void Driver::Draw(const onnx::ModelProto& original, const onnx::ModelProto& mode
     absl::StrAppend(&line, line.empty() ? "" : " ", item);
   }
   after.title.push_back(line);
-  if (!pipeline_status.ok() && !passes.empty()) {
+  if (stopped && !passes.empty()) {
     after.title.push_back(
         absl::StrCat("the pipeline stopped at ", passes.back(), "; the model as it was then"));
     mr.after_caption = absl::StrCat("After: the model when the pipeline stopped at '",

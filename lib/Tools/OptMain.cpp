@@ -118,7 +118,6 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   PassContext ctx(diags_, where);
   ctx.set_base_dir(DirName(config_.input));
   for (const auto& p : config_.remark_passes) ctx.EnableRemarks(p);
-  int errors_before = diags_.num_errors();
   // The input model is kept only when something compares against it.
   std::unique_ptr<onnx::ModelProto> original;
   if (config_.verify_numerics || config_.pm.verify_each == VerifyEachMode::kNumerics || Drawing())
@@ -129,8 +128,13 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   current_original_ = nullptr;
   if (config_.pm.time_passes && request_.print) std::cerr << pm.TimingReport();
   if (config_.pass_statistics && request_.print) std::cerr << FormatStatistics(ctx);
-  int code = Judge(s, model, original.get(), ctx, where, errors_before);
-  if (Drawing()) Draw(*original, model, s, code);
+  int code = Judge(s, model, original.get(), ctx, where);
+  // A lint's verdict after every pass ran judged the pipeline's result;
+  // any other failure left the model as it was when the pipeline stopped.
+  size_t passes_run = 0;
+  for (const auto& [pass, seconds] : pm.timings()) passes_run += pass[0] != '(' ? 1 : 0;
+  const bool stopped = !s.ok() && !(IsLintFindings(s) && passes_run == pm.passes().size());
+  if (Drawing()) Draw(*original, model, stopped, code);
   const InterfaceMap& map = ctx.interface_map();
   if (map.host_model && code == kExitOk) {
     if (host_model_) {
