@@ -84,7 +84,7 @@ class Driver {
   std::string HostOutPath() const;
   absl::Status GuardHostOutput(onnx::ModelProto& model);
   absl::Status GuardTextReferences(onnx::ModelProto& model, const std::string& path,
-                                   ModelFormat format);
+                                   ModelFormat format) const;
 
   // DriverVerify.cpp
   void InstallNumericsCheck();
@@ -98,8 +98,8 @@ class Driver {
   int CommitReport(int code);
   void RecordRun(const PassManager& pm, PassContext& ctx);
   // `stopped`: the pipeline did not get to its end (the drawing says so).
-  void Draw(const onnx::ModelProto& original, const onnx::ModelProto& model,
-            bool stopped, int code);
+  void Draw(const onnx::ModelProto& original, const onnx::ModelProto& model, bool stopped,
+            int code);
 
   DriverConfig& config_;
   const PassRegistry& registry_;

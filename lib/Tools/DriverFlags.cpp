@@ -28,9 +28,7 @@
 namespace h8 {
 namespace {
 
-absl::Status UsageError(absl::string_view message) {
-  return absl::InvalidArgumentError(message);
-}
+absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 std::vector<std::string> SplitCommaList(absl::string_view value) {
   std::vector<std::string> out;
@@ -41,10 +39,10 @@ std::vector<std::string> SplitCommaList(absl::string_view value) {
 
 /// What a flag takes after its name.
 enum class FlagKind {
-  kSection,   // not a flag: a heading of --help
+  kSection,  // not a flag: a heading of --help
   kHelpOnly,  // not a row the parser matches: a line of --help
-  kSwitch,    // no value (one given with '=' is ignored)
-  kBool,      // optional true|false|1|0, default true
+  kSwitch,  // no value (one given with '=' is ignored)
+  kBool,  // optional true|false|1|0, default true
   kOptional,  // `--name` or `--name=value`
   kRequired,  // `--name=value` or `--name value`
 };
@@ -95,7 +93,7 @@ absl::Status SetOutput(FlagParser& p, const std::string& value, const char* flag
 // --print-ir-before/--print-ir-after/--pass-remarks name passes, "all"
 // included; checked after the whole command line (plugins).
 absl::Status AddPassNames(FlagParser& p, const std::string& value,
-                          std::function<void(DriverConfig&, const std::string&)> add) {
+                          const std::function<void(DriverConfig&, const std::string&)>& add) {
   std::string flag = p.name;
   for (const std::string& pass : SplitCommaList(value)) {
     add(p.config, pass);

@@ -237,7 +237,7 @@ absl::Status Driver::GuardHostOutput(onnx::ModelProto& model) {
 // text written elsewhere than the input's folder would point at nothing.
 // Refused before the pipeline runs (binary output copies the data).
 absl::Status Driver::GuardTextReferences(onnx::ModelProto& model, const std::string& path,
-                                         ModelFormat format) {
+                                         ModelFormat format) const {
   if (format != ModelFormat::kText || path == "-" || config_.input == "-") return absl::OkStatus();
   // A device (/dev/null) or FIFO is not a folder's file.
   std::error_code ec;

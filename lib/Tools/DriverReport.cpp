@@ -70,8 +70,8 @@ void Driver::RecordRun(const PassManager& pm, PassContext& ctx) {
 }
 
 // The drawings of one model: before (--report) and after the pipeline.
-void Driver::Draw(const onnx::ModelProto& original, const onnx::ModelProto& model,
-                  bool stopped, int code) {
+void Driver::Draw(const onnx::ModelProto& original, const onnx::ModelProto& model, bool stopped,
+                  int code) {
   ModelReport& mr = report_.models[current_model_];
   // The file and its folder (fixtures are all model.onnx).
   std::string file = mr.where;

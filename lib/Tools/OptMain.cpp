@@ -28,9 +28,7 @@
 
 namespace h8 {
 
-absl::Status UsageError(absl::string_view message) {
-  return absl::InvalidArgumentError(message);
-}
+absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 Driver::Driver(DriverConfig& config, const PassRegistry& registry, OptRunRequest& request,
                OptRunResult& result)
