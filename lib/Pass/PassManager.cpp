@@ -9,6 +9,7 @@
 #include "h8/IR/Fingerprint.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Support/OnnxBridge.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 
@@ -169,7 +170,12 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
   // The model as the previous pass left it (or as it was given, already
   // verified by whoever read it), by fingerprint.
   uint64_t fingerprint = ModelFingerprint(model);
+  // A lint's failure that a later pass consumes, returned at the end.
+  absl::Status lint_failure;
+  size_t consumers_after = 0;
+  for (const auto& pass : passes_) consumers_after += pass->ConsumesLintFindings() ? 1 : 0;
   for (const auto& pass : passes_) {
+    if (pass->ConsumesLintFindings()) --consumers_after;
     const std::string name(pass->Argument());
     ctx.set_current_pass(name);
     for (auto& inst : instrumentations_) inst->RunBeforePass(*pass, model, ctx);
@@ -182,14 +188,27 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
         before = std::make_unique<onnx::ModelProto>(model);
 
     const auto start = std::chrono::steady_clock::now();
+    const int errors_before = ctx.diags().num_errors();
     absl::StatusOr<bool> changed = pass->Run(model, ctx);
     PassRunInfo info;
     info.seconds = SecondsSince(start);
     timings_.emplace_back(name, info.seconds);
+    // A pass that emitted an error (a warning under --Werror included) has
+    // failed, whatever it returned.
+    if (changed.ok() && ctx.diags().num_errors() > errors_before)
+      changed = MarkReported(absl::FailedPreconditionError(absl::StrCat(name, " reported errors")));
     if (!changed.ok()) {
-      ctx.Error() << changed.status().message();
+      // A status whose diagnostics were emitted gets no second line.
+      if (!IsReported(changed.status())) ctx.Error() << changed.status().message();
       for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
         (*it)->RunAfterPassFailed(*pass, changed.status(), ctx);
+      if (IsLintFindings(changed.status()) && consumers_after > 0) {
+        // A lint only reads the model; the run goes on to the pass that
+        // consumes its findings.
+        lint_failure = changed.status();
+        fingerprint = ModelFingerprint(model);
+        continue;
+      }
       return finish(changed.status());
     }
 
@@ -218,7 +237,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       if (absl::Status s = (*it)->RunAfterPass(*pass, info, model, ctx); !s.ok())
         return finish(s);
   }
-  return finish(absl::OkStatus());
+  return finish(lint_failure);
 }
 
 std::string PassManager::TimingReport() const {

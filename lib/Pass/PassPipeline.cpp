@@ -1,9 +1,14 @@
 //===- PassPipeline.cpp - Pipeline text parser and printer ----------------===//
 #include "h8/Pass/PassPipeline.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
@@ -116,6 +121,88 @@ absl::StatusOr<std::vector<std::unique_ptr<Pass>>> BuildPipeline(
     passes.push_back(std::move(pass).value());
   }
   return passes;
+}
+
+namespace {
+
+// The passes `info` stands for, its pin slot filled with `pins`.
+absl::StatusOr<std::vector<PassSpec>> ExpandOne(const PipelineInfo& info, const PassSpec& spec,
+                                                std::vector<PassSpec>& pins, bool lint_moves) {
+  std::string value = info.default_value;
+  for (const auto& [key, v] : spec.options) {
+    if (key != info.parameter)
+      return absl::InvalidArgumentError(absl::StrCat(info.name, ": unknown option '", key,
+                                                     "'; valid options: ", info.parameter));
+    value = v;
+  }
+  const std::string param = absl::StrCat("$", info.parameter);
+  H8_ASSIGN_OR_RETURN(std::vector<PassSpec> out,
+                      ParsePipelineText(absl::StrReplaceAll(info.head, {{param, value}})));
+  if (pins.empty()) {
+    H8_ASSIGN_OR_RETURN(pins, ParsePipelineText(info.pin_default));
+  }
+  for (PassSpec& pin : pins) out.push_back(std::move(pin));
+  pins.clear();
+  H8_ASSIGN_OR_RETURN(std::vector<PassSpec> tail,
+                      ParsePipelineText(absl::StrReplaceAll(info.tail, {{param, value}})));
+  for (PassSpec& p : tail) out.push_back(std::move(p));
+  if (!lint_moves) out.push_back(PassSpec{info.lint, {}});
+  return out;
+}
+
+absl::Status ExpandPipeline(const PipelineInfo& info, std::vector<PassSpec>& specs,
+                            const PassRegistry& registry) {
+  const std::vector<std::string> pin_names = absl::StrSplit(info.pin_passes, ',');
+  auto is_pin = [&](const PassSpec& s) {
+    return std::find(pin_names.begin(), pin_names.end(), s.name) != pin_names.end();
+  };
+  bool lint_moves = false;
+  std::vector<PassSpec> pins;
+  for (PassSpec& s : specs) {
+    lint_moves |= s.name == info.lint_after;
+    if (is_pin(s)) pins.push_back(s);
+  }
+  // The options of lint_after that the lint has too (profile, allow, deny).
+  const PassInfo* lint = registry.Find(info.lint);
+  auto lint_option = [&](const std::string& key) {
+    if (lint == nullptr) return false;
+    for (const OptionInfo& o : lint->options)
+      if (o.key == key) return true;
+    return false;
+  };
+  std::vector<PassSpec> out;
+  bool expanded = false;
+  for (PassSpec& s : specs) {
+    if (is_pin(s)) continue;
+    if (s.name == info.name) {
+      // The pipeline once, where it is first named.
+      if (expanded) continue;
+      expanded = true;
+      H8_ASSIGN_OR_RETURN(std::vector<PassSpec> passes, ExpandOne(info, s, pins, lint_moves));
+      for (PassSpec& p : passes) out.push_back(std::move(p));
+      continue;
+    }
+    const bool lint_here = s.name == info.lint_after;
+    PassSpec moved{info.lint, {}};
+    if (lint_here)
+      for (const auto& [key, value] : s.options)
+        if (lint_option(key)) moved.options.emplace_back(key, value);
+    out.push_back(std::move(s));
+    if (lint_here) out.push_back(std::move(moved));
+  }
+  specs = std::move(out);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ExpandNamedPipelines(std::vector<PassSpec>& specs, const PassRegistry& registry) {
+  for (const PipelineInfo* info : registry.ListPipelines()) {
+    const bool named = std::any_of(specs.begin(), specs.end(),
+                                   [&](const PassSpec& s) { return s.name == info->name; });
+    if (named) H8_RETURN_IF_ERROR(ExpandPipeline(*info, specs, registry));
+  }
+  return absl::OkStatus();
 }
 
 std::string PrintPipeline(const std::vector<std::unique_ptr<Pass>>& passes) {

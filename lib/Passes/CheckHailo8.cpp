@@ -3,7 +3,8 @@
 // A lint: judges the main graph against the Hailo-8 rule tables in
 // lib/Target/Hailo8/Hailo8Rules.cpp and reports, per node, what the
 // Dataflow Compiler will reject, with a fix hint. It never changes the
-// model; errors make the run exit 1.
+// model; errors make the pass fail (exit 1), and the pipeline stops there
+// unless a later pass consumes the findings (split-hailo8, hailo-compile).
 //
 //   $ onnx-h8-opt model.onnx --check-hailo8
 //   model.onnx: error: check-hailo8: node '/Softmax_1' (Softmax): Softmax is
@@ -26,7 +27,8 @@
 //     counted as moved); when an unsupported node reads a graph input
 //     directly there is no Hailo-8 prefix and a note says so instead.
 // With --diagnostics-format=json steps 4's text is replaced by one JSON
-// object on its own line:
+// object on its own line (FormatLintSummaryJson), handed to the diagnostics
+// engine's output like every line a pass prints:
 //   {"summary": {"errors":N,"warnings":M,"runnable_nodes":K,"total_nodes":T
 //                [,"subgraph_bodies":B,"subgraph_nodes":S,
 //                 "subgraph_unsupported_nodes":U]},
@@ -47,13 +49,11 @@
 // summary counts them, and the Loop/If/Scan holding them is unsupported.
 //
 //===----------------------------------------------------------------------===//
-#include <iostream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "h8/Passes/Passes.h"
+#include "h8/Support/Status.h"
 #include "h8/Target/Hailo8/Hailo8Analysis.h"
-#include "nlohmann/json.hpp"
 
 namespace h8 {
 namespace {
@@ -124,23 +124,14 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   summary.total_nodes = n;
   summary.end_nodes = end_nodes;
   summary.region_note = region_note;
-  ctx.AddLintSummary(std::move(summary));
-  if (ctx.diags().json()) {
-    nlohmann::ordered_json j;
-    j["summary"] = {{"errors", errors},
-                    {"warnings", warnings},
-                    {"runnable_nodes", n - num_flagged},
-                    {"total_nodes", n}};
-    if (analysis.subgraph_bodies > 0) {
-      j["summary"]["subgraph_bodies"] = analysis.subgraph_bodies;
-      j["summary"]["subgraph_nodes"] = analysis.subgraph_nodes;
-      j["summary"]["subgraph_unsupported_nodes"] = analysis.subgraph_flagged;
-    }
-    j["end_node_names"] = end_nodes;
-    j["file"] = ctx.file();
-    if (!region_note.empty()) j["region"] = region_note;
-    std::cerr << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-  } else {
+  summary.subgraph_bodies = analysis.subgraph_bodies;
+  summary.subgraph_nodes = analysis.subgraph_nodes;
+  summary.subgraph_unsupported_nodes = analysis.subgraph_flagged;
+  summary.file = ctx.file();
+  if (ctx.diags().json())
+    ctx.diags().Output(ctx.current_pass(), FormatLintSummaryJson(summary) + "\n");
+  ctx.AddLintSummary(summary);
+  if (!ctx.diags().json()) {
     std::string bodies;
     if (analysis.subgraph_bodies > 0)
       bodies = absl::StrCat("; inside ", analysis.subgraph_bodies, " control-flow bod",
@@ -155,6 +146,10 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     else if (!region_note.empty())
       note(region_note);
   }
+  // The verdict is the pass's status: with errors the pipeline stops here
+  // unless a later pass consumes the findings (the errors are printed
+  // once, above).
+  if (errors > 0) return LintFindingsStatus(absl::StrCat("check-hailo8: ", errors, " errors"));
   return false;
 }
 

@@ -29,7 +29,6 @@
 #include <chrono>
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <regex>
 
 #include "absl/strings/match.h"
@@ -155,21 +154,25 @@ class HailoCompilePass : public Pass {
  public:
   explicit HailoCompilePass(const HailoCompileOptions& options) : options_(options) {}
   absl::string_view Argument() const override { return "hailo-compile"; }
+  // It refuses on check-hailo8's findings, with a hint: a check before it
+  // with errors does not stop the pipeline.
+  bool ConsumesLintFindings() const override { return true; }
 
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     // The DFC reports one failure at a time after minutes of work: refuse
     // what check-hailo8 already knows it will reject.
     if (options_.out.empty())
       return UsageStatus("needs a folder (e.g. --hailo-compile=out)");
-    const int errors_before = ctx.diags().num_errors();
+    bool rejected = false;
     {
       std::string pass = ctx.current_pass();
       ctx.set_current_pass("check-hailo8");
       auto checked = CreateCheckHailo8Pass({})->Run(model, ctx);
       ctx.set_current_pass(pass);
-      if (!checked.ok()) return checked.status();
+      if (!checked.ok() && !IsLintFindings(checked.status())) return checked.status();
+      rejected = !checked.ok();
     }
-    if (ctx.diags().num_errors() > errors_before) {
+    if (rejected) {
       // Errors confined to a tail (a Softmax/LayerNorm/Gemm head) are what
       // split-hailo8 is for; say so unless the split already ran.
       std::string hint;
@@ -185,9 +188,12 @@ class HailoCompilePass : public Pass {
       return absl::FailedPreconditionError(absl::StrCat(
           "check-hailo8 found errors; nothing was handed to the Hailo compiler", hint));
     }
+    // Progress goes through the diagnostics engine's output (the driver
+    // prints it and keeps it for the report).
+    auto progress = [&ctx](const std::string& text) { ctx.diags().Output(ctx.current_pass(), text); };
     if (!ctx.interface_map().host_model_path.empty())
-      std::cerr << "hailo-compile: compiling the Hailo-8 part of the split; the host part is "
-                << ctx.interface_map().host_model_path << "\n";
+      progress(absl::StrCat("hailo-compile: compiling the Hailo-8 part of the split; the host part is ",
+                            ctx.interface_map().host_model_path, "\n"));
 
     const std::string dir = options_.out;
     const std::string net = options_.net_name.empty() ? Sanitize(model.graph().name())
@@ -240,7 +246,7 @@ class HailoCompilePass : public Pass {
     std::string table = absl::StrFormat("  %-9s %9s  %s\n", "step", "time", "output");
     for (size_t k = 0; k < steps.size(); ++k) {
       const std::string& name = steps[k][0];
-      std::cerr << "hailo-compile: [" << k + 1 << "/3] hailo " << name << " ..." << std::endl;
+      progress(absl::StrCat("hailo-compile: [", k + 1, "/3] hailo ", name, " ...\n"));
       std::vector<std::string> argv = {dfc};
       for (const auto& a : steps[k]) argv.push_back(a);
       // Run inside `dir` like the script, so relative paths agree.
@@ -257,16 +263,15 @@ class HailoCompilePass : public Pass {
       std::string size = ::stat(produced.c_str(), &st) == 0 ? absl::StrCat(st.st_size, " bytes")
                                                             : "missing";
       absl::StrAppendFormat(&table, "  %-9s %8.2fs  %s (%s)\n", name, seconds, produced, size);
-      std::cerr << "hailo-compile: [" << k + 1 << "/3] hailo " << name
-                << (rc == 0 ? " done in " : " FAILED after ") << absl::StrFormat("%.2f", seconds)
-                << " s" << std::endl;
+      progress(absl::StrCat("hailo-compile: [", k + 1, "/3] hailo ", name,
+                            rc == 0 ? " done in " : " FAILED after ",
+                            absl::StrFormat("%.2f", seconds), " s\n"));
       if (rc != 0)
         return ToolchainStatus(absl::StrCat(
             "hailo ", name, " failed (exit ", rc, ")", known > 0 ? "" : "; see ", known > 0 ? "" : log));
       ctx.Stat(absl::StrCat("ms-", name), static_cast<int64_t>(seconds * 1000));
     }
-    std::cerr << "hailo-compile: built " << dir << "/" << net << ".hef for " << arch << "\n"
-              << table;
+    progress(absl::StrCat("hailo-compile: built ", dir, "/", net, ".hef for ", arch, "\n", table));
     return false;
   }
 

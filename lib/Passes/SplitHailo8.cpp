@@ -70,6 +70,9 @@ class SplitHailo8Pass : public Pass {
  public:
   explicit SplitHailo8Pass(const SplitHailo8Options& options) : options_(options) {}
   absl::string_view Argument() const override { return "split-hailo8"; }
+  // It cuts where check-hailo8's findings say: a check before it with
+  // errors does not stop the pipeline.
+  bool ConsumesLintFindings() const override { return true; }
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override;
 
  private:

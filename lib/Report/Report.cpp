@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iostream>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -22,44 +21,6 @@
 #include "h8/Support/Process.h"
 
 namespace h8 {
-
-//===----------------------------------------------------------------------===//
-// Capturing stderr.
-//===----------------------------------------------------------------------===//
-
-class StderrTee::Buf : public std::streambuf {
- public:
-  explicit Buf(std::streambuf* out) : out_(out) {}
-  std::string text;
-
- protected:
-  int overflow(int c) override {
-    if (c == traits_type::eof()) return traits_type::not_eof(c);
-    text.push_back(static_cast<char>(c));
-    return out_->sputc(static_cast<char>(c));
-  }
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    text.append(s, static_cast<size_t>(n));
-    return out_->sputn(s, n);
-  }
-  int sync() override { return out_->pubsync(); }
-
- private:
-  std::streambuf* out_;
-};
-
-StderrTee::StderrTee() {
-  old_ = std::cerr.rdbuf();
-  buf_ = std::make_unique<Buf>(old_);
-  std::cerr.rdbuf(buf_.get());
-}
-
-StderrTee::~StderrTee() {
-  std::cerr.flush();
-  std::cerr.rdbuf(old_);
-}
-
-const std::string& StderrTee::text() const { return buf_->text; }
 
 //===----------------------------------------------------------------------===//
 // Graphviz.
@@ -140,21 +101,6 @@ absl::StatusOr<std::string> RenderDotToSvg(const std::string& dot, int timeout_s
 //===----------------------------------------------------------------------===//
 // Data extraction.
 //===----------------------------------------------------------------------===//
-
-std::string ExtractHailoCompileOutput(const std::string& captured_stderr) {
-  std::string out;
-  bool in_block = false;
-  for (absl::string_view line : absl::StrSplit(captured_stderr, '\n')) {
-    if (absl::StartsWith(line, "hailo-compile:")) {
-      in_block = true;
-    } else if (!(in_block && absl::StartsWith(line, "  "))) {
-      in_block = false;
-      continue;
-    }
-    absl::StrAppend(&out, line, "\n");
-  }
-  return out;
-}
 
 //===----------------------------------------------------------------------===//
 // HTML.

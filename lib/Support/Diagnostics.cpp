@@ -283,6 +283,32 @@ void DiagnosticEngine::SetFormat(DiagnosticsFormat format) {
   handler_ = nullptr;
 }
 
+void DiagnosticEngine::Output(const std::string& pass, const std::string& text) {
+  if (output_handler_) {
+    output_handler_(pass, text);
+    return;
+  }
+  std::cerr << text;
+  std::cerr.flush();
+}
+
+std::string FormatLintSummaryJson(const LintSummary& summary) {
+  nlohmann::ordered_json j;
+  j["summary"] = {{"errors", summary.errors},
+                  {"warnings", summary.warnings},
+                  {"runnable_nodes", summary.runnable_nodes},
+                  {"total_nodes", summary.total_nodes}};
+  if (summary.subgraph_bodies > 0) {
+    j["summary"]["subgraph_bodies"] = summary.subgraph_bodies;
+    j["summary"]["subgraph_nodes"] = summary.subgraph_nodes;
+    j["summary"]["subgraph_unsupported_nodes"] = summary.subgraph_unsupported_nodes;
+  }
+  j["end_node_names"] = summary.end_nodes;
+  j["file"] = summary.file;
+  if (!summary.region_note.empty()) j["region"] = summary.region_note;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void DiagnosticEngine::Print(const Diagnostic& d) {
   switch (format_) {
     case DiagnosticsFormat::kText:

@@ -121,6 +121,11 @@ class Pass {
   /// pipeline ends with a lint and no -o is given, the driver prints only
   /// the report, not the IR.
   virtual bool IsLint() const { return false; }
+  /// A lint with errors fails (LintFindingsStatus) and the pipeline stops
+  /// there, unless a later pass consumes its findings (split-hailo8 cuts at
+  /// them, hailo-compile refuses on them): then the pipeline goes on, and
+  /// the run still fails with the lint's status at the end.
+  virtual bool ConsumesLintFindings() const { return false; }
 
   /// Canonical option text (`k=v ...`), set by the registry's factory.
   const std::string& options_text() const { return options_text_; }

@@ -58,8 +58,11 @@ class PassManager {
   const std::vector<std::unique_ptr<Pass>>& passes() const { return passes_; }
 
   /// Runs every pass in order. A failing pass or verifier emits an error
-  /// diagnostic and returns its status; the model is then unspecified and
-  /// must not be written.
+  /// diagnostic (none when the status is marked reported: its diagnostics
+  /// were emitted) and returns its status; the model is then unspecified
+  /// and must not be written. A pass that emitted an error diagnostic has
+  /// failed whatever it returned. A lint's failure (LintFindingsStatus) is
+  /// held while a later pass ConsumesLintFindings(), and returned at the end.
   absl::Status Run(onnx::ModelProto& model, PassContext& ctx);
 
   /// Wall time per pass of the last Run(), for --time-passes.

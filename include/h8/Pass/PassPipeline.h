@@ -32,6 +32,13 @@ struct PassSpec {
 /// Splits pipeline text into elements (syntax only).
 absl::StatusOr<std::vector<PassSpec>> ParsePipelineText(const std::string& text);
 
+/// Replaces each named pipeline in `specs` (Pipelines.def, e.g. `hailo8`
+/// or `hailo8{opset=13}`) by its passes, where it is first named: passes of
+/// its pin slot given anywhere in `specs` move into the slot; its closing
+/// lint runs right after its `lint_after` pass instead when that pass is in
+/// `specs`. Nothing else moves.
+absl::Status ExpandNamedPipelines(std::vector<PassSpec>& specs, const PassRegistry& registry);
+
 /// Creates the passes, validating every name and option. Unknown names list
 /// the registered passes.
 absl::StatusOr<std::vector<std::unique_ptr<Pass>>> BuildPipeline(

@@ -64,6 +64,28 @@ PassInfo MakePassInfo(std::string argument, std::string summary,
   return info;
 }
 
+/// A named pipeline (Pipelines.def): its passes, a pin slot and where its
+/// closing lint goes. Expanded by ExpandNamedPipelines (PassPipeline.h).
+struct PipelineInfo {
+  std::string name;
+  std::string summary;
+  /// The one option (`hailo8{opset=13}`); `$<parameter>` in `head` and
+  /// `tail` is replaced by its value, `default_value` when unset.
+  std::string parameter;
+  std::string default_value;
+  /// Pipeline text before and after the pin slot.
+  std::string head;
+  std::string tail;
+  /// Passes that fill the pin slot (comma-separated), and what fills it
+  /// when none is given (pipeline text).
+  std::string pin_passes;
+  std::string pin_default;
+  /// The pass closing the pipeline; it runs right after `lint_after`
+  /// instead when that pass is in the same pipeline.
+  std::string lint;
+  std::string lint_after;
+};
+
 class PassRegistry {
  public:
   /// Fails with AlreadyExists when the argument is taken.
@@ -75,11 +97,24 @@ class PassRegistry {
   /// "a, b, c" for error messages.
   std::string Names() const;
 
+  /// Fails with AlreadyExists when a pass or pipeline has the name.
+  absl::Status RegisterPipeline(PipelineInfo info);
+  /// nullptr when unknown.
+  const PipelineInfo* FindPipeline(const std::string& name) const;
+  /// All pipelines sorted by name.
+  std::vector<const PipelineInfo*> ListPipelines() const;
+
  private:
   std::map<std::string, PassInfo> passes_;
+  std::map<std::string, PipelineInfo> pipelines_;
 };
 
-/// `--list-passes` text: name, summary, options with types and defaults.
+/// One line of what `info` expands to, e.g. `fold-constants, lift-conv1d,
+/// [pin-shape|pin-dim, else pin-dim{dims=}], ..., check-hailo8`.
+std::string DescribePipeline(const PipelineInfo& info);
+
+/// `--list-passes` text: name, summary, options with types and defaults;
+/// then the named pipelines.
 std::string FormatPassList(const PassRegistry& registry);
 
 }  // namespace h8

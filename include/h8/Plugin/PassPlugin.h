@@ -32,7 +32,9 @@
 #include "h8/Pass/PassRegistry.h"
 #include "onnx/common/version.h"
 
-/// Bumped whenever Pass, PassContext, PassInfo or this struct change layout.
+/// Bumped whenever Pass, PassContext, PassInfo, PassRegistry or this struct
+/// change layout (3: Pass::ConsumesLintFindings, PassRegistry's pipelines,
+/// PassContext's AnalysisManager, GraphPass's per-model hooks).
 #define H8_PLUGIN_API_VERSION 3
 /// The ONNX release whose headers the including code is compiled against
 /// (the host's and each plugin's own, compared when a plugin loads).

@@ -61,7 +61,8 @@ struct ModelReport {
   std::vector<LintSummary> lints;
   /// The host model split-hailo8 wrote, if it ran.
   std::string host_model_path;
-  /// hailo-compile's progress lines and step table, as printed.
+  /// hailo-compile's progress lines and step table, as printed (the
+  /// lines it handed to the diagnostics engine's output).
   std::string hailo_compile;
   std::string before_dot, after_dot;
   /// State of the "after" drawing when the pipeline did not finish.
@@ -89,24 +90,6 @@ std::string RenderReportHtml(const ReportData& data);
 /// Escapes text for HTML element content and attribute values.
 std::string EscapeHtml(const std::string& text);
 
-/// hailo-compile's progress lines and step table from captured stderr.
-std::string ExtractHailoCompileOutput(const std::string& captured_stderr);
-
-/// While alive, everything written to std::cerr also goes to a string
-/// (and still to stderr).
-class StderrTee {
- public:
-  StderrTee();
-  ~StderrTee();
-  StderrTee(const StderrTee&) = delete;
-  StderrTee& operator=(const StderrTee&) = delete;
-  const std::string& text() const;
-
- private:
-  class Buf;
-  std::unique_ptr<Buf> buf_;
-  std::streambuf* old_ = nullptr;
-};
 
 }  // namespace h8
 

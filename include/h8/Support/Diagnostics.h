@@ -10,7 +10,9 @@
 // --diagnostics-format=json it writes one JSON object per line instead, and
 // with --diagnostics-format=sarif it keeps every diagnostic and the driver
 // writes one SARIF 2.1.0 log (FormatDiagnosticsSarif) to stderr at the end
-// of the run. stdout is reserved for IR.
+// of the run. stdout is reserved for IR. What a pass prints besides
+// diagnostics (progress lines, a JSON summary) goes through the same engine
+// (Output), so the driver decides where it goes.
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_SUPPORT_DIAGNOSTICS_H
@@ -59,7 +61,23 @@ struct LintSummary {
   std::vector<std::string> end_nodes;
   /// Where the Hailo-8 region ends, or why there is no cut; may be empty.
   std::string region_note;
+  /// Control-flow bodies (If/Loop/Scan) judged, their nodes, and how many
+  /// of those are unsupported; all 0 when the graph has none.
+  int64_t subgraph_bodies = 0;
+  int64_t subgraph_nodes = 0;
+  int64_t subgraph_unsupported_nodes = 0;
+  /// The model the verdict is about (as diagnostics name it).
+  std::string file;
 };
+
+/// The lint verdict as the one-line JSON object --diagnostics-format=json
+/// prints instead of the summary notes:
+///   {"summary": {"errors":N,"warnings":M,"runnable_nodes":K,"total_nodes":T
+///                [,"subgraph_bodies":B,"subgraph_nodes":S,
+///                 "subgraph_unsupported_nodes":U]},
+///    "end_node_names": [...], "file": "..." [,"region": "..."]}
+/// (no trailing newline).
+std::string FormatLintSummaryJson(const LintSummary& summary);
 
 /// How the default handler prints (--diagnostics-format).
 enum class DiagnosticsFormat { kText, kJson, kSarif };
@@ -128,6 +146,15 @@ class DiagnosticEngine {
 
   void Emit(Diagnostic d);
 
+  /// Receives what a pass prints that is not a diagnostic (hailo-compile's
+  /// progress, check-hailo8's JSON summary): the pass and whole lines.
+  using OutputHandler = std::function<void(const std::string& pass, const std::string& text)>;
+  /// Replaces the default output handler, which writes to stderr.
+  void SetOutputHandler(OutputHandler handler) { output_handler_ = std::move(handler); }
+  /// Hands `text` (whole lines, each ending in a newline) from `pass` to
+  /// the output handler. Passes print only through this.
+  void Output(const std::string& pass, const std::string& text);
+
   int num_errors() const { return num_errors_; }
   int num_warnings() const { return num_warnings_; }
   /// When true, warnings count as errors (--Werror).
@@ -135,6 +162,7 @@ class DiagnosticEngine {
 
  private:
   Handler handler_;
+  OutputHandler output_handler_;
   int num_errors_ = 0;
   int num_warnings_ = 0;
   bool warnings_as_errors_ = false;

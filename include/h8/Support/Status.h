@@ -45,6 +45,36 @@ inline bool IsToolchainError(const absl::Status& s) {
   return s.GetPayload(kToolchainErrorPayload).has_value();
 }
 
+/// Payload URL marking a failure whose diagnostics were already emitted:
+/// the pass manager prints no second line for it.
+inline constexpr absl::string_view kReportedPayload = "h8/reported";
+
+inline bool IsReported(const absl::Status& s) {
+  return s.GetPayload(kReportedPayload).has_value();
+}
+
+/// `s` with the reported mark.
+inline absl::Status MarkReported(absl::Status s) {
+  s.SetPayload(kReportedPayload, absl::Cord("1"));
+  return s;
+}
+
+/// Payload URL marking a lint's verdict "the model has errors" (its
+/// findings, already emitted as diagnostics). A later pass that consumes
+/// the findings (Pass::ConsumesLintFindings) lets the pipeline go on.
+inline constexpr absl::string_view kLintFindingsPayload = "h8/lint-findings";
+
+/// FailedPrecondition with the lint-findings and reported marks.
+inline absl::Status LintFindingsStatus(absl::string_view message) {
+  absl::Status s = absl::FailedPreconditionError(message);
+  s.SetPayload(kLintFindingsPayload, absl::Cord("1"));
+  return MarkReported(std::move(s));
+}
+
+inline bool IsLintFindings(const absl::Status& s) {
+  return s.GetPayload(kLintFindingsPayload).has_value();
+}
+
 }  // namespace h8
 
 #define H8_STATUS_CONCAT_INNER(a, b) a##b

@@ -34,10 +34,11 @@ struct OptRunRequest {
   /// of writing it to stdout; the model is then binary unless --emit says
   /// otherwise. --help, --version and --list-passes text goes there too.
   bool capture_output = false;
-  /// Print diagnostics and the instrumentation's tables (verify-numerics,
-  /// --time-passes, --pass-statistics, --dump-pass-pipeline, SARIF) on
-  /// stderr as the CLI does. IR dumps (--print-ir-*) and hailo-compile's
-  /// progress are printed either way.
+  /// Print diagnostics, what passes print (hailo-compile's progress,
+  /// check-hailo8's JSON summary) and the instrumentation's tables
+  /// (verify-numerics, --time-passes, --pass-statistics,
+  /// --dump-pass-pipeline, SARIF) on stderr as the CLI does. IR dumps
+  /// (--print-ir-*) are printed either way.
   bool print = true;
 };
 

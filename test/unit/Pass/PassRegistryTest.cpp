@@ -4,7 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "h8/Pass/PassPipeline.h"
 #include "h8/Passes/Passes.h"
 
 namespace h8 {
@@ -151,6 +153,45 @@ TEST(PassRegistryTest, FormatPassListShowsAllowedValuesPrimaryAndPlugin) {
             "  moder [plugin ext] - Modes things\n"
             "      mode=<string> {lift|keep} (default: lift) [--moder=<value>] - what to do\n"
             "      tag=<string> (default: \"\") - a tag\n");
+}
+
+}  // namespace
+}  // namespace h8
+
+namespace h8 {
+namespace {
+
+// Pipelines share the pass namespace: neither may take the other's name.
+TEST(PassRegistryTest, PipelineAndPassNamesDoNotCollide) {
+  PassRegistry registry;
+  ASSERT_TRUE(registry.Register(Plain("a")).ok());
+  PipelineInfo p;
+  p.name = "a";
+  EXPECT_TRUE(absl::IsAlreadyExists(registry.RegisterPipeline(p)));
+  p.name = "both";
+  ASSERT_TRUE(registry.RegisterPipeline(p).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(registry.RegisterPipeline(p)));
+  EXPECT_TRUE(absl::IsAlreadyExists(registry.Register(Plain("both"))));
+  EXPECT_NE(registry.FindPipeline("both"), nullptr);
+  EXPECT_EQ(registry.FindPipeline("a"), nullptr);
+}
+
+// Every pass a built-in pipeline names is registered (a typo in
+// Pipelines.def would otherwise surface only when the pipeline is used).
+TEST(PassRegistryTest, BuiltinPipelinesNameRegisteredPasses) {
+  PassRegistry registry;
+  ASSERT_TRUE(RegisterAllPasses(registry).ok());
+  ASSERT_FALSE(registry.ListPipelines().empty());
+  for (const PipelineInfo* info : registry.ListPipelines()) {
+    std::vector<PassSpec> specs = {PassSpec{info->name, {}}};
+    ASSERT_TRUE(ExpandNamedPipelines(specs, registry).ok()) << info->name;
+    auto passes = BuildPipeline(specs, registry);
+    EXPECT_TRUE(passes.ok()) << info->name << ": " << passes.status();
+    for (absl::string_view pin : absl::StrSplit(info->pin_passes, ','))
+      EXPECT_NE(registry.Find(std::string(pin)), nullptr) << info->name << ": pin pass " << pin;
+    EXPECT_NE(registry.Find(info->lint), nullptr) << info->name;
+    EXPECT_NE(registry.Find(info->lint_after), nullptr) << info->name;
+  }
 }
 
 }  // namespace

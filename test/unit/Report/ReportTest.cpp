@@ -77,22 +77,6 @@ TEST(DotTest, DiagnosticsColourNodesWorstFirst) {
       << dot;
 }
 
-TEST(ReportTest, ExtractsHailoCompileOutput) {
-  std::string err =
-      "m.onnx: warning: hailo-compile: calib=random\n"
-      "hailo-compile: [1/3] hailo parser ...\n"
-      "hailo-compile: built out/net.hef for hailo8\n"
-      "  step           time  output\n"
-      "  parser        0.01s  out/net.har (21 bytes)\n"
-      "m.onnx: note: something else\n"
-      "  indented but not ours\n";
-  EXPECT_EQ(ExtractHailoCompileOutput(err),
-            "hailo-compile: [1/3] hailo parser ...\n"
-            "hailo-compile: built out/net.hef for hailo8\n"
-            "  step           time  output\n"
-            "  parser        0.01s  out/net.har (21 bytes)\n");
-}
-
 TEST(ReportTest, HtmlIsEscapedAndSelfContained) {
   EXPECT_EQ(EscapeHtml("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
   ReportData data;

@@ -2,6 +2,7 @@
 #include "h8/Tools/OptRun.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "h8/Passes/Passes.h"
@@ -83,6 +84,35 @@ TEST(OptRunTest, LintVerdictIsDataAndMatchesItsNotes) {
   EXPECT_TRUE(summary);
   EXPECT_TRUE(cut);
   EXPECT_FALSE(r.command_line_error);
+}
+
+// check-hailo8's JSON summary line goes through the diagnostics engine:
+// printed only when the request prints, and the same verdict as the record.
+TEST(OptRunTest, LintJsonSummaryIsPrintedOnlyWhenPrinting) {
+  testing::internal::CaptureStderr();
+  OptRunResult quiet = RunInMemory({"--check-hailo8", "--diagnostics-format=json"});
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+  EXPECT_EQ(quiet.exit_code, kExitModelError);
+
+  static PassRegistry* registry = [] {
+    auto* r = new PassRegistry();
+    EXPECT_TRUE(RegisterAllPasses(*r).ok());
+    return r;
+  }();
+  OptRunRequest request;
+  request.args = {"--check-hailo8", "--diagnostics-format=json"};
+  request.input_bytes = kSoftmaxModel;
+  request.capture_output = true;
+  testing::internal::CaptureStderr();
+  OptRunResult loud = RunOpt(std::move(request), *registry);
+  const std::string err = testing::internal::GetCapturedStderr();
+  ASSERT_EQ(loud.models.size(), 1u);
+  ASSERT_EQ(loud.models[0].lints.size(), 1u);
+  EXPECT_NE(err.find(absl::StrCat("{\"summary\":{\"errors\":", loud.models[0].lints[0].errors,
+                                  ",")),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("\"end_node_names\":[\"relu\"]"), std::string::npos) << err;
 }
 
 TEST(OptRunTest, CommandLineErrorsAreRecords) {
