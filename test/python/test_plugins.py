@@ -144,8 +144,11 @@ class Plugins(unittest.TestCase):
         # The CLI lists the same names.
         code, out, err = cli(["--load-pass-plugin=" + EXAMPLE, "--list-passes"])
         self.assertEqual(code, 0, err)
+        # Passes come before the "Pipelines:" section (named pipelines are
+        # not passes).
+        passes_text = out.decode().split("\nPipelines:\n")[0]
         listed = [line.split(" - ")[0].split(" [plugin ")[0].strip()
-                  for line in out.decode().splitlines()
+                  for line in passes_text.splitlines()
                   if line.startswith("  ") and not line.startswith("    ") and " - " in line]
         self.assertEqual(listed, [p["name"] for p in with_plugin])
         # A plugin that cannot load is the CLI's usage error.
