@@ -14,9 +14,9 @@
 #include <limits>
 #include <set>
 
-#include "h8/IR/Checked.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "h8/IR/Checked.h"
 
 namespace h8 {
 
@@ -24,9 +24,9 @@ enum class DimOp { kSymbol, kAdd, kMul, kFloorDiv, kMax, kMin };
 
 struct Dim::Node {
   DimOp op;
-  std::string name;           // kSymbol
+  std::string name;  // kSymbol
   std::vector<Dim> operands;  // kAdd/kMul: terms/factors (constant first); else 2
-  std::string text;           // canonical text
+  std::string text;  // canonical text
 };
 
 namespace {
@@ -174,9 +174,9 @@ struct DimBuilder {
     Dim x = a, y = b;
     if (op != DimOp::kFloorDiv && y.ToString() < x.ToString()) std::swap(x, y);
     Dim::Node node{op, "", {x, y}, ""};
-    node.text = op == DimOp::kFloorDiv ? absl::StrCat(Operand(x), "//", Operand(y))
-                                       : absl::StrCat(fn, "(", x.ToString(), ", ",
-                                                      y.ToString(), ")");
+    node.text = op == DimOp::kFloorDiv
+                    ? absl::StrCat(Operand(x), "//", Operand(y))
+                    : absl::StrCat(fn, "(", x.ToString(), ", ", y.ToString(), ")");
     return FromNode(std::move(node));
   }
 };

@@ -60,9 +60,9 @@ ValueFacts ShapeAnalysis::FromTypeProto(const onnx::TypeProto& type,
   return FromTypeProtoCached(type, bindings, nullptr);
 }
 
-ValueFacts ShapeAnalysis::FromTypeProtoCached(
-    const onnx::TypeProto& type, const std::map<std::string, int64_t>& bindings,
-    absl::flat_hash_map<std::string, Dim>* params) {
+ValueFacts ShapeAnalysis::FromTypeProtoCached(const onnx::TypeProto& type,
+                                              const std::map<std::string, int64_t>& bindings,
+                                              absl::flat_hash_map<std::string, Dim>* params) {
   ValueFacts f;
   if (!type.has_tensor_type()) return f;
   f.elem_type = type.tensor_type().elem_type();
@@ -146,9 +146,8 @@ ValueFacts FactsOfTensor(const onnx::TensorProto& t) {
   int64_t n = 1;
   for (int64_t d : t.dims()) {
     f.dims.push_back(d >= 0 ? Dim::Static(d) : Dim());
-    n = d >= 0 && d <= kMaxTrackedElements && n <= kMaxTrackedElements
-            ? n * d
-            : kMaxTrackedElements + 1;
+    n = d >= 0 && d <= kMaxTrackedElements && n <= kMaxTrackedElements ? n * d
+                                                                       : kMaxTrackedElements + 1;
   }
   if (n <= kMaxTrackedElements) {
     if (std::optional<std::vector<int64_t>> ints = TensorInts(t);
@@ -350,8 +349,7 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
           const int num_scan = static_cast<int>(GetIntAttr(node, "num_scan_inputs", 0));
           for (int k = 0; k < body->input_size(); ++k) {
             ValueFacts f = FromTypeProto(body->input(k).type(), bindings);
-            if (k >= first && k < static_cast<int>(in.inputs.size()) &&
-                in.inputs[k] != nullptr) {
+            if (k >= first && k < static_cast<int>(in.inputs.size()) && in.inputs[k] != nullptr) {
               ValueFacts o = *in.inputs[k];
               const bool is_scan_slice =
                   op == "Scan" && k >= static_cast<int>(in.inputs.size()) - num_scan;
@@ -396,9 +394,8 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
         const int num_scan = static_cast<int>(GetIntAttr(node, "num_scan_inputs", 0));
         const int carried = node.input_size() - num_scan;
         Dim length;
-        if (num_scan > 0 && carried >= 0 && carried < node.input_size() &&
-            in.inputs[carried] && in.inputs[carried]->has_shape &&
-            !in.inputs[carried]->dims.empty())
+        if (num_scan > 0 && carried >= 0 && carried < node.input_size() && in.inputs[carried] &&
+            in.inputs[carried]->has_shape && !in.inputs[carried]->dims.empty())
           length = in.inputs[carried]->dims[0];
         for (int k = 0; k < node.output_size(); ++k) {
           const ValueFacts* b = body_out(0, k);

@@ -27,9 +27,7 @@ struct Rule {
   const ValueFacts* In(int i) const {
     return i < static_cast<int>(in.inputs.size()) ? in.inputs[i] : nullptr;
   }
-  bool HasInput(int i) const {
-    return i < in.node.input_size() && !in.node.input(i).empty();
-  }
+  bool HasInput(int i) const { return i < in.node.input_size() && !in.node.input(i).empty(); }
   const ValueFacts* Shaped(int i) const {
     const ValueFacts* f = In(i);
     return f != nullptr && f->has_shape ? f : nullptr;

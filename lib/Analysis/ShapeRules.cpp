@@ -19,9 +19,9 @@
 #include <functional>
 #include <limits>
 
+#include "ShapeRule.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
-#include "ShapeRule.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
@@ -31,7 +31,6 @@ namespace h8 {
 namespace shape_rules {
 
 using onnx::TensorProto;
-
 
 // Multidirectional broadcasting of dims (numpy rules). A static dim > 1
 // beats a symbolic one (the symbol must then equal it or be 1).
@@ -184,8 +183,9 @@ bool ApplyShapeRule(const NodeShapeInput& in, std::vector<ValueFacts>& outputs) 
       ValueBinary(r, [&op](const Dim& a, const Dim& b) {
         if (op == "Equal" && a == b) return Dim::Static(1);
         if (!a.is_static() || !b.is_static()) return Dim();
-        bool v = op == "Equal" ? a.value() == b.value()
-                 : op == "Less" ? a.value() < b.value() : a.value() > b.value();
+        bool v = op == "Equal"  ? a.value() == b.value()
+                 : op == "Less" ? a.value() < b.value()
+                                : a.value() > b.value();
         return Dim::Static(v ? 1 : 0);
       });
     } else if (op == "Where") {

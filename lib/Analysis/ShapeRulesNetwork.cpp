@@ -80,8 +80,8 @@ void RuleWindow(Rule& r) {
         dims.push_back(in * S);
       } else {
         Dim total_pad = Dim::Static(auto_pad == "VALID" ? 0 : pads[i] + pads[i + nd]);
-        dims.push_back(S * (in - Dim::Static(1)) + Dim::Static(out_pad.size() == nd ? out_pad[i] : 0) +
-                       eff - total_pad);
+        dims.push_back(S * (in - Dim::Static(1)) +
+                       Dim::Static(out_pad.size() == nd ? out_pad[i] : 0) + eff - total_pad);
       }
       continue;
     }
@@ -155,8 +155,8 @@ void RuleRecurrent(Rule& r) {
   if (x == nullptr || x->dims.size() != 3) return;
   const bool batch_first = r.Int("layout", 0) == 1;
   const Dim seq = x->dims[batch_first ? 1 : 0], batch = x->dims[batch_first ? 0 : 1];
-  const Dim dirs = Dim::Static(GetStringAttr(r.in.node, "direction", "forward") ==
-                                       "bidirectional" ? 2 : 1);
+  const Dim dirs =
+      Dim::Static(GetStringAttr(r.in.node, "direction", "forward") == "bidirectional" ? 2 : 1);
   const int64_t hidden_attr = r.Int("hidden_size", -1);
   const Dim hidden = hidden_attr > 0 ? Dim::Static(hidden_attr) : Dim();
   if (batch_first) {
@@ -176,8 +176,8 @@ void RuleResize(Rule& r) {
   const int sizes_slot = 3;
   if (!upsample && r.HasInput(sizes_slot)) {
     const ValueFacts* s = r.In(sizes_slot);
-    if (s != nullptr && s->has_value && s->value.size() == x->dims.size() &&
-        !r.HasInput(4) && FindAttr(r.in.node, "axes") == nullptr) {
+    if (s != nullptr && s->has_value && s->value.size() == x->dims.size() && !r.HasInput(4) &&
+        FindAttr(r.in.node, "axes") == nullptr) {
       r.SetShape(0, s->value, r.Type(0));
       return;
     }
@@ -193,7 +193,8 @@ void RuleDepthSpace(Rule& r) {
   if (b <= 0 || b > (int64_t{1} << 20)) return;
   const Dim B = Dim::Static(b), B2 = Dim::Static(b * b);
   if (r.in.node.op_type() == "DepthToSpace")
-    r.SetShape(0, {x->dims[0], FloorDiv(x->dims[1], B2), x->dims[2] * B, x->dims[3] * B}, r.Type(0));
+    r.SetShape(0, {x->dims[0], FloorDiv(x->dims[1], B2), x->dims[2] * B, x->dims[3] * B},
+               r.Type(0));
   else
     r.SetShape(0, {x->dims[0], x->dims[1] * B2, FloorDiv(x->dims[2], B), FloorDiv(x->dims[3], B)},
                r.Type(0));

@@ -81,9 +81,8 @@ void SliceBounds(int64_t dim, int64_t start, int64_t end, int64_t step, int64_t*
     *count = e > b ? (e - b - 1) / step + 1 : 0;
   } else {
     // -step may not exist (INT64_MIN): one element at most then.
-    const int64_t neg = step == std::numeric_limits<int64_t>::min()
-                            ? std::numeric_limits<int64_t>::max()
-                            : -step;
+    const int64_t neg =
+        step == std::numeric_limits<int64_t>::min() ? std::numeric_limits<int64_t>::max() : -step;
     *count = b > e ? (b - e - 1) / neg + 1 : 0;
   }
 }
@@ -279,8 +278,7 @@ void RuleReshape(Rule& r) {
       Dim p = Product(num), q = Product(den);
       if (q.is_static() && q.value() > 0 && p.is_static() && p.value() % q.value() == 0)
         dims[infer] = Dim::Static(p.value() / q.value());
-      else if (q.is_static() && q.value() == 1)
-        dims[infer] = p;
+      else if (q.is_static() && q.value() == 1) dims[infer] = p;
       else if (!p.is_unknown() && !q.is_unknown() && !(q.is_static() && q.value() == 0))
         dims[infer] = FloorDiv(p, q);
     }
@@ -349,8 +347,7 @@ void RulePad(Rule& r) {
   r.SetType(0, r.Type(0));
   if (x == nullptr) return;
   const int64_t rank = static_cast<int64_t>(x->dims.size());
-  std::optional<std::vector<int64_t>> pads =
-      r.in.opset < 11 ? r.Ints("pads") : r.Values(1);
+  std::optional<std::vector<int64_t>> pads = r.in.opset < 11 ? r.Ints("pads") : r.Values(1);
   std::vector<int64_t> axes;
   if (r.HasInput(3)) {
     auto a = r.Values(3);
@@ -392,12 +389,12 @@ void RuleSplit(Rule& r) {
     // Equal parts; Split-18 `num_outputs` makes the last one smaller.
     const bool num_outputs = FindAttr(r.in.node, "num_outputs") != nullptr;
     if (d.is_static()) {
-      const int64_t chunk = num_outputs && d.value() > 0 ? (d.value() - 1) / outputs + 1
-                                                         : d.value() / outputs;
+      const int64_t chunk =
+          num_outputs && d.value() > 0 ? (d.value() - 1) / outputs + 1 : d.value() / outputs;
       for (int k = 0; k < outputs; ++k) {
         const __int128 left = static_cast<__int128>(d.value()) - static_cast<__int128>(chunk) * k;
-        sizes.push_back(Dim::Static(static_cast<int64_t>(
-            std::max<__int128>(0, std::min<__int128>(chunk, left)))));
+        sizes.push_back(Dim::Static(
+            static_cast<int64_t>(std::max<__int128>(0, std::min<__int128>(chunk, left)))));
       }
     } else {
       for (int k = 0; k < outputs; ++k)
@@ -426,8 +423,7 @@ void RuleConstantOfShape(Rule& r) {
   r.SetType(0, type);
   if (shape == nullptr || shape->dims.size() != 1) return;
   if (!shape->has_value) {
-    if (shape->dims[0].is_static())
-      r.SetShape(0, std::vector<Dim>(shape->dims[0].value()), type);
+    if (shape->dims[0].is_static()) r.SetShape(0, std::vector<Dim>(shape->dims[0].value()), type);
     return;
   }
   r.SetShape(0, shape->value, type);
@@ -441,15 +437,15 @@ void RuleRange(Rule& r) {
   r.SetType(0, type);
   auto start = r.Values(0), limit = r.Values(1), delta = r.Values(2);
   const ValueFacts* fl = r.In(1);
-  if (start && limit && delta && start->size() == 1 && limit->size() == 1 &&
-      delta->size() == 1 && (*delta)[0] != 0) {
+  if (start && limit && delta && start->size() == 1 && limit->size() == 1 && delta->size() == 1 &&
+      (*delta)[0] != 0) {
     const int64_t s = (*start)[0], l = (*limit)[0], d = (*delta)[0];
     // ceil((l - s) / d) in 128 bits: no overflow for any int64 inputs.
     const __int128 span = static_cast<__int128>(l) - s;
-    const __int128 n128 = d > 0 ? (span > 0 ? (span + d - 1) / d : 0)
-                                : (span < 0 ? (-span + (-static_cast<__int128>(d)) - 1) /
-                                                  (-static_cast<__int128>(d))
-                                            : 0);
+    const __int128 n128 =
+        d > 0 ? (span > 0 ? (span + d - 1) / d : 0)
+              : (span < 0 ? (-span + (-static_cast<__int128>(d)) - 1) / (-static_cast<__int128>(d))
+                          : 0);
     if (n128 > std::numeric_limits<int64_t>::max()) {
       r.SetShape(0, {Dim()}, type);
       return;

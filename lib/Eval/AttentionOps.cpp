@@ -46,8 +46,7 @@ absl::StatusOr<Layout> ReadLayout(const Tensor& t, const char* what, bool packed
   }
   if (!packed) return Layout{false, t.dims[1], t.dims[2], t.dims[3]};
   if (heads <= 0 || t.dims[2] % heads != 0) {
-    return InvalidArg(what, " hidden size ", t.dims[2], " is not a multiple of ", heads,
-                      " heads");
+    return InvalidArg(what, " hidden size ", t.dims[2], " is not a multiple of ", heads, " heads");
   }
   return Layout{true, heads, t.dims[1], t.dims[2] / heads};
 }
@@ -57,8 +56,9 @@ Kernel Attention(const OpContext& ctx) {
     return InvalidArg("Attention is not in the default domain before opset 23");
   }
   if (ctx.Input(4) != nullptr || ctx.Input(5) != nullptr) {
-    return Unimpl("past_key/past_value (the KV cache) are not supported; only the plain form "
-                  "(Q, K, V, attn_mask) is");
+    return Unimpl(
+        "past_key/past_value (the KV cache) are not supported; only the plain form "
+        "(Q, K, V, attn_mask) is");
   }
   if (ctx.Input(6) != nullptr) return Unimpl("input nonpad_kv_seqlen is not supported");
   for (size_t k = 1; k < 4; ++k) {
@@ -75,8 +75,8 @@ Kernel Attention(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(2));
   for (const Tensor* t : {q, k, v}) H8_RETURN_IF_ERROR(RequireFloat(*t, "Q, K and V"));
   if (k->dtype != q->dtype || v->dtype != q->dtype) {
-    return InvalidArg("Q, K and V element types ", ElementTypeName(q->dtype), ", ", ElementTypeName(k->dtype),
-                      " and ", ElementTypeName(v->dtype), " differ");
+    return InvalidArg("Q, K and V element types ", ElementTypeName(q->dtype), ", ",
+                      ElementTypeName(k->dtype), " and ", ElementTypeName(v->dtype), " differ");
   }
   const size_t rank = q->dims.size();
   if ((rank != 3 && rank != 4) || k->dims.size() != rank || v->dims.size() != rank) {
@@ -89,20 +89,21 @@ Kernel Attention(const OpContext& ctx) {
   }
   const int64_t batch = q->dims[0];
   H8_ASSIGN_OR_RETURN(Layout ql, ReadLayout(*q, "Q", packed, ctx.AttrInt("q_num_heads", 0), batch));
-  H8_ASSIGN_OR_RETURN(Layout kl, ReadLayout(*k, "K", packed, ctx.AttrInt("kv_num_heads", 0), batch));
-  H8_ASSIGN_OR_RETURN(Layout vl, ReadLayout(*v, "V", packed, ctx.AttrInt("kv_num_heads", 0), batch));
+  H8_ASSIGN_OR_RETURN(Layout kl,
+                      ReadLayout(*k, "K", packed, ctx.AttrInt("kv_num_heads", 0), batch));
+  H8_ASSIGN_OR_RETURN(Layout vl,
+                      ReadLayout(*v, "V", packed, ctx.AttrInt("kv_num_heads", 0), batch));
   if (!packed) {
     const int64_t qh = ctx.AttrInt("q_num_heads", ql.heads);
     const int64_t kvh = ctx.AttrInt("kv_num_heads", kl.heads);
     if (qh != ql.heads || kvh != kl.heads) {
-      return InvalidArg("q_num_heads/kv_num_heads ", qh, "/", kvh,
-                        " differ from the heads of Q/K ", ql.heads, "/", kl.heads);
+      return InvalidArg("q_num_heads/kv_num_heads ", qh, "/", kvh, " differ from the heads of Q/K ",
+                        ql.heads, "/", kl.heads);
     }
   }
   if (kl.heads != vl.heads || kl.seq != vl.seq || kl.depth != ql.depth) {
-    return InvalidArg("K ", DimsString(k->dims), " and V ", DimsString(v->dims),
-                      " do not match Q ", DimsString(q->dims),
-                      " (same kv heads and length, K's head size = Q's)");
+    return InvalidArg("K ", DimsString(k->dims), " and V ", DimsString(v->dims), " do not match Q ",
+                      DimsString(q->dims), " (same kv heads and length, K's head size = Q's)");
   }
   if (kl.heads <= 0 || ql.heads % kl.heads != 0) {
     return InvalidArg(ql.heads, " query heads are not a multiple of ", kl.heads, " kv heads");

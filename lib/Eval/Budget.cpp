@@ -54,7 +54,9 @@ double Dim(const Tensor* t, int64_t d) {
   return d >= 0 && d < rank ? static_cast<double>(t->dims[d]) : 1;
 }
 
-double Elements(const Tensor* t) { return t == nullptr ? 0 : static_cast<double>(t->NumElements()); }
+double Elements(const Tensor* t) {
+  return t == nullptr ? 0 : static_cast<double>(t->NumElements());
+}
 
 // Output positions of a sliding window over the spatial dims of `x`
 // ([N, C, spatial...]) with the node's pads and strides: an upper bound that
@@ -205,8 +207,8 @@ int64_t EstimateNodeWork(const onnx::NodeProto& node, const std::vector<const Te
   } else if ((op == "MaxPool" || op == "AveragePool" || op == "LpPool") && x != nullptr &&
              x->dims.size() >= 3) {
     const int spatial = static_cast<int>(x->dims.size()) - 2;
-    work += Dim(x, 0) * Dim(x, 1) * WindowPositions(node, *x) *
-            KernelElements(node, nullptr, spatial);
+    work +=
+        Dim(x, 0) * Dim(x, 1) * WindowPositions(node, *x) * KernelElements(node, nullptr, spatial);
   } else if (op == "MatMul" && x != nullptr && in(1) != nullptr) {
     work += MatMulWork(*x, *in(1));
   } else if (op == "Gemm" && x != nullptr && in(1) != nullptr) {
@@ -214,8 +216,8 @@ int64_t EstimateNodeWork(const onnx::NodeProto& node, const std::vector<const Te
     const bool trans_a = FindAttr(node, "transA") != nullptr && FindAttr(node, "transA")->i() != 0;
     const double k = Dim(x, trans_a ? 0 : 1);
     work += Elements(x) * Elements(in(1)) / std::max(1.0, k);
-  } else if ((op == "LSTM" || op == "GRU" || op == "RNN") && x != nullptr &&
-             in(1) != nullptr && in(2) != nullptr) {
+  } else if ((op == "LSTM" || op == "GRU" || op == "RNN") && x != nullptr && in(1) != nullptr &&
+             in(2) != nullptr) {
     // Steps * batch = elements(X) / input size; each step multiplies by W and R.
     const double steps_batch = Elements(x) / std::max(1.0, Dim(x, -1));
     work += steps_batch * (Elements(in(1)) + Elements(in(2)));
@@ -233,8 +235,8 @@ int64_t EstimateNodeWork(const onnx::NodeProto& node, const std::vector<const Te
   } else if (op == "STFT" && x != nullptr) {
     // Frames (signal / step) times a naive DFT of frame length squared.
     const double frame = in(3) != nullptr && !in(3)->i.empty() ? in(3)->i[0]
-                         : in(2) != nullptr                   ? Elements(in(2))
-                                                              : Dim(x, 1);
+                         : in(2) != nullptr                    ? Elements(in(2))
+                                                               : Dim(x, 1);
     const double step = in(1) != nullptr && !in(1)->i.empty() ? in(1)->i[0] : 1;
     work += Elements(x) / std::max(1.0, step) * std::max(1.0, frame) * std::max(1.0, frame);
   }

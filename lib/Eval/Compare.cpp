@@ -14,20 +14,18 @@
 #include <random>
 
 #include "Ops.h"
-#include "h8/Support/ModelIO.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "h8/Support/ModelIO.h"
 
 namespace h8 {
 
-absl::Status CompareAccumulator::Add(const Tensor& expected,
-                                     const Tensor& actual) {
+absl::Status CompareAccumulator::Add(const Tensor& expected, const Tensor& actual) {
   if (expected.dims != actual.dims) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "shape mismatch: expected ", DimsString(expected.dims), ", got ",
-        DimsString(actual.dims)));
+        "shape mismatch: expected ", DimsString(expected.dims), ", got ", DimsString(actual.dims)));
   }
   const int64_t n = expected.NumElements();
   auto size_of = [](const Tensor& t) {
@@ -83,9 +81,9 @@ bool StatsPass(const CompareStats& stats, double min_cosine) {
 
 std::string FormatStats(const std::string& name, const CompareStats& stats,
                         const std::vector<int64_t>& dims) {
-  std::string line = absl::StrFormat("%s: cos %.6f  mse %.1e  max|d| %.1e  (%s)", name,
-                                     stats.cosine, stats.mse, stats.max_abs_diff,
-                                     absl::StrJoin(dims, ","));
+  std::string line =
+      absl::StrFormat("%s: cos %.6f  mse %.1e  max|d| %.1e  (%s)", name, stats.cosine, stats.mse,
+                      stats.max_abs_diff, absl::StrJoin(dims, ","));
   if (stats.outside_tolerance > 0) {
     absl::StrAppend(&line, "  outside tol ", stats.outside_tolerance, "/", stats.count);
   }
@@ -104,8 +102,8 @@ namespace {
 /// garbage (the name read as packed dims, the values as a segment).
 bool LooksLikeSequenceOrOptional(const std::string& bytes) {
   using google::protobuf::internal::WireFormatLite;
-  google::protobuf::io::CodedInputStream in(
-      reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
   bool elem_type = false;
   while (uint32_t tag = in.ReadTag()) {
     const int field = WireFormatLite::GetTagFieldNumber(tag);
@@ -130,10 +128,9 @@ absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {
   H8_RETURN_IF_ERROR(ReadFileToString(path, bytes, "a tensor file"));
   onnx::TensorProto proto;
   const bool parsed = proto.ParseFromString(bytes);
-  absl::StatusOr<Tensor> t =
-      parsed ? TensorFromProto(proto)
-             : absl::InvalidArgumentError(
-                   absl::StrCat("'", path, "' is not a serialized TensorProto"));
+  absl::StatusOr<Tensor> t = parsed ? TensorFromProto(proto)
+                                    : absl::InvalidArgumentError(absl::StrCat(
+                                          "'", path, "' is not a serialized TensorProto"));
   // Checked only for files that are not a usable tensor (and for segmented
   // ones, which no writer of test data produces), so a real tensor is never
   // refused.
@@ -143,22 +140,20 @@ absl::StatusOr<Tensor> ReadTensorFile(const std::string& path) {
   }
   if (!parsed) return t.status();
   if (!t.ok()) {
-    return absl::Status(t.status().code(),
-                        absl::StrCat(path, ": ", t.status().message()));
+    return absl::Status(t.status().code(), absl::StrCat(path, ": ", t.status().message()));
   }
   return t;
 }
 
-Tensor RandomTensor(int32_t dtype, const std::vector<int64_t>& dims,
-                    uint64_t seed) {
+Tensor RandomTensor(int32_t dtype, const std::vector<int64_t>& dims, uint64_t seed) {
   Tensor t = eval::AllocateTensor(dtype, dims);
   std::mt19937_64 gen(seed);
   if (t.IsFloat()) {
     // 24 random bits -> k / 2^23 - 1: exact in float32 and strictly below 1.
     for (float& v : t.f) {
       const uint64_t bits = gen() >> 40;
-      v = eval::RoundToFloatDtype(
-          static_cast<float>(static_cast<double>(bits) / 8388608.0 - 1.0), dtype);
+      v = eval::RoundToFloatDtype(static_cast<float>(static_cast<double>(bits) / 8388608.0 - 1.0),
+                                  dtype);
     }
   } else {
     const int shift = dtype == onnx::TensorProto::BOOL ? 63 : 62;

@@ -40,8 +40,8 @@ std::pair<int64_t, int64_t> OuterInner(const std::vector<int64_t>& dims, int64_t
 
 /// Copies `count` runs of `len` elements from `src` (run stride `src_stride`,
 /// starting at `src_off`) to `dst` (stride `dst_stride`, from `dst_off`).
-void CopyRuns(const Tensor& src, int64_t src_off, int64_t src_stride, Tensor& dst,
-              int64_t dst_off, int64_t dst_stride, int64_t count, int64_t len) {
+void CopyRuns(const Tensor& src, int64_t src_off, int64_t src_stride, Tensor& dst, int64_t dst_off,
+              int64_t dst_stride, int64_t count, int64_t len) {
   for (int64_t o = 0; o < count; ++o) {
     if (src.IsFloat()) {
       std::copy_n(src.f.begin() + src_off + o * src_stride, len,
@@ -71,8 +71,9 @@ absl::StatusOr<Tensor> Stack(const std::vector<Tensor>& parts, int64_t axis, boo
   const Tensor& first = parts.front();
   for (const Tensor& p : parts) {
     if (p.dims != first.dims || p.dtype != first.dtype) {
-      return InvalidArg(what, " changes from ", ElementTypeName(first.dtype), DimsString(first.dims),
-                        " to ", ElementTypeName(p.dtype), DimsString(p.dims), " between iterations");
+      return InvalidArg(what, " changes from ", ElementTypeName(first.dtype),
+                        DimsString(first.dims), " to ", ElementTypeName(p.dtype),
+                        DimsString(p.dims), " between iterations");
     }
   }
   H8_ASSIGN_OR_RETURN(axis, CheckAxis(axis, static_cast<int64_t>(first.dims.size()) + 1));
@@ -174,8 +175,7 @@ Kernel Loop(const OpContext& ctx) {
 }
 
 /// attribute `name` (one entry per item, default 0), checked for `count`.
-absl::StatusOr<std::vector<int64_t>> PerItem(const OpContext& ctx, const char* name,
-                                             size_t count) {
+absl::StatusOr<std::vector<int64_t>> PerItem(const OpContext& ctx, const char* name, size_t count) {
   std::vector<int64_t> v = ctx.AttrInts(name);
   if (!ctx.HasAttr(name)) v.assign(count, 0);
   if (v.size() != count) {
@@ -202,7 +202,8 @@ absl::StatusOr<ScanShape> ReadScanShape(const OpContext& ctx, size_t num_in) {
   sh.num_state = num_in - sh.m;
   sh.body_outputs = static_cast<size_t>(sh.body->output_size());
   if (sh.body_outputs < sh.num_state) {
-    return InvalidArg("body has ", sh.body_outputs, " outputs, fewer than ", sh.num_state, " states");
+    return InvalidArg("body has ", sh.body_outputs, " outputs, fewer than ", sh.num_state,
+                      " states");
   }
   sh.num_scan_out = sh.body_outputs - sh.num_state;
   return sh;
@@ -214,7 +215,8 @@ absl::StatusOr<ScanShape> ReadScanShape(const OpContext& ctx, size_t num_in) {
 /// sequence_lens shorter than the sequence is Unimplemented (the padding of
 /// scan outputs past it is unspecified).
 Kernel Scan8(const OpContext& ctx) {
-  H8_ASSIGN_OR_RETURN(ScanShape sh, ReadScanShape(ctx, ctx.NumInputs() > 0 ? ctx.NumInputs() - 1 : 0));
+  H8_ASSIGN_OR_RETURN(ScanShape sh,
+                      ReadScanShape(ctx, ctx.NumInputs() > 0 ? ctx.NumInputs() - 1 : 0));
   const onnx::GraphProto* body = sh.body;
   const int64_t m = sh.m;
   const size_t num_in = sh.num_in, num_state = sh.num_state;
@@ -225,11 +227,14 @@ Kernel Scan8(const OpContext& ctx) {
   for (size_t k = 0; k < num_in; ++k) {
     H8_ASSIGN_OR_RETURN(in[k], ctx.Required(1 + k));
     const bool scanned = k >= num_state;
-    if (in[k]->dims.size() < (scanned ? 2u : 1u)) return InvalidArg("input #", 1 + k, " lacks the batch axis");
-    if (batch >= 0 && in[k]->dims[0] != batch) return InvalidArg("inputs disagree on the batch size");
+    if (in[k]->dims.size() < (scanned ? 2u : 1u))
+      return InvalidArg("input #", 1 + k, " lacks the batch axis");
+    if (batch >= 0 && in[k]->dims[0] != batch)
+      return InvalidArg("inputs disagree on the batch size");
     batch = in[k]->dims[0];
     if (scanned) {
-      if (length >= 0 && in[k]->dims[1] != length) return InvalidArg("scan inputs disagree on the sequence length");
+      if (length >= 0 && in[k]->dims[1] != length)
+        return InvalidArg("scan inputs disagree on the sequence length");
       length = in[k]->dims[1];
     }
   }
@@ -323,8 +328,8 @@ Kernel Scan(const OpContext& ctx) {
   std::vector<Tensor> result = std::move(state);
   for (size_t k = 0; k < num_scan_out; ++k) {
     if (scans[k].empty()) return Unimpl("scan output #", k, " of a zero-length scan");
-    H8_ASSIGN_OR_RETURN(Tensor t, Stack(scans[k], out_axes[k], out_dirs[k] != 0,
-                                        absl::StrCat("scan output #", k)));
+    H8_ASSIGN_OR_RETURN(
+        Tensor t, Stack(scans[k], out_axes[k], out_dirs[k] != 0, absl::StrCat("scan output #", k)));
     result.push_back(std::move(t));
   }
   return result;

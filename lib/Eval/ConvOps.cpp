@@ -3,7 +3,8 @@
 // The compute-heavy kernels. Conv is im2col + one Eigen GEMM per (batch,
 // group); ConvTranspose is one GEMM per (batch, group) followed by col2im;
 // MatMul and Gemm map row-major std::vector storage straight into Eigen;
-// Det eliminates with partial pivoting in double. Spatial ops are written for any number of spatial dims (1-D, 2-D, 3-D).
+// Det eliminates with partial pivoting in double. Spatial ops are written for any number of spatial
+// dims (1-D, 2-D, 3-D).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,9 +29,7 @@ template <typename T>
 using MatrixMap = Eigen::Map<RowMatrix<T>>;
 
 /// a / b rounded toward negative infinity (Python's //), for b > 0.
-int64_t FloorDiv(int64_t a, int64_t b) {
-  return a / b - ((a % b != 0) && (a < 0) ? 1 : 0);
-}
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && (a < 0) ? 1 : 0); }
 
 /// Sliding-window geometry shared by Conv, ConvTranspose and the pools.
 struct Window {
@@ -38,8 +37,7 @@ struct Window {
 };
 
 /// Reads strides/dilations/pads for `nd` spatial dims and checks them.
-absl::StatusOr<Window> ReadWindow(const OpContext& ctx,
-                                  std::vector<int64_t> kernel, size_t nd,
+absl::StatusOr<Window> ReadWindow(const OpContext& ctx, std::vector<int64_t> kernel, size_t nd,
                                   bool allow_dilations) {
   Window w;
   w.kernel = std::move(kernel);
@@ -49,12 +47,11 @@ absl::StatusOr<Window> ReadWindow(const OpContext& ctx,
   if (w.stride.empty()) w.stride.assign(nd, 1);
   if (w.dilation.empty()) w.dilation.assign(nd, 1);
   if (pads.empty()) pads.assign(2 * nd, 0);
-  if (w.kernel.size() != nd || w.stride.size() != nd ||
-      w.dilation.size() != nd || pads.size() != 2 * nd) {
-    return InvalidArg("kernel_shape/strides/dilations/pads lengths (",
-                      w.kernel.size(), "/", w.stride.size(), "/",
-                      w.dilation.size(), "/", pads.size(),
-                      ") do not match ", nd, " spatial dims");
+  if (w.kernel.size() != nd || w.stride.size() != nd || w.dilation.size() != nd ||
+      pads.size() != 2 * nd) {
+    return InvalidArg("kernel_shape/strides/dilations/pads lengths (", w.kernel.size(), "/",
+                      w.stride.size(), "/", w.dilation.size(), "/", pads.size(), ") do not match ",
+                      nd, " spatial dims");
   }
   for (size_t d = 0; d < nd; ++d) {
     if (w.kernel[d] <= 0 || w.stride[d] <= 0 || w.dilation[d] <= 0) {
@@ -71,9 +68,9 @@ absl::StatusOr<Window> ReadWindow(const OpContext& ctx,
 
 /// Computes output spatial dims (and resolves auto_pad into pads) for a
 /// forward window op (Conv, pools).
-absl::StatusOr<std::vector<int64_t>> ForwardOutputDims(
-    const OpContext& ctx, const std::vector<int64_t>& in, Window& w,
-    bool ceil_mode) {
+absl::StatusOr<std::vector<int64_t>> ForwardOutputDims(const OpContext& ctx,
+                                                       const std::vector<int64_t>& in, Window& w,
+                                                       bool ceil_mode) {
   const std::string auto_pad = ctx.AttrString("auto_pad", "NOTSET");
   const size_t nd = in.size();
   std::vector<int64_t> out(nd);
@@ -118,9 +115,8 @@ absl::StatusOr<std::vector<int64_t>> ForwardOutputDims(
 /// k touch image position g*stride - pad_begin + k*dilation. Gathers
 /// (im2col) when kScatter is false, scatter-adds (col2im) when true.
 template <bool kScatter>
-void ColumnTransfer(float* image, const std::vector<int64_t>& image_dims,
-                    int64_t channels, float* col,
-                    const std::vector<int64_t>& grid_dims, const Window& w) {
+void ColumnTransfer(float* image, const std::vector<int64_t>& image_dims, int64_t channels,
+                    float* col, const std::vector<int64_t>& grid_dims, const Window& w) {
   const size_t nd = image_dims.size();
   const int64_t kernel_size = Product(w.kernel);
   const int64_t grid_size = Product(grid_dims);
@@ -182,13 +178,11 @@ void ColumnTransfer(float* image, const std::vector<int64_t>& image_dims,
 
 /// Spatial kernel dims: the kernel_shape attribute, checked against the
 /// weights, or the weights' trailing dims when the attribute is absent.
-absl::StatusOr<std::vector<int64_t>> KernelFromWeights(const OpContext& ctx,
-                                                       const Tensor& w) {
+absl::StatusOr<std::vector<int64_t>> KernelFromWeights(const OpContext& ctx, const Tensor& w) {
   std::vector<int64_t> from_w(w.dims.begin() + 2, w.dims.end());
   std::vector<int64_t> attr = ctx.AttrInts("kernel_shape");
   if (!attr.empty() && attr != from_w) {
-    return InvalidArg("kernel_shape ", DimsString(attr),
-                      " does not match weight spatial dims ",
+    return InvalidArg("kernel_shape ", DimsString(attr), " does not match weight spatial dims ",
                       DimsString(from_w));
   }
   return from_w;
@@ -201,27 +195,23 @@ absl::StatusOr<std::vector<Tensor>> Conv(const OpContext& ctx) {
   H8_RETURN_IF_ERROR(RequireFloat(*x, "Conv input"));
   H8_RETURN_IF_ERROR(RequireFloat(*w, "Conv weight"));
   if (x->dims.size() < 3 || w->dims.size() != x->dims.size()) {
-    return InvalidArg("input rank ", x->dims.size(), " and weight rank ",
-                      w->dims.size(), " must be equal and >= 3");
+    return InvalidArg("input rank ", x->dims.size(), " and weight rank ", w->dims.size(),
+                      " must be equal and >= 3");
   }
   const size_t nd = x->dims.size() - 2;
   const int64_t group = ctx.AttrInt("group", 1);
   const int64_t n = x->dims[0], c = x->dims[1], m = w->dims[0];
-  if (group <= 0 || c % group != 0 || m % group != 0 ||
-      w->dims[1] * group != c) {
-    return InvalidArg("input channels ", c, ", weight shape ",
-                      DimsString(w->dims), " and group ", group,
-                      " are inconsistent");
+  if (group <= 0 || c % group != 0 || m % group != 0 || w->dims[1] * group != c) {
+    return InvalidArg("input channels ", c, ", weight shape ", DimsString(w->dims), " and group ",
+                      group, " are inconsistent");
   }
   if (b != nullptr && (b->dims.size() != 1 || b->dims[0] != m || !b->IsFloat())) {
-    return InvalidArg("bias shape ", DimsString(b->dims),
-                      " must be [", m, "] float");
+    return InvalidArg("bias shape ", DimsString(b->dims), " must be [", m, "] float");
   }
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, KernelFromWeights(ctx, *w));
   H8_ASSIGN_OR_RETURN(Window win, ReadWindow(ctx, kernel, nd, true));
   std::vector<int64_t> in(x->dims.begin() + 2, x->dims.end());
-  H8_ASSIGN_OR_RETURN(std::vector<int64_t> out,
-                      ForwardOutputDims(ctx, in, win, false));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> out, ForwardOutputDims(ctx, in, win, false));
   std::vector<int64_t> y_dims = {n, m};
   y_dims.insert(y_dims.end(), out.begin(), out.end());
   Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, y_dims);
@@ -231,8 +221,7 @@ absl::StatusOr<std::vector<Tensor>> Conv(const OpContext& ctx) {
   const int64_t in_size = Product(in), out_size = Product(out);
   bool pointwise = ksize == 1;
   for (size_t d = 0; d < nd; ++d) {
-    pointwise = pointwise && win.stride[d] == 1 && win.pad_begin[d] == 0 &&
-                win.pad_end[d] == 0;
+    pointwise = pointwise && win.stride[d] == 1 && win.pad_begin[d] == 0 && win.pad_end[d] == 0;
   }
   std::vector<float> col;
   if (!pointwise) col.resize(static_cast<size_t>(cg * ksize * out_size));
@@ -242,8 +231,7 @@ absl::StatusOr<std::vector<Tensor>> Conv(const OpContext& ctx) {
       const float* x_g = x->f.data() + (bi * c + g * cg) * in_size;
       const float* cols = x_g;  // a 1x1 unpadded conv needs no im2col
       if (!pointwise) {
-        ColumnTransfer<false>(const_cast<float*>(x_g), in, cg, col.data(), out,
-                              win);
+        ColumnTransfer<false>(const_cast<float*>(x_g), in, cg, col.data(), out, win);
         cols = col.data();
       }
       ConstMatrixMap<float> wm(w->f.data() + g * mg * cg * ksize, mg, cg * ksize);
@@ -265,21 +253,19 @@ absl::StatusOr<std::vector<Tensor>> ConvTranspose(const OpContext& ctx) {
   H8_RETURN_IF_ERROR(RequireFloat(*x, "ConvTranspose input"));
   H8_RETURN_IF_ERROR(RequireFloat(*w, "ConvTranspose weight"));
   if (x->dims.size() < 3 || w->dims.size() != x->dims.size()) {
-    return InvalidArg("input rank ", x->dims.size(), " and weight rank ",
-                      w->dims.size(), " must be equal and >= 3");
+    return InvalidArg("input rank ", x->dims.size(), " and weight rank ", w->dims.size(),
+                      " must be equal and >= 3");
   }
   const size_t nd = x->dims.size() - 2;
   const int64_t group = ctx.AttrInt("group", 1);
   const int64_t n = x->dims[0], c = x->dims[1];
   if (group <= 0 || w->dims[0] != c || c % group != 0) {
-    return InvalidArg("input channels ", c, ", weight shape ",
-                      DimsString(w->dims), " and group ", group,
-                      " are inconsistent");
+    return InvalidArg("input channels ", c, ", weight shape ", DimsString(w->dims), " and group ",
+                      group, " are inconsistent");
   }
   const int64_t mg = w->dims[1], m = mg * group, cg = c / group;
   if (b != nullptr && (b->dims.size() != 1 || b->dims[0] != m || !b->IsFloat())) {
-    return InvalidArg("bias shape ", DimsString(b->dims), " must be [", m,
-                      "] float");
+    return InvalidArg("bias shape ", DimsString(b->dims), " must be [", m, "] float");
   }
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> kernel, KernelFromWeights(ctx, *w));
   H8_ASSIGN_OR_RETURN(Window win, ReadWindow(ctx, kernel, nd, true));
@@ -289,8 +275,7 @@ absl::StatusOr<std::vector<Tensor>> ConvTranspose(const OpContext& ctx) {
   std::vector<int64_t> out_shape = ctx.AttrInts("output_shape");
   if (out_shape.size() == nd + 2) out_shape.erase(out_shape.begin(), out_shape.begin() + 2);
   if (out_pad.size() != nd || (!out_shape.empty() && out_shape.size() != nd)) {
-    return InvalidArg("output_padding/output_shape length does not match ", nd,
-                      " spatial dims");
+    return InvalidArg("output_padding/output_shape length does not match ", nd, " spatial dims");
   }
   const std::string auto_pad = ctx.AttrString("auto_pad", "NOTSET");
   std::vector<int64_t> out(nd);
@@ -323,15 +308,13 @@ absl::StatusOr<std::vector<Tensor>> ConvTranspose(const OpContext& ctx) {
       return InvalidArg("unknown auto_pad '", auto_pad, "'");
     }
     if (out[d] <= 0) {
-      return InvalidArg("computed output size ", out[d], " in spatial dim ", d,
-                        " is not positive");
+      return InvalidArg("computed output size ", out[d], " in spatial dim ", d, " is not positive");
     }
   }
   std::vector<int64_t> y_dims = {n, m};
   y_dims.insert(y_dims.end(), out.begin(), out.end());
   Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, y_dims);
-  const int64_t ksize = Product(kernel), in_size = Product(in),
-                out_size = Product(out);
+  const int64_t ksize = Product(kernel), in_size = Product(in), out_size = Product(out);
   RowMatrix<float> col(mg * ksize, in_size);
   for (int64_t bi = 0; bi < n; ++bi) {
     for (int64_t g = 0; g < group; ++g) {
@@ -372,8 +355,7 @@ absl::StatusOr<std::vector<Tensor>> PoolOn(const OpContext& ctx, PoolKind kind, 
   // storage_order = 1: Indices count the spatial dims column-major.
   const bool column_major = ctx.AttrInt("storage_order", 0) != 0;
   std::vector<int64_t> in(x->dims.begin() + 2, x->dims.end());
-  H8_ASSIGN_OR_RETURN(std::vector<int64_t> out,
-                      ForwardOutputDims(ctx, in, win, ceil_mode));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> out, ForwardOutputDims(ctx, in, win, ceil_mode));
   std::vector<int64_t> y_dims = {x->dims[0], x->dims[1]};
   y_dims.insert(y_dims.end(), out.begin(), out.end());
   Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, y_dims);
@@ -445,7 +427,8 @@ absl::StatusOr<std::vector<Tensor>> PoolOn(const OpContext& ctx, PoolKind kind, 
         }
       } else if (kind == PoolKind::kLp) {
         double sum = 0;
-        for (int64_t off : offsets) sum += std::pow(std::fabs(static_cast<double>(src[off])), p_norm);
+        for (int64_t off : offsets)
+          sum += std::pow(std::fabs(static_cast<double>(src[off])), p_norm);
         value = static_cast<float>(std::pow(sum, 1.0 / p_norm));
       } else {
         float sum = 0.0f;
@@ -471,7 +454,8 @@ absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, PoolKind kind) {
 /// float, so the float kernel runs on a copy and Y goes back to the type.
 absl::StatusOr<std::vector<Tensor>> MaxPool(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  if (x->IsFloat() || (x->dtype != onnx::TensorProto::INT8 && x->dtype != onnx::TensorProto::UINT8)) {
+  if (x->IsFloat() ||
+      (x->dtype != onnx::TensorProto::INT8 && x->dtype != onnx::TensorProto::UINT8)) {
     return PoolOn(ctx, PoolKind::kMax, x);
   }
   Tensor xf = AllocateTensor(onnx::TensorProto::FLOAT, x->dims);
@@ -518,14 +502,17 @@ absl::StatusOr<std::vector<Tensor>> GlobalPool(const OpContext& ctx, bool is_max
   return std::vector<Tensor>{std::move(y)};
 }
 
-absl::StatusOr<std::vector<Tensor>> GlobalAveragePool(const OpContext& ctx) { return GlobalPool(ctx, false); }
-absl::StatusOr<std::vector<Tensor>> GlobalMaxPool(const OpContext& ctx) { return GlobalPool(ctx, true); }
+absl::StatusOr<std::vector<Tensor>> GlobalAveragePool(const OpContext& ctx) {
+  return GlobalPool(ctx, false);
+}
+absl::StatusOr<std::vector<Tensor>> GlobalMaxPool(const OpContext& ctx) {
+  return GlobalPool(ctx, true);
+}
 
 /// Checks a per-channel parameter vector of length `c`.
 absl::Status CheckChannelVector(const Tensor& t, int64_t c, const char* what) {
   if (!t.IsFloat() || t.NumElements() != c || t.dims.size() > 1) {
-    return InvalidArg(what, " shape ", DimsString(t.dims), " must be [", c,
-                      "] float");
+    return InvalidArg(what, " shape ", DimsString(t.dims), " must be [", c, "] float");
   }
   return absl::OkStatus();
 }
@@ -592,7 +579,8 @@ absl::StatusOr<std::vector<Tensor>> InstanceNormalization(const OpContext& ctx) 
       }
       const double inv = 1.0 / std::sqrt(sq / inner + eps);
       for (int64_t k = 0; k < inner; ++k) {
-        y.f[base + k] = static_cast<float>((x->f[base + k] - mu) * inv * scale->f[ch] + bias->f[ch]);
+        y.f[base + k] =
+            static_cast<float>((x->f[base + k] - mu) * inv * scale->f[ch] + bias->f[ch]);
       }
     }
   }
@@ -601,8 +589,8 @@ absl::StatusOr<std::vector<Tensor>> InstanceNormalization(const OpContext& ctx) 
 
 /// out[M,N] = op(a)[M,K] * op(b)[K,N] for float or int64 storage.
 template <typename T>
-void MatMulInto(const T* a, bool trans_a, const T* b, bool trans_b, T* out,
-                int64_t m, int64_t k, int64_t n) {
+void MatMulInto(const T* a, bool trans_a, const T* b, bool trans_b, T* out, int64_t m, int64_t k,
+                int64_t n) {
   MatrixMap<T> om(out, m, n);
   if (!trans_a && !trans_b) {
     om.noalias() = ConstMatrixMap<T>(a, m, k) * ConstMatrixMap<T>(b, k, n);
@@ -611,8 +599,7 @@ void MatMulInto(const T* a, bool trans_a, const T* b, bool trans_b, T* out,
   } else if (!trans_a && trans_b) {
     om.noalias() = ConstMatrixMap<T>(a, m, k) * ConstMatrixMap<T>(b, n, k).transpose();
   } else {
-    om.noalias() = ConstMatrixMap<T>(a, k, m).transpose() *
-                   ConstMatrixMap<T>(b, n, k).transpose();
+    om.noalias() = ConstMatrixMap<T>(a, k, m).transpose() * ConstMatrixMap<T>(b, n, k).transpose();
   }
 }
 
@@ -621,8 +608,7 @@ absl::StatusOr<std::vector<Tensor>> Gemm(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
   const Tensor* c = ctx.Input(2);
   if (a->dims.size() != 2 || b->dims.size() != 2) {
-    return InvalidArg("A ", DimsString(a->dims), " and B ", DimsString(b->dims),
-                      " must be 2-D");
+    return InvalidArg("A ", DimsString(a->dims), " and B ", DimsString(b->dims), " must be 2-D");
   }
   if (a->IsFloat() != b->IsFloat() || (c != nullptr && c->IsFloat() != a->IsFloat())) {
     return InvalidArg("A, B and C must have the same element type");
@@ -642,14 +628,15 @@ absl::StatusOr<std::vector<Tensor>> Gemm(const OpContext& ctx) {
   if (c != nullptr) {
     H8_ASSIGN_OR_RETURN(std::vector<int64_t> bd, BroadcastShapes({c->dims, y_dims}));
     if (bd != y_dims) {
-      return InvalidArg("C shape ", DimsString(c->dims),
-                        " does not broadcast to ", DimsString(y_dims));
+      return InvalidArg("C shape ", DimsString(c->dims), " does not broadcast to ",
+                        DimsString(y_dims));
     }
   }
   Tensor y = AllocateTensor(a->dtype, y_dims);
   if (a->IsFloat()) {
     MatMulInto<float>(a->f.data(), ta, b->f.data(), tb, y.f.data(), m, k, n);
-    if (alpha != 1.0f) for (float& v : y.f) v *= alpha;
+    if (alpha != 1.0f)
+      for (float& v : y.f) v *= alpha;
     if (c != nullptr) {
       BroadcastLoop<1>(y_dims, {&c->dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
         y.f[o] += beta * c->f[i[0]];
@@ -683,8 +670,7 @@ absl::StatusOr<std::vector<Tensor>> MatMul(const OpContext& ctx) {
   const int64_t m = ad[ad.size() - 2], k = ad.back();
   const int64_t kb = bd[bd.size() - 2], n = bd.back();
   if (k != kb) {
-    return InvalidArg("inner dimensions differ: ", DimsString(a->dims), " x ",
-                      DimsString(b->dims));
+    return InvalidArg("inner dimensions differ: ", DimsString(a->dims), " x ", DimsString(b->dims));
   }
   std::vector<int64_t> a_batch(ad.begin(), ad.end() - 2);
   std::vector<int64_t> b_batch(bd.begin(), bd.end() - 2);
@@ -694,14 +680,13 @@ absl::StatusOr<std::vector<Tensor>> MatMul(const OpContext& ctx) {
   if (!b_vec) y_dims.push_back(n);
   Tensor y = AllocateTensor(a->dtype, y_dims);
   const int64_t a_mat = m * k, b_mat = k * n, y_mat = m * n;
-  BroadcastLoop<2>(batch, {&a_batch, &b_batch},
-                   [&](int64_t o, const std::array<int64_t, 2>& i) {
+  BroadcastLoop<2>(batch, {&a_batch, &b_batch}, [&](int64_t o, const std::array<int64_t, 2>& i) {
     if (a->IsFloat()) {
-      MatMulInto<float>(a->f.data() + i[0] * a_mat, false, b->f.data() + i[1] * b_mat,
-                        false, y.f.data() + o * y_mat, m, k, n);
+      MatMulInto<float>(a->f.data() + i[0] * a_mat, false, b->f.data() + i[1] * b_mat, false,
+                        y.f.data() + o * y_mat, m, k, n);
     } else {
-      MatMulInto<int64_t>(a->i.data() + i[0] * a_mat, false, b->i.data() + i[1] * b_mat,
-                          false, y.i.data() + o * y_mat, m, k, n);
+      MatMulInto<int64_t>(a->i.data() + i[0] * a_mat, false, b->i.data() + i[1] * b_mat, false,
+                          y.i.data() + o * y_mat, m, k, n);
     }
   });
   return std::vector<Tensor>{std::move(y)};

@@ -20,7 +20,6 @@ namespace {
 
 using onnx::TensorProto;
 
-
 absl::Status SameStorage(const Tensor& a, const Tensor& b) {
   if (a.IsFloat() != b.IsFloat()) {
     return InvalidArg("operand element types ", ElementTypeName(a.dtype), " and ",
@@ -32,8 +31,7 @@ absl::Status SameStorage(const Tensor& a, const Tensor& b) {
 /// Broadcasts a and b and writes f(a_elem, b_elem) into a tensor of
 /// `out_dtype`. `f` is generic: it sees floats or int64s, matching storage.
 template <typename F>
-absl::StatusOr<Tensor> BroadcastBinary(const Tensor& a, const Tensor& b,
-                                       int32_t out_dtype, F f) {
+absl::StatusOr<Tensor> BroadcastBinary(const Tensor& a, const Tensor& b, int32_t out_dtype, F f) {
   H8_RETURN_IF_ERROR(SameStorage(a, b));
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> dims, BroadcastShapes({a.dims, b.dims}));
   Tensor y = AllocateTensor(out_dtype, dims);
@@ -48,7 +46,8 @@ absl::StatusOr<Tensor> BroadcastBinary(const Tensor& a, const Tensor& b,
       }
     });
   };
-  if (a.IsFloat()) run(a.f, b.f); else run(a.i, b.i);
+  if (a.IsFloat()) run(a.f, b.f);
+  else run(a.i, b.i);
   if (!out_float && out_dtype != TensorProto::INT64 && out_dtype != TensorProto::UINT64) {
     for (int64_t& v : y.i) v = WrapToIntDtype(v, out_dtype);
   }
@@ -114,7 +113,8 @@ Kernel BitShift(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
   const std::string dir = ctx.AttrString("direction", "");
-  if (dir != "LEFT" && dir != "RIGHT") return InvalidArg("attribute 'direction' must be LEFT or RIGHT");
+  if (dir != "LEFT" && dir != "RIGHT")
+    return InvalidArg("attribute 'direction' must be LEFT or RIGHT");
   if (a->IsFloat() || b->IsFloat() || a->dtype != b->dtype) {
     return InvalidArg("BitShift needs two unsigned integer inputs of one type");
   }
@@ -158,15 +158,15 @@ Kernel Pow(const OpContext& ctx) {
   }
   if (a->IsFloat()) {
     H8_ASSIGN_OR_RETURN(Tensor y, BroadcastBinary(*a, e, a->dtype, [](auto x, auto p) {
-      return std::pow(static_cast<float>(x), static_cast<float>(p));
-    }));
+                          return std::pow(static_cast<float>(x), static_cast<float>(p));
+                        }));
     return One(std::move(y));
   }
   H8_ASSIGN_OR_RETURN(Tensor y, BroadcastBinary(*a, e, a->dtype, [](auto x, auto p) -> int64_t {
-    double r = std::pow(static_cast<double>(x), static_cast<double>(p));
-    if (!(std::fabs(r) < 9.2e18)) return 0;
-    return static_cast<int64_t>(r);
-  }));
+                        double r = std::pow(static_cast<double>(x), static_cast<double>(p));
+                        if (!(std::fabs(r) < 9.2e18)) return 0;
+                        return static_cast<int64_t>(r);
+                      }));
   return One(std::move(y));
 }
 
@@ -176,16 +176,17 @@ template <Cmp kOp>
 Kernel Compare(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
-  H8_ASSIGN_OR_RETURN(Tensor y, BroadcastBinary(*a, *b, TensorProto::BOOL, [](auto x, auto z) -> int64_t {
-    switch (kOp) {
-      case Cmp::kEqual: return x == z;
-      case Cmp::kLess: return x < z;
-      case Cmp::kGreater: return x > z;
-      case Cmp::kLessEq: return x <= z;
-      case Cmp::kGreaterEq: return x >= z;
-    }
-    return 0;
-  }));
+  H8_ASSIGN_OR_RETURN(Tensor y,
+                      BroadcastBinary(*a, *b, TensorProto::BOOL, [](auto x, auto z) -> int64_t {
+                        switch (kOp) {
+                          case Cmp::kEqual: return x == z;
+                          case Cmp::kLess: return x < z;
+                          case Cmp::kGreater: return x > z;
+                          case Cmp::kLessEq: return x <= z;
+                          case Cmp::kGreaterEq: return x >= z;
+                        }
+                        return 0;
+                      }));
   return One(std::move(y));
 }
 
@@ -196,15 +197,16 @@ Kernel LogicKernel(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
   if (a->IsFloat() || b->IsFloat()) return InvalidArg("operands must be bool");
-  H8_ASSIGN_OR_RETURN(Tensor y, BroadcastBinary(*a, *b, TensorProto::BOOL, [](auto x, auto z) -> int64_t {
-    bool p = x != 0, q = z != 0;
-    switch (kOp) {
-      case Logic::kAnd: return p && q;
-      case Logic::kOr: return p || q;
-      case Logic::kXor: return p != q;
-    }
-    return 0;
-  }));
+  H8_ASSIGN_OR_RETURN(Tensor y,
+                      BroadcastBinary(*a, *b, TensorProto::BOOL, [](auto x, auto z) -> int64_t {
+                        bool p = x != 0, q = z != 0;
+                        switch (kOp) {
+                          case Logic::kAnd: return p && q;
+                          case Logic::kOr: return p || q;
+                          case Logic::kXor: return p != q;
+                        }
+                        return 0;
+                      }));
   return One(std::move(y));
 }
 
@@ -226,9 +228,8 @@ Kernel PRelu(const OpContext& ctx) {
     return InvalidArg("slope shape ", DimsString(slope->dims),
                       " does not broadcast to input shape ", DimsString(x->dims));
   }
-  H8_ASSIGN_OR_RETURN(Tensor y, BroadcastBinary(*x, *slope, x->dtype, [](auto v, auto s) {
-    return v < 0 ? v * s : v;
-  }));
+  H8_ASSIGN_OR_RETURN(Tensor y, BroadcastBinary(*x, *slope, x->dtype,
+                                                [](auto v, auto s) { return v < 0 ? v * s : v; }));
   return One(std::move(y));
 }
 
@@ -238,18 +239,17 @@ Kernel Where(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* y, ctx.Required(2));
   if (cond->IsFloat()) return InvalidArg("condition must be bool");
   H8_RETURN_IF_ERROR(SameStorage(*x, *y));
-  H8_ASSIGN_OR_RETURN(std::vector<int64_t> dims,
-                      BroadcastShapes({cond->dims, x->dims, y->dims}));
+  H8_ASSIGN_OR_RETURN(std::vector<int64_t> dims, BroadcastShapes({cond->dims, x->dims, y->dims}));
   Tensor out = AllocateTensor(x->dtype, dims);
   BroadcastLoop<3>(dims, {&cond->dims, &x->dims, &y->dims},
                    [&](int64_t o, const std::array<int64_t, 3>& i) {
-    bool c = cond->i[i[0]] != 0;
-    if (out.IsFloat()) {
-      out.f[o] = c ? x->f[i[1]] : y->f[i[2]];
-    } else {
-      out.i[o] = c ? x->i[i[1]] : y->i[i[2]];
-    }
-  });
+                     bool c = cond->i[i[0]] != 0;
+                     if (out.IsFloat()) {
+                       out.f[o] = c ? x->f[i[1]] : y->f[i[2]];
+                     } else {
+                       out.i[o] = c ? x->i[i[1]] : y->i[i[2]];
+                     }
+                   });
   return One(std::move(out));
 }
 
@@ -291,14 +291,15 @@ Kernel Unary(const OpContext& ctx, const std::function<float(float)>& ff,
   return One(std::move(y));
 }
 
-#define H8_UNARY_FLOAT(Name, expr)                        \
-  Kernel Name(const OpContext& ctx) {                     \
+#define H8_UNARY_FLOAT(Name, expr)                             \
+  Kernel Name(const OpContext& ctx) {                          \
     return Unary(ctx, [&](float x) -> float { return expr; }); \
   }
-#define H8_UNARY_BOTH(Name, fexpr, iexpr)                             \
-  Kernel Name(const OpContext& ctx) {                                 \
-    return Unary(ctx, [&](float x) -> float { return fexpr; },        \
-                 [&](int64_t x) -> int64_t { return iexpr; });        \
+#define H8_UNARY_BOTH(Name, fexpr, iexpr)             \
+  Kernel Name(const OpContext& ctx) {                 \
+    return Unary(                                     \
+        ctx, [&](float x) -> float { return fexpr; }, \
+        [&](int64_t x) -> int64_t { return iexpr; }); \
   }
 
 H8_UNARY_FLOAT(Sqrt, std::sqrt(x))
@@ -306,8 +307,7 @@ H8_UNARY_FLOAT(Exp, std::exp(x))
 H8_UNARY_FLOAT(Log, std::log(x))
 H8_UNARY_FLOAT(Erf, std::erf(x))
 H8_UNARY_FLOAT(Reciprocal, 1.0f / x)
-H8_UNARY_FLOAT(Sigmoid, x >= 0 ? 1.0f / (1.0f + std::exp(-x))
-                               : std::exp(x) / (1.0f + std::exp(x)))
+H8_UNARY_FLOAT(Sigmoid, x >= 0 ? 1.0f / (1.0f + std::exp(-x)) : std::exp(x) / (1.0f + std::exp(x)))
 H8_UNARY_FLOAT(Tanh, std::tanh(x))
 H8_UNARY_FLOAT(Floor, std::floor(x))
 H8_UNARY_FLOAT(Ceil, std::ceil(x))
@@ -325,7 +325,7 @@ H8_UNARY_FLOAT(Acosh, std::acosh(x))
 H8_UNARY_FLOAT(Atanh, std::atanh(x))
 H8_UNARY_FLOAT(Softplus, x > 20.0f ? x : std::log1p(std::exp(x)))
 H8_UNARY_FLOAT(Softsign, x / (1.0f + std::fabs(x)))
-H8_UNARY_FLOAT(HardSwish, x * std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f)))
+H8_UNARY_FLOAT(HardSwish, x* std::max(0.0f, std::min(1.0f, x / 6.0f + 0.5f)))
 H8_UNARY_BOTH(Neg, -x, WrapSub(0, x))
 H8_UNARY_BOTH(Abs, std::fabs(x), x < 0 ? WrapSub(0, x) : x)
 H8_UNARY_BOTH(Relu, x > 0.0f ? x : 0.0f, x > 0 ? x : 0)
@@ -350,11 +350,12 @@ Kernel ThresholdedRelu(const OpContext& ctx) {
 /// Shrink: x + bias below -lambd, x - bias above lambd, else 0.
 Kernel Shrink(const OpContext& ctx) {
   const float lambd = ctx.AttrFloat("lambd", 0.5f), bias = ctx.AttrFloat("bias", 0.0f);
-  return Unary(ctx, [=](float x) { return x < -lambd ? x + bias : (x > lambd ? x - bias : 0.0f); },
-               [=](int64_t x) -> int64_t {
-                 const double d = static_cast<double>(x);
-                 return static_cast<int64_t>(d < -lambd ? d + bias : (d > lambd ? d - bias : 0.0));
-               });
+  return Unary(
+      ctx, [=](float x) { return x < -lambd ? x + bias : (x > lambd ? x - bias : 0.0f); },
+      [=](int64_t x) -> int64_t {
+        const double d = static_cast<double>(x);
+        return static_cast<int64_t>(d < -lambd ? d + bias : (d > lambd ? d - bias : 0.0));
+      });
 }
 
 /// IsNaN and IsInf (detect_negative / detect_positive): bool outputs.
@@ -406,8 +407,8 @@ Kernel Gelu(const OpContext& ctx) {
       return static_cast<float>(0.5 * v * (1.0 + std::tanh(k * (v + 0.044715 * v * v * v))));
     });
   }
-  return InvalidArg("attribute 'approximate' must be \"none\" or \"tanh\", got '",
-                    approximate, "'");
+  return InvalidArg("attribute 'approximate' must be \"none\" or \"tanh\", got '", approximate,
+                    "'");
 }
 
 /// Mish (opset 18): x * tanh(softplus(x)), softplus = log(1 + e^x).
@@ -432,8 +433,7 @@ Kernel Clip(const OpContext& ctx) {
       const Tensor* bound = ctx.Input(k);
       if (bound == nullptr) continue;
       if (bound->NumElements() != 1 || bound->IsFloat() != x->IsFloat()) {
-        return InvalidArg(k == 1 ? "min" : "max",
-                          " must be a scalar of the input's element type");
+        return InvalidArg(k == 1 ? "min" : "max", " must be a scalar of the input's element type");
       }
       (k == 1 ? lo : hi) = ElementAsDouble(*bound, 0);
     }
@@ -547,9 +547,8 @@ Kernel Softmax(const OpContext& ctx) {
       for (int64_t k = 0; k < len; ++k) sum += std::exp(static_cast<double>(base[k * inner]) - mx);
       for (int64_t k = 0; k < len; ++k) {
         double v = static_cast<double>(base[k * inner]) - mx;
-        base[k * inner] = static_cast<float>(kKind == SoftKind::kSoftmax
-                                                 ? std::exp(v) / sum
-                                                 : v - std::log(sum));
+        base[k * inner] =
+            static_cast<float>(kKind == SoftKind::kSoftmax ? std::exp(v) / sum : v - std::log(sum));
       }
     }
   }

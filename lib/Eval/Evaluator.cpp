@@ -48,9 +48,7 @@ const eval::OpTable& Table() {
   return *table;
 }
 
-bool IsDefaultDomain(const std::string& domain) {
-  return domain.empty() || domain == "ai.onnx";
-}
+bool IsDefaultDomain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
 
 std::string NodeLabel(const onnx::NodeProto& node) {
   std::string name = node.name();
@@ -74,18 +72,18 @@ absl::Status CheckGraphInput(const onnx::ValueInfoProto& vi, Tensor& t) {
       return absl::InvalidArgumentError(absl::StrCat(label, ": ", want.status().message()));
     }
     if (static_cast<int64_t>(have) != *want) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          label, ": tensor holds ", have, " elements but its shape ",
-          DimsString(t.dims), " needs ", *want));
+      return absl::InvalidArgumentError(absl::StrCat(label, ": tensor holds ", have,
+                                                     " elements but its shape ", DimsString(t.dims),
+                                                     " needs ", *want));
     }
   }
   if (!vi.type().has_tensor_type()) return absl::OkStatus();
   const auto& tt = vi.type().tensor_type();
   if (tt.elem_type() != 0) {
     if (IsFloatDtype(tt.elem_type()) != t.IsFloat()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          label, ": expected element type ", ElementTypeName(tt.elem_type()),
-          ", got ", ElementTypeName(t.dtype)));
+      return absl::InvalidArgumentError(absl::StrCat(label, ": expected element type ",
+                                                     ElementTypeName(tt.elem_type()), ", got ",
+                                                     ElementTypeName(t.dtype)));
     }
     t.dtype = tt.elem_type();
   }
@@ -100,16 +98,16 @@ absl::Status CheckGraphInput(const onnx::ValueInfoProto& vi, Tensor& t) {
     for (int d = 0; d < shape.dim_size(); ++d) {
       if (d > 0) declared += ",";
       const auto& dim = shape.dim(d);
-      declared += dim.has_dim_value() ? absl::StrCat(dim.dim_value())
-                  : dim.has_dim_param() ? dim.dim_param() : "?";
+      declared += dim.has_dim_value()   ? absl::StrCat(dim.dim_value())
+                  : dim.has_dim_param() ? dim.dim_param()
+                                        : "?";
     }
     declared += "]";
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": expected shape ", declared, ", got ", DimsString(t.dims)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, ": expected shape ", declared, ", got ", DimsString(t.dims)));
   }
   return absl::OkStatus();
 }
-
 
 }  // namespace
 
@@ -205,8 +203,7 @@ absl::Status LoadInitializers(const onnx::GraphProto& graph, Scope& scope) {
   for (const auto& init : graph.initializer()) {
     auto t = TensorFromProto(init, scope.base_dir());
     if (!t.ok()) {
-      return absl::Status(t.status().code(),
-                          absl::StrCat("initializer: ", t.status().message()));
+      return absl::Status(t.status().code(), absl::StrCat("initializer: ", t.status().message()));
     }
     H8_RETURN_IF_ERROR(scope.Put(init.name(), std::move(*t)));
   }
@@ -242,10 +239,10 @@ absl::StatusOr<std::vector<Tensor>> RunGraph(const onnx::GraphProto& graph, int6
       }
       const Tensor* t = scope.Find(in);
       if (t == nullptr) {
-        return Annotate(node, absl::InvalidArgumentError(absl::StrCat(
-                                  "input '", in,
-                                  "' is not defined by a graph input, an "
-                                  "initializer or an earlier node")));
+        return Annotate(
+            node, absl::InvalidArgumentError(absl::StrCat("input '", in,
+                                                          "' is not defined by a graph input, an "
+                                                          "initializer or an earlier node")));
       }
       args.push_back(t);
     }
@@ -295,9 +292,7 @@ absl::StatusOr<std::vector<Tensor>> RunGraph(const onnx::GraphProto& graph, int6
 }
 }  // namespace
 
-bool EvaluatorSupportsOp(const std::string& op_type) {
-  return Table().count(op_type) > 0;
-}
+bool EvaluatorSupportsOp(const std::string& op_type) { return Table().count(op_type) > 0; }
 
 void SetEvaluatorElementLimit(int64_t elements) { eval::SetMaxTensorElements(elements); }
 
@@ -307,17 +302,17 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNodeIn(const onnx::NodeProto& node, 
                                                    const std::vector<const Tensor*>& inputs,
                                                    const Scope* scope) {
   if (!IsDefaultDomain(node.domain())) {
-    return Annotate(node, absl::UnimplementedError(absl::StrCat(
-                              "domain '", node.domain(), "' is not supported")));
+    return Annotate(node, absl::UnimplementedError(
+                              absl::StrCat("domain '", node.domain(), "' is not supported")));
   }
   auto it = Table().find(node.op_type());
   if (it == Table().end()) {
     return Annotate(node, absl::UnimplementedError("op is not supported by the evaluator"));
   }
   if (static_cast<int>(inputs.size()) > node.input_size()) {
-    return Annotate(node, absl::InvalidArgumentError(absl::StrCat(
-                              "got ", inputs.size(), " inputs for ",
-                              node.input_size(), " declared")));
+    return Annotate(node,
+                    absl::InvalidArgumentError(absl::StrCat("got ", inputs.size(), " inputs for ",
+                                                            node.input_size(), " declared")));
   }
   if (absl::Status s = eval::ChargeWork(node, inputs); !s.ok()) return Annotate(node, s);
   eval::OpContext ctx(node, opset, inputs, scope);
@@ -329,19 +324,19 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNodeIn(const onnx::NodeProto& node, 
   } catch (const eval::BudgetExceeded& e) {
     return Annotate(node, absl::ResourceExhaustedError(e.message));
   } catch (const std::bad_alloc&) {
-    return Annotate(node, absl::ResourceExhaustedError(
-                              "an output is too large for the evaluator's memory"));
+    return Annotate(
+        node, absl::ResourceExhaustedError("an output is too large for the evaluator's memory"));
   } catch (const std::length_error&) {
-    return Annotate(node, absl::ResourceExhaustedError(absl::StrCat(
-                              "an output has more than ", eval::MaxTensorElements(),
-                              " elements, the evaluator's limit")));
+    return Annotate(node, absl::ResourceExhaustedError(
+                              absl::StrCat("an output has more than ", eval::MaxTensorElements(),
+                                           " elements, the evaluator's limit")));
   }
   if (!result.ok()) return Annotate(node, result.status());
   std::vector<Tensor>& outs = *result;
   for (size_t k = outs.size(); k < static_cast<size_t>(node.output_size()); ++k) {
     if (!node.output(k).empty()) {
-      return Annotate(node, absl::UnimplementedError(absl::StrCat(
-                                "output #", k, " is not produced")));
+      return Annotate(node,
+                      absl::UnimplementedError(absl::StrCat("output #", k, " is not produced")));
     }
   }
   outs.resize(node.output_size());
@@ -350,15 +345,15 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNodeIn(const onnx::NodeProto& node, 
 
 }  // namespace
 
-absl::StatusOr<std::vector<Tensor>> EvaluateNode(
-    const onnx::NodeProto& node, int64_t opset,
-    const std::vector<const Tensor*>& inputs, const EvalBudget& budget) {
+absl::StatusOr<std::vector<Tensor>> EvaluateNode(const onnx::NodeProto& node, int64_t opset,
+                                                 const std::vector<const Tensor*>& inputs,
+                                                 const EvalBudget& budget) {
   eval::ActiveBudget active(budget);
   return EvaluateNodeIn(node, opset, inputs, nullptr);
 }
 
-absl::StatusOr<std::vector<Tensor>> eval::RunSubgraph(const onnx::GraphProto& graph,
-                                                      int64_t opset, const Scope* outer,
+absl::StatusOr<std::vector<Tensor>> eval::RunSubgraph(const onnx::GraphProto& graph, int64_t opset,
+                                                      const Scope* outer,
                                                       std::vector<Tensor> inputs) {
   if (static_cast<int>(inputs.size()) != graph.input_size()) {
     return absl::InvalidArgumentError(absl::StrCat("body graph '", graph.name(), "' has ",
@@ -425,9 +420,10 @@ absl::StatusOr<std::vector<Tensor>> EvaluateModelIn(const onnx::ModelProto& mode
 
 }  // namespace
 
-absl::StatusOr<std::vector<Tensor>> EvaluateModel(
-    const onnx::ModelProto& model, const std::map<std::string, Tensor>& inputs,
-    const std::string& base_dir, const EvalBudget& budget) {
+absl::StatusOr<std::vector<Tensor>> EvaluateModel(const onnx::ModelProto& model,
+                                                  const std::map<std::string, Tensor>& inputs,
+                                                  const std::string& base_dir,
+                                                  const EvalBudget& budget) {
   eval::ActiveBudget active(budget);
   // Kernels run inside EvaluateNode's try; this one covers what happens
   // between them (decoding initializers, copying inputs and outputs), which

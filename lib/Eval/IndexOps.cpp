@@ -24,15 +24,20 @@ namespace eval {
 namespace {
 
 void CopyElem(const Tensor& s, int64_t si, Tensor& d, int64_t di) {
-  if (d.IsFloat()) d.f[di] = s.f[si]; else d.i[di] = s.i[si];
+  if (d.IsFloat()) d.f[di] = s.f[si];
+  else d.i[di] = s.i[si];
 }
 
 /// prod(dims[0, axis)), dims[axis], prod(dims(axis, rank)).
-struct AxisSplit { int64_t outer = 1, n = 1, inner = 1; };
+struct AxisSplit {
+  int64_t outer = 1, n = 1, inner = 1;
+};
 AxisSplit SplitAt(const std::vector<int64_t>& dims, int64_t axis) {
   AxisSplit s;
   for (int64_t d = 0; d < static_cast<int64_t>(dims.size()); ++d) {
-    if (d < axis) s.outer *= dims[d]; else if (d == axis) s.n = dims[d]; else s.inner *= dims[d];
+    if (d < axis) s.outer *= dims[d];
+    else if (d == axis) s.n = dims[d];
+    else s.inner *= dims[d];
   }
   return s;
 }
@@ -239,7 +244,8 @@ Kernel ScatterND(const OpContext& ctx) {
     for (int64_t d = 0; d < k; ++d) {
       int64_t v = values[t * k + d];
       if (v < -data->dims[d] || v >= data->dims[d]) {
-        return InvalidArg("index ", v, " is out of bounds for axis ", d, " of size ", data->dims[d]);
+        return InvalidArg("index ", v, " is out of bounds for axis ", d, " of size ",
+                          data->dims[d]);
       }
       if (v < 0) v += data->dims[d];
       base += v * dstr[d];
@@ -258,9 +264,11 @@ Kernel GatherND(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> values, IntValues(*idx, "indices"));
   const int64_t b = ctx.AttrInt("batch_dims", 0);
   const int64_t rank = data->dims.size(), q = idx->dims.size();
-  if (q < 1 || b < 0 || b >= q || b > rank) return InvalidArg("batch_dims ", b, " does not fit the ranks");
+  if (q < 1 || b < 0 || b >= q || b > rank)
+    return InvalidArg("batch_dims ", b, " does not fit the ranks");
   const int64_t k = idx->dims.back();
-  if (k < 1 || b + k > rank) return InvalidArg("index tuples of length ", k, " do not fit data rank ", rank);
+  if (k < 1 || b + k > rank)
+    return InvalidArg("index tuples of length ", k, " do not fit data rank ", rank);
   for (int64_t d = 0; d < b; ++d) {
     if (data->dims[d] != idx->dims[d]) return InvalidArg("batch dims of data and indices differ");
   }
@@ -269,7 +277,9 @@ Kernel GatherND(const OpContext& ctx) {
   Tensor y = AllocateTensor(data->dtype, dims);
   const std::vector<int64_t> dstr = RowMajorStrides(data->dims);
   const int64_t batches = Product(std::vector<int64_t>(data->dims.begin(), data->dims.begin() + b));
-  const int64_t per_batch = batches > 0 ? Product(std::vector<int64_t>(idx->dims.begin(), idx->dims.end() - 1)) / batches : 0;
+  const int64_t per_batch =
+      batches > 0 ? Product(std::vector<int64_t>(idx->dims.begin(), idx->dims.end() - 1)) / batches
+                  : 0;
   const int64_t slice = Product(data->dims, b + k);
   const int64_t batch_stride = b > 0 ? dstr[b - 1] : 0;
   for (int64_t bt = 0; bt < batches; ++bt) {
@@ -279,7 +289,8 @@ Kernel GatherND(const OpContext& ctx) {
       for (int64_t d = 0; d < k; ++d) {
         const int64_t dim = data->dims[b + d];
         int64_t v = values[tuple * k + d];
-        if (v < -dim || v >= dim) return InvalidArg("index ", v, " is out of bounds for size ", dim);
+        if (v < -dim || v >= dim)
+          return InvalidArg("index ", v, " is out of bounds for size ", dim);
         if (v < 0) v += dim;
         base += v * dstr[b + d];
       }
@@ -317,7 +328,8 @@ Kernel OneHot(const OpContext& ctx) {
       const double v = ElementAsDouble(*idx, o * sp.inner + i);
       // Outside [-depth, depth) (or NaN): no entry is on.
       int64_t at = v >= -static_cast<double>(depth) && v < static_cast<double>(depth)
-                       ? static_cast<int64_t>(v) : depth;
+                       ? static_cast<int64_t>(v)
+                       : depth;
       if (at < 0) at += depth;
       for (int64_t d = 0; d < depth; ++d) {
         CopyElem(*vals, d == at ? 1 : 0, y, (o * depth + d) * sp.inner + i);
@@ -338,7 +350,8 @@ Kernel EyeLike(const OpContext& ctx) {
   for (int64_t i = 0; i < x->dims[0]; ++i) {
     const int64_t j = i + k;
     if (j < 0 || j >= x->dims[1]) continue;
-    if (y.IsFloat()) y.f[i * x->dims[1] + j] = 1.0f; else y.i[i * x->dims[1] + j] = 1;
+    if (y.IsFloat()) y.f[i * x->dims[1] + j] = 1.0f;
+    else y.i[i * x->dims[1] + j] = 1;
   }
   return One(std::move(y));
 }
@@ -366,7 +379,8 @@ Kernel NonZero(const OpContext& ctx) {
 Kernel Compress(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* cond, ctx.Required(1));
-  if (cond->IsFloat() || cond->dims.size() != 1) return InvalidArg("condition must be a 1-D bool tensor");
+  if (cond->IsFloat() || cond->dims.size() != 1)
+    return InvalidArg("condition must be a 1-D bool tensor");
   Tensor flat;
   const Tensor* src = x;
   int64_t axis = 0;
@@ -408,11 +422,13 @@ Kernel ReverseSequence(const OpContext& ctx) {
     return InvalidArg("batch_axis/time_axis must be 0 and 1 of a rank >= 2 input");
   }
   const int64_t batch = x->dims[ba], steps = x->dims[ta];
-  if (static_cast<int64_t>(lens.size()) != batch) return InvalidArg("sequence_lens must have ", batch, " entries");
+  if (static_cast<int64_t>(lens.size()) != batch)
+    return InvalidArg("sequence_lens must have ", batch, " entries");
   const int64_t inner = Product(x->dims, 2);
   Tensor y = AllocateTensor(x->dtype, x->dims);
   for (int64_t b = 0; b < batch; ++b) {
-    if (lens[b] < 0 || lens[b] > steps) return InvalidArg("sequence length ", lens[b], " is outside [0, ", steps, "]");
+    if (lens[b] < 0 || lens[b] > steps)
+      return InvalidArg("sequence length ", lens[b], " is outside [0, ", steps, "]");
     for (int64_t t = 0; t < steps; ++t) {
       const int64_t from = t < lens[b] ? lens[b] - 1 - t : t;
       const int64_t dst = (ba == 0 ? b * steps + t : t * batch + b) * inner;
@@ -539,7 +555,8 @@ Kernel Einsum(const OpContext& ctx) {
     if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", ElementTypeName(ops[t]->dtype));
     const size_t dots = terms[t].find("...");
     const int64_t rank = ops[t]->dims.size();
-    const int64_t named = static_cast<int64_t>(terms[t].size()) - (dots == std::string::npos ? 0 : 3);
+    const int64_t named =
+        static_cast<int64_t>(terms[t].size()) - (dots == std::string::npos ? 0 : 3);
     if (dots == std::string::npos ? named != rank : named > rank) {
       return InvalidArg("term '", terms[t], "' does not match operand shape ",
                         DimsString(ops[t]->dims));
@@ -551,17 +568,19 @@ Kernel Einsum(const OpContext& ctx) {
     const size_t dots = term.find("...");
     if (dots == std::string::npos) return term;
     std::string fill;
-    for (int64_t k = ellipsis_rank - covered; k < ellipsis_rank; ++k) fill += static_cast<char>('0' + k);
+    for (int64_t k = ellipsis_rank - covered; k < ellipsis_rank; ++k)
+      fill += static_cast<char>('0' + k);
     return term.substr(0, dots) + fill + term.substr(dots + 3);
   };
   std::map<char, int64_t> size, uses;
   for (size_t t = 0; t < n_ops; ++t) {
-    const int64_t named = static_cast<int64_t>(terms[t].size()) -
-                          (terms[t].find("...") == std::string::npos ? 0 : 3);
+    const int64_t named =
+        static_cast<int64_t>(terms[t].size()) - (terms[t].find("...") == std::string::npos ? 0 : 3);
     terms[t] = expand(terms[t], static_cast<int64_t>(ops[t]->dims.size()) - named);
     for (size_t d = 0; d < terms[t].size(); ++d) {
       const char c = terms[t][d];
-      if (!std::isalpha(static_cast<unsigned char>(c)) && !std::isdigit(static_cast<unsigned char>(c))) {
+      if (!std::isalpha(static_cast<unsigned char>(c)) &&
+          !std::isdigit(static_cast<unsigned char>(c))) {
         return InvalidArg("equation '", eq, "' has an invalid character");
       }
       ++uses[c];
@@ -647,13 +666,22 @@ Kernel Einsum(const OpContext& ctx) {
 }  // namespace
 
 void RegisterIndexOps(OpTable& table) {
-  table.insert({{"CumSum", CumSum}, {"Mod", Mod}, {"Trilu", Trilu},
-                {"GatherElements", GatherElements}, {"ScatterElements", ScatterElements},
+  table.insert({{"CumSum", CumSum},
+                {"Mod", Mod},
+                {"Trilu", Trilu},
+                {"GatherElements", GatherElements},
+                {"ScatterElements", ScatterElements},
                 {"Scatter", ScatterElements},
-                {"TopK", TopK}, {"Einsum", Einsum}, {"ScatterND", ScatterND},
-                {"DepthToSpace", DepthToSpace}, {"SpaceToDepth", SpaceToDepth},
-                {"GatherND", GatherND}, {"OneHot", OneHot}, {"EyeLike", EyeLike},
-                {"NonZero", NonZero}, {"Compress", Compress},
+                {"TopK", TopK},
+                {"Einsum", Einsum},
+                {"ScatterND", ScatterND},
+                {"DepthToSpace", DepthToSpace},
+                {"SpaceToDepth", SpaceToDepth},
+                {"GatherND", GatherND},
+                {"OneHot", OneHot},
+                {"EyeLike", EyeLike},
+                {"NonZero", NonZero},
+                {"Compress", Compress},
                 {"ReverseSequence", ReverseSequence}});
 }
 

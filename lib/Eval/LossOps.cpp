@@ -94,7 +94,8 @@ Kernel SoftmaxCrossEntropyLoss(const OpContext& ctx) {
       double s = 0;
       for (int64_t j = 0; j < c; ++j) s += std::exp(scores->f[(b * c + j) * d + k] - mx);
       const double lse = mx + std::log(s);
-      for (int64_t j = 0; j < c; ++j) logp[(b * c + j) * d + k] = scores->f[(b * c + j) * d + k] - lse;
+      for (int64_t j = 0; j < c; ++j)
+        logp[(b * c + j) * d + k] = scores->f[(b * c + j) * d + k] - lse;
     }
   }
   std::vector<Tensor> extra;

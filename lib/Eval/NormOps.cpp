@@ -131,9 +131,10 @@ Kernel GroupNormalization(const OpContext& ctx) {
   const int64_t want = per_channel ? c : groups;
   for (const Tensor* p : {scale, bias}) {
     if (!p->IsFloat() || p->dims != std::vector<int64_t>{want}) {
-      return InvalidArg(p == scale ? "scale" : "bias", " must be float of shape [", want,
-                        "] (", per_channel ? "one per channel from opset 21" :
-                        "one per group before opset 21", "), got ", DimsString(p->dims));
+      return InvalidArg(
+          p == scale ? "scale" : "bias", " must be float of shape [", want, "] (",
+          per_channel ? "one per channel from opset 21" : "one per group before opset 21",
+          "), got ", DimsString(p->dims));
     }
   }
   const double eps = ctx.AttrFloat("epsilon", 1e-5f);
@@ -161,7 +162,8 @@ Kernel MeanVarianceNormalization(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   H8_RETURN_IF_ERROR(RequireFloat(*x, "MeanVarianceNormalization input"));
   const int64_t rank = x->dims.size();
-  std::vector<int64_t> axes = ctx.HasAttr("axes") ? ctx.AttrInts("axes") : std::vector<int64_t>{0, 2, 3};
+  std::vector<int64_t> axes =
+      ctx.HasAttr("axes") ? ctx.AttrInts("axes") : std::vector<int64_t>{0, 2, 3};
   std::vector<bool> reduced(rank, false);
   for (int64_t a : axes) {
     H8_ASSIGN_OR_RETURN(int64_t n, CheckAxis(a, rank));

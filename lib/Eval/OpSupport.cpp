@@ -37,7 +37,8 @@ Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims) {
   const int64_t bytes = n * static_cast<int64_t>(t.IsFloat() ? sizeof(float) : sizeof(int64_t));
   if (absl::Status s = ChargeLiveBytes(bytes); !s.ok())
     throw BudgetExceeded{std::string(s.message())};
-  if (t.IsFloat()) t.f.assign(n, 0.0f); else t.i.assign(n, 0);
+  if (t.IsFloat()) t.f.assign(n, 0.0f);
+  else t.i.assign(n, 0);
   return t;
 }
 
@@ -50,15 +51,12 @@ std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims) {
 }
 
 double ElementAsDouble(const Tensor& t, int64_t index) {
-  return t.IsFloat() ? static_cast<double>(t.f[index])
-                     : static_cast<double>(t.i[index]);
+  return t.IsFloat() ? static_cast<double>(t.f[index]) : static_cast<double>(t.i[index]);
 }
 
-absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t,
-                                               const std::string& what) {
+absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t, const std::string& what) {
   if (t.IsFloat()) {
-    return InvalidArg(what, " must be an integer tensor, got ",
-                      ElementTypeName(t.dtype));
+    return InvalidArg(what, " must be an integer tensor, got ", ElementTypeName(t.dtype));
   }
   if (static_cast<int64_t>(t.i.size()) != t.NumElements()) {
     return InvalidArg(what, " has inconsistent storage");
@@ -80,19 +78,17 @@ absl::Status RequireFloat(const Tensor& t, const char* what) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
-                                            const std::vector<int64_t>& dims,
+absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p, const std::vector<int64_t>& dims,
                                             const char* what) {
   if (!p.IsFloat()) return InvalidArg(what, " must be float");
   H8_ASSIGN_OR_RETURN(std::vector<int64_t> b, BroadcastShapes({p.dims, dims}));
   if (b != dims) {
-    return InvalidArg(what, " shape ", DimsString(p.dims),
-                      " does not broadcast to ", DimsString(dims));
+    return InvalidArg(what, " shape ", DimsString(p.dims), " does not broadcast to ",
+                      DimsString(dims));
   }
   std::vector<float> out(Product(dims));
-  BroadcastLoop<1>(dims, {&p.dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
-    out[o] = p.f[i[0]];
-  });
+  BroadcastLoop<1>(dims, {&p.dims},
+                   [&](int64_t o, const std::array<int64_t, 1>& i) { out[o] = p.f[i[0]]; });
   return out;
 }
 
@@ -118,8 +114,7 @@ absl::StatusOr<std::vector<int64_t>> BroadcastShapes(
       }
       std::vector<std::string> all;
       for (const auto& t : shapes) all.push_back(DimsString(t));
-      return InvalidArg("shapes ", absl::StrJoin(all, " and "),
-                        " are not broadcast-compatible");
+      return InvalidArg("shapes ", absl::StrJoin(all, " and "), " are not broadcast-compatible");
     }
   }
   return out;
@@ -139,9 +134,8 @@ absl::StatusOr<const Tensor*> OpContext::Required(size_t i) const {
     want *= d;
   }
   if (static_cast<int64_t>(have) != want) {
-    return InvalidArg("input #", i, " holds ", have,
-                      " elements but its shape ", DimsString(t->dims),
-                      " needs ", want);
+    return InvalidArg("input #", i, " holds ", have, " elements but its shape ",
+                      DimsString(t->dims), " needs ", want);
   }
   return t;
 }
@@ -166,8 +160,7 @@ float OpContext::AttrFloat(std::string_view name, float def) const {
   return a->f();
 }
 
-std::string OpContext::AttrString(std::string_view name,
-                                  const std::string& def) const {
+std::string OpContext::AttrString(std::string_view name, const std::string& def) const {
   const auto* a = Attr(name);
   return a != nullptr ? a->s() : def;
 }

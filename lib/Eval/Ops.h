@@ -38,7 +38,6 @@ inline std::vector<Tensor> One(Tensor t) {
   return v;
 }
 
-
 //===----------------------------------------------------------------------===//
 // Numeric conversions
 //===----------------------------------------------------------------------===//
@@ -116,16 +115,14 @@ std::vector<int64_t> RowMajorStrides(const std::vector<int64_t>& dims);
 double ElementAsDouble(const Tensor& t, int64_t index);
 /// The elements of an integer tensor (shape/axes/pads inputs); float tensors
 /// are an error since ONNX types these inputs as int64.
-absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t,
-                                               const std::string& what);
+absl::StatusOr<std::vector<int64_t>> IntValues(const Tensor& t, const std::string& what);
 /// The product of dims[from..] (1 for none).
 int64_t Product(const std::vector<int64_t>& dims, size_t from = 0);
 /// Unimplemented naming `what` unless `t` is a float tensor.
 absl::Status RequireFloat(const Tensor& t, const char* what);
 /// The values of float tensor `p`, broadcast (one way) to `dims`; an error
 /// naming `what` when it is not float or does not broadcast.
-absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p,
-                                            const std::vector<int64_t>& dims,
+absl::StatusOr<std::vector<float>> ExpandTo(const Tensor& p, const std::vector<int64_t>& dims,
                                             const char* what);
 /// NormalizeAxis (h8/IR/Match.h), or InvalidArgument naming the axis and
 /// rank when it is out of range.
@@ -139,8 +136,7 @@ absl::StatusOr<std::vector<int64_t>> BroadcastShapes(
 /// The innermost dimension is a plain loop so the odometer cost is amortized.
 template <size_t N, typename F>
 void BroadcastLoop(const std::vector<int64_t>& out_dims,
-                   const std::array<const std::vector<int64_t>*, N>& in_dims,
-                   F&& f) {
+                   const std::array<const std::vector<int64_t>*, N>& in_dims, F&& f) {
   const size_t rank = out_dims.size();
   int64_t total = 1;
   for (int64_t d : out_dims) total *= d;
@@ -198,8 +194,8 @@ class Scope;
 /// control-flow bodies see as their outer scope.
 class OpContext {
  public:
-  OpContext(const onnx::NodeProto& node, int64_t opset,
-            const std::vector<const Tensor*>& inputs, const Scope* scope = nullptr)
+  OpContext(const onnx::NodeProto& node, int64_t opset, const std::vector<const Tensor*>& inputs,
+            const Scope* scope = nullptr)
       : node_(node), opset_(opset), inputs_(inputs), scope_(scope) {}
 
   const onnx::NodeProto& node() const { return node_; }
@@ -209,9 +205,7 @@ class OpContext {
 
   size_t NumInputs() const { return inputs_.size(); }
   /// Input `i`, or nullptr when absent or the empty optional name.
-  const Tensor* Input(size_t i) const {
-    return i < inputs_.size() ? inputs_[i] : nullptr;
-  }
+  const Tensor* Input(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
   /// Input `i`, or InvalidArgument when it is missing.
   absl::StatusOr<const Tensor*> Required(size_t i) const;
 

@@ -46,7 +46,8 @@ absl::StatusOr<ParamIndex> ReadParamLayout(const OpContext& ctx, const Tensor& x
   if (ctx.AttrInt("block_size", 0) != 0) return Unimpl("attribute 'block_size' is not supported");
   ParamIndex p;
   if (scale.NumElements() == 1 && scale.dims.size() <= 1) {
-    if (zp != nullptr && zp->NumElements() != 1) return InvalidArg("zero point must be a scalar like scale");
+    if (zp != nullptr && zp->NumElements() != 1)
+      return InvalidArg("zero point must be a scalar like scale");
     return p;
   }
   if (scale.dims.size() != 1) return InvalidArg("scale must be a scalar or 1-D");
@@ -55,7 +56,8 @@ absl::StatusOr<ParamIndex> ReadParamLayout(const OpContext& ctx, const Tensor& x
     return InvalidArg("scale has ", scale.dims[0], " entries for axis ", axis, " of size ",
                       x.dims[axis]);
   }
-  if (zp != nullptr && zp->dims != scale.dims) return InvalidArg("zero point must match scale's shape");
+  if (zp != nullptr && zp->dims != scale.dims)
+    return InvalidArg("zero point must match scale's shape");
   p.per_axis = true;
   p.n = x.dims[axis];
   p.inner = Product(x.dims, axis + 1);
@@ -68,8 +70,9 @@ Kernel QuantizeLinear(const OpContext& ctx) {
   const Tensor* zp = ctx.Input(2);
   H8_RETURN_IF_ERROR(RequireFloat(*x, "QuantizeLinear input"));
   H8_RETURN_IF_ERROR(RequireFloat(*scale, "QuantizeLinear scale"));
-  const int32_t dtype = zp != nullptr ? zp->dtype
-                                      : static_cast<int32_t>(ctx.AttrInt("output_dtype", TensorProto::UINT8));
+  const int32_t dtype = zp != nullptr
+                            ? zp->dtype
+                            : static_cast<int32_t>(ctx.AttrInt("output_dtype", TensorProto::UINT8));
   H8_ASSIGN_OR_RETURN(auto range, QuantRange(dtype));
   H8_ASSIGN_OR_RETURN(ParamIndex at, ReadParamLayout(ctx, *x, *scale, zp));
   if (ctx.AttrInt("saturate", 1) != 1) return Unimpl("attribute 'saturate' = 0 is not supported");
@@ -89,15 +92,16 @@ Kernel DequantizeLinear(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* scale, ctx.Required(1));
   const Tensor* zp = ctx.Input(2);
-  if (x->IsFloat()) return Unimpl("DequantizeLinear of ", ElementTypeName(x->dtype), " is not supported");
+  if (x->IsFloat())
+    return Unimpl("DequantizeLinear of ", ElementTypeName(x->dtype), " is not supported");
   H8_RETURN_IF_ERROR(RequireFloat(*scale, "DequantizeLinear scale"));
   H8_ASSIGN_OR_RETURN(ParamIndex at, ReadParamLayout(ctx, *x, *scale, zp));
   Tensor y = AllocateTensor(scale->dtype, x->dims);
   for (int64_t k = 0; k < x->NumElements(); ++k) {
     const int64_t p = at(k);
     const double z = zp != nullptr ? ElementAsDouble(*zp, p) : 0.0;
-    y.f[k] = RoundToFloatDtype(
-        static_cast<float>((static_cast<double>(x->i[k]) - z) * scale->f[p]), y.dtype);
+    y.f[k] = RoundToFloatDtype(static_cast<float>((static_cast<double>(x->i[k]) - z) * scale->f[p]),
+                               y.dtype);
   }
   return One(std::move(y));
 }

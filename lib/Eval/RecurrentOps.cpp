@@ -31,8 +31,19 @@ double Sigmoid(double x) {
 /// One activation function of the `activations` attribute, with the alpha
 /// and beta it consumed (ONNX op defaults otherwise).
 struct Activation {
-  enum Kind { kSigmoid, kTanh, kRelu, kAffine, kLeakyRelu, kThresholdedRelu, kScaledTanh,
-              kHardSigmoid, kElu, kSoftsign, kSoftplus };
+  enum Kind {
+    kSigmoid,
+    kTanh,
+    kRelu,
+    kAffine,
+    kLeakyRelu,
+    kThresholdedRelu,
+    kScaledTanh,
+    kHardSigmoid,
+    kElu,
+    kSoftsign,
+    kSoftplus
+  };
   Kind kind = kSigmoid;
   double alpha = 0, beta = 0;
 
@@ -59,7 +70,12 @@ struct Activation {
 absl::StatusOr<Activation> ParseActivation(const std::string& name,
                                            const std::vector<float>& alphas, size_t& next_alpha,
                                            const std::vector<float>& betas, size_t& next_beta) {
-  struct Entry { const char* name; Activation::Kind kind; int uses; double alpha, beta; };
+  struct Entry {
+    const char* name;
+    Activation::Kind kind;
+    int uses;
+    double alpha, beta;
+  };
   // uses: 0 none, 1 alpha, 2 alpha and beta.
   static const Entry kTable[] = {
       {"sigmoid", Activation::kSigmoid, 0, 0, 0},
@@ -88,11 +104,12 @@ absl::StatusOr<Activation> ParseActivation(const std::string& name,
 /// What distinguishes the three ops for the shared driver.
 struct CellKind {
   const char* op;
-  int64_t gates;        // gate blocks in W and R
+  int64_t gates;  // gate blocks in W and R
   int64_t activations;  // activation functions per direction
   Activation::Kind defaults[3];
 };
-constexpr CellKind kLstm{"LSTM", 4, 3, {Activation::kSigmoid, Activation::kTanh, Activation::kTanh}};
+constexpr CellKind kLstm{
+    "LSTM", 4, 3, {Activation::kSigmoid, Activation::kTanh, Activation::kTanh}};
 constexpr CellKind kGru{"GRU", 3, 2, {Activation::kSigmoid, Activation::kTanh, Activation::kTanh}};
 constexpr CellKind kRnn{"RNN", 1, 1, {Activation::kTanh, Activation::kTanh, Activation::kTanh}};
 
@@ -101,16 +118,17 @@ struct RecShape {
   int64_t seq = 0, batch = 0, input = 0, hidden = 0, directions = 1;
   bool layout1 = false;
   bool reverse_only = false;
-  float clip = 0;                  // 0: no clipping
-  std::vector<Activation> acts;    // kind.activations per direction
-  std::vector<int64_t> lens;       // per batch entry
+  float clip = 0;  // 0: no clipping
+  std::vector<Activation> acts;  // kind.activations per direction
+  std::vector<int64_t> lens;  // per batch entry
 };
 
 /// Checks that optional input `t` (when present) is float with `dims`.
 absl::Status CheckInput(const Tensor* t, const char* what, const std::vector<int64_t>& dims) {
   if (t == nullptr) return absl::OkStatus();
   if (!t->IsFloat()) {
-    return Unimpl(what, " of element type ", ElementTypeName(t->dtype), " is not supported (float only)");
+    return Unimpl(what, " of element type ", ElementTypeName(t->dtype),
+                  " is not supported (float only)");
   }
   if (t->dims != dims) {
     return InvalidArg(what, " has shape ", DimsString(t->dims), ", expected ", DimsString(dims));
@@ -136,8 +154,8 @@ absl::Status ReadActivations(const OpContext& ctx, const CellKind& kind, RecShap
   const std::vector<float> betas = ctx.AttrFloats("activation_beta");
   size_t next_alpha = 0, next_beta = 0;
   for (int64_t j = 0; j < n; ++j) {
-    H8_ASSIGN_OR_RETURN(Activation a, ParseActivation(attr->strings(j), alphas, next_alpha,
-                                                      betas, next_beta));
+    H8_ASSIGN_OR_RETURN(Activation a,
+                        ParseActivation(attr->strings(j), alphas, next_alpha, betas, next_beta));
     s.acts.push_back(a);
   }
   return absl::OkStatus();
@@ -157,13 +175,14 @@ absl::StatusOr<RecShape> ReadShape(const OpContext& ctx, const CellKind& kind, c
   if (layout != 0 && layout != 1) return InvalidArg("attribute 'layout' must be 0 or 1");
   s.layout1 = layout == 1;
   if (!x.IsFloat() || !w.IsFloat()) {
-    return Unimpl("X and W must be float, got ", ElementTypeName(x.dtype), " and ", ElementTypeName(w.dtype));
+    return Unimpl("X and W must be float, got ", ElementTypeName(x.dtype), " and ",
+                  ElementTypeName(w.dtype));
   }
   if (x.dims.size() != 3 || w.dims.size() != 3 || w.dims[0] != s.directions ||
       w.dims[1] % kind.gates != 0 || w.dims[2] != x.dims[2]) {
     return InvalidArg("X shape ", DimsString(x.dims), " and W shape ", DimsString(w.dims),
-                      " do not fit a ", kind.op, " with ", s.directions, " direction(s) and layout ",
-                      layout);
+                      " do not fit a ", kind.op, " with ", s.directions,
+                      " direction(s) and layout ", layout);
   }
   s.seq = x.dims[s.layout1 ? 1 : 0];
   s.batch = x.dims[s.layout1 ? 0 : 1];
@@ -180,8 +199,8 @@ absl::StatusOr<RecShape> ReadShape(const OpContext& ctx, const CellKind& kind, c
   if (const Tensor* lens = ctx.Input(4)) {
     H8_ASSIGN_OR_RETURN(s.lens, IntValues(*lens, "sequence_lens"));
     if (lens->dims != std::vector<int64_t>{s.batch}) {
-      return InvalidArg("sequence_lens has shape ", DimsString(lens->dims), ", expected [",
-                        s.batch, "]");
+      return InvalidArg("sequence_lens has shape ", DimsString(lens->dims), ", expected [", s.batch,
+                        "]");
     }
     for (int64_t len : s.lens) {
       if (len < 0 || len > s.seq) {
@@ -239,8 +258,8 @@ struct DirParams {
 };
 
 /// LSTM: gate order i, o, f, c in W, R and B (P: i, o, f).
-void LstmStep(const DirParams& q, bool /*linear_before_reset*/, const float* xt, float* h,
-              float* c, std::vector<double>& gates) {
+void LstmStep(const DirParams& q, bool /*linear_before_reset*/, const float* xt, float* h, float* c,
+              std::vector<double>& gates) {
   const int64_t H = q.hidden;
   for (int64_t row = 0; row < 4 * H; ++row) {
     gates[row] = q.b != nullptr ? static_cast<double>(q.b[row]) + q.b[4 * H + row] : 0.0;
@@ -264,8 +283,8 @@ void LstmStep(const DirParams& q, bool /*linear_before_reset*/, const float* xt,
 }
 
 /// GRU: gate order z, r, h in W, R and B.
-void GruStep(const DirParams& q, bool linear_before_reset, const float* xt, float* h,
-             float* /*c*/, std::vector<double>& gates) {
+void GruStep(const DirParams& q, bool linear_before_reset, const float* xt, float* h, float* /*c*/,
+             std::vector<double>& gates) {
   const int64_t H = q.hidden;
   // gates[0, 3H): W x + Wb; gates[3H, 6H): R h + Rb (the h block only when
   // linear_before_reset; otherwise it is R (r . h) + Rb, computed below).
@@ -305,8 +324,7 @@ void RnnStep(const DirParams& q, bool /*linear_before_reset*/, const float* xt, 
   for (int64_t j = 0; j < H; ++j) h[j] = static_cast<float>(q.act[0](q.Clip(gates[j])));
 }
 
-using StepFn = void (*)(const DirParams&, bool, const float*, float*, float*,
-                        std::vector<double>&);
+using StepFn = void (*)(const DirParams&, bool, const float*, float*, float*, std::vector<double>&);
 
 /// Inputs 0-7 of every recurrent op (initial_c and P exist only for LSTM).
 Kernel RunRecurrent(const OpContext& ctx, const CellKind& kind, StepFn step) {
@@ -347,10 +365,14 @@ Kernel RunRecurrent(const OpContext& ctx, const CellKind& kind, StepFn step) {
   std::vector<double> scratch(8 * H);
   std::vector<float> h(H), c(H);
   for (int64_t d = 0; d < D; ++d) {
-    const DirParams q{w->f.data() + d * G * H * s.input, r->f.data() + d * G * H * H,
+    const DirParams q{w->f.data() + d * G * H * s.input,
+                      r->f.data() + d * G * H * H,
                       b != nullptr ? b->f.data() + d * 2 * G * H : nullptr,
                       p != nullptr ? p->f.data() + d * 3 * H : nullptr,
-                      s.acts.data() + d * kind.activations, H, s.input, s.clip};
+                      s.acts.data() + d * kind.activations,
+                      H,
+                      s.input,
+                      s.clip};
     const bool reverse = s.reverse_only || d == 1;
     for (int64_t n = 0; n < N; ++n) {
       const int64_t state = (d * N + n) * H;

@@ -17,22 +17,18 @@ namespace h8 {
 namespace eval {
 namespace {
 
-
-enum class Reduce {
-  kSum, kMean, kMax, kMin, kProd, kL1, kL2, kLogSum, kLogSumExp, kSumSquare
-};
+enum class Reduce { kSum, kMean, kMax, kMin, kProd, kL1, kL2, kLogSum, kLogSumExp, kSumSquare };
 
 template <Reduce kKind>
 Kernel ReduceKernel(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   const int64_t rank = x->dims.size();
-  const bool axes_from_input =
-      ctx.opset() >= 18 || (kKind == Reduce::kSum && ctx.opset() >= 13);
+  const bool axes_from_input = ctx.opset() >= 18 || (kKind == Reduce::kSum && ctx.opset() >= 13);
   std::vector<int64_t> axes;
   if (axes_from_input) {
     if (ctx.HasAttr("axes")) {
-      return InvalidArg("attribute 'axes' is not allowed at opset ",
-                        ctx.opset(), "; axes is an input");
+      return InvalidArg("attribute 'axes' is not allowed at opset ", ctx.opset(),
+                        "; axes is an input");
     }
     if (const Tensor* a = ctx.Input(1)) {
       H8_ASSIGN_OR_RETURN(axes, IntValues(*a, "axes"));
@@ -75,18 +71,22 @@ Kernel ReduceKernel(const OpContext& ctx) {
     BroadcastLoop<1>(x->dims, {&kept}, [&](int64_t in, const std::array<int64_t, 1>& o) {
       shift[o[0]] = std::max(shift[o[0]], ElementAsDouble(*x, in));
     });
-    for (double& s : shift) if (std::isinf(s)) s = 0.0;
+    for (double& s : shift)
+      if (std::isinf(s)) s = 0.0;
   }
   BroadcastLoop<1>(x->dims, {&kept}, [&](int64_t in, const std::array<int64_t, 1>& o) {
     const double v = ElementAsDouble(*x, in);
     double& a = acc[o[0]];
     switch (kKind) {
-      case Reduce::kSum: case Reduce::kMean: case Reduce::kLogSum: a += v; break;
+      case Reduce::kSum:
+      case Reduce::kMean:
+      case Reduce::kLogSum: a += v; break;
       case Reduce::kMax: a = std::isnan(v) ? v : std::max(a, v); break;
       case Reduce::kMin: a = std::isnan(v) ? v : std::min(a, v); break;
       case Reduce::kProd: a *= v; break;
       case Reduce::kL1: a += std::fabs(v); break;
-      case Reduce::kL2: case Reduce::kSumSquare: a += v * v; break;
+      case Reduce::kL2:
+      case Reduce::kSumSquare: a += v * v; break;
       case Reduce::kLogSumExp: a += std::exp(v - shift[o[0]]); break;
     }
   });
@@ -104,8 +104,7 @@ Kernel ReduceKernel(const OpContext& ctx) {
       y.f[k] = RoundToFloatDtype(static_cast<float>(v), y.dtype);
     } else if (std::isinf(v)) {
       // Max/Min over an empty axis of an integer tensor.
-      y.i[k] = v > 0 ? std::numeric_limits<int64_t>::max()
-                     : std::numeric_limits<int64_t>::min();
+      y.i[k] = v > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
     } else {
       y.i[k] = WrapToIntDtype(static_cast<int64_t>(v), y.dtype);
     }
@@ -126,7 +125,8 @@ Kernel ArgKernel(const OpContext& ctx) {
   for (int64_t d = 0; d < axis; ++d) outer *= x->dims[d];
   for (int64_t d = axis + 1; d < rank; ++d) inner *= x->dims[d];
   std::vector<int64_t> out_dims = x->dims;
-  if (keepdims) out_dims[axis] = 1; else out_dims.erase(out_dims.begin() + axis);
+  if (keepdims) out_dims[axis] = 1;
+  else out_dims.erase(out_dims.begin() + axis);
   Tensor y = AllocateTensor(onnx::TensorProto::INT64, out_dims);
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t in = 0; in < inner; ++in) {
@@ -134,8 +134,8 @@ Kernel ArgKernel(const OpContext& ctx) {
       double best_v = ElementAsDouble(*x, o * len * inner + in);
       for (int64_t k = 1; k < len; ++k) {
         double v = ElementAsDouble(*x, (o * len + k) * inner + in);
-        bool better = kMax ? (v > best_v || (last && v == best_v))
-                           : (v < best_v || (last && v == best_v));
+        bool better =
+            kMax ? (v > best_v || (last && v == best_v)) : (v < best_v || (last && v == best_v));
         if (better) {
           best = k;
           best_v = v;

@@ -22,7 +22,6 @@ namespace {
 
 using onnx::TensorProto;
 
-
 /// A tensor of `src`'s type and `dims` (storage allocated, zeroed).
 Tensor Like(const Tensor& src, std::vector<int64_t> dims) {
   return AllocateTensor(src.dtype, std::move(dims));
@@ -38,7 +37,8 @@ void StridedCopy(const Tensor& src, Tensor& dst, const std::vector<int64_t>& str
   std::vector<int64_t> counter(rank, 0);
   int64_t src_index = offset;
   for (int64_t k = 0; k < total; ++k) {
-    if (dst.IsFloat()) dst.f[k] = src.f[src_index]; else dst.i[k] = src.i[src_index];
+    if (dst.IsFloat()) dst.f[k] = src.f[src_index];
+    else dst.i[k] = src.i[src_index];
     for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; --d) {
       src_index += strides[d];
       if (++counter[d] < dims[d]) break;
@@ -50,8 +50,8 @@ void StridedCopy(const Tensor& src, Tensor& dst, const std::vector<int64_t>& str
 
 /// dst[idx] = src[sum_d maps[d][idx_d] * src_stride_d], or `fill` when any
 /// map entry is -1. Serves Pad, Tile and nearest Resize.
-void GatherByDimMaps(const Tensor& src, Tensor& dst,
-                     const std::vector<std::vector<int64_t>>& maps, double fill) {
+void GatherByDimMaps(const Tensor& src, Tensor& dst, const std::vector<std::vector<int64_t>>& maps,
+                     double fill) {
   const std::vector<int64_t> src_strides = RowMajorStrides(src.dims);
   const int64_t total = dst.NumElements();
   const size_t rank = dst.dims.size();
@@ -131,9 +131,8 @@ Kernel Concat(const OpContext& ctx) {
     }
     for (int64_t d = 0; d < rank; ++d) {
       if (d != axis && t->dims[d] != first->dims[d]) {
-        return InvalidArg("input #", k, " shape ", DimsString(t->dims),
-                          " differs from ", DimsString(first->dims),
-                          " outside axis ", axis);
+        return InvalidArg("input #", k, " shape ", DimsString(t->dims), " differs from ",
+                          DimsString(first->dims), " outside axis ", axis);
       }
     }
     out_dims[axis] += t->dims[axis];
@@ -175,9 +174,11 @@ Kernel Split(const OpContext& ctx) {
     if (ctx.HasAttr("num_outputs")) {
       // Opset 18: chunks of ceil(dim / n), the last one smaller.
       const int64_t n = ctx.AttrInt("num_outputs", n_out);
-      if (n <= 0 || n != n_out) return InvalidArg("num_outputs ", n, " does not match ", n_out, " outputs");
+      if (n <= 0 || n != n_out)
+        return InvalidArg("num_outputs ", n, " does not match ", n_out, " outputs");
       const int64_t chunk = (dim + n - 1) / n;
-      for (int64_t k = 0; k < n; ++k) sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - k * chunk)));
+      for (int64_t k = 0; k < n; ++k)
+        sizes.push_back(std::max<int64_t>(0, std::min(chunk, dim - k * chunk)));
     } else {
       if (n_out == 0 || dim % n_out != 0) {
         return InvalidArg("dimension ", dim, " does not split evenly into ", n_out, " outputs");
@@ -376,8 +377,8 @@ Kernel Reshape(const OpContext& ctx) {
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 0 && !allowzero) {
       if (d >= x->dims.size()) {
-        return InvalidArg("shape ", DimsString(shape), " copies dim ", d,
-                          " which the input ", DimsString(x->dims), " lacks");
+        return InvalidArg("shape ", DimsString(shape), " copies dim ", d, " which the input ",
+                          DimsString(x->dims), " lacks");
       }
       shape[d] = x->dims[d];
     }
@@ -397,8 +398,8 @@ Kernel Reshape(const OpContext& ctx) {
     }
     shape[infer] = n / known;
   } else if (known != n) {
-    return InvalidArg("cannot reshape ", DimsString(x->dims), " (", n,
-                      " elements) to ", DimsString(shape), " (", known, " elements)");
+    return InvalidArg("cannot reshape ", DimsString(x->dims), " (", n, " elements) to ",
+                      DimsString(shape), " (", known, " elements)");
   }
   Tensor y = *x;
   y.dims = shape;
@@ -409,7 +410,8 @@ Kernel Flatten(const OpContext& ctx) {
   H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   const int64_t rank = x->dims.size();
   int64_t axis = ctx.AttrInt("axis", 1);
-  if (axis < -rank || axis > rank) return InvalidArg("axis ", axis, " out of range for rank ", rank);
+  if (axis < -rank || axis > rank)
+    return InvalidArg("axis ", axis, " out of range for rank ", rank);
   if (axis < 0) axis += rank;
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= x->dims[d];
@@ -433,7 +435,8 @@ Kernel Transpose(const OpContext& ctx) {
   }
   std::vector<bool> used(rank, false);
   for (int64_t p : perm) {
-    if (p < 0 || p >= rank || used[p]) return InvalidArg("perm ", DimsString(perm), " is not a permutation");
+    if (p < 0 || p >= rank || used[p])
+      return InvalidArg("perm ", DimsString(perm), " is not a permutation");
     used[p] = true;
   }
   const std::vector<int64_t> in_strides = RowMajorStrides(x->dims);
@@ -458,14 +461,15 @@ Kernel Squeeze(const OpContext& ctx) {
   for (int64_t a : axes) {
     H8_ASSIGN_OR_RETURN(int64_t ax, CheckAxis(a, rank));
     if (x->dims[ax] != 1) {
-      return InvalidArg("cannot squeeze axis ", a, " of size ", x->dims[ax],
-                        " in shape ", DimsString(x->dims));
+      return InvalidArg("cannot squeeze axis ", a, " of size ", x->dims[ax], " in shape ",
+                        DimsString(x->dims));
     }
     drop[ax] = true;
   }
   Tensor y = *x;
   y.dims.clear();
-  for (int64_t d = 0; d < rank; ++d) if (!drop[d]) y.dims.push_back(x->dims[d]);
+  for (int64_t d = 0; d < rank; ++d)
+    if (!drop[d]) y.dims.push_back(x->dims[d]);
   return One(std::move(y));
 }
 
@@ -497,8 +501,7 @@ Kernel Gather(const OpContext& ctx) {
   const int64_t dim = data->dims[axis];
   for (int64_t& v : indices) {
     if (v < -dim || v >= dim) {
-      return InvalidArg("index ", v, " is out of bounds for axis ", axis,
-                        " of size ", dim);
+      return InvalidArg("index ", v, " is out of bounds for axis ", axis, " of size ", dim);
     }
     if (v < 0) v += dim;
   }
@@ -611,7 +614,8 @@ Kernel Expand(const OpContext& ctx) {
   H8_RETURN_IF_ERROR(CheckedNumElements(dims).status());
   Tensor y = Like(*x, dims);
   BroadcastLoop<1>(dims, {&x->dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
-    if (y.IsFloat()) y.f[o] = x->f[i[0]]; else y.i[o] = x->i[i[0]];
+    if (y.IsFloat()) y.f[o] = x->f[i[0]];
+    else y.i[o] = x->i[i[0]];
   });
   return One(std::move(y));
 }
@@ -674,10 +678,8 @@ double SourceCoord(const std::string& mode, double x, double scale, int64_t in, 
 /// 2-r from the source coordinate (r in (0, 1]).
 std::array<double, 4> CubicCoeffs(double r, double a) {
   const double r1 = r + 1, s = 1 - r, s1 = s + 1;
-  return {((a * r1 - 5 * a) * r1 + 8 * a) * r1 - 4 * a,
-          ((a + 2) * r - (a + 3)) * r * r + 1,
-          ((a + 2) * s - (a + 3)) * s * s + 1,
-          ((a * s1 - 5 * a) * s1 + 8 * a) * s1 - 4 * a};
+  return {((a * r1 - 5 * a) * r1 + 8 * a) * r1 - 4 * a, ((a + 2) * r - (a + 3)) * r * r + 1,
+          ((a + 2) * s - (a + 3)) * s * s + 1, ((a * s1 - 5 * a) * s1 + 8 * a) * s1 - 4 * a};
 }
 
 Kernel Resize(const OpContext& ctx) {
@@ -685,8 +687,8 @@ Kernel Resize(const OpContext& ctx) {
   const int64_t rank = x->dims.size();
   const std::string mode = ctx.AttrString("mode", "nearest");
   const bool legacy = ctx.opset() < 11;
-  const std::string coord = legacy ? "asymmetric"
-                                   : ctx.AttrString("coordinate_transformation_mode", "half_pixel");
+  const std::string coord =
+      legacy ? "asymmetric" : ctx.AttrString("coordinate_transformation_mode", "half_pixel");
   const std::string nearest_mode = ctx.AttrString("nearest_mode", "round_prefer_floor");
   if (mode != "nearest" && mode != "linear" && mode != "cubic") {
     return Unimpl("attribute 'mode' = '", mode, "' is not supported");
@@ -755,8 +757,8 @@ Kernel Resize(const OpContext& ctx) {
     for (int64_t d = 0; d < rank; ++d) {
       const int64_t in = x->dims[d];
       if (out_dims[d] > MaxTensorElements())
-      return InvalidArg("padded dimension ", d, " would have ", out_dims[d], " elements");
-    maps[d].resize(out_dims[d]);
+        return InvalidArg("padded dimension ", d, " would have ", out_dims[d], " elements");
+      maps[d].resize(out_dims[d]);
       for (int64_t o = 0; o < out_dims[d]; ++o) {
         double c = source(d, o);
         double r;
@@ -779,7 +781,8 @@ Kernel Resize(const OpContext& ctx) {
       }
     }
     Tensor y = Like(*x, out_dims);
-    if (x->NumElements() == 0 && y.NumElements() > 0) return InvalidArg("cannot resize an empty tensor");
+    if (x->NumElements() == 0 && y.NumElements() > 0)
+      return InvalidArg("cannot resize an empty tensor");
     GatherByDimMaps(*x, y, maps, 0.0);
     return One(std::move(y));
   }
@@ -807,7 +810,8 @@ Kernel Resize(const OpContext& ctx) {
     outside.assign(out, 0);
     for (int64_t o = 0; o < out; ++o) {
       const double c = source(d, o);
-      if (!std::isfinite(c)) return InvalidArg("axis ", d, " maps an output to a non-finite source coordinate");
+      if (!std::isfinite(c))
+        return InvalidArg("axis ", d, " maps an output to a non-finite source coordinate");
       if (crop && (c < 0 || c > static_cast<double>(in - 1))) {
         outside[o] = 1;
         continue;
@@ -831,7 +835,8 @@ Kernel Resize(const OpContext& ctx) {
         sum += w[k];
         taps[o * n + k] = std::clamp<int64_t>(i, 0, in - 1);
       }
-      for (int k = 0; k < n; ++k) weights[o * n + k] = exclude_outside && sum != 0 ? w[k] / sum : w[k];
+      for (int k = 0; k < n; ++k)
+        weights[o * n + k] = exclude_outside && sum != 0 ? w[k] / sum : w[k];
     }
     std::vector<int64_t> dims = cur.dims;
     dims[d] = out;
@@ -863,8 +868,10 @@ Kernel Resize(const OpContext& ctx) {
 /// Upsample (opset 9, deprecated at 10): Resize's opset-10 form, scales as
 /// input 1; the opset-7 attribute form is refused.
 Kernel Upsample(const OpContext& ctx) {
-  if (ctx.HasAttr("scales")) return Unimpl("Upsample with a 'scales' attribute (opset 7) is not supported");
-  if (ctx.opset() >= 11) return InvalidArg("Upsample is not in the default domain at opset ", ctx.opset());
+  if (ctx.HasAttr("scales"))
+    return Unimpl("Upsample with a 'scales' attribute (opset 7) is not supported");
+  if (ctx.opset() >= 11)
+    return InvalidArg("Upsample is not in the default domain at opset ", ctx.opset());
   return Resize(ctx);
 }
 

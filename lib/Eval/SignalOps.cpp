@@ -42,8 +42,7 @@ struct Twiddles {
 /// with stride `in_stride` pairs; samples beyond in_len are zero) into
 /// `bins` outputs written with stride `out_stride`.
 void Transform(const Twiddles& tw, int64_t n, bool inverse, const float* re, const float* im,
-               int64_t in_len, int64_t in_stride, int64_t bins, float* out,
-               int64_t out_stride) {
+               int64_t in_len, int64_t in_stride, int64_t bins, float* out, int64_t out_stride) {
   const int64_t len = std::min(in_len, n);
   const double sign = inverse ? 1.0 : -1.0;
   const double scale = inverse ? 1.0 / static_cast<double>(n) : 1.0;
@@ -148,7 +147,8 @@ Kernel STFT(const OpContext& ctx) {
   const bool onesided = ctx.AttrInt("onesided", 1) != 0;
   if (onesided && complex_in) return InvalidArg("onesided=1 needs a real signal");
   const int64_t batch = x->dims[0], len = x->dims[1], c = x->dims[2];
-  if (len < frame) return InvalidArg("signal length ", len, " is shorter than a frame (", frame, ")");
+  if (len < frame)
+    return InvalidArg("signal length ", len, " is shorter than a frame (", frame, ")");
   const int64_t frames = (len - frame) / step + 1;
   const int64_t bins = onesided ? frame / 2 + 1 : frame;
   Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, {batch, frames, bins, 2});
@@ -163,8 +163,8 @@ Kernel STFT(const OpContext& ctx) {
         if (complex_in) im[t] = src[t * c + 1] * w;
       }
       float* out = y.f.data() + (b * frames + f) * bins * 2;
-      Transform(tw, frame, false, re.data(), complex_in ? im.data() : nullptr, frame, 1, bins,
-                out, 2);
+      Transform(tw, frame, false, re.data(), complex_in ? im.data() : nullptr, frame, 1, bins, out,
+                2);
     }
   }
   return One(std::move(y));
@@ -176,8 +176,10 @@ Kernel CosineWindow(const OpContext& ctx, double a0, double a1, double a2) {
   H8_ASSIGN_OR_RETURN(const Tensor* size_t_, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(int64_t size, ScalarInt(*size_t_, "size"));
   if (size < 0) return InvalidArg("size ", size, " must not be negative");
-  const int32_t dtype = static_cast<int32_t>(ctx.AttrInt("output_datatype", onnx::TensorProto::FLOAT));
-  if (!IsFloatDtype(dtype)) return Unimpl("output_datatype ", ElementTypeName(dtype), " is not supported");
+  const int32_t dtype =
+      static_cast<int32_t>(ctx.AttrInt("output_datatype", onnx::TensorProto::FLOAT));
+  if (!IsFloatDtype(dtype))
+    return Unimpl("output_datatype ", ElementTypeName(dtype), " is not supported");
   const bool periodic = ctx.AttrInt("periodic", 1) != 0;
   Tensor y = AllocateTensor(dtype, {size});
   const double denom = static_cast<double>(periodic ? size : size - 1);
@@ -213,21 +215,24 @@ Kernel MelWeightMatrix(const OpContext& ctx) {
   for (int k = 0; k < 2; ++k) {
     H8_ASSIGN_OR_RETURN(const Tensor* t, ctx.Required(3 + k));
     if (!t->IsFloat() || t->NumElements() != 1) {
-      return InvalidArg(k == 0 ? "lower_edge_hertz" : "upper_edge_hertz", " must be a float scalar");
+      return InvalidArg(k == 0 ? "lower_edge_hertz" : "upper_edge_hertz",
+                        " must be a float scalar");
     }
     edges[k] = t->f[0];
   }
   const int64_t mels = ints[0], dft_length = ints[1], rate = ints[2];
-  const int32_t dtype = static_cast<int32_t>(ctx.AttrInt("output_datatype", onnx::TensorProto::FLOAT));
-  if (!IsFloatDtype(dtype)) return Unimpl("output_datatype ", ElementTypeName(dtype), " is not supported");
+  const int32_t dtype =
+      static_cast<int32_t>(ctx.AttrInt("output_datatype", onnx::TensorProto::FLOAT));
+  if (!IsFloatDtype(dtype))
+    return Unimpl("output_datatype ", ElementTypeName(dtype), " is not supported");
   const int64_t spectrum_bins = dft_length / 2 + 1;
   const double low = HertzToMel(edges[0]), high = HertzToMel(edges[1]);
   const double mel_step = (high - low) / static_cast<double>(mels + 2);
   std::vector<int64_t> bin(mels + 2);
   for (int64_t k = 0; k < mels + 2; ++k) {
     const double hz = MelToHertz(static_cast<double>(k) * mel_step + low);
-    bin[k] = static_cast<int64_t>(std::floor(static_cast<double>(dft_length + 1) * hz /
-                                             static_cast<double>(rate)));
+    bin[k] = static_cast<int64_t>(
+        std::floor(static_cast<double>(dft_length + 1) * hz / static_cast<double>(rate)));
     if (bin[k] < 0 || bin[k] >= spectrum_bins) {
       return InvalidArg("edge frequencies map outside the ", spectrum_bins, " spectrum bins");
     }

@@ -43,8 +43,7 @@ Tensor MakeFloatTensor(std::vector<int64_t> dims, std::vector<float> values) {
   return t;
 }
 
-Tensor MakeIntTensor(std::vector<int64_t> dims, std::vector<int64_t> values,
-                     int32_t dtype) {
+Tensor MakeIntTensor(std::vector<int64_t> dims, std::vector<int64_t> values, int32_t dtype) {
   Tensor t;
   t.dtype = dtype;
   t.dims = std::move(dims);
@@ -83,13 +82,10 @@ void StoreLE(uint64_t v, size_t n, std::string& out) {
 
 }  // namespace
 
-
-absl::StatusOr<Tensor> TensorFromProto(const TensorProto& proto,
-                                       const std::string& base_dir) {
+absl::StatusOr<Tensor> TensorFromProto(const TensorProto& proto, const std::string& base_dir) {
   const std::string label = absl::StrCat("tensor '", proto.name(), "'");
   std::string external_bytes;
-  const bool external =
-      proto.has_data_location() && proto.data_location() == TensorProto::EXTERNAL;
+  const bool external = proto.has_data_location() && proto.data_location() == TensorProto::EXTERNAL;
   if (external) {
     // The dims and type are checked before the file is read.
     H8_RETURN_IF_ERROR(TensorData::CheckType(proto, label));
@@ -101,10 +97,8 @@ absl::StatusOr<Tensor> TensorFromProto(const TensorProto& proto,
   Tensor t;
   t.dtype = proto.data_type();
   t.dims.assign(proto.dims().begin(), proto.dims().end());
-  if (t.IsFloat())
-    t.f = data.Values<float>();
-  else
-    t.i = data.Values<int64_t>();
+  if (t.IsFloat()) t.f = data.Values<float>();
+  else t.i = data.Values<int64_t>();
   return t;
 }
 
@@ -115,8 +109,8 @@ onnx::TensorProto TensorToProto(const Tensor& t, const std::string& name) {
   for (int64_t d : t.dims) proto.add_dims(d);
   const size_t width = IsDecodableElementType(t.dtype) ? ElementSize(t.dtype) : 0;
   std::string bytes;
-  const int64_t count = t.IsFloat() ? static_cast<int64_t>(t.f.size())
-                                    : static_cast<int64_t>(t.i.size());
+  const int64_t count =
+      t.IsFloat() ? static_cast<int64_t>(t.f.size()) : static_cast<int64_t>(t.i.size());
   bytes.reserve(static_cast<size_t>(count) * width);
   for (int64_t k = 0; k < count; ++k) {
     switch (t.dtype) {

@@ -40,8 +40,7 @@ class Hasher {
   void AddNumbers(const Repeated& values) {
     Add(static_cast<uint64_t>(values.size()));
     const auto* data = values.data();
-    AddBytes(absl::string_view(reinterpret_cast<const char*>(data),
-                               values.size() * sizeof(*data)));
+    AddBytes(absl::string_view(reinterpret_cast<const char*>(data), values.size() * sizeof(*data)));
   }
   uint64_t value() const { return h_; }
 
@@ -109,7 +108,8 @@ void Hasher::AddAttribute(const onnx::AttributeProto& a) {
   if (a.has_g()) AddGraph(a.g());
   Add(static_cast<uint64_t>(a.graphs_size()));
   for (const auto& g : a.graphs()) AddGraph(g);
-  if (a.has_sparse_tensor() || a.sparse_tensors_size() > 0 || a.has_tp() || a.type_protos_size() > 0)
+  if (a.has_sparse_tensor() || a.sparse_tensors_size() > 0 || a.has_tp() ||
+      a.type_protos_size() > 0)
     Add(a.SerializeAsString());
 }
 

@@ -38,8 +38,8 @@ int GraphIndex::Intern(absl::string_view name) {
 
 GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
   // Sized once: rehashing dominated index builds on 100k-node graphs.
-  const size_t estimate = graph.node_size() + graph.input_size() +
-                          graph.initializer_size() + graph.output_size();
+  const size_t estimate =
+      graph.node_size() + graph.input_size() + graph.initializer_size() + graph.output_size();
   ids_.reserve(estimate);
   values_.reserve(estimate);
   for (int i = 0; i < graph.initializer_size(); ++i) {

@@ -63,12 +63,11 @@ void GraphRewriter::InsertBefore(int anchor, onnx::NodeProto node) {
 
 void GraphRewriter::Erase(int index) { erased_.insert(index); }
 
-absl::Status GraphRewriter::ReplaceAllUsesWith(const std::string& from,
-                                               const std::string& to) {
+absl::Status GraphRewriter::ReplaceAllUsesWith(const std::string& from, const std::string& to) {
   if (outputs_.contains(from))
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot replace uses of graph output '", from,
-        "': graph output names are part of the model's interface"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot replace uses of graph output '", from,
+                     "': graph output names are part of the model's interface"));
   if (from == to) return absl::OkStatus();
   renames_[from] = to;
   return absl::OkStatus();
@@ -81,8 +80,8 @@ void GraphRewriter::AddInitializer(onnx::TensorProto tensor) {
 void GraphRewriter::EraseInitializer(int index) { erased_initializers_.insert(index); }
 
 bool GraphRewriter::HasChanges() const {
-  return !inserts_.empty() || !erased_.empty() || !renames_.empty() ||
-         !new_initializers_.empty() || !erased_initializers_.empty();
+  return !inserts_.empty() || !erased_.empty() || !renames_.empty() || !new_initializers_.empty() ||
+         !erased_initializers_.empty();
 }
 
 void GraphRewriter::Commit() {
@@ -123,8 +122,7 @@ void GraphRewriter::Commit() {
       if (!erased_.contains(i)) order.push_back(i);
     }
     // Anchors at or past the end append, in anchor order.
-    for (auto it = inserts_.lower_bound(original); it != inserts_.end(); ++it)
-      insert_at(it->first);
+    for (auto it = inserts_.lower_bound(original); it != inserts_.end(); ++it) insert_at(it->first);
     PermuteAndTruncate(*nodes, order);
   }
 

@@ -72,10 +72,8 @@ std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t) {
   return data->Values<int64_t>();
 }
 
-std::optional<std::vector<int64_t>> ConstantInts(const GraphIndex& index,
-                                                 absl::string_view value) {
-  if (const onnx::TensorProto* init = index.Initializer(value))
-    return TensorInts(*init);
+std::optional<std::vector<int64_t>> ConstantInts(const GraphIndex& index, absl::string_view value) {
+  if (const onnx::TensorProto* init = index.Initializer(value)) return TensorInts(*init);
   const onnx::NodeProto* producer = index.Producer(value);
   if (producer == nullptr || producer->op_type() != "Constant" || !IsOnnxDomain(*producer))
     return std::nullopt;
@@ -92,8 +90,8 @@ onnx::TensorProto MakeInt64Tensor(const std::string& name, const std::vector<int
   t.set_name(name);
   t.set_data_type(onnx::TensorProto::INT64);
   t.add_dims(static_cast<int64_t>(values.size()));
-  t.set_raw_data(std::string(reinterpret_cast<const char*>(values.data()),
-                             values.size() * sizeof(int64_t)));
+  t.set_raw_data(
+      std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(int64_t)));
   return t;
 }
 

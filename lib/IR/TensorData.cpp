@@ -109,16 +109,20 @@ absl::StatusOr<int64_t> CheckedNumElements(const std::vector<int64_t>& dims) {
 
 bool IsDecodableElementType(int32_t type) {
   switch (type) {
-    case TensorProto::FLOAT: case TensorProto::DOUBLE:
-    case TensorProto::FLOAT16: case TensorProto::BFLOAT16:
-    case TensorProto::INT8: case TensorProto::INT16:
-    case TensorProto::INT32: case TensorProto::INT64:
-    case TensorProto::UINT8: case TensorProto::UINT16:
-    case TensorProto::UINT32: case TensorProto::UINT64:
-    case TensorProto::BOOL:
-      return true;
-    default:
-      return false;
+    case TensorProto::FLOAT:
+    case TensorProto::DOUBLE:
+    case TensorProto::FLOAT16:
+    case TensorProto::BFLOAT16:
+    case TensorProto::INT8:
+    case TensorProto::INT16:
+    case TensorProto::INT32:
+    case TensorProto::INT64:
+    case TensorProto::UINT8:
+    case TensorProto::UINT16:
+    case TensorProto::UINT32:
+    case TensorProto::UINT64:
+    case TensorProto::BOOL: return true;
+    default: return false;
   }
 }
 
@@ -138,7 +142,8 @@ int64_t TypedCount(const TensorProto& t) {
     case TensorProto::FLOAT: return t.float_data_size();
     case TensorProto::DOUBLE: return t.double_data_size();
     case TensorProto::INT64: return t.int64_data_size();
-    case TensorProto::UINT32: case TensorProto::UINT64: return t.uint64_data_size();
+    case TensorProto::UINT32:
+    case TensorProto::UINT64: return t.uint64_data_size();
     default: return t.int32_data_size();  // the 8/16/32-bit types and bool
   }
 }
@@ -169,20 +174,19 @@ absl::StatusOr<TensorData> TensorData::Decode(const TensorProto& t, absl::string
   d.count_ = *CheckedNumElements(dims);
   d.width_ = ElementSize(d.type_);
   auto size_error = [&](int64_t have) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": holds ", have, " elements but shape ", DimsString(dims), " needs ", d.count_));
+    return absl::InvalidArgumentError(absl::StrCat(label, ": holds ", have, " elements but shape ",
+                                                   DimsString(dims), " needs ", d.count_));
   };
-  const bool is_external =
-      t.has_data_location() && t.data_location() == TensorProto::EXTERNAL;
+  const bool is_external = t.has_data_location() && t.data_location() == TensorProto::EXTERNAL;
   if (is_external && external == nullptr)
     return absl::InvalidArgumentError(absl::StrCat(label, ": external data was not read"));
   if (is_external || t.has_raw_data()) {
     d.raw_ = true;
     d.bytes_ = is_external ? *external : absl::string_view(t.raw_data());
     if (d.bytes_.size() % d.width_ != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          label, ": raw data of ", d.bytes_.size(), " bytes is not a multiple of the ",
-          d.width_, "-byte element size"));
+      return absl::InvalidArgumentError(absl::StrCat(label, ": raw data of ", d.bytes_.size(),
+                                                     " bytes is not a multiple of the ", d.width_,
+                                                     "-byte element size"));
     }
     const int64_t have = static_cast<int64_t>(d.bytes_.size() / d.width_);
     if (have != d.count_) return size_error(have);
@@ -212,14 +216,10 @@ uint64_t TensorData::Bits(int64_t k) const {
       std::memcpy(&u, &v, 8);
       return u;
     }
-    case TensorProto::INT64:
-      return static_cast<uint64_t>(proto_->int64_data(static_cast<int>(k)));
-    case TensorProto::UINT64:
-      return proto_->uint64_data(static_cast<int>(k));
-    case TensorProto::UINT32:
-      return proto_->uint64_data(static_cast<int>(k)) & 0xffffffffu;
-    case TensorProto::BOOL:
-      return proto_->int32_data(static_cast<int>(k)) != 0 ? 1 : 0;
+    case TensorProto::INT64: return static_cast<uint64_t>(proto_->int64_data(static_cast<int>(k)));
+    case TensorProto::UINT64: return proto_->uint64_data(static_cast<int>(k));
+    case TensorProto::UINT32: return proto_->uint64_data(static_cast<int>(k)) & 0xffffffffu;
+    case TensorProto::BOOL: return proto_->int32_data(static_cast<int>(k)) != 0 ? 1 : 0;
     default: {
       // int32_data holds the value (or the 16-bit pattern) of each narrower
       // element; its low bytes are the element's storage.

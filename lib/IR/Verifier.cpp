@@ -51,9 +51,9 @@ absl::Status VerifyTensorData(const onnx::TensorProto& t) {
       return absl::InvalidArgumentError(
           absl::StrCat("initializer '", t.name(), "' has dims whose byte size overflows"));
     if (static_cast<int64_t>(t.raw_data().size()) != count * size)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "initializer '", t.name(), "' has ", t.raw_data().size(), " bytes of data, its dims need ",
-          count * size));
+      return absl::InvalidArgumentError(
+          absl::StrCat("initializer '", t.name(), "' has ", t.raw_data().size(),
+                       " bytes of data, its dims need ", count * size));
     return absl::OkStatus();
   }
   switch (t.data_type()) {
@@ -68,8 +68,8 @@ absl::Status VerifyTensorData(const onnx::TensorProto& t) {
     default: have = t.int32_data_size();
   }
   if (have != count)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "initializer '", t.name(), "' holds ", have, " values, its dims need ", count));
+    return absl::InvalidArgumentError(absl::StrCat("initializer '", t.name(), "' holds ", have,
+                                                   " values, its dims need ", count));
   return absl::OkStatus();
 }
 
@@ -85,17 +85,16 @@ absl::Status VerifyControlFlowBodies(const onnx::NodeProto& node) {
     bool found = false;
     for (const auto& a : node.attribute()) found |= a.name() == name && a.has_g();
     if (!found)
-      return absl::InvalidArgumentError(
-          absl::StrCat("required attribute '", name, "' is missing"));
+      return absl::InvalidArgumentError(absl::StrCat("required attribute '", name, "' is missing"));
   }
   return absl::OkStatus();
 }
 
-absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
-                         const std::string& path, int depth) {
+absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer, const std::string& path,
+                         int depth) {
   if (depth > kMaxDepth)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "graph '", path, "': subgraphs nested deeper than ", kMaxDepth, " levels"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("graph '", path, "': subgraphs nested deeper than ", kMaxDepth, " levels"));
   auto where = [&](const onnx::NodeProto& node, int i) {
     std::string prefix = depth == 0 ? "" : absl::StrCat("graph '", path, "', ");
     return absl::StrCat(prefix, "node '", NodeRef(node, i), "' (", node.op_type(), ")");
@@ -105,8 +104,7 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
   scope.names.reserve(graph.input_size() + graph.initializer_size() + graph.node_size());
   absl::flat_hash_set<absl::string_view> inputs;
   for (const auto& in : graph.input()) {
-    if (in.name().empty())
-      return absl::InvalidArgumentError("a graph input has an empty name");
+    if (in.name().empty()) return absl::InvalidArgumentError("a graph input has an empty name");
     if (!inputs.insert(in.name()).second)
       return absl::InvalidArgumentError(
           absl::StrCat("graph input '", in.name(), "' is declared twice"));
@@ -134,8 +132,8 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
     for (const auto& o : node.output()) {
       if (o.empty()) continue;
       if (scope.names.contains(o) || !defined_at.emplace(o, i).second)
-        return absl::InvalidArgumentError(absl::StrCat(
-            where(node, i), ": value '", o, "' is defined more than once"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(node, i), ": value '", o, "' is defined more than once"));
       // As ONNX's checker: a body's nodes must not redefine a name of an
       // enclosing graph (readers of the name would be ambiguous).
       if (outer != nullptr && outer->Contains(o))
@@ -149,12 +147,12 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
       if (in.empty() || scope.Contains(in)) continue;
       auto it = defined_at.find(in);
       if (it == defined_at.end())
-        return absl::InvalidArgumentError(absl::StrCat(
-            where(node, i), ": input '", in, "' is not defined"));
-      return absl::InvalidArgumentError(absl::StrCat(
-          where(node, i), ": input '", in, "' is used before its definition by node '",
-          NodeRef(graph.node(it->second), it->second),
-          "' (the graph has a cycle or is not topologically sorted)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(node, i), ": input '", in, "' is not defined"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(node, i), ": input '", in, "' is used before its definition by node '",
+                       NodeRef(graph.node(it->second), it->second),
+                       "' (the graph has a cycle or is not topologically sorted)"));
     }
     for (const auto& attr : node.attribute()) {
       if (!attr.has_g() && attr.graphs_size() == 0) continue;
@@ -169,9 +167,9 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer,
   }
   for (const auto& out : graph.output()) {
     if (!scope.Contains(out.name()))
-      return absl::InvalidArgumentError(absl::StrCat(
-          depth == 0 ? "" : absl::StrCat("graph '", path, "': "), "graph output '",
-          out.name(), "' is not produced by any node, input or initializer"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(depth == 0 ? "" : absl::StrCat("graph '", path, "': "), "graph output '",
+                       out.name(), "' is not produced by any node, input or initializer"));
   }
   return absl::OkStatus();
 }

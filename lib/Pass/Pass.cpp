@@ -7,9 +7,8 @@
 
 namespace h8 {
 
-InFlightDiagnostic PassContext::Make(Severity severity, const onnx::NodeProto* node,
-                                     int index, const std::string& graph_path,
-                                     bool enabled) {
+InFlightDiagnostic PassContext::Make(Severity severity, const onnx::NodeProto* node, int index,
+                                     const std::string& graph_path, bool enabled) {
   Diagnostic d;
   d.severity = severity;
   d.file = file_;
@@ -43,16 +42,16 @@ void PassContext::Stat(const std::string& name, int64_t delta) {
 
 namespace {
 
-absl::StatusOr<bool> VisitGraph(
-    onnx::GraphProto& graph, const std::string& path, int64_t opset, bool is_main,
-    const std::function<absl::StatusOr<bool>(GraphRef)>& run) {
+absl::StatusOr<bool> VisitGraph(onnx::GraphProto& graph, const std::string& path, int64_t opset,
+                                bool is_main,
+                                const std::function<absl::StatusOr<bool>(GraphRef)>& run) {
   bool changed = false;
   for (int i = 0; i < graph.node_size(); ++i) {
     auto* node = graph.mutable_node(i);
     for (auto& attr : *node->mutable_attribute()) {
       if (!attr.has_g() && attr.graphs_size() == 0) continue;
-      std::string sub = absl::StrCat(path.empty() ? graph.name() : path, "/",
-                                     NodeRef(*node, i), ".", attr.name());
+      std::string sub = absl::StrCat(path.empty() ? graph.name() : path, "/", NodeRef(*node, i),
+                                     ".", attr.name());
       if (attr.has_g()) {
         H8_ASSIGN_OR_RETURN(bool c, VisitGraph(*attr.mutable_g(), sub, opset, false, run));
         changed |= c;

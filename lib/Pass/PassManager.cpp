@@ -52,8 +52,8 @@ class IRPrinting : public PassInstrumentation {
       // "changed" from the pass is a claim; the fingerprint makes it a fact,
       // and only when it is equal (bytes inside a large tensor may differ)
       // does a full comparison decide.
-      print = info.structural_change ||
-              info.before->SerializeAsString() != model.SerializeAsString();
+      print =
+          info.structural_change || info.before->SerializeAsString() != model.SerializeAsString();
     }
     if (print) Dump(absl::StrCat("After ", name), model);
     return absl::OkStatus();
@@ -125,8 +125,7 @@ class Verification : public PassInstrumentation {
         // the models could not be evaluated at all.
         if (absl::IsFailedPrecondition(s))
           ctx.Error() << "pass '" << name << "' changed the model's numerics: " << s.message();
-        else
-          ctx.Error() << "cannot verify numerics after pass '" << name << "': " << s.message();
+        else ctx.Error() << "cannot verify numerics after pass '" << name << "': " << s.message();
         return absl::InternalError(absl::StrCat("numerics broken by ", name));
       }
     }
@@ -234,8 +233,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
     if (info.changed) ctx.analyses().Clear();
 
     for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
-      if (absl::Status s = (*it)->RunAfterPass(*pass, info, model, ctx); !s.ok())
-        return finish(s);
+      if (absl::Status s = (*it)->RunAfterPass(*pass, info, model, ctx); !s.ok()) return finish(s);
   }
   return finish(lint_failure);
 }
@@ -250,8 +248,8 @@ std::string PassManager::TimingReport() const {
   absl::StrAppendFormat(&out, "  Total Execution Time: %.4f seconds\n\n", total);
   out += "  ----Wall Time----  ----Name----\n";
   for (const auto& [name, s] : timings_)
-    absl::StrAppendFormat(&out, "  %8.4f (%5.1f%%)  %s\n", s,
-                          total > 0 ? 100.0 * s / total : 0.0, name);
+    absl::StrAppendFormat(&out, "  %8.4f (%5.1f%%)  %s\n", s, total > 0 ? 100.0 * s / total : 0.0,
+                          name);
   absl::StrAppendFormat(&out, "  %8.4f (100.0%%)  Total\n", total);
   return out;
 }
@@ -263,8 +261,7 @@ std::string FormatStatistics(PassContext& ctx) {
       "===-------------------------------------------------------------------------===\n";
   for (const auto& [pass, stats] : ctx.stats()) {
     absl::StrAppend(&out, pass, "\n");
-    for (const auto& [name, value] : stats)
-      absl::StrAppend(&out, "  (S) ", value, " ", name, "\n");
+    for (const auto& [name, value] : stats) absl::StrAppend(&out, "  (S) ", value, " ", name, "\n");
   }
   return out;
 }

@@ -18,8 +18,7 @@ bool IsNameChar(char c) {
 }
 
 // Parses `key[=value] key[=value] ...` (the text between braces).
-absl::Status ParseOptionText(const std::string& pass, absl::string_view text,
-                             OptionList& out) {
+absl::Status ParseOptionText(const std::string& pass, absl::string_view text, OptionList& out) {
   size_t i = 0;
   auto error = [&](absl::string_view what) {
     return absl::InvalidArgumentError(
@@ -72,8 +71,8 @@ absl::StatusOr<std::vector<PassSpec>> ParsePipelineText(const std::string& text)
   std::vector<PassSpec> specs;
   size_t i = 0;
   auto error = [&](absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid pass pipeline '", text, "': ", what, " at column ", i + 1));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid pass pipeline '", text, "': ", what, " at column ", i + 1));
   };
   if (absl::StripAsciiWhitespace(text).empty()) return specs;
   while (true) {
@@ -94,8 +93,8 @@ absl::StatusOr<std::vector<PassSpec>> ParsePipelineText(const std::string& text)
         ++i;
       }
       if (i >= text.size()) return error("missing '}'");
-      absl::Status s = ParseOptionText(spec.name, absl::string_view(text).substr(open, i - open),
-                                       spec.options);
+      absl::Status s =
+          ParseOptionText(spec.name, absl::string_view(text).substr(open, i - open), spec.options);
       if (!s.ok()) return s;
       ++i;
     }
@@ -108,14 +107,14 @@ absl::StatusOr<std::vector<PassSpec>> ParsePipelineText(const std::string& text)
   return specs;
 }
 
-absl::StatusOr<std::vector<std::unique_ptr<Pass>>> BuildPipeline(
-    const std::vector<PassSpec>& specs, const PassRegistry& registry) {
+absl::StatusOr<std::vector<std::unique_ptr<Pass>>> BuildPipeline(const std::vector<PassSpec>& specs,
+                                                                 const PassRegistry& registry) {
   std::vector<std::unique_ptr<Pass>> passes;
   for (const PassSpec& spec : specs) {
     const PassInfo* info = registry.Find(spec.name);
     if (info == nullptr)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown pass '", spec.name, "'; valid passes: ", registry.Names()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown pass '", spec.name, "'; valid passes: ", registry.Names()));
     auto pass = info->factory(spec.options);
     if (!pass.ok()) return pass.status();
     passes.push_back(std::move(pass).value());
@@ -131,8 +130,8 @@ absl::StatusOr<std::vector<PassSpec>> ExpandOne(const PipelineInfo& info, const 
   std::string value = info.default_value;
   for (const auto& [key, v] : spec.options) {
     if (key != info.parameter)
-      return absl::InvalidArgumentError(absl::StrCat(info.name, ": unknown option '", key,
-                                                     "'; valid options: ", info.parameter));
+      return absl::InvalidArgumentError(
+          absl::StrCat(info.name, ": unknown option '", key, "'; valid options: ", info.parameter));
     value = v;
   }
   const std::string param = absl::StrCat("$", info.parameter);
@@ -208,10 +207,8 @@ absl::Status ExpandNamedPipelines(std::vector<PassSpec>& specs, const PassRegist
 std::string PrintPipeline(const std::vector<std::unique_ptr<Pass>>& passes) {
   std::vector<std::string> parts;
   for (const auto& pass : passes) {
-    if (pass->options_text().empty())
-      parts.push_back(std::string(pass->Argument()));
-    else
-      parts.push_back(absl::StrCat(pass->Argument(), "{", pass->options_text(), "}"));
+    if (pass->options_text().empty()) parts.push_back(std::string(pass->Argument()));
+    else parts.push_back(absl::StrCat(pass->Argument(), "{", pass->options_text(), "}"));
   }
   return absl::StrJoin(parts, ",");
 }

@@ -79,10 +79,8 @@ std::string FormatPassList(const PassRegistry& registry) {
     for (const OptionInfo& o : info->options) {
       absl::StrAppend(&out, "      ", o.key, "=<", o.type, ">");
       if (!o.allowed.empty()) absl::StrAppend(&out, " {", absl::StrJoin(o.allowed, "|"), "}");
-      absl::StrAppend(&out, " (default: ", o.default_value.empty() ? "\"\"" : o.default_value,
-                      ")");
-      if (o.key == info->primary_option)
-        absl::StrAppend(&out, " [--", info->argument, "=<value>]");
+      absl::StrAppend(&out, " (default: ", o.default_value.empty() ? "\"\"" : o.default_value, ")");
+      if (o.key == info->primary_option) absl::StrAppend(&out, " [--", info->argument, "=<value>]");
       absl::StrAppend(&out, " - ", o.help, "\n");
     }
   }

@@ -76,8 +76,8 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   const onnx::GraphProto& graph = model.graph();
   const int errors_before = ctx.diags().num_errors();
   const int warnings_before = ctx.diags().num_warnings();
-  const Hailo8Analysis analysis = AnalyzeForHailo8(
-      model, options_, ctx.analyses().Index(graph), ctx.analyses().Shapes(model));
+  const Hailo8Analysis analysis =
+      AnalyzeForHailo8(model, options_, ctx.analyses().Index(graph), ctx.analyses().Shapes(model));
   const int n = analysis.num_nodes;
 
   for (const std::string& op : analysis.pattern_instances) ctx.Stat(absl::StrCat("patterns-", op));
@@ -134,17 +134,16 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   if (!ctx.diags().json()) {
     std::string bodies;
     if (analysis.subgraph_bodies > 0)
-      bodies = absl::StrCat("; inside ", analysis.subgraph_bodies, " control-flow bod",
-                            analysis.subgraph_bodies == 1 ? "y" : "ies", ": ",
-                            analysis.subgraph_flagged, " of ", analysis.subgraph_nodes,
-                            " nodes unsupported");
-    note(absl::StrCat(errors, " errors, ", warnings, " warnings; Hailo-8 can run ",
-                      n - num_flagged, " of ", n, " nodes", bodies));
+      bodies =
+          absl::StrCat("; inside ", analysis.subgraph_bodies, " control-flow bod",
+                       analysis.subgraph_bodies == 1 ? "y" : "ies", ": ", analysis.subgraph_flagged,
+                       " of ", analysis.subgraph_nodes, " nodes unsupported");
+    note(absl::StrCat(errors, " errors, ", warnings, " warnings; Hailo-8 can run ", n - num_flagged,
+                      " of ", n, " nodes", bodies));
     if (!end_nodes.empty())
       note(absl::StrCat("recommended cut: --end-node-names ", absl::StrJoin(end_nodes, " ")),
            region_note);
-    else if (!region_note.empty())
-      note(region_note);
+    else if (!region_note.empty()) note(region_note);
   }
   // The verdict is the pass's status: with errors the pipeline stops here
   // unless a later pass consumes the findings (the errors are printed

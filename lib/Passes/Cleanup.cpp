@@ -87,10 +87,8 @@ class CleanupPass : public GraphPass {
         continue;
       }
       int producer = index.ProducerIndex(in);
-      if (producer < 0 || index.IsGraphOutput(in) ||
-          index.NumUses(in) != 1) {
-        ctx.Remark(&node, i, ref.path)
-            << "Identity kept: it defines graph output '" << out << "'";
+      if (producer < 0 || index.IsGraphOutput(in) || index.NumUses(in) != 1) {
+        ctx.Remark(&node, i, ref.path) << "Identity kept: it defines graph output '" << out << "'";
         continue;
       }
       const auto& p = graph.node(producer);

@@ -43,9 +43,9 @@
 //     Gemm-11: a missing C becomes a zero scalar below 11.
 //     Gather-11: below 11 indices must be constant and non-negative.
 //   refuse   the semantics changed (Resize-10/11 coordinates, GroupNorm-21
-//            scale/bias (decomposed instead, as below), DFT-20, GridSample-20, Quantize/DequantizeLinear-13
-//            per-axis form, Dropout-12 ratio input, RoiAlign-16 default,
-//            Scatter-11).
+//            scale/bias (decomposed instead, as below), DFT-20, GridSample-20,
+//            Quantize/DequantizeLinear-13 per-axis form, Dropout-12 ratio input, RoiAlign-16
+//            default, Scatter-11).
 // An op that does not exist at N is refused unless it has a decomposition
 // (ConvertOpsetDecompose.cpp; each new node is named after the original and
 // keeps its metadata_props):
@@ -151,9 +151,9 @@ class ConvertOpsetPass : public Pass {
       return true;
     }
     if (from < kMinOpset || from > kMaxOpset)
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the model's ai.onnx opset ", from, " is outside the converted range ", kMinOpset,
-          "..", kMaxOpset));
+      return absl::FailedPreconditionError(absl::StrCat("the model's ai.onnx opset ", from,
+                                                        " is outside the converted range ",
+                                                        kMinOpset, "..", kMaxOpset));
     if (model.functions_size() > 0)
       return absl::FailedPreconditionError(absl::StrCat(
           "the model has ", model.functions_size(), " model-local functions (first '",
@@ -162,9 +162,9 @@ class ConvertOpsetPass : public Pass {
     Converting run{model, ctx, from, to, ShapeAnalysis(model), NameUniquer(model), {}};
     run.ConvertGraph(*model.mutable_graph(), "", {});
     if (run.refused > 0)
-      return absl::FailedPreconditionError(absl::StrCat(
-          run.refused, " node", run.refused == 1 ? " has" : "s have", " no exact form at opset ",
-          to, " (each error above names one)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(run.refused, " node", run.refused == 1 ? " has" : "s have",
+                       " no exact form at opset ", to, " (each error above names one)"));
     // The analysis reads the unchanged model until here; commit children
     // before their parents so no rewriter outlives its graph.
     for (auto& rewriter : run.rewriters) rewriter->Commit();
@@ -200,7 +200,7 @@ class ConvertOpsetPass : public Pass {
 };
 
 void ConvertOpsetPass::Converting::CheckDeclaredTypes(const onnx::GraphProto& graph,
-                                               const std::string& path) {
+                                                      const std::string& path) {
   auto check = [&](const std::string& name, int32_t type, const char* what) {
     if (TypeSince(type) <= to) return;
     ++refused;
@@ -228,9 +228,9 @@ void ConvertOpsetPass::Converting::ConvertGraph(onnx::GraphProto& graph, const s
   // move the node that owns them.
   for (auto& node : *graph.mutable_node())
     for (auto& attr : *node.mutable_attribute()) {
-      const std::string sub = absl::StrCat(path.empty() ? "<main>" : path, "/",
-                                           node.name().empty() ? node.op_type() : node.name(),
-                                           ".", attr.name());
+      const std::string sub =
+          absl::StrCat(path.empty() ? "<main>" : path, "/",
+                       node.name().empty() ? node.op_type() : node.name(), ".", attr.name());
       if (attr.has_g()) ConvertGraph(*attr.mutable_g(), sub, scopes);
       for (auto& g : *attr.mutable_graphs()) ConvertGraph(g, sub, scopes);
     }
@@ -251,10 +251,9 @@ void ConvertOpsetPass::Converting::ConvertGraph(onnx::GraphProto& graph, const s
       why = absl::StrCat(node.op_type(), " does not exist at the model's opset ", from);
     } else if (it->second.since > to) {
       Converter decompose = convert_opset::FindDecomposition(node.op_type());
-      why = decompose != nullptr
-                ? decompose(c, edited, before)
-                : absl::StrCat(node.op_type(), " does not exist before opset ",
-                               it->second.since, " and has no decomposition here");
+      why = decompose != nullptr ? decompose(c, edited, before)
+                                 : absl::StrCat(node.op_type(), " does not exist before opset ",
+                                                it->second.since, " and has no decomposition here");
     } else {
       why = CheckNode(node, it->second, c, edited, before);
     }
@@ -273,9 +272,9 @@ void ConvertOpsetPass::Converting::ConvertGraph(onnx::GraphProto& graph, const s
 }
 
 std::string ConvertOpsetPass::Converting::CheckNode(const onnx::NodeProto& node,
-                                             const OpHistory& history, Ctx& c,
-                                             onnx::NodeProto& edited,
-                                             std::vector<onnx::NodeProto>& before) {
+                                                    const OpHistory& history, Ctx& c,
+                                                    onnx::NodeProto& edited,
+                                                    std::vector<onnx::NodeProto>& before) {
   const int64_t lo = std::min(from, to), hi = std::max(from, to);
   bool form = false;
   for (const Change& ch : history.changes) {
@@ -305,7 +304,7 @@ std::string ConvertOpsetPass::Converting::CheckNode(const onnx::NodeProto& node,
 }
 
 std::string ConvertOpsetPass::Converting::ApplyGeneric(const Change& ch, Ctx& c,
-                                                onnx::NodeProto& node) {
+                                                       onnx::NodeProto& node) {
   switch (ch.kind) {
     case Kind::kTypes: {
       if (to >= ch.version) return "";
@@ -316,8 +315,8 @@ std::string ConvertOpsetPass::Converting::ApplyGeneric(const Change& ch, Ctx& c,
           const int32_t type = c.ElemType(v);
           const std::string type_name = ElementTypeName(type);
           // Opsets 13 and 22 added bfloat16 to the ops they touched.
-          const bool bf16 = type == onnx::TensorProto::BFLOAT16 &&
-                            (ch.version == 13 || ch.version == 22);
+          const bool bf16 =
+              type == onnx::TensorProto::BFLOAT16 && (ch.version == 13 || ch.version == 22);
           if (type != 0 && (TypeSince(type) > to || bf16 ||
                             std::find(added.begin(), added.end(), type_name) != added.end()))
             return absl::StrCat("'", v, "' is ", type_name, ", which ", node.op_type(),
@@ -343,8 +342,7 @@ std::string ConvertOpsetPass::Converting::ApplyGeneric(const Change& ch, Ctx& c,
       if (a == nullptr) return "";
       std::vector<int64_t> values =
           a->type() == onnx::AttributeProto::INT ? std::vector<int64_t>{a->i()} : *axes;
-      if (std::all_of(values.begin(), values.end(), [](int64_t v) { return v >= 0; }))
-        return "";
+      if (std::all_of(values.begin(), values.end(), [](int64_t v) { return v >= 0; })) return "";
       std::optional<int> rank = c.Rank(node.input(0));
       if (rank && node.op_type() == "Unsqueeze") *rank += static_cast<int>(values.size());
       if (!rank)
@@ -356,8 +354,7 @@ std::string ConvertOpsetPass::Converting::ApplyGeneric(const Change& ch, Ctx& c,
       else SetIntsAttr(node, ch.arg, values);
       return "";
     }
-    default:
-      return "";
+    default: return "";
   }
 }
 

@@ -39,9 +39,7 @@ float GetFloatAttr(const onnx::NodeProto& n, const char* name, float fallback) {
   return a != nullptr && a->type() == onnx::AttributeProto::FLOAT ? a->f() : fallback;
 }
 
-bool HasInput(const onnx::NodeProto& n, int k) {
-  return n.input_size() > k && !n.input(k).empty();
-}
+bool HasInput(const onnx::NodeProto& n, int k) { return n.input_size() > k && !n.input(k).empty(); }
 
 // Appends the nodes of one decomposition ahead of the original node.
 struct Chain {
@@ -158,12 +156,12 @@ std::string DecomposeGroupNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
   int32_t type;
   if (std::string why = TypeOf(c, x, type); !why.empty()) return why;
   const bool per_channel = c.from >= 21;
-  if (per_channel && GetIntAttr(n, "stash_type", onnx::TensorProto::FLOAT) !=
-                         onnx::TensorProto::FLOAT)
+  if (per_channel &&
+      GetIntAttr(n, "stash_type", onnx::TensorProto::FLOAT) != onnx::TensorProto::FLOAT)
     return "stash_type other than float (1) is not decomposed";
   if (per_channel && type != onnx::TensorProto::FLOAT)
-    return absl::StrCat("GroupNormalization-21 computes its statistics in float32; '", x,
-                        "' is ", ElementTypeName(type));
+    return absl::StrCat("GroupNormalization-21 computes its statistics in float32; '", x, "' is ",
+                        ElementTypeName(type));
   const ValueFacts* f = c.shapes.Facts(x);
   if (f == nullptr || f->rank() < 2 || !f->dims[1].is_static())
     return absl::StrCat("needs the static channel count of '", x, "', which is ",
@@ -179,9 +177,8 @@ std::string DecomposeGroupNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
   for (int k = 1; k <= 2; ++k) {
     const ValueFacts* p = c.shapes.Facts(n.input(k));
     if (p != nullptr && p->rank() == 1 && p->dims[0].is_static() && p->dims[0].value() != want)
-      return absl::StrCat(k == 1 ? "scale" : "bias", " '", n.input(k), "' has ",
-                          p->dims[0].value(), " values; ", per_channel ? "channels" : "groups",
-                          " are ", want);
+      return absl::StrCat(k == 1 ? "scale" : "bias", " '", n.input(k), "' has ", p->dims[0].value(),
+                          " values; ", per_channel ? "channels" : "groups", " are ", want);
   }
   Chain ch{c, n, before, base, {}};
   const std::string grouped = ch.Reshape(x, {0, groups, -1});
@@ -287,8 +284,9 @@ std::string DecomposeAttention(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
   const ValueFacts* qf = c.shapes.Facts(q);
   const ValueFacts* kf = c.shapes.Facts(k);
   const int rank = qf ? qf->rank() : -1;
-  if (rank != 3 && rank != 4) return absl::StrCat("needs Q of known rank 3 or 4; '", q, "' is ",
-                                                  qf ? qf->ShapeString() : std::string("unknown"));
+  if (rank != 3 && rank != 4)
+    return absl::StrCat("needs Q of known rank 3 or 4; '", q, "' is ",
+                        qf ? qf->ShapeString() : std::string("unknown"));
   if (!kf || kf->rank() != rank) return absl::StrCat("K '", k, "' must have Q's rank ", rank);
   const bool packed = rank == 3;
   auto static_dim = [](const ValueFacts* f, int d) -> int64_t {
@@ -306,10 +304,11 @@ std::string DecomposeAttention(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
   if (FindAttr(n, "scale") != nullptr) {
     scale = GetFloatAttr(n, "scale", 1.0f);
   } else {
-    const int64_t e = packed ? (static_dim(qf, 2) > 0 ? static_dim(qf, 2) / hq : -1)
-                             : static_dim(qf, 3);
-    if (e <= 0) return absl::StrCat("the default scale needs Q's static head size; '", q,
-                                    "' is ", qf->ShapeString());
+    const int64_t e =
+        packed ? (static_dim(qf, 2) > 0 ? static_dim(qf, 2) / hq : -1) : static_dim(qf, 3);
+    if (e <= 0)
+      return absl::StrCat("the default scale needs Q's static head size; '", q, "' is ",
+                          qf->ShapeString());
     scale = 1.0 / std::sqrt(static_cast<double>(e));
   }
   const bool causal = GetIntAttr(n, "is_causal", 0) != 0;
@@ -322,8 +321,8 @@ std::string DecomposeAttention(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
   int32_t mask_type = 0;
   if (HasInput(n, 3)) {
     mask_type = c.ElemType(n.input(3));
-    if (mask_type == 0) return absl::StrCat("the element type of attn_mask '", n.input(3),
-                                            "' is unknown");
+    if (mask_type == 0)
+      return absl::StrCat("the element type of attn_mask '", n.input(3), "' is unknown");
     if (mask_type != onnx::TensorProto::BOOL && !IsFloatElementType(mask_type))
       return absl::StrCat("attn_mask '", n.input(3), "' is ", ElementTypeName(mask_type));
   }
@@ -347,8 +346,7 @@ std::string DecomposeAttention(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
     if (mask_type == onnx::TensorProto::BOOL)
       bias = ch.Out("Where", {bias, AddScalar(c, base + "_zero", type, 0.0),
                               AddScalar(c, base + "_neg_inf", type, -inf)});
-    else if (mask_type != type)
-      bias = ch.Cast(bias, type);
+    else if (mask_type != type) bias = ch.Cast(bias, type);
     scores = ch.Out("Add", {scores, bias});
   }
   if (causal) {

@@ -57,9 +57,7 @@ std::string AddInts(Ctx& c, const std::string& base, const std::vector<int64_t>&
 
 namespace {
 
-bool HasInput(const onnx::NodeProto& n, int k) {
-  return n.input_size() > k && !n.input(k).empty();
-}
+bool HasInput(const onnx::NodeProto& n, int k) { return n.input_size() > k && !n.input(k).empty(); }
 
 void TruncateInputs(onnx::NodeProto& n, int keep) {
   if (n.input_size() > keep) n.mutable_input()->DeleteSubrange(keep, n.input_size() - keep);
@@ -283,10 +281,10 @@ std::string ConvertSoftmax(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodePro
     return "";
   }
   if (c.Down(13))
-    return absl::StrCat(
-        "axis ", axis, " of '", n.input(0), "' (",
-        rank ? absl::StrCat("rank ", *rank) : std::string("rank unknown"), "): before opset 13 ",
-        n.op_type(), " normalizes over all axes from `axis` on, so only the last axis is exact");
+    return absl::StrCat("axis ", axis, " of '", n.input(0), "' (",
+                        rank ? absl::StrCat("rank ", *rank) : std::string("rank unknown"),
+                        "): before opset 13 ", n.op_type(),
+                        " normalizes over all axes from `axis` on, so only the last axis is exact");
   // Up: flatten to [prod(d < axis), prod(d >= axis)], normalize over axis 1,
   // reshape back.
   const std::string base = n.output(0);
@@ -353,8 +351,7 @@ std::string ConvertReshape(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodePro
 // Resize: optional roi/scales (13), antialias/axes/policy (18),
 // half_pixel_symmetric (19).
 std::string ConvertResize(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>&) {
-  if (c.Down(19) &&
-      GetStringAttr(n, "coordinate_transformation_mode") == "half_pixel_symmetric")
+  if (c.Down(19) && GetStringAttr(n, "coordinate_transformation_mode") == "half_pixel_symmetric")
     return "coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19";
   if (c.Down(18)) {
     if (GetIntAttr(n, "antialias", 0) != 0) return "antialias=1 needs opset 18";
@@ -380,8 +377,7 @@ std::string ConvertResize(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProt
 // Shape-15 start/end -> Slice(Shape(x), [start], [end], [0]) below 15:
 // Slice clamps and counts negative indices from the end as Shape does.
 std::string ConvertShape(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
-  if (!c.Down(15) || (FindAttr(n, "start") == nullptr && FindAttr(n, "end") == nullptr))
-    return "";
+  if (!c.Down(15) || (FindAttr(n, "start") == nullptr && FindAttr(n, "end") == nullptr)) return "";
   const int64_t start = GetIntAttr(n, "start", 0);
   const int64_t end = GetIntAttr(n, "end", std::numeric_limits<int64_t>::max());
   const std::string full = c.Fresh(n.output(0) + "_full");

@@ -29,10 +29,31 @@ const absl::flat_hash_map<std::string, OpHistory>& OpTable() {
       (*t)[op] = {since, std::move(changes)};
     };
     // Element-wise math and activations.
-    for (const char* op : {"Abs", "Ceil", "Exp", "Floor", "Log", "Neg", "Reciprocal", "Sigmoid",
-                           "Sqrt", "Tanh", "Erf", "Sign", "Mean", "Sum", "MatMul", "Expand",
-                           "Tile", "LRN", "IsNaN", "Mod", "SpaceToDepth", "NonZero",
-                           "MeanVarianceNormalization", "Greater", "Less"}) {
+    for (const char* op : {"Abs",
+                           "Ceil",
+                           "Exp",
+                           "Floor",
+                           "Log",
+                           "Neg",
+                           "Reciprocal",
+                           "Sigmoid",
+                           "Sqrt",
+                           "Tanh",
+                           "Erf",
+                           "Sign",
+                           "Mean",
+                           "Sum",
+                           "MatMul",
+                           "Expand",
+                           "Tile",
+                           "LRN",
+                           "IsNaN",
+                           "Mod",
+                           "SpaceToDepth",
+                           "NonZero",
+                           "MeanVarianceNormalization",
+                           "Greater",
+                           "Less"}) {
       add(op, 1, {T(13)});
     }
     (*t)["Erf"].since = (*t)["Sign"].since = (*t)["IsNaN"].since = 9;
@@ -64,8 +85,9 @@ const absl::flat_hash_map<std::string, OpHistory>& OpTable() {
     add("PRelu", 1, {T(16, "bfloat16")});
     add("Where", 9, {T(16, "bfloat16")});
     for (const char* op : {"And", "Or", "Xor", "Not"}) add(op, 1);
-    add("Equal", 1, {T(11, "float,double,float16,int8,int16,uint8,uint16,uint32,uint64"), T(13),
-                     T(19, "string")});
+    add("Equal", 1,
+        {T(11, "float,double,float16,int8,int16,uint8,uint16,uint32,uint64"), T(13),
+         T(19, "string")});
     add("GreaterOrEqual", 12, {T(16, "bfloat16")});
     add("LessOrEqual", 12, {T(16, "bfloat16")});
     add("BitShift", 11);
@@ -114,18 +136,18 @@ const absl::flat_hash_map<std::string, OpHistory>& OpTable() {
     add("Gather", 1, {Neg("axis"), F(11), T(13)});
     add("GatherElements", 11, {T(13)});
     add("GatherND", 11, {A(12, "batch_dims=0"), T(13)});
-    add("ScatterElements", 11, {T(13), A(16, "reduction=none"),
-                                R(18, "reduction min/max need ScatterElements-18")});
-    add("ScatterND", 11, {T(13), A(16, "reduction=none"),
-                          R(18, "reduction min/max need ScatterND-18")});
+    add("ScatterElements", 11,
+        {T(13), A(16, "reduction=none"), R(18, "reduction min/max need ScatterElements-18")});
+    add("ScatterND", 11,
+        {T(13), A(16, "reduction=none"), R(18, "reduction min/max need ScatterND-18")});
     add("Scatter", 9, {R(11, "Scatter is deprecated from opset 11 (use ScatterElements)")});
     add("Compress", 9, {Neg("axis")});
     add("OneHot", 9, {Neg("axis")});
     add("DepthToSpace", 1, {A(11, "mode=DCR"), T(13)});
     add("Pad", 2, {F(11), T(13), F(18), F(19), T(21), T(23)});
     add("Clip", 1, {F(11), T(12, "int8,int16,int32,int64,uint8,uint16,uint32,uint64"), T(13)});
-    add("Resize", 10, {R(11, "Resize-10 and -11 compute coordinates differently"), F(13), F(18),
-                       F(19)});
+    add("Resize", 10,
+        {R(11, "Resize-10 and -11 compute coordinates differently"), F(13), F(18), F(19)});
     add("Upsample", 7, {R(10, "Upsample is deprecated from opset 10")});
     add("TopK", 1, {Neg("axis"), A(11, "largest=1"), A(11, "sorted=1")});
     add("ArgMax", 1, {Neg("axis"), A(12, "select_last_index=0"), T(13)});
@@ -156,25 +178,26 @@ const absl::flat_hash_map<std::string, OpHistory>& OpTable() {
     add("Loop", 1, {N(11), T(13), T(16), T(19), T(21), T(23)});
     add("Scan", 8, {N(11), T(16), T(19), T(21), T(23)});
     // Quantization.
-    add("QuantizeLinear", 10, {R(13, "QuantizeLinear-13 added per-axis scales"),
-                               A(19, "saturate=1"), R(21, "QuantizeLinear-21 added blocks"),
-                               T(23)});
-    add("DequantizeLinear", 10, {R(13, "DequantizeLinear-13 added per-axis scales"), T(19),
-                                 R(21, "DequantizeLinear-21 added blocks"), T(23)});
+    add("QuantizeLinear", 10,
+        {R(13, "QuantizeLinear-13 added per-axis scales"), A(19, "saturate=1"),
+         R(21, "QuantizeLinear-21 added blocks"), T(23)});
+    add("DequantizeLinear", 10,
+        {R(13, "DequantizeLinear-13 added per-axis scales"), T(19),
+         R(21, "DequantizeLinear-21 added blocks"), T(23)});
     add("DynamicQuantizeLinear", 11);
     for (const char* op : {"ConvInteger", "MatMulInteger", "QLinearConv"}) add(op, 10);
     add("QLinearMatMul", 10, {T(21)});
     // Sequences, optionals, signal, strings, training.
-    for (const char* op : {"SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase",
-                           "SequenceInsert", "SequenceLength", "SplitToSequence",
-                           "ConcatFromSequence"})
+    for (const char* op :
+         {"SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase", "SequenceInsert",
+          "SequenceLength", "SplitToSequence", "ConcatFromSequence"})
       add(op, 11);
     add("SequenceMap", 17);
     add("Optional", 15);
     add("OptionalGetElement", 15, {T(18)});
     add("OptionalHasElement", 15, {T(18)});
-    for (const char* op : {"STFT", "BlackmanWindow", "HammingWindow", "HannWindow",
-                           "MelWeightMatrix"})
+    for (const char* op :
+         {"STFT", "BlackmanWindow", "HammingWindow", "HannWindow", "MelWeightMatrix"})
       add(op, 17);
     add("DFT", 17, {R(20, "DFT-20 takes the axis as an input")});
     add("StringNormalizer", 10);
@@ -206,9 +229,13 @@ int64_t IrVersionFor(int64_t opset) {
 int64_t TypeSince(int32_t type) {
   switch (type) {
     case onnx::TensorProto::BFLOAT16: return 13;
-    case 17: case 18: case 19: case 20: return 19;  // float8 e4m3fn/e4m3fnuz/e5m2/e5m2fnuz
-    case 21: case 22: return 21;                     // uint4, int4
-    case 23: return 23;                              // float4e2m1
+    case 17:
+    case 18:
+    case 19:
+    case 20: return 19;  // float8 e4m3fn/e4m3fnuz/e5m2/e5m2fnuz
+    case 21:
+    case 22: return 21;  // uint4, int4
+    case 23: return 23;  // float4e2m1
     default: return 0;
   }
 }

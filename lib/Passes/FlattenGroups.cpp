@@ -82,9 +82,7 @@ constexpr double kWarnGrowth = 8.0;
 
 /// Bytes per element of the floating types a convolution weight can have,
 /// 0 for anything else (the element-type table is the one source).
-int64_t FloatWidth(int32_t dtype) {
-  return IsFloatElementType(dtype) ? ElementSize(dtype) : 0;
-}
+int64_t FloatWidth(int32_t dtype) { return IsFloatElementType(dtype) ? ElementSize(dtype) : 0; }
 
 int64_t NumElements(const std::vector<int64_t>& dims) {
   int64_t n = 1;
@@ -119,8 +117,8 @@ int64_t WeightBytes(const onnx::GraphProto& graph) {
 /// folder), or an error saying why the weight cannot be rewritten.
 absl::StatusOr<std::string> RawBytes(const onnx::TensorProto& t, const std::string& base_dir) {
   if (FloatWidth(t.data_type()) == 0)
-    return absl::InvalidArgumentError(absl::StrCat(
-        "weight data type ", ElementTypeName(t.data_type()), " is not a float type"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight data type ", ElementTypeName(t.data_type()), " is not a float type"));
   const std::string label = absl::StrCat("weight '", t.name(), "'");
   const bool external = t.data_location() == onnx::TensorProto::EXTERNAL;
   std::string external_bytes;
@@ -181,10 +179,10 @@ struct NodePlan {
   int32_t dtype = 0;
   // split
   std::optional<Slices> weight_slices;  // nullopt: Split at run time
-  std::optional<Slices> bias_slices;    // nullopt: Split at run time (if any bias)
-  int64_t in_part = 0;      // input channels per group (0: unknown)
+  std::optional<Slices> bias_slices;  // nullopt: Split at run time (if any bias)
+  int64_t in_part = 0;  // input channels per group (0: unknown)
   int64_t weight_part = 0;  // weight rows per group (0: unknown)
-  int64_t bias_part = 0;    // bias entries per group (0: unknown)
+  int64_t bias_part = 0;  // bias entries per group (0: unknown)
   // cost
   int64_t bytes_before = 0;
   int64_t bytes_after = 0;
@@ -205,8 +203,7 @@ class FlattenGroupsPass : public GraphPass {
  protected:
   absl::Status BeginModel(onnx::ModelProto& model, PassContext& ctx) override;
   absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override;
-  absl::StatusOr<bool> EndModel(onnx::ModelProto& model, PassContext& ctx,
-                                bool changed) override;
+  absl::StatusOr<bool> EndModel(onnx::ModelProto& model, PassContext& ctx, bool changed) override;
 
  private:
   std::optional<NodePlan> Match(const onnx::GraphProto& graph, const GraphIndex& index, int i,
@@ -238,8 +235,8 @@ std::optional<Slices> SliceConstant(const onnx::TensorProto& t, int64_t group,
 }
 
 std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
-                                             const GraphIndex& index, int i,
-                                             const GraphRef& ref, PassContext& ctx) {
+                                                 const GraphIndex& index, int i,
+                                                 const GraphRef& ref, PassContext& ctx) {
   const onnx::NodeProto& node = graph.node(i);
   const std::string& op = node.op_type();
   const bool transpose = op == "ConvTranspose";
@@ -269,9 +266,9 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
       wtype = t->tensor_type().elem_type();
   }
   if (wdims && (wdims->size() < 3 || (*wdims)[0] % group != 0)) {
-    ctx.Remark(&node, i, ref.path) << "not flattened: weight '" << w << "' of shape ["
-                                   << absl::StrJoin(*wdims, ",") << "] does not divide into group = "
-                                   << group;
+    ctx.Remark(&node, i, ref.path)
+        << "not flattened: weight '" << w << "' of shape [" << absl::StrJoin(*wdims, ",")
+        << "] does not divide into group = " << group;
     return std::nullopt;
   }
   // The input's channels must be what the weight and group imply, or the
@@ -279,9 +276,9 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
   if (auto xs = index.StaticShape(x); xs && xs->size() > 1 && wdims) {
     const int64_t implied = transpose ? (*wdims)[0] : (*wdims)[1] * group;
     if ((*xs)[1] != implied) {
-      ctx.Remark(&node, i, ref.path) << "not flattened: input '" << x << "' has " << (*xs)[1]
-                                     << " channels, weight [" << absl::StrJoin(*wdims, ",")
-                                     << "] with group = " << group << " implies " << implied;
+      ctx.Remark(&node, i, ref.path)
+          << "not flattened: input '" << x << "' has " << (*xs)[1] << " channels, weight ["
+          << absl::StrJoin(*wdims, ",") << "] with group = " << group << " implies " << implied;
       return std::nullopt;
     }
   }
@@ -304,11 +301,10 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
 
   // Strategy.
   plan.dense = options_.strategy == "dense";
-  if (plan.dense && options_.max_growth > 0 &&
-      static_cast<double>(group) > options_.max_growth) {
+  if (plan.dense && options_.max_growth > 0 && static_cast<double>(group) > options_.max_growth) {
     plan.dense = false;
-    plan.fallback = absl::StrCat("dense weight would grow x", group, ", more than max-growth = ",
-                                 options_.max_growth);
+    plan.fallback = absl::StrCat("dense weight would grow x", group,
+                                 ", more than max-growth = ", options_.max_growth);
   }
   std::optional<std::string> wbytes;
   std::string why_runtime;
@@ -345,7 +341,8 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
     // strategy=split asked for; the slices come from a run-time Split.
     plan.fallback = why_runtime;
   }
-  if (IsConstantInit(index, b)) plan.bias_slices = SliceConstant(*index.Initializer(b), group, ctx.base_dir());
+  if (IsConstantInit(index, b))
+    plan.bias_slices = SliceConstant(*index.Initializer(b), group, ctx.base_dir());
   plan.bytes_after = plan.bytes_before;
   return plan;
 }
@@ -425,7 +422,7 @@ absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ct
     if (!plan.fallback.empty())
       ctx.Remark(&node, i, ref.path)
           << (options_.strategy == "dense" ? "falling back to split: "
-                                                 : "splitting the weight at run time: ")
+                                           : "splitting the weight at run time: ")
           << plan.fallback;
 
     if (plan.dense) {
@@ -444,8 +441,8 @@ absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ct
         auto [it, fresh] = dense_copies.try_emplace(std::make_pair(w, g));
         if (fresh) {
           it->second = names.Unique(absl::StrCat(w, "_dense"));
-          rewriter.AddInitializer(MakeRawTensor(it->second, plan.dtype, plan.dense_dims,
-                                                std::move(plan.dense_bytes)));
+          rewriter.AddInitializer(
+              MakeRawTensor(it->second, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes)));
         }
         node.set_input(1, it->second);
       }
@@ -468,15 +465,15 @@ absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ct
         ws = constant_slices(w, g, *plan.weight_slices);
       } else {
         ws = runtime_parts(w);
-        rewriter.InsertBefore(i, make_split(w, ws, 0, plan.weight_part,
-                                            named(node.name(), "_split_weight")));
+        rewriter.InsertBefore(
+            i, make_split(w, ws, 0, plan.weight_part, named(node.name(), "_split_weight")));
       }
       if (!b.empty() && plan.bias_slices) {
         bs = constant_slices(b, g, *plan.bias_slices);
       } else if (!b.empty()) {
         bs = runtime_parts(b);
-        rewriter.InsertBefore(i, make_split(b, bs, 0, plan.bias_part,
-                                            named(node.name(), "_split_bias")));
+        rewriter.InsertBefore(
+            i, make_split(b, bs, 0, plan.bias_part, named(node.name(), "_split_bias")));
       }
       for (int64_t k = 0; k < g; ++k) {
         onnx::NodeProto conv = node;
@@ -529,8 +526,8 @@ absl::StatusOr<bool> FlattenGroupsPass::EndModel(onnx::ModelProto& model, PassCo
   const int64_t after = WeightBytes(model.graph());
   if (before > 0 && static_cast<double>(after) > kWarnGrowth * static_cast<double>(before)) {
     ctx.Warning() << "flattening " << state_.flattened
-                  << " grouped convolution(s) grew the model's weights from " << before
-                  << " to " << after << " bytes ("
+                  << " grouped convolution(s) grew the model's weights from " << before << " to "
+                  << after << " bytes ("
                   << absl::StrFormat("x%.1f", static_cast<double>(after) / before)
                   << "); Hailo-8 DFC 3.2x and later runs depthwise and grouped convolutions "
                      "natively, so consider keeping them, or use strategy=split or max-growth";

@@ -52,22 +52,19 @@ namespace {
 
 bool NeverFold(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
-  if (absl::StartsWith(op, "Random") || op == "Multinomial" || op == "If" ||
-      op == "Loop" || op == "Scan")
+  if (absl::StartsWith(op, "Random") || op == "Multinomial" || op == "If" || op == "Loop" ||
+      op == "Scan")
     return true;
   // Dropout in training mode draws random masks.
   return op == "Dropout" && node.input_size() > 2 && !node.input(2).empty();
 }
 
 // Bytes the tensor takes in the model (its ONNX element type's size).
-int64_t TensorBytes(const Tensor& t) {
-  return t.NumElements() * std::max(1, ElementSize(t.dtype));
-}
+int64_t TensorBytes(const Tensor& t) { return t.NumElements() * std::max(1, ElementSize(t.dtype)); }
 
 // Bytes of `node`'s outputs when the analysis knows every output's static
 // shape and type; nullopt otherwise (or on overflow).
-std::optional<int64_t> StaticOutputBytes(const onnx::NodeProto& node,
-                                         const ShapeAnalysis& shapes) {
+std::optional<int64_t> StaticOutputBytes(const onnx::NodeProto& node, const ShapeAnalysis& shapes) {
   int64_t total = 0;
   for (const auto& o : node.output()) {
     if (o.empty()) continue;
@@ -96,9 +93,8 @@ class FoldConstantsPass : public Pass {
 
 }  // namespace
 
-absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
-                                      const FoldConstantsOptions& options, PassContext& ctx,
-                                      const ShapeAnalysis* given_shapes) {
+absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstantsOptions& options,
+                                      PassContext& ctx, const ShapeAnalysis* given_shapes) {
   onnx::GraphProto& graph = *model.mutable_graph();
   const int64_t opset = OnnxOpsetVersion(model);
   const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
@@ -219,9 +215,8 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
       int64_t output_bytes = 0;
       for (const Tensor& t : *result) output_bytes += TensorBytes(t);
       if (output_bytes - input_bytes > options.max_growth_bytes) {
-        ctx.Remark(&node, i) << "not folded: its outputs would add "
-                             << output_bytes - input_bytes << " bytes (max-growth-bytes="
-                             << options.max_growth_bytes << ")";
+        ctx.Remark(&node, i) << "not folded: its outputs would add " << output_bytes - input_bytes
+                             << " bytes (max-growth-bytes=" << options.max_growth_bytes << ")";
         continue;
       }
       outputs = std::move(*result);
@@ -273,8 +268,8 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
       if (!values.contains(t.name()) || after.IsGraphOutput(t.name()) ||
           after.IsGraphInput(t.name()))
         continue;
-      std::string key = absl::StrCat(t.data_type(), ":", absl::StrJoin(t.dims(), ","), ":",
-                                     t.raw_data());
+      std::string key =
+          absl::StrCat(t.data_type(), ":", absl::StrJoin(t.dims(), ","), ":", t.raw_data());
       auto [it, inserted] = seen.emplace(std::move(key), t.name());
       if (inserted) continue;
       H8_RETURN_IF_ERROR(dedupe.ReplaceAllUsesWith(t.name(), it->second));

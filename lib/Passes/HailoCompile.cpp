@@ -128,8 +128,9 @@ int ReportDfcLog(const std::string& log_path, const std::string& step, PassConte
                   << "--pin-shape before compiling";
       ++errors;
     } else if (std::regex_search(line, m, kUnsupported)) {
-      ctx.Error() << "hailo " << step << ": node '" << m[1].str() << "' is not supported: "
-                  << m[2].str() << " (run --check-hailo8 for the full list)";
+      ctx.Error() << "hailo " << step << ": node '" << m[1].str()
+                  << "' is not supported: " << m[2].str()
+                  << " (run --check-hailo8 for the full list)";
       ++errors;
     } else if (absl::StrContains(line, "Mapping Failed") ||
                absl::StrContains(line, "could not find a valid partition") ||
@@ -161,8 +162,7 @@ class HailoCompilePass : public Pass {
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     // The DFC reports one failure at a time after minutes of work: refuse
     // what check-hailo8 already knows it will reject.
-    if (options_.out.empty())
-      return UsageStatus("needs a folder (e.g. --hailo-compile=out)");
+    if (options_.out.empty()) return UsageStatus("needs a folder (e.g. --hailo-compile=out)");
     bool rejected = false;
     {
       std::string pass = ctx.current_pass();
@@ -182,22 +182,25 @@ class HailoCompilePass : public Pass {
           hint = absl::StrCat(
               "; the unsupported nodes form a tail of the graph: --split-hailo8=host.onnx "
               "before --hailo-compile would make it compilable (",
-              analysis.region_note, "; end nodes: ",
-              absl::StrJoin(analysis.cut->end_nodes, " "), ")");
+              analysis.region_note, "; end nodes: ", absl::StrJoin(analysis.cut->end_nodes, " "),
+              ")");
       }
       return absl::FailedPreconditionError(absl::StrCat(
           "check-hailo8 found errors; nothing was handed to the Hailo compiler", hint));
     }
     // Progress goes through the diagnostics engine's output (the driver
     // prints it and keeps it for the report).
-    auto progress = [&ctx](const std::string& text) { ctx.diags().Output(ctx.current_pass(), text); };
+    auto progress = [&ctx](const std::string& text) {
+      ctx.diags().Output(ctx.current_pass(), text);
+    };
     if (!ctx.interface_map().host_model_path.empty())
-      progress(absl::StrCat("hailo-compile: compiling the Hailo-8 part of the split; the host part is ",
-                            ctx.interface_map().host_model_path, "\n"));
+      progress(
+          absl::StrCat("hailo-compile: compiling the Hailo-8 part of the split; the host part is ",
+                       ctx.interface_map().host_model_path, "\n"));
 
     const std::string dir = options_.out;
-    const std::string net = options_.net_name.empty() ? Sanitize(model.graph().name())
-                                                      : options_.net_name;
+    const std::string net =
+        options_.net_name.empty() ? Sanitize(model.graph().name()) : options_.net_name;
     const std::string arch = options_.hw_arch;
     H8_RETURN_IF_ERROR(MakeDirs(absl::StrCat(dir, "/logs")));
     H8_RETURN_IF_ERROR(WriteBinaryModel(model, absl::StrCat(dir, "/", net, ".onnx")));
@@ -239,9 +242,9 @@ class HailoCompilePass : public Pass {
     std::string looked_for;
     const std::string dfc = FindDfc(options_.dfc, looked_for);
     if (dfc.empty())
-      return ToolchainStatus(absl::StrCat(
-          "the Hailo Dataflow Compiler was not found (looked for ", looked_for, "); ", dir,
-          "/compile_hailo.sh runs the build where the DFC is installed"));
+      return ToolchainStatus(
+          absl::StrCat("the Hailo Dataflow Compiler was not found (looked for ", looked_for, "); ",
+                       dir, "/compile_hailo.sh runs the build where the DFC is installed"));
 
     std::string table = absl::StrFormat("  %-9s %9s  %s\n", "step", "time", "output");
     for (size_t k = 0; k < steps.size(); ++k) {
@@ -260,15 +263,15 @@ class HailoCompilePass : public Pass {
       int known = ReportDfcLog(log, name, ctx);
       std::string produced = absl::StrCat(dir, "/", net, outputs[k]);
       struct stat st;
-      std::string size = ::stat(produced.c_str(), &st) == 0 ? absl::StrCat(st.st_size, " bytes")
-                                                            : "missing";
+      std::string size =
+          ::stat(produced.c_str(), &st) == 0 ? absl::StrCat(st.st_size, " bytes") : "missing";
       absl::StrAppendFormat(&table, "  %-9s %8.2fs  %s (%s)\n", name, seconds, produced, size);
       progress(absl::StrCat("hailo-compile: [", k + 1, "/3] hailo ", name,
                             rc == 0 ? " done in " : " FAILED after ",
                             absl::StrFormat("%.2f", seconds), " s\n"));
       if (rc != 0)
-        return ToolchainStatus(absl::StrCat(
-            "hailo ", name, " failed (exit ", rc, ")", known > 0 ? "" : "; see ", known > 0 ? "" : log));
+        return ToolchainStatus(absl::StrCat("hailo ", name, " failed (exit ", rc, ")",
+                                            known > 0 ? "" : "; see ", known > 0 ? "" : log));
       ctx.Stat(absl::StrCat("ms-", name), static_cast<int64_t>(seconds * 1000));
     }
     progress(absl::StrCat("hailo-compile: built ", dir, "/", net, ".hef for ", arch, "\n", table));

@@ -58,8 +58,7 @@ class InferShapesPass : public Pass {
           ++unknown;
           if (options_.strict && !options_.onnx)
             ctx.Error(&node, i) << "shape of '" << o << "' could not be determined";
-          else
-            ctx.Remark(&node, i) << "shape of '" << o << "' could not be inferred";
+          else ctx.Remark(&node, i) << "shape of '" << o << "' could not be inferred";
         }
       }
       if (unknown > 0 && options_.strict && !options_.onnx)

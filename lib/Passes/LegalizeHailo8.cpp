@@ -124,8 +124,8 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
   for (int i = 0; i < graph.node_size(); ++i) {
     onnx::NodeProto& node = *graph.mutable_node(i);
     const std::string& op = node.op_type();
-    if (!IsOnnxDomain(node) || (op != "Conv" && op != "ConvTranspose") ||
-        node.input_size() < 2 || GetIntsAttr(node, "kernel_shape"))
+    if (!IsOnnxDomain(node) || (op != "Conv" && op != "ConvTranspose") || node.input_size() < 2 ||
+        GetIntsAttr(node, "kernel_shape"))
       continue;
     const std::vector<int64_t>* w = shapes.Dims(node.input(1));
     std::vector<int64_t> kernel;
@@ -133,32 +133,31 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     bool known = !kernel.empty();
     for (int64_t k : kernel) known &= k >= 1;
     if (!known) {
-      ctx.Remark(&node, i, ref.path)
-          << "kernel_shape not written: the spatial dims of the weight '" << node.input(1)
-          << "' are not static";
+      ctx.Remark(&node, i, ref.path) << "kernel_shape not written: the spatial dims of the weight '"
+                                     << node.input(1) << "' are not static";
       continue;
     }
     SetIntsAttr(node, "kernel_shape", kernel);
     changed = true;
     ctx.Stat("kernel-shapes");
-    ctx.Remark(&node, i, ref.path) << op << " without kernel_shape -> kernel_shape = "
-                                   << AxesText(kernel) << " (from the weight '"
-                                   << node.input(1) << "')";
+    ctx.Remark(&node, i, ref.path)
+        << op << " without kernel_shape -> kernel_shape = " << AxesText(kernel)
+        << " (from the weight '" << node.input(1) << "')";
   }
 
   // 1 and 2: spatial reductions.
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto& node = graph.node(i);
     const std::string& op = node.op_type();
-    if (!IsOnnxDomain(node) || (op != "ReduceMean" && op != "ReduceMax") ||
-        node.input_size() < 1 || node.output_size() != 1)
+    if (!IsOnnxDomain(node) || (op != "ReduceMean" && op != "ReduceMax") || node.input_size() < 1 ||
+        node.output_size() != 1)
       continue;
     const std::string& in = node.input(0);
     const std::string& out = node.output(0);
     const std::vector<int64_t>* dims = shapes.Dims(in);
     if (dims == nullptr) {
-      ctx.Remark(&node, i, ref.path) << "not rewritten: the shape of '" << in
-                                     << "' is unknown (run infer-shapes first)";
+      ctx.Remark(&node, i, ref.path)
+          << "not rewritten: the shape of '" << in << "' is unknown (run infer-shapes first)";
       continue;
     }
     const int rank = static_cast<int>(dims->size());
@@ -192,10 +191,9 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     for (int a = 2; a < 4; ++a)
       if (std::find(axes4.begin(), axes4.end(), a) == axes4.end()) ok &= dims4[a] == 1;
     if (!ok) {
-      ctx.Remark(&node, i, ref.path)
-          << "not rewritten: " << op << " over axes " << AxesText(*axes)
-          << " of a tensor with dims " << AxesText(*dims)
-          << " is not a reduction over all non-unit spatial axes";
+      ctx.Remark(&node, i, ref.path) << "not rewritten: " << op << " over axes " << AxesText(*axes)
+                                     << " of a tensor with dims " << AxesText(*dims)
+                                     << " is not a reduction over all non-unit spatial axes";
       continue;
     }
     const std::string pool = op == "ReduceMean" ? "GlobalAveragePool" : "GlobalMaxPool";
@@ -227,8 +225,8 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     rewriter.Erase(i);
     changed = true;
     ctx.Stat("reductions-to-global-pool");
-    ctx.Remark(&node, i, ref.path) << op << " over spatial axes " << AxesText(*axes) << via
-                                   << " -> " << pool << tail;
+    ctx.Remark(&node, i, ref.path)
+        << op << " over spatial axes " << AxesText(*axes) << via << " -> " << pool << tail;
   }
 
   // 3: unit-dim Squeeze/Reshape in front of Gemm/MatMul.
@@ -276,9 +274,9 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     rewriter.Erase(i);
     changed = true;
     ctx.Stat("flattens");
-    ctx.Remark(&node, i, ref.path) << op << " dropping unit spatial dims of "
-                                   << AxesText(*dims) << " before "
-                                   << graph.node(consumers[0]).op_type() << " -> Flatten";
+    ctx.Remark(&node, i, ref.path)
+        << op << " dropping unit spatial dims of " << AxesText(*dims) << " before "
+        << graph.node(consumers[0]).op_type() << " -> Flatten";
   }
 
   if (!changed) return false;

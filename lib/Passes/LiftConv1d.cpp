@@ -68,11 +68,11 @@ namespace {
 constexpr int kLiftAxis = 2;
 
 enum class Kind {
-  kConv,       // Conv, ConvTranspose
-  kPool,       // MaxPool, AveragePool, LpPool
-  kUnary,      // elementwise on one data input, attributes unchanged
-  kBinary,     // broadcasting elementwise
-  kAxis,       // Concat, Split, Softmax family: `axis` remapped
+  kConv,  // Conv, ConvTranspose
+  kPool,  // MaxPool, AveragePool, LpPool
+  kUnary,  // elementwise on one data input, attributes unchanged
+  kBinary,  // broadcasting elementwise
+  kAxis,  // Concat, Split, Softmax family: `axis` remapped
   kSlice,
   kPad,
   kReduce,
@@ -82,26 +82,60 @@ enum class Kind {
 
 const absl::flat_hash_map<std::string, Kind>& OpKinds() {
   static const auto* kinds = new absl::flat_hash_map<std::string, Kind>{
-      {"Conv", Kind::kConv}, {"ConvTranspose", Kind::kConv},
-      {"MaxPool", Kind::kPool}, {"AveragePool", Kind::kPool}, {"LpPool", Kind::kPool},
-      {"Relu", Kind::kUnary}, {"LeakyRelu", Kind::kUnary}, {"Sigmoid", Kind::kUnary},
-      {"Tanh", Kind::kUnary}, {"Elu", Kind::kUnary}, {"Selu", Kind::kUnary},
-      {"HardSigmoid", Kind::kUnary}, {"HardSwish", Kind::kUnary}, {"Softplus", Kind::kUnary},
-      {"Abs", Kind::kUnary}, {"Neg", Kind::kUnary}, {"Exp", Kind::kUnary},
-      {"Log", Kind::kUnary}, {"Sqrt", Kind::kUnary}, {"Erf", Kind::kUnary},
-      {"Reciprocal", Kind::kUnary}, {"Floor", Kind::kUnary}, {"Ceil", Kind::kUnary},
-      {"Identity", Kind::kUnary}, {"Dropout", Kind::kUnary}, {"Cast", Kind::kUnary},
-      {"Clip", Kind::kUnary}, {"BatchNormalization", Kind::kUnary}, {"Mish", Kind::kUnary},
-      {"Add", Kind::kBinary}, {"Sub", Kind::kBinary}, {"Mul", Kind::kBinary},
-      {"Div", Kind::kBinary}, {"Pow", Kind::kBinary}, {"Max", Kind::kBinary},
-      {"Min", Kind::kBinary}, {"PRelu", Kind::kBinary}, {"Sum", Kind::kBinary},
-      {"Concat", Kind::kAxis}, {"Split", Kind::kAxis}, {"Softmax", Kind::kAxis},
-      {"LogSoftmax", Kind::kAxis}, {"Hardmax", Kind::kAxis},
-      {"Slice", Kind::kSlice}, {"Pad", Kind::kPad}, {"Transpose", Kind::kTranspose},
-      {"ReduceMean", Kind::kReduce}, {"ReduceSum", Kind::kReduce},
-      {"ReduceMax", Kind::kReduce}, {"ReduceMin", Kind::kReduce},
-      {"ReduceProd", Kind::kReduce}, {"ReduceL1", Kind::kReduce},
-      {"ReduceL2", Kind::kReduce}, {"ReduceSumSquare", Kind::kReduce},
+      {"Conv", Kind::kConv},
+      {"ConvTranspose", Kind::kConv},
+      {"MaxPool", Kind::kPool},
+      {"AveragePool", Kind::kPool},
+      {"LpPool", Kind::kPool},
+      {"Relu", Kind::kUnary},
+      {"LeakyRelu", Kind::kUnary},
+      {"Sigmoid", Kind::kUnary},
+      {"Tanh", Kind::kUnary},
+      {"Elu", Kind::kUnary},
+      {"Selu", Kind::kUnary},
+      {"HardSigmoid", Kind::kUnary},
+      {"HardSwish", Kind::kUnary},
+      {"Softplus", Kind::kUnary},
+      {"Abs", Kind::kUnary},
+      {"Neg", Kind::kUnary},
+      {"Exp", Kind::kUnary},
+      {"Log", Kind::kUnary},
+      {"Sqrt", Kind::kUnary},
+      {"Erf", Kind::kUnary},
+      {"Reciprocal", Kind::kUnary},
+      {"Floor", Kind::kUnary},
+      {"Ceil", Kind::kUnary},
+      {"Identity", Kind::kUnary},
+      {"Dropout", Kind::kUnary},
+      {"Cast", Kind::kUnary},
+      {"Clip", Kind::kUnary},
+      {"BatchNormalization", Kind::kUnary},
+      {"Mish", Kind::kUnary},
+      {"Add", Kind::kBinary},
+      {"Sub", Kind::kBinary},
+      {"Mul", Kind::kBinary},
+      {"Div", Kind::kBinary},
+      {"Pow", Kind::kBinary},
+      {"Max", Kind::kBinary},
+      {"Min", Kind::kBinary},
+      {"PRelu", Kind::kBinary},
+      {"Sum", Kind::kBinary},
+      {"Concat", Kind::kAxis},
+      {"Split", Kind::kAxis},
+      {"Softmax", Kind::kAxis},
+      {"LogSoftmax", Kind::kAxis},
+      {"Hardmax", Kind::kAxis},
+      {"Slice", Kind::kSlice},
+      {"Pad", Kind::kPad},
+      {"Transpose", Kind::kTranspose},
+      {"ReduceMean", Kind::kReduce},
+      {"ReduceSum", Kind::kReduce},
+      {"ReduceMax", Kind::kReduce},
+      {"ReduceMin", Kind::kReduce},
+      {"ReduceProd", Kind::kReduce},
+      {"ReduceL1", Kind::kReduce},
+      {"ReduceL2", Kind::kReduce},
+      {"ReduceSumSquare", Kind::kReduce},
       {"InstanceNormalization", Kind::kRowMixing},
   };
   return *kinds;
@@ -121,10 +155,10 @@ std::vector<int64_t> MapAxes(const std::vector<int64_t>& axes) {
 
 // Everything the rewrite needs, computed before anything is mutated.
 struct LiftPlan {
-  std::vector<int> nodes;                    // region nodes, in graph order
+  std::vector<int> nodes;  // region nodes, in graph order
   absl::flat_hash_set<int> in_region;
   absl::flat_hash_map<int, Kind> kind;
-  std::vector<std::string> lifted_values;    // rank-3 values that become rank 4
+  std::vector<std::string> lifted_values;  // rank-3 values that become rank 4
   absl::flat_hash_set<std::string> lifted;
   int regions = 0;
   int convs = 0;
@@ -144,8 +178,7 @@ class LiftConv1dPass : public GraphPass {
 
 // Input slots of `node` that carry the lifted tensor (not weights, pads,
 // axes or scalars).
-std::vector<int> DataSlots(const onnx::NodeProto& node, Kind kind,
-                           const ShapeAnalysis& shapes) {
+std::vector<int> DataSlots(const onnx::NodeProto& node, Kind kind, const ShapeAnalysis& shapes) {
   auto r = [&](int slot) {
     if (slot >= node.input_size() || node.input(slot).empty()) return -1;
     return shapes.Rank(node.input(slot)).value_or(-1);
@@ -175,10 +208,8 @@ bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const Graph
   };
   if (!IsOnnxDomain(node) || node.input_size() == 0) return false;
   switch (kind) {
-    case Kind::kConv:
-      return r(0) == 3 && r(1) == 3;
-    case Kind::kPool:
-      return r(0) == 3 && (node.output_size() < 2 || node.output(1).empty());
+    case Kind::kConv: return r(0) == 3 && r(1) == 3;
+    case Kind::kPool: return r(0) == 3 && (node.output_size() < 2 || node.output(1).empty());
     case Kind::kUnary:
     case Kind::kRowMixing:
       if (node.op_type() == "BatchNormalization" && node.output_size() > 1) return false;
@@ -226,8 +257,7 @@ bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const Graph
       auto axes = GetIntsAttr(node, "axes");
       return axes.has_value() && !axes->empty();
     }
-    case Kind::kTranspose:
-      return r(0) == 3;
+    case Kind::kTranspose: return r(0) == 3;
   }
   return false;
 }
@@ -362,8 +392,8 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
       if (blocker.empty()) {
         blocker = NodeRef(graph.node(c), c);
         blocker_index = c;
-        blocker_reason = absl::StrCat("it reads the lifted tensor '", v,
-                                      "' as rank 3 (no 4-D form here)");
+        blocker_reason =
+            absl::StrCat("it reads the lifted tensor '", v, "' as rank 3 (no 4-D form here)");
       }
     }
     if (index.IsGraphOutput(v) && !lift_interface && blocker.empty()) blocker = v;
@@ -397,8 +427,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
     for (int k = 1; params.contains(h_param); ++k) h_param = absl::StrCat("H_", k);
   } else if (blocker_index >= 0) {
     const auto& b = graph.node(blocker_index);
-    ctx.Remark(&b, blocker_index, ref.path)
-        << "H fixed to 1: " << blocker_reason;
+    ctx.Remark(&b, blocker_index, ref.path) << "H fixed to 1: " << blocker_reason;
   }
 
   // Rewrite. Nothing above mutated the graph.
@@ -409,7 +438,8 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
     if (!AxesAreInputs(opset)) return "";
     auto it = axes_inits.find(axis);
     if (it != axes_inits.end()) return it->second;
-    std::string name = names.Unique(absl::StrCat("lift_conv1d_axes", axis == kLiftAxis ? "" : absl::StrCat("_", axis)));
+    std::string name = names.Unique(
+        absl::StrCat("lift_conv1d_axes", axis == kLiftAxis ? "" : absl::StrCat("_", axis)));
     rewriter.AddInitializer(MakeInt64Tensor(name, {axis}));
     axes_inits.emplace(axis, name);
     return name;
@@ -448,8 +478,8 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
         std::string l = names.Unique(absl::StrCat(v, "_lifted"));
         lifted_name[v] = l;
         // The Squeeze keeps the original name for readers outside.
-        rewriter.InsertBefore(p + 1, MakeAxesNode("Squeeze", l, v, {kLiftAxis}, opset,
-                                                  axes_input(kLiftAxis)));
+        rewriter.InsertBefore(
+            p + 1, MakeAxesNode("Squeeze", l, v, {kLiftAxis}, opset, axes_input(kLiftAxis)));
         ctx.Stat("boundaries-inserted");
       } else {
         lifted_name[v] = v;
@@ -459,8 +489,8 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
       if (exits) {
         // Readers outside the region keep a rank-3 view under a new name.
         std::string sq = names.Unique(absl::StrCat(v, "_rank3"));
-        rewriter.InsertBefore(0, MakeAxesNode("Squeeze", v, sq, {kLiftAxis}, opset,
-                                              axes_input(kLiftAxis)));
+        rewriter.InsertBefore(
+            0, MakeAxesNode("Squeeze", v, sq, {kLiftAxis}, opset, axes_input(kLiftAxis)));
         for (int c : index.Consumers(v)) {
           if (plan.in_region.contains(c)) continue;
           onnx::NodeProto& reader = *graph.mutable_node(c);
@@ -529,15 +559,18 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
         }
         break;
       case Kind::kAxis:
-        SetIntAttr(node, "axis", MapAxis(GetIntAttr(node, "axis", node.op_type() == "Concat" ||
-                                                                      node.op_type() == "Split"
-                                                                  ? 0
-                                                                  : (opset >= 13 ? -1 : 1))));
+        SetIntAttr(node, "axis",
+                   MapAxis(GetIntAttr(node, "axis",
+                                      node.op_type() == "Concat" || node.op_type() == "Split"
+                                          ? 0
+                                          : (opset >= 13 ? -1 : 1))));
         break;
       case Kind::kTranspose: {
-        std::vector<int64_t> perm = GetIntsAttr(node, "perm").value_or(std::vector<int64_t>{2, 1, 0});
+        std::vector<int64_t> perm =
+            GetIntsAttr(node, "perm").value_or(std::vector<int64_t>{2, 1, 0});
         if (perm.size() == 3)
-          SetIntsAttr(node, "perm", {MapAxis(perm[0]), MapAxis(perm[1]), kLiftAxis, MapAxis(perm[2])});
+          SetIntsAttr(node, "perm",
+                      {MapAxis(perm[0]), MapAxis(perm[1]), kLiftAxis, MapAxis(perm[2])});
         break;
       }
       case Kind::kSlice:
@@ -563,12 +596,14 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
       case Kind::kPad: {
         if (opset >= 11 && node.input_size() > 3 && !node.input(3).empty()) {
           std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
-          rewriter.AddInitializer(MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(3)))));
+          rewriter.AddInitializer(
+              MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(3)))));
           node.set_input(3, name);
           break;
         }
-        std::vector<int64_t> pads = opset < 11 ? GetIntsAttr(node, "pads").value_or(std::vector<int64_t>{})
-                                               : *ConstantInts(index, node.input(1));
+        std::vector<int64_t> pads = opset < 11
+                                        ? GetIntsAttr(node, "pads").value_or(std::vector<int64_t>{})
+                                        : *ConstantInts(index, node.input(1));
         if (pads.size() != 6) break;
         std::vector<int64_t> lifted = {pads[0], pads[1], 0, pads[2], pads[3], pads[4], 0, pads[5]};
         if (opset < 11) {
@@ -583,15 +618,15 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
       case Kind::kReduce:
         if (ReduceAxesIsInput(node, opset)) {
           std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
-          rewriter.AddInitializer(MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(1)))));
+          rewriter.AddInitializer(
+              MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(1)))));
           node.set_input(1, name);
         } else {
           SetIntsAttr(node, "axes", MapAxes(*GetIntsAttr(node, "axes")));
         }
         break;
       case Kind::kUnary:
-      case Kind::kRowMixing:
-        break;
+      case Kind::kRowMixing: break;
     }
   }
 

@@ -35,8 +35,8 @@
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/OpTraits.h"
-#include "h8/Support/DimsText.h"
 #include "h8/Passes/Passes.h"
+#include "h8/Support/DimsText.h"
 #include "h8/Support/Status.h"
 
 namespace h8 {
@@ -51,8 +51,9 @@ std::string ShapeText(const onnx::ValueInfoProto& vi) {
   std::vector<std::string> dims;
   if (!vi.type().tensor_type().has_shape()) return "[?]";
   for (const auto& d : vi.type().tensor_type().shape().dim())
-    dims.push_back(d.has_dim_value() ? absl::StrCat(d.dim_value())
-                                     : d.has_dim_param() ? d.dim_param() : "?");
+    dims.push_back(d.has_dim_value()   ? absl::StrCat(d.dim_value())
+                   : d.has_dim_param() ? d.dim_param()
+                                       : "?");
   return absl::StrCat("[", absl::StrJoin(dims, ","), "]");
 }
 
@@ -151,7 +152,8 @@ class PinShapePass : public Pass {
     H8_ASSIGN_OR_RETURN(auto params, ParseDimsOption(options_.dims));
     if (!options_.shape.empty()) {
       H8_ASSIGN_OR_RETURN(std::vector<Pin> pins, ParsePins(options_.shape));
-      for (const Pin& pin : pins) H8_RETURN_IF_ERROR(ApplyPin(pin, graph, initializers, runtime, params, ctx));
+      for (const Pin& pin : pins)
+        H8_RETURN_IF_ERROR(ApplyPin(pin, graph, initializers, runtime, params, ctx));
     }
     // No shape and no dims: only the H axes lift-conv1d inserted are pinned
     // (to 1, below), and dims still dynamic afterwards are left to later
@@ -214,10 +216,10 @@ class PinShapePass : public Pass {
       if (runtime.size() != 1) {
         std::vector<std::string> names;
         for (auto* in : runtime) names.push_back(absl::StrCat(in->name(), " ", ShapeText(*in)));
-        return UsageStatus(absl::StrCat(
-            "the model has ", runtime.size(), " inputs (", absl::StrJoin(names, ", "),
-            "); pin them by name, e.g. shape='", runtime.empty() ? "x" : runtime[0]->name(),
-            ":1,2,3'"));
+        return UsageStatus(absl::StrCat("the model has ", runtime.size(), " inputs (",
+                                        absl::StrJoin(names, ", "),
+                                        "); pin them by name, e.g. shape='",
+                                        runtime.empty() ? "x" : runtime[0]->name(), ":1,2,3'"));
       }
       target = runtime[0];
     } else {
@@ -246,10 +248,10 @@ class PinShapePass : public Pass {
       if (d->has_dim_value() && d->dim_value() != pin.dims[k]) {
         if (lifted != map.inserted_axis.end() && lifted->second == k &&
             !map.row_axis_blocker.empty())
-          return absl::FailedPreconditionError(absl::StrCat(
-              "input '", target->name(), "': dim ", k, " is ", d->dim_value(),
-              " because lift-conv1d fixed H to 1 for node '", map.row_axis_blocker,
-              "', pin says ", pin.dims[k]));
+          return absl::FailedPreconditionError(
+              absl::StrCat("input '", target->name(), "': dim ", k, " is ", d->dim_value(),
+                           " because lift-conv1d fixed H to 1 for node '", map.row_axis_blocker,
+                           "', pin says ", pin.dims[k]));
         return UsageStatus(absl::StrCat("input '", target->name(), "': dim ", k, " is ",
                                         d->dim_value(), " in the model, pin says ", pin.dims[k]));
       }
@@ -260,8 +262,8 @@ class PinShapePass : public Pass {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<bool> CheckAllStatic(const onnx::GraphProto& graph,
-                                      const ShapeAnalysis& shapes, PassContext& ctx) {
+  absl::StatusOr<bool> CheckAllStatic(const onnx::GraphProto& graph, const ShapeAnalysis& shapes,
+                                      PassContext& ctx) {
     auto is_static = [&](const std::string& name) {
       const ValueFacts* f = shapes.Facts(name);
       return f != nullptr && f->IsStatic();

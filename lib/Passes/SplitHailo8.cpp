@@ -84,8 +84,8 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     return UsageStatus("needs a file for the host part (e.g. --split-hailo8=host.onnx)");
   InterfaceMap& map = ctx.interface_map();
   if (!map.host_model_path.empty())
-    return UsageStatus(absl::StrCat("the model was already split (host part: ",
-                                    map.host_model_path, "); split-hailo8 runs once"));
+    return UsageStatus(absl::StrCat("the model was already split (host part: ", map.host_model_path,
+                                    "); split-hailo8 runs once"));
   const Hailo8Analysis analysis =
       AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny},
                        ctx.analyses().Index(model.graph()), ctx.analyses().Shapes(model));
@@ -98,9 +98,9 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
         << "Hailo-8 cannot run this node and no Hailo-8 region precedes it, so there is no "
            "cut: "
         << analysis.region_note;
-    return absl::FailedPreconditionError(absl::StrCat(
-        "nothing was split and ", options_.host_out,
-        " was not written (run --check-hailo8 for every unsupported node)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("nothing was split and ", options_.host_out,
+                     " was not written (run --check-hailo8 for every unsupported node)"));
   }
 
   // Host nodes: the tail (empty when Hailo-8 runs everything).
@@ -132,10 +132,10 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     } else if (index.Initializer(v) != nullptr) {
       host_initializers.push_back(v);
     } else if (index.IsRuntimeInput(v)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the host part would read the graph input '", v, "' (through node '",
-          NodeRef(graph.node(index.Consumers(v).front()), index.Consumers(v).front()),
-          "'): no Hailo-8 region precedes it"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the host part would read the graph input '", v, "' (through node '",
+                       NodeRef(graph.node(index.Consumers(v).front()), index.Consumers(v).front()),
+                       "'): no Hailo-8 region precedes it"));
     }
   }
   // Graph outputs computed on the device pass through the host.
@@ -180,8 +180,7 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     if (!HasElemType(type)) {
       const int prod = index.ProducerIndex(v);
       return absl::FailedPreconditionError(absl::StrCat(
-          "the cut tensor '", v, "' (from node '",
-          prod >= 0 ? NodeRef(graph.node(prod), prod) : v,
+          "the cut tensor '", v, "' (from node '", prod >= 0 ? NodeRef(graph.node(prod), prod) : v,
           "') has no known type; run --infer-shapes or --pin-shape before --split-hailo8"));
     }
     *vi.mutable_type() = *type;
@@ -281,8 +280,9 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   ctx.Stat("cut-tensors", static_cast<int64_t>(cut_order.size()));
   if (analysis.cut) ctx.Stat("supported-nodes-moved", analysis.cut->supported_moved);
   if (analysis.cut) {
-    ctx.Remark() << analysis.region_note << "; device outputs (cut tensors): "
-                 << absl::StrJoin(cut_order, " ") << "; host part goes to " << path;
+    ctx.Remark() << analysis.region_note
+                 << "; device outputs (cut tensors): " << absl::StrJoin(cut_order, " ")
+                 << "; host part goes to " << path;
   } else {
     ctx.Remark() << "check-hailo8 flags no node: Hailo-8 runs the whole graph; " << path
                  << " is a pass-through host model";

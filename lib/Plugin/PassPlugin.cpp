@@ -52,16 +52,16 @@ absl::Status LoadPassPlugin(const std::string& path, PassRegistry& registry) {
         path, ": pass plugin '", name, "' uses plugin API version ", info.api_version,
         ", this onnx-h8-opt supports version ", H8_PLUGIN_API_VERSION, "; rebuild the plugin"));
   if (info.protobuf_version != GOOGLE_PROTOBUF_VERSION)
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": pass plugin '", name, "' was built with protobuf ",
-        ProtobufVersionText(info.protobuf_version), ", this onnx-h8-opt with ",
-        ProtobufVersionText(GOOGLE_PROTOBUF_VERSION),
-        "; mixing them would corrupt memory, rebuild the plugin"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": pass plugin '", name, "' was built with protobuf ",
+                     ProtobufVersionText(info.protobuf_version), ", this onnx-h8-opt with ",
+                     ProtobufVersionText(GOOGLE_PROTOBUF_VERSION),
+                     "; mixing them would corrupt memory, rebuild the plugin"));
   if (info.onnx_version == nullptr || std::string(info.onnx_version) != H8_ONNX_VERSION)
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": pass plugin '", name, "' was built with ONNX ",
-        info.onnx_version != nullptr ? info.onnx_version : "(unknown)", ", this onnx-h8-opt with ",
-        H8_ONNX_VERSION, "; rebuild the plugin"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": pass plugin '", name, "' was built with ONNX ",
+                     info.onnx_version != nullptr ? info.onnx_version : "(unknown)",
+                     ", this onnx-h8-opt with ", H8_ONNX_VERSION, "; rebuild the plugin"));
   if (name.empty() || info.register_passes == nullptr)
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": pass plugin has no name or no registration callback"));

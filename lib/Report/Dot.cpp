@@ -59,7 +59,11 @@ struct Scope {
 struct GraphDraw {
   GraphDraw(const onnx::GraphProto& g, const std::string& path, Scope* scope,
             const std::vector<bool>& host, std::string& out)
-      : g(g), path(path), scope(scope), indent(path.empty() ? "  " : "    "), host(host),
+      : g(g),
+        path(path),
+        scope(scope),
+        indent(path.empty() ? "  " : "    "),
+        host(host),
         out(out) {}
 
   const onnx::GraphProto& g;
@@ -68,14 +72,12 @@ struct GraphDraw {
   std::string indent;
   const std::vector<bool>& host;
   std::string& out;
-  std::string host_body;                 // statements inside cluster_host
-  std::vector<std::string> node_ids;     // drawn id of each node (its box)
-  std::vector<bool> node_host;           // each node's box is on the host side
+  std::string host_body;  // statements inside cluster_host
+  std::vector<std::string> node_ids;  // drawn id of each node (its box)
+  std::vector<bool> node_host;  // each node's box is on the host side
   std::vector<std::pair<int, std::string>> subgraph_owners;  // node, its id
 
-  bool IsHost(int i) const {
-    return path.empty() && i < static_cast<int>(host.size()) && host[i];
-  }
+  bool IsHost(int i) const { return path.empty() && i < static_cast<int>(host.size()) && host[i]; }
 };
 
 class DotWriter {
@@ -90,18 +92,19 @@ class DotWriter {
     Scope scope;
     DrawGraph(g, "", &scope, nullptr, host, body);
 
-    std::string out = absl::StrCat("digraph ", Quote(g.name().empty() ? "model" : g.name()),
-                                   " {\n");
+    std::string out =
+        absl::StrCat("digraph ", Quote(g.name().empty() ? "model" : g.name()), " {\n");
     std::vector<std::string> label = a_.title;
     if (!a_.end_nodes.empty())
-      label.push_back(absl::StrCat("recommended cut: --end-node-names ",
-                                   absl::StrJoin(a_.end_nodes, " ")));
+      label.push_back(
+          absl::StrCat("recommended cut: --end-node-names ", absl::StrJoin(a_.end_nodes, " ")));
     if (collapse_)
       label.push_back(absl::StrCat("collapsed: ", CountNodes(g), " nodes drawn as ", boxes_,
                                    boxes_ == 1 ? " box" : " boxes",
                                    "; runs of a repeated op sequence are one box"));
-    absl::StrAppend(&out, "  graph [rankdir=TB, compound=true, fontname=\"Helvetica\", "
-                          "fontsize=12, labelloc=t, labeljust=l, nodesep=0.3, ranksep=0.35");
+    absl::StrAppend(&out,
+                    "  graph [rankdir=TB, compound=true, fontname=\"Helvetica\", "
+                    "fontsize=12, labelloc=t, labeljust=l, nodesep=0.3, ranksep=0.35");
     if (!label.empty()) absl::StrAppend(&out, ", label=", Quote(absl::StrJoin(label, "\n")));
     absl::StrAppend(&out, "];\n");
     absl::StrAppend(&out,
@@ -221,10 +224,9 @@ class DotWriter {
     ++boxes_;
     d.node_ids[i] = id;
     d.node_host[i] = all_host;
-    std::string label = absl::StrCat(
-        absl::StrJoin(seq, " > "), "\nx ", grp.repeats, " (", len, " nodes)\nfrom ",
-        Shorten(NodeRef(d.g.node(i), i)), "\nto ",
-        Shorten(NodeRef(d.g.node(i + len - 1), i + len - 1)));
+    std::string label = absl::StrCat(absl::StrJoin(seq, " > "), "\nx ", grp.repeats, " (", len,
+                                     " nodes)\nfrom ", Shorten(NodeRef(d.g.node(i), i)), "\nto ",
+                                     Shorten(NodeRef(d.g.node(i + len - 1), i + len - 1)));
     std::string attrs = MarkAttrs(worst, any_rewritten && worst >= Mark::kWarning);
     absl::StrAppend(all_host ? &d.host_body : &d.out, all_host ? d.indent + "  " : d.indent, id,
                     " [shape=box3d, style=filled, fillcolor=\"#ffffff\", label=", Quote(label),
@@ -309,8 +311,7 @@ class DotWriter {
           std::string cluster = NewId("cluster_");
           absl::StrAppend(&d.out, d.indent, "subgraph ", cluster, " {\n", d.indent,
                           "  style=\"rounded,dashed\"; color=\"#78909c\"; label=",
-                          Quote(Shorten(absl::StrCat(NodeRef(node, i), ".", attr.name()))),
-                          ";\n");
+                          Quote(Shorten(absl::StrCat(NodeRef(node, i), ".", attr.name()))), ";\n");
           Scope inner;
           size_t edges_before = edges_.size();
           std::string inner_out;
@@ -373,9 +374,9 @@ class DotWriter {
     if (removed == 0) return "";
     if (removed > kMaxRemovedListed)
       lines.push_back(absl::StrCat("... and ", removed - kMaxRemovedListed, " more"));
-    std::string label = absl::StrCat("removed by this run (", removed, " node",
-                                     removed == 1 ? "" : "s", ", e.g. folded):\n",
-                                     absl::StrJoin(lines, "\n"), "\n");
+    std::string label =
+        absl::StrCat("removed by this run (", removed, " node", removed == 1 ? "" : "s",
+                     ", e.g. folded):\n", absl::StrJoin(lines, "\n"), "\n");
     // Left-justified lines: DOT's \l ends a line; the label is escaped first.
     std::string escaped = EscapeDotString(label);
     std::string ljust;
@@ -391,8 +392,9 @@ class DotWriter {
       }
     }
     std::string id = NewId("r");
-    absl::StrAppend(&out, "  subgraph cluster_removed {\n    style=\"filled\"; color=\"#bdbdbd\"; "
-                          "fillcolor=\"#f5f5f5\"; fontcolor=\"#616161\"; label=\"removed\";\n    ",
+    absl::StrAppend(&out,
+                    "  subgraph cluster_removed {\n    style=\"filled\"; color=\"#bdbdbd\"; "
+                    "fillcolor=\"#f5f5f5\"; fontcolor=\"#616161\"; label=\"removed\";\n    ",
                     id, " [shape=note, style=filled, fillcolor=\"", kDotHostFill,
                     "\", color=\"#9e9e9e\", fontcolor=\"#424242\", label=\"", ljust, "\"];\n  }\n");
     return id;

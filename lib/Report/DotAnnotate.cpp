@@ -24,8 +24,8 @@ namespace {
 
 // What identifies a node's computation: compared across the run.
 std::string Signature(const onnx::NodeProto& node) {
-  std::string sig = absl::StrCat(node.domain(), "::", node.op_type(), "(",
-                                 absl::StrJoin(node.input(), ","), ")");
+  std::string sig =
+      absl::StrCat(node.domain(), "::", node.op_type(), "(", absl::StrJoin(node.input(), ","), ")");
   for (const auto& attr : node.attribute()) absl::StrAppend(&sig, "|", attr.SerializeAsString());
   return sig;
 }
@@ -68,10 +68,10 @@ std::string MarkAttrs(Mark m, bool rewritten) {
       s = absl::StrCat("fillcolor=\"", kDotRewrittenFill, "\", color=\"#2e7d32\"");
       break;
     case Mark::kHost:
-      s = absl::StrCat("fillcolor=\"", kDotHostFill, "\", color=\"#9e9e9e\", fontcolor=\"#616161\"");
+      s = absl::StrCat("fillcolor=\"", kDotHostFill,
+                       "\", color=\"#9e9e9e\", fontcolor=\"#616161\"");
       break;
-    case Mark::kNone:
-      break;
+    case Mark::kNone: break;
   }
   if (rewritten && (m == Mark::kError || m == Mark::kWarning))
     s = absl::StrCat(s.substr(0, s.find(", color=")), ", color=\"#2e7d32\", penwidth=2.5");
@@ -166,11 +166,11 @@ std::string Marks::NodeTooltip(const std::string& path, const std::string& ref, 
                                bool rewritten) const {
   std::string tooltip = ref;
   auto tip = tooltips_.find(NodeKey(path, ref));
-  if (tip != tooltips_.end())
-    absl::StrAppend(&tooltip, "\n", tip->second);
+  if (tip != tooltips_.end()) absl::StrAppend(&tooltip, "\n", tip->second);
   else if (rewritten && mark == Mark::kRewritten)
-    absl::StrAppend(&tooltip, "\n", before_.count(NodeKey(path, ref)) ? "rewritten by this run"
-                                                                        : "new in this run");
+    absl::StrAppend(
+        &tooltip, "\n",
+        before_.count(NodeKey(path, ref)) ? "rewritten by this run" : "new in this run");
   return tooltip;
 }
 

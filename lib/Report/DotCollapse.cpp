@@ -34,7 +34,8 @@ std::vector<int> FoldRepeats(const onnx::GraphProto& g, std::vector<Group>& grou
   for (int i = 0; i < n; ++i) {
     const auto& node = g.node(i);
     // A key of its own for a node owning subgraphs: it matches nothing.
-    ops[i] = HasSubgraph(node) ? absl::StrCat("\x1f", i) : absl::StrCat(node.domain(), "::", node.op_type());
+    ops[i] = HasSubgraph(node) ? absl::StrCat("\x1f", i)
+                               : absl::StrCat(node.domain(), "::", node.op_type());
   }
   int i = 0;
   while (i < n) {

@@ -55,7 +55,8 @@ std::string DimsText(const google::protobuf::RepeatedField<int64_t>& dims) {
 std::string ElemPrefix(int32_t elem) {
   if (elem == onnx::TensorProto::FLOAT || elem == onnx::TensorProto::UNDEFINED) return "";
   if (!onnx::TensorProto::DataType_IsValid(elem)) return absl::StrCat("type", elem);
-  std::string name = onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(elem));
+  std::string name =
+      onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(elem));
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return name;
@@ -98,7 +99,9 @@ std::string Shorten(const std::string& name) {
                       name.substr(name.size() - (kMaxLabelName / 2 - 2)));
 }
 
-std::string Quote(const std::string& text) { return absl::StrCat("\"", EscapeDotString(text), "\""); }
+std::string Quote(const std::string& text) {
+  return absl::StrCat("\"", EscapeDotString(text), "\"");
+}
 
 Shapes::Shapes(const onnx::GraphProto& g) {
   for (const auto& v : g.input()) Add(v);

@@ -42,8 +42,8 @@ class TempDir {
  public:
   TempDir() {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                                       "/onnx-h8-opt-dot.XXXXXX");
+    std::string pattern =
+        absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/onnx-h8-opt-dot.XXXXXX");
     std::vector<char> buf(pattern.begin(), pattern.end());
     buf.push_back('\0');
     if (::mkdtemp(buf.data()) != nullptr) path_ = buf.data();
@@ -85,8 +85,8 @@ absl::StatusOr<std::string> RenderDotToSvg(const std::string& dot, int timeout_s
   if (run.exit_code != 0) {
     std::string message;
     ReadWholeFile(err, message);
-    return absl::InternalError(absl::StrCat(
-        "dot failed", message.empty() ? "" : ": ", absl::StripAsciiWhitespace(message)));
+    return absl::InternalError(absl::StrCat("dot failed", message.empty() ? "" : ": ",
+                                            absl::StripAsciiWhitespace(message)));
   }
   std::string svg;
   if (!ReadWholeFile(out, svg)) return absl::InternalError("dot wrote no SVG");
@@ -170,16 +170,17 @@ std::string SeverityCell(Severity s) {
 }
 
 void DiagnosticTable(const std::vector<const Diagnostic*>& ds, std::string& out) {
-  absl::StrAppend(&out, "<table><tr><th>severity</th><th>pass</th><th>node</th><th>op</th>"
-                        "<th>message</th></tr>\n");
+  absl::StrAppend(&out,
+                  "<table><tr><th>severity</th><th>pass</th><th>node</th><th>op</th>"
+                  "<th>message</th></tr>\n");
   for (const Diagnostic* d : ds) {
     std::string message = EscapeHtml(d->message);
     for (const std::string& n : d->notes) absl::StrAppend(&message, "<br>note: ", EscapeHtml(n));
     std::string node = d->node;
     if (!d->graph.empty()) node = absl::StrCat(d->graph, ": ", node);
     absl::StrAppend(&out, "<tr>", SeverityCell(d->severity), "<td>", EscapeHtml(d->pass),
-                    "</td><td>", Code(node), "</td><td>", EscapeHtml(d->op), "</td><td>",
-                    message, "</td></tr>\n");
+                    "</td><td>", Code(node), "</td><td>", EscapeHtml(d->op), "</td><td>", message,
+                    "</td></tr>\n");
   }
   absl::StrAppend(&out, "</table>\n");
 }
@@ -201,8 +202,8 @@ void Drawing(const std::string& caption, const std::string& dot, std::string& ou
   // repetition would take Graphviz minutes and make an unusable page.
   constexpr size_t kMaxDotBytes = 4 << 20;
   if (dot.size() > kMaxDotBytes) {
-    absl::StrAppend(&out, "<p class=\"note\">Not drawn: the graph's DOT text is ",
-                    dot.size() >> 20, " MiB even collapsed; write it with --emit=dot and "
+    absl::StrAppend(&out, "<p class=\"note\">Not drawn: the graph's DOT text is ", dot.size() >> 20,
+                    " MiB even collapsed; write it with --emit=dot and "
                     "render parts of it.</p>\n</figure>\n");
     return;
   }
@@ -210,9 +211,11 @@ void Drawing(const std::string& caption, const std::string& dot, std::string& ou
   if (svg.ok()) {
     absl::StrAppend(&out, *svg, "\n");
   } else {
-    absl::StrAppend(&out, "<p class=\"note\">No drawing: ", EscapeHtml(std::string(svg.status().message())),
-                    ". The Graphviz source follows; render it with <code>dot -Tsvg</code>.</p>\n"
-                    "<pre class=\"dot\">", EscapeHtml(dot), "</pre>\n");
+    absl::StrAppend(
+        &out, "<p class=\"note\">No drawing: ", EscapeHtml(std::string(svg.status().message())),
+        ". The Graphviz source follows; render it with <code>dot -Tsvg</code>.</p>\n"
+        "<pre class=\"dot\">",
+        EscapeHtml(dot), "</pre>\n");
   }
   absl::StrAppend(&out, "</figure>\n");
 }
@@ -232,8 +235,9 @@ void ModelSection(const ModelReport& m, std::string& out) {
     // Statistics are recorded per pass run in pipeline order; a pass that
     // records none has no entry, so match them up by name in order.
     size_t next_stat = 0;
-    absl::StrAppend(&out, "<table><tr><th>#</th><th>pass</th><th>wall time</th><th>share</th>"
-                          "<th>statistics</th></tr>\n");
+    absl::StrAppend(&out,
+                    "<table><tr><th>#</th><th>pass</th><th>wall time</th><th>share</th>"
+                    "<th>statistics</th></tr>\n");
     int number = 0;
     for (size_t k = 0; k < m.timings.size(); ++k) {
       const PassTiming& t = m.timings[k];
@@ -251,14 +255,14 @@ void ModelSection(const ModelReport& m, std::string& out) {
       }
       absl::StrAppend(&out, "<tr><td class=\"num\">",
                       instrumentation ? std::string() : absl::StrCat(++number), "</td><td>",
-                      Code(t.pass),
-                      "</td><td class=\"num\">", absl::StrFormat("%.1f ms", t.seconds * 1e3),
-                      "</td><td class=\"num\">",
+                      Code(t.pass), "</td><td class=\"num\">",
+                      absl::StrFormat("%.1f ms", t.seconds * 1e3), "</td><td class=\"num\">",
                       absl::StrFormat("%.1f%%", total > 0 ? 100 * t.seconds / total : 0.0),
                       "</td><td>", stats, "</td></tr>\n");
     }
     absl::StrAppend(&out, "<tr><th></th><th>total</th><td class=\"num\">",
-                    absl::StrFormat("%.1f ms", total * 1e3), "</td><td></td><td></td></tr>\n"
+                    absl::StrFormat("%.1f ms", total * 1e3),
+                    "</td><td></td><td></td></tr>\n"
                     "</table>\n");
   }
 
@@ -270,8 +274,9 @@ void ModelSection(const ModelReport& m, std::string& out) {
       absl::StrAppend(&out, "<p class=\"sev-error\">", EscapeHtml(v.error), "</p>\n");
       continue;
     }
-    absl::StrAppend(&out, "<table><tr><th>output</th><th>shape</th><th>cos</th><th>MSE</th>"
-                          "<th>max |d|</th><th>result</th></tr>\n");
+    absl::StrAppend(&out,
+                    "<table><tr><th>output</th><th>shape</th><th>cos</th><th>MSE</th>"
+                    "<th>max |d|</th><th>result</th></tr>\n");
     for (const VerifyRow& r : v.rows)
       absl::StrAppend(&out, "<tr", r.ok ? "" : " class=\"bad\"", "><td>", Code(r.output),
                       "</td><td>(", EscapeHtml(r.dims), ")</td><td class=\"num\">",
@@ -288,10 +293,8 @@ void ModelSection(const ModelReport& m, std::string& out) {
     if (d.pass == "check-hailo8" &&
         (d.severity == Severity::kError || d.severity == Severity::kWarning))
       lint.push_back(&d);
-    else if (d.pass == "check-hailo8" && d.severity == Severity::kNote)
-      lint_notes.push_back(&d);
-    else
-      others.push_back(&d);
+    else if (d.pass == "check-hailo8" && d.severity == Severity::kNote) lint_notes.push_back(&d);
+    else others.push_back(&d);
   }
   if (!lint.empty() || !lint_notes.empty()) {
     absl::StrAppend(&out, "<h3>Hailo-8 lint (check-hailo8)</h3>\n");
@@ -301,21 +304,21 @@ void ModelSection(const ModelReport& m, std::string& out) {
       absl::StrAppend(&out, "</p>\n");
     }
     if (!lint.empty()) {
-      absl::StrAppend(&out, "<table class=\"lint\"><tr><th>severity</th><th>node</th><th>op</th>"
-                            "<th>message</th><th>fix</th></tr>\n");
+      absl::StrAppend(&out,
+                      "<table class=\"lint\"><tr><th>severity</th><th>node</th><th>op</th>"
+                      "<th>message</th><th>fix</th></tr>\n");
       for (const Diagnostic* d : lint) {
         std::string fix, notes;
         for (const std::string& n : d->notes) {
           absl::string_view v = n;
           if (absl::ConsumePrefix(&v, "fix: "))
             absl::StrAppend(&fix, fix.empty() ? "" : "<br>", EscapeHtml(std::string(v)));
-          else
-            absl::StrAppend(&notes, "<br><small>", EscapeHtml(n), "</small>");
+          else absl::StrAppend(&notes, "<br><small>", EscapeHtml(n), "</small>");
         }
         std::string node = d->node.empty() ? "(interface)" : d->node;
         absl::StrAppend(&out, "<tr>", SeverityCell(d->severity), "<td>", Code(node), "</td><td>",
-                        EscapeHtml(d->op), "</td><td>", EscapeHtml(d->message), notes,
-                        "</td><td>", fix, "</td></tr>\n");
+                        EscapeHtml(d->op), "</td><td>", EscapeHtml(d->message), notes, "</td><td>",
+                        fix, "</td></tr>\n");
       }
       absl::StrAppend(&out, "</table>\n");
     }
@@ -350,9 +353,9 @@ void ModelSection(const ModelReport& m, std::string& out) {
 std::string RenderReportHtml(const ReportData& data) {
   std::string title = "onnx-h8-opt report";
   if (!data.models.empty()) absl::StrAppend(&title, ": ", data.models.front().where);
-  std::string out = absl::StrCat(
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
-      EscapeHtml(title), "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n");
+  std::string out =
+      absl::StrCat("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
+                   EscapeHtml(title), "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n");
   absl::StrAppend(&out, "<h1>onnx-h8-opt report</h1>\n<p><span class=\"status ",
                   data.exit_code == 0 ? "ok" : "fail", "\">exit ", data.exit_code, ": ",
                   ExitMeaning(data.exit_code), "</span></p>\n");

@@ -14,14 +14,10 @@ namespace h8 {
 
 const char* SeverityName(Severity severity) {
   switch (severity) {
-    case Severity::kError:
-      return "error";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kRemark:
-      return "remark";
-    case Severity::kNote:
-      return "note";
+    case Severity::kError: return "error";
+    case Severity::kWarning: return "warning";
+    case Severity::kRemark: return "remark";
+    case Severity::kNote: return "note";
   }
   return "error";
 }
@@ -97,8 +93,8 @@ std::string CheckHailo8Kind(const Diagnostic& d) {
   if (has("is not in the Hailo-8 support table")) return "unknown-op";
   if (absl::StartsWith(m, "produces the rank-")) return "rank-over-4";
   if (absl::StartsWith(m, "cannot check:")) return "unknown-shape";
-  if (has("not supported") || has("not available") || has("not native") ||
-      has("does not map") || has("UnsupportedOperationError") || has("is unsupported") ||
+  if (has("not supported") || has("not available") || has("not native") || has("does not map") ||
+      has("UnsupportedOperationError") || has("is unsupported") ||
       absl::StartsWith(m, "standalone "))
     return "unsupported-op";
   return "op-constraint";
@@ -237,16 +233,14 @@ std::string DiagnosticRuleId(const Diagnostic& d) {
   return kind.empty() ? d.pass : absl::StrCat(d.pass, "/", kind);
 }
 
-std::string FormatDiagnosticsSarif(const std::vector<Diagnostic>& diags,
-                                   const SarifRunInfo& run) {
+std::string FormatDiagnosticsSarif(const std::vector<Diagnostic>& diags, const SarifRunInfo& run) {
   nlohmann::ordered_json rules = nlohmann::ordered_json::array();
   std::map<std::string, int> rule_index;
   nlohmann::ordered_json results = nlohmann::ordered_json::array();
   for (const Diagnostic& d : diags) {
     const std::string id = DiagnosticRuleId(d);
     auto [it, added] = rule_index.emplace(id, static_cast<int>(rules.size()));
-    if (added)
-      rules.push_back({{"id", id}, {"shortDescription", {{"text", RuleDescription(id)}}}});
+    if (added) rules.push_back({{"id", id}, {"shortDescription", {{"text", RuleDescription(id)}}}});
     results.push_back(SarifResult(d, id, it->second, run));
   }
 
@@ -311,15 +305,9 @@ std::string FormatLintSummaryJson(const LintSummary& summary) {
 
 void DiagnosticEngine::Print(const Diagnostic& d) {
   switch (format_) {
-    case DiagnosticsFormat::kText:
-      std::cerr << FormatDiagnosticText(d) << "\n";
-      break;
-    case DiagnosticsFormat::kJson:
-      std::cerr << FormatDiagnosticJson(d) << "\n";
-      break;
-    case DiagnosticsFormat::kSarif:
-      sarif_.push_back(d);
-      break;
+    case DiagnosticsFormat::kText: std::cerr << FormatDiagnosticText(d) << "\n"; break;
+    case DiagnosticsFormat::kJson: std::cerr << FormatDiagnosticJson(d) << "\n"; break;
+    case DiagnosticsFormat::kSarif: sarif_.push_back(d); break;
   }
 }
 

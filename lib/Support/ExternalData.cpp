@@ -61,67 +61,62 @@ absl::StatusOr<ExternalExtent> ResolveExternalData(const TensorProto& proto,
     } else if (kv.key() == "offset" || kv.key() == "length") {
       int64_t v = 0;
       const std::string& s = kv.value();
-      if (s.empty() || s.size() > 18 ||
-          s.find_first_not_of("0123456789") != std::string::npos) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            label, ": external data ", kv.key(), " '", s,
-            "' is not a non-negative integer"));
+      if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(label, ": external data ", kv.key(), " '", s,
+                                                       "' is not a non-negative integer"));
       }
       v = std::stoll(s);
       (kv.key() == "offset" ? offset : length) = v;
     }
   }
   if (location.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(label, ": external data has no 'location'"));
+    return absl::InvalidArgumentError(absl::StrCat(label, ": external data has no 'location'"));
   }
   if (base_dir.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data '", location,
-        "' cannot be resolved without a model directory"));
+        label, ": external data '", location, "' cannot be resolved without a model directory"));
   }
   std::filesystem::path rel(location);
   if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data location '", location,
-        "' is absolute; it must be relative to the model directory"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, ": external data location '", location,
+                     "' is absolute; it must be relative to the model directory"));
   }
   for (const auto& part : rel) {
     if (part == "..") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          label, ": external data location '", location,
-          "' escapes the model directory"));
+      return absl::InvalidArgumentError(absl::StrCat(label, ": external data location '", location,
+                                                     "' escapes the model directory"));
     }
   }
   std::filesystem::path full = std::filesystem::path(base_dir) / rel;
   std::error_code ec;
   if (!std::filesystem::is_regular_file(full, ec)) {
-    return absl::NotFoundError(absl::StrCat(label, ": external data file '", full.string(),
-                                            "' ", DescribeNonRegular(full)));
+    return absl::NotFoundError(absl::StrCat(label, ": external data file '", full.string(), "' ",
+                                            DescribeNonRegular(full)));
   }
   // Symbolic links are resolved before the containment check: a link inside
   // the model folder must not lead outside it.
   std::filesystem::path real_dir = std::filesystem::canonical(base_dir, ec);
   std::filesystem::path real_file = std::filesystem::canonical(full, ec);
   if (ec) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot resolve external data file '", full.string(), "'"));
+    return absl::NotFoundError(
+        absl::StrCat(label, ": cannot resolve external data file '", full.string(), "'"));
   }
   auto rel_real = real_file.lexically_relative(real_dir);
   if (rel_real.empty() || *rel_real.begin() == "..") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data location '", location,
-        "' resolves outside the model directory (", real_file.string(), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(label, ": external data location '", location,
+                                                   "' resolves outside the model directory (",
+                                                   real_file.string(), ")"));
   }
   uint64_t file_size = std::filesystem::file_size(full, ec);
   if (ec) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot stat external data file '", full.string(), "'"));
+    return absl::NotFoundError(
+        absl::StrCat(label, ": cannot stat external data file '", full.string(), "'"));
   }
   if (static_cast<uint64_t>(offset) > file_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data offset ", offset, " is past the end of '",
-        full.string(), "' (", file_size, " bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat(label, ": external data offset ", offset,
+                                                   " is past the end of '", full.string(), "' (",
+                                                   file_size, " bytes)"));
   }
   // The dims say how many bytes the tensor has; an explicit length must
   // agree, and without one exactly that many are read (never "the rest of
@@ -137,15 +132,15 @@ absl::StatusOr<ExternalExtent> ResolveExternalData(const TensorProto& proto,
     needed = *count * width;
   }
   if (length >= 0 && needed >= 0 && length != needed) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data length ", length, " does not match its dims ",
-        "(", needed, " bytes of ", ElementTypeName(proto.data_type()), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, ": external data length ", length, " does not match its dims ", "(",
+                     needed, " bytes of ", ElementTypeName(proto.data_type()), ")"));
   }
   if (length < 0) length = needed >= 0 ? needed : static_cast<int64_t>(file_size) - offset;
   if (static_cast<uint64_t>(length) > file_size - offset) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        label, ": external data range [", offset, ", ", offset + length,
-        ") is past the end of '", full.string(), "' (", file_size, " bytes)"));
+    return absl::InvalidArgumentError(absl::StrCat(label, ": external data range [", offset, ", ",
+                                                   offset + length, ") is past the end of '",
+                                                   full.string(), "' (", file_size, " bytes)"));
   }
   return ExternalExtent{full, offset, length};
 }
@@ -157,23 +152,22 @@ absl::Status CheckExternalData(const TensorProto& proto, const std::string& base
   return ResolveExternalData(proto, base_dir, label).status();
 }
 
-absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto,
-                                             const std::string& base_dir,
+absl::StatusOr<std::string> ReadExternalData(const TensorProto& proto, const std::string& base_dir,
                                              const std::string& label) {
   H8_ASSIGN_OR_RETURN(ExternalExtent extent, ResolveExternalData(proto, base_dir, label));
   const std::filesystem::path& full = extent.file;
   const int64_t offset = extent.offset, length = extent.length;
   std::ifstream in(full, std::ios::binary);
   if (!in) {
-    return absl::NotFoundError(absl::StrCat(
-        label, ": cannot open external data file '", full.string(), "'"));
+    return absl::NotFoundError(
+        absl::StrCat(label, ": cannot open external data file '", full.string(), "'"));
   }
   std::string bytes(static_cast<size_t>(length), '\0');
   in.seekg(offset);
   in.read(bytes.data(), length);
   if (in.gcount() != length) {
-    return absl::DataLossError(absl::StrCat(
-        label, ": short read from external data file '", full.string(), "'"));
+    return absl::DataLossError(
+        absl::StrCat(label, ": short read from external data file '", full.string(), "'"));
   }
   return bytes;
 }
@@ -220,8 +214,7 @@ absl::Status VerifyExternalData(onnx::ModelProto& model, const std::string& dir)
   CollectTensors(*model.mutable_graph(), tensors);
   for (const auto* t : tensors) {
     if (!IsExternal(*t)) continue;
-    H8_RETURN_IF_ERROR(
-        CheckExternalData(*t, dir, absl::StrCat("initializer '", t->name(), "'")));
+    H8_RETURN_IF_ERROR(CheckExternalData(*t, dir, absl::StrCat("initializer '", t->name(), "'")));
   }
   return absl::OkStatus();
 }
@@ -232,10 +225,10 @@ std::string ExternalDataPath(const std::string& output_path, const ExternalDataO
 }
 
 absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
-                                                    const std::string& input_dir,
-                                                    const std::string& output_path,
-                                                    const ExternalDataOptions& options,
-                                                    std::string* note) {
+                                                const std::string& input_dir,
+                                                const std::string& output_path,
+                                                const ExternalDataOptions& options,
+                                                std::string* note) {
   std::vector<onnx::TensorProto*> tensors;
   CollectTensors(*model.mutable_graph(), tensors);
   bool any_external = false;
@@ -244,9 +237,9 @@ absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
     // Checked against the limit from the declared lengths before any
     // tensor is read in, and again after (a length may be left out).
     auto too_big = [](int64_t size) {
-      return UsageStatus(absl::StrCat(
-          "--external-data=none: the model with its tensors inline would be ", size,
-          " bytes, over protobuf's 2 GiB limit for one file"));
+      return UsageStatus(
+          absl::StrCat("--external-data=none: the model with its tensors inline would be ", size,
+                       " bytes, over protobuf's 2 GiB limit for one file"));
     };
     int64_t size = static_cast<int64_t>(model.ByteSizeLong());
     for (const auto* t : tensors) {
@@ -284,8 +277,7 @@ absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
   if (file.find('/') != std::string::npos || file == "." || file == "..")
     return UsageStatus(absl::StrCat("external data file '", file,
                                     "' must be a plain file name (it lives next to the model)"));
-  if (output_path == "-")
-    return UsageStatus("external data needs an output file (-o), not stdout");
+  if (output_path == "-") return UsageStatus("external data needs an output file (-o), not stdout");
 
   const std::string final_path = absl::StrCat(DirName(output_path), "/", file);
   auto pending = PendingFile::Create(final_path);

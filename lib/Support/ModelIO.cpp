@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <set>
 #include <iostream>
+#include <set>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
@@ -105,15 +105,14 @@ bool IsSpecialFile(const std::string& path) {
 }  // namespace
 
 absl::Status TooLarge(const std::string& what) {
-  return Io(absl::InvalidArgumentError(absl::StrCat(
-      what, ": larger than protobuf's 2 GiB limit (", kMaxInputBytes,
-      " bytes); store the weights as external data")));
+  return Io(absl::InvalidArgumentError(
+      absl::StrCat(what, ": larger than protobuf's 2 GiB limit (", kMaxInputBytes,
+                   " bytes); store the weights as external data")));
 }
 
 bool IsIoError(const absl::Status& s) {
   return IsUsageError(s) || s.code() == absl::StatusCode::kNotFound ||
-         s.code() == absl::StatusCode::kPermissionDenied ||
-         s.code() == absl::StatusCode::kDataLoss;
+         s.code() == absl::StatusCode::kPermissionDenied || s.code() == absl::StatusCode::kDataLoss;
 }
 
 absl::Status CheckInputFile(const std::string& path, bool allow_pipe, absl::string_view noun) {
@@ -261,10 +260,8 @@ absl::Status CommitAll(std::vector<PendingFile*> files) {
 }
 
 ModelFormat FormatFromPath(const std::string& path) {
-  if (absl::EndsWith(path, ".onnxtext") || absl::EndsWith(path, ".txt"))
-    return ModelFormat::kText;
-  if (absl::EndsWith(path, ".onnx") || absl::EndsWith(path, ".pb"))
-    return ModelFormat::kBinary;
+  if (absl::EndsWith(path, ".onnxtext") || absl::EndsWith(path, ".txt")) return ModelFormat::kText;
+  if (absl::EndsWith(path, ".onnx") || absl::EndsWith(path, ".pb")) return ModelFormat::kBinary;
   return ModelFormat::kAuto;
 }
 
@@ -281,15 +278,13 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::Status ReadFileToString(const std::string& path, std::string& out,
-                              absl::string_view noun) {
+absl::Status ReadFileToString(const std::string& path, std::string& out, absl::string_view noun) {
   if (path == "-") return ReadAll(STDIN_FILENO, "<stdin>", out);
   if (absl::Status s = CheckInputFile(path, /*allow_pipe=*/true, noun); !s.ok()) return s;
   // O_NONBLOCK: opening a FIFO that has no writer must not wait for one
   // (it then reads as empty).
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0)
-    return Io(absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText())));
+  if (fd < 0) return Io(absl::NotFoundError(absl::StrCat(path, ": cannot open: ", ErrnoText())));
   FdCloser closer(fd);
   struct stat st;
   if (::fstat(fd, &st) != 0)
@@ -309,8 +304,7 @@ absl::Status ReadFileToString(const std::string& path, std::string& out,
 ModelFormat SniffFormat(const std::string& bytes) {
   for (char c : bytes) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
-    if (c == '<' || c == '#' || c == '_' || c == '"' ||
-        std::isalpha(static_cast<unsigned char>(c)))
+    if (c == '<' || c == '#' || c == '_' || c == '"' || std::isalpha(static_cast<unsigned char>(c)))
       return ModelFormat::kText;
     return ModelFormat::kBinary;
   }
@@ -322,16 +316,17 @@ absl::StatusOr<onnx::ModelProto> ParseBinaryModel(const char* data, size_t size,
   if (size == 0) return Io(absl::InvalidArgumentError(absl::StrCat(what, ": empty file")));
   if (size > kMaxInputBytes) return TooLarge(what);
   onnx::ModelProto model;
-  google::protobuf::io::CodedInputStream stream(
-      reinterpret_cast<const uint8_t*>(data), static_cast<int>(size));
+  google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(data),
+                                                static_cast<int>(size));
   stream.SetRecursionLimit(1024);
   if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
-    return Io(absl::InvalidArgumentError(absl::StrCat(
-        what, ": not a valid ONNX model (protobuf parse failed: truncated or "
-        "not an ONNX file)")));
-  if (!model.has_graph())
     return Io(absl::InvalidArgumentError(
-        absl::StrCat(what, ": not a valid ONNX model (no graph)")));
+        absl::StrCat(what,
+                     ": not a valid ONNX model (protobuf parse failed: truncated or "
+                     "not an ONNX file)")));
+  if (!model.has_graph())
+    return Io(
+        absl::InvalidArgumentError(absl::StrCat(what, ": not a valid ONNX model (no graph)")));
   return model;
 }
 
@@ -359,9 +354,9 @@ absl::StatusOr<PendingFile> PrepareBinaryModel(const onnx::ModelProto& model,
                                                const std::string& path) {
   size_t size = model.ByteSizeLong();
   if (size > kMaxInputBytes)
-    return Io(absl::FailedPreconditionError(absl::StrCat(
-        path, ": the model serializes to ", size, " bytes, over protobuf's "
-        "2 GiB limit")));
+    return Io(absl::FailedPreconditionError(absl::StrCat(path, ": the model serializes to ", size,
+                                                         " bytes, over protobuf's "
+                                                         "2 GiB limit")));
   auto file = PendingFile::Create(path);
   if (!file.ok()) return file.status();
   absl::Status written;

@@ -55,7 +55,8 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes, const std::string& w
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) return bad("truncated header");
     header_len = 0;
-    for (int k = 0; k < 4; ++k) header_len |= size_t{static_cast<unsigned char>(bytes[8 + k])} << (8 * k);
+    for (int k = 0; k < 4; ++k)
+      header_len |= size_t{static_cast<unsigned char>(bytes[8 + k])} << (8 * k);
     offset = 12;
   } else {
     return bad(absl::StrCat("format version ", major, " is not supported"));
@@ -66,7 +67,8 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes, const std::string& w
   if (!HeaderValue(header, "descr", descr) || !HeaderValue(header, "fortran_order", order) ||
       !HeaderValue(header, "shape", shape))
     return bad("header lacks descr, fortran_order or shape");
-  if (descr != "'<f4'") return bad(absl::StrCat("dtype ", descr, " is not little-endian float32 ('<f4')"));
+  if (descr != "'<f4'")
+    return bad(absl::StrCat("dtype ", descr, " is not little-endian float32 ('<f4')"));
   if (order != "False") return bad("Fortran order is not supported; save with C order");
   NpyArray array;
   absl::string_view dims = absl::StripAsciiWhitespace(shape);
@@ -75,7 +77,8 @@ absl::StatusOr<NpyArray> ParseNpy(const std::string& bytes, const std::string& w
   int64_t count = 1;
   for (absl::string_view d : absl::StrSplit(dims, ',', absl::SkipWhitespace())) {
     int64_t v = 0;
-    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(d), &v) || v < 0) return bad("malformed shape");
+    if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(d), &v) || v < 0)
+      return bad("malformed shape");
     if (v > 0 && count > std::numeric_limits<int64_t>::max() / v) return bad("shape overflows");
     count *= v;
     array.shape.push_back(v);

@@ -53,9 +53,8 @@ absl::Status CheckNodeAttributes(const onnx::NodeProto& node, const std::string&
   auto bad = [&](const std::string& what) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
   };
-  static const std::set<std::string> kWindowed = {"Conv", "ConvTranspose", "ConvInteger",
-                                                  "QLinearConv", "MaxPool", "AveragePool",
-                                                  "LpPool"};
+  static const std::set<std::string> kWindowed = {
+      "Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool", "LpPool"};
   if (kWindowed.count(op)) {
     for (const char* name : {"strides", "dilations"}) {
       const onnx::AttributeProto* a = ints(name);
@@ -69,8 +68,7 @@ absl::Status CheckNodeAttributes(const onnx::NodeProto& node, const std::string&
   if (op == "DepthToSpace" || op == "SpaceToDepth") {
     if (const onnx::AttributeProto* a = ints("blocksize");
         a != nullptr && (a->i() <= 0 || a->i() > (int64_t{1} << 16)))
-      return bad(absl::StrCat("attribute 'blocksize' is ", a->i(),
-                              "; it must be in [1, 65536]"));
+      return bad(absl::StrCat("attribute 'blocksize' is ", a->i(), "; it must be in [1, 65536]"));
   }
   if (op == "GatherND") {
     if (const onnx::AttributeProto* a = ints("batch_dims"); a != nullptr && a->i() < 0)
@@ -141,28 +139,27 @@ absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
         version == opsets.end()
             ? nullptr
             : onnx::OpSchemaRegistry::Schema(node.op_type(), version->second, domain);
-    std::string where = absl::StrCat("node '", node.name().empty() && node.output_size() > 0
-                                                   ? node.output(0)
-                                                   : node.name(),
-                                     "' (", node.op_type(), ")");
+    std::string where = absl::StrCat(
+        "node '", node.name().empty() && node.output_size() > 0 ? node.output(0) : node.name(),
+        "' (", node.op_type(), ")");
     // ONNX's convPoolShapeInference dereferences null when the data input
     // has fewer than 3 dims or the weight's rank differs (fuzz-pipeline).
     static const std::set<std::string> kConvPool = {
-        "Conv", "ConvTranspose", "ConvInteger", "QLinearConv", "MaxPool", "AveragePool",
+        "Conv",   "ConvTranspose",     "ConvInteger",   "QLinearConv",  "MaxPool",   "AveragePool",
         "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool", "MaxRoiPool"};
     if (domain.empty() && kConvPool.count(node.op_type()) && node.input_size() > 0) {
       std::optional<int> x = shapes.Rank(node.input(0));
       if (x && *x < 3)
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": input '", node.input(0), "' has rank ", *x,
-            "; the operator needs at least 3 (N, C, spatial...)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": input '", node.input(0), "' has rank ", *x,
+                         "; the operator needs at least 3 (N, C, spatial...)"));
       if ((node.op_type() == "Conv" || node.op_type() == "ConvTranspose") &&
           node.input_size() > 1 && x) {
         std::optional<int> w = shapes.Rank(node.input(1));
         if (w && *w != *x)
-          return absl::InvalidArgumentError(absl::StrCat(
-              where, ": weight '", node.input(1), "' has rank ", *w, ", input '",
-              node.input(0), "' has rank ", *x, "; they must be equal"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": weight '", node.input(1), "' has rank ", *w, ", input '",
+                           node.input(0), "' has rank ", *x, "; they must be equal"));
       }
     }
     if (domain.empty()) {
@@ -178,13 +175,13 @@ absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
               absl::StrCat(where, ": required attribute '", name, "' is missing"));
       }
       if (node.input_size() < schema->min_input() || node.input_size() > schema->max_input())
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": has ", node.input_size(), " inputs, the operator takes ",
-            schema->min_input(), " to ", schema->max_input()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": has ", node.input_size(), " inputs, the operator takes ",
+                         schema->min_input(), " to ", schema->max_input()));
       if (node.output_size() < schema->min_output() || node.output_size() > schema->max_output())
-        return absl::InvalidArgumentError(absl::StrCat(
-            where, ": has ", node.output_size(), " outputs, the operator takes ",
-            schema->min_output(), " to ", schema->max_output()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": has ", node.output_size(), " outputs, the operator takes ",
+                         schema->min_output(), " to ", schema->max_output()));
     }
     for (const auto& a : node.attribute()) {
       if (a.has_g())
@@ -198,8 +195,7 @@ absl::Status CheckNodesAgainstSchemas(const onnx::GraphProto& graph,
 
 }  // namespace
 
-absl::Status InferShapesWithOnnx(onnx::ModelProto& model,
-                                 const OnnxInferOptions& options) {
+absl::Status InferShapesWithOnnx(onnx::ModelProto& model, const OnnxInferOptions& options) {
   std::map<std::string, int> opsets;
   for (const auto& o : model.opset_import())
     opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = static_cast<int>(o.version());
@@ -212,8 +208,7 @@ absl::Status InferShapesWithOnnx(onnx::ModelProto& model,
   onnx_options.error_mode = options.strict ? 1 : 0;
   onnx_options.enable_data_propagation = options.data_propagation;
   try {
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
-                                       onnx_options);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), onnx_options);
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("shape inference: ", e.what()));
   }

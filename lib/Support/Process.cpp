@@ -23,8 +23,7 @@ namespace h8 {
 
 bool IsExecutableFile(const std::string& path) {
   struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-         ::access(path.c_str(), X_OK) == 0;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
 std::string FindOnPath(absl::string_view program) {
@@ -78,8 +77,7 @@ SpawnResult RunProcess(const std::vector<std::string>& argv, const SpawnOptions&
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, target(options.stdout_path),
                                    O_WRONLY | O_CREAT | O_TRUNC, options.file_mode);
-  if (options.stderr_to_stdout)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (options.stderr_to_stdout) posix_spawn_file_actions_adddup2(&actions, 1, 2);
   else
     posix_spawn_file_actions_addopen(&actions, 2, target(options.stderr_path),
                                      O_WRONLY | O_CREAT | O_TRUNC, options.file_mode);
@@ -91,14 +89,12 @@ SpawnResult RunProcess(const std::vector<std::string>& argv, const SpawnOptions&
 
   int status = 0;
   if (options.timeout_s <= 0) {
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     result.exit_code = ExitCode(status);
     return result;
   }
   // Polled so a hung child can be killed at the deadline.
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_s);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeout_s);
   while (true) {
     pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid) break;

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "h8/IR/ElementType.h"
@@ -20,8 +22,8 @@ namespace h8 {
 namespace textio {
 
 inline bool IsTypeKeyword(absl::string_view id) {
-  return ElementTypeFromName(id) != 0 || id == "seq" || id == "map" ||
-         id == "optional" || id == "sparse_tensor";
+  return ElementTypeFromName(id) != 0 || id == "seq" || id == "map" || id == "optional" ||
+         id == "sparse_tensor";
 }
 
 //===----------------------------------------------------------------------===//
@@ -41,8 +43,7 @@ struct Token {
 
 class Lexer {
  public:
-  Lexer(absl::string_view text, int first_line)
-      : text_(text), line_(first_line) {}
+  Lexer(absl::string_view text, int first_line) : text_(text), line_(first_line) {}
 
   absl::Status Next(Token& tok) {
     SkipSpace();
@@ -55,8 +56,7 @@ class Lexer {
     if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t start = pos_;
       while (pos_ < text_.size() &&
-             (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-              text_[pos_] == '_'))
+             (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_'))
         ++pos_;
       tok.kind = Tok::kId;
       tok.text = std::string(text_.substr(start, pos_ - start));
@@ -64,14 +64,12 @@ class Lexer {
     }
     if (std::isdigit(static_cast<unsigned char>(c)) ||
         ((c == '-' || c == '+') && pos_ + 1 < text_.size() &&
-         (std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])) ||
-          text_[pos_ + 1] == '.' || std::isalpha(static_cast<unsigned char>(
-                                        text_[pos_ + 1]))))) {
+         (std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])) || text_[pos_ + 1] == '.' ||
+          std::isalpha(static_cast<unsigned char>(text_[pos_ + 1]))))) {
       size_t start = pos_;
       ++pos_;
       while (pos_ < text_.size() &&
-             (std::isalnum(static_cast<unsigned char>(text_[pos_])) ||
-              text_[pos_] == '.' ||
+             (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '.' ||
               ((text_[pos_] == '-' || text_[pos_] == '+') &&
                (text_[pos_ - 1] == 'e' || text_[pos_ - 1] == 'E'))))
         ++pos_;
@@ -88,28 +86,20 @@ class Lexer {
         char d = text_[pos_++];
         if (d == '"') break;
         if (d == '\\') {
-          if (pos_ >= text_.size())
-            return Error(tok, "unterminated string literal");
+          if (pos_ >= text_.size()) return Error(tok, "unterminated string literal");
           char e = text_[pos_++];
           switch (e) {
-            case 'n':
-              value.push_back('\n');
-              break;
-            case 't':
-              value.push_back('\t');
-              break;
+            case 'n': value.push_back('\n'); break;
+            case 't': value.push_back('\t'); break;
             case 'x': {
-              if (pos_ + 2 > text_.size())
-                return Error(tok, "bad \\x escape in string literal");
+              if (pos_ + 2 > text_.size()) return Error(tok, "bad \\x escape in string literal");
               int hi = HexValue(text_[pos_]), lo = HexValue(text_[pos_ + 1]);
-              if (hi < 0 || lo < 0)
-                return Error(tok, "bad \\x escape in string literal");
+              if (hi < 0 || lo < 0) return Error(tok, "bad \\x escape in string literal");
               value.push_back(static_cast<char>(hi * 16 + lo));
               pos_ += 2;
               break;
             }
-            default:
-              value.push_back(e);
+            default: value.push_back(e);
           }
           continue;
         }
@@ -131,8 +121,8 @@ class Lexer {
       tok.text = std::string(1, c);
       return absl::OkStatus();
     }
-    return Error(tok, absl::StrCat("unexpected character '",
-                                   absl::CHexEscape(std::string(1, c)), "'"));
+    return Error(tok,
+                 absl::StrCat("unexpected character '", absl::CHexEscape(std::string(1, c)), "'"));
   }
 
   absl::Status Error(const Token& at, absl::string_view what) const {
@@ -141,12 +131,11 @@ class Lexer {
     while (line_begin > 0 && text_[line_begin - 1] != '\n') --line_begin;
     size_t line_end = at.offset;
     while (line_end < text_.size() && text_[line_end] != '\n') ++line_end;
-    std::string context(absl::StripAsciiWhitespace(
-        text_.substr(line_begin, line_end - line_begin)));
+    std::string context(
+        absl::StripAsciiWhitespace(text_.substr(line_begin, line_end - line_begin)));
     if (context.size() > 80) context = context.substr(0, 77) + "...";
-    return absl::InvalidArgumentError(absl::StrCat(
-        "line ", at.line, ", column ", at.col, ": ", what, " (near '",
-        context, "')"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", at.line, ", column ", at.col, ": ", what, " (near '", context, "')"));
   }
 
  private:

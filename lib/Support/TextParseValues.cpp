@@ -101,8 +101,7 @@ absl::Status Parser::ParseTensorData(TensorProto& tensor) {
   // patterns), for the types TensorData decodes.
   int size = ElementSize(type);
   if (type != TensorProto::STRING && !IsDecodableElementType(type))
-    return Error(absl::StrCat("tensors of type ",
-                              TensorProto::DataType_Name(type),
+    return Error(absl::StrCat("tensors of type ", TensorProto::DataType_Name(type),
                               " are not supported in text form"));
   std::string raw;
   int64_t count = 0;
@@ -115,8 +114,7 @@ absl::Status Parser::ParseTensorData(TensorProto& tensor) {
         tensor.add_string_data(s);
         continue;
       }
-      if (cur_.kind != Tok::kNumber && cur_.kind != Tok::kId)
-        return Error("expected a number");
+      if (cur_.kind != Tok::kNumber && cur_.kind != Tok::kId) return Error("expected a number");
       const std::string& t = cur_.text;
       char buf[16] = {0};
       if (type == TensorProto::FLOAT || type == TensorProto::DOUBLE) {
@@ -150,9 +148,8 @@ absl::Status Parser::ParseTensorData(TensorProto& tensor) {
     expected *= d;
   }
   if (count != expected)
-    return lex_.Error(cur_, absl::StrCat("tensor '", tensor.name(), "' has ",
-                                         count, " values, its shape needs ",
-                                         expected));
+    return lex_.Error(cur_, absl::StrCat("tensor '", tensor.name(), "' has ", count,
+                                         " values, its shape needs ", expected));
   if (type != TensorProto::STRING) tensor.set_raw_data(std::move(raw));
   return absl::OkStatus();
 }
@@ -191,8 +188,7 @@ absl::Status Parser::TensorTypeToProto(const onnx::TypeProto& type, TensorProto&
     return Error("a tensor value needs a tensor type with a shape");
   tensor.set_data_type(type.tensor_type().elem_type());
   for (const auto& dim : type.tensor_type().shape().dim()) {
-    if (!dim.has_dim_value())
-      return Error("a tensor value needs numeric dimensions");
+    if (!dim.has_dim_value()) return Error("a tensor value needs numeric dimensions");
     tensor.add_dims(dim.dim_value());
   }
   return absl::OkStatus();
@@ -207,12 +203,12 @@ absl::Status Parser::ParseAttributes(onnx::NodeProto& node) {
 }
 
 AttributeProto::AttributeType Parser::AttrTypeFromName(absl::string_view n) {
-  static const absl::flat_hash_map<std::string, AttributeProto::AttributeType>
-      kMap = {{"float", AttributeProto::FLOAT},   {"int", AttributeProto::INT},
-              {"string", AttributeProto::STRING}, {"tensor", AttributeProto::TENSOR},
-              {"graph", AttributeProto::GRAPH},   {"floats", AttributeProto::FLOATS},
-              {"ints", AttributeProto::INTS},     {"strings", AttributeProto::STRINGS},
-              {"tensors", AttributeProto::TENSORS}, {"graphs", AttributeProto::GRAPHS}};
+  static const absl::flat_hash_map<std::string, AttributeProto::AttributeType> kMap = {
+      {"float", AttributeProto::FLOAT},     {"int", AttributeProto::INT},
+      {"string", AttributeProto::STRING},   {"tensor", AttributeProto::TENSOR},
+      {"graph", AttributeProto::GRAPH},     {"floats", AttributeProto::FLOATS},
+      {"ints", AttributeProto::INTS},       {"strings", AttributeProto::STRINGS},
+      {"tensors", AttributeProto::TENSORS}, {"graphs", AttributeProto::GRAPHS}};
   auto it = kMap.find(std::string(n));
   return it == kMap.end() ? AttributeProto::UNDEFINED : it->second;
 }
@@ -251,8 +247,7 @@ absl::Status Parser::ParseAttribute(AttributeProto& attr) {
   if (Accept(":")) {
     if (cur_.kind != Tok::kId) return Error("expected an attribute type");
     declared = AttrTypeFromName(cur_.text);
-    if (declared == AttributeProto::UNDEFINED)
-      return Error("unknown attribute type");
+    if (declared == AttributeProto::UNDEFINED) return Error("unknown attribute type");
     H8_PARSER_TRY(Advance());
   }
   H8_PARSER_TRY(Expect("="));
@@ -304,8 +299,7 @@ absl::Status Parser::ParseAttribute(AttributeProto& attr) {
         for (auto& v : values) {
           if (v.type() == AttributeProto::STRING)
             return Error("mixed strings and numbers in a list attribute");
-          attr.add_floats(v.type() == AttributeProto::FLOAT ? v.f()
-                                                            : static_cast<float>(v.i()));
+          attr.add_floats(v.type() == AttributeProto::FLOAT ? v.f() : static_cast<float>(v.i()));
         }
       } else {
         attr.set_type(AttributeProto::INTS);
@@ -326,9 +320,8 @@ absl::Status Parser::ParseAttribute(AttributeProto& attr) {
     attr.set_type(AttributeProto::GRAPH);
     return ParseGraph(*attr.mutable_g());
   }
-  return ParseLiteral(attr, declared == AttributeProto::FLOAT
-                                ? AttributeProto::FLOAT
-                                : AttributeProto::UNDEFINED);
+  return ParseLiteral(
+      attr, declared == AttributeProto::FLOAT ? AttributeProto::FLOAT : AttributeProto::UNDEFINED);
 }
 
 }  // namespace textio

@@ -13,14 +13,9 @@ namespace textio {
 absl::Status Parser::Error(absl::string_view what) const {
   std::string found;
   switch (cur_.kind) {
-    case Tok::kEnd:
-      found = "end of input";
-      break;
-    case Tok::kString:
-      found = "a string";
-      break;
-    default:
-      found = absl::StrCat("'", cur_.text, "'");
+    case Tok::kEnd: found = "end of input"; break;
+    case Tok::kString: found = "a string"; break;
+    default: found = absl::StrCat("'", cur_.text, "'");
   }
   return lex_.Error(cur_, absl::StrCat(what, ", found ", found));
 }
@@ -163,8 +158,7 @@ absl::Status Parser::ParseNode(onnx::NodeProto& node) {
   H8_PARSER_TRY(Expect("("));
   H8_PARSER_TRY(ParseIdList(*node.mutable_input(), ")"));
   H8_PARSER_TRY(Expect(")"));
-  if (node.attribute_size() == 0 && IsPunct("<"))
-    H8_PARSER_TRY(ParseAttributes(node));
+  if (node.attribute_size() == 0 && IsPunct("<")) H8_PARSER_TRY(ParseAttributes(node));
   return absl::OkStatus();
 }
 
@@ -209,8 +203,7 @@ absl::Status Parser::ParseFunction(onnx::FunctionProto& fn) {
 
 }  // namespace textio
 
-absl::StatusOr<onnx::ModelProto> ParseModelText(absl::string_view text,
-                                                int first_line) {
+absl::StatusOr<onnx::ModelProto> ParseModelText(absl::string_view text, int first_line) {
   onnx::ModelProto model;
   textio::Parser parser(text, first_line);
   absl::Status status = parser.Init();

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include "TextLexer.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -33,7 +34,6 @@
 #include "absl/strings/str_split.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/TensorData.h"
-#include "TextLexer.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -46,9 +46,9 @@ using onnx::TensorProto;
 // Parser
 //===----------------------------------------------------------------------===//
 
-#define H8_PARSER_TRY(expr)                    \
-  do {                                         \
-    absl::Status h8_parse_status_ = (expr);    \
+#define H8_PARSER_TRY(expr)                              \
+  do {                                                   \
+    absl::Status h8_parse_status_ = (expr);              \
     if (!h8_parse_status_.ok()) return h8_parse_status_; \
   } while (0)
 
@@ -69,10 +69,7 @@ class Parser {
   absl::Status ParseModel(onnx::ModelProto& model);
 
  private:
-
-  bool IsPunct(absl::string_view p) const {
-    return cur_.kind == Tok::kPunct && cur_.text == p;
-  }
+  bool IsPunct(absl::string_view p) const { return cur_.kind == Tok::kPunct && cur_.text == p; }
   bool NextIsPunct(absl::string_view p) const {
     return next_.kind == Tok::kPunct && next_.text == p;
   }

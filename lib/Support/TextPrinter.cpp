@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "TextLexer.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -21,7 +22,6 @@
 #include "absl/strings/str_split.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/TensorData.h"
-#include "TextLexer.h"
 
 namespace h8 {
 namespace {
@@ -42,8 +42,7 @@ std::string ElementTypeText(int32_t type, const char* fallback) {
 
 bool IsBareIdentifier(absl::string_view s) {
   if (s.empty() || IsTypeKeyword(s)) return false;
-  if (!(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_'))
-    return false;
+  if (!(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
   return true;
@@ -69,9 +68,7 @@ std::string Quote(absl::string_view s) {
   return out;
 }
 
-std::string Id(absl::string_view s) {
-  return IsBareIdentifier(s) ? std::string(s) : Quote(s);
-}
+std::string Id(absl::string_view s) { return IsBareIdentifier(s) ? std::string(s) : Quote(s); }
 
 // `com.microsoft` prints bare; a domain with other characters is quoted as
 // one segment (the parser joins segments with '.').
@@ -90,9 +87,9 @@ std::string FloatLiteral(double v, bool single) {
   for (int precision = single ? 6 : 15; precision <= 17; ++precision) {
     s = absl::StrFormat("%.*g", precision, v);
     double back = 0;
-    absl::SimpleAtod(s, &back);
-    if (single ? static_cast<float>(back) == static_cast<float>(v) : back == v)
-      break;
+    // %g output of a finite value always parses; a failure keeps looking.
+    if (!absl::SimpleAtod(s, &back)) continue;
+    if (single ? static_cast<float>(back) == static_cast<float>(v) : back == v) break;
   }
   if (s.find_first_of(".eE") == std::string::npos) s += ".0";
   return s;
@@ -106,12 +103,9 @@ std::string TypeText(const onnx::TypeProto& type) {
     if (tt.shape().dim_size() == 0) return out;
     std::vector<std::string> dims;
     for (const auto& d : tt.shape().dim()) {
-      if (d.has_dim_value())
-        dims.push_back(absl::StrCat(d.dim_value()));
-      else if (d.has_dim_param())
-        dims.push_back(Id(d.dim_param()));
-      else
-        dims.push_back("?");
+      if (d.has_dim_value()) dims.push_back(absl::StrCat(d.dim_value()));
+      else if (d.has_dim_param()) dims.push_back(Id(d.dim_param()));
+      else dims.push_back("?");
     }
     return absl::StrCat(out, "[", absl::StrJoin(dims, ","), "]");
   }
@@ -148,8 +142,7 @@ std::string TensorDataText(const TensorProto& t, const PrintOptions& options) {
       kvs.push_back(absl::StrCat(Quote(kv.key()), ": ", Quote(kv.value())));
     return absl::StrCat("external {", absl::StrJoin(kvs, ", "), "}");
   }
-  if (options.elide_initializers_larger_than >= 0 &&
-      n > options.elide_initializers_larger_than)
+  if (options.elide_initializers_larger_than >= 0 && n > options.elide_initializers_larger_than)
     return "{...}";
   std::vector<std::string> values;
   const int32_t type = t.data_type();
@@ -164,9 +157,9 @@ std::string TensorDataText(const TensorProto& t, const PrintOptions& options) {
     switch (type) {
       case TensorProto::FLOAT: values.push_back(FloatLiteral(data->Float(k), true)); break;
       case TensorProto::DOUBLE: values.push_back(FloatLiteral(data->Float(k), false)); break;
-      case TensorProto::UINT64: case TensorProto::FLOAT16: case TensorProto::BFLOAT16:
-        values.push_back(absl::StrCat(data->Bits(k)));
-        break;
+      case TensorProto::UINT64:
+      case TensorProto::FLOAT16:
+      case TensorProto::BFLOAT16: values.push_back(absl::StrCat(data->Bits(k))); break;
       default: values.push_back(absl::StrCat(data->Int(k)));
     }
   }
@@ -191,8 +184,7 @@ class Printer {
       absl::StrAppend(&out, pad, "  <\n");
       parts.clear();
       for (const auto& t : g.initializer())
-        parts.push_back(absl::StrCat(pad, "    ", TensorTypeText(t), " ",
-                                     Id(t.name()), " = ",
+        parts.push_back(absl::StrCat(pad, "    ", TensorTypeText(t), " ", Id(t.name()), " = ",
                                      TensorDataText(t, options_)));
       for (const auto& vi : g.value_info())
         parts.push_back(absl::StrCat(pad, "    ", ValueInfoText(vi)));
@@ -226,20 +218,14 @@ class Printer {
   std::string Attribute(const AttributeProto& a, int indent) {
     std::string out = Id(a.name());
     if (!a.ref_attr_name().empty()) {
-      return absl::StrCat(out, ": ", AttrTypeName(a.type()), " = @",
-                          Id(a.ref_attr_name()));
+      return absl::StrCat(out, ": ", AttrTypeName(a.type()), " = @", Id(a.ref_attr_name()));
     }
     switch (a.type()) {
-      case AttributeProto::FLOAT:
-        return absl::StrCat(out, " = ", FloatLiteral(a.f(), true));
-      case AttributeProto::INT:
-        return absl::StrCat(out, " = ", a.i());
-      case AttributeProto::STRING:
-        return absl::StrCat(out, " = ", Quote(a.s()));
-      case AttributeProto::TENSOR:
-        return absl::StrCat(out, " = ", Tensor(a.t()));
-      case AttributeProto::GRAPH:
-        return absl::StrCat(out, " = ", Graph(a.g(), indent + 2));
+      case AttributeProto::FLOAT: return absl::StrCat(out, " = ", FloatLiteral(a.f(), true));
+      case AttributeProto::INT: return absl::StrCat(out, " = ", a.i());
+      case AttributeProto::STRING: return absl::StrCat(out, " = ", Quote(a.s()));
+      case AttributeProto::TENSOR: return absl::StrCat(out, " = ", Tensor(a.t()));
+      case AttributeProto::GRAPH: return absl::StrCat(out, " = ", Graph(a.g(), indent + 2));
       case AttributeProto::FLOATS: {
         if (a.floats_size() == 0) return out + ": floats = []";
         std::vector<std::string> v;
@@ -267,8 +253,7 @@ class Printer {
         for (const auto& g : a.graphs()) v.push_back(Graph(g, indent + 2));
         return absl::StrCat(out, " = [", absl::StrJoin(v, ", "), "]");
       }
-      default:
-        return absl::StrCat(out, " = \"<unprintable attribute>\"");
+      default: return absl::StrCat(out, " = \"<unprintable attribute>\"");
     }
   }
 
@@ -299,29 +284,24 @@ class Printer {
   const PrintOptions& options_;
 };
 
-std::string OpsetsText(
-    const google::protobuf::RepeatedPtrField<onnx::OperatorSetIdProto>& opsets) {
+std::string OpsetsText(const google::protobuf::RepeatedPtrField<onnx::OperatorSetIdProto>& opsets) {
   std::vector<std::string> parts;
-  for (const auto& o : opsets)
-    parts.push_back(absl::StrCat(Quote(o.domain()), " : ", o.version()));
+  for (const auto& o : opsets) parts.push_back(absl::StrCat(Quote(o.domain()), " : ", o.version()));
   return absl::StrCat("[", absl::StrJoin(parts, ", "), "]");
 }
 
 }  // namespace
 
-std::string PrintModelText(const onnx::ModelProto& model,
-                           const PrintOptions& options) {
+std::string PrintModelText(const onnx::ModelProto& model, const PrintOptions& options) {
   std::vector<std::string> header;
-  if (model.has_ir_version())
-    header.push_back(absl::StrCat("  ir_version: ", model.ir_version()));
+  if (model.has_ir_version()) header.push_back(absl::StrCat("  ir_version: ", model.ir_version()));
   if (model.opset_import_size() > 0)
     header.push_back(absl::StrCat("  opset_import: ", OpsetsText(model.opset_import())));
   if (model.has_producer_name())
     header.push_back(absl::StrCat("  producer_name: ", Quote(model.producer_name())));
   if (model.has_producer_version())
     header.push_back(absl::StrCat("  producer_version: ", Quote(model.producer_version())));
-  if (model.has_domain())
-    header.push_back(absl::StrCat("  domain: ", Quote(model.domain())));
+  if (model.has_domain()) header.push_back(absl::StrCat("  domain: ", Quote(model.domain())));
   if (model.has_model_version())
     header.push_back(absl::StrCat("  model_version: ", model.model_version()));
   if (model.has_doc_string())
@@ -333,8 +313,7 @@ std::string PrintModelText(const onnx::ModelProto& model,
     header.push_back(absl::StrCat("  metadata_props: [", absl::StrJoin(props, ", "), "]"));
   }
   std::string out;
-  if (!header.empty())
-    out = absl::StrCat("<\n", absl::StrJoin(header, ",\n"), "\n>\n");
+  if (!header.empty()) out = absl::StrCat("<\n", absl::StrJoin(header, ",\n"), "\n>\n");
   Printer printer(options);
   absl::StrAppend(&out, printer.Graph(model.graph(), 0), "\n");
   for (const auto& fn : model.functions()) {

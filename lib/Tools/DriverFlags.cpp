@@ -79,7 +79,8 @@ struct Flag {
 
 absl::Status SetBool(FlagParser& p, const std::optional<std::string>& value, bool& out) {
   std::optional<bool> v = value ? ParseBool(*value) : std::optional<bool>(true);
-  if (!v) return UsageError(absl::StrCat("--", p.name, " expects true or false, got '", *value, "'"));
+  if (!v)
+    return UsageError(absl::StrCat("--", p.name, " expects true or false, got '", *value, "'"));
   out = *v;
   return absl::OkStatus();
 }

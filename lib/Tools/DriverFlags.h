@@ -25,8 +25,8 @@
 #include "h8/Pass/PassPipeline.h"
 #include "h8/Pass/PassRegistry.h"
 #include "h8/Support/Diagnostics.h"
-#include "h8/Support/ModelIO.h"
 #include "h8/Support/ExternalData.h"
+#include "h8/Support/ModelIO.h"
 #include "h8/Tools/VerifyNumerics.h"
 
 namespace h8 {

@@ -14,8 +14,8 @@
 #include "Driver.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "h8/Support/TextIO.h"
 #include "h8/Support/ExternalData.h"
+#include "h8/Support/TextIO.h"
 
 namespace h8 {
 namespace {

@@ -23,8 +23,8 @@
 #include "h8/IR/Verifier.h"
 #include "h8/Pass/PassPipeline.h"
 #include "h8/Report/Report.h"
-#include "h8/Support/Status.h"
 #include "h8/Support/ExternalData.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 

@@ -36,9 +36,9 @@ int64_t HeldBytes(const std::vector<std::vector<Tensor>>& rows) {
 absl::StatusOr<EvalBudget> BudgetLeft(const VerifyOptions& options, int64_t held) {
   EvalBudget b = options.budget;
   if (held >= b.max_live_bytes)
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "inputs and reference outputs take ", held, " bytes, over the budget of ",
-        b.max_live_bytes, " bytes"));
+    return absl::ResourceExhaustedError(absl::StrCat("inputs and reference outputs take ", held,
+                                                     " bytes, over the budget of ",
+                                                     b.max_live_bytes, " bytes"));
   b.max_live_bytes -= held;
   return b;
 }
@@ -128,9 +128,9 @@ absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const InterfaceMa
                        ? SliceAxis(actual[o], axis, static_cast<int64_t>(h))
                        : actual[o];
       if (got.dims != expected.dims)
-        return absl::FailedPreconditionError(absl::StrCat(
-            "output '", name, "' has shape (", absl::StrJoin(got.dims, ","),
-            ") where the original has (", absl::StrJoin(expected.dims, ","), ")"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("output '", name, "' has shape (", absl::StrJoin(got.dims, ","),
+                         ") where the original has (", absl::StrJoin(expected.dims, ","), ")"));
       H8_RETURN_IF_ERROR(acc[o].Add(expected, got));
     }
   }
@@ -139,8 +139,7 @@ absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const InterfaceMa
 
 std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
                                  const std::vector<CompareAccumulator>& acc,
-                                 const std::vector<Tensor>& last,
-                                 const VerifyOptions& options) {
+                                 const std::vector<Tensor>& last, const VerifyOptions& options) {
   std::vector<OutputReport> reports;
   for (int o = 0; o < rewritten.output_size(); ++o) {
     OutputReport r;
@@ -167,15 +166,12 @@ class Composition {
   }
 
   /// The graph whose outputs are compared with the original's.
-  const onnx::GraphProto& outputs() const {
-    return host_ ? host_->graph() : rewritten_->graph();
-  }
+  const onnx::GraphProto& outputs() const { return host_ ? host_->graph() : rewritten_->graph(); }
 
   /// Evaluates on `feeds` while the caller holds `held` bytes besides.
   absl::StatusOr<std::vector<Tensor>> Evaluate(const std::map<std::string, Tensor>& feeds,
                                                const std::string& base_dir,
-                                               const VerifyOptions& options,
-                                               int64_t held) const {
+                                               const VerifyOptions& options, int64_t held) const {
     H8_ASSIGN_OR_RETURN(EvalBudget budget, BudgetLeft(options, held));
     H8_ASSIGN_OR_RETURN(auto device, EvaluateModel(*rewritten_, feeds, base_dir, budget));
     if (!host_) return device;
@@ -211,9 +207,9 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
   H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
   const onnx::GraphProto& outputs = composed.outputs();
   if (original.graph().output_size() != outputs.output_size())
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the rewritten model has ", outputs.output_size(), " outputs, the original ",
-        original.graph().output_size()));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the rewritten model has ", outputs.output_size(), " outputs, the original ",
+                     original.graph().output_size()));
   std::vector<const onnx::ValueInfoProto*> inputs = RuntimeInputs(rewritten.graph());
   std::vector<CompareAccumulator> acc(outputs.output_size(), Accumulator(options));
   std::vector<Tensor> last;
@@ -231,10 +227,10 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
       const int64_t elem_bytes = IsFloatDtype(elem_type) ? sizeof(float) : sizeof(int64_t);
       const int64_t held = HeldBytes(rewritten_inputs);
       if (!count.ok() || *count > (options.budget.max_live_bytes - held) / elem_bytes / 2)
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "input '", inputs[k]->name(), "' of shape (", absl::StrJoin(dims, ","),
-            ") does not fit in the budget of ", options.budget.max_live_bytes,
-            " bytes with its copy for the original model"));
+        return absl::ResourceExhaustedError(
+            absl::StrCat("input '", inputs[k]->name(), "' of shape (", absl::StrJoin(dims, ","),
+                         ") does not fit in the budget of ", options.budget.max_live_bytes,
+                         " bytes with its copy for the original model"));
       uint64_t seed = options.seed * 1000003 + trial * 101 + k;
       rewritten_inputs[inputs[k]->name()] = RandomTensor(elem_type, dims, seed);
     }
@@ -250,19 +246,18 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
         int axis = InsertedAxis(map, name);
         original_inputs[name] = axis >= 0 ? SliceAxis(t, axis, h) : t;
       }
+      H8_ASSIGN_OR_RETURN(EvalBudget budget, BudgetLeft(options, HeldBytes(rewritten_inputs) +
+                                                                     HeldBytes(original_inputs) +
+                                                                     HeldBytes(expected_rows)));
       H8_ASSIGN_OR_RETURN(
-          EvalBudget budget,
-          BudgetLeft(options, HeldBytes(rewritten_inputs) + HeldBytes(original_inputs) +
-                                  HeldBytes(expected_rows)));
-      H8_ASSIGN_OR_RETURN(auto outs,
-                          EvaluateModel(original, sliced ? original_inputs : rewritten_inputs,
-                                        base_dir, budget));
+          auto outs,
+          EvaluateModel(original, sliced ? original_inputs : rewritten_inputs, base_dir, budget));
       expected_rows.push_back(std::move(outs));
     }
     last.clear();
-    H8_ASSIGN_OR_RETURN(last, composed.Evaluate(rewritten_inputs, base_dir, options,
-                                                HeldBytes(rewritten_inputs) +
-                                                    HeldBytes(expected_rows)));
+    H8_ASSIGN_OR_RETURN(last,
+                        composed.Evaluate(rewritten_inputs, base_dir, options,
+                                          HeldBytes(rewritten_inputs) + HeldBytes(expected_rows)));
     H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, expected_rows, last, acc));
   }
   return Finish(outputs, acc, last, options);
@@ -270,9 +265,11 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
 
 }  // namespace
 
-absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
-    const onnx::ModelProto& original, const onnx::ModelProto& rewritten,
-    const InterfaceMap& map, const VerifyOptions& options, const std::string& base_dir) {
+absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto& original,
+                                                         const onnx::ModelProto& rewritten,
+                                                         const InterfaceMap& map,
+                                                         const VerifyOptions& options,
+                                                         const std::string& base_dir) {
   // The evaluator turns allocation failures inside it into statuses; this
   // covers the verifier's own copies (inputs, slices, comparisons).
   absl::StatusOr<std::vector<OutputReport>> result;
@@ -285,9 +282,11 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
   return result;
 }
 
-absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
-    const onnx::ModelProto& rewritten, const InterfaceMap& map, const std::string& dir,
-    const VerifyOptions& options, const std::string& base_dir) {
+absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::ModelProto& rewritten,
+                                                               const InterfaceMap& map,
+                                                               const std::string& dir,
+                                                               const VerifyOptions& options,
+                                                               const std::string& base_dir) {
   H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
   const onnx::GraphProto& outputs = composed.outputs();
   std::vector<const onnx::ValueInfoProto*> inputs = RuntimeInputs(rewritten.graph());
@@ -306,7 +305,8 @@ absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
     H8_ASSIGN_OR_RETURN(Tensor t, ReadTensorFile(absl::StrCat(dir, "/output_", o, ".pb")));
     expected.push_back(std::move(t));
   }
-  auto evaluated = composed.Evaluate(feeds, base_dir, options, HeldBytes(feeds) + HeldBytes({expected}));
+  auto evaluated =
+      composed.Evaluate(feeds, base_dir, options, HeldBytes(feeds) + HeldBytes({expected}));
   if (!evaluated.ok()) return ExplainBudget(evaluated.status(), options);
   std::vector<Tensor>& actual = *evaluated;
   std::vector<CompareAccumulator> acc(outputs.output_size(), Accumulator(options));

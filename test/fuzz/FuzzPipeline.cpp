@@ -18,10 +18,10 @@
 #include <vector>
 
 #include "FuzzCommon.h"
-#include "h8/Eval/Evaluator.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "h8/Eval/Evaluator.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Pass/PassManager.h"
 #include "h8/Pass/PassPipeline.h"

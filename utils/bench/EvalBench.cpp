@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "h8/Eval/Compare.h"
 #include "h8/Eval/Evaluator.h"
@@ -81,9 +81,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s MODEL.onnx REPS [name=dim ...]\n", argv[0]);
     return 2;
   }
-  absl::StatusOr<onnx::ModelProto> model = absl::StartsWith(argv[1], "lstm:")
-                                              ? LstmModel(argv[1])
-                                              : h8::ReadBinaryModelFile(argv[1]);
+  absl::StatusOr<onnx::ModelProto> model =
+      absl::StartsWith(argv[1], "lstm:") ? LstmModel(argv[1]) : h8::ReadBinaryModelFile(argv[1]);
   int reps = 0;
   if (!model.ok() || !absl::SimpleAtoi(argv[2], &reps) || reps < 1) {
     std::fprintf(stderr, "%s: cannot read model or repetitions\n", argv[1]);
@@ -111,15 +110,16 @@ int main(int argc, char** argv) {
   for (int r = 0; r < reps; ++r) {
     auto start = std::chrono::steady_clock::now();
     auto out = h8::EvaluateModel(*model, inputs, h8::DirName(argv[1]));
-    times.push_back(std::chrono::duration<double, std::milli>(
-                        std::chrono::steady_clock::now() - start).count());
+    times.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
     if (!out.ok()) {
       std::fprintf(stderr, "%s\n", std::string(out.status().message()).c_str());
       return 1;
     }
   }
   std::sort(times.begin(), times.end());
-  std::printf("%s: median %.3f ms, min %.3f ms over %d runs\n", argv[1],
-              times[times.size() / 2], times.front(), reps);
+  std::printf("%s: median %.3f ms, min %.3f ms over %d runs\n", argv[1], times[times.size() / 2],
+              times.front(), reps);
   return 0;
 }

@@ -41,9 +41,8 @@ struct XorShift {
   float Uniform() { return static_cast<float>(Next() >> 40) * (2.0f / 16777216.0f) - 1.0f; }
 };
 
-void AddFloatInit(onnx::GraphProto* g, const std::string& name,
-                  std::initializer_list<int64_t> dims, XorShift& rng, float scale,
-                  float offset) {
+void AddFloatInit(onnx::GraphProto* g, const std::string& name, std::initializer_list<int64_t> dims,
+                  XorShift& rng, float scale, float offset) {
   onnx::TensorProto* t = g->add_initializer();
   t->set_name(name);
   t->set_data_type(onnx::TensorProto::FLOAT);
@@ -183,8 +182,7 @@ int main(int argc, char** argv) {
     bn->set_name(p + "/BatchNormalization");
     bn->set_op_type("BatchNormalization");
     bn->add_input(p + "/Conv_output_0");
-    for (const char* s : {".bn.scale", ".bn.bias", ".bn.mean", ".bn.var"})
-      bn->add_input(p + s);
+    for (const char* s : {".bn.scale", ".bn.bias", ".bn.mean", ".bn.var"}) bn->add_input(p + s);
     bn->add_output(p + "/BatchNormalization_output_0");
     SetFloatAttr(bn, "epsilon", 1e-5f);
     SetFloatAttr(bn, "momentum", 0.9f);
@@ -256,10 +254,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: write failed\n", out.c_str());
     return 2;
   }
-  std::printf("%s: %lld layers, %lld channels, groups %lld, %d nodes, %d initializers, "
-              "%.1f MB\n",
-              out.c_str(), static_cast<long long>(layers), static_cast<long long>(channels),
-              static_cast<long long>(groups), g->node_size(), g->initializer_size(),
-              static_cast<double>(model.ByteSizeLong()) / 1e6);
+  std::printf(
+      "%s: %lld layers, %lld channels, groups %lld, %d nodes, %d initializers, "
+      "%.1f MB\n",
+      out.c_str(), static_cast<long long>(layers), static_cast<long long>(channels),
+      static_cast<long long>(groups), g->node_size(), g->initializer_size(),
+      static_cast<double>(model.ByteSizeLong()) / 1e6);
   return 0;
 }

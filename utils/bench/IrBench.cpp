@@ -33,8 +33,8 @@ double MedianMs(int reps, const std::function<void()>& fn) {
   for (int r = 0; r < reps; ++r) {
     auto start = std::chrono::steady_clock::now();
     fn();
-    t.push_back(std::chrono::duration<double, std::milli>(
-                    std::chrono::steady_clock::now() - start).count());
+    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                    .count());
   }
   std::sort(t.begin(), t.end());
   return t[t.size() / 2];
@@ -79,8 +79,9 @@ int main(int argc, char** argv) {
       for (int i = 0; i < copy.graph().node_size(); i += 2) rewriter.Erase(i);
       auto start = std::chrono::steady_clock::now();
       rewriter.Commit();
-      t.push_back(std::chrono::duration<double, std::milli>(
-                      std::chrono::steady_clock::now() - start).count());
+      t.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count());
     }
     std::sort(t.begin(), t.end());
     report("GraphRewriter erase half", t[t.size() / 2]);

@@ -2,8 +2,8 @@
 //
 // One dim of a tensor shape, or one element of a small integer tensor
 // (shape plumbing), as the shape analysis sees it: a static integer (may be
-// negative as an element: Reshape's -1, Slice's -1), a symbolic expression over named dims, or unknown. Symbolic
-// expressions are what torch.export writes into dim_params (`s77`,
+// negative as an element: Reshape's -1, Slice's -1), a symbolic expression over named dims, or
+// unknown. Symbolic expressions are what torch.export writes into dim_params (`s77`,
 // `(((s53 - 1)//8)) + 1`, `2*s0`, `Max(1, s0)`) and what the analysis
 // derives itself (a stride-2 Conv over `time` gives `(time - 1)//2 + 1`).
 //
@@ -76,8 +76,7 @@ class Dim {
 
  private:
   enum Kind : uint8_t { kUnknown, kStatic, kSymbolic };
-  explicit Dim(std::shared_ptr<const Node> node)
-      : kind_(kSymbolic), node_(std::move(node)) {}
+  explicit Dim(std::shared_ptr<const Node> node) : kind_(kSymbolic), node_(std::move(node)) {}
   friend struct DimBuilder;
 
   Kind kind_ = kUnknown;

@@ -80,8 +80,7 @@ absl::StatusOr<Tensor> ReadTensorFile(const std::string& path);
 /// A deterministic pseudo-random tensor: float types uniform in [-1, 1),
 /// integer types uniform in [0, 4), bool in {0, 1}. The bit-to-value mapping
 /// is explicit, so the values are identical across standard libraries.
-Tensor RandomTensor(int32_t dtype, const std::vector<int64_t>& dims,
-                    uint64_t seed);
+Tensor RandomTensor(int32_t dtype, const std::vector<int64_t>& dims, uint64_t seed);
 
 }  // namespace h8
 

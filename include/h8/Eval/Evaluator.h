@@ -51,17 +51,18 @@ bool EvaluatorSupportsOp(const std::string& op_type);
 /// Scan evaluated this way sees only its own values and inputs (no outer
 /// scope); EvaluateModel gives bodies the enclosing graphs' values.
 /// `budget` covers this node alone (its inputs are the caller's).
-absl::StatusOr<std::vector<Tensor>> EvaluateNode(
-    const onnx::NodeProto& node, int64_t opset,
-    const std::vector<const Tensor*>& inputs, const EvalBudget& budget = {});
+absl::StatusOr<std::vector<Tensor>> EvaluateNode(const onnx::NodeProto& node, int64_t opset,
+                                                 const std::vector<const Tensor*>& inputs,
+                                                 const EvalBudget& budget = {});
 
 /// Evaluates `model`'s main graph. `inputs` maps graph input names (those
 /// that are not initializers) to values. Returns the graph outputs in order.
 /// `base_dir` resolves external initializer data. `budget` counts the
 /// initializers and `inputs` (copied in) as live from the start.
-absl::StatusOr<std::vector<Tensor>> EvaluateModel(
-    const onnx::ModelProto& model, const std::map<std::string, Tensor>& inputs,
-    const std::string& base_dir = "", const EvalBudget& budget = {});
+absl::StatusOr<std::vector<Tensor>> EvaluateModel(const onnx::ModelProto& model,
+                                                  const std::map<std::string, Tensor>& inputs,
+                                                  const std::string& base_dir = "",
+                                                  const EvalBudget& budget = {});
 
 /// Caps the elements of any tensor the evaluator allocates (default 2^30);
 /// larger outputs are a ResourceExhausted status naming the node. The fuzz

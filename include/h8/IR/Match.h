@@ -31,8 +31,7 @@ std::string GetStringAttr(const onnx::NodeProto& node, absl::string_view name,
                           const std::string& fallback = "");
 /// Sets (or replaces) an INT / INTS attribute.
 void SetIntAttr(onnx::NodeProto& node, absl::string_view name, int64_t value);
-void SetIntsAttr(onnx::NodeProto& node, absl::string_view name,
-                 const std::vector<int64_t>& values);
+void SetIntsAttr(onnx::NodeProto& node, absl::string_view name, const std::vector<int64_t>& values);
 
 /// The values of an int64/int32 TensorProto (raw or typed fields), or
 /// nullopt for other types, external data, or data that does not match the
@@ -41,12 +40,10 @@ std::optional<std::vector<int64_t>> TensorInts(const onnx::TensorProto& t);
 
 /// The int64 values of a constant (an initializer or a Constant node's
 /// `value`), or nullopt when `value` is not a known int64/int32 constant.
-std::optional<std::vector<int64_t>> ConstantInts(const GraphIndex& index,
-                                                 absl::string_view value);
+std::optional<std::vector<int64_t>> ConstantInts(const GraphIndex& index, absl::string_view value);
 
 /// A rank-1 int64 initializer.
-onnx::TensorProto MakeInt64Tensor(const std::string& name,
-                                  const std::vector<int64_t>& values);
+onnx::TensorProto MakeInt64Tensor(const std::string& name, const std::vector<int64_t>& values);
 
 /// Builds `output = Unsqueeze(input, axes)` (or Squeeze) for `opset`. From
 /// opset 13 the axes come from `axes_input`, the name of an int64

@@ -83,8 +83,8 @@ class TensorData {
     std::vector<T> out(static_cast<size_t>(count_));
     if (!CopyFloat32(out)) {
       for (int64_t k = 0; k < count_; ++k)
-        out[k] = std::is_floating_point<T>::value ? static_cast<T>(Float(k))
-                                                  : static_cast<T>(Int(k));
+        out[k] =
+            std::is_floating_point<T>::value ? static_cast<T>(Float(k)) : static_cast<T>(Int(k));
     }
     return out;
   }
@@ -97,13 +97,15 @@ class TensorData {
   /// Copies float raw data straight into `out` on a little-endian host.
   bool CopyFloat32(std::vector<float>& out) const;
   template <typename T>
-  bool CopyFloat32(std::vector<T>&) const { return false; }
+  bool CopyFloat32(std::vector<T>&) const {
+    return false;
+  }
 
   const onnx::TensorProto* proto_ = nullptr;
   int32_t type_ = 0;
   int width_ = 0;
   int64_t count_ = 0;
-  bool raw_ = false;          // bytes_ holds the elements
+  bool raw_ = false;  // bytes_ holds the elements
   absl::string_view bytes_;
 };
 

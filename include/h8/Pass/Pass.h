@@ -50,8 +50,7 @@ struct InterfaceMap {
 /// --split-input-file).
 class PassContext {
  public:
-  PassContext(DiagnosticEngine& diags, std::string file)
-      : diags_(diags), file_(std::move(file)) {}
+  PassContext(DiagnosticEngine& diags, std::string file) : diags_(diags), file_(std::move(file)) {}
 
   DiagnosticEngine& diags() { return diags_; }
   const std::string& file() const { return file_; }
@@ -81,9 +80,7 @@ class PassContext {
   /// Adds `delta` to the current pass's statistic `name`.
   void Stat(const std::string& name, int64_t delta = 1);
   /// pass -> statistic -> value, for --pass-statistics, in pipeline order.
-  std::vector<std::pair<std::string, std::map<std::string, int64_t>>>& stats() {
-    return stats_;
-  }
+  std::vector<std::pair<std::string, std::map<std::string, int64_t>>>& stats() { return stats_; }
 
   InterfaceMap& interface_map() { return interface_map_; }
 
@@ -158,8 +155,7 @@ class GraphPass : public Pass {
   /// that state, so nothing carries over from one Run() to the next;
   /// EndModel gets whether any graph changed and returns the pass's result.
   virtual absl::Status BeginModel(onnx::ModelProto& model, PassContext& ctx);
-  virtual absl::StatusOr<bool> EndModel(onnx::ModelProto& model, PassContext& ctx,
-                                        bool changed);
+  virtual absl::StatusOr<bool> EndModel(onnx::ModelProto& model, PassContext& ctx, bool changed);
 };
 
 }  // namespace h8

@@ -53,8 +53,7 @@ class PassInstrumentation {
   virtual absl::Status RunAfterPass(const Pass& pass, const PassRunInfo& info,
                                     const onnx::ModelProto& model, PassContext& ctx);
   /// After a pass returned an error (already reported by the manager).
-  virtual void RunAfterPassFailed(const Pass& pass, const absl::Status& status,
-                                  PassContext& ctx);
+  virtual void RunAfterPassFailed(const Pass& pass, const absl::Status& status, PassContext& ctx);
   /// After the last pass, or after the run stopped with `status`.
   virtual void RunAfterPipeline(const onnx::ModelProto& model, const absl::Status& status,
                                 PassContext& ctx);

@@ -36,8 +36,8 @@ struct PassManagerOptions {
   /// pass. FailedPrecondition means the numbers differ (the diagnostic says
   /// the pass changed them); any other error means they could not be
   /// computed (the diagnostic says numerics could not be verified).
-  std::function<absl::Status(const onnx::ModelProto& before,
-                             const onnx::ModelProto& after, PassContext& ctx)>
+  std::function<absl::Status(const onnx::ModelProto& before, const onnx::ModelProto& after,
+                             PassContext& ctx)>
       numerics_check;
 };
 

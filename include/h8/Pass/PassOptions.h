@@ -117,16 +117,16 @@ class OptionBinder {
       if (opt->info_.key != key) continue;
       absl::Status s = opt->set_(o, value);
       if (!s.ok())
-        return absl::InvalidArgumentError(absl::StrCat(
-            pass, ": option '", key, "' ", s.message(), ", got '", value, "'"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(pass, ": option '", key, "' ", s.message(), ", got '", value, "'"));
       if (!opt->info_.allowed.empty()) {
         std::string canonical = opt->get_(o);
         bool ok = false;
         for (const auto& a : opt->info_.allowed) ok |= a == canonical;
         if (!ok)
-          return absl::InvalidArgumentError(absl::StrCat(
-              pass, ": option '", key, "' expects ",
-              absl::StrJoin(opt->info_.allowed, " or "), ", got '", value, "'"));
+          return absl::InvalidArgumentError(absl::StrCat(pass, ": option '", key, "' expects ",
+                                                         absl::StrJoin(opt->info_.allowed, " or "),
+                                                         ", got '", value, "'"));
       }
       for (const auto& check : opt->checks_) {
         std::string error = check(o);
@@ -138,10 +138,10 @@ class OptionBinder {
     }
     std::vector<std::string> keys;
     for (const auto& opt : options_) keys.push_back(opt->info_.key);
-    return absl::InvalidArgumentError(absl::StrCat(
-        pass, ": unknown option '", key, "'",
-        keys.empty() ? "; the pass takes no options"
-                     : absl::StrCat("; valid options: ", absl::StrJoin(keys, ", "))));
+    return absl::InvalidArgumentError(
+        absl::StrCat(pass, ": unknown option '", key, "'",
+                     keys.empty() ? "; the pass takes no options"
+                                  : absl::StrCat("; valid options: ", absl::StrJoin(keys, ", "))));
   }
 
   /// Canonical `k1=v1 k2=v2` text with every option, in declaration order.

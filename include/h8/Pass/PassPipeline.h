@@ -41,8 +41,8 @@ absl::Status ExpandNamedPipelines(std::vector<PassSpec>& specs, const PassRegist
 
 /// Creates the passes, validating every name and option. Unknown names list
 /// the registered passes.
-absl::StatusOr<std::vector<std::unique_ptr<Pass>>> BuildPipeline(
-    const std::vector<PassSpec>& specs, const PassRegistry& registry);
+absl::StatusOr<std::vector<std::unique_ptr<Pass>>> BuildPipeline(const std::vector<PassSpec>& specs,
+                                                                 const PassRegistry& registry);
 
 /// Canonical text of constructed passes: `a{k=v},b{...}`.
 std::string PrintPipeline(const std::vector<std::unique_ptr<Pass>>& passes);

@@ -48,8 +48,8 @@ PassInfo MakePassInfo(std::string argument, std::string summary,
   info.summary = std::move(summary);
   info.options = binder.Describe();
   info.primary_option = binder.primary();
-  info.factory = [argument, create](const OptionList& list)
-      -> absl::StatusOr<std::unique_ptr<Pass>> {
+  info.factory = [argument,
+                  create](const OptionList& list) -> absl::StatusOr<std::unique_ptr<Pass>> {
     OptionBinder<OptionsT> b;
     OptionsT::Bind(b);
     OptionsT options;

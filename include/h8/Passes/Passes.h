@@ -61,9 +61,8 @@ struct FoldConstantsOptions {
     b.Add("max-work", &FoldConstantsOptions::max_work,
           "Do not fold a node whose estimated evaluation work (about one unit per "
           "multiply-add) exceeds this")
-        .Check([](const FoldConstantsOptions& o) {
-          return o.max_work < 1 ? "must be positive" : "";
-        });
+        .Check(
+            [](const FoldConstantsOptions& o) { return o.max_work < 1 ? "must be positive" : ""; });
     b.Add("dedupe", &FoldConstantsOptions::dedupe,
           "Share one initializer between folded tensors with equal contents");
     b.Add("fold-constant-nodes", &FoldConstantsOptions::fold_constant_nodes,
@@ -73,9 +72,8 @@ struct FoldConstantsOptions {
 
 /// Runs fold-constants on `model`; pin-shape passes the analysis it already
 /// has (`shapes`, of this very model), otherwise one is computed.
-absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model,
-                                      const FoldConstantsOptions& options, PassContext& ctx,
-                                      const ShapeAnalysis* shapes = nullptr);
+absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstantsOptions& options,
+                                      PassContext& ctx, const ShapeAnalysis* shapes = nullptr);
 
 /// Checks pin-shape's `shape` text; returns an error message or "".
 std::string ValidatePinText(const std::string& text);
@@ -175,8 +173,10 @@ struct SplitHailo8Options {
     b.Add("profile", &SplitHailo8Options::profile,
           "Compiler line judged by check-hailo8: default or dfc3.27")
         .OneOf({"default", "dfc3.27"});
-    b.Add("allow", &SplitHailo8Options::allow, "Op types kept on Hailo-8 regardless of the profile");
-    b.Add("deny", &SplitHailo8Options::deny, "Op types moved to the host regardless of the profile");
+    b.Add("allow", &SplitHailo8Options::allow,
+          "Op types kept on Hailo-8 regardless of the profile");
+    b.Add("deny", &SplitHailo8Options::deny,
+          "Op types moved to the host regardless of the profile");
   }
 };
 

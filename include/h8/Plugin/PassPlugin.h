@@ -69,12 +69,10 @@ struct H8PassPluginInfo {
 }  // extern "C"
 
 /// Defines the plugin's entry point with the versions it is compiled with.
-#define H8_DEFINE_PASS_PLUGIN(NAME, VERSION, REGISTER)                      \
-  extern "C" __attribute__((visibility("default"))) H8PassPluginInfo      \
-  h8GetPassPluginInfo(void) {                                              \
-    return H8PassPluginInfo{H8_PLUGIN_API_VERSION, NAME, VERSION,          \
-                            GOOGLE_PROTOBUF_VERSION, H8_ONNX_VERSION,      \
-                            REGISTER};                                     \
+#define H8_DEFINE_PASS_PLUGIN(NAME, VERSION, REGISTER)                                           \
+  extern "C" __attribute__((visibility("default"))) H8PassPluginInfo h8GetPassPluginInfo(void) { \
+    return H8PassPluginInfo{H8_PLUGIN_API_VERSION, NAME,    VERSION, GOOGLE_PROTOBUF_VERSION,    \
+                            H8_ONNX_VERSION,       REGISTER};                                    \
   }
 
 namespace h8 {

@@ -90,7 +90,6 @@ std::string RenderReportHtml(const ReportData& data);
 /// Escapes text for HTML element content and attribute values.
 std::string EscapeHtml(const std::string& text);
 
-
 }  // namespace h8
 
 #endif  // H8_REPORT_REPORT_H

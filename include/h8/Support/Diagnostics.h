@@ -35,11 +35,11 @@ const char* SeverityName(Severity severity);
 /// One diagnostic. Fields that do not apply are empty.
 struct Diagnostic {
   Severity severity = Severity::kError;
-  std::string file;    // input file, with ":<chunk>" for split input
-  std::string pass;    // pass argument, e.g. "lift-conv1d"
-  std::string graph;   // graph path for nodes inside subgraphs, else empty
-  std::string node;    // node name, else first output, else #index
-  std::string op;      // node op_type
+  std::string file;  // input file, with ":<chunk>" for split input
+  std::string pass;  // pass argument, e.g. "lift-conv1d"
+  std::string graph;  // graph path for nodes inside subgraphs, else empty
+  std::string node;  // node name, else first output, else #index
+  std::string op;  // node op_type
   std::string message;
   std::vector<std::string> notes;
   // Stable rule id for SARIF ("check-hailo8/unsupported-op"); when empty,
@@ -115,8 +115,7 @@ struct SarifRunInfo {
 /// message.text (the message, then its notes on their own lines), the model
 /// file as physical location, the node as logical location, and each
 /// `fix: ...` note as a fix.
-std::string FormatDiagnosticsSarif(const std::vector<Diagnostic>& diags,
-                                   const SarifRunInfo& run);
+std::string FormatDiagnosticsSarif(const std::vector<Diagnostic>& diags, const SarifRunInfo& run);
 
 /// Collects diagnostics and hands each to the installed handler.
 class DiagnosticEngine {
@@ -132,9 +131,7 @@ class DiagnosticEngine {
   void SetFormat(DiagnosticsFormat format);
   DiagnosticsFormat format() const { return format_; }
   /// SetFormat(kJson or kText).
-  void SetJson(bool json) {
-    SetFormat(json ? DiagnosticsFormat::kJson : DiagnosticsFormat::kText);
-  }
+  void SetJson(bool json) { SetFormat(json ? DiagnosticsFormat::kJson : DiagnosticsFormat::kText); }
   /// Whether diagnostics are printed as JSON lines (--diagnostics-format=json).
   bool json() const { return format_ == DiagnosticsFormat::kJson; }
 
@@ -174,8 +171,7 @@ class DiagnosticEngine {
 /// InFlightDiagnostic). A null engine discards it.
 class InFlightDiagnostic {
  public:
-  InFlightDiagnostic(DiagnosticEngine* engine, Diagnostic d)
-      : engine_(engine), d_(std::move(d)) {}
+  InFlightDiagnostic(DiagnosticEngine* engine, Diagnostic d) : engine_(engine), d_(std::move(d)) {}
   InFlightDiagnostic(InFlightDiagnostic&& other) noexcept
       : engine_(other.engine_), d_(std::move(other.d_)), os_(std::move(other.os_)) {
     other.engine_ = nullptr;

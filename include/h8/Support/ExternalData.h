@@ -28,8 +28,7 @@ namespace h8 {
 /// the tensor's dims (without a length, exactly the bytes the dims need are
 /// read); otherwise an error naming `label` is returned and nothing is read.
 absl::StatusOr<std::string> ReadExternalData(const onnx::TensorProto& proto,
-                                             const std::string& base_dir,
-                                             const std::string& label);
+                                             const std::string& base_dir, const std::string& label);
 
 /// Checks an external-data tensor without reading it: the same location,
 /// containment and range checks as ReadExternalData, and a length that
@@ -66,10 +65,10 @@ std::string ExternalDataPath(const std::string& output_path, const ExternalDataO
 /// that were external in the input. `note` receives a sentence for the
 /// user when the 2 GiB limit forced external data.
 absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
-                                                    const std::string& input_dir,
-                                                    const std::string& output_path,
-                                                    const ExternalDataOptions& options,
-                                                    std::string* note);
+                                                const std::string& input_dir,
+                                                const std::string& output_path,
+                                                const ExternalDataOptions& options,
+                                                std::string* note);
 
 }  // namespace h8
 

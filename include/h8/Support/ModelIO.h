@@ -127,12 +127,10 @@ ModelFormat SniffFormat(const std::string& bytes);
 absl::StatusOr<onnx::ModelProto> ReadBinaryModelFile(const std::string& path);
 
 /// Writes `contents` atomically to `path` ("-" is stdout).
-absl::Status WriteFileAtomically(const std::string& path,
-                                 const std::string& contents);
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
 
 /// Serializes `model` atomically to `path` in binary form.
-absl::Status WriteBinaryModel(const onnx::ModelProto& model,
-                              const std::string& path);
+absl::Status WriteBinaryModel(const onnx::ModelProto& model, const std::string& path);
 
 /// Folder of `path` ("." for a bare file name or stdin), for external data.
 std::string DirName(const std::string& path);

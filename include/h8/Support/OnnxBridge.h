@@ -31,8 +31,7 @@ struct OnnxCheckSkip {
 /// FailedPrecondition with ONNX's message. A model past what the checker
 /// knows (ir_version > 8 or ai.onnx opset > 17) is not checked: the result
 /// is OK and, when `skipped` is given, it says so.
-absl::Status CheckModelWithOnnx(const onnx::ModelProto& model,
-                                OnnxCheckSkip* skipped = nullptr);
+absl::Status CheckModelWithOnnx(const onnx::ModelProto& model, OnnxCheckSkip* skipped = nullptr);
 
 struct OnnxInferOptions {
   /// Fail on inference errors instead of skipping the node.
@@ -43,8 +42,7 @@ struct OnnxInferOptions {
 
 /// Runs ONNX shape inference in place, adding value_info and refining graph
 /// outputs. InferenceError becomes InvalidArgument with ONNX's message.
-absl::Status InferShapesWithOnnx(onnx::ModelProto& model,
-                                 const OnnxInferOptions& options = {});
+absl::Status InferShapesWithOnnx(onnx::ModelProto& model, const OnnxInferOptions& options = {});
 
 }  // namespace h8
 

@@ -42,7 +42,7 @@ struct SpawnOptions {
 
 /// How a spawned program ended.
 struct SpawnResult {
-  bool started = false;    // false: posix_spawn failed (nothing ran)
+  bool started = false;  // false: posix_spawn failed (nothing ran)
   bool timed_out = false;  // killed after SpawnOptions::timeout_s
   /// The exit status, or 128 + the signal that ended the program.
   int exit_code = -1;

@@ -49,9 +49,7 @@ inline bool IsToolchainError(const absl::Status& s) {
 /// the pass manager prints no second line for it.
 inline constexpr absl::string_view kReportedPayload = "h8/reported";
 
-inline bool IsReported(const absl::Status& s) {
-  return s.GetPayload(kReportedPayload).has_value();
-}
+inline bool IsReported(const absl::Status& s) { return s.GetPayload(kReportedPayload).has_value(); }
 
 /// `s` with the reported mark.
 inline absl::Status MarkReported(absl::Status s) {
@@ -81,10 +79,10 @@ inline bool IsLintFindings(const absl::Status& s) {
 #define H8_STATUS_CONCAT(a, b) H8_STATUS_CONCAT_INNER(a, b)
 
 /// Returns the status from the enclosing function when `expr` is not OK.
-#define H8_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::absl::Status h8_status_ = (expr);           \
-    if (!h8_status_.ok()) return h8_status_;      \
+#define H8_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::absl::Status h8_status_ = (expr);      \
+    if (!h8_status_.ok()) return h8_status_; \
   } while (0)
 
 /// `H8_ASSIGN_OR_RETURN(auto x, F())` unwraps a StatusOr or returns its error.

@@ -32,8 +32,7 @@ namespace h8 {
 /// Parses a model in textual form. On failure the status message is
 /// "line L, column C: <what>" followed by " (near '<context>')", with L
 /// counted from `first_line` (the chunk's first line in its file).
-absl::StatusOr<onnx::ModelProto> ParseModelText(absl::string_view text,
-                                                int first_line = 1);
+absl::StatusOr<onnx::ModelProto> ParseModelText(absl::string_view text, int first_line = 1);
 
 struct PrintOptions {
   /// Initializers with more elements than this print as `{...}` (not
@@ -42,8 +41,7 @@ struct PrintOptions {
 };
 
 /// Prints `model` in textual form, ending with a newline.
-std::string PrintModelText(const onnx::ModelProto& model,
-                           const PrintOptions& options = {});
+std::string PrintModelText(const onnx::ModelProto& model, const PrintOptions& options = {});
 
 }  // namespace h8
 

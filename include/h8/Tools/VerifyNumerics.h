@@ -55,16 +55,19 @@ struct OutputReport {
 };
 
 /// Compares `original` and `rewritten` on `options.trials` random inputs.
-absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(
-    const onnx::ModelProto& original, const onnx::ModelProto& rewritten,
-    const InterfaceMap& interface_map, const VerifyOptions& options,
-    const std::string& base_dir);
+absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto& original,
+                                                         const onnx::ModelProto& rewritten,
+                                                         const InterfaceMap& interface_map,
+                                                         const VerifyOptions& options,
+                                                         const std::string& base_dir);
 
 /// Compares `rewritten` with an ONNX test-data set folder (input_N.pb,
 /// output_N.pb in the original model's interface).
-absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(
-    const onnx::ModelProto& rewritten, const InterfaceMap& interface_map,
-    const std::string& dir, const VerifyOptions& options, const std::string& base_dir);
+absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::ModelProto& rewritten,
+                                                               const InterfaceMap& interface_map,
+                                                               const std::string& dir,
+                                                               const VerifyOptions& options,
+                                                               const std::string& base_dir);
 
 /// The acceptance rule, e.g.
 /// `pass when cos >= 0.99999 and |d| <= 1e-05 + 0.0001*|ref|`.

@@ -127,12 +127,10 @@ class Analyzer {
         std::vector<Finding> findings;
         std::optional<Level> over = Override(rule.equivalent);
         if (over == Level::kError) {
-          findings.push_back(
-              {Level::kError, absl::StrCat("denied by deny=", rule.equivalent), ""});
+          findings.push_back({Level::kError, absl::StrCat("denied by deny=", rule.equivalent), ""});
         } else if (!over) {
           switch (rule.support[p]) {
-            case Support::kSupported:
-              break;
+            case Support::kSupported: break;
             case Support::kUnsupported:
               findings.push_back({Level::kError, rule.message, rule.hint});
               break;
@@ -143,16 +141,15 @@ class Analyzer {
         }
         std::vector<std::string> member_names;
         for (int k : m->members)
-          member_names.push_back(absl::StrCat("'", NodeName(graph_.node(k), k), "' (",
-                                              graph_.node(k).op_type(), ")"));
+          member_names.push_back(
+              absl::StrCat("'", NodeName(graph_.node(k), k), "' (", graph_.node(k).op_type(), ")"));
         for (Finding& f : findings) {
           Hailo8NodeReport r;
           r.node = m->members.back();
           r.finding = f;
-          r.finding.message = absl::StrCat(rule.name, " pattern (", m->members.size(),
-                                           " nodes): ", f.message);
-          r.notes.push_back(
-              absl::StrCat("pattern members: ", absl::StrJoin(member_names, ", ")));
+          r.finding.message =
+              absl::StrCat(rule.name, " pattern (", m->members.size(), " nodes): ", f.message);
+          r.notes.push_back(absl::StrCat("pattern members: ", absl::StrJoin(member_names, ", ")));
           if (f.level == Level::kError)
             for (int k : m->members) flagged_[k] = true;
           result_.node_reports.push_back(std::move(r));
@@ -173,14 +170,13 @@ class Analyzer {
         const hailo8::OpRule* rule =
             IsOnnxDomain(node) ? hailo8::FindOpRule(node.op_type()) : nullptr;
         if (over == Level::kError) {
-          findings.push_back(
-              {Level::kError, absl::StrCat("denied by deny=", node.op_type()), ""});
+          findings.push_back({Level::kError, absl::StrCat("denied by deny=", node.op_type()), ""});
         } else if (over == Level::kOk) {
           // allowed regardless of the profile
         } else if (!IsOnnxDomain(node)) {
           findings.push_back({Level::kError,
-                              absl::StrCat("custom-domain op '", node.domain(), "::",
-                                           node.op_type(), "' is not supported"),
+                              absl::StrCat("custom-domain op '", node.domain(),
+                                           "::", node.op_type(), "' is not supported"),
                               "cut it off with --end-node-names and run it on the host"});
         } else if (rule == nullptr) {
           findings.push_back({Level::kWarning,
@@ -190,8 +186,7 @@ class Analyzer {
                               "allow=" + node.op_type() + " if you know your DFC maps it"});
         } else {
           switch (rule->support[p]) {
-            case Support::kSupported:
-              break;
+            case Support::kSupported: break;
             case Support::kUnsupported:
               findings.push_back({Level::kError, rule->message, rule->hint});
               break;
@@ -217,9 +212,8 @@ class Analyzer {
           break;
         }
       }
-      const bool own_error = std::any_of(findings.begin(), findings.end(), [](const Finding& f) {
-        return f.level == Level::kError;
-      });
+      const bool own_error = std::any_of(findings.begin(), findings.end(),
+                                         [](const Finding& f) { return f.level == Level::kError; });
       for (Finding& f : findings) {
         if (f.level == Level::kError) flagged_[i] = true;
         result_.node_reports.push_back(Report(i, std::move(f)));
@@ -261,12 +255,11 @@ class Analyzer {
     if (inner_flagged == 0) return;
     flagged_[i] = true;
     if (!own_error)
-      result_.node_reports.push_back(
-          Report(i, {Level::kError,
-                     absl::StrCat("control flow (", node.op_type(), ") whose bodies hold ",
-                                  inner_flagged, " node", inner_flagged == 1 ? "" : "s",
-                                  " Hailo-8 cannot run"),
-                     kBodyHint}));
+      result_.node_reports.push_back(Report(
+          i, {Level::kError,
+              absl::StrCat("control flow (", node.op_type(), ") whose bodies hold ", inner_flagged,
+                           " node", inner_flagged == 1 ? "" : "s", " Hailo-8 cannot run"),
+              kBodyHint}));
     // The node's own report (the last one pushed for it) counts the inner
     // reports that follow.
     if (own_error)
@@ -314,9 +307,8 @@ class Analyzer {
   // layer).
   int BatchAxis(const std::string& value) const {
     absl::Span<const int> readers = index_.Consumers(value);
-    const bool sliced = std::any_of(readers.begin(), readers.end(), [&](int c) {
-      return IsStatePlumbing(graph_.node(c));
-    });
+    const bool sliced = std::any_of(readers.begin(), readers.end(),
+                                    [&](int c) { return IsStatePlumbing(graph_.node(c)); });
     if (sliced && FeedsOnlyRecurrent(value, 0)) return -1;
     int axis = -1;
     for (int c : readers) {
@@ -340,9 +332,9 @@ class Analyzer {
   }
   static bool IsStatePlumbing(const onnx::NodeProto& node) {
     const std::string& op = node.op_type();
-    return IsOnnxDomain(node) && (op == "Slice" || op == "Gather" || op == "Split" ||
-                                  op == "Squeeze" || op == "Unsqueeze" || op == "Reshape" ||
-                                  op == "Identity");
+    return IsOnnxDomain(node) &&
+           (op == "Slice" || op == "Gather" || op == "Split" || op == "Squeeze" ||
+            op == "Unsqueeze" || op == "Reshape" || op == "Identity");
   }
   // Whether every use of `value`, through state plumbing (at most 4 deep,
   // as data input 0), is an input of a recurrent op.
@@ -380,8 +372,8 @@ class Analyzer {
                                static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
                            ": Hailo-8 inputs are float32 (quantized on device)"));
         const int b = BatchAxis(in.name());
-        if (b >= 0 && tt.has_shape() && tt.shape().dim_size() > b && tt.shape().dim(b).has_dim_value() &&
-            tt.shape().dim(b).dim_value() > 1)
+        if (b >= 0 && tt.has_shape() && tt.shape().dim_size() > b &&
+            tt.shape().dim(b).has_dim_value() && tt.shape().dim(b).dim_value() > 1)
           add(Level::kWarning,
               absl::StrCat("graph input '", in.name(), "' has batch ",
                            tt.shape().dim(b).dim_value(),
@@ -475,20 +467,22 @@ class Analyzer {
       result_.region_note = absl::StrCat("the ", host_nodes, " nodes from '", first_name,
                                          "' on run on the host after the cut");
       if (supported_moved > 0)
-        absl::StrAppend(&result_.region_note, " (", supported_moved,
-                        supported_moved == 1 ? " supported node follows" : " supported nodes follow",
-                        " an unsupported one and move", supported_moved == 1 ? "s" : "",
-                        " to the host with it)");
+        absl::StrAppend(
+            &result_.region_note, " (", supported_moved,
+            supported_moved == 1 ? " supported node follows" : " supported nodes follow",
+            " an unsupported one and move", supported_moved == 1 ? "s" : "",
+            " to the host with it)");
       result_.cut = std::move(cut);
     } else if (!raw_input.empty()) {
-      result_.region_note = absl::StrCat(
-          "no Hailo-8 region precedes the unsupported nodes: '", first_name,
-          "' (or a node after it) reads the graph input '", raw_input, "' directly; ",
-          host_nodes, " of ", n_, " nodes sit at or after an unsupported node");
+      result_.region_note =
+          absl::StrCat("no Hailo-8 region precedes the unsupported nodes: '", first_name,
+                       "' (or a node after it) reads the graph input '", raw_input, "' directly; ",
+                       host_nodes, " of ", n_, " nodes sit at or after an unsupported node");
     } else {
-      result_.region_note = absl::StrCat("no Hailo-8 region precedes the unsupported nodes: '",
-                                         first_name, "' and everything it feeds compute no "
-                                         "value Hailo-8 could hand over");
+      result_.region_note =
+          absl::StrCat("no Hailo-8 region precedes the unsupported nodes: '", first_name,
+                       "' and everything it feeds compute no "
+                       "value Hailo-8 could hand over");
     }
   }
 
@@ -528,8 +522,7 @@ std::vector<std::string> Hailo8NodeReads(const onnx::NodeProto& node) {
   return out;
 }
 
-Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model,
-                                const Hailo8AnalysisOptions& options,
+Hailo8Analysis AnalyzeForHailo8(const onnx::ModelProto& model, const Hailo8AnalysisOptions& options,
                                 std::shared_ptr<const GraphIndex> index,
                                 std::shared_ptr<const ShapeAnalysis> shapes) {
   return Analyzer(model.graph(), OnnxOpsetVersion(model), options, "", std::move(index),

@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
@@ -52,8 +52,7 @@ void CheckConv(const RuleContext& c, std::vector<Finding>& out) {
                                 " tensor: Hailo-8 runs 2-D convolutions only"),
                    ""});
   } else if (rank < 0) {
-    out.push_back({Level::kWarning,
-                   "cannot check: the rank of the input is unknown",
+    out.push_back({Level::kWarning, "cannot check: the rank of the input is unknown",
                    "run --infer-shapes (or --pin-shape) before check-hailo8"});
   }
   int64_t group = GetIntAttr(c.node, "group", 1);
@@ -107,10 +106,10 @@ void CheckReduce(const RuleContext& c, std::vector<Finding>& out) {
   bool channel = axes->size() == 1 && (*axes)[0] == 1;
   if (channel && keepdims == 1) return;
   std::string what = axes->empty() ? "all axes" : absl::StrCat("axes ", AxesText(*axes));
-  std::string msg = absl::StrCat(
-      op, " over ", what, channel ? "" : " (not the channel axis)",
-      keepdims == 1 ? "" : (channel ? " with keepdims=0" : ", keepdims=0"),
-      ": Hailo-8 reduces only on the features axis, with keepdims=1");
+  std::string msg =
+      absl::StrCat(op, " over ", what, channel ? "" : " (not the channel axis)",
+                   keepdims == 1 ? "" : (channel ? " with keepdims=0" : ", keepdims=0"),
+                   ": Hailo-8 reduces only on the features axis, with keepdims=1");
   std::string hint;
   bool spatial = rank >= 3 && !axes->empty() && (*axes)[0] >= 2;
   if (spatial && rank == 4) {
@@ -121,16 +120,14 @@ void CheckReduce(const RuleContext& c, std::vector<Finding>& out) {
         spatial = false;
   }
   const onnx::NodeProto* producer = c.index.Producer(c.node.input(0));
-  const bool behind_squeeze = rank == 3 && producer != nullptr &&
-                              producer->op_type() == "Squeeze";
+  const bool behind_squeeze = rank == 3 && producer != nullptr && producer->op_type() == "Squeeze";
   if ((op == "ReduceMean" || op == "ReduceMax") && spatial)
     hint = rank == 4 || behind_squeeze
                ? "run --legalize-hailo8 (rewrites spatial means/maxes to "
                  "GlobalAveragePool/GlobalMaxPool)"
                : "run --lift-conv1d then --legalize-hailo8 (spatial reduction -> "
                  "GlobalAveragePool/GlobalMaxPool)";
-  else
-    hint = "reduce over axis 1 with keepdims=1, or cut it off with --end-node-names";
+  else hint = "reduce over axis 1 with keepdims=1, or cut it off with --end-node-names";
   out.push_back({Level::kError, msg, hint});
 }
 
@@ -142,8 +139,8 @@ void CheckConcat(const RuleContext& c, std::vector<Finding>& out) {
     out.push_back({Level::kError, "'Unsupported concat over axis batch' (axis 0)",
                    "concatenate over the channel axis, or run this on the host"});
   } else if (rank == 1) {
-    out.push_back({Level::kError, "concat of 1-D tensors: '1D form is not supported in layer'",
-                   ""});
+    out.push_back(
+        {Level::kError, "concat of 1-D tensors: '1D form is not supported in layer'", ""});
   }
 }
 
@@ -167,8 +164,7 @@ void CheckChannelAxisNorm(const RuleContext& c, std::vector<Finding>& out) {
 
 void CheckDiv(const RuleContext& c, std::vector<Finding>& out) {
   if (c.node.input_size() > 1 && IsConstantValue(c.index, c.node.input(1))) return;
-  out.push_back({Level::kWarning,
-                 "Div by a computed tensor: Hailo-8 maps Div by a constant",
+  out.push_back({Level::kWarning, "Div by a computed tensor: Hailo-8 maps Div by a constant",
                  "divide by a constant, or multiply by a reciprocal computed upstream"});
 }
 
@@ -230,11 +226,15 @@ const std::vector<OpRule>& OpRules() {
       // Gelu (opset 20) and Mish (opset 18) are past what the DFC 3.x line
       // parses (opset <= 17) on either profile; convert-opset rewrites them
       // to the Erf / Softplus-Tanh forms at opset <= 17.
-      {"Gelu", {kNo, kNo}, nullptr,
+      {"Gelu",
+       {kNo, kNo},
+       nullptr,
        "Gelu (opset 20) is not native on the users' Hailo-8 toolchain (the DFC 3.x line "
        "parses opset <= 17)",
        kDecomposeHint},
-      {"Mish", {kNo, kNo}, nullptr,
+      {"Mish",
+       {kNo, kNo},
+       nullptr,
        "Mish (opset 18) is not native on the users' Hailo-8 toolchain (the DFC 3.x line "
        "parses opset <= 17)",
        kDecomposeHint},
@@ -257,18 +257,26 @@ const std::vector<OpRule>& OpRules() {
       {"ReduceMean", {kIf, kIf}, CheckReduce, "", ""},
       {"ReduceMax", {kIf, kIf}, CheckReduce, "", ""},
       {"ReduceSum", {kIf, kIf}, CheckReduce, "", ""},
-      {"LayerNormalization", {kNo, kIf}, CheckChannelAxisNorm,
+      {"LayerNormalization",
+       {kNo, kIf},
+       CheckChannelAxisNorm,
        "LayerNormalization is not available on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host, use BatchNormalization, or "
        "profile=dfc3.27 for a channel-axis LayerNorm"},
-      {"Softmax", {kNo, kIf}, CheckChannelAxisNorm,
+      {"Softmax",
+       {kNo, kIf},
+       CheckChannelAxisNorm,
        "Softmax is not supported on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host (or profile=dfc3.27 for a "
        "channel-axis Softmax)"},
-      {"LogSoftmax", {kNo, kIf}, CheckChannelAxisNorm,
+      {"LogSoftmax",
+       {kNo, kIf},
+       CheckChannelAxisNorm,
        "LogSoftmax is not supported on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host"},
-      {"Erf", {kNo, kNo}, nullptr,
+      {"Erf",
+       {kNo, kNo},
+       nullptr,
        "standalone Erf: 'Unexpected activation ..., op=Erf' (only the Gelu pattern "
        "x*0.5*(1+Erf(x/sqrt(2))) maps)",
        "write the exact GELU pattern x*0.5*(1+Erf(x/sqrt(2))) (any operand order), or cut it "
@@ -290,23 +298,40 @@ const std::vector<OpRule>& OpRules() {
       {"CumSum", {kNo, kNo}, nullptr, "CumSum is not supported", kHostHint},
       {"ArgMax", {kNo, kNo}, nullptr, "ArgMax is not supported", kHostHint},
       {"ArgMin", {kNo, kNo}, nullptr, "ArgMin is not supported", kHostHint},
-      {"NonMaxSuppression", {kNo, kNo}, nullptr, "NonMaxSuppression is not supported",
-       kHostHint},
+      {"NonMaxSuppression", {kNo, kNo}, nullptr, "NonMaxSuppression is not supported", kHostHint},
       {"Loop", {kNo, kNo}, nullptr, "control flow (Loop) is not supported", kHostHint},
       {"If", {kNo, kNo}, nullptr, "control flow (If) is not supported", kHostHint},
       {"Scan", {kNo, kNo}, nullptr, "control flow (Scan) is not supported", kHostHint},
-      {"GroupNormalization", {kNo, kNo}, nullptr,
-       "GroupNormalization (opset 18) does not map to Hailo-8 on either toolchain", kHostHint},
-      {"RMSNormalization", {kNo, kNo}, nullptr,
-       "RMSNormalization (opset 23) does not map to Hailo-8 on either toolchain", kHostHint},
-      {"Attention", {kNo, kNo}, nullptr,
-       "Attention (opset 23) does not map to Hailo-8 on either toolchain", kHostHint},
-      {"Shape", {kNo, kNo}, nullptr,
-       "shape-driven computation: 'Could not parse the model due to dynamic shapes'", kDynHint},
-      {"ConstantOfShape", {kNo, kNo}, nullptr,
-       "shape-driven computation: 'Could not parse the model due to dynamic shapes'", kDynHint},
-      {"Range", {kNo, kNo}, nullptr,
-       "shape-driven computation: 'Could not parse the model due to dynamic shapes'", kDynHint},
+      {"GroupNormalization",
+       {kNo, kNo},
+       nullptr,
+       "GroupNormalization (opset 18) does not map to Hailo-8 on either toolchain",
+       kHostHint},
+      {"RMSNormalization",
+       {kNo, kNo},
+       nullptr,
+       "RMSNormalization (opset 23) does not map to Hailo-8 on either toolchain",
+       kHostHint},
+      {"Attention",
+       {kNo, kNo},
+       nullptr,
+       "Attention (opset 23) does not map to Hailo-8 on either toolchain",
+       kHostHint},
+      {"Shape",
+       {kNo, kNo},
+       nullptr,
+       "shape-driven computation: 'Could not parse the model due to dynamic shapes'",
+       kDynHint},
+      {"ConstantOfShape",
+       {kNo, kNo},
+       nullptr,
+       "shape-driven computation: 'Could not parse the model due to dynamic shapes'",
+       kDynHint},
+      {"Range",
+       {kNo, kNo},
+       nullptr,
+       "shape-driven computation: 'Could not parse the model due to dynamic shapes'",
+       kDynHint},
   };
   return *rules;
 }

@@ -9,10 +9,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
@@ -191,11 +191,10 @@ bool SameMeanAxes(const MeanAxes& a, const MeanAxes& b) {
 template <typename Take>
 Use FindDivision(const GraphIndex& index, const std::string& denominator,
                  const std::string& numerator, Take& take) {
-  Use div = FindUse(index, denominator, {"Div"},
-                    [&](const onnx::NodeProto& n, const std::string& r) {
-                      return n.input_size() == 2 && n.input(1) == r &&
-                             SameData(index, n.input(0), numerator);
-                    });
+  Use div =
+      FindUse(index, denominator, {"Div"}, [&](const onnx::NodeProto& n, const std::string& r) {
+        return n.input_size() == 2 && n.input(1) == r && SameData(index, n.input(0), numerator);
+      });
   if (div.node >= 0) return div;
   Use rec = FindUse(index, denominator, {"Reciprocal"});
   if (rec.node < 0) return Use{};
@@ -292,10 +291,11 @@ std::optional<PatternMatch> MatchRmsNorm(int root, const GraphIndex& index,
                        return axes.has_value();
                      });
   if (mean.node < 0) return std::nullopt;
-  Use add = FindUse(index, take(mean), {"Add"}, [&](const onnx::NodeProto& n, const std::string& r) {
-    std::string o = OtherInput(n, r);
-    return !o.empty() && IsConstantValue(index, o);
-  });
+  Use add =
+      FindUse(index, take(mean), {"Add"}, [&](const onnx::NodeProto& n, const std::string& r) {
+        std::string o = OtherInput(n, r);
+        return !o.empty() && IsConstantValue(index, o);
+      });
   if (add.node < 0) return std::nullopt;
   Use sqrt = FindUse(index, take(add), {"Sqrt"});
   if (sqrt.node < 0) return std::nullopt;
@@ -333,8 +333,8 @@ void TakeMaxSubtraction(const GraphIndex& index, const ShapeFacts& shapes, int s
   const onnx::NodeProto* sub = index.Producer(data);
   if (sub == nullptr || sub->op_type() != "Sub" || sub->input_size() != 2) return;
   const onnx::NodeProto* mx = index.Producer(sub->input(1));
-  auto max_axes = mx != nullptr ? ReducedOver(*mx, index, shapes, "ReduceMax", "GlobalMaxPool")
-                                : std::nullopt;
+  auto max_axes =
+      mx != nullptr ? ReducedOver(*mx, index, shapes, "ReduceMax", "GlobalMaxPool") : std::nullopt;
   auto sum_axes = ReducedOver(index.graph().node(sum), index, shapes, "ReduceSum", "");
   if (!max_axes || !sum_axes || !SameData(index, mx->input(0), sub->input(0)) ||
       !SameMeanAxes(*max_axes, *sum_axes))
@@ -393,8 +393,7 @@ std::optional<PatternMatch> MatchLogSoftmax(int root, const GraphIndex& index,
 }
 
 // Reshape -> InstanceNormalization -> Reshape -> Mul(gamma) -> Add(beta).
-std::optional<PatternMatch> MatchGroupNorm(int root, const GraphIndex& index,
-                                           const ShapeFacts&) {
+std::optional<PatternMatch> MatchGroupNorm(int root, const GraphIndex& index, const ShapeFacts&) {
   const auto& in = index.graph().node(root);
   if (in.input_size() < 1) return std::nullopt;
   int r1 = index.ProducerIndex(in.input(0));
@@ -497,22 +496,43 @@ void CheckPatternChannelAxis(const PatternMatch& m, const ShapeFacts& shapes, Pr
 
 const std::vector<PatternRule>& PatternRules() {
   static const auto* rules = new std::vector<PatternRule>{
-      {"decomposed LayerNormalization", "LayerNormalization", "ReduceMean|GlobalAveragePool",
+      {"decomposed LayerNormalization",
+       "LayerNormalization",
+       "ReduceMean|GlobalAveragePool",
        MatchLayerNorm,
-       {kNo, kIf}, CheckPatternChannelAxis,
+       {kNo, kIf},
+       CheckPatternChannelAxis,
        "LayerNormalization is not available on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},
-      {"decomposed RMSNormalization", "RMSNormalization", "Pow|Mul", MatchRmsNorm, {kNo, kIf},
+      {"decomposed RMSNormalization",
+       "RMSNormalization",
+       "Pow|Mul",
+       MatchRmsNorm,
+       {kNo, kIf},
        CheckPatternChannelAxis,
        "RMSNormalization is not available on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},
-      {"decomposed Softmax", "Softmax", "Exp", MatchSoftmax, {kNo, kIf},
-       CheckPatternChannelAxis, "Softmax is not supported on the users' Hailo-8 toolchain",
+      {"decomposed Softmax",
+       "Softmax",
+       "Exp",
+       MatchSoftmax,
+       {kNo, kIf},
+       CheckPatternChannelAxis,
+       "Softmax is not supported on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host"},
-      {"decomposed LogSoftmax", "LogSoftmax", "Exp", MatchLogSoftmax, {kNo, kIf},
-       CheckPatternChannelAxis, "LogSoftmax is not supported on the users' Hailo-8 toolchain",
+      {"decomposed LogSoftmax",
+       "LogSoftmax",
+       "Exp",
+       MatchLogSoftmax,
+       {kNo, kIf},
+       CheckPatternChannelAxis,
+       "LogSoftmax is not supported on the users' Hailo-8 toolchain",
        "cut it off with --end-node-names and run it on the host"},
-      {"GroupNorm", "GroupNormalization", "InstanceNormalization", MatchGroupNorm, {kNo, kNo},
+      {"GroupNorm",
+       "GroupNormalization",
+       "InstanceNormalization",
+       MatchGroupNorm,
+       {kNo, kNo},
        nullptr,
        "GroupNorm (Reshape -> InstanceNormalization -> Reshape -> Mul -> Add) does not map "
        "to Hailo-8",

@@ -12,10 +12,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
@@ -63,12 +63,13 @@ std::optional<std::vector<double>> ConstantFloats(const GraphIndex& index,
     if (!data.ok()) return std::nullopt;
     return data->Values<double>();
   }
-  if (auto ints = ConstantInts(index, value)) return std::vector<double>(ints->begin(), ints->end());
+  if (auto ints = ConstantInts(index, value))
+    return std::vector<double>(ints->begin(), ints->end());
   return std::nullopt;
 }
 
-std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node,
-                                               const GraphIndex& index, int rank) {
+std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node, const GraphIndex& index,
+                                               int rank) {
   std::vector<int64_t> axes;
   if (auto a = GetIntsAttr(node, "axes")) {
     axes = *a;
@@ -97,8 +98,7 @@ std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node,
 // ShapeFacts
 //===----------------------------------------------------------------------===//
 
-ShapeFacts::ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index,
-                       int64_t opset)
+ShapeFacts::ShapeFacts(const onnx::GraphProto& graph, const GraphIndex& index, int64_t opset)
     : analysis_(std::make_shared<const ShapeAnalysis>(graph, opset)) {}
 
 ShapeFacts::ShapeFacts(std::shared_ptr<const ShapeAnalysis> analysis)
@@ -117,9 +117,7 @@ const ShapeAnalysis& ShapeFacts::Load() const {
 
 ShapeFacts::~ShapeFacts() = default;
 
-std::optional<int> ShapeFacts::Rank(absl::string_view value) const {
-  return Load().Rank(value);
-}
+std::optional<int> ShapeFacts::Rank(absl::string_view value) const { return Load().Rank(value); }
 
 const std::vector<int64_t>* ShapeFacts::Dims(absl::string_view value) const {
   auto it = dims_.find(value);

@@ -91,8 +91,8 @@ g (float[1,8,s53] x) => (float[1,8] y, float[1,4,?] a, float[1,4,?] b)
   EXPECT_EQ(ShapeOf(a, "p"), "[1,8,s53 + 2]");
   EXPECT_EQ(ShapeOf(a, "a"), "[1,4,s53 + 2]");
   EXPECT_EQ(ShapeOf(a, "b"), "[1,4,s53 + 2]");
-  EXPECT_EQ(ShapeOf(a, "e"), "[1,8,s53]");   // no axes + noop: identity
-  EXPECT_EQ(ShapeOf(a, "s"), "[1,1,1]");     // no axes: all, keepdims
+  EXPECT_EQ(ShapeOf(a, "e"), "[1,8,s53]");  // no axes + noop: identity
+  EXPECT_EQ(ShapeOf(a, "s"), "[1,1,1]");  // no axes: all, keepdims
 }
 
 TEST(ShapeAnalysisTest, AttributeFormsBeforeOpset13) {
@@ -178,7 +178,7 @@ g (float[9223372036854775807] x, float[3,4] z) => (float[?] y)
 }
 )");
   ShapeAnalysis a(m);
-  EXPECT_EQ(ShapeOf(a, "r"), "[?]");   // 2^64 - 1 elements: not an int64
+  EXPECT_EQ(ShapeOf(a, "r"), "[?]");  // 2^64 - 1 elements: not an int64
   EXPECT_EQ(ShapeOf(a, "r2"), "[?]");
   EXPECT_EQ(ShapeOf(a, "y"), "[9223372036854775807]");
   EXPECT_EQ(ShapeOf(a, "back"), "[1,4]");  // from the last row, one step of -2^63
@@ -290,8 +290,8 @@ TEST(ShapeAnalysisTest, NeverContradictsOnnxInferenceOnFixtures) {
         if (!theirs.dims[i].is_static()) continue;
         ++compared;
         EXPECT_TRUE(f->dims[i] == theirs.dims[i])
-            << path << ": " << vi.name() << " dim " << i << ": ours "
-            << f->ShapeString() << ", ONNX " << theirs.ShapeString();
+            << path << ": " << vi.name() << " dim " << i << ": ours " << f->ShapeString()
+            << ", ONNX " << theirs.ShapeString();
       }
       if (theirs.elem_type != 0) {
         EXPECT_EQ(f->elem_type, theirs.elem_type) << path << ": " << vi.name();

@@ -57,8 +57,7 @@ TEST(BudgetTest, DroppedValuesAreUncounted) {
   out = EvaluateModel(model, inputs, "", budget);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(out.status().message().find("node 'a' (Relu)"), std::string::npos)
-      << out.status();
+  EXPECT_NE(out.status().message().find("node 'a' (Relu)"), std::string::npos) << out.status();
 }
 
 TEST(BudgetTest, WorkIsChargedBeforeTheNodeRuns) {
@@ -83,8 +82,8 @@ TEST(BudgetTest, WorkIsChargedBeforeTheNodeRuns) {
 // Hand-computed estimates: the multiply-adds of each op plus the elements
 // read plus 1024.
 TEST(BudgetTest, EstimateNodeWork) {
-  Tensor x = Zeros({2, 3, 10});   // N=2, C=3, T=10
-  Tensor w = Zeros({4, 3, 5});    // M=4, k=5
+  Tensor x = Zeros({2, 3, 10});  // N=2, C=3, T=10
+  Tensor w = Zeros({4, 3, 5});  // M=4, k=5
   onnx::NodeProto conv = ParseNode("y = Conv <pads = [2, 2]> (x, w)");
   // Positions: (10 + 4) / 1 + 1 = 15 (an upper bound of the true 10).
   EXPECT_EQ(EstimateNodeWork(conv, {&x, &w}), 1024 + 60 + 60 + 2 * 4 * 3 * 5 * 15);

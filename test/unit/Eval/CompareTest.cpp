@@ -58,8 +58,8 @@ TEST(CompareTest, ZerosIntsAndShapeMismatch) {
   EXPECT_DOUBLE_EQ(s.cosine, 1.0);
   EXPECT_DOUBLE_EQ(s.mse, 0.0);
   // Integers compare as doubles: [1,2] vs [1,4] -> mse 2, max 2.
-  H8_ASSERT_OK_AND_ASSIGN(CompareStats i, CompareOne(MakeIntTensor({2}, {1, 2}),
-                                                         MakeIntTensor({2}, {1, 4})));
+  H8_ASSERT_OK_AND_ASSIGN(CompareStats i,
+                          CompareOne(MakeIntTensor({2}, {1, 2}), MakeIntTensor({2}, {1, 4})));
   EXPECT_DOUBLE_EQ(i.mse, 2.0);
   EXPECT_DOUBLE_EQ(i.max_abs_diff, 2.0);
   auto bad = CompareOne(MakeFloatTensor({1, 3}, {0, 0, 0}), z);

@@ -63,8 +63,11 @@ TEST(ControlFlowTest, LoopTripCountConditionAndScanOutputs) {
     EXPECT_TRUE(onnx::OnnxParser::Parse(model, Fill(kLoop, loop_inputs).c_str()).IsOK());
     onnx::NodeProto* loop = model.mutable_graph()->mutable_node(0);
     if (loop->input(0) == "none") loop->set_input(0, "");
-    return EvaluateModel(model, {{"m", I({}, {m})}, {"c", Bool(true)}, {"a", F({1}, {1})},
-                                 {"w", F({1}, {2})}, {"limit", F({1}, {limit})}});
+    return EvaluateModel(model, {{"m", I({}, {m})},
+                                 {"c", Bool(true)},
+                                 {"a", F({1}, {1})},
+                                 {"w", F({1}, {2})},
+                                 {"limit", F({1}, {limit})}});
   };
   // Trip count only (cond input empty: the body's cond output is ignored,
   // even though 13 < 5 is false): 4 iterations.
@@ -100,7 +103,7 @@ TEST(ControlFlowTest, IfInsideLoopReadsTheOutermostGraph) {
         next = Add (acc, inc)
       }>
     })",
-      {{"small", F({1}, {1})}, {"big", F({1}, {10})}}));
+                                             {{"small", F({1}, {1})}, {"big", F({1}, {10})}}));
   ExpectFloats(out[0], {1}, {12});
 }
 

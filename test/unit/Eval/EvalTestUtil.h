@@ -21,9 +21,9 @@ namespace h8 {
 namespace evaltest {
 
 /// Parses `text` as a model and evaluates it on `inputs`.
-inline absl::StatusOr<std::vector<Tensor>> RunModel(
-    const std::string& text, const std::map<std::string, Tensor>& inputs,
-    const std::string& base_dir = "") {
+inline absl::StatusOr<std::vector<Tensor>> RunModel(const std::string& text,
+                                                    const std::map<std::string, Tensor>& inputs,
+                                                    const std::string& base_dir = "") {
   onnx::ModelProto model;
   auto st = onnx::OnnxParser::Parse(model, text.c_str());
   if (!st.IsOK()) {
@@ -33,9 +33,8 @@ inline absl::StatusOr<std::vector<Tensor>> RunModel(
 }
 
 /// Parses `text` as one node (e.g. `y = Relu (x)`) and evaluates it.
-inline absl::StatusOr<std::vector<Tensor>> RunNode(
-    const std::string& text, int64_t opset,
-    const std::vector<const Tensor*>& inputs) {
+inline absl::StatusOr<std::vector<Tensor>> RunNode(const std::string& text, int64_t opset,
+                                                   const std::vector<const Tensor*>& inputs) {
   onnx::NodeProto node;
   auto st = onnx::OnnxParser::Parse(node, text.c_str());
   if (!st.IsOK()) {
@@ -75,10 +74,10 @@ inline void ExpectInts(const Tensor& t, const std::vector<int64_t>& dims,
 }  // namespace h8
 
 /// Unwraps a StatusOr in a test, failing with its message otherwise.
-#define H8_ASSERT_OK_AND_ASSIGN(lhs, expr)                      \
-  auto H8_STATUS_CONCAT(h8_test_so_, __LINE__) = (expr);        \
-  ASSERT_TRUE(H8_STATUS_CONCAT(h8_test_so_, __LINE__).ok())     \
-      << H8_STATUS_CONCAT(h8_test_so_, __LINE__).status();      \
+#define H8_ASSERT_OK_AND_ASSIGN(lhs, expr)                  \
+  auto H8_STATUS_CONCAT(h8_test_so_, __LINE__) = (expr);    \
+  ASSERT_TRUE(H8_STATUS_CONCAT(h8_test_so_, __LINE__).ok()) \
+      << H8_STATUS_CONCAT(h8_test_so_, __LINE__).status();  \
   lhs = std::move(H8_STATUS_CONCAT(h8_test_so_, __LINE__)).value()
 
 #endif  // H8_TEST_UNIT_EVAL_EVALTESTUTIL_H

@@ -36,7 +36,7 @@ TEST(EvaluatorTest, ConvStridedPadded) {
     g (float[1,1,5] x) => (float[1,1,3] y)
       <float[1,1,3] w = {1, 0, -1}>
     { y = Conv <kernel_shape = [3], pads = [1, 1], strides = [2]> (x, w) })",
-      {{"x", F({1, 1, 5}, {1, 2, 3, 4, 5})}}));
+                                             {{"x", F({1, 1, 5}, {1, 2, 3, 4, 5})}}));
   ExpectFloats(out[0], {1, 1, 3}, {-2, -2, 4});
 }
 
@@ -49,7 +49,7 @@ TEST(EvaluatorTest, ConvMultiChannelBias) {
     g (float[1,2,3] x) => (float[1,2,2] y)
       <float[2,2,2] w = {1, 1, 0, 1, 1, 0, 0, 0}, float[2] b = {10, 20}>
     { y = Conv (x, w, b) })",
-      {{"x", F({1, 2, 3}, {1, 2, 3, 4, 5, 6})}}));
+                                             {{"x", F({1, 2, 3}, {1, 2, 3, 4, 5, 6})}}));
   ExpectFloats(out[0], {1, 2, 2}, {18, 21, 21, 22});
 }
 
@@ -84,11 +84,14 @@ TEST(EvaluatorTest, ConvAutoPadSame) {
   // [1,2,3,4,0] -> [3,5,7,4]; SAME_LOWER pads the start: [0,1,2,3,4] -> [1,3,5,7].
   Tensor x = F({1, 1, 4}, {1, 2, 3, 4});
   Tensor w = F({1, 1, 2}, {1, 1});
-  H8_ASSERT_OK_AND_ASSIGN(auto up, RunNode("y = Conv <auto_pad = \"SAME_UPPER\"> (x, w)", 13, {&x, &w}));
+  H8_ASSERT_OK_AND_ASSIGN(auto up,
+                          RunNode("y = Conv <auto_pad = \"SAME_UPPER\"> (x, w)", 13, {&x, &w}));
   ExpectFloats(up[0], {1, 1, 4}, {3, 5, 7, 4});
-  H8_ASSERT_OK_AND_ASSIGN(auto lo, RunNode("y = Conv <auto_pad = \"SAME_LOWER\"> (x, w)", 13, {&x, &w}));
+  H8_ASSERT_OK_AND_ASSIGN(auto lo,
+                          RunNode("y = Conv <auto_pad = \"SAME_LOWER\"> (x, w)", 13, {&x, &w}));
   ExpectFloats(lo[0], {1, 1, 4}, {1, 3, 5, 7});
-  H8_ASSERT_OK_AND_ASSIGN(auto valid, RunNode("y = Conv <auto_pad = \"VALID\", strides = [2]> (x, w)", 13, {&x, &w}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto valid, RunNode("y = Conv <auto_pad = \"VALID\", strides = [2]> (x, w)", 13, {&x, &w}));
   ExpectFloats(valid[0], {1, 1, 2}, {3, 7});
 }
 
@@ -106,8 +109,7 @@ TEST(EvaluatorTest, ConvChannelMismatchIsInvalidArgument) {
   auto out = RunNode("y = Conv (x, w)", 13, {&x, &w});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(out.status().message().find("node 'y' (Conv)"), std::string::npos)
-      << out.status();
+  EXPECT_NE(out.status().message().find("node 'y' (Conv)"), std::string::npos) << out.status();
 }
 
 //===----------------------------------------------------------------------===//
@@ -120,8 +122,9 @@ TEST(EvaluatorTest, ConvTransposeStrideOutputPadding) {
   Tensor x = F({1, 1, 3}, {1, 2, 3});
   Tensor w = F({1, 1, 2}, {1, 2});
   Tensor b = F({1}, {1});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = ConvTranspose <strides = [2], output_padding = [1]> (x, w, b)", 13, {&x, &w, &b}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y = ConvTranspose <strides = [2], output_padding = [1]> (x, w, b)", 13,
+                        {&x, &w, &b}));
   ExpectFloats(out[0], {1, 1, 7}, {2, 3, 3, 5, 4, 7, 1});
 }
 
@@ -130,10 +133,12 @@ TEST(EvaluatorTest, ConvTransposePads2D) {
   // [[1,1,2,2],[1,1,2,2],[3,3,4,4],[3,3,4,4]]; pads of 1 crop the border.
   Tensor x = F({1, 1, 2, 2}, {1, 2, 3, 4});
   Tensor w = F({1, 1, 2, 2}, {1, 1, 1, 1});
-  H8_ASSERT_OK_AND_ASSIGN(auto full, RunNode("y = ConvTranspose <strides = [2, 2]> (x, w)", 13, {&x, &w}));
+  H8_ASSERT_OK_AND_ASSIGN(auto full,
+                          RunNode("y = ConvTranspose <strides = [2, 2]> (x, w)", 13, {&x, &w}));
   ExpectFloats(full[0], {1, 1, 4, 4}, {1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = ConvTranspose <strides = [2, 2], pads = [1, 1, 1, 1]> (x, w)", 13, {&x, &w}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out,
+      RunNode("y = ConvTranspose <strides = [2, 2], pads = [1, 1, 1, 1]> (x, w)", 13, {&x, &w}));
   ExpectFloats(out[0], {1, 1, 2, 2}, {1, 2, 3, 4});
 }
 
@@ -142,8 +147,9 @@ TEST(EvaluatorTest, ConvTransposeOutputShape) {
   // output_shape 6 -> total padding 1, put at the start: [1,3,2,5,3,3].
   Tensor x = F({1, 1, 3}, {1, 2, 3});
   Tensor w = F({1, 1, 3}, {1, 1, 1});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = ConvTranspose <strides = [2], output_shape = [6]> (x, w)", 13, {&x, &w}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out,
+      RunNode("y = ConvTranspose <strides = [2], output_shape = [6]> (x, w)", 13, {&x, &w}));
   ExpectFloats(out[0], {1, 1, 6}, {1, 3, 2, 5, 3, 3});
 }
 
@@ -159,8 +165,9 @@ TEST(EvaluatorTest, ConvTransposeOutputShapeLargerThanFull) {
   for (int k = 0; k < 9; ++k) xs[k] = static_cast<float>(k);
   Tensor x = F({1, 1, 3, 3}, xs);
   Tensor w = F({1, 2, 3, 3}, std::vector<float>(18, 1.0f));
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = ConvTranspose <strides = [3, 2], output_shape = [10, 8]> (x, w)", 13, {&x, &w}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out,
+      RunNode("y = ConvTranspose <strides = [3, 2], output_shape = [10, 8]> (x, w)", 13, {&x, &w}));
   std::vector<float> want;
   for (int c = 0; c < 2; ++c) {
     for (int h = 0; h < 10; ++h) {
@@ -175,15 +182,15 @@ TEST(EvaluatorTest, ConvTransposeOutputShapeLargerThanFull) {
   }
   ExpectFloats(out[0], {1, 2, 10, 8}, want);
   // Spot checks against the ONNX backend test's literal output.
-  EXPECT_EQ(out[0].f[3 * 8 + 2], 7.0f);   // [0][0][3][2]
+  EXPECT_EQ(out[0].f[3 * 8 + 2], 7.0f);  // [0][0][3][2]
   EXPECT_EQ(out[0].f[6 * 8 + 4], 15.0f);  // [0][0][6][4]
-  EXPECT_EQ(out[0].f[7], 0.0f);           // last column is zero
+  EXPECT_EQ(out[0].f[7], 0.0f);  // last column is zero
 }
 
 TEST(EvaluatorTest, ConvTransposeSameNegativeTotalPadding) {
   // Runs a 1-D ConvTranspose with `stride` and `auto_pad`; expects 6 values.
-  auto expect_same = [](const Tensor& x, const Tensor& w, int stride,
-                        const std::string& pad, const std::vector<float>& want) {
+  auto expect_same = [](const Tensor& x, const Tensor& w, int stride, const std::string& pad,
+                        const std::vector<float>& want) {
     std::string text = "y = ConvTranspose <strides = [" + std::to_string(stride) +
                        "], auto_pad = \"" + pad + "\"> (x, w)";
     H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(text, 13, {&x, &w}));
@@ -221,10 +228,12 @@ TEST(EvaluatorTest, MaxPoolCeilMode) {
   // x = [1,3,2,5,4], k 2, s 2: floor mode windows [1,3],[2,5] -> [3,5];
   // ceil mode adds the partial window [4] -> [3,5,4].
   Tensor x = F({1, 1, 5}, {1, 3, 2, 5, 4});
-  H8_ASSERT_OK_AND_ASSIGN(auto fl, RunNode("y = MaxPool <kernel_shape = [2], strides = [2]> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto fl,
+                          RunNode("y = MaxPool <kernel_shape = [2], strides = [2]> (x)", 13, {&x}));
   ExpectFloats(fl[0], {1, 1, 2}, {3, 5});
-  H8_ASSERT_OK_AND_ASSIGN(auto ce, RunNode(
-      "y = MaxPool <kernel_shape = [2], strides = [2], ceil_mode = 1> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto ce,
+      RunNode("y = MaxPool <kernel_shape = [2], strides = [2], ceil_mode = 1> (x)", 13, {&x}));
   ExpectFloats(ce[0], {1, 1, 3}, {3, 5, 4});
 }
 
@@ -232,21 +241,21 @@ TEST(EvaluatorTest, MaxPoolPadded2DAndDilated) {
   // [[1,2],[3,4]] padded by 1 (padding never wins), k 2x2, s 1 -> 3x3:
   // [[1,2,2],[3,4,4],[3,4,4]].
   Tensor x = F({1, 1, 2, 2}, {1, 2, 3, 4});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = MaxPool <kernel_shape = [2, 2], pads = [1, 1, 1, 1]> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y = MaxPool <kernel_shape = [2, 2], pads = [1, 1, 1, 1]> (x)", 13, {&x}));
   ExpectFloats(out[0], {1, 1, 3, 3}, {1, 2, 2, 3, 4, 4, 3, 4, 4});
   // Dilation 2 on a 3x3 input of 1..9 reads the corners: max(1,3,7,9) = 9.
   Tensor x3 = F({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
-  H8_ASSERT_OK_AND_ASSIGN(auto dil, RunNode(
-      "y = MaxPool <kernel_shape = [2, 2], dilations = [2, 2]> (x)", 13, {&x3}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto dil, RunNode("y = MaxPool <kernel_shape = [2, 2], dilations = [2, 2]> (x)", 13, {&x3}));
   ExpectFloats(dil[0], {1, 1, 1, 1}, {9});
 }
 
 TEST(EvaluatorTest, MaxPoolIndices) {
   // [1,3,2,0] k 2 s 2: maxima 3 at flat index 1 and 2 at index 2.
   Tensor x = F({1, 1, 4}, {1, 3, 2, 0});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y, idx = MaxPool <kernel_shape = [2], strides = [2]> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y, idx = MaxPool <kernel_shape = [2], strides = [2]> (x)", 13, {&x}));
   ExpectFloats(out[0], {1, 1, 2}, {3, 2});
   ExpectInts(out[1], {1, 1, 2}, {1, 2});
 }
@@ -255,11 +264,13 @@ TEST(EvaluatorTest, AveragePoolCountIncludePad) {
   // x = [1,2,3], k 2, pads 1/1 -> windows [p,1],[1,2],[2,3],[3,p].
   // Excluding pads: [1, 1.5, 2.5, 3]; including: [0.5, 1.5, 2.5, 1.5].
   Tensor x = F({1, 1, 3}, {1, 2, 3});
-  H8_ASSERT_OK_AND_ASSIGN(auto ex, RunNode(
-      "y = AveragePool <kernel_shape = [2], pads = [1, 1]> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto ex, RunNode("y = AveragePool <kernel_shape = [2], pads = [1, 1]> (x)", 13, {&x}));
   ExpectFloats(ex[0], {1, 1, 4}, {1, 1.5, 2.5, 3});
-  H8_ASSERT_OK_AND_ASSIGN(auto in, RunNode(
-      "y = AveragePool <kernel_shape = [2], pads = [1, 1], count_include_pad = 1> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto in,
+      RunNode("y = AveragePool <kernel_shape = [2], pads = [1, 1], count_include_pad = 1> (x)", 13,
+              {&x}));
   ExpectFloats(in[0], {1, 1, 4}, {0.5, 1.5, 2.5, 1.5});
 }
 
@@ -267,9 +278,9 @@ TEST(EvaluatorTest, AveragePoolCeilMode) {
   // [1..5], k 2, s 2, ceil: windows [1,2],[3,4],[5] -> [1.5, 3.5, 5]. The
   // overhanging tap is not padding, so count_include_pad still divides by 1.
   Tensor x = F({1, 1, 5}, {1, 2, 3, 4, 5});
-  for (const char* text :
-       {"y = AveragePool <kernel_shape = [2], strides = [2], ceil_mode = 1> (x)",
-        "y = AveragePool <kernel_shape = [2], strides = [2], ceil_mode = 1, count_include_pad = 1> (x)"}) {
+  for (const char* text : {"y = AveragePool <kernel_shape = [2], strides = [2], ceil_mode = 1> (x)",
+                           "y = AveragePool <kernel_shape = [2], strides = [2], ceil_mode = 1, "
+                           "count_include_pad = 1> (x)"}) {
     H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(text, 13, {&x}));
     ExpectFloats(out[0], {1, 1, 3}, {1.5, 3.5, 5});
   }
@@ -293,18 +304,20 @@ TEST(EvaluatorTest, BatchNormalization) {
   Tensor x = F({1, 2, 1, 2}, {1, 2, 3, 4});
   Tensor scale = F({2}, {1, 2}), bias = F({2}, {0, 1});
   Tensor mean = F({2}, {1, 2}), var = F({2}, {4, 0.25});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = BatchNormalization <epsilon = 0.0> (x, s, b, m, v)", 15,
-      {&x, &scale, &bias, &mean, &var}));
+  H8_ASSERT_OK_AND_ASSIGN(auto out,
+                          RunNode("y = BatchNormalization <epsilon = 0.0> (x, s, b, m, v)", 15,
+                                  {&x, &scale, &bias, &mean, &var}));
   ExpectFloats(out[0], {1, 2, 1, 2}, {0, 0.5, 5, 9});
   // training_mode present but 0 (opset 14/15 exports) is the inference form;
   // 1 (batch statistics) is refused.
-  H8_ASSERT_OK_AND_ASSIGN(auto inf, RunNode(
-      "y = BatchNormalization <epsilon = 0.0, training_mode = 0> (x, s, b, m, v)", 15,
-      {&x, &scale, &bias, &mean, &var}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto inf, RunNode("y = BatchNormalization <epsilon = 0.0, training_mode = 0> (x, s, b, m, v)",
+                        15, {&x, &scale, &bias, &mean, &var}));
   ExpectFloats(inf[0], {1, 2, 1, 2}, {0, 0.5, 5, 9});
   EXPECT_EQ(RunNode("y = BatchNormalization <training_mode = 1> (x, s, b, m, v)", 15,
-                    {&x, &scale, &bias, &mean, &var}).status().code(),
+                    {&x, &scale, &bias, &mean, &var})
+                .status()
+                .code(),
             absl::StatusCode::kUnimplemented);
 }
 
@@ -312,8 +325,8 @@ TEST(EvaluatorTest, InstanceNormalization) {
   // Per (n,c) over [1,3]: mean 2, var 1 -> [-1, 1]; scale 2, bias 1 -> [-1, 3].
   Tensor x = F({1, 1, 2}, {1, 3});
   Tensor scale = F({1}, {2}), bias = F({1}, {1});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = InstanceNormalization <epsilon = 0.0> (x, s, b)", 13, {&x, &scale, &bias}));
+  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode("y = InstanceNormalization <epsilon = 0.0> (x, s, b)",
+                                            13, {&x, &scale, &bias}));
   ExpectFloats(out[0], {1, 1, 2}, {-1, 3});
 }
 
@@ -322,14 +335,16 @@ TEST(EvaluatorTest, LayerNormalization) {
   // Scale [2,1], bias [0,1] -> [-2, 2] per row. InvStdDev = [1, 0.5].
   Tensor x = F({2, 2}, {1, 3, 0, 4});
   Tensor scale = F({2}, {2, 1}), bias = F({2}, {0, 1});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y, mean, inv = LayerNormalization <epsilon = 0.0> (x, s, b)", 17, {&x, &scale, &bias}));
+  H8_ASSERT_OK_AND_ASSIGN(auto out,
+                          RunNode("y, mean, inv = LayerNormalization <epsilon = 0.0> (x, s, b)", 17,
+                                  {&x, &scale, &bias}));
   ExpectFloats(out[0], {2, 2}, {-2, 2, -2, 2});
   ExpectFloats(out[1], {2, 1}, {2, 2});
   ExpectFloats(out[2], {2, 1}, {1, 0.5});
   // Without bias, normalizing over both axes: mean 2, var (1+1+4+4)/4 = 2.5.
-  H8_ASSERT_OK_AND_ASSIGN(auto all, RunNode(
-      "y = LayerNormalization <axis = 0, epsilon = 0.0> (x, s)", 17, {&x, &scale}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto all,
+      RunNode("y = LayerNormalization <axis = 0, epsilon = 0.0> (x, s)", 17, {&x, &scale}));
   const float inv = 1.0f / std::sqrt(2.5f);
   ExpectFloats(all[0], {2, 2}, {-2 * inv, 1 * inv, -4 * inv, 2 * inv});
 }
@@ -377,11 +392,13 @@ TEST(EvaluatorTest, GemmTransposesAlphaBeta) {
   Tensor a = F({3, 2}, {1, 2, 3, 4, 5, 6});
   Tensor b = F({2, 3}, {1, 0, 1, 0, 1, 1});
   Tensor c = F({2}, {1, 2});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = Gemm <transA = 1, transB = 1, alpha = 2.0, beta = 0.5> (a, b, c)", 13, {&a, &b, &c}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y = Gemm <transA = 1, transB = 1, alpha = 2.0, beta = 0.5> (a, b, c)", 13,
+                        {&a, &b, &c}));
   ExpectFloats(out[0], {2, 2}, {12.5, 17, 16.5, 21});
   // No C (optional since opset 11).
-  H8_ASSERT_OK_AND_ASSIGN(auto noc, RunNode("y = Gemm <transA = 1, transB = 1> (a, b)", 13, {&a, &b}));
+  H8_ASSERT_OK_AND_ASSIGN(auto noc,
+                          RunNode("y = Gemm <transA = 1, transB = 1> (a, b)", 13, {&a, &b}));
   ExpectFloats(noc[0], {2, 2}, {6, 8, 8, 10});
 }
 
@@ -467,7 +484,8 @@ TEST(EvaluatorTest, UnaryActivations) {
       // HardSwish: x * clamp(x/6 + 0.5, 0, 1) -> [-2/6, -0.5*5/12, 0, 3].
       {"y = HardSwish (x)", {-2.0f / 6, -0.5f * (5.0f / 12), 0, 3}},
       {"y = Elu (x)", {std::expm1(-2.0f), std::expm1(-0.5f), 0, 3}},
-      {"y = Sigmoid (x)", {1 / (1 + std::exp(2.0f)), 1 / (1 + std::exp(0.5f)), 0.5, 1 / (1 + std::exp(-3.0f))}},
+      {"y = Sigmoid (x)",
+       {1 / (1 + std::exp(2.0f)), 1 / (1 + std::exp(0.5f)), 0.5, 1 / (1 + std::exp(-3.0f))}},
       {"y = Tanh (x)", {std::tanh(-2.0f), std::tanh(-0.5f), 0, std::tanh(3.0f)}},
       {"y = Erf (x)", {std::erf(-2.0f), std::erf(-0.5f), 0, std::erf(3.0f)}},
       {"y = Exp (x)", {std::exp(-2.0f), std::exp(-0.5f), 1, std::exp(3.0f)}},
@@ -492,11 +510,14 @@ TEST(EvaluatorTest, GeluAndMish) {
   // x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); Mish(x) = x tanh(ln(1 + e^x)).
   Tensor x = F({5}, {-2, -1, 0, 1, 2});
   H8_ASSERT_OK_AND_ASSIGN(auto exact, RunNode("y = Gelu (x)", 20, {&x}));
-  ExpectFloats(exact[0], {5}, {-0.0455002639f, -0.1586552539f, 0, 0.8413447461f, 1.9544997361f}, 1e-6f);
+  ExpectFloats(exact[0], {5}, {-0.0455002639f, -0.1586552539f, 0, 0.8413447461f, 1.9544997361f},
+               1e-6f);
   H8_ASSERT_OK_AND_ASSIGN(auto approx, RunNode("y = Gelu <approximate = \"tanh\"> (x)", 20, {&x}));
-  ExpectFloats(approx[0], {5}, {-0.0454023059f, -0.1588080094f, 0, 0.8411919906f, 1.9545976941f}, 1e-6f);
+  ExpectFloats(approx[0], {5}, {-0.0454023059f, -0.1588080094f, 0, 0.8411919906f, 1.9545976941f},
+               1e-6f);
   H8_ASSERT_OK_AND_ASSIGN(auto mish, RunNode("y = Mish (x)", 18, {&x}));
-  ExpectFloats(mish[0], {5}, {-0.2525014827f, -0.3034014614f, 0, 0.8650983883f, 1.9439589595f}, 1e-6f);
+  ExpectFloats(mish[0], {5}, {-0.2525014827f, -0.3034014614f, 0, 0.8650983883f, 1.9439589595f},
+               1e-6f);
   // Far tails: Mish(40) = 40 (no overflow in e^x), Mish(-40) ~ -40 e^-40 ~ 0.
   Tensor tails = F({2}, {40, -40});
   H8_ASSERT_OK_AND_ASSIGN(auto mt, RunNode("y = Mish (x)", 18, {&tails}));
@@ -596,18 +617,19 @@ TEST(EvaluatorTest, Cast) {
 TEST(EvaluatorTest, ReduceSumAxesAttributeVsInput) {
   // [[1,2,3],[4,5,6]] summed over axis 1 -> [6, 15].
   Tensor x = F({2, 3}, {1, 2, 3, 4, 5, 6});
-  H8_ASSERT_OK_AND_ASSIGN(auto v11, RunNode(
-      "y = ReduceSum <axes = [1], keepdims = 0> (x)", 11, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto v11,
+                          RunNode("y = ReduceSum <axes = [1], keepdims = 0> (x)", 11, {&x}));
   ExpectFloats(v11[0], {2}, {6, 15});
   Tensor axes = I({1}, {1});
-  H8_ASSERT_OK_AND_ASSIGN(auto v13, RunNode(
-      "y = ReduceSum <keepdims = 0> (x, axes)", 13, {&x, &axes}));
+  H8_ASSERT_OK_AND_ASSIGN(auto v13,
+                          RunNode("y = ReduceSum <keepdims = 0> (x, axes)", 13, {&x, &axes}));
   ExpectFloats(v13[0], {2}, {6, 15});
   // Opset 13 without axes reduces everything (keepdims default 1) ...
   H8_ASSERT_OK_AND_ASSIGN(auto all, RunNode("y = ReduceSum (x)", 13, {&x}));
   ExpectFloats(all[0], {1, 1}, {21});
   // ... unless noop_with_empty_axes is set.
-  H8_ASSERT_OK_AND_ASSIGN(auto noop, RunNode("y = ReduceSum <noop_with_empty_axes = 1> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto noop,
+                          RunNode("y = ReduceSum <noop_with_empty_axes = 1> (x)", 13, {&x}));
   ExpectFloats(noop[0], {2, 3}, {1, 2, 3, 4, 5, 6});
   // The attribute form is rejected at 13.
   auto bad = RunNode("y = ReduceSum <axes = [1]> (x)", 13, {&x});
@@ -617,11 +639,13 @@ TEST(EvaluatorTest, ReduceSumAxesAttributeVsInput) {
 TEST(EvaluatorTest, ReduceFamily) {
   Tensor x = F({2, 3}, {1, 2, 3, 4, 5, 6});
   // ReduceMean still takes the axes attribute at opset 13.
-  H8_ASSERT_OK_AND_ASSIGN(auto mean, RunNode("y = ReduceMean <axes = [0], keepdims = 0> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto mean,
+                          RunNode("y = ReduceMean <axes = [0], keepdims = 0> (x)", 13, {&x}));
   ExpectFloats(mean[0], {3}, {2.5, 3.5, 4.5});
   H8_ASSERT_OK_AND_ASSIGN(auto mx, RunNode("y = ReduceMax <axes = [1]> (x)", 13, {&x}));
   ExpectFloats(mx[0], {2, 1}, {3, 6});
-  H8_ASSERT_OK_AND_ASSIGN(auto mn, RunNode("y = ReduceMin <axes = [-1], keepdims = 0> (x)", 13, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto mn,
+                          RunNode("y = ReduceMin <axes = [-1], keepdims = 0> (x)", 13, {&x}));
   ExpectFloats(mn[0], {2}, {1, 4});
   H8_ASSERT_OK_AND_ASSIGN(auto pr, RunNode("y = ReduceProd <keepdims = 0> (x)", 13, {&x}));
   ExpectFloats(pr[0], {}, {720});
@@ -634,7 +658,8 @@ TEST(EvaluatorTest, ReduceFamily) {
   ExpectFloats(lse[0], {}, {1000 + std::log(2.0f)}, 1e-3f);
   // Opset 18 moves ReduceMean's axes to an input too.
   Tensor axes = I({1}, {1});
-  H8_ASSERT_OK_AND_ASSIGN(auto m18, RunNode("y = ReduceMean <keepdims = 0> (x, axes)", 18, {&x, &axes}));
+  H8_ASSERT_OK_AND_ASSIGN(auto m18,
+                          RunNode("y = ReduceMean <keepdims = 0> (x, axes)", 18, {&x, &axes}));
   ExpectFloats(m18[0], {2}, {2, 5});
 }
 
@@ -646,7 +671,8 @@ TEST(EvaluatorTest, SliceNegativeStepsAndClamping) {
   Tensor x = F({5}, {0, 1, 2, 3, 4});
   // start -1 -> 4, end -6 -> -1 (before the start), step -2: 4, 2, 0.
   Tensor s = I({1}, {-1}), e = I({1}, {-6}), ax = I({1}, {0}), st = I({1}, {-2});
-  H8_ASSERT_OK_AND_ASSIGN(auto rev, RunNode("y = Slice (x, s, e, a, t)", 13, {&x, &s, &e, &ax, &st}));
+  H8_ASSERT_OK_AND_ASSIGN(auto rev,
+                          RunNode("y = Slice (x, s, e, a, t)", 13, {&x, &s, &e, &ax, &st}));
   ExpectFloats(rev[0], {3}, {4, 2, 0});
   // INT64_MAX end is clamped to the dim.
   Tensor s1 = I({1}, {1}), emax = I({1}, {std::numeric_limits<int64_t>::max()});
@@ -658,7 +684,8 @@ TEST(EvaluatorTest, SliceNegativeStepsAndClamping) {
   H8_ASSERT_OK_AND_ASSIGN(auto cols, RunNode("y = Slice (x, s, e, a)", 13, {&m, &s1, &e3, &a1}));
   ExpectFloats(cols[0], {2, 2}, {1, 2, 4, 5});
   // Opset 1..9 attribute form.
-  H8_ASSERT_OK_AND_ASSIGN(auto old, RunNode("y = Slice <starts = [1], ends = [3], axes = [1]> (x)", 9, {&m}));
+  H8_ASSERT_OK_AND_ASSIGN(auto old,
+                          RunNode("y = Slice <starts = [1], ends = [3], axes = [1]> (x)", 9, {&m}));
   ExpectFloats(old[0], {2, 2}, {1, 2, 4, 5});
 }
 
@@ -666,7 +693,8 @@ TEST(EvaluatorTest, PadModes) {
   Tensor x = F({3}, {1, 2, 3});
   Tensor pads = I({2}, {2, 2});
   // reflect excludes the edge: [3,2 | 1,2,3 | 2,1]; edge repeats it.
-  H8_ASSERT_OK_AND_ASSIGN(auto refl, RunNode("y = Pad <mode = \"reflect\"> (x, p)", 13, {&x, &pads}));
+  H8_ASSERT_OK_AND_ASSIGN(auto refl,
+                          RunNode("y = Pad <mode = \"reflect\"> (x, p)", 13, {&x, &pads}));
   ExpectFloats(refl[0], {7}, {3, 2, 1, 2, 3, 2, 1});
   H8_ASSERT_OK_AND_ASSIGN(auto edge, RunNode("y = Pad <mode = \"edge\"> (x, p)", 13, {&x, &pads}));
   ExpectFloats(edge[0], {7}, {1, 1, 1, 2, 3, 3, 3});
@@ -680,7 +708,8 @@ TEST(EvaluatorTest, PadModes) {
   ExpectFloats(cr[0], {3}, {2, 3, 0});
   // Opset 2..10 attribute form on 2-D: pad one column of 5 on the left.
   Tensor m = F({1, 2}, {1, 2});
-  H8_ASSERT_OK_AND_ASSIGN(auto old, RunNode("y = Pad <pads = [0, 1, 0, 0], value = 5.0> (x)", 10, {&m}));
+  H8_ASSERT_OK_AND_ASSIGN(auto old,
+                          RunNode("y = Pad <pads = [0, 1, 0, 0], value = 5.0> (x)", 10, {&m}));
   ExpectFloats(old[0], {1, 3}, {5, 1, 2});
 }
 
@@ -714,7 +743,8 @@ TEST(EvaluatorTest, FlattenTransposeConcatSplit) {
   H8_ASSERT_OK_AND_ASSIGN(auto cat, RunNode("y = Concat <axis = -1> (a, b)", 13, {&x, &b}));
   ExpectFloats(cat[0], {2, 4}, {1, 2, 3, 7, 4, 5, 6, 8});
   // Split sizes: attribute at 11, input at 13; equal split by default.
-  H8_ASSERT_OK_AND_ASSIGN(auto s11, RunNode("p, q = Split <axis = 1, split = [1, 2]> (x)", 11, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto s11,
+                          RunNode("p, q = Split <axis = 1, split = [1, 2]> (x)", 11, {&x}));
   ExpectFloats(s11[0], {2, 1}, {1, 4});
   ExpectFloats(s11[1], {2, 2}, {2, 3, 5, 6});
   Tensor sizes = I({2}, {2, 1});
@@ -725,7 +755,8 @@ TEST(EvaluatorTest, FlattenTransposeConcatSplit) {
   ExpectFloats(eq[0], {1, 3}, {1, 2, 3});
   ExpectFloats(eq[1], {1, 3}, {4, 5, 6});
   // Opset 18 num_outputs with an uneven split: ceil(3/2) = 2, then 1.
-  H8_ASSERT_OK_AND_ASSIGN(auto n18, RunNode("p, q = Split <axis = 1, num_outputs = 2> (x)", 18, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto n18,
+                          RunNode("p, q = Split <axis = 1, num_outputs = 2> (x)", 18, {&x}));
   ExpectFloats(n18[0], {2, 2}, {1, 2, 4, 5});
   ExpectFloats(n18[1], {2, 1}, {3, 6});
 }
@@ -816,7 +847,8 @@ TEST(EvaluatorTest, ShapeSizeConstants) {
   Tensor shape = I({2}, {2, 2});
   H8_ASSERT_OK_AND_ASSIGN(auto cz, RunNode("y = ConstantOfShape (s)", 13, {&shape}));
   ExpectFloats(cz[0], {2, 2}, {0, 0, 0, 0});
-  H8_ASSERT_OK_AND_ASSIGN(auto c7, RunNode("y = ConstantOfShape <value = int64[1] {7}> (s)", 13, {&shape}));
+  H8_ASSERT_OK_AND_ASSIGN(auto c7,
+                          RunNode("y = ConstantOfShape <value = int64[1] {7}> (s)", 13, {&shape}));
   ExpectInts(c7[0], {2, 2}, {7, 7, 7, 7});
 }
 
@@ -851,9 +883,11 @@ TEST(EvaluatorTest, DetAndBitShift) {
   // (shift by the width); 255 >> 4 = 15.
   Tensor a = I({4}, {200, 3, 1, 255}, onnx::TensorProto::UINT8);
   Tensor n = I({4}, {1, 7, 8, 4}, onnx::TensorProto::UINT8);
-  H8_ASSERT_OK_AND_ASSIGN(auto l, RunNode("y = BitShift <direction = \"LEFT\"> (a, n)", 11, {&a, &n}));
+  H8_ASSERT_OK_AND_ASSIGN(auto l,
+                          RunNode("y = BitShift <direction = \"LEFT\"> (a, n)", 11, {&a, &n}));
   ExpectInts(l[0], {4}, {144, 128, 0, 240});
-  H8_ASSERT_OK_AND_ASSIGN(auto r, RunNode("y = BitShift <direction = \"RIGHT\"> (a, n)", 11, {&a, &n}));
+  H8_ASSERT_OK_AND_ASSIGN(auto r,
+                          RunNode("y = BitShift <direction = \"RIGHT\"> (a, n)", 11, {&a, &n}));
   ExpectInts(r[0], {4}, {100, 0, 0, 15});
 }
 
@@ -865,10 +899,12 @@ TEST(EvaluatorTest, ResizeCropAndResizeExtrapolates) {
   Tensor roi = F({8}, {0, 0, 0, -0.5, 1, 1, 1, 1.5});
   Tensor sizes = I({4}, {1, 1, 1, 3});
   for (const char* m : {"linear", "cubic"}) {
-    H8_ASSERT_OK_AND_ASSIGN(auto y, RunNode(std::string("y = Resize <mode = \"") + m +
-                                            "\", coordinate_transformation_mode = "
-                                            "\"tf_crop_and_resize\", extrapolation_value = 7.0> "
-                                            "(x, roi, , sizes)", 13, {&x, &roi, nullptr, &sizes}));
+    H8_ASSERT_OK_AND_ASSIGN(auto y,
+                            RunNode(std::string("y = Resize <mode = \"") + m +
+                                        "\", coordinate_transformation_mode = "
+                                        "\"tf_crop_and_resize\", extrapolation_value = 7.0> "
+                                        "(x, roi, , sizes)",
+                                    13, {&x, &roi, nullptr, &sizes}));
     ExpectFloats(y[0], {1, 1, 1, 3}, {7, 10, 7});
   }
 }
@@ -885,7 +921,8 @@ TEST(EvaluatorTest, ResizeLinearAndNearest) {
     std::vector<float> want;
   } cases[] = {
       {"y = Resize <mode = \"linear\"> (x, r, s)", {0, 1, 3, 4}},
-      {"y = Resize <mode = \"linear\", coordinate_transformation_mode = \"align_corners\"> (x, r, s)",
+      {"y = Resize <mode = \"linear\", coordinate_transformation_mode = \"align_corners\"> (x, r, "
+       "s)",
        {0, 4.0f / 3, 8.0f / 3, 4}},
       {"y = Resize <mode = \"linear\", coordinate_transformation_mode = \"asymmetric\"> (x, r, s)",
        {0, 2, 4, 4}},
@@ -924,7 +961,7 @@ TEST(EvaluatorTest, ModelChainsNodesAndFreesIntermediates) {
       y = Mul (b, two)
       z = Shape (y)
     })",
-      {{"x", F({3}, {0, 1, 3})}}));
+                                             {{"x", F({3}, {0, 1, 3})}}));
   ASSERT_EQ(out.size(), 2u);
   ExpectFloats(out[0], {3}, {0, 0, 4});
   ExpectInts(out[1], {1}, {3});
@@ -946,11 +983,10 @@ TEST(EvaluatorTest, UnknownOpIsUnimplemented) {
   auto out = RunModel(R"(
     <ir_version: 8, opset_import: ["" : 13]>
     g (float[2] x) => (float[2] y) { y = FooBar (x) })",
-      {{"x", F({2}, {1, 2})}});
+                      {{"x", F({2}, {1, 2})}});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_NE(out.status().message().find("node 'y' (FooBar)"), std::string::npos)
-      << out.status();
+  EXPECT_NE(out.status().message().find("node 'y' (FooBar)"), std::string::npos) << out.status();
   EXPECT_FALSE(EvaluatorSupportsOp("FooBar"));
   EXPECT_TRUE(EvaluatorSupportsOp("Conv"));
   EXPECT_TRUE(EvaluatorSupportsOp("Loop"));
@@ -961,7 +997,7 @@ TEST(EvaluatorTest, OtherDomainIsUnimplemented) {
   auto out = RunModel(R"(
     <ir_version: 8, opset_import: ["" : 13, "com.microsoft" : 1]>
     g (float[2] x) => (float[2] y) { y = com.microsoft.Gelu (x) })",
-      {{"x", F({2}, {1, 2})}});
+                      {{"x", F({2}, {1, 2})}});
   EXPECT_EQ(out.status().code(), absl::StatusCode::kUnimplemented) << out.status();
 }
 
@@ -985,7 +1021,7 @@ TEST(EvaluatorTest, MissingAndMismatchedInputs) {
   H8_ASSERT_OK_AND_ASSIGN(auto sym, RunModel(R"(
     <ir_version: 8, opset_import: ["" : 13]>
     g (float[N,2] x) => (float[N,2] y) { y = Relu (x) })",
-      {{"x", F({2, 2}, {-1, 1, 2, -2})}}));
+                                             {{"x", F({2, 2}, {-1, 1, 2, -2})}}));
   ExpectFloats(sym[0], {2, 2}, {0, 1, 2, 0});
 }
 
@@ -993,7 +1029,7 @@ TEST(EvaluatorTest, UndefinedNodeInputIsAnError) {
   auto out = RunModel(R"(
     <ir_version: 8, opset_import: ["" : 13]>
     g (float[2] x) => (float[2] y) { y = Add (x, ghost) })",
-      {{"x", F({2}, {1, 2})}});
+                      {{"x", F({2}, {1, 2})}});
   EXPECT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("ghost"), std::string::npos) << out.status();
 }

@@ -109,12 +109,13 @@ TEST(IndexOpsTest, ScatterElements) {
   Tensor row = F({1, 5}, {1, 2, 3, 4, 5});
   Tensor i1 = I({1, 2}, {1, 3});
   Tensor u1 = F({1, 2}, {1.1, 2.1});
-  H8_ASSERT_OK_AND_ASSIGN(auto a1, RunNode("y = ScatterElements <axis = 1> (d, i, u)", 13,
-                                           {&row, &i1, &u1}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto a1, RunNode("y = ScatterElements <axis = 1> (d, i, u)", 13, {&row, &i1, &u1}));
   ExpectFloats(a1[0], {1, 5}, {1, 1.1, 3, 2.1, 5});
   // reduction add: 2+1.1, 4+2.1.
-  H8_ASSERT_OK_AND_ASSIGN(auto added, RunNode("y = ScatterElements <axis = 1, reduction = \"add\"> (d, i, u)",
-                                              16, {&row, &i1, &u1}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto added, RunNode("y = ScatterElements <axis = 1, reduction = \"add\"> (d, i, u)", 16,
+                          {&row, &i1, &u1}));
   ExpectFloats(added[0], {1, 5}, {1, 3.1, 3, 6.1, 5});
 }
 
@@ -191,8 +192,8 @@ TEST(IndexOpsTest, Einsum) {
   ExpectFloats(rows[0], {2}, {3, 7});
   H8_ASSERT_OK_AND_ASSIGN(auto trace, one("ii", a));
   ExpectFloats(trace[0], {}, {5});
-  H8_ASSERT_OK_AND_ASSIGN(auto three, RunNode("y = Einsum <equation = \"ij,jk,kl->il\"> (a, b, c)",
-                                              12, {&a, &b, &a}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto three, RunNode("y = Einsum <equation = \"ij,jk,kl->il\"> (a, b, c)", 12, {&a, &b, &a}));
   // [[19,22],[43,50]] [[1,2],[3,4]] = [[85,126],[193,286]].
   ExpectFloats(three[0], {2, 2}, {85, 126, 193, 286});
   EXPECT_EQ(run("ij,jk,kl->il", a, b).status().code(), Code::kInvalidArgument);
@@ -209,7 +210,8 @@ TEST(IndexOpsTest, OneHotOutOfRange) {
   H8_ASSERT_OK_AND_ASSIGN(auto y, RunNode("y = OneHot (i, d, v)", 11, {&idx, &depth, &vals}));
   ExpectFloats(y[0], {4, 3}, {5, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0});
   // axis 0 puts the new axis first: [3, 4].
-  H8_ASSERT_OK_AND_ASSIGN(auto y0, RunNode("y = OneHot <axis = 0> (i, d, v)", 11, {&idx, &depth, &vals}));
+  H8_ASSERT_OK_AND_ASSIGN(auto y0,
+                          RunNode("y = OneHot <axis = 0> (i, d, v)", 11, {&idx, &depth, &vals}));
   ExpectFloats(y0[0], {3, 4}, {5, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0});
 }
 
@@ -248,9 +250,11 @@ TEST(IndexOpsTest, ScatterReductions) {
   Tensor id = I({2}, {5, 5});
   Tensor ei = I({2}, {0, 1});
   Tensor eu = I({2}, {3, 9});
-  H8_ASSERT_OK_AND_ASSIGN(auto emax, RunNode("y = ScatterElements <reduction = \"max\"> (d, i, u)", 18, {&id, &ei, &eu}));
+  H8_ASSERT_OK_AND_ASSIGN(auto emax, RunNode("y = ScatterElements <reduction = \"max\"> (d, i, u)",
+                                             18, {&id, &ei, &eu}));
   ExpectInts(emax[0], {2}, {5, 9});
-  H8_ASSERT_OK_AND_ASSIGN(auto emin, RunNode("y = ScatterElements <reduction = \"min\"> (d, i, u)", 18, {&id, &ei, &eu}));
+  H8_ASSERT_OK_AND_ASSIGN(auto emin, RunNode("y = ScatterElements <reduction = \"min\"> (d, i, u)",
+                                             18, {&id, &ei, &eu}));
   ExpectInts(emin[0], {2}, {3, 5});
 }
 
@@ -261,16 +265,19 @@ TEST(IndexOpsTest, DepthToSpaceRoundTrip) {
   Tensor x = F({1, 4, 1, 1}, {0, 1, 2, 3});
   H8_ASSERT_OK_AND_ASSIGN(auto dcr, RunNode("y = DepthToSpace <blocksize = 2> (x)", 13, {&x}));
   ExpectFloats(dcr[0], {1, 1, 2, 2}, {0, 1, 2, 3});
-  H8_ASSERT_OK_AND_ASSIGN(auto back, RunNode("y = SpaceToDepth <blocksize = 2> (x)", 13, {&dcr[0]}));
+  H8_ASSERT_OK_AND_ASSIGN(auto back,
+                          RunNode("y = SpaceToDepth <blocksize = 2> (x)", 13, {&dcr[0]}));
   ExpectFloats(back[0], {1, 4, 1, 1}, {0, 1, 2, 3});
   // 8 channels, blocksize 2 -> 2 output channels. DCR: out channel c reads
   // input channel (bi*2+bj)*2 + c; CRD: c*4 + bi*2 + bj.
   std::vector<float> v(8);
   for (int k = 0; k < 8; ++k) v[k] = static_cast<float>(k);
   Tensor x8 = F({1, 8, 1, 1}, v);
-  H8_ASSERT_OK_AND_ASSIGN(auto d8, RunNode("y = DepthToSpace <blocksize = 2, mode = \"DCR\"> (x)", 13, {&x8}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto d8, RunNode("y = DepthToSpace <blocksize = 2, mode = \"DCR\"> (x)", 13, {&x8}));
   ExpectFloats(d8[0], {1, 2, 2, 2}, {0, 2, 4, 6, 1, 3, 5, 7});
-  H8_ASSERT_OK_AND_ASSIGN(auto c8, RunNode("y = DepthToSpace <blocksize = 2, mode = \"CRD\"> (x)", 13, {&x8}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto c8, RunNode("y = DepthToSpace <blocksize = 2, mode = \"CRD\"> (x)", 13, {&x8}));
   ExpectFloats(c8[0], {1, 2, 2, 2}, {0, 1, 2, 3, 4, 5, 6, 7});
   Tensor odd = F({1, 3, 1, 1}, {0, 1, 2});
   EXPECT_EQ(RunNode("y = DepthToSpace <blocksize = 2> (x)", 13, {&odd}).status().code(),

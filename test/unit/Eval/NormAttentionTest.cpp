@@ -19,9 +19,7 @@ using evaltest::I;
 using evaltest::RunNode;
 using onnx::TensorProto;
 
-absl::StatusCode Code(const absl::StatusOr<std::vector<Tensor>>& r) {
-  return r.status().code();
-}
+absl::StatusCode Code(const absl::StatusOr<std::vector<Tensor>>& r) { return r.status().code(); }
 
 //===----------------------------------------------------------------------===//
 // LayerNormalization (opset 17)
@@ -36,8 +34,8 @@ TEST(NormAttentionTest, LayerNormFloat16KeepsTypeAndRoundsY) {
   x.dtype = TensorProto::FLOAT16;
   Tensor s = F({3}, {1, 1, 1});
   s.dtype = TensorProto::FLOAT16;
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y, mean, inv = LayerNormalization <epsilon = 0.0> (x, s)", 17, {&x, &s}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y, mean, inv = LayerNormalization <epsilon = 0.0> (x, s)", 17, {&x, &s}));
   EXPECT_EQ(out[0].dtype, TensorProto::FLOAT16);
   ExpectFloats(out[0], {1, 3}, {-1.224609375f, 0, 1.224609375f}, 0.0f);
   EXPECT_EQ(out[1].dtype, TensorProto::FLOAT);
@@ -49,8 +47,8 @@ TEST(NormAttentionTest, LayerNormOutputsSubsetAndRefusals) {
   // Rows [1,3] and [0,4] (axis -1): means [2,2]; Y with scale 1 = [-1,1,-1,1].
   Tensor x = F({2, 2}, {1, 3, 0, 4});
   Tensor s = F({2}, {1, 1});
-  H8_ASSERT_OK_AND_ASSIGN(auto two, RunNode(
-      "y, mean = LayerNormalization <epsilon = 0.0> (x, s)", 17, {&x, &s}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto two, RunNode("y, mean = LayerNormalization <epsilon = 0.0> (x, s)", 17, {&x, &s}));
   ASSERT_EQ(two.size(), 2u);
   ExpectFloats(two[0], {2, 2}, {-1, 1, -1, 1});
   ExpectFloats(two[1], {2, 1}, {2, 2});
@@ -76,14 +74,13 @@ TEST(NormAttentionTest, GroupNormOpset18ScalesPerGroup) {
   // scale [1,2], bias [0,10]: group 0 unchanged; group 1 -> 2*[-1,-1,1,1]+10.
   Tensor x = GroupInput();
   Tensor s = F({2}, {1, 2}), b = F({2}, {0, 10});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = GroupNormalization <num_groups = 2, epsilon = 0.0> (x, s, b)", 18, {&x, &s, &b}));
-  ExpectFloats(out[0], {1, 4, 2},
-               {-1.3416408f, -0.4472136f, 0.4472136f, 1.3416408f, 8, 8, 12, 12});
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y = GroupNormalization <num_groups = 2, epsilon = 0.0> (x, s, b)", 18,
+                        {&x, &s, &b}));
+  ExpectFloats(out[0], {1, 4, 2}, {-1.3416408f, -0.4472136f, 0.4472136f, 1.3416408f, 8, 8, 12, 12});
   // Per-channel [4] scale is the opset-21 form: refused at opset 18.
   Tensor s4 = F({4}, {1, 2, 3, 4}), b4 = F({4}, {0, 0, 1, 1});
-  EXPECT_EQ(Code(RunNode("y = GroupNormalization <num_groups = 2> (x, s, b)", 18,
-                         {&x, &s4, &b4})),
+  EXPECT_EQ(Code(RunNode("y = GroupNormalization <num_groups = 2> (x, s, b)", 18, {&x, &s4, &b4})),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Code(RunNode("y = GroupNormalization <num_groups = 3> (x, s, b)", 18, {&x, &s, &b})),
             absl::StatusCode::kInvalidArgument);
@@ -99,14 +96,13 @@ TEST(NormAttentionTest, GroupNormOpset21ScalesPerChannel) {
   // ch3 4*[1,1]+1 = [5,5].
   Tensor x = GroupInput();
   Tensor s = F({4}, {1, 2, 3, 4}), b = F({4}, {0, 0, 1, 1});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = GroupNormalization <num_groups = 2, epsilon = 0.0> (x, s, b)", 21, {&x, &s, &b}));
-  ExpectFloats(out[0], {1, 4, 2},
-               {-1.3416408f, -0.4472136f, 0.8944272f, 2.6832816f, -2, -2, 5, 5});
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y = GroupNormalization <num_groups = 2, epsilon = 0.0> (x, s, b)", 21,
+                        {&x, &s, &b}));
+  ExpectFloats(out[0], {1, 4, 2}, {-1.3416408f, -0.4472136f, 0.8944272f, 2.6832816f, -2, -2, 5, 5});
   // Per-group [2] scale is the opset-18 form: refused at opset 21.
   Tensor s2 = F({2}, {1, 2}), b2 = F({2}, {0, 10});
-  EXPECT_EQ(Code(RunNode("y = GroupNormalization <num_groups = 2> (x, s, b)", 21,
-                         {&x, &s2, &b2})),
+  EXPECT_EQ(Code(RunNode("y = GroupNormalization <num_groups = 2> (x, s, b)", 21, {&x, &s2, &b2})),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Code(RunNode("y = GroupNormalization <num_groups = 2, stash_type = 16> (x, s, b)", 21,
                          {&x, &s, &b})),
@@ -114,8 +110,9 @@ TEST(NormAttentionTest, GroupNormOpset21ScalesPerChannel) {
   // Epsilon: one group of [1,3] (N=1, C=1, L=2) has mean 2, var 1; epsilon 3
   // gives inv = 1/sqrt(1+3) = 0.5, so Y = [-0.5, 0.5].
   Tensor x1 = F({1, 1, 2}, {1, 3}), one = F({1}, {1}), zero = F({1}, {0});
-  H8_ASSERT_OK_AND_ASSIGN(auto eps, RunNode(
-      "y = GroupNormalization <num_groups = 1, epsilon = 3.0> (x, s, b)", 21, {&x1, &one, &zero}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto eps, RunNode("y = GroupNormalization <num_groups = 1, epsilon = 3.0> (x, s, b)", 21,
+                        {&x1, &one, &zero}));
   ExpectFloats(eps[0], {1, 1, 2}, {-0.5f, 0.5f});
 }
 
@@ -129,14 +126,14 @@ TEST(NormAttentionTest, RMSNormLastAxisAndAllAxes) {
   // row [1,1]: mean square 1 -> [1, 2].
   Tensor x = F({2, 2}, {3, 4, 1, 1});
   Tensor s = F({2}, {1, 2});
-  H8_ASSERT_OK_AND_ASSIGN(auto last, RunNode(
-      "y = RMSNormalization <epsilon = 0.0> (x, s)", 23, {&x, &s}));
+  H8_ASSERT_OK_AND_ASSIGN(auto last,
+                          RunNode("y = RMSNormalization <epsilon = 0.0> (x, s)", 23, {&x, &s}));
   ExpectFloats(last[0], {2, 2}, {0.8485281f, 2.2627417f, 1, 2});
   // axis 0: mean square over all (9+16+1+1)/4 = 6.75, sqrt = 2.5980762:
   // [3,4,1,1]/2.5980762 = [1.1547005, 1.5396007, 0.3849002, 0.3849002].
   Tensor ones = F({2, 2}, {1, 1, 1, 1});
-  H8_ASSERT_OK_AND_ASSIGN(auto all, RunNode(
-      "y = RMSNormalization <axis = 0, epsilon = 0.0> (x, s)", 23, {&x, &ones}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto all, RunNode("y = RMSNormalization <axis = 0, epsilon = 0.0> (x, s)", 23, {&x, &ones}));
   ExpectFloats(all[0], {2, 2}, {1.1547005f, 1.5396007f, 0.3849002f, 0.3849002f});
   // Default epsilon 1e-5: [1] -> 1/sqrt(1.00001) = 0.999995.
   Tensor one = F({1}, {1}), s1 = F({1}, {1});
@@ -174,24 +171,24 @@ TEST(NormAttentionTest, AttentionDefaultScale) {
 TEST(NormAttentionTest, AttentionExplicitScaleCausalAndMasks) {
   Qkv t;
   // scale ln3/2: row 0 scores (ln3, 0) -> weights (3/4, 1/4) -> (7.5, 2.5).
-  H8_ASSERT_OK_AND_ASSIGN(auto sc, RunNode(
-      "y = Attention <scale = 0.54930614> (q, k, v)", 23, {&t.q, &t.k, &t.v}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto sc, RunNode("y = Attention <scale = 0.54930614> (q, k, v)", 23, {&t.q, &t.k, &t.v}));
   ExpectFloats(sc[0], {1, 1, 2, 2}, {7.5f, 2.5f, 5, 5});
   // is_causal: row 0 sees only key 0 -> v0 = (10,0); row 1 sees both, equal
   // scores -> (5,5).
-  H8_ASSERT_OK_AND_ASSIGN(auto causal, RunNode(
-      "y = Attention <is_causal = 1> (q, k, v)", 23, {&t.q, &t.k, &t.v}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto causal, RunNode("y = Attention <is_causal = 1> (q, k, v)", 23, {&t.q, &t.k, &t.v}));
   ExpectFloats(causal[0], {1, 1, 2, 2}, {10, 0, 5, 5});
   // Bool mask [[0,1],[1,1]]: row 0 sees only key 1 -> v1 = (0,10).
   Tensor bmask = I({2, 2}, {0, 1, 1, 1}, TensorProto::BOOL);
-  H8_ASSERT_OK_AND_ASSIGN(auto bm, RunNode(
-      "y = Attention (q, k, v, m)", 23, {&t.q, &t.k, &t.v, &bmask}));
+  H8_ASSERT_OK_AND_ASSIGN(auto bm,
+                          RunNode("y = Attention (q, k, v, m)", 23, {&t.q, &t.k, &t.v, &bmask}));
   ExpectFloats(bm[0], {1, 1, 2, 2}, {0, 10, 5, 5});
   // Float mask [1,2] = (0, ln3) broadcast over rows, with scale 0: every row
   // scores (0, ln3) -> weights (1/4, 3/4) -> (2.5, 7.5).
   Tensor fmask = F({1, 2}, {0, 1.0986123f});
-  H8_ASSERT_OK_AND_ASSIGN(auto fm, RunNode(
-      "y = Attention <scale = 0.0> (q, k, v, m)", 23, {&t.q, &t.k, &t.v, &fmask}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto fm, RunNode("y = Attention <scale = 0.0> (q, k, v, m)", 23, {&t.q, &t.k, &t.v, &fmask}));
   ExpectFloats(fm[0], {1, 1, 2, 2}, {2.5f, 7.5f, 2.5f, 7.5f});
   // A mask that does not broadcast to [1,1,2,2].
   Tensor bad = F({3}, {0, 0, 0});
@@ -213,8 +210,8 @@ TEST(NormAttentionTest, AttentionGroupedQueryHeadsRepeatInterleave) {
   // head 1 keeps key 1 -> 2; head 2 keeps both -> 15 (kv head 1); head 3
   // keeps key 1 -> 20.
   Tensor mask = I({1, 4, 1, 2}, {1, 0, 0, 1, 1, 1, 0, 1}, TensorProto::BOOL);
-  H8_ASSERT_OK_AND_ASSIGN(auto masked, RunNode("y = Attention (q, k, v, m)", 23,
-                                               {&q, &k, &v, &mask}));
+  H8_ASSERT_OK_AND_ASSIGN(auto masked,
+                          RunNode("y = Attention (q, k, v, m)", 23, {&q, &k, &v, &mask}));
   ExpectFloats(masked[0], {1, 4, 1, 1}, {0, 2, 15, 20});
   // 3 query heads over 2 kv heads do not group.
   Tensor q3 = F({1, 3, 1, 1}, {0, 0, 0});
@@ -235,9 +232,9 @@ TEST(NormAttentionTest, AttentionPacked3D) {
   Tensor q = F({1, 2, 4}, {l, 0, 0, l, 0, 0, l, 0});
   Tensor k = F({1, 2, 2}, {1, 0, 0, 1});
   Tensor v = F({1, 2, 2}, {4, 0, 0, 4});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y = Attention <q_num_heads = 2, kv_num_heads = 1, scale = 1.0> (q, k, v)", 23,
-      {&q, &k, &v}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y = Attention <q_num_heads = 2, kv_num_heads = 1, scale = 1.0> (q, k, v)",
+                        23, {&q, &k, &v}));
   ExpectFloats(out[0], {1, 2, 4}, {3, 1, 1, 3, 2, 2, 3, 1});
   EXPECT_EQ(Code(RunNode("y = Attention (q, k, v)", 23, {&q, &k, &v})),
             absl::StatusCode::kInvalidArgument);

@@ -17,12 +17,16 @@ namespace {
 TEST(PoolTest, LpPool) {
   Tensor x = F({1, 1, 4}, {3, 4, -6, 8});
   // Windows [3,4] and [-6,8]: p=2 gives 5 and 10, p=1 gives 7 and 14.
-  H8_ASSERT_OK_AND_ASSIGN(auto l2, RunNode("y = LpPool <kernel_shape = [2], strides = [2]> (x)", 11, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto l2,
+                          RunNode("y = LpPool <kernel_shape = [2], strides = [2]> (x)", 11, {&x}));
   ExpectFloats(l2[0], {1, 1, 2}, {5, 10});
-  H8_ASSERT_OK_AND_ASSIGN(auto l1, RunNode("y = LpPool <kernel_shape = [2], strides = [2], p = 1> (x)", 11, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto l1, RunNode("y = LpPool <kernel_shape = [2], strides = [2], p = 1> (x)", 11, {&x}));
   ExpectFloats(l1[0], {1, 1, 2}, {7, 14});
   // Padding counts as zeros: [0,3], [4,-6], [8,0] -> 3, sqrt(52), 8.
-  H8_ASSERT_OK_AND_ASSIGN(auto padded, RunNode("y = LpPool <kernel_shape = [2], strides = [2], pads = [1, 1]> (x)", 11, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto padded,
+      RunNode("y = LpPool <kernel_shape = [2], strides = [2], pads = [1, 1]> (x)", 11, {&x}));
   ExpectFloats(padded[0], {1, 1, 3}, {3, std::sqrt(52.0f), 8});
   // 2-D, one 2x2 window over [[1,2],[2,4]]: sqrt(1+4+4+16) = 5.
   Tensor m = F({1, 1, 2, 2}, {1, 2, 2, 4});
@@ -38,7 +42,8 @@ TEST(PoolTest, MaxPoolIndicesStorageOrder) {
   H8_ASSERT_OK_AND_ASSIGN(auto rm, RunNode("y, i = MaxPool <kernel_shape = [2, 2]> (x)", 12, {&x}));
   ExpectFloats(rm[0], {1, 2, 1, 2}, {7, 9, 17, 19});
   ExpectInts(rm[1], {1, 2, 1, 2}, {3, 2, 9, 8});
-  H8_ASSERT_OK_AND_ASSIGN(auto cm, RunNode("y, i = MaxPool <kernel_shape = [2, 2], storage_order = 1> (x)", 12, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto cm, RunNode("y, i = MaxPool <kernel_shape = [2, 2], storage_order = 1> (x)", 12, {&x}));
   ExpectFloats(cm[0], {1, 2, 1, 2}, {7, 9, 17, 19});
   ExpectInts(cm[1], {1, 2, 1, 2}, {1, 4, 7, 10});
 }
@@ -47,7 +52,8 @@ TEST(PoolTest, MaxPoolInt8) {
   // int8 [-5, 7, -128], k 2, pads 1/1: windows [pad,-5], [-5,7], [7,-128],
   // [-128,pad] -> -5, 7, 7, -128, still int8.
   Tensor x = I({1, 1, 3}, {-5, 7, -128}, onnx::TensorProto::INT8);
-  H8_ASSERT_OK_AND_ASSIGN(auto y, RunNode("y = MaxPool <kernel_shape = [2], pads = [1, 1]> (x)", 12, {&x}));
+  H8_ASSERT_OK_AND_ASSIGN(auto y,
+                          RunNode("y = MaxPool <kernel_shape = [2], pads = [1, 1]> (x)", 12, {&x}));
   EXPECT_EQ(y[0].dtype, onnx::TensorProto::INT8);
   ExpectInts(y[0], {1, 1, 4}, {-5, 7, 7, -128});
 }

@@ -29,7 +29,8 @@ TEST(QuantOpsTest, QuantizeRoundsHalfToEvenAndSaturates) {
   EXPECT_EQ(u[0].dtype, TensorProto::UINT8);
   ExpectInts(u[0], {2}, {2, 0});
   EXPECT_EQ(RunNode("y = QuantizeLinear <block_size = 2> (x, s, z)", 21, {&x, &scale, &zp})
-                .status().code(),
+                .status()
+                .code(),
             absl::StatusCode::kUnimplemented);
 }
 
@@ -38,7 +39,8 @@ TEST(QuantOpsTest, DequantizePerAxis) {
   Tensor x = I({2, 2}, {1, 2, 3, 4}, TensorProto::UINT8);
   Tensor scale = F({2}, {0.5, 2});
   Tensor zp = I({2}, {1, 0}, TensorProto::UINT8);
-  H8_ASSERT_OK_AND_ASSIGN(auto d, RunNode("y = DequantizeLinear <axis = 0> (x, s, z)", 13, {&x, &scale, &zp}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto d, RunNode("y = DequantizeLinear <axis = 0> (x, s, z)", 13, {&x, &scale, &zp}));
   ExpectFloats(d[0], {2, 2}, {0, 0.5, 6, 8});
   // The default axis 1 pairs scale/zero point with columns (0.5, 1) and
   // (2, 0): (1-1)*0.5, (2-0)*2; (3-1)*0.5, (4-0)*2.

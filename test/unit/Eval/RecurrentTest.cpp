@@ -45,9 +45,9 @@ TEST(LstmTest, OneStepByHand) {
   Tensor b = F({1, 8}, {0, 0.5, 0, 0, 0, 0.5, 0, 0});
   Tensor h0 = F({1, 1, 1}, {1});
   Tensor c0 = F({1, 1, 1}, {2});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y, yh, yc = LSTM <hidden_size = 1> (x, w, r, b, lens, h0, c0)", 14,
-      {&x, &w, &r, &b, nullptr, &h0, &c0}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y, yh, yc = LSTM <hidden_size = 1> (x, w, r, b, lens, h0, c0)", 14,
+                        {&x, &w, &r, &b, nullptr, &h0, &c0}));
   const float c = 0.5f * 2 + Sig(1) * std::tanh(1.0f);
   const float h = Sig(2) * std::tanh(c);
   EXPECT_NEAR(c, 1.55676994f, 1e-6);
@@ -65,17 +65,17 @@ TEST(LstmTest, WeightLayoutsWithTwoUnits) {
   // C = 0.5*c0 + 0.5*tanh(pre), H = 0.5*tanh(C).
   Tensor x = F({1, 1, 2}, {1, 2});
   std::vector<float> wv(16, 0.0f), rv(16, 0.0f);
-  wv[12] = 1;   // W[6] = (1, 0)
+  wv[12] = 1;  // W[6] = (1, 0)
   wv[15] = -1;  // W[7] = (0, -1)
-  rv[13] = 1;   // R[6] = (0, 1)
-  rv[15] = 0.5; // R[7] = (0, 0.5)
+  rv[13] = 1;  // R[6] = (0, 1)
+  rv[15] = 0.5;  // R[7] = (0, 0.5)
   Tensor w = F({1, 8, 2}, wv);
   Tensor r = F({1, 8, 2}, rv);
   Tensor h0 = F({1, 1, 2}, {1, 2});
   Tensor c0 = F({1, 1, 2}, {0.5, -1});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y, yh, yc = LSTM <hidden_size = 2> (x, w, r, b, lens, h0, c0)", 14,
-      {&x, &w, &r, nullptr, nullptr, &h0, &c0}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y, yh, yc = LSTM <hidden_size = 2> (x, w, r, b, lens, h0, c0)", 14,
+                        {&x, &w, &r, nullptr, nullptr, &h0, &c0}));
   const float c_0 = 0.25f + 0.5f * std::tanh(3.0f);
   const float c_1 = -0.5f + 0.5f * std::tanh(-1.0f);
   ExpectFloats(out[0], {1, 1, 1, 2}, {0.5f * std::tanh(c_0), 0.5f * std::tanh(c_1)});
@@ -114,8 +114,9 @@ TEST(LstmTest, PyTorchFormBidirectional) {
   // direction = reverse alone gives the bidirectional run's second half.
   Tensor w = F({1, 4, 1}, {0, 0, 0, 1});
   Tensor r = F({1, 4, 1}, {0, 0, 0, 0});
-  H8_ASSERT_OK_AND_ASSIGN(auto rev, RunNode(
-      "y, yh, yc = LSTM <direction = \"reverse\", hidden_size = 1> (x, w, r)", 14, {&x, &w, &r}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto rev, RunNode("y, yh, yc = LSTM <direction = \"reverse\", hidden_size = 1> (x, w, r)", 14,
+                        {&x, &w, &r}));
   ExpectFloats(rev[0], {2, 1, 2, 1}, {hid(r0), -hid(r0), hid(r1), -hid(r1)});
   ExpectFloats(rev[2], {1, 2, 1}, {r0, -r0});
 }
@@ -128,17 +129,18 @@ TEST(LstmTest, PeepholesAndClip) {
   Tensor zero4 = F({1, 4, 1}, {0, 0, 0, 0});
   Tensor c0 = F({1, 1, 1}, {2});
   Tensor p = F({1, 3}, {0.5, 1, -0.5});
-  H8_ASSERT_OK_AND_ASSIGN(auto peep, RunNode(
-      "y, yh, yc = LSTM <hidden_size = 1> (x, w, r, b, lens, h0, c0, p)", 14,
-      {&x, &zero4, &zero4, nullptr, nullptr, nullptr, &c0, &p}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto peep, RunNode("y, yh, yc = LSTM <hidden_size = 1> (x, w, r, b, lens, h0, c0, p)", 14,
+                         {&x, &zero4, &zero4, nullptr, nullptr, nullptr, &c0, &p}));
   const float c = 2 * Sig(-1);
   ExpectFloats(peep[2], {1, 1, 1}, {c});
   ExpectFloats(peep[0], {1, 1, 1, 1}, {Sig(c) * std::tanh(c)});
   // clip = 1 cuts the c-gate pre-activation 10 to 1: C = 0.5 tanh(1).
   Tensor one = F({1, 1, 1}, {1});
   Tensor wc = F({1, 4, 1}, {0, 0, 0, 10});
-  H8_ASSERT_OK_AND_ASSIGN(auto clipped, RunNode(
-      "y, yh, yc = LSTM <hidden_size = 1, clip = 1.0> (x, w, r)", 14, {&one, &wc, &zero4}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto clipped,
+      RunNode("y, yh, yc = LSTM <hidden_size = 1, clip = 1.0> (x, w, r)", 14, {&one, &wc, &zero4}));
   ExpectFloats(clipped[2], {1, 1, 1}, {0.5f * std::tanh(1.0f)});
 }
 
@@ -235,10 +237,12 @@ TEST(GruTest, PyTorchFormBidirectional) {
   Tensor r = F({2, 3, 1}, {0, 0, 0, 0, 0, 0});
   Tensor b = F({2, 6}, std::vector<float>(12, 0.0f));
   Tensor h0 = F({2, 1, 1}, {0, 0});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y, yh = GRU <direction = \"bidirectional\", hidden_size = 1, linear_before_reset = 1> "
-      "(x, w, r, b, , h0)",
-      14, {&x, &w, &r, &b, nullptr, &h0}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out,
+      RunNode(
+          "y, yh = GRU <direction = \"bidirectional\", hidden_size = 1, linear_before_reset = 1> "
+          "(x, w, r, b, , h0)",
+          14, {&x, &w, &r, &b, nullptr, &h0}));
   const float f0 = 0.5f * std::tanh(1.0f), f1 = 0.5f * std::tanh(2.0f) + 0.5f * f0;
   const float r1 = 0.5f * std::tanh(2.0f), r0 = 0.5f * std::tanh(1.0f) + 0.5f * r1;
   ExpectFloats(out[0], {2, 2, 1, 1}, {f0, r0, f1, r1});
@@ -246,8 +250,9 @@ TEST(GruTest, PyTorchFormBidirectional) {
   // direction = reverse alone is the second half.
   Tensor w1 = F({1, 3, 1}, {0, 0, 1});
   Tensor r1t = F({1, 3, 1}, {0, 0, 0});
-  H8_ASSERT_OK_AND_ASSIGN(auto rev, RunNode(
-      "y, yh = GRU <direction = \"reverse\", hidden_size = 1> (x, w, r)", 14, {&x, &w1, &r1t}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto rev, RunNode("y, yh = GRU <direction = \"reverse\", hidden_size = 1> (x, w, r)", 14,
+                        {&x, &w1, &r1t}));
   ExpectFloats(rev[0], {2, 1, 1, 1}, {r0, r1});
 }
 
@@ -259,14 +264,14 @@ TEST(RnnTest, DefaultTanhAndExplicitActivations) {
   Tensor w = F({1, 1, 1}, {0.5});
   Tensor r = F({1, 1, 1}, {-1});
   Tensor b = F({1, 2}, {0.25, 0.25});
-  H8_ASSERT_OK_AND_ASSIGN(auto tanh_out, RunNode(
-      "y, yh = RNN <hidden_size = 1> (x, w, r, b)", 14, {&x, &w, &r, &b}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto tanh_out, RunNode("y, yh = RNN <hidden_size = 1> (x, w, r, b)", 14, {&x, &w, &r, &b}));
   const float h1 = std::tanh(1.0f), h2 = std::tanh(1.5f - h1);
   ExpectFloats(tanh_out[0], {2, 1, 1, 1}, {h1, h2});
   ExpectFloats(tanh_out[1], {1, 1, 1}, {h2});
-  H8_ASSERT_OK_AND_ASSIGN(auto relu_out, RunNode(
-      "y, yh = RNN <hidden_size = 1, activations = [\"Relu\"]> (x, w, r, b)", 14,
-      {&x, &w, &r, &b}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto relu_out, RunNode("y, yh = RNN <hidden_size = 1, activations = [\"Relu\"]> (x, w, r, b)",
+                             14, {&x, &w, &r, &b}));
   ExpectFloats(relu_out[0], {2, 1, 1, 1}, {1, 0.5});
 
   // alpha/beta are consumed in order by the functions that take them:
@@ -275,11 +280,11 @@ TEST(RnnTest, DefaultTanhAndExplicitActivations) {
   Tensor xb = F({1, 1, 1}, {-2});
   Tensor wb = F({2, 1, 1}, {0.5, 0.5});
   Tensor rb = F({2, 1, 1}, {0, 0});
-  H8_ASSERT_OK_AND_ASSIGN(auto bi, RunNode(
-      "y, yh = RNN <hidden_size = 1, direction = \"bidirectional\", "
-      "activations = [\"LeakyRelu\", \"Affine\"], activation_alpha = [0.1, 2.0], "
-      "activation_beta = [1.0]> (x, w, r)",
-      14, {&xb, &wb, &rb}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto bi, RunNode("y, yh = RNN <hidden_size = 1, direction = \"bidirectional\", "
+                       "activations = [\"LeakyRelu\", \"Affine\"], activation_alpha = [0.1, 2.0], "
+                       "activation_beta = [1.0]> (x, w, r)",
+                       14, {&xb, &wb, &rb}));
   ExpectFloats(bi[1], {2, 1, 1}, {-0.1f, -1.0f});
 }
 
@@ -303,8 +308,8 @@ TEST(RecurrentTest, SequenceLensLayout0) {
   Tensor x = F({3, 2, 1}, {1, 10, 2, 20, 3, 30});  // [t][batch]
   Tensor w = F({2, 1, 1}, {1, 1});
   Tensor lens = I({2}, {3, 2}, onnx::TensorProto::INT32);
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(WithLayout(0), 14,
-                                            {&x, &w, &w, nullptr, &lens, nullptr}));
+  H8_ASSERT_OK_AND_ASSIGN(auto out,
+                          RunNode(WithLayout(0), 14, {&x, &w, &w, nullptr, &lens, nullptr}));
   // Y [t][direction][batch][1].
   ExpectFloats(out[0], {3, 2, 2, 1}, {1, 10, 6, 30, 3, 30, 5, 20, 6, 0, 3, 0});
   ExpectFloats(out[1], {2, 2, 1}, {6, 30, 6, 30});
@@ -333,9 +338,9 @@ TEST(RecurrentTest, LstmLayout1ShortSequence) {
   Tensor w = F({1, 4, 1}, {0, 0, 0, 1});
   Tensor r = F({1, 4, 1}, {0, 0, 0, 0});
   Tensor lens = I({2}, {2, 1});
-  H8_ASSERT_OK_AND_ASSIGN(auto out, RunNode(
-      "y, yh, yc = LSTM <hidden_size = 1, layout = 1> (x, w, r, , lens)", 14,
-      {&x, &w, &r, nullptr, &lens}));
+  H8_ASSERT_OK_AND_ASSIGN(
+      auto out, RunNode("y, yh, yc = LSTM <hidden_size = 1, layout = 1> (x, w, r, , lens)", 14,
+                        {&x, &w, &r, nullptr, &lens}));
   const float c0 = 0.5f * std::tanh(1.0f), c1 = 0.5f * c0 + 0.5f * std::tanh(2.0f);
   const float cb = 0.5f * std::tanh(3.0f);
   auto h = [](float c) { return 0.5f * std::tanh(c); };

@@ -31,8 +31,7 @@ TEST(SignalOpsTest, Windows) {
   H8_ASSERT_OK_AND_ASSIGN(auto bl, RunNode("y = BlackmanWindow (n)", 17, {&four}));
   ExpectFloats(bl[0], {4}, {0, 0.34f, 1, 0.34f}, 1e-7f);
   Tensor negative = I({}, {-1});
-  EXPECT_EQ(RunNode("y = HannWindow (n)", 17, {&negative}).status().code(),
-            Code::kInvalidArgument);
+  EXPECT_EQ(RunNode("y = HannWindow (n)", 17, {&negative}).status().code(), Code::kInvalidArgument);
 }
 
 TEST(SignalOpsTest, Dft) {
@@ -77,7 +76,8 @@ TEST(SignalOpsTest, Stft) {
   Tensor x = F({1, 6, 1}, {1, 2, 3, 4, 5, 6});
   Tensor step = I({}, {2});
   Tensor len = I({}, {4});
-  H8_ASSERT_OK_AND_ASSIGN(auto y, RunNode("y = STFT (x, step, , len)", 17, {&x, &step, nullptr, &len}));
+  H8_ASSERT_OK_AND_ASSIGN(auto y,
+                          RunNode("y = STFT (x, step, , len)", 17, {&x, &step, nullptr, &len}));
   ExpectFloats(y[0], {1, 2, 3, 2}, {10, 0, -2, 2, -2, 0, 18, 0, -2, 2, -2, 0});
   // A window [0, 1, 1, 0] keeps the middle two samples: 2+3 = 5,
   // 2*(-i) + 3*(-1) = -3-2i, 2*(-1) + 3*1 = 1 for the first frame.

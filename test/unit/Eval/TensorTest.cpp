@@ -130,15 +130,14 @@ TEST(TensorTest, ToProtoRoundTrips) {
   EXPECT_EQ(ph.raw_data(), std::string("\x00\xc0", 2));
 
   Tensor i64 = MakeIntTensor({1}, {-2});
-  EXPECT_EQ(TensorToProto(i64, "l").raw_data(),
-            std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8));
+  EXPECT_EQ(TensorToProto(i64, "l").raw_data(), std::string("\xfe\xff\xff\xff\xff\xff\xff\xff", 8));
 }
 
 class ExternalDataTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           ("h8_eval_ext_" + std::to_string(::getpid()));
+    dir_ =
+        std::filesystem::path(::testing::TempDir()) / ("h8_eval_ext_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir_ / "sub");
     // Three floats: 1, 2, 3.
     std::ofstream out(dir_ / "sub" / "w.bin", std::ios::binary);
@@ -167,9 +166,11 @@ class ExternalDataTest : public ::testing::Test {
 };
 
 TEST_F(ExternalDataTest, ReadsRangeRelativeToBaseDir) {
-  H8_ASSERT_OK_AND_ASSIGN(Tensor t, TensorFromProto(External("sub/w.bin", "4", "8", 2), dir_.string()));
+  H8_ASSERT_OK_AND_ASSIGN(Tensor t,
+                          TensorFromProto(External("sub/w.bin", "4", "8", 2), dir_.string()));
   ExpectFloats(t, {2}, {2, 3}, 0.0f);
-  H8_ASSERT_OK_AND_ASSIGN(Tensor all, TensorFromProto(External("sub/w.bin", "", "", 3), dir_.string()));
+  H8_ASSERT_OK_AND_ASSIGN(Tensor all,
+                          TensorFromProto(External("sub/w.bin", "", "", 3), dir_.string()));
   ExpectFloats(all, {3}, {1, 2, 3}, 0.0f);
 }
 

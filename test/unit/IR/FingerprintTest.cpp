@@ -36,13 +36,23 @@ TEST(FingerprintTest, EqualForACopyAndDifferentForEveryKindOfEdit) {
        [](auto& m) { m.mutable_graph()->mutable_node(2)->mutable_attribute(0)->set_f(0.25f); }},
       {"value_info dim",
        [](auto& m) {
-         m.mutable_graph()->mutable_value_info(0)->mutable_type()->mutable_tensor_type()
-             ->mutable_shape()->mutable_dim(0)->set_dim_value(1);
+         m.mutable_graph()
+             ->mutable_value_info(0)
+             ->mutable_type()
+             ->mutable_tensor_type()
+             ->mutable_shape()
+             ->mutable_dim(0)
+             ->set_dim_value(1);
        }},
       {"input dim",
        [](auto& m) {
-         m.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-             ->mutable_shape()->mutable_dim(1)->set_dim_param("C");
+         m.mutable_graph()
+             ->mutable_input(0)
+             ->mutable_type()
+             ->mutable_tensor_type()
+             ->mutable_shape()
+             ->mutable_dim(1)
+             ->set_dim_param("C");
        }},
       {"initializer contents",
        [](auto& m) {
@@ -52,8 +62,7 @@ TEST(FingerprintTest, EqualForACopyAndDifferentForEveryKindOfEdit) {
        }},
       {"initializer dims",
        [](auto& m) { m.mutable_graph()->mutable_initializer(0)->set_dims(0, 3); }},
-      {"node order",
-       [](auto& m) { m.mutable_graph()->mutable_node()->SwapElements(0, 1); }},
+      {"node order", [](auto& m) { m.mutable_graph()->mutable_node()->SwapElements(0, 1); }},
       {"opset", [](auto& m) { m.mutable_opset_import(0)->set_version(17); }},
       {"ir version", [](auto& m) { m.set_ir_version(9); }},
   };
@@ -73,7 +82,11 @@ g (bool c, float[2] x) => (float[2] y)
 }
 )");
   const uint64_t fp = GraphFingerprint(m.graph());
-  m.mutable_graph()->mutable_node(0)->mutable_attribute(0)->mutable_g()->mutable_node(0)
+  m.mutable_graph()
+      ->mutable_node(0)
+      ->mutable_attribute(0)
+      ->mutable_g()
+      ->mutable_node(0)
       ->set_op_type("Relu");
   EXPECT_NE(GraphFingerprint(m.graph()), fp);
 }

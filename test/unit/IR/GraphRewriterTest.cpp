@@ -173,8 +173,7 @@ g (float[2] x) => (float[2] y)
     rewriter.Commit();
     ASSERT_EQ(model.graph().node_size(), 5);
     EXPECT_EQ(Inputs(model.graph().node(3)), (std::vector<std::string>{"c"})) << forward;
-    EXPECT_EQ(Inputs(model.graph().node(4)), (std::vector<std::string>{"c", "c", "c"}))
-        << forward;
+    EXPECT_EQ(Inputs(model.graph().node(4)), (std::vector<std::string>{"c", "c", "c"})) << forward;
   }
 }
 

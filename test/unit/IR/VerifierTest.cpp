@@ -155,8 +155,7 @@ g (bool c, float[2] x) => (float[2] y, float[2] later)
   later = Relu (x)
 }
 )");
-  EXPECT_NE(msg.find("graph 'g/if.then_branch', node 'z' (Abs): input 'later'"),
-            std::string::npos)
+  EXPECT_NE(msg.find("graph 'g/if.then_branch', node 'z' (Abs): input 'later'"), std::string::npos)
       << msg;
 }
 

@@ -44,8 +44,13 @@ TEST(AnalysisManagerTest, ShapesFollowADeclaredDimChange) {
   ASSERT_NE(before->Facts("y"), nullptr);
   EXPECT_EQ(before->Facts("y")->ShapeString(), "[N,4]");
   // What pin-shape does: the input's symbolic dim becomes static.
-  model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->mutable_shape()->mutable_dim(0)->set_dim_value(2);
+  model.mutable_graph()
+      ->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_value(2);
   auto after = am.Shapes(model);
   ASSERT_NE(after->Facts("y"), nullptr);
   EXPECT_EQ(after->Facts("y")->ShapeString(), "[2,4]");

@@ -47,8 +47,8 @@ g (bool c, float[2] x) => (float[2] y)
   absl::StatusOr<bool> result = walker.Run(model, ctx);
   ASSERT_TRUE(result.ok());
   EXPECT_FALSE(*result);  // EndModel's answer, not the walk's
-  EXPECT_EQ(walker.log, (std::vector<std::string>{"begin:g", "body:th", "body:el", "main",
-                                                  "end:changed"}));
+  EXPECT_EQ(walker.log,
+            (std::vector<std::string>{"begin:g", "body:th", "body:el", "main", "end:changed"}));
   walker.end_result = true;
   walker.log.clear();
   EXPECT_TRUE(*walker.Run(model, ctx));

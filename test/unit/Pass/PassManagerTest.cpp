@@ -40,9 +40,8 @@ class TestPass : public Pass {
 };
 
 std::unique_ptr<Pass> Returning(std::string name, int* runs, absl::StatusOr<bool> result) {
-  return std::make_unique<TestPass>(
-      std::move(name), runs,
-      [result](onnx::ModelProto&, PassContext&) { return result; });
+  return std::make_unique<TestPass>(std::move(name), runs,
+                                    [result](onnx::ModelProto&, PassContext&) { return result; });
 }
 
 struct Capture {
@@ -64,8 +63,8 @@ TEST(PassManagerTest, RunsEveryPassInOrder) {
   int runs = 0;
   PassManager pm(PassManagerOptions{});
   for (const char* name : {"first", "second", "third"}) {
-    pm.AddPass(std::make_unique<TestPass>(
-        name, &runs, [&order, name](onnx::ModelProto&, PassContext& c) {
+    pm.AddPass(
+        std::make_unique<TestPass>(name, &runs, [&order, name](onnx::ModelProto&, PassContext& c) {
           order.push_back(name);
           EXPECT_EQ(c.current_pass(), name);
           return absl::StatusOr<bool>(false);
@@ -191,8 +190,8 @@ TEST(PassManagerTest, NumericsCheckNamesThePass) {
   PassManagerOptions options;
   options.verify_each = VerifyEachMode::kNumerics;
   int checks = 0;
-  options.numerics_check = [&checks](const onnx::ModelProto& before,
-                                     const onnx::ModelProto& after, PassContext&) {
+  options.numerics_check = [&checks](const onnx::ModelProto& before, const onnx::ModelProto& after,
+                                     PassContext&) {
     ++checks;
     // FailedPrecondition: a measured mismatch (see PassManagerOptions).
     if (before.graph().node(1).op_type() != after.graph().node(1).op_type())
@@ -213,8 +212,7 @@ TEST(PassManagerTest, NumericsCheckNamesThePass) {
   // the one already checked, so only 'negater' is compared.
   EXPECT_EQ(checks, 1);
   ASSERT_EQ(cap.diags.size(), 1u);
-  EXPECT_EQ(cap.diags[0].message,
-            "pass 'negater' changed the model's numerics: output y differs");
+  EXPECT_EQ(cap.diags[0].message, "pass 'negater' changed the model's numerics: output y differs");
 }
 
 TEST(PassManagerTest, StatisticsAppearPerPassInPipelineOrder) {

@@ -42,10 +42,9 @@ std::unique_ptr<Pass> CreateValuesPass(const ValuesOptions& o) {
 PassRegistry MakeRegistry() {
   PassRegistry registry;
   EXPECT_TRUE(RegisterAllPasses(registry).ok());
-  EXPECT_TRUE(registry
-                  .Register(MakePassInfo<ValuesOptions>("values", "test pass",
-                                                        &CreateValuesPass))
-                  .ok());
+  EXPECT_TRUE(
+      registry.Register(MakePassInfo<ValuesOptions>("values", "test pass", &CreateValuesPass))
+          .ok());
   return registry;
 }
 
@@ -235,8 +234,9 @@ TEST(PassPipelineTest, UnknownOptionListsValidOptions) {
   auto printed = RoundTrip("infer-shapes{strict verbose=1}", registry);
   ASSERT_FALSE(printed.ok());
   EXPECT_EQ(printed.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(printed.status().message()),
-            "infer-shapes: unknown option 'verbose'; valid options: strict, data-propagation, onnx");
+  EXPECT_EQ(
+      std::string(printed.status().message()),
+      "infer-shapes: unknown option 'verbose'; valid options: strict, data-propagation, onnx");
 }
 
 TEST(PassPipelineTest, BadOptionValueNamesPassAndKey) {

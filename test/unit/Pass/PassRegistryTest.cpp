@@ -58,11 +58,11 @@ TEST(PassRegistryTest, RegisterAllPassesRegistersBuiltins) {
 // Argument(); it must be the name Passes.def registers it under.
 TEST(PassRegistryTest, EveryBuiltinArgumentMatchesPassesDef) {
   int count = 0;
-#define H8_PASS(ARGUMENT, NAME, SUMMARY)                                          \
-  {                                                                               \
-    ++count;                                                                      \
+#define H8_PASS(ARGUMENT, NAME, SUMMARY)                                         \
+  {                                                                              \
+    ++count;                                                                     \
     std::unique_ptr<Pass> pass = Create##NAME##Pass(NAME##Options{});            \
-    ASSERT_NE(pass, nullptr) << ARGUMENT;                                         \
+    ASSERT_NE(pass, nullptr) << ARGUMENT;                                        \
     EXPECT_EQ(std::string(pass->Argument()), ARGUMENT) << "Create" #NAME "Pass"; \
   }
 #include "h8/Passes/Passes.def"
@@ -112,7 +112,8 @@ TEST(PassRegistryTest, DuplicateRegistrationFailsNamingThePass) {
   ASSERT_TRUE(registry.Register(from_plugin).ok());
   absl::Status dup = registry.Register(Plain("plugged"));
   EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(std::string(dup.message()), "pass 'plugged' is already registered by plugin 'my-plugin'");
+  EXPECT_EQ(std::string(dup.message()),
+            "pass 'plugged' is already registered by plugin 'my-plugin'");
   // The first registration survives.
   EXPECT_EQ(registry.Find("plugged")->plugin, "my-plugin");
 }

@@ -38,9 +38,10 @@ TEST(DotTest, DeterministicAndMarksRewrittenAndRemovedNodes) {
   a.before = &before;
   std::string dot = ModelToDot(after, a);
   EXPECT_EQ(dot, ModelToDot(after, a));
-  EXPECT_NE(dot.find("label=\"Abs\\nb\\n[1,4]\", tooltip=\"b\\nrewritten by this run\", fillcolor=\"" +
-                     std::string(kDotRewrittenFill)),
-            std::string::npos)
+  EXPECT_NE(
+      dot.find("label=\"Abs\\nb\\n[1,4]\", tooltip=\"b\\nrewritten by this run\", fillcolor=\"" +
+               std::string(kDotRewrittenFill)),
+      std::string::npos)
       << dot;
   EXPECT_EQ(dot.find("removed"), std::string::npos);
 
@@ -72,7 +73,8 @@ TEST(DotTest, DiagnosticsColourNodesWorstFirst) {
   a.diagnostics = {w, e, w};
   std::string dot = ModelToDot(m, a);
   EXPECT_NE(dot.find(std::string("tooltip=\"b\\nwarning: careful\\nerror: no\\nwarning: careful\", "
-                                 "fillcolor=\"") + kDotErrorFill),
+                                 "fillcolor=\"") +
+                     kDotErrorFill),
             std::string::npos)
       << dot;
 }

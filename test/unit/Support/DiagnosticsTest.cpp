@@ -122,18 +122,21 @@ TEST(DiagnosticsTest, RuleIdsFromPassAndKindOfFinding) {
             "check-hailo8/unsupported-op");
   EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n", "Gather is not supported")),
             "check-hailo8/unsupported-op");
-  EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n", "Gelu (opset 20) is not native on the users' "
-                                           "Hailo-8 toolchain")),
+  EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n",
+                                   "Gelu (opset 20) is not native on the users' "
+                                   "Hailo-8 toolchain")),
             "check-hailo8/unsupported-op");
-  EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n", "GroupNormalization (opset 18) does not map to "
-                                           "Hailo-8 on either toolchain")),
+  EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n",
+                                   "GroupNormalization (opset 18) does not map to "
+                                   "Hailo-8 on either toolchain")),
             "check-hailo8/unsupported-op");
   EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n",
                                    "decomposed Softmax pattern (4 nodes): Softmax is not "
                                    "supported on the users' Hailo-8 toolchain")),
             "check-hailo8/unsupported-pattern");
-  EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n", "decomposed Softmax pattern (4 nodes): denied by "
-                                           "deny=Softmax")),
+  EXPECT_EQ(DiagnosticRuleId(Hailo(e, "n",
+                                   "decomposed Softmax pattern (4 nodes): denied by "
+                                   "deny=Softmax")),
             "check-hailo8/denied-op");
   EXPECT_EQ(DiagnosticRuleId(Hailo(Severity::kWarning, "n",
                                    "Pow is not in the Hailo-8 support table; it may fail")),
@@ -174,8 +177,8 @@ TEST(DiagnosticsTest, SarifLogHasRulesResultsLocationsAndFixes) {
   run.tool_version = "1.2.3";
   run.artifact = "model.onnx";
   run.exit_code = 1;
-  nlohmann::json log = nlohmann::json::parse(
-      FormatDiagnosticsSarif({unsupported, remark, summary, second}, run));
+  nlohmann::json log =
+      nlohmann::json::parse(FormatDiagnosticsSarif({unsupported, remark, summary, second}, run));
 
   EXPECT_EQ(log.at("version"), "2.1.0");
   EXPECT_TRUE(log.at("$schema").is_string());
@@ -208,8 +211,7 @@ TEST(DiagnosticsTest, SarifLogHasRulesResultsLocationsAndFixes) {
   EXPECT_EQ(loc.at("logicalLocations")[0].at("name"), "/m/Gather");
   EXPECT_EQ(loc.at("logicalLocations")[0].at("kind"), "function");
   ASSERT_EQ(first.at("fixes").size(), 1u);
-  EXPECT_EQ(first.at("fixes")[0].at("description").at("text"),
-            "cut it off with --end-node-names");
+  EXPECT_EQ(first.at("fixes")[0].at("description").at("text"), "cut it off with --end-node-names");
   EXPECT_FALSE(first.at("fixes")[0].at("artifactChanges").empty());
   EXPECT_EQ(first.at("properties").at("op"), "Op");
 
@@ -268,8 +270,8 @@ TEST(DiagnosticsTest, SarifUrisAndChunks) {
   absolute.file = "/abs/m.onnx";
   Diagnostic stdin_input;
   stdin_input.file = "<stdin>";
-  nlohmann::json results = nlohmann::json::parse(FormatDiagnosticsSarif(
-      {chunk, driver, absolute, stdin_input}, run))["runs"][0]["results"];
+  nlohmann::json results = nlohmann::json::parse(
+      FormatDiagnosticsSarif({chunk, driver, absolute, stdin_input}, run))["runs"][0]["results"];
   auto uri = [&](int i) {
     return results[i]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
   };
@@ -278,8 +280,8 @@ TEST(DiagnosticsTest, SarifUrisAndChunks) {
   EXPECT_EQ(uri(1), "dir/a%20b%3Ac.onnx");
   EXPECT_EQ(uri(2), "file:///abs/m.onnx");
   EXPECT_FALSE(results[3].contains("locations"));
-  EXPECT_FALSE(nlohmann::json::parse(FormatDiagnosticsSarif({}, run))["runs"][0].contains(
-      "invocations"));
+  EXPECT_FALSE(
+      nlohmann::json::parse(FormatDiagnosticsSarif({}, run))["runs"][0].contains("invocations"));
 }
 
 TEST(DiagnosticsTest, SarifEngineKeepsDiagnosticsUntilTheEnd) {
@@ -316,8 +318,8 @@ struct Capture {
 
 TEST(DiagnosticsTest, EngineCountsErrorsAndWarnings) {
   Capture cap;
-  for (Severity s : {Severity::kError, Severity::kWarning, Severity::kWarning,
-                     Severity::kRemark, Severity::kNote}) {
+  for (Severity s : {Severity::kError, Severity::kWarning, Severity::kWarning, Severity::kRemark,
+                     Severity::kNote}) {
     Diagnostic d;
     d.severity = s;
     cap.engine.Emit(d);

@@ -151,8 +151,7 @@ TEST(ModelIOTest, ParseBinaryModelRequiresAGraph) {
   std::string bytes = model.SerializeAsString();
   auto m = ParseBinaryModel(bytes.data(), bytes.size(), "nograph.onnx");
   ASSERT_FALSE(m.ok());
-  EXPECT_EQ(std::string(m.status().message()),
-            "nograph.onnx: not a valid ONNX model (no graph)");
+  EXPECT_EQ(std::string(m.status().message()), "nograph.onnx: not a valid ONNX model (no graph)");
 }
 
 TEST(ModelIOTest, SniffFormat) {

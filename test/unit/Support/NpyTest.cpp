@@ -13,7 +13,8 @@ TEST(NpyTest, WritesFormat10HeaderAlignedTo64) {
   EXPECT_EQ(bytes.substr(0, 6), "\x93NUMPY");
   EXPECT_EQ(bytes[6], '\x01');
   EXPECT_EQ(bytes[7], '\x00');
-  size_t header_len = static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
+  size_t header_len =
+      static_cast<unsigned char>(bytes[8]) | (static_cast<unsigned char>(bytes[9]) << 8);
   EXPECT_EQ((10 + header_len) % 64, 0u);
   EXPECT_NE(bytes.find("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"),
             std::string::npos);
@@ -35,13 +36,16 @@ TEST(NpyTest, RejectsOtherDtypesOrderAndSizes) {
   std::string bytes = SerializeNpy(NpyArray{{2}, {1, 2}});
   std::string f8 = bytes;
   f8.replace(f8.find("<f4"), 3, "<f8");
-  EXPECT_NE(ParseNpy(f8, "x.npy").status().message().find("x.npy: not a usable .npy file: dtype '<f8'"),
-            std::string::npos);
+  EXPECT_NE(
+      ParseNpy(f8, "x.npy").status().message().find("x.npy: not a usable .npy file: dtype '<f8'"),
+      std::string::npos);
   std::string fortran = bytes;
   fortran.replace(fortran.find("False"), 5, "True ");
   EXPECT_NE(ParseNpy(fortran, "x.npy").status().message().find("Fortran order"), std::string::npos);
-  EXPECT_NE(ParseNpy(bytes.substr(0, bytes.size() - 4), "x.npy").status().message().find(
-                "holds 1 floats, its shape needs 2"),
+  EXPECT_NE(ParseNpy(bytes.substr(0, bytes.size() - 4), "x.npy")
+                .status()
+                .message()
+                .find("holds 1 floats, its shape needs 2"),
             std::string::npos);
   EXPECT_FALSE(ParseNpy("hello", "x.npy").ok());
 }

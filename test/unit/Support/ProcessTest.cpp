@@ -29,7 +29,8 @@ TEST(ProcessTest, ShellQuoteSurvivesSingleQuotes) {
 }
 
 TEST(ProcessTest, FindOnPathNeedsAnExecutableFile) {
-  EXPECT_EQ(FindOnPath("sh").empty(), !IsExecutableFile("/bin/sh") && !IsExecutableFile("/usr/bin/sh"));
+  EXPECT_EQ(FindOnPath("sh").empty(),
+            !IsExecutableFile("/bin/sh") && !IsExecutableFile("/usr/bin/sh"));
   EXPECT_EQ(FindOnPath("no-such-program-h8-test"), "");
   EXPECT_FALSE(IsExecutableFile("/"));  // a folder is not a program
 }

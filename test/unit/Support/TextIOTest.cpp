@@ -88,18 +88,19 @@ TEST(TextIOTest, ErrorsGiveLineColumnAndContext) {
       << m.status();
   auto count = ParseModelText("g () => (float[3] y) <float[3] w = {1, 2}> { y = Relu (w) }");
   ASSERT_FALSE(count.ok());
-  EXPECT_NE(count.status().message().find("has 2 values, its shape needs 3"),
-            std::string::npos)
+  EXPECT_NE(count.status().message().find("has 2 values, its shape needs 3"), std::string::npos)
       << count.status();
 }
 
 TEST(TextIOTest, ElementTypesComeFromTheOneTable) {
   // complex data has no text form (the parser once wrote 16 bytes from an
   // 8-byte integer for each complex128 value).
-  auto complex = ParseModelText("g () => (complex128[1] y) <complex128[1] w = {1}> { y = Identity (w) }");
+  auto complex =
+      ParseModelText("g () => (complex128[1] y) <complex128[1] w = {1}> { y = Identity (w) }");
   ASSERT_FALSE(complex.ok());
-  EXPECT_NE(complex.status().message().find("tensors of type COMPLEX128 are not supported in text form"),
-            std::string::npos)
+  EXPECT_NE(
+      complex.status().message().find("tensors of type COMPLEX128 are not supported in text form"),
+      std::string::npos)
       << complex.status();
   // The float8 names of the element-type table are types of the text form;
   // onnx 1.12's enum stops at 16, float8e4m3fn is 17.

@@ -108,9 +108,9 @@ TEST(OptRunTest, LintJsonSummaryIsPrintedOnlyWhenPrinting) {
   const std::string err = testing::internal::GetCapturedStderr();
   ASSERT_EQ(loud.models.size(), 1u);
   ASSERT_EQ(loud.models[0].lints.size(), 1u);
-  EXPECT_NE(err.find(absl::StrCat("{\"summary\":{\"errors\":", loud.models[0].lints[0].errors,
-                                  ",")),
-            std::string::npos)
+  EXPECT_NE(
+      err.find(absl::StrCat("{\"summary\":{\"errors\":", loud.models[0].lints[0].errors, ",")),
+      std::string::npos)
       << err;
   EXPECT_NE(err.find("\"end_node_names\":[\"relu\"]"), std::string::npos) << err;
 }

@@ -47,8 +47,8 @@ class FuseBnIntoConvPass : public h8::GraphPass {
     bool changed = false;
     for (int i = 0; i < graph.node_size(); ++i) {
       const onnx::NodeProto& bn = graph.node(i);
-      if (bn.op_type() != "BatchNormalization" || !h8::IsOnnxDomain(bn) ||
-          bn.input_size() != 5 || bn.output_size() != 1)
+      if (bn.op_type() != "BatchNormalization" || !h8::IsOnnxDomain(bn) || bn.input_size() != 5 ||
+          bn.output_size() != 1)
         continue;
       int c = index.ProducerIndex(bn.input(0));
       if (c < 0 || graph.node(c).op_type() != "Conv" || index.NumUses(bn.input(0)) != 1) {
@@ -66,9 +66,11 @@ class FuseBnIntoConvPass : public h8::GraphPass {
         if (constant) params.push_back(std::move(*value));
       }
       const onnx::TensorProto* w = index.Initializer(conv.input(1));
-      const onnx::TensorProto* b =
-          conv.input_size() > 2 && !conv.input(2).empty() ? index.Initializer(conv.input(2)) : nullptr;
-      if (!constant || w == nullptr || (conv.input_size() > 2 && !conv.input(2).empty() && b == nullptr)) {
+      const onnx::TensorProto* b = conv.input_size() > 2 && !conv.input(2).empty()
+                                       ? index.Initializer(conv.input(2))
+                                       : nullptr;
+      if (!constant || w == nullptr ||
+          (conv.input_size() > 2 && !conv.input(2).empty() && b == nullptr)) {
         ctx.Remark(&bn, i, ref.path) << "not fused: weights or BN parameters are not constant";
         continue;
       }
@@ -109,7 +111,8 @@ class FuseBnIntoConvPass : public h8::GraphPass {
         if (init >= 0 && index.NumUses(old_name) == 1 && !index.IsGraphInput(old_name)) {
           *graph.mutable_initializer(init) = h8::TensorToProto(value, old_name);
         } else {
-          std::string name = names.Unique(absl::StrCat(old_name.empty() ? "bias" : old_name, "_bn"));
+          std::string name =
+              names.Unique(absl::StrCat(old_name.empty() ? "bias" : old_name, "_bn"));
           rewriter.AddInitializer(h8::TensorToProto(value, name));
           while (fused->input_size() <= slot) fused->add_input("");
           fused->set_input(slot, name);

@@ -5,11 +5,11 @@
 // rule tables in Hailo8Rules.h (multi-node patterns first, then single
 // nodes, then a generic rank <= 4 check), the interface findings (dynamic
 // dims, non-float inputs, batch > 1), the nodes Hailo-8 cannot run
-// (`flagged`; an If/Loop/Scan whose bodies hold such a node is one), the tail (flagged nodes and everything downstream of them)
-// and, unless an unsupported node reads a graph input directly (no Hailo-8
-// prefix), the recommended cut: the end nodes whose outputs the host part
-// starts from. Everything downstream of an unsupported node goes to the
-// host, supported or not; the device keeps the prefix before it.
+// (`flagged`; an If/Loop/Scan whose bodies hold such a node is one), the tail (flagged nodes and
+// everything downstream of them) and, unless an unsupported node reads a graph input directly (no
+// Hailo-8 prefix), the recommended cut: the end nodes whose outputs the host part starts from.
+// Everything downstream of an unsupported node goes to the host, supported or not; the device keeps
+// the prefix before it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_TARGET_HAILO8_HAILO8ANALYSIS_H
@@ -27,7 +27,7 @@ namespace h8 {
 
 /// The knobs of the analysis (check-hailo8's options).
 struct Hailo8AnalysisOptions {
-  std::string profile = "default";       // "default" or "dfc3.27"
+  std::string profile = "default";  // "default" or "dfc3.27"
   std::vector<std::string> allow, deny;  // op types overriding the profile
 };
 

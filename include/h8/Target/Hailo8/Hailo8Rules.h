@@ -68,15 +68,14 @@ class ShapeFacts {
 };
 
 /// Float values of a constant (initializer or Constant node output).
-std::optional<std::vector<double>> ConstantFloats(const GraphIndex& index,
-                                                  absl::string_view value);
+std::optional<std::vector<double>> ConstantFloats(const GraphIndex& index, absl::string_view value);
 /// Whether `value` is an initializer or a Constant node output.
 bool IsConstantValue(const GraphIndex& index, absl::string_view value);
 /// Axes a Reduce* node reduces over (attribute or, at newer opsets, input
 /// 1), normalized with `rank` when rank >= 0. An empty vector means "all
 /// axes". nullopt when the axes input is not constant or out of range.
-std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node,
-                                               const GraphIndex& index, int rank);
+std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node, const GraphIndex& index,
+                                               int rank);
 
 enum class Support { kSupported, kConstrained, kUnsupported };
 enum class Level { kOk, kWarning, kError };
@@ -100,9 +99,9 @@ using CheckFn = void (*)(const RuleContext&, std::vector<Finding>&);
 struct OpRule {
   const char* op;
   Support support[kNumProfiles];  // indexed by Profile
-  CheckFn check;                  // for kConstrained
-  const char* message;            // for kUnsupported
-  const char* hint;               // for kUnsupported
+  CheckFn check;  // for kConstrained
+  const char* message;  // for kUnsupported
+  const char* hint;  // for kUnsupported
 };
 
 /// The op table, and a lookup by op type (nullptr when absent).
@@ -112,8 +111,8 @@ const OpRule* FindOpRule(absl::string_view op);
 /// One matched instance of a multi-node pattern.
 struct PatternMatch {
   std::vector<int> members;  // node indices, sorted; the last is the anchor
-  std::string data;          // the pattern's data input
-  int64_t axis = 0;          // normalized axis it works over (-1 unknown)
+  std::string data;  // the pattern's data input
+  int64_t axis = 0;  // normalized axis it works over (-1 unknown)
 };
 /// Tries to match starting at node `root` (whose op is one of the rule's root ops).
 using MatchFn = std::optional<PatternMatch> (*)(int root, const GraphIndex& index,
@@ -123,9 +122,9 @@ using PatternCheckFn = void (*)(const PatternMatch&, const ShapeFacts&, Profile,
                                 std::vector<Finding>&);
 
 struct PatternRule {
-  const char* name;        // "decomposed LayerNormalization"
+  const char* name;  // "decomposed LayerNormalization"
   const char* equivalent;  // the op it computes; allow=/deny= name this op
-  const char* root_op;     // op type(s) where matching starts, '|'-separated
+  const char* root_op;  // op type(s) where matching starts, '|'-separated
   MatchFn match;
   Support support[kNumProfiles];
   PatternCheckFn check;

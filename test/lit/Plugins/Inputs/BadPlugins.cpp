@@ -24,7 +24,9 @@ class NopPass : public h8::Pass {
   absl::StatusOr<bool> Run(onnx::ModelProto&, h8::PassContext&) override { return false; }
 };
 
-[[maybe_unused]] std::unique_ptr<h8::Pass> CreateNop(const NoOptions&) { return std::make_unique<NopPass>(); }
+[[maybe_unused]] std::unique_ptr<h8::Pass> CreateNop(const NoOptions&) {
+  return std::make_unique<NopPass>();
+}
 
 // Registers a pass named like a built-in one.
 [[maybe_unused]] void RegisterDuplicate(h8::PassRegistrar& registrar) {
@@ -35,18 +37,17 @@ class NopPass : public h8::Pass {
 
 #if defined(H8_BAD_API)
 extern "C" __attribute__((visibility("default"))) H8PassPluginInfo h8GetPassPluginInfo(void) {
-  return {H8_PLUGIN_API_VERSION + 1, "bad-api", "1", GOOGLE_PROTOBUF_VERSION, H8_ONNX_VERSION,
-          RegisterDuplicate};
+  return {H8_PLUGIN_API_VERSION + 1, "bad-api",       "1",
+          GOOGLE_PROTOBUF_VERSION,   H8_ONNX_VERSION, RegisterDuplicate};
 }
 #elif defined(H8_BAD_PROTOBUF)
 extern "C" __attribute__((visibility("default"))) H8PassPluginInfo h8GetPassPluginInfo(void) {
-  return {H8_PLUGIN_API_VERSION, "bad-protobuf", "1", 3020003, H8_ONNX_VERSION,
-          RegisterDuplicate};
+  return {H8_PLUGIN_API_VERSION, "bad-protobuf", "1", 3020003, H8_ONNX_VERSION, RegisterDuplicate};
 }
 #elif defined(H8_BAD_ONNX)
 extern "C" __attribute__((visibility("default"))) H8PassPluginInfo h8GetPassPluginInfo(void) {
-  return {H8_PLUGIN_API_VERSION, "bad-onnx", "1", GOOGLE_PROTOBUF_VERSION, "1.11.0",
-          RegisterDuplicate};
+  return {H8_PLUGIN_API_VERSION,   "bad-onnx", "1",
+          GOOGLE_PROTOBUF_VERSION, "1.11.0",   RegisterDuplicate};
 }
 #elif defined(H8_BAD_ONNX_HEADERS)
 static_assert(std::string_view(H8_ONNX_VERSION) == "1.99.0",

@@ -34,8 +34,8 @@ class PerturbPass : public h8::Pass {
 std::unique_ptr<h8::Pass> Create(const NoOptions&) { return std::make_unique<PerturbPass>(); }
 
 void Register(h8::PassRegistrar& registrar) {
-  registrar.Register(h8::MakePassInfo<NoOptions>(
-      "perturb-weights", "Test only: changes one weight", &Create));
+  registrar.Register(
+      h8::MakePassInfo<NoOptions>("perturb-weights", "Test only: changes one weight", &Create));
 }
 
 }  // namespace

@@ -33,8 +33,8 @@ std::unique_ptr<h8::Pass> Create(const CountNodesOptions& o) {
 }
 
 void Register(h8::PassRegistrar& registrar) {
-  registrar.Register(h8::MakePassInfo<CountNodesOptions>("count-nodes", "Count nodes by op type",
-                                                         &Create));
+  registrar.Register(
+      h8::MakePassInfo<CountNodesOptions>("count-nodes", "Count nodes by op type", &Create));
 }
 
 }  // namespace
