@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/Match.h"
+#include "h8/Support/StringArena.h"
 
 namespace h8 {
 
@@ -44,7 +45,16 @@ std::string ValueFacts::ShapeString() const {
 
 struct ShapeAnalysis::Scope {
   const Scope* parent = nullptr;
-  absl::flat_hash_map<std::string, ValueFacts> facts;
+  // Keys view copies in `names`.
+  absl::flat_hash_map<absl::string_view, ValueFacts> facts;
+  StringArena names;
+
+  /// The facts of `name` in this scope, created empty when new.
+  ValueFacts& Slot(absl::string_view name) {
+    auto it = facts.find(name);
+    if (it != facts.end()) return it->second;
+    return facts.emplace(names.Save(name), ValueFacts()).first->second;
+  }
 
   const ValueFacts* Find(absl::string_view name) const {
     for (const Scope* s = this; s != nullptr; s = s->parent) {
@@ -295,12 +305,12 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
   for (const auto& vi : graph.value_info()) declared.emplace(vi.name(), &vi.type());
   for (const auto& vi : graph.output()) declared.emplace(vi.name(), &vi.type());
 
-  for (const auto& t : graph.initializer()) scope.facts[t.name()] = FactsOfTensor(t);
+  for (const auto& t : graph.initializer()) scope.Slot(t.name()) = FactsOfTensor(t);
   for (const auto& in : graph.input()) {
     ValueFacts f = FromTypeProtoCached(in.type(), bindings, &param_cache_);
     auto it = scope.facts.find(in.name());
     if (it == scope.facts.end()) {
-      scope.facts.emplace(in.name(), std::move(f));
+      scope.Slot(in.name()) = std::move(f);
     } else {
       // An initializer that is also an input may be overridden at run time:
       // keep its shape, forget its contents.
@@ -317,10 +327,16 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
   std::vector<ValueFacts> outs;
   // One input list for every node: its buffer is reused, not reallocated.
   std::vector<const ValueFacts*> inputs;
-  for (int i : TopologicalOrder(graph)) {
+  // Names read before anything defined them (an unsorted graph, or an
+  // undefined name).
+  std::vector<absl::string_view> missing;
+  auto analyze_node = [&](int i) {
     const onnx::NodeProto& node = graph.node(i);
     inputs.clear();
-    for (const auto& name : node.input()) inputs.push_back(lookup(name));
+    for (const auto& name : node.input()) {
+      inputs.push_back(lookup(name));
+      if (inputs.back() == nullptr && !name.empty()) missing.push_back(name);
+    }
     NodeShapeInput in{node, opset, std::move(inputs)};
     outs.assign(node.output_size(), ValueFacts());
     const std::string& op = node.op_type();
@@ -359,7 +375,7 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
               Refine(o, f);
               f = std::move(o);
             }
-            s->facts[body->input(k).name()] = std::move(f);
+            s->Slot(body->input(k).name()) = std::move(f);
           }
         }
         AnalyzeGraph(*body, *s, opset, /*main=*/false);
@@ -435,24 +451,85 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
           f.value.clear();
         }
       }
-      scope.facts[name] = std::move(f);
+      scope.Slot(name) = std::move(f);
     }
     inputs = std::move(in.inputs);
+  };
+  // Exporters write sorted graphs, so the walk goes in node order first. A
+  // read of a name that only a later node defines means the graph is not
+  // sorted: the walk's results are dropped and it is redone in topological
+  // order (TopologicalOrder), which an up-front check would cost on every
+  // graph.
+  const size_t subscopes_before = subscopes_.size();
+  const size_t unknown_before = unknown_ops_.size();
+  for (int i = 0; i < graph.node_size(); ++i) analyze_node(i);
+  if (!missing.empty()) {
+    absl::flat_hash_set<absl::string_view> produced;
+    for (const auto& node : graph.node())
+      for (const auto& o : node.output()) produced.insert(o);
+    bool sorted = true;
+    for (absl::string_view name : missing) sorted &= !produced.contains(name);
+    if (!sorted) {
+      for (const auto& node : graph.node())
+        for (const auto& o : node.output()) scope.facts.erase(absl::string_view(o));
+      subscopes_.resize(subscopes_before);
+      unknown_ops_.resize(unknown_before);
+      for (int i : TopologicalOrder(graph)) analyze_node(i);
+    }
   }
+  // Named now: the analysis may outlive the node order it saw (a pass that
+  // only removes nodes keeps it, see AnalysisManager::Keep).
+  if (main && !unknown_ops_.empty())
+    first_unknown_ref_ =
+        NodeRef(graph.node(unknown_ops_.front().first), unknown_ops_.front().first);
   // Graph outputs that no node produces (inputs passed through) keep their
   // declarations.
   for (const auto& out : graph.output())
     if (scope.facts.find(out.name()) == scope.facts.end())
-      scope.facts[out.name()] = FromTypeProto(out.type(), bindings);
+      scope.Slot(out.name()) = FromTypeProto(out.type(), bindings);
 }
 
-std::string ShapeAnalysis::UnknownOpsNote(const onnx::GraphProto& graph) const {
+std::string ShapeAnalysis::UnknownOpsNote() const {
   if (unknown_ops_.empty()) return "";
-  const auto& [index, op] = unknown_ops_.front();
-  std::string note = absl::StrCat(" (no shape rule for op '", op, "' of node '",
-                                  NodeRef(graph.node(index), index), "'");
+  std::string note = absl::StrCat(" (no shape rule for op '", unknown_ops_.front().second,
+                                  "' of node '", first_unknown_ref_, "'");
   if (unknown_ops_.size() > 1) absl::StrAppend(&note, ", and ", unknown_ops_.size() - 1, " more");
   return note + ")";
+}
+
+namespace {
+
+// "float[1,9,time] = [1,2]": everything FirstDifference compares.
+std::string FactsText(const ValueFacts* f) {
+  if (f == nullptr) return "nothing";
+  std::string text = absl::StrCat("type ", f->elem_type, " ", f->ShapeString());
+  if (f->has_value) {
+    std::vector<std::string> parts;
+    for (const Dim& d : f->value) parts.push_back(d.ToString());
+    absl::StrAppend(&text, " = [", absl::StrJoin(parts, ","), "]");
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string ShapeAnalysis::FirstDifference(const ShapeAnalysis& other,
+                                           const onnx::GraphProto& graph) const {
+  auto differ = [&](const std::string& name) -> std::string {
+    const std::string mine = FactsText(main_->Find(name));
+    const std::string theirs = FactsText(other.main_->Find(name));
+    if (mine == theirs) return "";
+    return absl::StrCat("'", name, "': ", mine, " vs ", theirs);
+  };
+  for (const auto& in : graph.input())
+    if (std::string d = differ(in.name()); !d.empty()) return d;
+  for (const auto& node : graph.node())
+    for (const auto& o : node.output())
+      if (!o.empty())
+        if (std::string d = differ(o); !d.empty()) return d;
+  for (const auto& out : graph.output())
+    if (std::string d = differ(out.name()); !d.empty()) return d;
+  return "";
 }
 
 namespace {

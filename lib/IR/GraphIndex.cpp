@@ -8,11 +8,6 @@
 
 namespace h8 {
 
-namespace {
-// Arena block size for interned names; longer names get a block of their own.
-constexpr size_t kArenaBlock = 64 * 1024;
-}  // namespace
-
 int GraphIndex::Find(absl::string_view name) const {
   auto it = ids_.find(name);
   return it == ids_.end() ? -1 : it->second;
@@ -20,18 +15,8 @@ int GraphIndex::Find(absl::string_view name) const {
 
 int GraphIndex::Intern(absl::string_view name) {
   if (auto it = ids_.find(name); it != ids_.end()) return it->second;
-  if (name.size() > arena_left_ || arena_next_ == nullptr) {
-    const size_t block = std::max(kArenaBlock, name.size());
-    arena_.push_back(std::make_unique<char[]>(block));
-    arena_next_ = arena_.back().get();
-    arena_left_ = block;
-  }
-  char* at = arena_next_;
-  if (!name.empty()) std::memcpy(at, name.data(), name.size());
-  arena_next_ += name.size();
-  arena_left_ -= name.size();
   const int id = static_cast<int>(values_.size());
-  ids_.emplace(absl::string_view(at, name.size()), id);
+  ids_.emplace(names_.Save(name), id);
   values_.emplace_back();
   return id;
 }

@@ -40,6 +40,41 @@ std::shared_ptr<const ShapeAnalysis> AnalysisManager::Shapes(const onnx::GraphPr
                                [&] { return std::make_shared<const ShapeAnalysis>(graph, opset); });
 }
 
+void AnalysisManager::Keep(const onnx::GraphProto& graph, int64_t opset,
+                           std::shared_ptr<const ShapeAnalysis> shapes) {
+  kept_.push_back({&graph, opset, std::move(shapes)});
+}
+
+void AnalysisManager::KeepShapes(const onnx::GraphProto& graph) {
+  const uint64_t fingerprint = GraphFingerprint(graph);
+  for (const auto& [key, entry] : shapes_)
+    if (key.first == &graph && entry.value != nullptr && entry.fingerprint == fingerprint)
+      kept_.push_back({&graph, key.second, entry.value});
+}
+
+void AnalysisManager::AfterPass(bool changed) {
+  last_kept_.clear();
+  if (changed) Clear();
+  // One fingerprint per kept graph, however many opsets it was kept at.
+  absl::flat_hash_map<const onnx::GraphProto*, uint64_t> fingerprints;
+  for (Kept& k : kept_) {
+    auto it = fingerprints.find(k.graph);
+    if (it == fingerprints.end())
+      it = fingerprints.emplace(k.graph, GraphFingerprint(*k.graph)).first;
+    Entry<ShapeAnalysis>& entry = shapes_[{k.graph, k.opset}];
+    entry.value = k.shapes;
+    entry.fingerprint = it->second;
+    last_kept_.push_back(std::move(k));
+  }
+  kept_.clear();
+}
+
+void AnalysisManager::Reset() {
+  Clear();
+  kept_.clear();
+  last_kept_.clear();
+}
+
 void AnalysisManager::Clear() {
   indexes_.clear();
   shapes_.clear();

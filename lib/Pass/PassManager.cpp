@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/Fingerprint.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Support/OnnxBridge.h"
@@ -112,6 +113,16 @@ class Verification : public PassInstrumentation {
         ctx.diags().Emit(std::move(d));
       }
     }
+    if (s.ok() && options_.verify_each == VerifyEachMode::kFull) {
+      // A shape analysis the pass declared still valid must say what a
+      // fresh one says.
+      for (const auto& kept : ctx.analyses().last_kept()) {
+        const ShapeAnalysis fresh(*kept.graph, kept.opset);
+        if (std::string d = kept.shapes->FirstDifference(fresh, *kept.graph); !d.empty())
+          s = absl::InternalError(
+              absl::StrCat("the shape analysis it kept disagrees with a fresh one at ", d));
+      }
+    }
     if (!s.ok()) {
       ctx.set_current_pass("verify-each");
       ctx.Error() << "after pass '" << name << "': " << s.message();
@@ -160,6 +171,8 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       if (seconds > 0) timings.emplace_back("(verify-each)", seconds);
     }
   } verify_time{timings_, verify_seconds_};
+  // Nothing a previous run (or a failed pass) cached or kept is trusted.
+  ctx.analyses().Reset();
   for (auto& inst : instrumentations_) inst->RunBeforePipeline(model, ctx);
   auto finish = [&](absl::Status status) {
     for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
@@ -205,6 +218,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
         // A lint only reads the model; the run goes on to the pass that
         // consumes its findings.
         lint_failure = changed.status();
+        ctx.analyses().AfterPass(/*changed=*/false);
         fingerprint = ModelFingerprint(model);
         continue;
       }
@@ -230,7 +244,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
         (*it)->RunAfterPassFailed(*pass, s, ctx);
       return finish(s);
     }
-    if (info.changed) ctx.analyses().Clear();
+    ctx.analyses().AfterPass(info.changed);
 
     for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
       if (absl::Status s = (*it)->RunAfterPass(*pass, info, model, ctx); !s.ok()) return finish(s);

@@ -44,6 +44,11 @@ class CleanupPass : public GraphPass {
 
  protected:
   absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override {
+    // Forwarding an Identity gives its readers a value with the same facts,
+    // and removing dead nodes removes values: every remaining value's shape
+    // facts stay true. Only the main graph's are kept: a subgraph may go
+    // with its dead owner.
+    if (ref.is_main) ctx.analyses().KeepShapes(*ref.graph);
     bool changed = false;
     if (options_.forward_identity) {
       H8_ASSIGN_OR_RETURN(bool c, ForwardIdentities(ref, ctx));
@@ -106,13 +111,18 @@ class CleanupPass : public GraphPass {
 
   bool RemoveDead(GraphRef ref, PassContext& ctx) {
     onnx::GraphProto& graph = *ref.graph;
-    absl::flat_hash_set<std::string> live;
+    // Views into the graph, which does not change before the commit; the
+    // names subgraphs read from outside are copied into `outer`.
+    absl::flat_hash_set<absl::string_view> live;
+    live.reserve(graph.node_size() * 2);
+    absl::flat_hash_set<std::string> outer;
     for (const auto& o : graph.output()) live.insert(o.name());
     GraphRewriter rewriter(graph);
     for (int i = graph.node_size() - 1; i >= 0; --i) {
       const auto& node = graph.node(i);
       bool used = false;
-      for (const auto& o : node.output()) used |= !o.empty() && live.contains(o);
+      for (const auto& o : node.output())
+        used |= !o.empty() && (live.contains(o) || outer.contains(o));
       if (!used) {
         rewriter.Erase(i);
         ctx.Stat("dead-nodes-removed");
@@ -120,11 +130,12 @@ class CleanupPass : public GraphPass {
       }
       for (const auto& in : node.input()) live.insert(in);
       for (const auto& attr : node.attribute()) {
-        if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), live);
-        for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, live);
+        if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), outer);
+        for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, outer);
       }
     }
-    absl::flat_hash_set<std::string> inputs;
+    for (const auto& name : outer) live.insert(name);
+    absl::flat_hash_set<absl::string_view> inputs;
     for (const auto& in : graph.input()) inputs.insert(in.name());
     for (int i = 0; i < graph.initializer_size(); ++i) {
       const std::string& name = graph.initializer(i).name();

@@ -344,7 +344,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
     } else if (it->second == Kind::kConv && IsOnnxDomain(node) && node.input_size() > 0) {
       if (!shapes.Rank(node.input(0))) {
         ctx.Remark(&node, i, ref.path) << "not lifted: rank of input '" << node.input(0)
-                                       << "' is unknown" << shapes.UnknownOpsNote(graph);
+                                       << "' is unknown" << shapes.UnknownOpsNote();
       }
     }
   }

@@ -127,9 +127,8 @@ std::string WhyDynamic(const onnx::NodeProto& node, const ValueFacts* facts,
   }
   if (op == "Reshape" || op == "Expand" || op == "Tile" || op == "ConstantOfShape" ||
       op == "Range" || op == "Resize" || op == "Slice")
-    return absl::StrCat(op, " takes a shape or size computed at run time",
-                        shapes.UnknownOpsNote(graph));
-  return absl::StrCat("the shape analysis could not determine it", shapes.UnknownOpsNote(graph));
+    return absl::StrCat(op, " takes a shape or size computed at run time", shapes.UnknownOpsNote());
+  return absl::StrCat("the shape analysis could not determine it", shapes.UnknownOpsNote());
 }
 
 class PinShapePass : public Pass {
@@ -194,14 +193,17 @@ class PinShapePass : public Pass {
     // round that changes anything folds at least one node away. Folding
     // reads the analysis directly; value_info is written once, at the end.
     FoldConstantsOptions fold;
-    std::unique_ptr<ShapeAnalysis> shapes;
+    std::shared_ptr<ShapeAnalysis> shapes;
     for (;;) {
-      shapes = std::make_unique<ShapeAnalysis>(model, analysis_options);
+      shapes = std::make_shared<ShapeAnalysis>(model, analysis_options);
       H8_ASSIGN_OR_RETURN(bool folded, RunFoldConstants(model, fold, ctx, shapes.get()));
       if (!folded) break;
       ctx.Stat("fold-rounds");
     }
     shapes->WriteValueInfo(graph);
+    // The last analysis describes the pinned graph (what it wrote into
+    // value_info is what a fresh one reads back): later passes reuse it.
+    ctx.analyses().Keep(graph, OnnxOpsetVersion(model), shapes);
     if (inserted_only) return true;
     return CheckAllStatic(graph, *shapes, ctx);
   }

@@ -88,11 +88,11 @@ class ShapeAnalysis {
   std::optional<int> Rank(absl::string_view value) const;
 
   /// Nodes (of the main graph) whose op has no shape rule, in node order:
-  /// (node index, op_type).
+  /// (node index in the graph as analysed, op_type).
   const std::vector<std::pair<int, std::string>>& unknown_ops() const { return unknown_ops_; }
   /// For messages: " (no shape rule for op 'X' of node 'n', and N more)",
-  /// or "" when every op had a rule. `graph` is the analysed main graph.
-  std::string UnknownOpsNote(const onnx::GraphProto& graph) const;
+  /// or "" when every op had a rule.
+  std::string UnknownOpsNote() const;
 
   /// Writes the facts back: every intermediate value of the main graph with
   /// a known type or rank gets a value_info (existing entries replaced),
@@ -100,6 +100,12 @@ class ShapeAnalysis {
   /// unknown one; declared static dims are kept). Subgraph value_info is
   /// left alone. Returns whether anything changed.
   bool WriteValueInfo(onnx::GraphProto& graph) const;
+
+  /// The first value of `graph` (inputs, node outputs, outputs; main graph
+  /// only) whose facts differ between this analysis and `other`, as
+  /// "'v': [1,9,100] vs [1,9,?]", or "" when they agree everywhere. Used
+  /// to check an analysis a pass declared still valid against a fresh one.
+  std::string FirstDifference(const ShapeAnalysis& other, const onnx::GraphProto& graph) const;
 
   /// Writes `facts` into `type`, replacing what it held (tensor type; dims as dim_value, symbolic
   /// dims as dim_param in canonical text, unknown dims without either).
@@ -120,6 +126,7 @@ class ShapeAnalysis {
   std::unique_ptr<Scope> main_;
   std::vector<std::unique_ptr<Scope>> subscopes_;
   std::vector<std::pair<int, std::string>> unknown_ops_;
+  std::string first_unknown_ref_;
   absl::flat_hash_map<std::string, Dim> param_cache_;
   friend class ShapeRuleContext;
 };

@@ -26,6 +26,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "h8/Support/StringArena.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -86,10 +87,8 @@ class GraphIndex {
   };
 
   const onnx::GraphProto* graph_;
-  // Names live in fixed-size blocks so the views used as keys stay valid.
-  std::vector<std::unique_ptr<char[]>> arena_;
-  char* arena_next_ = nullptr;
-  size_t arena_left_ = 0;
+  // The names the keys view.
+  StringArena names_;
   absl::flat_hash_map<absl::string_view, int> ids_;
   std::vector<ValueFacts> values_;
   // consumers of value v: consumer_nodes_[consumer_begin_[v] .. consumer_begin_[v + 1]).

@@ -8,7 +8,11 @@
 // the one the cached result was built from, which costs a walk over names
 // instead of a rebuild. The pass manager also drops everything after a pass
 // that changed the model, since a changed model may have moved the protos
-// the cached results point into.
+// the cached results point into, except the shape analyses the pass
+// declared still true (Keep, KeepShapes): shape facts are keyed by value
+// name, so removing nodes does not disturb them. A wrong declaration is
+// caught under --verify-each=full, which compares every kept analysis with
+// a fresh one.
 //
 // Results are shared pointers: one a pass still holds stays valid after a
 // later request rebuilt the cache entry.
@@ -20,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "h8/Analysis/ShapeAnalysis.h"
@@ -38,8 +43,37 @@ class AnalysisManager {
   /// ShapeAnalysis(graph, opset) computes).
   std::shared_ptr<const ShapeAnalysis> Shapes(const onnx::GraphProto& graph, int64_t opset);
 
+  /// Declares, from inside a pass, that `shapes` describes `graph` (at
+  /// `opset`) as the running pass leaves it: an analysis the pass computed
+  /// for its own result (pin-shape's, with the pinned dims bound). After
+  /// the pass the manager keeps it, keyed by the graph's new fingerprint,
+  /// instead of dropping it with the rest.
+  void Keep(const onnx::GraphProto& graph, int64_t opset,
+            std::shared_ptr<const ShapeAnalysis> shapes);
+  /// Declares that the shape analyses valid for `graph` now stay true
+  /// through the running pass's edits: the pass only removes values or
+  /// renames a value to one with the same facts (cleanup's forwarding and
+  /// dead-node removal). Call it before the first edit.
+  void KeepShapes(const onnx::GraphProto& graph);
+
+  /// For the pass manager, after a pass: drops every result except the
+  /// kept ones (all of them when the pass `changed` the model; a pass that
+  /// changed nothing keeps everything), which are re-keyed to their
+  /// graphs' current fingerprints.
+  void AfterPass(bool changed);
+  /// What the last pass kept, until the next AfterPass: the verifier
+  /// compares each with a fresh analysis under --verify-each=full.
+  struct Kept {
+    const onnx::GraphProto* graph;
+    int64_t opset;
+    std::shared_ptr<const ShapeAnalysis> shapes;
+  };
+  const std::vector<Kept>& last_kept() const { return last_kept_; }
+
   /// Drops every cached result.
   void Clear();
+  /// Drops every cached result and every declaration not yet applied.
+  void Reset();
 
   /// How often a request was answered from the cache or rebuilt, for tests
   /// and --pass-statistics.
@@ -59,6 +93,8 @@ class AnalysisManager {
   absl::flat_hash_map<const onnx::GraphProto*, Entry<GraphIndex>> indexes_;
   absl::flat_hash_map<std::pair<const onnx::GraphProto*, int64_t>, Entry<ShapeAnalysis>> shapes_;
   Counters counters_;
+  std::vector<Kept> kept_;
+  std::vector<Kept> last_kept_;
 };
 
 }  // namespace h8

@@ -9,6 +9,7 @@
 #include "TestUtil.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 
 namespace h8 {
 namespace {
@@ -399,6 +400,96 @@ TEST(PassManagerTest, AnalysesSurviveUnchangedPassesOnly) {
   EXPECT_EQ(seen[0], seen[1]);
   EXPECT_EQ(ctx.analyses().counters().builds, 2);
   EXPECT_EQ(ctx.analyses().counters().hits, 1);
+}
+
+// What cleanup does: drop a node and declare the shape facts kept. The next
+// pass gets the same analysis object, not a rebuilt one; a pass that keeps
+// nothing after a change makes the next one rebuild.
+TEST(PassManagerTest, KeptShapesSurviveTheChangeTheyWereKeptThrough) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  std::vector<const ShapeAnalysis*> seen;
+  auto look = [&seen](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+    seen.push_back(c.analyses().Shapes(model).get());
+    return false;
+  };
+  auto bypass = [](bool keep) {
+    return [keep](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+      if (keep) c.analyses().KeepShapes(model.graph());
+      // y = Relu(t) now reads x: t is dead, and no remaining value's facts change.
+      model.mutable_graph()->mutable_node(1)->set_input(0, "x");
+      model.mutable_graph()->mutable_node()->DeleteSubrange(0, 1);
+      return true;
+    };
+  };
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(std::make_unique<TestPass>("a", &runs, look));
+  pm.AddPass(std::make_unique<TestPass>("keeps", &runs, bypass(true)));
+  pm.AddPass(std::make_unique<TestPass>("b", &runs, look));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], seen[1]);
+  EXPECT_EQ(ctx.analyses().counters().builds, 1);
+
+  PassManager forget(PassManagerOptions{});
+  forget.AddPass(std::make_unique<TestPass>("a", &runs, look));
+  forget.AddPass(std::make_unique<TestPass>("drops", &runs, bypass(false)));
+  forget.AddPass(std::make_unique<TestPass>("b", &runs, look));
+  PassContext fresh(cap.engine, "m.onnx");
+  seen.clear();
+  onnx::ModelProto again = ParseModelOrDie(kChain);
+  ASSERT_TRUE(forget.Run(again, fresh).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(fresh.analyses().counters().builds, 2);
+}
+
+// A pass that keeps an analysis its edit made false: full verification
+// compares it with a fresh one and names the pass and the value.
+TEST(PassManagerTest, AWronglyKeptAnalysisIsCaughtByFullVerification) {
+  for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    int runs = 0;
+    PassManagerOptions options;
+    options.verify_each = mode;
+    PassManager pm(options);
+    pm.AddPass(std::make_unique<TestPass>(
+        "liar", &runs, [](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+          c.analyses().Shapes(model);
+          c.analyses().KeepShapes(model.graph());
+          // y now has x's 2 elements stacked twice: [4], not [2].
+          auto* node = model.mutable_graph()->mutable_node(1);
+          node->set_op_type("Concat");
+          node->add_input("t");
+          auto* axis = node->add_attribute();
+          axis->set_name("axis");
+          axis->set_type(onnx::AttributeProto::INT);
+          axis->set_i(0);
+          model.mutable_graph()
+              ->mutable_output(0)
+              ->mutable_type()
+              ->mutable_tensor_type()
+              ->mutable_shape()
+              ->mutable_dim(0)
+              ->set_dim_value(4);
+          return true;
+        }));
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    absl::Status s = pm.Run(model, ctx);
+    if (mode == VerifyEachMode::kStructural) {
+      // Trusted without the full check.
+      EXPECT_TRUE(s.ok()) << s;
+      continue;
+    }
+    EXPECT_FALSE(s.ok());
+    ASSERT_FALSE(cap.diags.empty());
+    EXPECT_TRUE(Contains(cap.diags.back().message, "after pass 'liar'"))
+        << cap.diags.back().message;
+    EXPECT_TRUE(Contains(cap.diags.back().message, "'y': type 1 [2] vs type 1 [4]"))
+        << cap.diags.back().message;
+  }
 }
 
 // Records every hook it sees, as "hook:pass:detail".
