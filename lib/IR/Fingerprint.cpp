@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 
 namespace h8 {
@@ -16,20 +17,8 @@ class Hasher {
     h_ = (h_ ^ x) * 0x9E3779B97F4A7C15ULL;
     h_ ^= h_ >> 29;
   }
-  // Strings go through the same chain eight bytes at a time: names are
-  // most of what a fingerprint reads, and a general-purpose string hash
-  // (seeding, finalising) per name cost three times as much.
   void Add(absl::string_view s) {
-    const char* p = s.data();
-    size_t n = s.size();
-    for (; n >= 8; n -= 8, p += 8) {
-      uint64_t word;
-      std::memcpy(&word, p, 8);
-      Add(word);
-    }
-    uint64_t tail = 0;
-    std::memcpy(&tail, p, n);
-    Add(tail);
+    Add(static_cast<uint64_t>(absl::Hash<absl::string_view>{}(s)));
     Add(static_cast<uint64_t>(s.size()));
   }
   void AddDouble(double d) {
@@ -39,6 +28,13 @@ class Hasher {
   }
   // Whole contents up to the limit, else its size, head and tail.
   void AddBytes(absl::string_view bytes) {
+    // Most fields of most messages are empty (an attribute sets one of its
+    // nine value fields, a tensor one of its six data fields): their size
+    // is all there is to hash.
+    if (bytes.empty()) {
+      Add(uint64_t{0});
+      return;
+    }
     if (bytes.size() <= kFingerprintContentBytes) {
       Add(bytes);
       return;
@@ -50,6 +46,7 @@ class Hasher {
   template <typename Repeated>
   void AddNumbers(const Repeated& values) {
     Add(static_cast<uint64_t>(values.size()));
+    if (values.empty()) return;
     const auto* data = values.data();
     AddBytes(absl::string_view(reinterpret_cast<const char*>(data), values.size() * sizeof(*data)));
   }
@@ -160,9 +157,11 @@ uint64_t GraphFingerprint(const onnx::GraphProto& graph) {
   return h.value();
 }
 
-uint64_t ModelFingerprint(const onnx::ModelProto& model) {
+uint64_t ModelFingerprint(const onnx::ModelProto& model, uint64_t* main_graph) {
+  const uint64_t graph = GraphFingerprint(model.graph());
+  if (main_graph != nullptr) *main_graph = graph;
   Hasher h;
-  h.AddGraph(model.graph());
+  h.Add(graph);
   h.Add(static_cast<uint64_t>(model.ir_version()));
   for (const auto& o : model.opset_import()) {
     h.Add(o.domain());

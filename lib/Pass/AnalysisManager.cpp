@@ -1,6 +1,7 @@
 //===- AnalysisManager.cpp - Analyses kept across passes ------------------===//
 #include "h8/Pass/AnalysisManager.h"
 
+#include "absl/strings/str_cat.h"
 #include "h8/IR/Fingerprint.h"
 
 namespace h8 {
@@ -25,7 +26,7 @@ std::shared_ptr<const T> Lookup(Entry& entry, uint64_t fingerprint,
 }  // namespace
 
 std::shared_ptr<const GraphIndex> AnalysisManager::Index(const onnx::GraphProto& graph) {
-  return Lookup<GraphIndex>(indexes_[&graph], GraphFingerprint(graph), counters_,
+  return Lookup<GraphIndex>(indexes_[&graph], FingerprintOf(graph), counters_,
                             [&] { return std::make_shared<const GraphIndex>(graph); });
 }
 
@@ -36,7 +37,7 @@ std::shared_ptr<const ShapeAnalysis> AnalysisManager::Shapes(const onnx::ModelPr
 
 std::shared_ptr<const ShapeAnalysis> AnalysisManager::Shapes(const onnx::GraphProto& graph,
                                                              int64_t opset) {
-  return Lookup<ShapeAnalysis>(shapes_[{&graph, opset}], GraphFingerprint(graph), counters_,
+  return Lookup<ShapeAnalysis>(shapes_[{&graph, opset}], FingerprintOf(graph), counters_,
                                [&] { return std::make_shared<const ShapeAnalysis>(graph, opset); });
 }
 
@@ -45,8 +46,28 @@ void AnalysisManager::Keep(const onnx::GraphProto& graph, int64_t opset,
   kept_.push_back({&graph, opset, std::move(shapes)});
 }
 
-void AnalysisManager::KeepShapes(const onnx::GraphProto& graph) {
+uint64_t AnalysisManager::FingerprintOf(const onnx::GraphProto& graph) {
+  if (!remembering_) return GraphFingerprint(graph);
+  auto it = fingerprints_.find(&graph);
+  if (it != fingerprints_.end() && !checking_) return it->second;
   const uint64_t fingerprint = GraphFingerprint(graph);
+  if (it == fingerprints_.end()) {
+    fingerprints_.emplace(&graph, fingerprint);
+  } else if (it->second != fingerprint) {
+    if (stale_use_.empty()) stale_use_ = absl::StrCat("graph '", graph.name(), "'");
+    it->second = fingerprint;
+  }
+  return fingerprint;
+}
+
+std::string AnalysisManager::TakeStaleUse() {
+  std::string s = std::move(stale_use_);
+  stale_use_.clear();
+  return s;
+}
+
+void AnalysisManager::KeepShapes(const onnx::GraphProto& graph) {
+  const uint64_t fingerprint = FingerprintOf(graph);
   for (const auto& [key, entry] : shapes_)
     if (key.first == &graph && entry.value != nullptr && entry.fingerprint == fingerprint)
       kept_.push_back({&graph, key.second, entry.value});
@@ -55,15 +76,10 @@ void AnalysisManager::KeepShapes(const onnx::GraphProto& graph) {
 void AnalysisManager::AfterPass(bool changed) {
   last_kept_.clear();
   if (changed) Clear();
-  // One fingerprint per kept graph, however many opsets it was kept at.
-  absl::flat_hash_map<const onnx::GraphProto*, uint64_t> fingerprints;
   for (Kept& k : kept_) {
-    auto it = fingerprints.find(k.graph);
-    if (it == fingerprints.end())
-      it = fingerprints.emplace(k.graph, GraphFingerprint(*k.graph)).first;
     Entry<ShapeAnalysis>& entry = shapes_[{k.graph, k.opset}];
     entry.value = k.shapes;
-    entry.fingerprint = it->second;
+    entry.fingerprint = FingerprintOf(*k.graph);
     last_kept_.push_back(std::move(k));
   }
   kept_.clear();
@@ -71,6 +87,8 @@ void AnalysisManager::AfterPass(bool changed) {
 
 void AnalysisManager::Reset() {
   Clear();
+  fingerprints_.clear();
+  stale_use_.clear();
   kept_.clear();
   last_kept_.clear();
 }

@@ -76,9 +76,13 @@ absl::StatusOr<bool> GraphPass::EndModel(onnx::ModelProto&, PassContext&, bool c
 
 absl::StatusOr<bool> GraphPass::Run(onnx::ModelProto& model, PassContext& ctx) {
   H8_RETURN_IF_ERROR(BeginModel(model, ctx));
-  H8_ASSIGN_OR_RETURN(bool changed,
-                      VisitGraph(*model.mutable_graph(), "", OnnxOpsetVersion(model), true,
-                                 [&](GraphRef ref) { return RunOnGraph(ref, ctx); }));
+  H8_ASSIGN_OR_RETURN(bool changed, VisitGraph(*model.mutable_graph(), "", OnnxOpsetVersion(model),
+                                               true, [&](GraphRef ref) -> absl::StatusOr<bool> {
+                                                 H8_ASSIGN_OR_RETURN(bool c, RunOnGraph(ref, ctx));
+                                                 // The enclosing graphs changed with it.
+                                                 if (c) ctx.analyses().NoteChange();
+                                                 return c;
+                                               }));
   return EndModel(model, ctx, changed);
 }
 

@@ -181,7 +181,17 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
   };
   // The model as the previous pass left it (or as it was given, already
   // verified by whoever read it), by fingerprint.
-  uint64_t fingerprint = ModelFingerprint(model);
+  uint64_t main_fingerprint = 0;
+  uint64_t fingerprint = ModelFingerprint(model, &main_fingerprint);
+  ctx.analyses().set_checking(options_.verify_each == VerifyEachMode::kFull);
+  // Fingerprints are remembered for this run only: the caller may edit the
+  // model between runs.
+  struct Remembering {
+    AnalysisManager& analyses;
+    explicit Remembering(AnalysisManager& a) : analyses(a) { analyses.set_remembering(true); }
+    ~Remembering() { analyses.set_remembering(false); }
+  } remembering(ctx.analyses());
+  ctx.analyses().NoteFingerprint(model.graph(), main_fingerprint);
   // A lint's failure that a later pass consumes, returned at the end.
   absl::Status lint_failure;
   size_t consumers_after = 0;
@@ -218,8 +228,10 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
         // A lint only reads the model; the run goes on to the pass that
         // consumes its findings.
         lint_failure = changed.status();
+        fingerprint = ModelFingerprint(model, &main_fingerprint);
+        ctx.analyses().NoteChange();
+        ctx.analyses().NoteFingerprint(model.graph(), main_fingerprint);
         ctx.analyses().AfterPass(/*changed=*/false);
-        fingerprint = ModelFingerprint(model);
         continue;
       }
       return finish(changed.status());
@@ -231,7 +243,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
     // equal fingerprint may be a rewrite of tensor bytes the fingerprint
     // does not read; it counts as a change.
     const auto check_start = std::chrono::steady_clock::now();
-    const uint64_t after = ModelFingerprint(model);
+    const uint64_t after = ModelFingerprint(model, &main_fingerprint);
     info.structural_change = after != fingerprint;
     info.changed = *changed;
     info.before = before.get();
@@ -244,6 +256,19 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
         (*it)->RunAfterPassFailed(*pass, s, ctx);
       return finish(s);
     }
+    // A pass that asked for an analysis after editing the graph without
+    // saying so may have been given a stale one (only seen in checking
+    // mode, --verify-each=full).
+    if (std::string stale = ctx.analyses().TakeStaleUse(); !stale.empty()) {
+      ctx.Error() << "pass '" << name << "' asked for an analysis of " << stale
+                  << " after changing it without AnalysisManager::NoteChange()";
+      absl::Status s = absl::InternalError(absl::StrCat(name, " used a stale analysis"));
+      for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
+        (*it)->RunAfterPassFailed(*pass, s, ctx);
+      return finish(s);
+    }
+    ctx.analyses().NoteChange();
+    ctx.analyses().NoteFingerprint(model.graph(), main_fingerprint);
     ctx.analyses().AfterPass(info.changed);
 
     for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)

@@ -104,8 +104,9 @@ class CleanupPass : public GraphPass {
     }
     for (const auto& [producer, slot_name] : output_renames)
       graph.mutable_node(producer)->set_output(slot_name.first, slot_name.second);
-    bool changed = rewriter.HasChanges();
+    bool changed = rewriter.HasChanges() || !output_renames.empty();
     rewriter.Commit();
+    if (changed) ctx.analyses().NoteChange();
     return changed;
   }
 

@@ -258,6 +258,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
     changed = true;
   }
   rewriter.Commit();
+  if (changed) ctx.analyses().NoteChange();
   if (options.dedupe && changed) {
     // Folded tensors with identical type, dims and bytes share one name.
     GraphIndex after(graph);

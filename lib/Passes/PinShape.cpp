@@ -188,6 +188,7 @@ class PinShapePass : public Pass {
     analysis_options.bindings = params;
     for (auto* list : {graph.mutable_input(), graph.mutable_output()})
       for (auto& vi : *list) PinDeclaredDims(vi.mutable_type(), params);
+    ctx.analyses().NoteChange();
 
     // The analysis and fold-constants alternate to a fixed point: every
     // round that changes anything folds at least one node away. Folding

@@ -32,8 +32,9 @@ constexpr size_t kFingerprintContentBytes = 256;
 
 uint64_t GraphFingerprint(const onnx::GraphProto& graph);
 /// The main graph plus the model's IR version, opset imports, functions and
-/// metadata.
-uint64_t ModelFingerprint(const onnx::ModelProto& model);
+/// metadata. `main_graph`, when given, receives GraphFingerprint(model.graph()),
+/// which this computes on the way.
+uint64_t ModelFingerprint(const onnx::ModelProto& model, uint64_t* main_graph = nullptr);
 
 }  // namespace h8
 

@@ -17,12 +17,23 @@
 // Results are shared pointers: one a pass still holds stays valid after a
 // later request rebuilt the cache entry.
 //
+// Fingerprints: computing one is a walk over the whole graph (about 0.3 µs
+// per node), so they are remembered. Between passes the pass manager hands
+// over the main graph's, which it computes for its change check anyway;
+// within a pass a graph's is computed on the first request and remembered.
+// A pass that edits a graph and then asks for an analysis calls
+// NoteChange() in between (GraphPass does so for the enclosing graphs when
+// a subgraph changed). --verify-each=full turns on checking: every request
+// recomputes, and a remembered fingerprint that no longer matches fails
+// the run, naming the pass that forgot to say it changed the graph.
+//
 //===----------------------------------------------------------------------===//
 #ifndef H8_PASS_ANALYSISMANAGER_H
 #define H8_PASS_ANALYSISMANAGER_H
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -56,10 +67,11 @@ class AnalysisManager {
   /// dead-node removal). Call it before the first edit.
   void KeepShapes(const onnx::GraphProto& graph);
 
-  /// For the pass manager, after a pass: drops every result except the
-  /// kept ones (all of them when the pass `changed` the model; a pass that
-  /// changed nothing keeps everything), which are re-keyed to their
-  /// graphs' current fingerprints.
+  /// For the pass manager, after a pass and after NoteFingerprint of the
+  /// model as the pass left it: drops every result except the kept ones
+  /// (all of them when the pass `changed` the model; a pass that changed
+  /// nothing keeps everything), which are re-keyed to their graphs'
+  /// current fingerprints.
   void AfterPass(bool changed);
   /// What the last pass kept, until the next AfterPass: the verifier
   /// compares each with a fresh analysis under --verify-each=full.
@@ -69,6 +81,29 @@ class AnalysisManager {
     std::shared_ptr<const ShapeAnalysis> shapes;
   };
   const std::vector<Kept>& last_kept() const { return last_kept_; }
+
+  /// A pass that changed a graph (or a subgraph of it) and then asks for an
+  /// analysis must call this in between: it forgets the fingerprints
+  /// remembered since the change (see "Fingerprints" above). GraphPass
+  /// calls it after a graph it visited changed.
+  void NoteChange() { fingerprints_.clear(); }
+  /// For the pass manager: `graph`'s fingerprint as it just computed it.
+  void NoteFingerprint(const onnx::GraphProto& graph, uint64_t fingerprint) {
+    if (remembering_) fingerprints_[&graph] = fingerprint;
+  }
+  /// Checking mode (--verify-each=full): every request recomputes the
+  /// fingerprint, and a remembered one that no longer matches (a pass
+  /// changed the graph without NoteChange) is recorded as a stale use.
+  void set_checking(bool checking) { checking_ = checking; }
+  /// Fingerprints are remembered only while a pass manager runs (it
+  /// brackets each pass with NoteChange/NoteFingerprint); a pass run
+  /// directly, outside one, gets every fingerprint recomputed.
+  void set_remembering(bool remembering) {
+    remembering_ = remembering;
+    fingerprints_.clear();
+  }
+  /// The first stale use since the last call, as "graph 'g'", or "".
+  std::string TakeStaleUse();
 
   /// Drops every cached result.
   void Clear();
@@ -92,7 +127,14 @@ class AnalysisManager {
   // Key: the graph, and for shapes the opset.
   absl::flat_hash_map<const onnx::GraphProto*, Entry<GraphIndex>> indexes_;
   absl::flat_hash_map<std::pair<const onnx::GraphProto*, int64_t>, Entry<ShapeAnalysis>> shapes_;
+  /// The fingerprint of `graph`: remembered, or computed and remembered.
+  uint64_t FingerprintOf(const onnx::GraphProto& graph);
+
   Counters counters_;
+  absl::flat_hash_map<const onnx::GraphProto*, uint64_t> fingerprints_;
+  bool checking_ = false;
+  bool remembering_ = false;
+  std::string stale_use_;
   std::vector<Kept> kept_;
   std::vector<Kept> last_kept_;
 };

@@ -492,6 +492,51 @@ TEST(PassManagerTest, AWronglyKeptAnalysisIsCaughtByFullVerification) {
   }
 }
 
+// Within a pass, fingerprints are remembered: a pass that edits the graph
+// and asks again without NoteChange() gets the analysis of the graph it
+// had. Checking mode (--verify-each=full) recomputes and names the pass;
+// with NoteChange() the second request sees the edit.
+TEST(PassManagerTest, AnAnalysisAskedForAfterAnUnannouncedEditIsCaught) {
+  for (bool announce : {false, true}) {
+    for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
+      Capture cap;
+      PassContext ctx(cap.engine, "m.onnx");
+      int runs = 0;
+      size_t consumers_of_t = 99;
+      PassManagerOptions options;
+      options.verify_each = mode;
+      PassManager pm(options);
+      pm.AddPass(std::make_unique<TestPass>(
+          "edits", &runs, [&](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+            c.analyses().Index(model.graph());
+            // y reads x instead of t.
+            model.mutable_graph()->mutable_node(1)->set_input(0, "x");
+            if (announce) c.analyses().NoteChange();
+            consumers_of_t = c.analyses().Index(model.graph())->Consumers("t").size();
+            return true;
+          }));
+      onnx::ModelProto model = ParseModelOrDie(kChain);
+      absl::Status s = pm.Run(model, ctx);
+      const std::string what =
+          absl::StrCat("announce ", announce, " full ", mode == VerifyEachMode::kFull);
+      if (announce) {
+        EXPECT_TRUE(s.ok()) << what << ": " << s;
+        EXPECT_EQ(consumers_of_t, 0u) << what;
+      } else if (mode == VerifyEachMode::kFull) {
+        EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << what;
+        ASSERT_FALSE(cap.diags.empty()) << what;
+        EXPECT_EQ(cap.diags[0].message,
+                  "pass 'edits' asked for an analysis of graph 'g' after changing it without "
+                  "AnalysisManager::NoteChange()");
+      } else {
+        // The remembered fingerprint answers: the stale index is served.
+        EXPECT_TRUE(s.ok()) << what << ": " << s;
+        EXPECT_EQ(consumers_of_t, 1u) << what;
+      }
+    }
+  }
+}
+
 // Records every hook it sees, as "hook:pass:detail".
 class Recorder : public PassInstrumentation {
  public:
