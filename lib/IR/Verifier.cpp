@@ -14,15 +14,22 @@
 namespace h8 {
 namespace {
 
-// Values visible in enclosing scopes. A chain of frames avoids copying the
-// outer sets into every subgraph.
+// Where each value of a graph is defined: -1 for graph inputs and
+// initializers, else the defining node's index. One map answers both "is it
+// defined" and "before this node"; enclosing graphs are a chain of frames,
+// each visible up to the node that owns the subgraph (`limit`).
 struct Scope {
   const Scope* parent = nullptr;
   // Views into the graph being verified, which does not change meanwhile.
-  absl::flat_hash_set<absl::string_view> names;
-  bool Contains(absl::string_view name) const {
-    for (const Scope* s = this; s != nullptr; s = s->parent)
-      if (s->names.contains(name)) return true;
+  absl::flat_hash_map<absl::string_view, int> defs;
+  int limit = 0;
+  // Whether an enclosing graph defines `name` before the node owning this
+  // one (the values a subgraph may read).
+  bool OuterDefines(absl::string_view name) const {
+    for (const Scope* s = parent; s != nullptr; s = s->parent) {
+      auto it = s->defs.find(name);
+      if (it != s->defs.end() && it->second < s->limit) return true;
+    }
     return false;
   }
 };
@@ -101,14 +108,12 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer, cons
   };
   Scope scope;
   scope.parent = outer;
-  scope.names.reserve(graph.input_size() + graph.initializer_size() + graph.node_size());
-  absl::flat_hash_set<absl::string_view> inputs;
+  scope.defs.reserve(graph.input_size() + graph.initializer_size() + graph.node_size());
   for (const auto& in : graph.input()) {
     if (in.name().empty()) return absl::InvalidArgumentError("a graph input has an empty name");
-    if (!inputs.insert(in.name()).second)
+    if (!scope.defs.emplace(in.name(), -1).second)
       return absl::InvalidArgumentError(
           absl::StrCat("graph input '", in.name(), "' is declared twice"));
-    scope.names.insert(in.name());
   }
   absl::flat_hash_set<absl::string_view> initializers;
   initializers.reserve(graph.initializer_size());
@@ -117,12 +122,8 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer, cons
       return absl::InvalidArgumentError(
           absl::StrCat("initializer '", init.name(), "' is defined twice"));
     if (absl::Status s = VerifyTensorData(init); !s.ok()) return s;
-    scope.names.insert(init.name());
+    scope.defs.emplace(init.name(), -1);  // may also be an input
   }
-  // Where each node output is defined, to tell "used before its definition"
-  // (a cycle or unsorted graph) from "never defined".
-  absl::flat_hash_map<absl::string_view, int> defined_at;
-  defined_at.reserve(graph.node_size());
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
     if (node.op_type().empty())
@@ -131,12 +132,12 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer, cons
       return absl::InvalidArgumentError(absl::StrCat(where(node, i), ": ", s.message()));
     for (const auto& o : node.output()) {
       if (o.empty()) continue;
-      if (scope.names.contains(o) || !defined_at.emplace(o, i).second)
+      if (!scope.defs.emplace(o, i).second)
         return absl::InvalidArgumentError(
             absl::StrCat(where(node, i), ": value '", o, "' is defined more than once"));
       // As ONNX's checker: a body's nodes must not redefine a name of an
       // enclosing graph (readers of the name would be ambiguous).
-      if (outer != nullptr && outer->Contains(o))
+      if (scope.OuterDefines(o))
         return absl::InvalidArgumentError(absl::StrCat(
             where(node, i), ": value '", o, "' redefines a value of an enclosing graph"));
     }
@@ -144,9 +145,11 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer, cons
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
     for (const auto& in : node.input()) {
-      if (in.empty() || scope.Contains(in)) continue;
-      auto it = defined_at.find(in);
-      if (it == defined_at.end())
+      if (in.empty()) continue;
+      auto it = scope.defs.find(in);
+      if (it != scope.defs.end() && it->second < i) continue;
+      if (it == scope.defs.end() && scope.OuterDefines(in)) continue;
+      if (it == scope.defs.end())
         return absl::InvalidArgumentError(
             absl::StrCat(where(node, i), ": input '", in, "' is not defined"));
       return absl::InvalidArgumentError(
@@ -156,17 +159,17 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer, cons
     }
     for (const auto& attr : node.attribute()) {
       if (!attr.has_g() && attr.graphs_size() == 0) continue;
+      // The body sees this graph's values defined before node i.
+      scope.limit = i;
       std::string sub = absl::StrCat(path, "/", NodeRef(node, i), ".", attr.name());
       if (attr.has_g())
         if (auto s = VerifyGraph(attr.g(), &scope, sub, depth + 1); !s.ok()) return s;
       for (const auto& g : attr.graphs())
         if (auto s = VerifyGraph(g, &scope, sub, depth + 1); !s.ok()) return s;
     }
-    for (const auto& o : node.output())
-      if (!o.empty()) scope.names.insert(o);
   }
   for (const auto& out : graph.output()) {
-    if (!scope.Contains(out.name()))
+    if (!scope.defs.contains(out.name()) && !scope.OuterDefines(out.name()))
       return absl::InvalidArgumentError(
           absl::StrCat(depth == 0 ? "" : absl::StrCat("graph '", path, "': "), "graph output '",
                        out.name(), "' is not produced by any node, input or initializer"));
