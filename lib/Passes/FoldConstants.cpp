@@ -97,8 +97,12 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
                                       PassContext& ctx, const ShapeAnalysis* given_shapes) {
   onnx::GraphProto& graph = *model.mutable_graph();
   const int64_t opset = OnnxOpsetVersion(model);
-  const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
-  const GraphIndex& index = *index_ptr;
+  // No use-def index: folding needs the initializers by name, the graph's
+  // inputs and outputs, and nothing else (building an index would cost
+  // more than the walk below on a graph with nothing to fold).
+  absl::flat_hash_set<absl::string_view> graph_inputs, graph_outputs;
+  for (const auto& in : graph.input()) graph_inputs.insert(in.name());
+  for (const auto& out : graph.output()) graph_outputs.insert(out.name());
   // The analysis is asked for only when something can use it. Values it
   // knows the contents of without every input being constant start at
   // Shape or Size (the only ops whose output contents come from input
@@ -122,15 +126,19 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
   // fully constant node needs them.
   // node_hash_map: pointers to values stay valid while more are decoded.
   absl::node_hash_map<std::string, Tensor> values;
-  // Views into the graph, which does not change before the commit below.
-  absl::flat_hash_set<absl::string_view> is_const;
-  is_const.reserve(graph.initializer_size());
+  // Constant values by name: an initializer (not overridable as an input),
+  // or nullptr for a value folded here (in `values`). Views into the graph,
+  // which does not change before the commit below.
+  absl::flat_hash_map<absl::string_view, const onnx::TensorProto*> constants;
+  constants.reserve(graph.initializer_size());
   for (const auto& init : graph.initializer())
-    if (!index.IsGraphInput(init.name())) is_const.insert(init.name());
+    if (!graph_inputs.contains(init.name())) constants.emplace(init.name(), &init);
+  auto is_const = [&](absl::string_view name) { return constants.contains(name); };
   auto value_of = [&](const std::string& name) -> absl::StatusOr<const Tensor*> {
     auto it = values.find(name);
     if (it != values.end()) return &it->second;
-    const onnx::TensorProto* init = index.Initializer(name);
+    auto c = constants.find(name);
+    const onnx::TensorProto* init = c == constants.end() ? nullptr : c->second;
     if (init == nullptr) return absl::InternalError(absl::StrCat("no value for '", name, "'"));
     H8_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(*init, ctx.base_dir()));
     return &values.emplace(name, std::move(t)).first->second;
@@ -146,7 +154,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
     // tensor, a Gather of a static dim out of a partly dynamic shape, the
     // arithmetic on them) need no evaluation.
     bool all_const = node.input_size() > 0 || op == "Constant";
-    for (const auto& in : node.input()) all_const &= in.empty() || is_const.contains(in);
+    for (const auto& in : node.input()) all_const &= in.empty() || is_const(in);
     if (!all_const && op != "Constant" && node.output_size() > 0) {
       if (given_shapes == nullptr && !shape_roots) continue;
       const ShapeAnalysis& shapes = shapes_of();
@@ -226,7 +234,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
       // so its readers can fold.
       for (int o = 0; o < node.output_size(); ++o) {
         values[node.output(o)] = std::move(outputs[o]);
-        is_const.insert(node.output(o));
+        constants.emplace(node.output(o), nullptr);
       }
       continue;
     }
@@ -234,7 +242,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
       const std::string& name = node.output(o);
       if (name.empty()) continue;
       rewriter.AddInitializer(TensorToProto(outputs[o], name));
-      is_const.insert(name);
+      constants.emplace(name, nullptr);
       values[name] = std::move(outputs[o]);
     }
     rewriter.Erase(i);
@@ -245,13 +253,12 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
   // No-op Reshapes: same static shape in and out.
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
-    if (node.op_type() != "Reshape" || !IsOnnxDomain(node) || is_const.contains(node.output(0)))
-      continue;
+    if (node.op_type() != "Reshape" || !IsOnnxDomain(node) || is_const(node.output(0))) continue;
     const ValueFacts* fin = shapes_of().Facts(node.input(0));
     const ValueFacts* fout = shapes_of().Facts(node.output(0));
     auto in = fin ? fin->StaticDims() : std::nullopt;
     auto out = fout ? fout->StaticDims() : std::nullopt;
-    if (!in || !out || *in != *out || index.IsGraphOutput(node.output(0))) continue;
+    if (!in || !out || *in != *out || graph_outputs.contains(node.output(0))) continue;
     H8_RETURN_IF_ERROR(rewriter.ReplaceAllUsesWith(node.output(0), node.input(0)));
     rewriter.Erase(i);
     ctx.Stat("reshapes-removed");
@@ -261,13 +268,12 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
   if (changed) ctx.analyses().NoteChange();
   if (options.dedupe && changed) {
     // Folded tensors with identical type, dims and bytes share one name.
-    GraphIndex after(graph);
     GraphRewriter dedupe(graph);
     absl::flat_hash_map<std::string, std::string> seen;
     for (int i = 0; i < graph.initializer_size(); ++i) {
       const auto& t = graph.initializer(i);
-      if (!values.contains(t.name()) || after.IsGraphOutput(t.name()) ||
-          after.IsGraphInput(t.name()))
+      if (!values.contains(t.name()) || graph_outputs.contains(t.name()) ||
+          graph_inputs.contains(t.name()))
         continue;
       std::string key =
           absl::StrCat(t.data_type(), ":", absl::StrJoin(t.dims(), ","), ":", t.raw_data());
