@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
@@ -50,18 +51,34 @@ class Hasher {
     const auto* data = values.data();
     AddBytes(absl::string_view(reinterpret_cast<const char*>(data), values.size() * sizeof(*data)));
   }
-  uint64_t value() const { return h_; }
+  // The types of values go into their own accumulator, so the rest (what
+  // the structural verifier reads) can be told apart.
+  uint64_t value() const {
+    Hasher both = *this;
+    both.Add(t_);
+    return both.h_;
+  }
+  uint64_t topology() const { return h_; }
 
   void AddType(const onnx::TypeProto& type);
+  void AddTypeHere(const onnx::TypeProto& type);
   void AddTensor(const onnx::TensorProto& t);
   void AddGraph(const onnx::GraphProto& graph);
   void AddAttribute(const onnx::AttributeProto& a);
 
  private:
   uint64_t h_ = 0x6A09E667F3BCC909ULL;
+  uint64_t t_ = 0xBB67AE8584CAA73BULL;
 };
 
 void Hasher::AddType(const onnx::TypeProto& type) {
+  // Hashed in the types' accumulator: swap it in, swap it back at the end.
+  std::swap(h_, t_);
+  AddTypeHere(type);
+  std::swap(h_, t_);
+}
+
+void Hasher::AddTypeHere(const onnx::TypeProto& type) {
   Add(static_cast<uint64_t>(type.value_case()));
   if (!type.has_tensor_type()) {
     // Sequences, maps and optionals are rare: their serialized form is exact.
@@ -157,9 +174,12 @@ uint64_t GraphFingerprint(const onnx::GraphProto& graph) {
   return h.value();
 }
 
-uint64_t ModelFingerprint(const onnx::ModelProto& model, uint64_t* main_graph) {
-  const uint64_t graph = GraphFingerprint(model.graph());
+uint64_t ModelFingerprint(const onnx::ModelProto& model, uint64_t* main_graph, uint64_t* topology) {
+  Hasher g;
+  g.AddGraph(model.graph());
+  const uint64_t graph = g.value();
   if (main_graph != nullptr) *main_graph = graph;
+  if (topology != nullptr) *topology = g.topology();
   Hasher h;
   h.Add(graph);
   h.Add(static_cast<uint64_t>(model.ir_version()));

@@ -32,9 +32,14 @@ constexpr size_t kFingerprintContentBytes = 256;
 
 uint64_t GraphFingerprint(const onnx::GraphProto& graph);
 /// The main graph plus the model's IR version, opset imports, functions and
-/// metadata. `main_graph`, when given, receives GraphFingerprint(model.graph()),
-/// which this computes on the way.
-uint64_t ModelFingerprint(const onnx::ModelProto& model, uint64_t* main_graph = nullptr);
+/// metadata. Computed on the way: `main_graph` receives
+/// GraphFingerprint(model.graph()), `topology` the main graph's fingerprint
+/// without the types of its values (graph inputs', outputs' and
+/// value_info's, subgraphs included): everything the structural verifier
+/// reads, so a change that leaves it equal (pinning dims, writing
+/// value_info) needs no structural re-verification.
+uint64_t ModelFingerprint(const onnx::ModelProto& model, uint64_t* main_graph = nullptr,
+                          uint64_t* topology = nullptr);
 
 }  // namespace h8
 

@@ -31,6 +31,9 @@ struct PassRunInfo {
   /// change with an equal fingerprint touched only bytes in the middle of a
   /// large tensor.
   bool structural_change = false;
+  /// The part of the fingerprint the structural verifier reads (everything
+  /// but value types, see ModelFingerprint) differs from before the pass.
+  bool topology_change = false;
   /// The model before the pass, when an instrumentation asked for it with
   /// NeedsModelBefore(); else nullptr.
   const onnx::ModelProto* before = nullptr;

@@ -112,5 +112,29 @@ TEST(FingerprintTest, LargeTensorsAreSampledNotRead) {
   EXPECT_EQ(ModelFingerprint(m), fp);
 }
 
+// The topology part leaves out value types only: pinning a dim changes the
+// fingerprint but not the topology; renaming a value changes both.
+TEST(FingerprintTest, TopologyIgnoresValueTypesOnly) {
+  onnx::ModelProto m = ParseModelOrDie(kModel);
+  uint64_t graph = 0, topology = 0;
+  const uint64_t fp = ModelFingerprint(m, &graph, &topology);
+  EXPECT_EQ(graph, GraphFingerprint(m.graph()));
+  auto* dim = m.mutable_graph()
+                  ->mutable_input(0)
+                  ->mutable_type()
+                  ->mutable_tensor_type()
+                  ->mutable_shape()
+                  ->mutable_dim(0);
+  dim->set_dim_value(7);
+  uint64_t graph2 = 0, topology2 = 0;
+  EXPECT_NE(ModelFingerprint(m, &graph2, &topology2), fp);
+  EXPECT_NE(graph2, graph);
+  EXPECT_EQ(topology2, topology);
+  m.mutable_graph()->mutable_node(0)->set_output(0, "renamed");
+  uint64_t topology3 = 0;
+  ModelFingerprint(m, nullptr, &topology3);
+  EXPECT_NE(topology3, topology);
+}
+
 }  // namespace
 }  // namespace h8

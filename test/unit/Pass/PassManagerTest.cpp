@@ -143,6 +143,46 @@ TEST(PassManagerTest, VerifyEachNamesThePassThatBrokeTheGraph) {
             "after pass 'breaker': node 'y' (Relu): input 't' is not defined");
 }
 
+// Structural verification runs only after a change to what it reads: on
+// a model that is already broken (as only a broken input could be), a pass
+// that changes nothing but a value's type is not re-verified, one that
+// also renames a node is (and the break is found). Full verification
+// checks both.
+TEST(PassManagerTest, StructuralVerificationFollowsTopologyChangesOnly) {
+  auto retype = [](bool also_rename) {
+    return [also_rename](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
+      model.mutable_graph()
+          ->mutable_output(0)
+          ->mutable_type()
+          ->mutable_tensor_type()
+          ->set_elem_type(onnx::TensorProto::DOUBLE);
+      if (also_rename) model.mutable_graph()->mutable_node(1)->set_name("renamed");
+      return true;
+    };
+  };
+  for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
+    for (bool also_rename : {false, true}) {
+      Capture cap;
+      PassContext ctx(cap.engine, "m.onnx");
+      int runs = 0;
+      PassManagerOptions options;
+      options.verify_each = mode;
+      PassManager pm(options);
+      pm.AddPass(std::make_unique<TestPass>("retype", &runs, retype(also_rename)));
+      onnx::ModelProto model = ParseModelOrDie(kChain);
+      model.mutable_graph()->mutable_node()->DeleteSubrange(0, 1);  // t is now undefined
+      absl::Status s = pm.Run(model, ctx);
+      const bool verified = also_rename || mode == VerifyEachMode::kFull;
+      EXPECT_EQ(s.ok(), !verified) << "rename " << also_rename << ": " << s;
+      if (verified) {
+        ASSERT_FALSE(cap.diags.empty());
+        EXPECT_TRUE(Contains(cap.diags.back().message, "input 't' is not defined"))
+            << cap.diags.back().message;
+      }
+    }
+  }
+}
+
 TEST(PassManagerTest, VerifyEachNoneLetsBrokenGraphThrough) {
   Capture cap;
   PassContext ctx(cap.engine, "m.onnx");
