@@ -46,9 +46,11 @@ class CleanupPass : public GraphPass {
   absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override {
     // Forwarding an Identity gives its readers a value with the same facts,
     // and removing dead nodes removes values: every remaining value's shape
-    // facts stay true. Only the main graph's are kept: a subgraph may go
-    // with its dead owner.
-    if (ref.is_main) ctx.analyses().KeepShapes(*ref.graph);
+    // facts stay true. Only the main graph's are kept (a subgraph may go
+    // with its dead owner), and only when cleanup is the pass the manager
+    // runs: run inside another pass (fold-constants, pin-shape's folding),
+    // edits after it would not be covered by the claim.
+    if (ref.is_main && ctx.current_pass() == Argument()) ctx.analyses().KeepShapes(*ref.graph);
     bool changed = false;
     if (options_.forward_identity) {
       H8_ASSIGN_OR_RETURN(bool c, ForwardIdentities(ref, ctx));
