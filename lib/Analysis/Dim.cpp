@@ -248,6 +248,9 @@ Dim operator+(const Dim& a, const Dim& b) {
     int64_t r;
     return AddOverflows(a.value(), b.value(), &r) ? Dim() : Dim::Static(r);
   }
+  // x + 0 is x (already canonical): no expression to build.
+  if (b.is_static() && b.value() == 0) return a;
+  if (a.is_static() && a.value() == 0) return b;
   return DimBuilder::Add(a, b);
 }
 

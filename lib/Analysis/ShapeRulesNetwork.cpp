@@ -89,7 +89,15 @@ void RuleWindow(Rule& r) {
       dims.push_back(CeilDiv(in, S));
       continue;
     }
-    Dim span = in + Dim::Static(auto_pad == "VALID" ? 0 : pads[i] + pads[i + nd]) - eff;
+    const int64_t total_pad = auto_pad == "VALID" ? 0 : pads[i] + pads[i + nd];
+    if (s == 1 && !ceil_mode) {
+      // in + pads - eff + 1 as one addition (the general form below builds
+      // three expressions for a symbolic `in`); a 'same' conv gives `in`.
+      Dim out = in + Dim::Static(total_pad - eff.value() + 1);
+      dims.push_back(out.is_static() && out.value() <= 0 ? Dim() : out);
+      continue;
+    }
+    Dim span = in + Dim::Static(total_pad) - eff;
     if (span.is_static() && span.value() < 0) {
       dims.push_back(Dim());
       continue;
