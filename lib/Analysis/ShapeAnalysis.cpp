@@ -51,9 +51,10 @@ struct ShapeAnalysis::Scope {
 
   /// The facts of `name` in this scope, created empty when new.
   ValueFacts& Slot(absl::string_view name) {
-    auto it = facts.find(name);
-    if (it != facts.end()) return it->second;
-    return facts.emplace(names.Save(name), ValueFacts()).first->second;
+    // One hash: the key is copied into the arena only when it is new.
+    return facts
+        .lazy_emplace(name, [&](const auto& ctor) { ctor(names.Save(name), ValueFacts()); })
+        ->second;
   }
 
   const ValueFacts* Find(absl::string_view name) const {
@@ -339,7 +340,7 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
     }
     NodeShapeInput in{node, opset, std::move(inputs)};
     outs.assign(node.output_size(), ValueFacts());
-    const std::string& op = node.op_type();
+    const absl::string_view op = node.op_type();
     bool known = true;
     if (!IsOnnxDomain(node)) {
       known = false;

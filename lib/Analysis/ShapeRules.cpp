@@ -108,7 +108,7 @@ const RuleMap& RuleTable() {
   return *table;
 }
 
-Dim ArithValue(const std::string& op, const Dim& a, const Dim& b) {
+Dim ArithValue(absl::string_view op, const Dim& a, const Dim& b) {
   if (op == "Add") return a + b;
   if (op == "Sub") return a - b;
   if (op == "Mul") return a * b;
@@ -137,7 +137,7 @@ bool ApplyShapeRule(const NodeShapeInput& in, std::vector<ValueFacts>& outputs) 
   using namespace shape_rules;
   outputs.resize(in.node.output_size());
   Rule r{in, outputs};
-  const std::string& op = in.node.op_type();
+  const absl::string_view op = in.node.op_type();
   if (auto it = RuleTable().find(op); it != RuleTable().end()) {
     it->second(r);
     return true;

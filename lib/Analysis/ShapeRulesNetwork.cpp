@@ -25,7 +25,7 @@ using onnx::TensorProto;
 
 // Conv / ConvTranspose / pools: [N, C, spatial...].
 void RuleWindow(Rule& r) {
-  const std::string& op = r.in.node.op_type();
+  const absl::string_view op = r.in.node.op_type();
   const ValueFacts* x = r.Shaped(0);
   const bool is_conv = op == "Conv" || op == "ConvTranspose";
   const ValueFacts* w = is_conv ? r.Shaped(1) : nullptr;
@@ -243,7 +243,7 @@ void RuleEinsum(Rule& r) { r.SetType(0, r.Type(0)); }
 // Reduce*, with axes as attribute or (opset >= 13 ReduceSum, >= 18 the
 // rest) as input 1; ArgMax/ArgMin with `axis`.
 void RuleReduce(Rule& r) {
-  const std::string& op = r.in.node.op_type();
+  const absl::string_view op = r.in.node.op_type();
   const ValueFacts* x = r.Shaped(0);
   const bool arg = op == "ArgMax" || op == "ArgMin";
   const int32_t type = arg ? TensorProto::INT64 : r.Type(0);
