@@ -66,6 +66,8 @@ absl::Status CheckInputMode(const std::string& path, mode_t mode, bool allow_pip
 // syscalls cost nothing, small enough to stay in the cache.
 constexpr int kInputBlock = 256 << 10;
 constexpr int kOutputBlock = 1 << 20;
+// How much of a temporary file is written before its writeback is started.
+constexpr int64_t kWritebackChunk = 32 << 20;
 
 // Nesting allowed in a binary model (subgraphs, types).
 constexpr int kRecursionLimit = 1024;
@@ -97,12 +99,12 @@ absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& 
   return absl::OkStatus();
 }
 
-// Writes protobuf's output to a file descriptor. Small fields are gathered
-// in one block; large byte strings (tensor data) are written with aliasing,
+// Writes protobuf's output to a pending file. Small fields are gathered in
+// one block; large byte strings (tensor data) are written with aliasing,
 // straight from the model, without being copied into the block first.
-class FdSink : public google::protobuf::io::ZeroCopyOutputStream {
+class FileSink : public google::protobuf::io::ZeroCopyOutputStream {
  public:
-  FdSink(int fd, const std::string& what) : fd_(fd), what_(what), block_(new char[kOutputBlock]) {}
+  explicit FileSink(PendingFile& file) : file_(file), block_(new char[kOutputBlock]) {}
 
   bool Next(void** data, int* size) override {
     if (used_ == kOutputBlock && !Flush()) return false;
@@ -135,12 +137,11 @@ class FdSink : public google::protobuf::io::ZeroCopyOutputStream {
 
  private:
   bool Put(const char* data, size_t size) {
-    if (status_.ok()) status_ = WriteAll(fd_, data, size, what_);
+    if (status_.ok()) status_ = file_.Write(data, size);
     return status_.ok();
   }
 
-  int fd_;
-  const std::string& what_;
+  PendingFile& file_;
   std::unique_ptr<char[]> block_;
   int used_ = 0;
   int64_t count_ = 0;
@@ -212,6 +213,8 @@ PendingFile& PendingFile::operator=(PendingFile&& other) noexcept {
   if (this != &other) {
     Abandon();
     fd_ = other.fd_;
+    written_ = other.written_;
+    writeback_ = other.writeback_;
     temp_ = std::move(other.temp_);
     final_ = std::move(other.final_);
     other.fd_ = -1;
@@ -258,7 +261,15 @@ absl::StatusOr<PendingFile> PendingFile::Create(const std::string& path) {
 }
 
 absl::Status PendingFile::Write(const char* data, size_t size) {
-  return WriteAll(fd_, data, size, final_);
+  H8_RETURN_IF_ERROR(WriteAll(fd_, data, size, final_));
+  written_ += static_cast<int64_t>(size);
+  // Starts the disk writes of what was written while the rest is still
+  // being produced, so that the fsync in Close waits only for the tail.
+  if (!temp_.empty() && written_ - writeback_ >= kWritebackChunk) {
+    ::sync_file_range(fd_, writeback_, written_ - writeback_, SYNC_FILE_RANGE_WRITE);
+    writeback_ = written_;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status PendingFile::Close(absl::Status written) {
@@ -537,7 +548,7 @@ absl::StatusOr<PendingFile> PrepareBinaryModel(const onnx::ModelProto& model,
   // Straight to the file: no whole-model byte buffer, and tensor bytes
   // are not copied on the way (aliasing). The sizes ByteSizeLong cached
   // above are used, not computed again.
-  FdSink sink(file->fd(), path);
+  FileSink sink(*file);
   bool serialized;
   {
     google::protobuf::io::CodedOutputStream out(&sink);

@@ -94,6 +94,8 @@ class PendingFile {
   static absl::StatusOr<PendingFile> Create(const std::string& path);
   int fd() const { return fd_; }
   const std::string& path() const { return final_; }
+  /// Writes all of `data`. Writeback of a temporary file is started every
+  /// few tens of MiB (sync_file_range), so that closing it waits little.
   absl::Status Write(const char* data, size_t size);
   /// Ends writing (fsync, permissions); `written` is the writing's outcome:
   /// when not OK, the temporary file is removed. Returns the outcome.
@@ -104,6 +106,8 @@ class PendingFile {
 
  private:
   int fd_ = -1;
+  int64_t written_ = 0;  // bytes written
+  int64_t writeback_ = 0;  // bytes whose writeback was started
   std::string temp_;
   std::string final_;
 };

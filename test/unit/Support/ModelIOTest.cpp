@@ -254,6 +254,31 @@ TEST(ModelIOTest, BinaryWriteOfLargeTensorsIsTheSerializedBytes) {
   EXPECT_TRUE(read->SerializeAsString() == written);
 }
 
+TEST(ModelIOTest, PendingFileWritesPastTheWritebackChunk) {
+  // 40 MiB: writeback of the first 32 is started while writing, from a
+  // moved-from PendingFile's successor; the file is complete when renamed.
+  TempDir dir;
+  auto created = PendingFile::Create(dir.File("big"));
+  ASSERT_TRUE(created.ok());
+  PendingFile file = std::move(*created);
+  std::string piece(1 << 20, '\0');
+  for (int i = 0; i < 40; ++i) {
+    std::fill(piece.begin(), piece.end(), static_cast<char>('a' + i % 26));
+    ASSERT_TRUE(file.Write(piece.data(), piece.size()).ok());
+    if (i == 20) {
+      PendingFile moved = std::move(file);
+      file = std::move(moved);
+    }
+  }
+  ASSERT_TRUE(file.Commit().ok());
+  std::string read;
+  ASSERT_TRUE(ReadFileToString(dir.File("big"), read, "a file").ok());
+  ASSERT_EQ(read.size(), 40u << 20);
+  for (int i = 0; i < 40; ++i)
+    ASSERT_EQ(read[static_cast<size_t>(i) << 20], static_cast<char>('a' + i % 26)) << i;
+  EXPECT_EQ(dir.Entries(), (std::vector<std::string>{"big"}));
+}
+
 TEST(ModelIOTest, InputFileSniffsThenParsesOrReadsWithoutLosingBytes) {
   TempDir dir;
   onnx::ModelProto model = ModelWithLargeTensors();
