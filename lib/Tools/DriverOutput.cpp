@@ -38,10 +38,27 @@ std::string ModelsText(const std::vector<onnx::ModelProto>& models, const PrintO
   return text;
 }
 
+// Keeps `models` alive until the process exits (reachable from a static,
+// so leak checkers do not report them).
+void KeepUntilExit(std::vector<onnx::ModelProto>& models) {
+  static auto* kept = new std::vector<onnx::ModelProto>();
+  for (onnx::ModelProto& m : models) kept->emplace_back().Swap(&m);
+  models.clear();
+}
+
 }  // namespace
 
 int Driver::WriteOutputs(std::vector<onnx::ModelProto>& results, ModelFormat out_format,
                          int exit_code, const PassManager& pm) {
+  // The CLI exits after writing: freeing a large model message by message
+  // costs more than the operating system takes to drop the whole process.
+  struct KeepOnReturn {
+    std::vector<onnx::ModelProto>& models;
+    bool exiting;
+    ~KeepOnReturn() {
+      if (exiting) KeepUntilExit(models);
+    }
+  } keep{results, request_.exiting};
   // split-hailo8's host part is written only when the whole run
   // succeeded, and goes into place with the output.
   std::vector<PendingFile> host_files;
