@@ -64,7 +64,7 @@ absl::Status CheckInputMode(const std::string& path, mode_t mode, bool allow_pip
 
 // Blocks in which inputs are read and outputs written: large enough that
 // syscalls cost nothing, small enough to stay in the cache.
-constexpr int kInputBlock = 256 << 10;
+constexpr int kInputBlock = 64 << 10;
 constexpr int kOutputBlock = 1 << 20;
 // How much of a temporary file is written before its writeback is started.
 constexpr int64_t kWritebackChunk = 32 << 20;
