@@ -537,8 +537,9 @@ absl::StatusOr<PendingFile> PrepareFile(const std::string& path, const std::stri
 }
 
 absl::StatusOr<PendingFile> PrepareBinaryModel(const onnx::ModelProto& model,
-                                               const std::string& path) {
-  size_t size = model.ByteSizeLong();
+                                               const std::string& path,
+                                               std::optional<size_t> byte_size) {
+  const size_t size = byte_size ? *byte_size : model.ByteSizeLong();
   if (size > kMaxInputBytes)
     return Io(absl::FailedPreconditionError(absl::StrCat(path, ": the model serializes to ", size,
                                                          " bytes, over protobuf's "
@@ -547,7 +548,7 @@ absl::StatusOr<PendingFile> PrepareBinaryModel(const onnx::ModelProto& model,
   if (!file.ok()) return file.status();
   // Straight to the file: no whole-model byte buffer, and tensor bytes
   // are not copied on the way (aliasing). The sizes ByteSizeLong cached
-  // above are used, not computed again.
+  // are used, not computed again.
   FileSink sink(*file);
   bool serialized;
   {

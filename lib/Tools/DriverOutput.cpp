@@ -119,8 +119,9 @@ int Driver::WriteOutputs(std::vector<onnx::ModelProto>& results, ModelFormat out
 // input stay external; --external-data moves large ones out).
 int Driver::WriteBinaryOutput(onnx::ModelProto& model, std::vector<PendingFile>& host_files) {
   std::string note;
+  size_t size = 0;
   auto data = PrepareExternalData(model, DirName(config_.input), config_.output,
-                                  config_.external_data, &note);
+                                  config_.external_data, &note, &size);
   if (!data.ok()) return Fail(config_.output, data.status(), kExitUsageError);
   if (!note.empty()) {
     Diagnostic d;
@@ -129,7 +130,7 @@ int Driver::WriteBinaryOutput(onnx::ModelProto& model, std::vector<PendingFile>&
     d.message = note;
     diags_.Emit(std::move(d));
   }
-  auto written = PrepareBinaryModel(model, config_.output);
+  auto written = PrepareBinaryModel(model, config_.output, size);
   if (!written.ok()) return Fail(config_.output, written.status(), kExitUsageError);
   // All files are complete before any goes into place; the data file
   // follows the model referencing it, the host part the device part.
@@ -171,9 +172,10 @@ absl::Status Driver::PrepareHostFiles(std::vector<PendingFile>& files) {
   ExternalDataOptions options;
   options.none = config_.external_data.none;
   std::string note;
+  size_t size = 0;
   H8_ASSIGN_OR_RETURN(PendingFile data, PrepareExternalData(host, DirName(config_.input),
-                                                            host_path_, options, &note));
-  H8_ASSIGN_OR_RETURN(PendingFile model, PrepareBinaryModel(host, host_path_));
+                                                            host_path_, options, &note, &size));
+  H8_ASSIGN_OR_RETURN(PendingFile model, PrepareBinaryModel(host, host_path_, size));
   files.push_back(std::move(model));
   files.push_back(std::move(data));
   return absl::OkStatus();

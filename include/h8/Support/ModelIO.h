@@ -119,9 +119,13 @@ absl::Status CommitAll(std::vector<PendingFile*> files);
 /// Writes `contents` to a pending file for `path`.
 absl::StatusOr<PendingFile> PrepareFile(const std::string& path, const std::string& contents);
 
-/// Serializes `model` to a pending file for `path`.
+/// Serializes `model` to a pending file for `path`. `byte_size` is
+/// model.ByteSizeLong() when that was called after the model's last change
+/// (the sizes it caches in every message are then current and used as
+/// they are); without it the sizes are computed here.
 absl::StatusOr<PendingFile> PrepareBinaryModel(const onnx::ModelProto& model,
-                                               const std::string& path);
+                                               const std::string& path,
+                                               std::optional<size_t> byte_size = std::nullopt);
 
 /// Parses binary model bytes. `what` names the source in errors.
 absl::StatusOr<onnx::ModelProto> ParseBinaryModel(const char* data, size_t size,

@@ -14,6 +14,7 @@
 
 #include "TestUtil.h"
 #include "gtest/gtest.h"
+#include "h8/Support/ExternalData.h"
 
 namespace h8 {
 namespace {
@@ -277,6 +278,35 @@ TEST(ModelIOTest, PendingFileWritesPastTheWritebackChunk) {
   for (int i = 0; i < 40; ++i)
     ASSERT_EQ(read[static_cast<size_t>(i) << 20], static_cast<char>('a' + i % 26)) << i;
   EXPECT_EQ(dir.Entries(), (std::vector<std::string>{"big"}));
+}
+
+TEST(ModelIOTest, ExternalDataReportsTheSizeTheModelIsWrittenWith) {
+  // The size PrepareExternalData reports is the model's after its changes
+  // (tensors moved out or not): written with it, the file holds exactly
+  // the model's serialization.
+  TempDir dir;
+  for (const char* data_file : {"", "m.onnx.data"}) {
+    for (bool none : {false, true}) {
+      if (none && *data_file != '\0') continue;
+      onnx::ModelProto model = ModelWithLargeTensors();
+      ExternalDataOptions options;
+      options.file = data_file;
+      options.none = none;
+      size_t size = 0;
+      std::string note;
+      auto data = PrepareExternalData(model, dir.path(), dir.File("m.onnx"), options, &note, &size);
+      ASSERT_TRUE(data.ok()) << data.status();
+      EXPECT_EQ(size, model.ByteSizeLong());
+      EXPECT_EQ(model.graph().initializer(1).data_location() == onnx::TensorProto::EXTERNAL,
+                *data_file != '\0');
+      auto written = PrepareBinaryModel(model, dir.File("m.onnx"), size);
+      ASSERT_TRUE(written.ok()) << written.status();
+      ASSERT_TRUE(CommitAll({&*written, &*data}).ok());
+      std::string bytes;
+      ASSERT_TRUE(ReadFileToString(dir.File("m.onnx"), bytes).ok());
+      EXPECT_TRUE(bytes == model.SerializeAsString()) << data_file;
+    }
+  }
 }
 
 TEST(ModelIOTest, InputFileSniffsThenParsesOrReadsWithoutLosingBytes) {
