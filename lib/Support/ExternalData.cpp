@@ -228,7 +228,7 @@ absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
                                                 const std::string& input_dir,
                                                 const std::string& output_path,
                                                 const ExternalDataOptions& options,
-                                                std::string* note) {
+                                                std::string* note, size_t* model_size) {
   std::vector<onnx::TensorProto*> tensors;
   CollectTensors(*model.mutable_graph(), tensors);
   bool any_external = false;
@@ -261,18 +261,23 @@ absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
     }
     size = static_cast<int64_t>(model.ByteSizeLong());
     if (size > kProtobufLimit) return too_big(size);
+    if (model_size != nullptr) *model_size = static_cast<size_t>(size);
     return PendingFile();
   }
   std::string file = options.file;
   int64_t threshold = options.threshold;
-  if (file.empty() && static_cast<int64_t>(model.ByteSizeLong()) > kProtobufLimit) {
+  const size_t size = file.empty() ? model.ByteSizeLong() : 0;
+  if (file.empty() && static_cast<int64_t>(size) > kProtobufLimit) {
     file = BaseName(output_path) + ".data";
     threshold = 1024;
     if (note != nullptr)
       *note = absl::StrCat("the model is over protobuf's 2 GiB limit; tensors of ", threshold,
                            " bytes or more were written to external data file '", file, "'");
   }
-  if (file.empty() && !any_external) return PendingFile();
+  if (file.empty() && !any_external) {
+    if (model_size != nullptr) *model_size = size;
+    return PendingFile();
+  }
   if (file.empty()) file = BaseName(output_path) + ".data";
   if (file.find('/') != std::string::npos || file == "." || file == "..")
     return UsageStatus(absl::StrCat("external data file '", file,
@@ -324,6 +329,7 @@ absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
     offset += static_cast<int64_t>(bytes.size());
   }
   if (absl::Status s = pending->Close(status); !s.ok()) return s;
+  if (model_size != nullptr) *model_size = model.ByteSizeLong();
   return pending;
 }
 

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
+#include <memory>
 
 #include "Driver.h"
 #include "absl/strings/str_cat.h"
@@ -67,19 +68,31 @@ int Driver::ReadAndRun(PassManager& pm, ModelFormat out_format,
   if (in_format == ModelFormat::kAuto && config_.input != "-")
     in_format = FormatFromPath(config_.input);
 
+  // A file is opened and sniffed, then a binary model is parsed from it
+  // as it is read; text (and bytes given in memory) is held whole.
   std::string bytes;
+  std::unique_ptr<InputFile> file;
   if (request_.input_bytes) {
     bytes = std::move(*request_.input_bytes);
     request_.input_bytes.emplace();  // still "from memory"
-  } else if (absl::Status s = ReadFileToString(config_.input, bytes); !s.ok()) {
-    return Fail("", s, kExitUsageError);
+    if (in_format == ModelFormat::kAuto) in_format = SniffFormat(bytes);
+  } else {
+    auto opened = InputFile::Open(config_.input);
+    if (!opened.ok()) return Fail("", opened.status(), kExitUsageError);
+    file = std::move(*opened);
+    if (in_format == ModelFormat::kAuto) {
+      auto sniffed = file->Sniff();
+      if (!sniffed.ok()) return Fail("", sniffed.status(), kExitUsageError);
+      in_format = *sniffed;
+    }
   }
   ProtectInput(config_.input);
-  if (in_format == ModelFormat::kAuto) in_format = SniffFormat(bytes);
   if (in_format == ModelFormat::kBinary) {
     if (config_.split_input_file)
       return Fail("", UsageError("--split-input-file needs textual input"), kExitUsageError);
-    auto model = ParseBinaryModel(bytes.data(), bytes.size(), label_);
+    auto model =
+        file ? file->ParseBinary(label_) : ParseBinaryModel(bytes.data(), bytes.size(), label_);
+    file.reset();
     bytes.clear();
     bytes.shrink_to_fit();
     if (!model.ok()) return Fail("", StripLabel(model.status()), kExitUsageError);
@@ -88,6 +101,11 @@ int Driver::ReadAndRun(PassManager& pm, ModelFormat out_format,
     exit_code = ProcessModel(*model, label_, pm);
     if (exit_code == kExitOk) results.push_back(std::move(*model));
   } else {
+    if (file) {
+      absl::Status s = file->ReadAll(bytes);
+      file.reset();
+      if (!s.ok()) return Fail("", s, kExitUsageError);
+    }
     if (absl::StripAsciiWhitespace(bytes).empty())
       return Fail("", UsageError("empty file"), kExitUsageError);
     std::vector<Chunk> chunks = SplitInput(bytes, config_.split_input_file);

@@ -38,10 +38,27 @@ std::string ModelsText(const std::vector<onnx::ModelProto>& models, const PrintO
   return text;
 }
 
+// Keeps `models` alive until the process exits (reachable from a static,
+// so leak checkers do not report them).
+void KeepUntilExit(std::vector<onnx::ModelProto>& models) {
+  static auto* kept = new std::vector<onnx::ModelProto>();
+  for (onnx::ModelProto& m : models) kept->emplace_back().Swap(&m);
+  models.clear();
+}
+
 }  // namespace
 
 int Driver::WriteOutputs(std::vector<onnx::ModelProto>& results, ModelFormat out_format,
                          int exit_code, const PassManager& pm) {
+  // The CLI exits after writing: freeing a large model message by message
+  // costs more than the operating system takes to drop the whole process.
+  struct KeepOnReturn {
+    std::vector<onnx::ModelProto>& models;
+    bool exiting;
+    ~KeepOnReturn() {
+      if (exiting) KeepUntilExit(models);
+    }
+  } keep{results, request_.exiting};
   // split-hailo8's host part is written only when the whole run
   // succeeded, and goes into place with the output.
   std::vector<PendingFile> host_files;
@@ -102,8 +119,9 @@ int Driver::WriteOutputs(std::vector<onnx::ModelProto>& results, ModelFormat out
 // input stay external; --external-data moves large ones out).
 int Driver::WriteBinaryOutput(onnx::ModelProto& model, std::vector<PendingFile>& host_files) {
   std::string note;
+  size_t size = 0;
   auto data = PrepareExternalData(model, DirName(config_.input), config_.output,
-                                  config_.external_data, &note);
+                                  config_.external_data, &note, &size);
   if (!data.ok()) return Fail(config_.output, data.status(), kExitUsageError);
   if (!note.empty()) {
     Diagnostic d;
@@ -112,7 +130,7 @@ int Driver::WriteBinaryOutput(onnx::ModelProto& model, std::vector<PendingFile>&
     d.message = note;
     diags_.Emit(std::move(d));
   }
-  auto written = PrepareBinaryModel(model, config_.output);
+  auto written = PrepareBinaryModel(model, config_.output, size);
   if (!written.ok()) return Fail(config_.output, written.status(), kExitUsageError);
   // All files are complete before any goes into place; the data file
   // follows the model referencing it, the host part the device part.
@@ -154,9 +172,10 @@ absl::Status Driver::PrepareHostFiles(std::vector<PendingFile>& files) {
   ExternalDataOptions options;
   options.none = config_.external_data.none;
   std::string note;
+  size_t size = 0;
   H8_ASSIGN_OR_RETURN(PendingFile data, PrepareExternalData(host, DirName(config_.input),
-                                                            host_path_, options, &note));
-  H8_ASSIGN_OR_RETURN(PendingFile model, PrepareBinaryModel(host, host_path_));
+                                                            host_path_, options, &note, &size));
+  H8_ASSIGN_OR_RETURN(PendingFile model, PrepareBinaryModel(host, host_path_, size));
   files.push_back(std::move(model));
   files.push_back(std::move(data));
   return absl::OkStatus();

@@ -243,6 +243,7 @@ int OptMain(int argc, char** argv, PassRegistry& registry) {
   std::signal(SIGXFSZ, SIG_IGN);
   std::ios::sync_with_stdio(false);
   OptRunRequest request;
+  request.exiting = true;
   for (int i = 1; i < argc; ++i) request.args.emplace_back(argv[i]);
   return RunOpt(std::move(request), registry).exit_code;
 }

@@ -2,7 +2,7 @@
 # Benchmarks on this machine. Prints medians; compare as ratios within one run
 # (the machine is shared and noisy).
 #
-#   utils/bench/run.sh [eval] [scale] [baseline] [big]   (default: eval and scale)
+#   utils/bench/run.sh [eval] [scale] [io] [baseline] [big]   (default: eval and scale)
 #
 # eval:  reference-evaluator time per fixture, on an LSTM(64 hidden) over 100
 #        steps and on tcn_encoder lifted to 1x9x2x100, and the tool's end-to-end time
@@ -16,6 +16,13 @@
 #        update_inputs_outputs_dims + infer_shapes + check_model + save) on
 #        the node-heavy models; time per node for deep (20k nodes) vs deeper
 #        (100k); and one --time-passes report per model.
+#
+# io:    the read/write path alone, interleaved: each repetition runs
+#        h8-floor, h8-floor --fsync, onnx-h8-opt with no pass and with
+#        --hailo8 --pin-shape on wide (317 MB, 1,601 nodes) and deep
+#        (20,001 nodes) in turn, each writing its own output file, so that
+#        load from other jobs falls on all of them alike; prints median and
+#        fastest wall time, median peak RSS and ratios to h8-floor.
 #
 # big:   a TCN with 2.2 GB of weights in external data (h8-gen-model
 #        --layers=700 --channels=512 --external-data): wall time and peak RSS
@@ -172,6 +179,54 @@ if want baseline; then
         "$(awk -v a="$b" -v b="$MED_MS" 'BEGIN{print a/b}')"
     done
   done
+fi
+
+if want io; then
+  mkdir -p "$WORK"
+  for spec in "wide 400 256" "deep 5000 8"; do
+    set -- $spec
+    gen "$1" "$2" "$3" 1
+  done
+  echo "== read + write path, interleaved (median and fastest of $REPS, wall ms; peak RSS MB)"
+  printf '%-6s %-34s %9s %7s %9s %7s %8s\n' model run median x_floor fastest x_floor rss_MB
+  for spec in "wide 256" "deep 8"; do
+    set -- $spec
+    name=$1 ch=$2 in="$WORK/$1.onnx"
+    labels=("h8-floor" "h8-floor --fsync" "onnx-h8-opt (no pass)" "--hailo8 --pin-shape=1,$ch,1,100")
+    cmds=("$FLOOR $in $WORK/io-0.onnx" "$FLOOR $in $WORK/io-1.onnx --fsync"
+          "$TOOL $in -o $WORK/io-2.onnx" "$TOOL $in --hailo8 --pin-shape=1,$ch,1,100 -o $WORK/io-3.onnx")
+    declare -A IO_MS=() IO_KB=()
+    for i in $(seq "$REPS"); do
+      for k in "${!cmds[@]}"; do
+        s=$(date +%s%N)
+        # shellcheck disable=SC2086
+        if ! /usr/bin/time -f '%M' -o "$WORK/time.txt" ${cmds[$k]} >/dev/null 2>"$WORK/err.txt"; then
+          echo "FAILED: ${cmds[$k]}" >&2
+          cat "$WORK/err.txt" >&2
+          exit 1
+        fi
+        e=$(date +%s%N)
+        IO_MS[$k]+="$(( (e - s) / 1000 )) "
+        IO_KB[$k]+="$(tail -1 "$WORK/time.txt") "
+      done
+    done
+    stat_of() {  # stat_of median|min VALUES...
+      local how=$1; shift
+      printf '%s\n' "$@" | sort -n | awk -v h="$how" '{a[NR]=$1} END {print (h == "min") ? a[1] : a[int((NR+1)/2)]}'
+    }
+    # shellcheck disable=SC2086
+    fmed=$(stat_of median ${IO_MS[0]}) fmin=$(stat_of min ${IO_MS[0]})
+    for k in "${!cmds[@]}"; do
+      # shellcheck disable=SC2086
+      med=$(stat_of median ${IO_MS[$k]}) min=$(stat_of min ${IO_MS[$k]}) kb=$(stat_of median ${IO_KB[$k]})
+      printf '%-6s %-34s %9.1f %6.2fx %9.1f %6.2fx %8.1f\n' "$name" "${labels[$k]}" \
+        "$(awk -v t="$med" 'BEGIN{print t/1000}')" "$(awk -v a="$med" -v b="$fmed" 'BEGIN{print a/b}')" \
+        "$(awk -v t="$min" 'BEGIN{print t/1000}')" "$(awk -v a="$min" -v b="$fmin" 'BEGIN{print a/b}')" \
+        "$(awk -v a="$kb" 'BEGIN{print a/1024}')"
+    done
+    unset IO_MS IO_KB
+  done
+  rm -f "$WORK"/io-?.onnx "$WORK/time.txt" "$WORK/err.txt"
 fi
 
 if want big; then

@@ -63,12 +63,14 @@ std::string ExternalDataPath(const std::string& output_path, const ExternalDataO
 /// external bytes into a pending data file (empty when none is needed),
 /// committed with the model (CommitAll). `input_dir` resolves tensors
 /// that were external in the input. `note` receives a sentence for the
-/// user when the 2 GiB limit forced external data.
+/// user when the 2 GiB limit forced external data; `model_size`, when
+/// given, the model's serialized size from a ByteSizeLong after its last
+/// change, for PrepareBinaryModel not to compute it again.
 absl::StatusOr<PendingFile> PrepareExternalData(onnx::ModelProto& model,
                                                 const std::string& input_dir,
                                                 const std::string& output_path,
                                                 const ExternalDataOptions& options,
-                                                std::string* note);
+                                                std::string* note, size_t* model_size = nullptr);
 
 }  // namespace h8
 

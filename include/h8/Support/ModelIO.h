@@ -1,9 +1,12 @@
 //===- ModelIO.h - Reading and writing models -------------------*- C++ -*-===//
 //
-// Binary `.onnx` and textual `.onnxtext`. Inputs are read into memory (a
-// file truncated by another process mid-run cannot SIGBUS us), at most
-// kMaxInputBytes, from regular files or pipes only: devices, directories and
-// sockets are refused, and a FIFO is opened without waiting for a writer.
+// Binary `.onnx` and textual `.onnxtext`. Inputs are read with read(),
+// never mapped (a file truncated by another process mid-run cannot SIGBUS
+// us), at most kMaxInputBytes, from regular files or pipes only: devices,
+// directories and sockets are refused, and a FIFO is opened without waiting
+// for a writer. A binary model in a regular file is parsed as it is read,
+// in blocks, without holding the file's bytes; from a pipe it is read
+// whole first.
 // Output is atomic: it goes to a temporary file in the destination folder
 // (a PendingFile) that is renamed over the destination only after it was
 // completely written -- after every other output of the run was, too -- so a
@@ -16,6 +19,7 @@
 #define H8_SUPPORT_MODELIO_H
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -90,6 +94,8 @@ class PendingFile {
   static absl::StatusOr<PendingFile> Create(const std::string& path);
   int fd() const { return fd_; }
   const std::string& path() const { return final_; }
+  /// Writes all of `data`. Writeback of a temporary file is started every
+  /// few tens of MiB (sync_file_range), so that closing it waits little.
   absl::Status Write(const char* data, size_t size);
   /// Ends writing (fsync, permissions); `written` is the writing's outcome:
   /// when not OK, the temporary file is removed. Returns the outcome.
@@ -100,6 +106,8 @@ class PendingFile {
 
  private:
   int fd_ = -1;
+  int64_t written_ = 0;  // bytes written
+  int64_t writeback_ = 0;  // bytes whose writeback was started
   std::string temp_;
   std::string final_;
 };
@@ -111,9 +119,13 @@ absl::Status CommitAll(std::vector<PendingFile*> files);
 /// Writes `contents` to a pending file for `path`.
 absl::StatusOr<PendingFile> PrepareFile(const std::string& path, const std::string& contents);
 
-/// Serializes `model` to a pending file for `path`.
+/// Serializes `model` to a pending file for `path`. `byte_size` is
+/// model.ByteSizeLong() when that was called after the model's last change
+/// (the sizes it caches in every message are then current and used as
+/// they are); without it the sizes are computed here.
 absl::StatusOr<PendingFile> PrepareBinaryModel(const onnx::ModelProto& model,
-                                               const std::string& path);
+                                               const std::string& path,
+                                               std::optional<size_t> byte_size = std::nullopt);
 
 /// Parses binary model bytes. `what` names the source in errors.
 absl::StatusOr<onnx::ModelProto> ParseBinaryModel(const char* data, size_t size,
@@ -125,6 +137,45 @@ ModelFormat SniffFormat(const std::string& bytes);
 
 /// Reads a binary model from a file (or a pipe).
 absl::StatusOr<onnx::ModelProto> ReadBinaryModelFile(const std::string& path);
+
+/// An input opened for reading with the checks of ReadFileToString ("-" is
+/// stdin): the format is sniffed from the first block, then the contents
+/// are either read whole (text) or, from a regular file, parsed as a binary
+/// model block by block. A file that shrinks while it is read ends in a
+/// parse error, one that grows past kMaxInputBytes in TooLarge.
+class InputFile {
+ public:
+  ~InputFile();
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+
+  /// Opens `path`; errors name it and say it is not `noun`.
+  static absl::StatusOr<std::unique_ptr<InputFile>> Open(const std::string& path,
+                                                         absl::string_view noun = "a model file");
+  /// The format of the contents (SniffFormat on the first significant
+  /// bytes); consumes nothing.
+  absl::StatusOr<ModelFormat> Sniff();
+  /// Reads the rest of the file into `out`.
+  absl::Status ReadAll(std::string& out);
+  /// Parses the rest of the file as a binary model (the checks and
+  /// messages of ParseBinaryModel); `what` names the source in errors.
+  absl::StatusOr<onnx::ModelProto> ParseBinary(const std::string& what);
+
+ private:
+  class Source;
+  InputFile() = default;
+  absl::Status Buffer();
+
+  std::string path_;  // as errors name it ("<stdin>" for "-")
+  int fd_ = -1;
+  bool owns_fd_ = false;
+  bool regular_ = false;
+  uint64_t size_ = 0;  // of a regular file, when opened
+  std::unique_ptr<Source> source_;
+  /// The whole contents when read into memory (a pipe, or a first block
+  /// too blank to sniff).
+  std::optional<std::string> buffered_;
+};
 
 /// Writes `contents` atomically to `path` ("-" is stdout).
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);

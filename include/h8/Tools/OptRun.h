@@ -40,6 +40,10 @@ struct OptRunRequest {
   /// --dump-pass-pipeline, SARIF) on stderr as the CLI does. IR dumps
   /// (--print-ir-*) are printed either way.
   bool print = true;
+  /// The process ends right after the run (the CLI): the models are left
+  /// for the operating system to free instead of being destroyed message
+  /// by message. Never for an embedder that keeps running.
+  bool exiting = false;
 };
 
 /// What one run produced.

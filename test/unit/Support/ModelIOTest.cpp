@@ -14,6 +14,7 @@
 
 #include "TestUtil.h"
 #include "gtest/gtest.h"
+#include "h8/Support/ExternalData.h"
 
 namespace h8 {
 namespace {
@@ -223,6 +224,150 @@ TEST(ModelIOTest, ReadBinaryModelFileErrorsNameThePath) {
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(j.status().message().rfind(junk + ": ", 0), 0u) << j.status();
+}
+
+// A model whose tensor bytes span several read and write blocks (1 MiB),
+// with small fields before and after them.
+onnx::ModelProto ModelWithLargeTensors() {
+  onnx::ModelProto model = ParseModelOrDie(kModel);
+  for (int i = 0; i < 3; ++i) {
+    onnx::TensorProto t = MakeTensorProto(onnx::TensorProto::FLOAT, {(3 << 18) + i});
+    t.set_name("big" + std::to_string(i));
+    std::string bytes(static_cast<size_t>(t.dims(0)) * 4, '\0');
+    for (size_t j = 0; j < bytes.size(); ++j) bytes[j] = static_cast<char>(j * 7 + i);
+    t.set_raw_data(bytes);
+    *model.mutable_graph()->add_initializer() = t;
+  }
+  model.set_doc_string("after the tensors");
+  return model;
+}
+
+TEST(ModelIOTest, BinaryWriteOfLargeTensorsIsTheSerializedBytes) {
+  TempDir dir;
+  onnx::ModelProto model = ModelWithLargeTensors();
+  ASSERT_TRUE(WriteBinaryModel(model, dir.File("m.onnx")).ok());
+  std::string written;
+  ASSERT_TRUE(ReadFileToString(dir.File("m.onnx"), written).ok());
+  EXPECT_EQ(written.size(), model.ByteSizeLong());
+  EXPECT_TRUE(written == model.SerializeAsString());
+  auto read = ReadBinaryModelFile(dir.File("m.onnx"));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_TRUE(read->SerializeAsString() == written);
+}
+
+TEST(ModelIOTest, PendingFileWritesPastTheWritebackChunk) {
+  // 40 MiB: writeback of the first 32 is started while writing, from a
+  // moved-from PendingFile's successor; the file is complete when renamed.
+  TempDir dir;
+  auto created = PendingFile::Create(dir.File("big"));
+  ASSERT_TRUE(created.ok());
+  PendingFile file = std::move(*created);
+  std::string piece(1 << 20, '\0');
+  for (int i = 0; i < 40; ++i) {
+    std::fill(piece.begin(), piece.end(), static_cast<char>('a' + i % 26));
+    ASSERT_TRUE(file.Write(piece.data(), piece.size()).ok());
+    if (i == 20) {
+      PendingFile moved = std::move(file);
+      file = std::move(moved);
+    }
+  }
+  ASSERT_TRUE(file.Commit().ok());
+  std::string read;
+  ASSERT_TRUE(ReadFileToString(dir.File("big"), read, "a file").ok());
+  ASSERT_EQ(read.size(), 40u << 20);
+  for (int i = 0; i < 40; ++i)
+    ASSERT_EQ(read[static_cast<size_t>(i) << 20], static_cast<char>('a' + i % 26)) << i;
+  EXPECT_EQ(dir.Entries(), (std::vector<std::string>{"big"}));
+}
+
+TEST(ModelIOTest, ExternalDataReportsTheSizeTheModelIsWrittenWith) {
+  // The size PrepareExternalData reports is the model's after its changes
+  // (tensors moved out or not): written with it, the file holds exactly
+  // the model's serialization.
+  TempDir dir;
+  for (const char* data_file : {"", "m.onnx.data"}) {
+    for (bool none : {false, true}) {
+      if (none && *data_file != '\0') continue;
+      onnx::ModelProto model = ModelWithLargeTensors();
+      ExternalDataOptions options;
+      options.file = data_file;
+      options.none = none;
+      size_t size = 0;
+      std::string note;
+      auto data = PrepareExternalData(model, dir.path(), dir.File("m.onnx"), options, &note, &size);
+      ASSERT_TRUE(data.ok()) << data.status();
+      EXPECT_EQ(size, model.ByteSizeLong());
+      EXPECT_EQ(model.graph().initializer(1).data_location() == onnx::TensorProto::EXTERNAL,
+                *data_file != '\0');
+      auto written = PrepareBinaryModel(model, dir.File("m.onnx"), size);
+      ASSERT_TRUE(written.ok()) << written.status();
+      ASSERT_TRUE(CommitAll({&*written, &*data}).ok());
+      std::string bytes;
+      ASSERT_TRUE(ReadFileToString(dir.File("m.onnx"), bytes).ok());
+      EXPECT_TRUE(bytes == model.SerializeAsString()) << data_file;
+    }
+  }
+}
+
+TEST(ModelIOTest, InputFileSniffsThenParsesOrReadsWithoutLosingBytes) {
+  TempDir dir;
+  onnx::ModelProto model = ModelWithLargeTensors();
+  const std::string bytes = model.SerializeAsString();
+  ASSERT_TRUE(WriteFileAtomically(dir.File("m.bin"), bytes).ok());
+  {
+    auto file = InputFile::Open(dir.File("m.bin"));
+    ASSERT_TRUE(file.ok()) << file.status();
+    auto format = (*file)->Sniff();
+    ASSERT_TRUE(format.ok());
+    EXPECT_EQ(*format, ModelFormat::kBinary);
+    auto parsed = (*file)->ParseBinary("m.bin");
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_TRUE(parsed->SerializeAsString() == bytes);
+  }
+  {
+    // Read as bytes after sniffing: the sniffed block is not consumed.
+    auto file = InputFile::Open(dir.File("m.bin"));
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Sniff().ok());
+    std::string read;
+    ASSERT_TRUE((*file)->ReadAll(read).ok());
+    EXPECT_TRUE(read == bytes);
+  }
+  // Text behind more blanks than one read block: sniffed on the whole.
+  const std::string text = std::string(600 << 10, ' ') + "\n" + kModel;
+  ASSERT_TRUE(WriteFileAtomically(dir.File("m.txt"), text).ok());
+  auto file = InputFile::Open(dir.File("m.txt"));
+  ASSERT_TRUE(file.ok());
+  auto format = (*file)->Sniff();
+  ASSERT_TRUE(format.ok());
+  EXPECT_EQ(*format, ModelFormat::kText);
+  std::string read;
+  ASSERT_TRUE((*file)->ReadAll(read).ok());
+  EXPECT_TRUE(read == text);
+}
+
+TEST(ModelIOTest, InputFileRefusesTruncatedAndEmptyBinaryFiles) {
+  TempDir dir;
+  const std::string bytes = ModelWithLargeTensors().SerializeAsString();
+  for (size_t size : {bytes.size() - 1, bytes.size() / 2, size_t{5}}) {
+    ASSERT_TRUE(WriteFileAtomically(dir.File("cut.onnx"), bytes.substr(0, size)).ok());
+    auto m = ReadBinaryModelFile(dir.File("cut.onnx"));
+    ASSERT_FALSE(m.ok()) << size;
+    EXPECT_EQ(
+        std::string(m.status().message()),
+        dir.File("cut.onnx") +
+            ": not a valid ONNX model (protobuf parse failed: truncated or not an ONNX file)");
+    EXPECT_TRUE(IsIoError(m.status()));
+  }
+  ASSERT_TRUE(WriteFileAtomically(dir.File("empty.onnx"), "").ok());
+  auto file = InputFile::Open(dir.File("empty.onnx"));
+  ASSERT_TRUE(file.ok());
+  auto format = (*file)->Sniff();
+  ASSERT_TRUE(format.ok());
+  EXPECT_EQ(*format, ModelFormat::kBinary);
+  auto m = (*file)->ParseBinary("empty.onnx");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(std::string(m.status().message()), "empty.onnx: empty file");
 }
 
 TEST(ModelIOTest, ReadRefusesDevicesWithoutReading) {
