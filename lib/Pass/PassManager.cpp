@@ -184,6 +184,8 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       (*it)->RunAfterPipeline(model, status, ctx);
     return status;
   };
+  // Nothing to run, nothing to check (a plain read + write).
+  if (passes_.empty()) return finish(absl::OkStatus());
   // The model as the previous pass left it (or as it was given, already
   // verified by whoever read it), by fingerprint.
   uint64_t main_fingerprint = 0, topology = 0;
