@@ -130,7 +130,7 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   summary.file = ctx.file();
   if (ctx.diags().json())
     ctx.diags().Output(ctx.current_pass(), FormatLintSummaryJson(summary) + "\n");
-  ctx.AddLintSummary(summary);
+  ctx.artifacts().GetOrCreate<Hailo8Findings>().verdicts.push_back(summary);
   if (!ctx.diags().json()) {
     std::string bodies;
     if (analysis.subgraph_bodies > 0)

@@ -82,9 +82,8 @@ class SplitHailo8Pass : public Pass {
 absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
   if (options_.host_out.empty())
     return UsageStatus("needs a file for the host part (e.g. --split-hailo8=host.onnx)");
-  InterfaceMap& map = ctx.interface_map();
-  if (!map.host_model_path.empty())
-    return UsageStatus(absl::StrCat("the model was already split (host part: ", map.host_model_path,
+  if (const auto* split = ctx.artifacts().Get<SplitHostModel>())
+    return UsageStatus(absl::StrCat("the model was already split (host part: ", split->path,
                                     "); split-hailo8 runs once"));
   const Hailo8Analysis analysis =
       AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny},
@@ -272,8 +271,8 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   // Hand the host part over; the driver writes it with the device model.
   const std::string& path = options_.host_out;
   const int host_nodes = hg.node_size();
-  map.host_model = std::make_shared<onnx::ModelProto>(std::move(host_model));
-  map.host_model_path = path;
+  ctx.artifacts().Set(
+      SplitHostModel{std::make_shared<onnx::ModelProto>(std::move(host_model)), path});
 
   ctx.Stat("host-nodes", host_nodes);
   ctx.Stat("device-nodes", graph.node_size());

@@ -12,6 +12,8 @@
 #include "Driver.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "h8/Passes/CheckHailo8.h"
+#include "h8/Passes/SplitHailo8.h"
 #include "h8/Report/Dot.h"
 
 namespace h8 {
@@ -64,9 +66,9 @@ void Driver::RecordRun(const PassManager& pm, PassContext& ctx) {
   ModelReport& mr = report_.models[current_model_];
   for (const auto& [pass, seconds] : pm.timings()) mr.timings.push_back(PassTiming{pass, seconds});
   mr.stats = ctx.stats();
-  mr.lints = ctx.lint_summaries();
+  if (const auto* findings = ctx.artifacts().Get<Hailo8Findings>()) mr.lints = findings->verdicts;
   if (!mr.lints.empty()) mr.end_nodes = mr.lints.back().end_nodes;
-  mr.host_model_path = ctx.interface_map().host_model_path;
+  if (const auto* split = ctx.artifacts().Get<SplitHostModel>()) mr.host_model_path = split->path;
 }
 
 // The drawings of one model: before (--report) and after the pipeline.

@@ -20,7 +20,7 @@ void Driver::InstallNumericsCheck() {
     // ProcessModel), so the first failing pass is the one that broke it.
     config_.pm.numerics_check = [this](const onnx::ModelProto&, const onnx::ModelProto& after,
                                        PassContext& ctx) {
-      auto reports = VerifyNumerics(*current_original_, after, ctx.interface_map(), config_.verify,
+      auto reports = VerifyNumerics(*current_original_, after, ctx.artifacts(), config_.verify,
                                     ctx.base_dir());
       if (!reports.ok()) return reports.status();
       for (const OutputReport& r : *reports)
@@ -42,7 +42,7 @@ int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::Mo
   if (!s.ok()) return kExitModelError;
   if (config_.verify_numerics) {
     auto reports =
-        VerifyNumerics(*original, model, ctx.interface_map(), config_.verify, ctx.base_dir());
+        VerifyNumerics(*original, model, ctx.artifacts(), config_.verify, ctx.base_dir());
     if (!PrintVerification(
             reports,
             absl::StrCat(config_.verify.trials, " random inputs (seed ", config_.verify.seed, ")"),
@@ -51,7 +51,7 @@ int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::Mo
   }
   if (!config_.verify_against.empty()) {
     // A missing or unreadable test-data file is an I/O problem.
-    auto reports = VerifyAgainstDataSet(model, ctx.interface_map(), config_.verify_against,
+    auto reports = VerifyAgainstDataSet(model, ctx.artifacts(), config_.verify_against,
                                         config_.verify, ctx.base_dir());
     if (!PrintVerification(reports, absl::StrCat("test data in ", config_.verify_against), where))
       return !reports.ok() && IsIoError(reports.status()) ? kExitUsageError : kExitModelError;

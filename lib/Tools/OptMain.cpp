@@ -22,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Pass/PassPipeline.h"
+#include "h8/Passes/SplitHailo8.h"
 #include "h8/Report/Report.h"
 #include "h8/Support/ExternalData.h"
 #include "h8/Support/Status.h"
@@ -133,16 +134,16 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   for (const auto& [pass, seconds] : pm.timings()) passes_run += pass[0] != '(' ? 1 : 0;
   const bool stopped = !s.ok() && !(IsLintFindings(s) && passes_run == pm.passes().size());
   if (Drawing()) Draw(*original, model, stopped, code);
-  const InterfaceMap& map = ctx.interface_map();
-  if (map.host_model && code == kExitOk) {
+  const SplitHostModel* split = ctx.artifacts().Get<SplitHostModel>();
+  if (split != nullptr && code == kExitOk) {
     if (host_model_) {
       Emit(where,
            "split-hailo8 names one host file but the input holds several models; "
            "split one model per run");
       return kExitUsageError;
     }
-    host_model_ = map.host_model;
-    host_path_ = map.host_model_path;
+    host_model_ = split->model;
+    host_path_ = split->path;
   }
   return code;
 }

@@ -11,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "h8/Eval/Evaluator.h"
 #include "h8/IR/GraphIndex.h"
+#include "h8/Passes/LiftConv1d.h"
+#include "h8/Passes/SplitHailo8.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
@@ -99,9 +101,11 @@ std::vector<const onnx::ValueInfoProto*> RuntimeInputs(const onnx::GraphProto& g
   return out;
 }
 
-int InsertedAxis(const InterfaceMap& map, const std::string& name) {
-  auto it = map.inserted_axis.find(name);
-  return it == map.inserted_axis.end() ? -1 : it->second;
+int InsertedAxis(const ArtifactStore& artifacts, const std::string& name) {
+  const LiftedInterface* lifted = artifacts.Get<LiftedInterface>();
+  if (lifted == nullptr) return -1;
+  auto it = lifted->inserted_axis.find(name);
+  return it == lifted->inserted_axis.end() ? -1 : it->second;
 }
 
 Tensor WithUnitAxis(Tensor t, int axis) {
@@ -110,13 +114,13 @@ Tensor WithUnitAxis(Tensor t, int axis) {
 }
 
 // Compares rewritten outputs with expected ones (per row when rows > 1).
-absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const InterfaceMap& map,
+absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const ArtifactStore& artifacts,
                             const std::vector<std::vector<Tensor>>& expected_rows,
                             const std::vector<Tensor>& actual,
                             std::vector<CompareAccumulator>& acc) {
   for (int o = 0; o < rewritten.output_size(); ++o) {
     const std::string& name = rewritten.output(o).name();
-    int axis = InsertedAxis(map, name);
+    int axis = InsertedAxis(artifacts, name);
     // A model lifted in an earlier run carries no record: an output one rank
     // above the reference with a unit dim at 2 is lift-conv1d's layout.
     if (axis < 0 && actual[o].dims.size() == expected_rows[0][o].dims.size() + 1 &&
@@ -154,14 +158,15 @@ std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
 
 // What computes the original outputs: the rewritten model, or after
 // split-hailo8 the composition host(rewritten(x)), with the host model the
-// split left in the interface record.
+// split left as an artifact (SplitHostModel).
 class Composition {
  public:
   static absl::StatusOr<Composition> Load(const onnx::ModelProto& rewritten,
-                                          const InterfaceMap& map) {
+                                          const ArtifactStore& artifacts) {
     Composition c;
     c.rewritten_ = &rewritten;
-    c.host_ = map.host_model.get();
+    const SplitHostModel* split = artifacts.Get<SplitHostModel>();
+    c.host_ = split ? split->model.get() : nullptr;
     return c;
   }
 
@@ -201,10 +206,10 @@ namespace {
 
 absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& original,
                                                        const onnx::ModelProto& rewritten,
-                                                       const InterfaceMap& map,
+                                                       const ArtifactStore& artifacts,
                                                        const VerifyOptions& options,
                                                        const std::string& base_dir) {
-  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
+  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, artifacts));
   const onnx::GraphProto& outputs = composed.outputs();
   if (original.graph().output_size() != outputs.output_size())
     return absl::FailedPreconditionError(
@@ -218,7 +223,7 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
     int64_t rows = 1;
     for (size_t k = 0; k < inputs.size(); ++k) {
       std::vector<int64_t> dims = ResolveDims(*inputs[k], options);
-      int axis = InsertedAxis(map, inputs[k]->name());
+      int axis = InsertedAxis(artifacts, inputs[k]->name());
       if (axis >= 0 && axis < static_cast<int>(dims.size())) rows = std::max(rows, dims[axis]);
       // Checked before the input is generated: it, its per-row slices and
       // the other inputs all have to fit.
@@ -236,14 +241,14 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
     }
     std::vector<std::vector<Tensor>> expected_rows;
     bool sliced = false;
-    for (const auto& [name, t] : rewritten_inputs) sliced |= InsertedAxis(map, name) >= 0;
+    for (const auto& [name, t] : rewritten_inputs) sliced |= InsertedAxis(artifacts, name) >= 0;
     for (int64_t h = 0; h < rows; ++h) {
       // Inputs that gained an axis are sliced per row; otherwise the
       // original model reads the same tensors.
       std::map<std::string, Tensor> original_inputs;
       for (const auto& [name, t] : rewritten_inputs) {
         if (!sliced) break;
-        int axis = InsertedAxis(map, name);
+        int axis = InsertedAxis(artifacts, name);
         original_inputs[name] = axis >= 0 ? SliceAxis(t, axis, h) : t;
       }
       H8_ASSIGN_OR_RETURN(EvalBudget budget, BudgetLeft(options, HeldBytes(rewritten_inputs) +
@@ -258,7 +263,7 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
     H8_ASSIGN_OR_RETURN(last,
                         composed.Evaluate(rewritten_inputs, base_dir, options,
                                           HeldBytes(rewritten_inputs) + HeldBytes(expected_rows)));
-    H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, expected_rows, last, acc));
+    H8_RETURN_IF_ERROR(CompareOutputs(outputs, artifacts, expected_rows, last, acc));
   }
   return Finish(outputs, acc, last, options);
 }
@@ -267,14 +272,14 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
 
 absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto& original,
                                                          const onnx::ModelProto& rewritten,
-                                                         const InterfaceMap& map,
+                                                         const ArtifactStore& artifacts,
                                                          const VerifyOptions& options,
                                                          const std::string& base_dir) {
   // The evaluator turns allocation failures inside it into statuses; this
   // covers the verifier's own copies (inputs, slices, comparisons).
   absl::StatusOr<std::vector<OutputReport>> result;
   try {
-    result = VerifyRandom(original, rewritten, map, options, base_dir);
+    result = VerifyRandom(original, rewritten, artifacts, options, base_dir);
   } catch (const std::bad_alloc&) {
     result = absl::ResourceExhaustedError("out of memory while verifying");
   }
@@ -283,18 +288,18 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto&
 }
 
 absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::ModelProto& rewritten,
-                                                               const InterfaceMap& map,
+                                                               const ArtifactStore& artifacts,
                                                                const std::string& dir,
                                                                const VerifyOptions& options,
                                                                const std::string& base_dir) {
-  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
+  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, artifacts));
   const onnx::GraphProto& outputs = composed.outputs();
   std::vector<const onnx::ValueInfoProto*> inputs = RuntimeInputs(rewritten.graph());
   std::map<std::string, Tensor> feeds;
   for (size_t k = 0; k < inputs.size(); ++k) {
     std::string path = absl::StrCat(dir, "/input_", k, ".pb");
     H8_ASSIGN_OR_RETURN(Tensor t, ReadTensorFile(path));
-    int axis = InsertedAxis(map, inputs[k]->name());
+    int axis = InsertedAxis(artifacts, inputs[k]->name());
     const int model_rank = inputs[k]->type().tensor_type().shape().dim_size();
     if (axis < 0 && static_cast<int>(t.dims.size()) + 1 == model_rank && model_rank > 2)
       axis = 2;  // lifted in an earlier run (see CompareOutputs)
@@ -310,7 +315,7 @@ absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::Model
   if (!evaluated.ok()) return ExplainBudget(evaluated.status(), options);
   std::vector<Tensor>& actual = *evaluated;
   std::vector<CompareAccumulator> acc(outputs.output_size(), Accumulator(options));
-  H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, {expected}, actual, acc));
+  H8_RETURN_IF_ERROR(CompareOutputs(outputs, artifacts, {expected}, actual, acc));
   return Finish(outputs, acc, actual, options);
 }
 

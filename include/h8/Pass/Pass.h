@@ -21,32 +21,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "h8/Pass/AnalysisManager.h"
+#include "h8/Pass/ArtifactStore.h"
 #include "h8/Support/Diagnostics.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
 
-/// How the model's interface (graph inputs and outputs) changed during the
-/// pipeline, so --verify-numerics can feed the original and the rewritten
-/// model corresponding inputs and compare corresponding outputs.
-struct InterfaceMap {
-  /// Graph input/output name -> axis at which the rewritten model's tensor
-  /// has an extra unit axis (lift-conv1d's H axis).
-  std::map<std::string, int> inserted_axis;
-  /// Node (or graph output) that forces the inserted axis to 1, so pin-shape
-  /// can name it when a pin asks for H > 1; empty when none does.
-  std::string row_axis_blocker;
-  /// Set by split-hailo8: the host model and the file it goes to. The
-  /// rewritten model is then the device part, and the composition
-  /// host(device(x)) is what computes the original outputs. Passes do no
-  /// I/O: the driver writes the host file together with -o, only when the
-  /// whole run succeeds.
-  std::shared_ptr<onnx::ModelProto> host_model;
-  std::string host_model_path;
-};
+/// lift-conv1d's artifact (h8/Passes/LiftConv1d.h).
+struct LiftedInterface;
 
 /// Per-run state shared by the passes of one pipeline run: diagnostics,
-/// statistics, the interface record. One per input model (per chunk with
+/// statistics, the artifacts passes leave for each other and for the driver.
+/// One per input model (per chunk with
 /// --split-input-file).
 class PassContext {
  public:
@@ -82,14 +68,15 @@ class PassContext {
   /// pass -> statistic -> value, for --pass-statistics, in pipeline order.
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>>& stats() { return stats_; }
 
-  InterfaceMap& interface_map() { return interface_map_; }
+  /// Typed results of the passes run so far (ArtifactStore.h).
+  ArtifactStore& artifacts() { return artifacts_; }
+  const ArtifactStore& artifacts() const { return artifacts_; }
+  /// artifacts().GetOrCreate<LiftedInterface>(), the name lift-conv1d
+  /// writes its artifact through; defined in lib/Passes.
+  LiftedInterface& interface_map();
 
   /// Analyses shared by the passes of this run (see AnalysisManager.h).
   AnalysisManager& analyses() { return analyses_; }
-
-  /// Lint verdicts of this run, in pipeline order (one per lint pass run).
-  void AddLintSummary(LintSummary summary) { lint_summaries_.push_back(std::move(summary)); }
-  const std::vector<LintSummary>& lint_summaries() const { return lint_summaries_; }
 
  private:
   InFlightDiagnostic Make(Severity severity, const onnx::NodeProto* node, int index,
@@ -101,9 +88,8 @@ class PassContext {
   std::string current_pass_;
   absl::flat_hash_set<std::string> remark_passes_;
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>> stats_;
-  InterfaceMap interface_map_;
+  ArtifactStore artifacts_;
   AnalysisManager analyses_;
-  std::vector<LintSummary> lint_summaries_;
 };
 
 class Pass {

@@ -8,10 +8,10 @@
 // recorded by passes are honoured: an input that gained a unit axis gets the
 // same data with that axis; when the axis was pinned to H > 1 rows, row h of
 // each output is compared with the original model run on row h of each
-// input. After
-// split-hailo8 (InterfaceMap::host_model set) the rewritten model is
-// the device part: its outputs feed the host model by name,
-// and the host's outputs are compared with the original's.
+// input (lift-conv1d's LiftedInterface artifact). After split-hailo8 (a
+// SplitHostModel artifact) the rewritten model is the device part: its
+// outputs feed the host model by name, and the host's outputs are compared
+// with the original's.
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_TOOLS_VERIFYNUMERICS_H
@@ -24,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "h8/Eval/Compare.h"
 #include "h8/Eval/Evaluator.h"
-#include "h8/Pass/Pass.h"
+#include "h8/Pass/ArtifactStore.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -57,14 +57,14 @@ struct OutputReport {
 /// Compares `original` and `rewritten` on `options.trials` random inputs.
 absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto& original,
                                                          const onnx::ModelProto& rewritten,
-                                                         const InterfaceMap& interface_map,
+                                                         const ArtifactStore& artifacts,
                                                          const VerifyOptions& options,
                                                          const std::string& base_dir);
 
 /// Compares `rewritten` with an ONNX test-data set folder (input_N.pb,
 /// output_N.pb in the original model's interface).
 absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::ModelProto& rewritten,
-                                                               const InterfaceMap& interface_map,
+                                                               const ArtifactStore& artifacts,
                                                                const std::string& dir,
                                                                const VerifyOptions& options,
                                                                const std::string& base_dir);

@@ -36,7 +36,7 @@ TEST(VerifyNumericsTest, IdenticalNonFiniteOutputsPass) {
     }
   )");
   VerifyOptions options;
-  H8_ASSERT_OK_AND_ASSIGN(auto reports, VerifyNumerics(m, m, InterfaceMap{}, options, ""));
+  H8_ASSERT_OK_AND_ASSIGN(auto reports, VerifyNumerics(m, m, ArtifactStore{}, options, ""));
   ASSERT_EQ(reports.size(), 2u);
   for (const OutputReport& r : reports) {
     EXPECT_TRUE(r.ok) << FormatStats(r.name, r.stats, r.dims);
@@ -56,7 +56,7 @@ TEST(VerifyNumericsTest, StaticZeroDimStaysZero) {
       y = Concat <axis = 0> (x, e)
     }
   )");
-  H8_ASSERT_OK_AND_ASSIGN(auto reports, VerifyNumerics(m, m, InterfaceMap{}, VerifyOptions{}, ""));
+  H8_ASSERT_OK_AND_ASSIGN(auto reports, VerifyNumerics(m, m, ArtifactStore{}, VerifyOptions{}, ""));
   ASSERT_EQ(reports.size(), 1u);
   EXPECT_TRUE(reports[0].ok);
   EXPECT_EQ(reports[0].dims, (std::vector<int64_t>{1, 3}));
