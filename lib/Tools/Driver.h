@@ -87,7 +87,6 @@ class Driver {
                                    ModelFormat format) const;
 
   // DriverVerify.cpp
-  void InstallNumericsCheck();
   int Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
             PassContext& ctx, const std::string& where);
   bool PrintVerification(const absl::StatusOr<std::vector<OutputReport>>& reports,
@@ -107,7 +106,9 @@ class Driver {
   OptRunResult& result_;
   DiagnosticEngine diags_;
   std::string label_;
-  const onnx::ModelProto* current_original_ = nullptr;
+  // --verify-each=numerics, owned by the pass manager; it keeps the input
+  // of the model being run.
+  const NumericsVerification* numerics_ = nullptr;
   // What --report shows, collected while running; the model being run.
   ReportData report_;
   int current_model_ = -1;

@@ -2,8 +2,9 @@
 //
 // --verify-numerics and --verify-against compare the rewritten model with
 // the input model (or a test-data set) after the pipeline and print one
-// table each; --verify-each=numerics compares after every pass, against the
-// pipeline's input kept by RunOnModel.
+// table each. --verify-each=numerics is an instrumentation of its own
+// (NumericsVerification, VerifyNumerics.h) that the driver adds to the pass
+// manager.
 //
 //===----------------------------------------------------------------------===//
 #include <iostream>
@@ -13,22 +14,6 @@
 #include "absl/strings/str_join.h"
 
 namespace h8 {
-
-void Driver::InstallNumericsCheck() {
-  if (config_.pm.verify_each == VerifyEachMode::kNumerics) {
-    // Each pass's result is compared with the pipeline's input (kept by
-    // ProcessModel), so the first failing pass is the one that broke it.
-    config_.pm.numerics_check = [this](const onnx::ModelProto&, const onnx::ModelProto& after,
-                                       PassContext& ctx) {
-      auto reports = VerifyNumerics(*current_original_, after, ctx.artifacts(), config_.verify,
-                                    ctx.base_dir());
-      if (!reports.ok()) return reports.status();
-      for (const OutputReport& r : *reports)
-        if (!r.ok) return absl::FailedPreconditionError(FormatStats(r.name, r.stats, r.dims));
-      return absl::OkStatus();
-    };
-  }
-}
 
 // The exit code of one model's run; runs the numeric verification.
 int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,

@@ -326,4 +326,33 @@ std::string FormatCriteria(const VerifyOptions& options) {
   return out.str();
 }
 
+void NumericsVerification::RunBeforePipeline(const onnx::ModelProto& model, PassContext&) {
+  original_ = std::make_unique<onnx::ModelProto>(model);
+}
+
+absl::Status NumericsVerification::RunAfterPass(const Pass& pass, const PassRunInfo& info,
+                                                const onnx::ModelProto& model, PassContext& ctx) {
+  // An unchanged model is the one compared after an earlier pass (or the
+  // input itself).
+  if (!info.changed || original_ == nullptr) return absl::OkStatus();
+  // Each pass's result is compared with the pipeline's input, so the first
+  // failing pass is the one that broke it.
+  auto reports = VerifyNumerics(*original_, model, ctx.artifacts(), options_, ctx.base_dir());
+  absl::Status s = reports.status();
+  if (reports.ok()) {
+    auto bad =
+        std::find_if(reports->begin(), reports->end(), [](const OutputReport& r) { return !r.ok; });
+    if (bad == reports->end()) return absl::OkStatus();
+    s = absl::FailedPreconditionError(FormatStats(bad->name, bad->stats, bad->dims));
+  }
+  const std::string name(pass.Argument());
+  ctx.set_current_pass("verify-each");
+  // FailedPrecondition is a measured mismatch; anything else means the
+  // models could not be evaluated at all.
+  if (absl::IsFailedPrecondition(s))
+    ctx.Error() << "pass '" << name << "' changed the model's numerics: " << s.message();
+  else ctx.Error() << "cannot verify numerics after pass '" << name << "': " << s.message();
+  return absl::InternalError(absl::StrCat("numerics broken by ", name));
+}
+
 }  // namespace h8

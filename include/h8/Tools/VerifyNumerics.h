@@ -18,6 +18,7 @@
 #define H8_TOOLS_VERIFYNUMERICS_H
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@
 #include "h8/Eval/Compare.h"
 #include "h8/Eval/Evaluator.h"
 #include "h8/Pass/ArtifactStore.h"
+#include "h8/Pass/Pass.h"
+#include "h8/Pass/PassInstrumentation.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -68,6 +71,29 @@ absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::Model
                                                                const std::string& dir,
                                                                const VerifyOptions& options,
                                                                const std::string& base_dir);
+
+/// --verify-each=numerics: keeps a copy of the pipeline's input (its
+/// before-pipeline hook) and compares the model with it after each pass
+/// that changed the model, so the first pass that breaks the numbers is
+/// named: "pass 'P' changed the model's numerics: <output figures>", or
+/// "cannot verify numerics after pass 'P': <why>" when the models could not
+/// be evaluated. Add it with PassManager::AddVerifier.
+class NumericsVerification : public PassInstrumentation {
+ public:
+  explicit NumericsVerification(VerifyOptions options) : options_(std::move(options)) {}
+
+  void RunBeforePipeline(const onnx::ModelProto& model, PassContext& ctx) override;
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo& info,
+                            const onnx::ModelProto& model, PassContext& ctx) override;
+
+  /// The input of the last pipeline run (kept until the next run), so
+  /// whoever compares with it after the pipeline needs no copy of its own.
+  const onnx::ModelProto* original() const { return original_.get(); }
+
+ private:
+  VerifyOptions options_;
+  std::unique_ptr<onnx::ModelProto> original_;
+};
 
 /// The acceptance rule, e.g.
 /// `pass when cos >= 0.99999 and |d| <= 1e-05 + 0.0001*|ref|`.

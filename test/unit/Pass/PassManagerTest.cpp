@@ -1,9 +1,11 @@
 //===- PassManagerTest.cpp - Pipeline execution and instrumentation -------===//
 #include "h8/Pass/PassManager.h"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "TestUtil.h"
@@ -183,36 +185,86 @@ TEST(PassManagerTest, VerifyEachFullRunsTheOnnxChecker) {
   }
 }
 
-TEST(PassManagerTest, NumericsCheckNamesThePass) {
+// A verifier that records which passes it was asked about, and rejects
+// the model after `reject`.
+class RecordingVerifier : public PassInstrumentation {
+ public:
+  RecordingVerifier(std::vector<std::string>* log, std::string tag, std::string reject = "")
+      : log_(log), tag_(std::move(tag)), reject_(std::move(reject)) {}
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo&, const onnx::ModelProto&,
+                            PassContext&) override {
+    log_->push_back(absl::StrCat(tag_, ":", pass.Argument()));
+    if (pass.Argument() != reject_) return absl::OkStatus();
+    // Slow enough to tell its time from the pass's.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return absl::InternalError("rejected");
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string>* log_;
+  std::string tag_, reject_;
+};
+
+// An instrumentation added the ordinary way, for the order of after-hooks.
+class RecordingHook : public PassInstrumentation {
+ public:
+  explicit RecordingHook(std::vector<std::string>* log) : log_(log) {}
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo&, const onnx::ModelProto&,
+                            PassContext&) override {
+    log_->push_back(absl::StrCat("hook:", pass.Argument()));
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string>* log_;
+};
+
+TEST(PassManagerTest, VerifiersRunAfterStructuralVerificationInTheOrderAdded) {
   Capture cap;
   PassContext ctx(cap.engine, "m.onnx");
-  int runs = 0;
-  PassManagerOptions options;
-  options.verify_each = VerifyEachMode::kNumerics;
-  int checks = 0;
-  options.numerics_check = [&checks](const onnx::ModelProto& before, const onnx::ModelProto& after,
-                                     PassContext&) {
-    ++checks;
-    // FailedPrecondition: a measured mismatch (see PassManagerOptions).
-    if (before.graph().node(1).op_type() != after.graph().node(1).op_type())
-      return absl::FailedPreconditionError("output y differs");
-    return absl::OkStatus();
-  };
-  PassManager pm(options);
-  pm.AddPass(Returning("harmless", &runs, false));
+  int fine = 0, breaker = 0;
+  std::vector<std::string> log;
+  PassManager pm(PassManagerOptions{});
+  pm.AddVerifier(std::make_unique<RecordingVerifier>(&log, "first"));
+  pm.AddVerifier(std::make_unique<RecordingVerifier>(&log, "second"));
+  pm.AddInstrumentation(std::make_unique<RecordingHook>(&log));
+  pm.AddPass(Returning("fine", &fine, false));
+  pm.AddPass(std::make_unique<TestPass>("breaker", &breaker, &DeleteFirstNode));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  absl::Status s = pm.Run(model, ctx);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  // After 'breaker' the structural verification failed first: no verifier
+  // saw the broken model.
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"hook:fine", "first:fine", "second:fine", "hook:breaker"}));
+  ASSERT_EQ(cap.diags.size(), 1u);
+  EXPECT_EQ(cap.diags[0].pass, "verify-each");
+}
+
+TEST(PassManagerTest, AVerifierStopsThePipelineAndIsTimedAsVerification) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0, after = 0;
+  std::vector<std::string> log;
+  PassManager pm(PassManagerOptions{});
+  pm.AddVerifier(std::make_unique<RecordingVerifier>(&log, "v", "negater"));
   pm.AddPass(std::make_unique<TestPass>(
       "negater", &runs, [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
         model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
         return true;
       }));
+  pm.AddPass(Returning("after", &after, false));
   onnx::ModelProto model = ParseModelOrDie(kChain);
   absl::Status s = pm.Run(model, ctx);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
-  // 'harmless' changed nothing (claim and fingerprint agree): the model is
-  // the one already checked, so only 'negater' is compared.
-  EXPECT_EQ(checks, 1);
-  ASSERT_EQ(cap.diags.size(), 1u);
-  EXPECT_EQ(cap.diags[0].message, "pass 'negater' changed the model's numerics: output y differs");
+  EXPECT_EQ(s.message(), "rejected");
+  EXPECT_EQ(after, 0);
+  EXPECT_EQ(log, std::vector<std::string>{"v:negater"});
+  ASSERT_EQ(pm.timings().size(), 2u);
+  EXPECT_EQ(pm.timings()[0].first, "negater");
+  EXPECT_LT(pm.timings()[0].second, 0.05);
+  EXPECT_EQ(pm.timings()[1].first, "(verify-each)");
+  EXPECT_GE(pm.timings()[1].second, 0.05);
 }
 
 TEST(PassManagerTest, StatisticsAppearPerPassInPipelineOrder) {
