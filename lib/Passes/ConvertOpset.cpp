@@ -137,6 +137,9 @@ class ConvertOpsetPass : public Pass {
   explicit ConvertOpsetPass(const ConvertOpsetOptions& options) : options_(options) {}
   absl::string_view Argument() const override { return "convert-opset"; }
 
+  Statistic nodes_rewritten_{this, "nodes-rewritten",
+                             "Nodes replaced by their form at the target opset"};
+
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     const int64_t from = OnnxOpsetVersion(model);
     const int64_t to = options_.target;
@@ -173,7 +176,7 @@ class ConvertOpsetPass : public Pass {
     const int64_t ir = IrVersionFor(to);
     if ((to < from && model.ir_version() > ir) || (to > from && model.ir_version() < ir))
       model.set_ir_version(ir);
-    ctx.Stat("nodes-rewritten", run.rewritten);
+    nodes_rewritten_.Add(ctx, run.rewritten);
     return true;
   }
 

@@ -210,6 +210,11 @@ class FlattenGroupsPass : public GraphPass {
                                 const GraphRef& ref, PassContext& ctx);
   const FlattenGroupsOptions options_;
   RunState state_;
+  Statistic convs_flattened_{this, "convs-flattened", "Grouped convolutions rewritten"};
+  Statistic weight_bytes_before_{this, "weight-bytes-before",
+                                 "Weight bytes of the rewritten convolutions before"};
+  Statistic weight_bytes_after_{this, "weight-bytes-after",
+                                "Weight bytes of the rewritten convolutions after"};
 };
 
 bool IsConstantInit(const GraphIndex& index, const std::string& v) {
@@ -503,9 +508,9 @@ absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ct
         << (plan.dense ? "dense" : absl::StrCat("split into ", g, " convolutions"))
         << "): weight bytes " << plan.bytes_before << " -> " << plan.bytes_after << ", MACs x"
         << (plan.dense ? g : 1);
-    ctx.Stat("convs-flattened");
-    ctx.Stat("weight-bytes-before", plan.bytes_before);
-    ctx.Stat("weight-bytes-after", plan.bytes_after);
+    convs_flattened_.Add(ctx);
+    weight_bytes_before_.Add(ctx, plan.bytes_before);
+    weight_bytes_after_.Add(ctx, plan.bytes_after);
     ++state_.flattened;
   }
   rewriter.Commit();

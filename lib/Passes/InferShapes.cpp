@@ -34,6 +34,8 @@ class InferShapesPass : public Pass {
   explicit InferShapesPass(const InferShapesOptions& options) : options_(options) {}
   absl::string_view Argument() const override { return "infer-shapes"; }
 
+  Statistic value_infos_{this, "value-infos", "value_info records in the main graph afterwards"};
+
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     std::string before = ShapeFingerprint(model.graph());
     if (options_.onnx) {
@@ -66,7 +68,7 @@ class InferShapesPass : public Pass {
             absl::StrCat(unknown, " value(s) without a known shape (strict=true)"));
     }
     bool changed = ShapeFingerprint(model.graph()) != before;
-    ctx.Stat("value-infos", model.graph().value_info_size());
+    value_infos_.Add(ctx, model.graph().value_info_size());
     return changed;
   }
 

@@ -77,6 +77,12 @@ class SplitHailo8Pass : public Pass {
 
  private:
   SplitHailo8Options options_;
+  Statistic host_nodes_{this, "host-nodes", "Nodes of the host model"};
+  Statistic device_nodes_{this, "device-nodes", "Nodes left in the device model"};
+  Statistic cut_tensors_{this, "cut-tensors", "Tensors passed from the device to the host"};
+  Statistic supported_nodes_moved_{
+      this, "supported-nodes-moved",
+      "Supported nodes moved to the host because they follow an unsupported one"};
 };
 
 absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
@@ -274,10 +280,10 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   ctx.artifacts().Set(
       SplitHostModel{std::make_shared<onnx::ModelProto>(std::move(host_model)), path});
 
-  ctx.Stat("host-nodes", host_nodes);
-  ctx.Stat("device-nodes", graph.node_size());
-  ctx.Stat("cut-tensors", static_cast<int64_t>(cut_order.size()));
-  if (analysis.cut) ctx.Stat("supported-nodes-moved", analysis.cut->supported_moved);
+  host_nodes_.Add(ctx, host_nodes);
+  device_nodes_.Add(ctx, graph.node_size());
+  cut_tensors_.Add(ctx, static_cast<int64_t>(cut_order.size()));
+  if (analysis.cut) supported_nodes_moved_.Add(ctx, analysis.cut->supported_moved);
   if (analysis.cut) {
     ctx.Remark() << analysis.region_note
                  << "; device outputs (cut tensors): " << absl::StrJoin(cut_order, " ")

@@ -63,7 +63,8 @@ class PassContext {
   InFlightDiagnostic Remark(const onnx::NodeProto* node = nullptr, int index = -1,
                             const std::string& graph_path = "");
 
-  /// Adds `delta` to the current pass's statistic `name`.
+  /// Adds `delta` to the current pass's statistic `name` (a pass declares
+  /// its statistics as Statistic members and counts with Statistic::Add).
   void Stat(const std::string& name, int64_t delta = 1);
   /// pass -> statistic -> value, for --pass-statistics, in pipeline order.
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>>& stats() { return stats_; }
@@ -92,8 +93,41 @@ class PassContext {
   AnalysisManager analyses_;
 };
 
+class Pass;
+
+/// A statistic a pass counts, declared as a member of the pass with its
+/// name and description, as MLIR's Pass::Statistic:
+///
+///   Statistic nodes_folded_{this, "nodes-folded", "Nodes evaluated into initializers"};
+///   nodes_folded_.Add(ctx);
+///
+/// Its values live in the run's PassContext, per pass run, not in the
+/// statistic (passes keep no state from one Run() to the next); the pass
+/// lists what it declares in statistics(). A statistic with no owner counts
+/// for whichever pass is running (shared helpers such as fold-constants',
+/// which pin-shape runs too).
+class Statistic {
+ public:
+  Statistic(Pass* owner, std::string name, std::string description);
+  Statistic(const Statistic&) = delete;
+  Statistic& operator=(const Statistic&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& description() const { return description_; }
+  /// Adds `delta` to this statistic of the pass now running in `ctx`.
+  void Add(PassContext& ctx, int64_t delta = 1) const { ctx.Stat(name_, delta); }
+
+ private:
+  std::string name_;
+  std::string description_;
+};
+
 class Pass {
  public:
+  Pass() = default;
+  // Statistic members point back at their pass.
+  Pass(const Pass&) = delete;
+  Pass& operator=(const Pass&) = delete;
   virtual ~Pass() = default;
   /// The stable dash-case name, e.g. "lift-conv1d".
   virtual absl::string_view Argument() const = 0;
@@ -114,8 +148,13 @@ class Pass {
   const std::string& options_text() const { return options_text_; }
   void set_options_text(std::string text) { options_text_ = std::move(text); }
 
+  /// The statistics the pass declares, in declaration order.
+  const std::vector<const Statistic*>& statistics() const { return statistics_; }
+
  private:
+  friend class Statistic;
   std::string options_text_;
+  std::vector<const Statistic*> statistics_;
 };
 
 /// One graph of a model handed to a GraphPass.

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -265,6 +266,50 @@ TEST(PassManagerTest, AVerifierStopsThePipelineAndIsTimedAsVerification) {
   EXPECT_LT(pm.timings()[0].second, 0.05);
   EXPECT_EQ(pm.timings()[1].first, "(verify-each)");
   EXPECT_GE(pm.timings()[1].second, 0.05);
+}
+
+// A pass declaring two statistics and counting one of them, plus one
+// statistic with no owner.
+class CountingPass : public Pass {
+ public:
+  absl::string_view Argument() const override { return "counter"; }
+  absl::StatusOr<bool> Run(onnx::ModelProto&, PassContext& ctx) override {
+    counted_.Add(ctx, 4);
+    counted_.Add(ctx);
+    Ownerless().Add(ctx, 2);
+    return false;
+  }
+  static const Statistic& Ownerless() {
+    static const Statistic* const kStat =
+        new Statistic(nullptr, "shared", "Counted for the caller");
+    return *kStat;
+  }
+
+ private:
+  Statistic counted_{this, "things-counted", "Things this pass counted"};
+  Statistic idle_{this, "things-ignored", "Declared, never counted"};
+};
+
+TEST(PassManagerTest, DeclaredStatisticsAreListedAndCountedPerRun) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  auto pass = std::make_unique<CountingPass>();
+  ASSERT_EQ(pass->statistics().size(), 2u);
+  EXPECT_EQ(pass->statistics()[0]->name(), "things-counted");
+  EXPECT_EQ(pass->statistics()[0]->description(), "Things this pass counted");
+  EXPECT_EQ(pass->statistics()[1]->name(), "things-ignored");
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(std::move(pass));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  // Values live in the context, per pass run; an uncounted one is absent.
+  ASSERT_EQ(ctx.stats().size(), 1u);
+  EXPECT_EQ(ctx.stats()[0].first, "counter");
+  EXPECT_EQ(ctx.stats()[0].second,
+            (std::map<std::string, int64_t>{{"shared", 4}, {"things-counted", 10}}));
+  EXPECT_EQ(FormatStatistics(ctx).substr(FormatStatistics(ctx).find("counter")),
+            "counter\n  (S) 4 shared\n  (S) 10 things-counted\n");
 }
 
 TEST(PassManagerTest, StatisticsAppearPerPassInPipelineOrder) {
