@@ -270,7 +270,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
   return finish(lint_failure);
 }
 
-std::string PassManager::TimingReport() const {
+std::string PassManager::FormatTimings() const {
   double total = 0;
   for (const auto& [name, s] : timings_) total += s;
   std::string out =

@@ -58,7 +58,7 @@
 namespace h8 {
 namespace {
 
-using hailo8::Level;
+using hailo8::FindingLevel;
 
 class CheckHailo8Pass : public Pass {
  public:
@@ -91,14 +91,14 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
 
   // The interface first, then the node reports in node order.
   for (const Hailo8InterfaceReport& r : analysis.interface_reports) {
-    auto d = r.level == Level::kError ? ctx.Error() : ctx.Warning();
+    auto d = r.level == FindingLevel::kError ? ctx.Error() : ctx.Warning();
     d << r.message;
     for (const auto& note : r.notes) d.Note(note);
   }
   for (const Hailo8NodeReport& r : analysis.node_reports) {
     const auto* node = r.proto != nullptr ? r.proto : &graph.node(r.node);
-    auto d = r.finding.level == Level::kError ? ctx.Error(node, r.node, r.graph)
-                                              : ctx.Warning(node, r.node, r.graph);
+    auto d = r.finding.level == FindingLevel::kError ? ctx.Error(node, r.node, r.graph)
+                                                     : ctx.Warning(node, r.node, r.graph);
     d << r.finding.message;
     for (const auto& note : r.notes) d.Note(note);
     if (!r.finding.hint.empty()) d.Note(absl::StrCat("fix: ", r.finding.hint));

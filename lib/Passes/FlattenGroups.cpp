@@ -72,6 +72,7 @@
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
 #include "h8/IR/NameUniquer.h"
+#include "h8/IR/NodeBuilder.h"
 #include "h8/IR/TensorData.h"
 #include "h8/Passes/Passes.h"
 

@@ -12,10 +12,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "absl/strings/str_cat.h"
+#include "h8/Analysis/OnnxShapeInference.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/Passes/Passes.h"
-#include "h8/Support/OnnxBridge.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
@@ -63,9 +64,10 @@ class InferShapesPass : public Pass {
           else ctx.Remark(&node, i) << "shape of '" << o << "' could not be inferred";
         }
       }
+      // Each value was reported as an error naming its node; no second line.
       if (unknown > 0 && options_.strict && !options_.onnx)
-        return absl::FailedPreconditionError(
-            absl::StrCat(unknown, " value(s) without a known shape (strict=true)"));
+        return MarkReported(absl::FailedPreconditionError(
+            absl::StrCat(unknown, " value(s) without a known shape (strict=true)")));
     }
     bool changed = ShapeFingerprint(model.graph()) != before;
     value_infos_.Add(ctx, model.graph().value_info_size());

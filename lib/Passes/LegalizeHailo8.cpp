@@ -43,6 +43,7 @@
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
 #include "h8/IR/NameUniquer.h"
+#include "h8/IR/NodeBuilder.h"
 #include "h8/Passes/Passes.h"
 #include "h8/Target/Hailo8/Hailo8Rules.h"
 

@@ -54,7 +54,7 @@ class Driver {
   /// --diagnostics-format=sarif: the log of the whole run, written last.
   void FlushDiagnostics(int exit_code);
   /// What the run collected per model (RunOpt moves it into its result).
-  ReportData& report() { return report_; }
+  RunRecord& report() { return report_; }
 
  private:
   bool Drawing() const { return config_.emit_dot || !config_.report.empty(); }
@@ -89,7 +89,7 @@ class Driver {
   // DriverVerify.cpp
   int Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
             PassContext& ctx, const std::string& where);
-  bool PrintVerification(const absl::StatusOr<std::vector<OutputReport>>& reports,
+  bool PrintVerification(const absl::StatusOr<std::vector<OutputComparison>>& reports,
                          const std::string& what, const std::string& where);
 
   // DriverReport.cpp
@@ -110,7 +110,7 @@ class Driver {
   // of the model being run.
   const NumericsVerification* numerics_ = nullptr;
   // What --report shows, collected while running; the model being run.
-  ReportData report_;
+  RunRecord report_;
   int current_model_ = -1;
   // --emit=dot: one digraph per model.
   std::vector<std::string> dots_;

@@ -63,7 +63,7 @@ int Driver::CommitReport(int code) {
 
 // The figures of one model's pipeline run.
 void Driver::RecordRun(const PassManager& pm, PassContext& ctx) {
-  ModelReport& mr = report_.models[current_model_];
+  ModelRunRecord& mr = report_.models[current_model_];
   for (const auto& [pass, seconds] : pm.timings()) mr.timings.push_back(PassTiming{pass, seconds});
   mr.stats = ctx.stats();
   if (const auto* findings = ctx.artifacts().Get<Hailo8Findings>()) mr.lints = findings->verdicts;
@@ -74,7 +74,7 @@ void Driver::RecordRun(const PassManager& pm, PassContext& ctx) {
 // The drawings of one model: before (--report) and after the pipeline.
 void Driver::Draw(const onnx::ModelProto& original, const onnx::ModelProto& model, bool stopped,
                   int code) {
-  ModelReport& mr = report_.models[current_model_];
+  ModelRunRecord& mr = report_.models[current_model_];
   // The file and its folder (fixtures are all model.onnx).
   std::string file = mr.where;
   if (size_t slash = file.find_last_of('/'); slash != std::string::npos && slash > 0) {

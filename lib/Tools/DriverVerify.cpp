@@ -46,9 +46,9 @@ int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::Mo
 
 // Prints a verification table on stderr; false (with an error) on a
 // mismatch or when the models could not be evaluated.
-bool Driver::PrintVerification(const absl::StatusOr<std::vector<OutputReport>>& reports,
+bool Driver::PrintVerification(const absl::StatusOr<std::vector<OutputComparison>>& reports,
                                const std::string& what, const std::string& where) {
-  ModelReport::Verification* record = nullptr;
+  ModelRunRecord::Verification* record = nullptr;
   if (current_model_ >= 0) {
     report_.models[current_model_].verifications.emplace_back();
     record = &report_.models[current_model_].verifications.back();
@@ -62,17 +62,17 @@ bool Driver::PrintVerification(const absl::StatusOr<std::vector<OutputReport>>& 
   const std::string criteria = FormatCriteria(config_.verify);
   if (record != nullptr) {
     record->criteria = criteria;
-    for (const OutputReport& r : *reports)
+    for (const OutputComparison& r : *reports)
       record->rows.push_back(VerifyRow{r.name, r.stats.cosine, r.stats.mse, r.stats.max_abs_diff,
                                        absl::StrJoin(r.dims, ","), r.ok});
   }
   if (request_.print) {
     std::cerr << "verify-numerics: " << what << "; " << criteria << "\n";
-    for (const OutputReport& r : *reports)
+    for (const OutputComparison& r : *reports)
       std::cerr << "  " << FormatStats(r.name, r.stats, r.dims) << "\n";
   }
   bool ok = true;
-  for (const OutputReport& r : *reports) {
+  for (const OutputComparison& r : *reports) {
     if (r.ok) continue;
     ok = false;
     Emit(where, absl::StrCat("verify-numerics: output '", r.name, "' differs from the original: ",

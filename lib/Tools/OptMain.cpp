@@ -129,7 +129,7 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   const absl::Status s = pm.Run(model, ctx);
   const onnx::ModelProto* original = numerics_ ? numerics_->original() : copy.get();
   RecordRun(pm, ctx);
-  if (config_.pm.time_passes && request_.print) std::cerr << pm.TimingReport();
+  if (config_.pm.time_passes && request_.print) std::cerr << pm.FormatTimings();
   if (config_.pass_statistics && request_.print) std::cerr << FormatStatistics(ctx);
   int code = Judge(s, model, original, ctx, where);
   // A lint's verdict after every pass ran judged the pipeline's result;

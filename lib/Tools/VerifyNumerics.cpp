@@ -141,12 +141,13 @@ absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const ArtifactSto
   return absl::OkStatus();
 }
 
-std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
-                                 const std::vector<CompareAccumulator>& acc,
-                                 const std::vector<Tensor>& last, const VerifyOptions& options) {
-  std::vector<OutputReport> reports;
+std::vector<OutputComparison> Finish(const onnx::GraphProto& rewritten,
+                                     const std::vector<CompareAccumulator>& acc,
+                                     const std::vector<Tensor>& last,
+                                     const VerifyOptions& options) {
+  std::vector<OutputComparison> reports;
   for (int o = 0; o < rewritten.output_size(); ++o) {
-    OutputReport r;
+    OutputComparison r;
     r.name = rewritten.output(o).name();
     r.stats = acc[o].Stats();
     r.dims = last[o].dims;
@@ -204,11 +205,11 @@ class Composition {
 
 namespace {
 
-absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& original,
-                                                       const onnx::ModelProto& rewritten,
-                                                       const ArtifactStore& artifacts,
-                                                       const VerifyOptions& options,
-                                                       const std::string& base_dir) {
+absl::StatusOr<std::vector<OutputComparison>> VerifyRandom(const onnx::ModelProto& original,
+                                                           const onnx::ModelProto& rewritten,
+                                                           const ArtifactStore& artifacts,
+                                                           const VerifyOptions& options,
+                                                           const std::string& base_dir) {
   H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, artifacts));
   const onnx::GraphProto& outputs = composed.outputs();
   if (original.graph().output_size() != outputs.output_size())
@@ -270,14 +271,14 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
 
 }  // namespace
 
-absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto& original,
-                                                         const onnx::ModelProto& rewritten,
-                                                         const ArtifactStore& artifacts,
-                                                         const VerifyOptions& options,
-                                                         const std::string& base_dir) {
+absl::StatusOr<std::vector<OutputComparison>> VerifyNumerics(const onnx::ModelProto& original,
+                                                             const onnx::ModelProto& rewritten,
+                                                             const ArtifactStore& artifacts,
+                                                             const VerifyOptions& options,
+                                                             const std::string& base_dir) {
   // The evaluator turns allocation failures inside it into statuses; this
   // covers the verifier's own copies (inputs, slices, comparisons).
-  absl::StatusOr<std::vector<OutputReport>> result;
+  absl::StatusOr<std::vector<OutputComparison>> result;
   try {
     result = VerifyRandom(original, rewritten, artifacts, options, base_dir);
   } catch (const std::bad_alloc&) {
@@ -287,11 +288,9 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto&
   return result;
 }
 
-absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::ModelProto& rewritten,
-                                                               const ArtifactStore& artifacts,
-                                                               const std::string& dir,
-                                                               const VerifyOptions& options,
-                                                               const std::string& base_dir) {
+absl::StatusOr<std::vector<OutputComparison>> VerifyAgainstDataSet(
+    const onnx::ModelProto& rewritten, const ArtifactStore& artifacts, const std::string& dir,
+    const VerifyOptions& options, const std::string& base_dir) {
   H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, artifacts));
   const onnx::GraphProto& outputs = composed.outputs();
   std::vector<const onnx::ValueInfoProto*> inputs = RuntimeInputs(rewritten.graph());
@@ -340,8 +339,8 @@ absl::Status NumericsVerification::RunAfterPass(const Pass& pass, const PassRunI
   auto reports = VerifyNumerics(*original_, model, ctx.artifacts(), options_, ctx.base_dir());
   absl::Status s = reports.status();
   if (reports.ok()) {
-    auto bad =
-        std::find_if(reports->begin(), reports->end(), [](const OutputReport& r) { return !r.ok; });
+    auto bad = std::find_if(reports->begin(), reports->end(),
+                            [](const OutputComparison& r) { return !r.ok; });
     if (bad == reports->end()) return absl::OkStatus();
     s = absl::FailedPreconditionError(FormatStats(bad->name, bad->stats, bad->dims));
   }

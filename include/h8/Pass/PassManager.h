@@ -66,7 +66,7 @@ class PassManager {
   absl::Status Run(onnx::ModelProto& model, PassContext& ctx);
 
   /// Wall time per pass of the last Run(), for --time-passes.
-  std::string TimingReport() const;
+  std::string FormatTimings() const;
   /// The same figures as data: (pass, seconds) in run order, then
   /// "(verify-each)" for the verification between passes when it ran.
   const std::vector<std::pair<std::string, double>>& timings() const { return timings_; }

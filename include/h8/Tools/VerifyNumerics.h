@@ -50,7 +50,7 @@ struct VerifyOptions {
   EvalBudget budget;
 };
 
-struct OutputReport {
+struct OutputComparison {
   std::string name;
   CompareStats stats;
   std::vector<int64_t> dims;
@@ -58,19 +58,17 @@ struct OutputReport {
 };
 
 /// Compares `original` and `rewritten` on `options.trials` random inputs.
-absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto& original,
-                                                         const onnx::ModelProto& rewritten,
-                                                         const ArtifactStore& artifacts,
-                                                         const VerifyOptions& options,
-                                                         const std::string& base_dir);
+absl::StatusOr<std::vector<OutputComparison>> VerifyNumerics(const onnx::ModelProto& original,
+                                                             const onnx::ModelProto& rewritten,
+                                                             const ArtifactStore& artifacts,
+                                                             const VerifyOptions& options,
+                                                             const std::string& base_dir);
 
 /// Compares `rewritten` with an ONNX test-data set folder (input_N.pb,
 /// output_N.pb in the original model's interface).
-absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::ModelProto& rewritten,
-                                                               const ArtifactStore& artifacts,
-                                                               const std::string& dir,
-                                                               const VerifyOptions& options,
-                                                               const std::string& base_dir);
+absl::StatusOr<std::vector<OutputComparison>> VerifyAgainstDataSet(
+    const onnx::ModelProto& rewritten, const ArtifactStore& artifacts, const std::string& dir,
+    const VerifyOptions& options, const std::string& base_dir);
 
 /// --verify-each=numerics: keeps a copy of the pipeline's input (its
 /// before-pipeline hook) and compares the model with it after each pass

@@ -19,9 +19,9 @@ namespace h8 {
 namespace {
 
 using hailo8::Finding;
-using hailo8::Level;
+using hailo8::FindingLevel;
+using hailo8::OpSupport;
 using hailo8::Profile;
-using hailo8::Support;
 
 std::string NodeName(const onnx::NodeProto& node, int index) {
   if (!node.name().empty()) return node.name();
@@ -100,9 +100,9 @@ class Analyzer {
  private:
   // Applies allow=/deny= to the op `op`: kOk = allowed, kError = denied,
   // nullopt = follow the profile.
-  std::optional<Level> Override(const std::string& op) const {
-    if (deny_.contains(op)) return Level::kError;
-    if (allow_.contains(op)) return Level::kOk;
+  std::optional<FindingLevel> Override(const std::string& op) const {
+    if (deny_.contains(op)) return FindingLevel::kError;
+    if (allow_.contains(op)) return FindingLevel::kOk;
     return std::nullopt;
   }
 
@@ -125,16 +125,17 @@ class Analyzer {
         ++instances;
         result_.pattern_instances.push_back(rule.equivalent);
         std::vector<Finding> findings;
-        std::optional<Level> over = Override(rule.equivalent);
-        if (over == Level::kError) {
-          findings.push_back({Level::kError, absl::StrCat("denied by deny=", rule.equivalent), ""});
+        std::optional<FindingLevel> over = Override(rule.equivalent);
+        if (over == FindingLevel::kError) {
+          findings.push_back(
+              {FindingLevel::kError, absl::StrCat("denied by deny=", rule.equivalent), ""});
         } else if (!over) {
           switch (rule.support[p]) {
-            case Support::kSupported: break;
-            case Support::kUnsupported:
-              findings.push_back({Level::kError, rule.message, rule.hint});
+            case OpSupport::kSupported: break;
+            case OpSupport::kUnsupported:
+              findings.push_back({FindingLevel::kError, rule.message, rule.hint});
               break;
-            case Support::kConstrained:
+            case OpSupport::kConstrained:
               if (rule.check) rule.check(*m, shapes_, profile_, findings);
               break;
           }
@@ -150,7 +151,7 @@ class Analyzer {
           r.finding.message =
               absl::StrCat(rule.name, " pattern (", m->members.size(), " nodes): ", f.message);
           r.notes.push_back(absl::StrCat("pattern members: ", absl::StrJoin(member_names, ", ")));
-          if (f.level == Level::kError)
+          if (f.level == FindingLevel::kError)
             for (int k : m->members) flagged_[k] = true;
           result_.node_reports.push_back(std::move(r));
         }
@@ -166,31 +167,32 @@ class Analyzer {
       const auto& node = graph_.node(i);
       std::vector<Finding> findings;
       if (pattern_of_[i] < 0) {
-        std::optional<Level> over = Override(node.op_type());
+        std::optional<FindingLevel> over = Override(node.op_type());
         const hailo8::OpRule* rule =
             IsOnnxDomain(node) ? hailo8::FindOpRule(node.op_type()) : nullptr;
-        if (over == Level::kError) {
-          findings.push_back({Level::kError, absl::StrCat("denied by deny=", node.op_type()), ""});
-        } else if (over == Level::kOk) {
+        if (over == FindingLevel::kError) {
+          findings.push_back(
+              {FindingLevel::kError, absl::StrCat("denied by deny=", node.op_type()), ""});
+        } else if (over == FindingLevel::kOk) {
           // allowed regardless of the profile
         } else if (!IsOnnxDomain(node)) {
-          findings.push_back({Level::kError,
+          findings.push_back({FindingLevel::kError,
                               absl::StrCat("custom-domain op '", node.domain(),
                                            "::", node.op_type(), "' is not supported"),
                               "cut it off with --end-node-names and run it on the host"});
         } else if (rule == nullptr) {
-          findings.push_back({Level::kWarning,
+          findings.push_back({FindingLevel::kWarning,
                               absl::StrCat(node.op_type(),
                                            " is not in the Hailo-8 support table; it may "
                                            "fail to parse"),
                               "allow=" + node.op_type() + " if you know your DFC maps it"});
         } else {
           switch (rule->support[p]) {
-            case Support::kSupported: break;
-            case Support::kUnsupported:
-              findings.push_back({Level::kError, rule->message, rule->hint});
+            case OpSupport::kSupported: break;
+            case OpSupport::kUnsupported:
+              findings.push_back({FindingLevel::kError, rule->message, rule->hint});
               break;
-            case Support::kConstrained:
+            case OpSupport::kConstrained:
               if (rule->check) {
                 hailo8::RuleContext rc{node, index_, shapes_, opset_, profile_};
                 rule->check(rc, findings);
@@ -205,17 +207,18 @@ class Analyzer {
         int rank = shapes_.Rank(out).value_or(-1);
         if (rank > 4) {
           findings.push_back(
-              {Level::kError,
+              {FindingLevel::kError,
                absl::StrCat("produces the rank-", rank, " tensor '", out,
                             "': Hailo-8 tensors are at most 4-D (UnsupportedShuffleLayerError)"),
                "keep tensors 4-D (fold the extra axis into channels)"});
           break;
         }
       }
-      const bool own_error = std::any_of(findings.begin(), findings.end(),
-                                         [](const Finding& f) { return f.level == Level::kError; });
+      const bool own_error = std::any_of(findings.begin(), findings.end(), [](const Finding& f) {
+        return f.level == FindingLevel::kError;
+      });
       for (Finding& f : findings) {
-        if (f.level == Level::kError) flagged_[i] = true;
+        if (f.level == FindingLevel::kError) flagged_[i] = true;
         result_.node_reports.push_back(Report(i, std::move(f)));
       }
       JudgeBodies(i, own_error);
@@ -256,7 +259,7 @@ class Analyzer {
     flagged_[i] = true;
     if (!own_error)
       result_.node_reports.push_back(Report(
-          i, {Level::kError,
+          i, {FindingLevel::kError,
               absl::StrCat("control flow (", node.op_type(), ") whose bodies hold ", inner_flagged,
                            " node", inner_flagged == 1 ? "" : "s", " Hailo-8 cannot run"),
               kBodyHint}));
@@ -282,7 +285,7 @@ class Analyzer {
     JudgeNodes();
     std::vector<Hailo8NodeReport> kept;
     for (Hailo8NodeReport& r : result_.node_reports) {
-      if (r.finding.level != Level::kError) continue;
+      if (r.finding.level != FindingLevel::kError) continue;
       if (r.graph.empty()) {
         r.graph = path_;
         r.proto = &graph_.node(r.node);
@@ -354,19 +357,20 @@ class Analyzer {
   // 3. The interface: dynamic dims, non-float inputs, batch > 1 (for inputs
   // of recurrent ops only, on their batch axis).
   void JudgeInterface() {
-    auto add = [&](Level level, std::string message, std::vector<std::string> notes = {}) {
+    auto add = [&](FindingLevel level, std::string message, std::vector<std::string> notes = {}) {
       result_.interface_reports.push_back({level, std::move(message), std::move(notes)});
     };
     for (const auto& in : graph_.input()) {
       if (!index_.IsRuntimeInput(in.name())) continue;
       std::string why;
       if (IsDynamic(in.type(), &why))
-        add(Level::kError, absl::StrCat("graph input '", in.name(), "' has dynamic dims ", why,
-                                        ": 'Could not parse the model due to dynamic shapes'"));
+        add(FindingLevel::kError,
+            absl::StrCat("graph input '", in.name(), "' has dynamic dims ", why,
+                         ": 'Could not parse the model due to dynamic shapes'"));
       if (in.type().has_tensor_type()) {
         const auto& tt = in.type().tensor_type();
         if (tt.elem_type() != onnx::TensorProto::FLOAT)
-          add(Level::kError,
+          add(FindingLevel::kError,
               absl::StrCat("graph input '", in.name(), "' is of type ",
                            onnx::TensorProto::DataType_Name(
                                static_cast<onnx::TensorProto::DataType>(tt.elem_type())),
@@ -374,7 +378,7 @@ class Analyzer {
         const int b = BatchAxis(in.name());
         if (b >= 0 && tt.has_shape() && tt.shape().dim_size() > b &&
             tt.shape().dim(b).has_dim_value() && tt.shape().dim(b).dim_value() > 1)
-          add(Level::kWarning,
+          add(FindingLevel::kWarning,
               absl::StrCat("graph input '", in.name(), "' has batch ",
                            tt.shape().dim(b).dim_value(),
                            ": compile at N=1 (batch is a runtime setting in HailoRT)"));
@@ -383,8 +387,9 @@ class Analyzer {
     for (const auto& out : graph_.output()) {
       std::string why;
       if (IsDynamic(out.type(), &why))
-        add(Level::kError, absl::StrCat("graph output '", out.name(), "' has dynamic dims ", why,
-                                        ": 'Could not parse the model due to dynamic shapes'"));
+        add(FindingLevel::kError,
+            absl::StrCat("graph output '", out.name(), "' has dynamic dims ", why,
+                         ": 'Could not parse the model due to dynamic shapes'"));
     }
     std::vector<std::string> dynamic;
     for (const auto& vi : graph_.value_info()) {
@@ -395,7 +400,7 @@ class Analyzer {
     if (!dynamic.empty()) {
       std::vector<std::string> shown(dynamic.begin(),
                                      dynamic.begin() + std::min<size_t>(5, dynamic.size()));
-      add(Level::kError,
+      add(FindingLevel::kError,
           absl::StrCat(dynamic.size(), " intermediate tensor",
                        dynamic.size() == 1 ? " has" : "s have",
                        " dynamic dims: 'Could not parse the model due to dynamic shapes'"),

@@ -478,7 +478,7 @@ void CheckPatternChannelAxis(const PatternMatch& m, const ShapeFacts& shapes, Pr
                              std::vector<Finding>& out) {
   int rank = shapes.Rank(m.data).value_or(-1);
   if (rank == 4 && m.axis == 1) return;
-  out.push_back({Level::kError,
+  out.push_back({FindingLevel::kError,
                  rank < 0 ? "over a tensor of unknown rank: DFC 3.27 maps it only over the "
                             "channel axis (axis 1) of a 4-D tensor"
                           : absl::StrCat("over axis ", m.axis, " of a rank-", rank,

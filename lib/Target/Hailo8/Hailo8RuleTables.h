@@ -12,9 +12,9 @@
 namespace h8 {
 namespace hailo8 {
 
-constexpr Support kYes = Support::kSupported;
-constexpr Support kIf = Support::kConstrained;
-constexpr Support kNo = Support::kUnsupported;
+constexpr OpSupport kYes = OpSupport::kSupported;
+constexpr OpSupport kIf = OpSupport::kConstrained;
+constexpr OpSupport kNo = OpSupport::kUnsupported;
 
 const char* const kHostHint = "cut it off with --end-node-names and run it on the host";
 const char* const kDecomposeHint = "--hailo8 / convert-opset decomposes it";

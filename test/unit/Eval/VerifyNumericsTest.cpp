@@ -40,7 +40,7 @@ TEST(VerifyNumericsTest, IdenticalNonFiniteOutputsPass) {
   VerifyOptions options;
   H8_ASSERT_OK_AND_ASSIGN(auto reports, VerifyNumerics(m, m, ArtifactStore{}, options, ""));
   ASSERT_EQ(reports.size(), 2u);
-  for (const OutputReport& r : reports) {
+  for (const OutputComparison& r : reports) {
     EXPECT_TRUE(r.ok) << FormatStats(r.name, r.stats, r.dims);
     EXPECT_DOUBLE_EQ(r.stats.cosine, 1.0) << r.name;
     EXPECT_DOUBLE_EQ(r.stats.max_abs_diff, 0.0) << r.name;

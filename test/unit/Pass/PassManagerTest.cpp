@@ -376,7 +376,7 @@ TEST(PassManagerTest, TimingReportListsEachPassAndTotal) {
   pm.AddPass(Returning("beta-pass", &runs, true));
   onnx::ModelProto model = ParseModelOrDie(kChain);
   ASSERT_TRUE(pm.Run(model, ctx).ok());
-  std::string report = pm.TimingReport();
+  std::string report = pm.FormatTimings();
   EXPECT_TRUE(Contains(report, "Total Execution Time: ")) << report;
   EXPECT_TRUE(HasLineEndingWith(report, "  alpha-pass")) << report;
   EXPECT_TRUE(HasLineEndingWith(report, "  beta-pass")) << report;
@@ -394,7 +394,7 @@ TEST(PassManagerTest, TimingReportCoversOnlyTheLastRunUpToTheFailure) {
   onnx::ModelProto model = ParseModelOrDie(kChain);
   EXPECT_FALSE(pm.Run(model, ctx).ok());
   EXPECT_FALSE(pm.Run(model, ctx).ok());
-  std::string report = pm.TimingReport();
+  std::string report = pm.FormatTimings();
   EXPECT_TRUE(HasLineEndingWith(report, "  fails-here")) << report;
   EXPECT_FALSE(Contains(report, "not-reached")) << report;
   // Cleared between runs: the pass appears once, not twice.
