@@ -41,9 +41,6 @@ namespace h8 {
 /// The line separating models with --split-input-file (input and output).
 inline constexpr absl::string_view kSplitMarker = "# -----";
 
-/// A usage error of the command line (exit 2).
-absl::Status UsageError(absl::string_view message);
-
 class Driver {
  public:
   Driver(DriverConfig& config, const PassRegistry& registry, OptRunRequest& request,

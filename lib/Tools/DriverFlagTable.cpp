@@ -25,8 +25,6 @@
 namespace h8 {
 namespace {
 
-absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
-
 std::vector<std::string> SplitCommaList(absl::string_view value) {
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(value, ',', absl::SkipWhitespace()))

@@ -30,8 +30,6 @@
 namespace h8 {
 namespace {
 
-absl::Status UsageError(absl::string_view message) { return absl::InvalidArgumentError(message); }
-
 const Flag* FindFlag(absl::string_view name, bool short_form) {
   for (const Flag& f : DriverFlagTable()) {
     if (f.kind == FlagKind::kSection || f.kind == FlagKind::kHelpOnly) continue;
