@@ -3,6 +3,7 @@
 areas: the lower layers never include the upper ones.
 
     Support, IR  ->  never Pass, Passes, Tools, Report, Target, Plugin
+    Support, IR  ->  never Analysis either (the shape analysis is above them)
 
 Reads include/h8/<Area>/ and lib/<Area>/ under the source folder given
 (default: this script's repository); prints one line per offending include,
@@ -14,7 +15,7 @@ import re
 import sys
 
 UPPER = ("Pass", "Passes", "Tools", "Report", "Target", "Plugin")
-FORBIDDEN = {"Support": UPPER, "IR": UPPER}
+FORBIDDEN = {"Support": UPPER + ("Analysis",), "IR": UPPER + ("Analysis",)}
 INCLUDE = re.compile(r'^\s*#\s*include\s*"h8/([A-Za-z0-9_]+)/')
 
 
@@ -55,6 +56,16 @@ def self_test():
         found = list(offending(tmp))
         assert len(found) == 1 and found[0].startswith(
             os.path.join("include", "h8", "Support", "B.h") + ":2: Support includes h8/Passes/"), found
+        # Support may not include the analysis; IR may not either, Analysis
+        # may include both.
+        with open(os.path.join(tmp, "lib", "Support", "C.cpp"), "w") as f:
+            f.write('#include "h8/Analysis/ShapeAnalysis.h"\n')
+        os.makedirs(os.path.join(tmp, "lib", "Analysis"))
+        with open(os.path.join(tmp, "lib", "Analysis", "D.cpp"), "w") as f:
+            f.write('#include "h8/Support/OnnxBridge.h"\n#include "h8/IR/Match.h"\n')
+        found = list(offending(tmp))
+        assert len(found) == 2 and found[1].startswith(
+            os.path.join("lib", "Support", "C.cpp") + ":1: Support includes h8/Analysis/"), found
     print("include direction self-test: ok")
     return 0
 

@@ -1,10 +1,10 @@
-//===- ConvOps.cpp - Conv, pooling, normalization and GEMM kernels --------===//
+//===- ConvOps.cpp - Conv, ConvTranspose and channel normalization --------===//
 //
 // The compute-heavy kernels. Conv is im2col + one Eigen GEMM per (batch,
-// group); ConvTranspose is one GEMM per (batch, group) followed by col2im;
-// MatMul and Gemm map row-major std::vector storage straight into Eigen;
-// Det eliminates with partial pivoting in double. Spatial ops are written for any number of spatial
-// dims (1-D, 2-D, 3-D).
+// group); ConvTranspose is one GEMM per (batch, group) followed by col2im.
+// Spatial ops are written for any number of spatial dims (1-D, 2-D, 3-D).
+// Also BatchNormalization and InstanceNormalization. Pools: PoolOps.cpp;
+// Gemm, MatMul, Det: MatMulOps.cpp.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,29 +12,19 @@
 #include <cmath>
 #include <limits>
 
-#include <Eigen/Core>
-
+#include "EigenMaps.h"
 #include "Ops.h"
+#include "Window.h"
 #include "h8/IR/Checked.h"
 
 namespace h8 {
 namespace eval {
 namespace {
 
-template <typename T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using ConstMatrixMap = Eigen::Map<const RowMatrix<T>>;
-template <typename T>
-using MatrixMap = Eigen::Map<RowMatrix<T>>;
-
 /// a / b rounded toward negative infinity (Python's //), for b > 0.
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && (a < 0) ? 1 : 0); }
 
-/// Sliding-window geometry shared by Conv, ConvTranspose and the pools.
-struct Window {
-  std::vector<int64_t> kernel, stride, dilation, pad_begin, pad_end;
-};
+}  // namespace
 
 /// Reads strides/dilations/pads for `nd` spatial dims and checks them.
 absl::StatusOr<Window> ReadWindow(const OpContext& ctx, std::vector<int64_t> kernel, size_t nd,
@@ -109,6 +99,8 @@ absl::StatusOr<std::vector<int64_t>> ForwardOutputDims(const OpContext& ctx,
   }
   return out;
 }
+
+namespace {
 
 /// Moves data between an image [channels, image_dims...] and a column matrix
 /// [channels * prod(kernel), prod(grid_dims)]. Grid position g and kernel tap
@@ -334,181 +326,6 @@ absl::StatusOr<std::vector<Tensor>> ConvTranspose(const OpContext& ctx) {
   return std::vector<Tensor>{std::move(y)};
 }
 
-enum class PoolKind { kMax, kAverage, kLp };
-
-/// MaxPool / AveragePool / LpPool over any number of spatial dims. LpPool's
-/// padding contributes zeros, so it sums |x|^p over the valid taps only.
-absl::StatusOr<std::vector<Tensor>> PoolOn(const OpContext& ctx, PoolKind kind, const Tensor* x) {
-  const bool is_max = kind == PoolKind::kMax;
-  H8_RETURN_IF_ERROR(RequireFloat(*x, absl::StrCat(ctx.op_type(), " input").c_str()));
-  const double p_norm = static_cast<double>(ctx.AttrInt("p", 2));
-  if (kind == PoolKind::kLp && p_norm <= 0) return InvalidArg("attribute 'p' must be positive");
-  if (x->dims.size() < 3) {
-    return InvalidArg("input rank ", x->dims.size(), " must be >= 3");
-  }
-  const size_t nd = x->dims.size() - 2;
-  std::vector<int64_t> kernel = ctx.AttrInts("kernel_shape");
-  if (kernel.empty()) return InvalidArg("attribute 'kernel_shape' is required");
-  H8_ASSIGN_OR_RETURN(Window win, ReadWindow(ctx, kernel, nd, true));
-  const bool ceil_mode = ctx.AttrInt("ceil_mode", 0) != 0;
-  const bool include_pad = ctx.AttrInt("count_include_pad", 0) != 0;
-  // storage_order = 1: Indices count the spatial dims column-major.
-  const bool column_major = ctx.AttrInt("storage_order", 0) != 0;
-  std::vector<int64_t> in(x->dims.begin() + 2, x->dims.end());
-  H8_ASSIGN_OR_RETURN(std::vector<int64_t> out, ForwardOutputDims(ctx, in, win, ceil_mode));
-  std::vector<int64_t> y_dims = {x->dims[0], x->dims[1]};
-  y_dims.insert(y_dims.end(), out.begin(), out.end());
-  Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, y_dims);
-  Tensor indices;
-  const bool want_indices = is_max && ctx.OutputUsed(1);
-  if (want_indices) indices = AllocateTensor(onnx::TensorProto::INT64, y_dims);
-
-  const int64_t planes = x->dims[0] * x->dims[1];
-  const int64_t in_size = Product(in), out_size = Product(out);
-  const int64_t ksize = Product(kernel);
-  const std::vector<int64_t> in_strides = RowMajorStrides(in);
-  std::vector<int64_t> col_strides(nd, 1);
-  for (size_t d = 1; d < nd; ++d) col_strides[d] = col_strides[d - 1] * in[d - 1];
-  std::vector<int64_t> oidx(nd), kidx(nd);
-  for (int64_t o = 0; o < out_size; ++o) {
-    int64_t rem = o;
-    for (int64_t d = static_cast<int64_t>(nd) - 1; d >= 0; --d) {
-      oidx[d] = rem % out[d];
-      rem /= out[d];
-    }
-    // Divisor for count_include_pad: taps inside input + explicit pads.
-    int64_t padded_taps = 1;
-    for (size_t d = 0; d < nd; ++d) {
-      int64_t start = oidx[d] * win.stride[d] - win.pad_begin[d];
-      int64_t limit = in[d] + win.pad_end[d];
-      int64_t taps = 0;
-      for (int64_t k = 0; k < kernel[d]; ++k) {
-        if (start + k * win.dilation[d] < limit) ++taps;
-      }
-      padded_taps *= taps;
-    }
-    // Gather valid input offsets for this window once, reuse per plane.
-    std::vector<int64_t> offsets;
-    offsets.reserve(ksize);
-    for (int64_t kf = 0; kf < ksize; ++kf) {
-      int64_t r = kf;
-      for (int64_t d = static_cast<int64_t>(nd) - 1; d >= 0; --d) {
-        kidx[d] = r % kernel[d];
-        r /= kernel[d];
-      }
-      int64_t off = 0;
-      bool valid = true;
-      for (size_t d = 0; d < nd && valid; ++d) {
-        int64_t p = oidx[d] * win.stride[d] - win.pad_begin[d] + kidx[d] * win.dilation[d];
-        valid = p >= 0 && p < in[d];
-        off += p * in_strides[d];
-      }
-      if (valid) offsets.push_back(off);
-    }
-    for (int64_t p = 0; p < planes; ++p) {
-      const float* src = x->f.data() + p * in_size;
-      float value;
-      if (is_max) {
-        value = -std::numeric_limits<float>::infinity();
-        int64_t arg = offsets.empty() ? 0 : offsets[0];
-        for (int64_t off : offsets) {
-          if (src[off] > value || std::isnan(src[off])) {
-            value = src[off];
-            arg = off;
-          }
-        }
-        if (want_indices) {
-          int64_t flat = arg;
-          if (column_major) {
-            flat = 0;
-            for (size_t d = 0; d < nd; ++d) flat += (arg / in_strides[d] % in[d]) * col_strides[d];
-          }
-          indices.i[p * out_size + o] = p * in_size + flat;
-        }
-      } else if (kind == PoolKind::kLp) {
-        double sum = 0;
-        for (int64_t off : offsets)
-          sum += std::pow(std::fabs(static_cast<double>(src[off])), p_norm);
-        value = static_cast<float>(std::pow(sum, 1.0 / p_norm));
-      } else {
-        float sum = 0.0f;
-        for (int64_t off : offsets) sum += src[off];
-        int64_t div = include_pad ? padded_taps : static_cast<int64_t>(offsets.size());
-        value = div > 0 ? sum / static_cast<float>(div) : 0.0f;
-      }
-      y.f[p * out_size + o] = value;
-    }
-  }
-  std::vector<Tensor> result;
-  result.push_back(std::move(y));
-  if (is_max && ctx.NumOutputs() > 1) result.push_back(std::move(indices));
-  return result;
-}
-
-absl::StatusOr<std::vector<Tensor>> Pool(const OpContext& ctx, PoolKind kind) {
-  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  return PoolOn(ctx, kind, x);
-}
-
-/// MaxPool also takes int8/uint8 (opset 12): their values are exact in
-/// float, so the float kernel runs on a copy and Y goes back to the type.
-absl::StatusOr<std::vector<Tensor>> MaxPool(const OpContext& ctx) {
-  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  if (x->IsFloat() ||
-      (x->dtype != onnx::TensorProto::INT8 && x->dtype != onnx::TensorProto::UINT8)) {
-    return PoolOn(ctx, PoolKind::kMax, x);
-  }
-  Tensor xf = AllocateTensor(onnx::TensorProto::FLOAT, x->dims);
-  for (size_t k = 0; k < x->i.size(); ++k) xf.f[k] = static_cast<float>(x->i[k]);
-  H8_ASSIGN_OR_RETURN(std::vector<Tensor> out, PoolOn(ctx, PoolKind::kMax, &xf));
-  Tensor y = AllocateTensor(x->dtype, out[0].dims);
-  // A window entirely in the padding has no value (-inf): the type's lowest.
-  const float lowest = x->dtype == onnx::TensorProto::INT8 ? -128.0f : 0.0f;
-  for (size_t k = 0; k < out[0].f.size(); ++k) {
-    y.i[k] = static_cast<int64_t>(std::max(out[0].f[k], lowest));
-  }
-  out[0] = std::move(y);
-  return out;
-}
-absl::StatusOr<std::vector<Tensor>> AveragePool(const OpContext& ctx) {
-  return Pool(ctx, PoolKind::kAverage);
-}
-absl::StatusOr<std::vector<Tensor>> LpPool(const OpContext& ctx) {
-  return Pool(ctx, PoolKind::kLp);
-}
-
-absl::StatusOr<std::vector<Tensor>> GlobalPool(const OpContext& ctx, bool is_max) {
-  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  H8_RETURN_IF_ERROR(RequireFloat(*x, "global pool input"));
-  if (x->dims.size() < 2) return InvalidArg("input rank must be >= 2");
-  std::vector<int64_t> y_dims(x->dims.size(), 1);
-  y_dims[0] = x->dims[0];
-  y_dims[1] = x->dims[1];
-  Tensor y = AllocateTensor(onnx::TensorProto::FLOAT, y_dims);
-  const int64_t planes = x->dims[0] * x->dims[1];
-  const int64_t size = Product(x->dims, 2);
-  for (int64_t p = 0; p < planes; ++p) {
-    const float* src = x->f.data() + p * size;
-    if (is_max) {
-      float v = -std::numeric_limits<float>::infinity();
-      for (int64_t k = 0; k < size; ++k) v = std::max(v, src[k]);
-      y.f[p] = v;
-    } else {
-      double s = 0;
-      for (int64_t k = 0; k < size; ++k) s += src[k];
-      y.f[p] = size > 0 ? static_cast<float>(s / size) : 0.0f;
-    }
-  }
-  return std::vector<Tensor>{std::move(y)};
-}
-
-absl::StatusOr<std::vector<Tensor>> GlobalAveragePool(const OpContext& ctx) {
-  return GlobalPool(ctx, false);
-}
-absl::StatusOr<std::vector<Tensor>> GlobalMaxPool(const OpContext& ctx) {
-  return GlobalPool(ctx, true);
-}
-
 /// Checks a per-channel parameter vector of length `c`.
 absl::Status CheckChannelVector(const Tensor& t, int64_t c, const char* what) {
   if (!t.IsFloat() || t.NumElements() != c || t.dims.size() > 1) {
@@ -587,165 +404,13 @@ absl::StatusOr<std::vector<Tensor>> InstanceNormalization(const OpContext& ctx) 
   return std::vector<Tensor>{std::move(y)};
 }
 
-/// out[M,N] = op(a)[M,K] * op(b)[K,N] for float or int64 storage.
-template <typename T>
-void MatMulInto(const T* a, bool trans_a, const T* b, bool trans_b, T* out, int64_t m, int64_t k,
-                int64_t n) {
-  MatrixMap<T> om(out, m, n);
-  if (!trans_a && !trans_b) {
-    om.noalias() = ConstMatrixMap<T>(a, m, k) * ConstMatrixMap<T>(b, k, n);
-  } else if (trans_a && !trans_b) {
-    om.noalias() = ConstMatrixMap<T>(a, k, m).transpose() * ConstMatrixMap<T>(b, k, n);
-  } else if (!trans_a && trans_b) {
-    om.noalias() = ConstMatrixMap<T>(a, m, k) * ConstMatrixMap<T>(b, n, k).transpose();
-  } else {
-    om.noalias() = ConstMatrixMap<T>(a, k, m).transpose() * ConstMatrixMap<T>(b, n, k).transpose();
-  }
-}
-
-absl::StatusOr<std::vector<Tensor>> Gemm(const OpContext& ctx) {
-  H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
-  H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
-  const Tensor* c = ctx.Input(2);
-  if (a->dims.size() != 2 || b->dims.size() != 2) {
-    return InvalidArg("A ", DimsString(a->dims), " and B ", DimsString(b->dims), " must be 2-D");
-  }
-  if (a->IsFloat() != b->IsFloat() || (c != nullptr && c->IsFloat() != a->IsFloat())) {
-    return InvalidArg("A, B and C must have the same element type");
-  }
-  const bool ta = ctx.AttrInt("transA", 0) != 0, tb = ctx.AttrInt("transB", 0) != 0;
-  const int64_t m = ta ? a->dims[1] : a->dims[0];
-  const int64_t k = ta ? a->dims[0] : a->dims[1];
-  const int64_t kb = tb ? b->dims[1] : b->dims[0];
-  const int64_t n = tb ? b->dims[0] : b->dims[1];
-  if (k != kb) {
-    return InvalidArg("inner dimensions differ: A ", DimsString(a->dims),
-                      (ta ? " (transposed)" : ""), " vs B ", DimsString(b->dims),
-                      (tb ? " (transposed)" : ""));
-  }
-  const float alpha = ctx.AttrFloat("alpha", 1.0f), beta = ctx.AttrFloat("beta", 1.0f);
-  std::vector<int64_t> y_dims = {m, n};
-  if (c != nullptr) {
-    H8_ASSIGN_OR_RETURN(std::vector<int64_t> bd, BroadcastShapes({c->dims, y_dims}));
-    if (bd != y_dims) {
-      return InvalidArg("C shape ", DimsString(c->dims), " does not broadcast to ",
-                        DimsString(y_dims));
-    }
-  }
-  Tensor y = AllocateTensor(a->dtype, y_dims);
-  if (a->IsFloat()) {
-    MatMulInto<float>(a->f.data(), ta, b->f.data(), tb, y.f.data(), m, k, n);
-    if (alpha != 1.0f)
-      for (float& v : y.f) v *= alpha;
-    if (c != nullptr) {
-      BroadcastLoop<1>(y_dims, {&c->dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
-        y.f[o] += beta * c->f[i[0]];
-      });
-    }
-  } else {
-    MatMulInto<int64_t>(a->i.data(), ta, b->i.data(), tb, y.i.data(), m, k, n);
-    for (int64_t& v : y.i) v = static_cast<int64_t>(v * alpha);
-    if (c != nullptr) {
-      BroadcastLoop<1>(y_dims, {&c->dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
-        y.i[o] += static_cast<int64_t>(beta * c->i[i[0]]);
-      });
-    }
-  }
-  return std::vector<Tensor>{std::move(y)};
-}
-
-absl::StatusOr<std::vector<Tensor>> MatMul(const OpContext& ctx) {
-  H8_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
-  H8_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
-  if (a->IsFloat() != b->IsFloat()) {
-    return InvalidArg("A and B must have the same element type");
-  }
-  if (a->dims.empty() || b->dims.empty()) {
-    return InvalidArg("MatMul operands must have rank >= 1");
-  }
-  std::vector<int64_t> ad = a->dims, bd = b->dims;
-  const bool a_vec = ad.size() == 1, b_vec = bd.size() == 1;
-  if (a_vec) ad.insert(ad.begin(), 1);
-  if (b_vec) bd.push_back(1);
-  const int64_t m = ad[ad.size() - 2], k = ad.back();
-  const int64_t kb = bd[bd.size() - 2], n = bd.back();
-  if (k != kb) {
-    return InvalidArg("inner dimensions differ: ", DimsString(a->dims), " x ", DimsString(b->dims));
-  }
-  std::vector<int64_t> a_batch(ad.begin(), ad.end() - 2);
-  std::vector<int64_t> b_batch(bd.begin(), bd.end() - 2);
-  H8_ASSIGN_OR_RETURN(std::vector<int64_t> batch, BroadcastShapes({a_batch, b_batch}));
-  std::vector<int64_t> y_dims = batch;
-  if (!a_vec) y_dims.push_back(m);
-  if (!b_vec) y_dims.push_back(n);
-  Tensor y = AllocateTensor(a->dtype, y_dims);
-  const int64_t a_mat = m * k, b_mat = k * n, y_mat = m * n;
-  BroadcastLoop<2>(batch, {&a_batch, &b_batch}, [&](int64_t o, const std::array<int64_t, 2>& i) {
-    if (a->IsFloat()) {
-      MatMulInto<float>(a->f.data() + i[0] * a_mat, false, b->f.data() + i[1] * b_mat, false,
-                        y.f.data() + o * y_mat, m, k, n);
-    } else {
-      MatMulInto<int64_t>(a->i.data() + i[0] * a_mat, false, b->i.data() + i[1] * b_mat, false,
-                          y.i.data() + o * y_mat, m, k, n);
-    }
-  });
-  return std::vector<Tensor>{std::move(y)};
-}
-
-/// Det of [..., M, M]: Gaussian elimination with partial pivoting in double.
-absl::StatusOr<std::vector<Tensor>> Det(const OpContext& ctx) {
-  H8_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  H8_RETURN_IF_ERROR(RequireFloat(*x, "Det input"));
-  const size_t rank = x->dims.size();
-  if (rank < 2 || x->dims[rank - 1] != x->dims[rank - 2]) {
-    return InvalidArg("input ", DimsString(x->dims), " must end in a square matrix");
-  }
-  const int64_t m = x->dims[rank - 1];
-  std::vector<int64_t> dims(x->dims.begin(), x->dims.end() - 2);
-  Tensor y = AllocateTensor(x->dtype, dims);
-  std::vector<double> a(m * m);
-  for (int64_t b = 0; b < y.NumElements(); ++b) {
-    std::copy_n(x->f.begin() + b * m * m, m * m, a.begin());
-    double det = 1;
-    for (int64_t c = 0; c < m && det != 0; ++c) {
-      int64_t piv = c;
-      for (int64_t r = c + 1; r < m; ++r) {
-        if (std::fabs(a[r * m + c]) > std::fabs(a[piv * m + c])) piv = r;
-      }
-      if (a[piv * m + c] == 0) {
-        det = 0;
-        break;
-      }
-      if (piv != c) {
-        for (int64_t k = 0; k < m; ++k) std::swap(a[c * m + k], a[piv * m + k]);
-        det = -det;
-      }
-      det *= a[c * m + c];
-      for (int64_t r = c + 1; r < m; ++r) {
-        const double f = a[r * m + c] / a[c * m + c];
-        for (int64_t k = c; k < m; ++k) a[r * m + k] -= f * a[c * m + k];
-      }
-    }
-    y.f[b] = RoundToFloatDtype(static_cast<float>(det), y.dtype);
-  }
-  return std::vector<Tensor>{std::move(y)};
-}
-
 }  // namespace
 
 void RegisterConvOps(OpTable& table) {
   table["Conv"] = Conv;
   table["ConvTranspose"] = ConvTranspose;
-  table["MaxPool"] = MaxPool;
-  table["Det"] = Det;
-  table["LpPool"] = LpPool;
-  table["AveragePool"] = AveragePool;
-  table["GlobalAveragePool"] = GlobalAveragePool;
-  table["GlobalMaxPool"] = GlobalMaxPool;
   table["BatchNormalization"] = BatchNormalization;
   table["InstanceNormalization"] = InstanceNormalization;
-  table["Gemm"] = Gemm;
-  table["MatMul"] = MatMul;
 }
 
 }  // namespace eval

@@ -40,6 +40,13 @@ const eval::OpTable& Table() {
     eval::RegisterRecurrentOps(*t);
     eval::RegisterReduceOps(*t);
     eval::RegisterShapeOps(*t);
+    eval::RegisterResizeOps(*t);
+    eval::RegisterConstantOps(*t);
+    eval::RegisterPadOps(*t);
+    eval::RegisterPoolOps(*t);
+    eval::RegisterMatMulOps(*t);
+    eval::RegisterGatherScatterOps(*t);
+    eval::RegisterUnaryOps(*t);
     eval::RegisterSignalOps(*t);
     eval::RegisterQuantOps(*t);
     eval::RegisterLossOps(*t);

@@ -185,5 +185,36 @@ absl::StatusOr<const onnx::GraphProto*> OpContext::AttrGraph(std::string_view na
   return &a->g();
 }
 
+// dst[idx] = src[sum_d maps[d][idx_d] * src_stride_d], or `fill` when any
+// map entry is -1. Serves Pad, Tile and nearest Resize.
+void GatherByDimMaps(const Tensor& src, Tensor& dst, const std::vector<std::vector<int64_t>>& maps,
+                     double fill) {
+  const std::vector<int64_t> src_strides = RowMajorStrides(src.dims);
+  const int64_t total = dst.NumElements();
+  const size_t rank = dst.dims.size();
+  std::vector<int64_t> counter(rank, 0);
+  for (int64_t k = 0; k < total; ++k) {
+    int64_t s = 0;
+    bool inside = true;
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t m = maps[d][counter[d]];
+      if (m < 0) {
+        inside = false;
+        break;
+      }
+      s += m * src_strides[d];
+    }
+    if (dst.IsFloat()) {
+      dst.f[k] = inside ? src.f[s] : static_cast<float>(fill);
+    } else {
+      dst.i[k] = inside ? src.i[s] : static_cast<int64_t>(fill);
+    }
+    for (int64_t d = static_cast<int64_t>(rank) - 1; d >= 0; --d) {
+      if (++counter[d] < dst.dims[d]) break;
+      counter[d] = 0;
+    }
+  }
+}
+
 }  // namespace eval
 }  // namespace h8

@@ -31,6 +31,12 @@ namespace eval {
 /// What an op kernel returns: its outputs, or an error naming the node.
 using Kernel = absl::StatusOr<std::vector<Tensor>>;
 
+/// d[di] = s[si], for tensors of the same storage (float or int64).
+inline void CopyElem(const Tensor& s, int64_t si, Tensor& d, int64_t di) {
+  if (d.IsFloat()) d.f[di] = s.f[si];
+  else d.i[di] = s.i[si];
+}
+
 /// Wraps a single output.
 inline std::vector<Tensor> One(Tensor t) {
   std::vector<Tensor> v;
@@ -51,6 +57,16 @@ float RoundToFloatDtype(float value, int32_t dtype);
 /// Wraps `value` into the range of the integer type `dtype` the way a C
 /// conversion would (two's complement); BOOL becomes 0/1.
 int64_t WrapToIntDtype(int64_t value, int32_t dtype);
+/// Two's-complement int64 arithmetic (wraps instead of overflowing).
+inline int64_t WrapAdd(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) + static_cast<uint64_t>(y));
+}
+inline int64_t WrapSub(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) - static_cast<uint64_t>(y));
+}
+inline int64_t WrapMul(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) * static_cast<uint64_t>(y));
+}
 
 //===----------------------------------------------------------------------===//
 // Tensor helpers
@@ -66,6 +82,11 @@ void SetMaxTensorElements(int64_t n);
 /// and BudgetExceeded beyond the active budget's live bytes; EvaluateNode,
 /// the only caller of kernels, converts both to a status.
 Tensor AllocateTensor(int32_t dtype, std::vector<int64_t> dims);
+/// dst[idx] = src[sum_d maps[d][idx_d] * src_stride_d], or `fill` when any
+/// map entry is -1 (maps[d] has dst.dims[d] entries). Serves Pad, Tile and
+/// nearest Resize.
+void GatherByDimMaps(const Tensor& src, Tensor& dst, const std::vector<std::vector<int64_t>>& maps,
+                     double fill);
 
 //===----------------------------------------------------------------------===//
 // Budgets (Budget.cpp)
@@ -253,6 +274,13 @@ void RegisterAttentionOps(OpTable& table);
 void RegisterRecurrentOps(OpTable& table);
 void RegisterReduceOps(OpTable& table);
 void RegisterShapeOps(OpTable& table);
+void RegisterResizeOps(OpTable& table);
+void RegisterConstantOps(OpTable& table);
+void RegisterPadOps(OpTable& table);
+void RegisterPoolOps(OpTable& table);
+void RegisterMatMulOps(OpTable& table);
+void RegisterGatherScatterOps(OpTable& table);
+void RegisterUnaryOps(OpTable& table);
 void RegisterSignalOps(OpTable& table);
 void RegisterQuantOps(OpTable& table);
 void RegisterLossOps(OpTable& table);

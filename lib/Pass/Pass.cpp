@@ -34,6 +34,11 @@ InFlightDiagnostic PassContext::Remark(const onnx::NodeProto* node, int index,
   return Make(Severity::kRemark, node, index, graph_path, RemarksEnabled());
 }
 
+Statistic::Statistic(Pass* owner, std::string name, std::string description)
+    : name_(std::move(name)), description_(std::move(description)) {
+  if (owner != nullptr) owner->statistics_.push_back(this);
+}
+
 void PassContext::Stat(const std::string& name, int64_t delta) {
   if (stats_.empty() || stats_.back().first != current_pass_)
     stats_.emplace_back(current_pass_, std::map<std::string, int64_t>());

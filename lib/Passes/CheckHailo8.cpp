@@ -58,7 +58,7 @@
 namespace h8 {
 namespace {
 
-using hailo8::Level;
+using hailo8::FindingLevel;
 
 class CheckHailo8Pass : public Pass {
  public:
@@ -70,6 +70,12 @@ class CheckHailo8Pass : public Pass {
 
  private:
   Hailo8AnalysisOptions options_;
+  Statistic errors_{this, "errors", "Findings Hailo-8 would reject"};
+  Statistic warnings_{this, "warnings", "Findings that need attention"};
+  Statistic runnable_nodes_{this, "runnable-nodes", "Main-graph nodes Hailo-8 can run"};
+  Statistic supported_nodes_moved_{
+      this, "supported-nodes-moved",
+      "Supported nodes the recommended cut leaves to the host (after the first unsupported one)"};
 };
 
 absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
@@ -80,18 +86,19 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
       AnalyzeForHailo8(model, options_, ctx.analyses().Index(graph), ctx.analyses().Shapes(model));
   const int n = analysis.num_nodes;
 
+  // One statistic per recognised pattern, named after it.
   for (const std::string& op : analysis.pattern_instances) ctx.Stat(absl::StrCat("patterns-", op));
 
   // The interface first, then the node reports in node order.
   for (const Hailo8InterfaceReport& r : analysis.interface_reports) {
-    auto d = r.level == Level::kError ? ctx.Error() : ctx.Warning();
+    auto d = r.level == FindingLevel::kError ? ctx.Error() : ctx.Warning();
     d << r.message;
     for (const auto& note : r.notes) d.Note(note);
   }
   for (const Hailo8NodeReport& r : analysis.node_reports) {
     const auto* node = r.proto != nullptr ? r.proto : &graph.node(r.node);
-    auto d = r.finding.level == Level::kError ? ctx.Error(node, r.node, r.graph)
-                                              : ctx.Warning(node, r.node, r.graph);
+    auto d = r.finding.level == FindingLevel::kError ? ctx.Error(node, r.node, r.graph)
+                                                     : ctx.Warning(node, r.node, r.graph);
     d << r.finding.message;
     for (const auto& note : r.notes) d.Note(note);
     if (!r.finding.hint.empty()) d.Note(absl::StrCat("fix: ", r.finding.hint));
@@ -103,10 +110,10 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   const std::string& region_note = analysis.region_note;
   const int errors = ctx.diags().num_errors() - errors_before;
   const int warnings = ctx.diags().num_warnings() - warnings_before;
-  ctx.Stat("errors", errors);
-  ctx.Stat("warnings", warnings);
-  ctx.Stat("runnable-nodes", n - num_flagged);
-  if (analysis.cut) ctx.Stat("supported-nodes-moved", analysis.cut->supported_moved);
+  errors_.Add(ctx, errors);
+  warnings_.Add(ctx, warnings);
+  runnable_nodes_.Add(ctx, n - num_flagged);
+  if (analysis.cut) supported_nodes_moved_.Add(ctx, analysis.cut->supported_moved);
   auto note = [&](std::string message, std::string extra = "") {
     Diagnostic d;
     d.severity = Severity::kNote;
@@ -130,7 +137,7 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   summary.file = ctx.file();
   if (ctx.diags().json())
     ctx.diags().Output(ctx.current_pass(), FormatLintSummaryJson(summary) + "\n");
-  ctx.AddLintSummary(summary);
+  ctx.artifacts().GetOrCreate<Hailo8Findings>().verdicts.push_back(summary);
   if (!ctx.diags().json()) {
     std::string bodies;
     if (analysis.subgraph_bodies > 0)

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
+#include "h8/IR/NodeBuilder.h"
 
 namespace h8 {
 namespace convert_opset {

@@ -19,6 +19,7 @@
 #include "h8/Eval/Tensor.h"
 #include "h8/IR/ElementType.h"
 #include "h8/IR/Match.h"
+#include "h8/IR/NodeBuilder.h"
 
 namespace h8 {
 namespace convert_opset {

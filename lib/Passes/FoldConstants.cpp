@@ -79,22 +79,41 @@ std::optional<int64_t> StaticOutputBytes(const onnx::NodeProto& node, const Shap
   return total;
 }
 
+/// What folding counts. The fold-constants pass owns its set; the folding
+/// pin-shape runs (RunFoldConstants) counts in a set with no owner, for
+/// pin-shape.
+struct FoldStatistics {
+  explicit FoldStatistics(Pass* owner)
+      : nodes_folded(owner, "nodes-folded", "Nodes evaluated into initializers"),
+        reshapes_removed(owner, "reshapes-removed",
+                         "Reshapes whose static input and output shapes are equal"),
+        initializers_deduplicated(owner, "initializers-deduplicated",
+                                  "Folded initializers replaced by an equal one (dedupe=true)") {}
+  Statistic nodes_folded;
+  Statistic reshapes_removed;
+  Statistic initializers_deduplicated;
+};
+
+absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& options,
+                          PassContext& ctx, const ShapeAnalysis* given_shapes,
+                          const FoldStatistics& stats);
+
 class FoldConstantsPass : public Pass {
  public:
   explicit FoldConstantsPass(const FoldConstantsOptions& options) : options_(options) {}
   absl::string_view Argument() const override { return "fold-constants"; }
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
-    return RunFoldConstants(model, options_, ctx);
+    return Fold(model, options_, ctx, nullptr, stats_);
   }
 
  private:
   FoldConstantsOptions options_;
+  FoldStatistics stats_{this};
 };
 
-}  // namespace
-
-absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstantsOptions& options,
-                                      PassContext& ctx, const ShapeAnalysis* given_shapes) {
+absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& options,
+                          PassContext& ctx, const ShapeAnalysis* given_shapes,
+                          const FoldStatistics& stats) {
   onnx::GraphProto& graph = *model.mutable_graph();
   const int64_t opset = OnnxOpsetVersion(model);
   // No use-def index: folding needs the initializers by name, the graph's
@@ -246,7 +265,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
       values[name] = std::move(outputs[o]);
     }
     rewriter.Erase(i);
-    ctx.Stat("nodes-folded");
+    stats.nodes_folded.Add(ctx);
     changed = true;
   }
 
@@ -261,7 +280,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
     if (!in || !out || *in != *out || graph_outputs.contains(node.output(0))) continue;
     H8_RETURN_IF_ERROR(rewriter.ReplaceAllUsesWith(node.output(0), node.input(0)));
     rewriter.Erase(i);
-    ctx.Stat("reshapes-removed");
+    stats.reshapes_removed.Add(ctx);
     changed = true;
   }
   rewriter.Commit();
@@ -281,7 +300,7 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
       if (inserted) continue;
       H8_RETURN_IF_ERROR(dedupe.ReplaceAllUsesWith(t.name(), it->second));
       dedupe.EraseInitializer(i);
-      ctx.Stat("initializers-deduplicated");
+      stats.initializers_deduplicated.Add(ctx);
     }
     dedupe.Commit();
   }
@@ -291,6 +310,14 @@ absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstan
     H8_RETURN_IF_ERROR(CreateCleanupPass({})->Run(model, ctx).status());
   }
   return changed;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstantsOptions& options,
+                                      PassContext& ctx, const ShapeAnalysis* shapes) {
+  static const FoldStatistics* const kForCaller = new FoldStatistics(nullptr);
+  return Fold(model, options, ctx, shapes, *kForCaller);
 }
 
 std::unique_ptr<Pass> CreateFoldConstantsPass(const FoldConstantsOptions& options) {

@@ -176,7 +176,7 @@ class HailoCompilePass : public Pass {
       // Errors confined to a tail (a Softmax/LayerNorm/Gemm head) are what
       // split-hailo8 is for; say so unless the split already ran.
       std::string hint;
-      if (ctx.interface_map().host_model_path.empty()) {
+      if (!ctx.artifacts().Has<SplitHostModel>()) {
         const Hailo8Analysis analysis = AnalyzeForHailo8(model);
         if (analysis.cut)
           hint = absl::StrCat(
@@ -193,10 +193,10 @@ class HailoCompilePass : public Pass {
     auto progress = [&ctx](const std::string& text) {
       ctx.diags().Output(ctx.current_pass(), text);
     };
-    if (!ctx.interface_map().host_model_path.empty())
+    if (const auto* split = ctx.artifacts().Get<SplitHostModel>())
       progress(
           absl::StrCat("hailo-compile: compiling the Hailo-8 part of the split; the host part is ",
-                       ctx.interface_map().host_model_path, "\n"));
+                       split->path, "\n"));
 
     const std::string dir = options_.out;
     const std::string net =

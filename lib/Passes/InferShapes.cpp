@@ -12,10 +12,11 @@
 //
 //===----------------------------------------------------------------------===//
 #include "absl/strings/str_cat.h"
+#include "h8/Analysis/OnnxShapeInference.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/Passes/Passes.h"
-#include "h8/Support/OnnxBridge.h"
+#include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
@@ -33,6 +34,8 @@ class InferShapesPass : public Pass {
  public:
   explicit InferShapesPass(const InferShapesOptions& options) : options_(options) {}
   absl::string_view Argument() const override { return "infer-shapes"; }
+
+  Statistic value_infos_{this, "value-infos", "value_info records in the main graph afterwards"};
 
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     std::string before = ShapeFingerprint(model.graph());
@@ -61,12 +64,13 @@ class InferShapesPass : public Pass {
           else ctx.Remark(&node, i) << "shape of '" << o << "' could not be inferred";
         }
       }
+      // Each value was reported as an error naming its node; no second line.
       if (unknown > 0 && options_.strict && !options_.onnx)
-        return absl::FailedPreconditionError(
-            absl::StrCat(unknown, " value(s) without a known shape (strict=true)"));
+        return MarkReported(absl::FailedPreconditionError(
+            absl::StrCat(unknown, " value(s) without a known shape (strict=true)")));
     }
     bool changed = ShapeFingerprint(model.graph()) != before;
-    ctx.Stat("value-infos", model.graph().value_info_size());
+    value_infos_.Add(ctx, model.graph().value_info_size());
     return changed;
   }
 

@@ -43,6 +43,7 @@
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
 #include "h8/IR/NameUniquer.h"
+#include "h8/IR/NodeBuilder.h"
 #include "h8/Passes/Passes.h"
 #include "h8/Target/Hailo8/Hailo8Rules.h"
 
@@ -56,6 +57,14 @@ class LegalizeHailo8Pass : public GraphPass {
 
  protected:
   absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override;
+
+ private:
+  Statistic kernel_shapes_{this, "kernel-shapes",
+                           "Conv/ConvTranspose nodes given the kernel_shape they omitted"};
+  Statistic reductions_to_global_pool_{this, "reductions-to-global-pool",
+                                       "Spatial means rewritten to GlobalAveragePool"};
+  Statistic flattens_{this, "flattens",
+                      "Unit-dim Squeeze/Reshape before Gemm rewritten to Flatten"};
 };
 
 std::string AxesText(const std::vector<int64_t>& axes) {
@@ -139,7 +148,7 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     }
     SetIntsAttr(node, "kernel_shape", kernel);
     changed = true;
-    ctx.Stat("kernel-shapes");
+    kernel_shapes_.Add(ctx);
     ctx.Remark(&node, i, ref.path)
         << op << " without kernel_shape -> kernel_shape = " << AxesText(kernel)
         << " (from the weight '" << node.input(1) << "')";
@@ -224,7 +233,7 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     }
     rewriter.Erase(i);
     changed = true;
-    ctx.Stat("reductions-to-global-pool");
+    reductions_to_global_pool_.Add(ctx);
     ctx.Remark(&node, i, ref.path)
         << op << " over spatial axes " << AxesText(*axes) << via << " -> " << pool << tail;
   }
@@ -273,7 +282,7 @@ absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& c
     rewriter.InsertBefore(i, std::move(f));
     rewriter.Erase(i);
     changed = true;
-    ctx.Stat("flattens");
+    flattens_.Add(ctx);
     ctx.Remark(&node, i, ref.path)
         << op << " dropping unit spatial dims of " << AxesText(*dims) << " before "
         << graph.node(consumers[0]).op_type() << " -> Flatten";

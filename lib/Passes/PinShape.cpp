@@ -159,14 +159,16 @@ class PinShapePass : public Pass {
     // passes (check-hailo8 reports them). --hailo8 runs this when the
     // command line pins nothing, so a static 1-D model needs no pin.
     const bool inserted_only = options_.shape.empty() && options_.dims.empty();
-    if (inserted_only && ctx.interface_map().inserted_axis.empty()) {
+    const LiftedInterface* lifted = ctx.artifacts().Get<LiftedInterface>();
+    if (inserted_only && (lifted == nullptr || lifted->inserted_axis.empty())) {
       if (argument_ == "pin-dim") return false;
       return UsageStatus("nothing to pin: give shape=... or dims=name=value");
     }
     // The H axis lift-conv1d inserted into an input is not a dim the user's
     // model had: pinned by name it takes the user's value, otherwise 1 (one
     // device row), with a note.
-    for (const auto& [name, axis] : ctx.interface_map().inserted_axis) {
+    static const LiftedInterface kNothingLifted;
+    for (const auto& [name, axis] : (lifted ? *lifted : kNothingLifted).inserted_axis) {
       const onnx::ValueInfoProto* in = nullptr;
       for (const auto* r : runtime)
         if (r->name() == name) in = r;
@@ -244,16 +246,19 @@ class PinShapePass : public Pass {
                                       " ", ShapeText(*target), ", pin gives ", pin.dims.size(),
                                       " dims"));
     while (shape->dim_size() < static_cast<int>(pin.dims.size())) shape->add_dim();
-    const InterfaceMap& map = ctx.interface_map();
-    auto lifted = map.inserted_axis.find(target->name());
+    const LiftedInterface* map = ctx.artifacts().Get<LiftedInterface>();
+    const int lifted_axis = [&] {
+      if (map == nullptr || map->row_axis_blocker.empty()) return -1;
+      auto it = map->inserted_axis.find(target->name());
+      return it == map->inserted_axis.end() ? -1 : it->second;
+    }();
     for (int k = 0; k < shape->dim_size(); ++k) {
       auto* d = shape->mutable_dim(k);
       if (d->has_dim_value() && d->dim_value() != pin.dims[k]) {
-        if (lifted != map.inserted_axis.end() && lifted->second == k &&
-            !map.row_axis_blocker.empty())
+        if (lifted_axis == k)
           return absl::FailedPreconditionError(
               absl::StrCat("input '", target->name(), "': dim ", k, " is ", d->dim_value(),
-                           " because lift-conv1d fixed H to 1 for node '", map.row_axis_blocker,
+                           " because lift-conv1d fixed H to 1 for node '", map->row_axis_blocker,
                            "', pin says ", pin.dims[k]));
         return UsageStatus(absl::StrCat("input '", target->name(), "': dim ", k, " is ",
                                         d->dim_value(), " in the model, pin says ", pin.dims[k]));

@@ -77,14 +77,19 @@ class SplitHailo8Pass : public Pass {
 
  private:
   SplitHailo8Options options_;
+  Statistic host_nodes_{this, "host-nodes", "Nodes of the host model"};
+  Statistic device_nodes_{this, "device-nodes", "Nodes left in the device model"};
+  Statistic cut_tensors_{this, "cut-tensors", "Tensors passed from the device to the host"};
+  Statistic supported_nodes_moved_{
+      this, "supported-nodes-moved",
+      "Supported nodes moved to the host because they follow an unsupported one"};
 };
 
 absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
   if (options_.host_out.empty())
     return UsageStatus("needs a file for the host part (e.g. --split-hailo8=host.onnx)");
-  InterfaceMap& map = ctx.interface_map();
-  if (!map.host_model_path.empty())
-    return UsageStatus(absl::StrCat("the model was already split (host part: ", map.host_model_path,
+  if (const auto* split = ctx.artifacts().Get<SplitHostModel>())
+    return UsageStatus(absl::StrCat("the model was already split (host part: ", split->path,
                                     "); split-hailo8 runs once"));
   const Hailo8Analysis analysis =
       AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny},
@@ -272,13 +277,13 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   // Hand the host part over; the driver writes it with the device model.
   const std::string& path = options_.host_out;
   const int host_nodes = hg.node_size();
-  map.host_model = std::make_shared<onnx::ModelProto>(std::move(host_model));
-  map.host_model_path = path;
+  ctx.artifacts().Set(
+      SplitHostModel{std::make_shared<onnx::ModelProto>(std::move(host_model)), path});
 
-  ctx.Stat("host-nodes", host_nodes);
-  ctx.Stat("device-nodes", graph.node_size());
-  ctx.Stat("cut-tensors", static_cast<int64_t>(cut_order.size()));
-  if (analysis.cut) ctx.Stat("supported-nodes-moved", analysis.cut->supported_moved);
+  host_nodes_.Add(ctx, host_nodes);
+  device_nodes_.Add(ctx, graph.node_size());
+  cut_tensors_.Add(ctx, static_cast<int64_t>(cut_order.size()));
+  if (analysis.cut) supported_nodes_moved_.Add(ctx, analysis.cut->supported_moved);
   if (analysis.cut) {
     ctx.Remark() << analysis.region_note
                  << "; device outputs (cut tensors): " << absl::StrJoin(cut_order, " ")

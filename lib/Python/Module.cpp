@@ -113,7 +113,7 @@ py::dict DiagnosticDict(const Diagnostic& d) {
   return out;
 }
 
-py::dict ModelDict(const ModelReport& m) {
+py::dict ModelDict(const ModelRunRecord& m) {
   py::dict out;
   out["where"] = Text(m.where);
   out["exit_code"] = m.exit_code;
@@ -128,7 +128,7 @@ py::dict ModelDict(const ModelReport& m) {
   }
   out["statistics"] = stats;
   py::list verifications;
-  for (const ModelReport::Verification& v : m.verifications) {
+  for (const ModelRunRecord::Verification& v : m.verifications) {
     py::dict vd;
     vd["what"] = Text(v.what);
     vd["criteria"] = Text(v.criteria);
@@ -196,7 +196,7 @@ py::dict ResultDict(const OptRunResult& result) {
   out["command_line_error"] = result.command_line_error;
   out["pipeline"] = Text(result.pipeline);
   py::list models;
-  for (const ModelReport& m : result.models) models.append(ModelDict(m));
+  for (const ModelRunRecord& m : result.models) models.append(ModelDict(m));
   out["models"] = models;
   return out;
 }

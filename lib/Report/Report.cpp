@@ -220,7 +220,7 @@ void Drawing(const std::string& caption, const std::string& dot, std::string& ou
   absl::StrAppend(&out, "</figure>\n");
 }
 
-void ModelSection(const ModelReport& m, std::string& out) {
+void ModelSection(const ModelRunRecord& m, std::string& out) {
   absl::StrAppend(&out, "<section>\n<h2>", EscapeHtml(m.where), " &mdash; <span class=\"status ",
                   m.exit_code == 0 ? "ok" : "fail", "\">",
                   m.exit_code == 0 ? "ok" : absl::StrCat("exit ", m.exit_code), "</span></h2>\n");
@@ -350,7 +350,7 @@ void ModelSection(const ModelReport& m, std::string& out) {
 
 }  // namespace
 
-std::string RenderReportHtml(const ReportData& data) {
+std::string RenderReportHtml(const RunRecord& data) {
   std::string title = "onnx-h8-opt report";
   if (!data.models.empty()) absl::StrAppend(&title, ": ", data.models.front().where);
   std::string out =
@@ -371,7 +371,7 @@ std::string RenderReportHtml(const ReportData& data) {
     for (const Diagnostic& d : data.diagnostics) ds.push_back(&d);
     DiagnosticTable(ds, out);
   }
-  for (const ModelReport& m : data.models) ModelSection(m, out);
+  for (const ModelRunRecord& m : data.models) ModelSection(m, out);
   absl::StrAppend(&out, "</body>\n</html>\n");
   return out;
 }

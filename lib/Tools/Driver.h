@@ -41,9 +41,6 @@ namespace h8 {
 /// The line separating models with --split-input-file (input and output).
 inline constexpr absl::string_view kSplitMarker = "# -----";
 
-/// A usage error of the command line (exit 2).
-absl::Status UsageError(absl::string_view message);
-
 class Driver {
  public:
   Driver(DriverConfig& config, const PassRegistry& registry, OptRunRequest& request,
@@ -54,7 +51,7 @@ class Driver {
   /// --diagnostics-format=sarif: the log of the whole run, written last.
   void FlushDiagnostics(int exit_code);
   /// What the run collected per model (RunOpt moves it into its result).
-  ReportData& report() { return report_; }
+  RunRecord& report() { return report_; }
 
  private:
   bool Drawing() const { return config_.emit_dot || !config_.report.empty(); }
@@ -87,10 +84,9 @@ class Driver {
                                    ModelFormat format) const;
 
   // DriverVerify.cpp
-  void InstallNumericsCheck();
   int Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
             PassContext& ctx, const std::string& where);
-  bool PrintVerification(const absl::StatusOr<std::vector<OutputReport>>& reports,
+  bool PrintVerification(const absl::StatusOr<std::vector<OutputComparison>>& reports,
                          const std::string& what, const std::string& where);
 
   // DriverReport.cpp
@@ -107,9 +103,11 @@ class Driver {
   OptRunResult& result_;
   DiagnosticEngine diags_;
   std::string label_;
-  const onnx::ModelProto* current_original_ = nullptr;
+  // --verify-each=numerics, owned by the pass manager; it keeps the input
+  // of the model being run.
+  const NumericsVerification* numerics_ = nullptr;
   // What --report shows, collected while running; the model being run.
-  ReportData report_;
+  RunRecord report_;
   int current_model_ = -1;
   // --emit=dot: one digraph per model.
   std::vector<std::string> dots_;

@@ -31,6 +31,9 @@
 
 namespace h8 {
 
+/// A usage error of the command line (exit 2); defined in OptMain.cpp.
+absl::Status UsageError(absl::string_view message);
+
 /// Everything the command line asks for.
 struct DriverConfig {
   std::string input;

@@ -12,6 +12,8 @@
 #include "Driver.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "h8/Passes/CheckHailo8.h"
+#include "h8/Passes/SplitHailo8.h"
 #include "h8/Report/Dot.h"
 
 namespace h8 {
@@ -61,18 +63,18 @@ int Driver::CommitReport(int code) {
 
 // The figures of one model's pipeline run.
 void Driver::RecordRun(const PassManager& pm, PassContext& ctx) {
-  ModelReport& mr = report_.models[current_model_];
+  ModelRunRecord& mr = report_.models[current_model_];
   for (const auto& [pass, seconds] : pm.timings()) mr.timings.push_back(PassTiming{pass, seconds});
   mr.stats = ctx.stats();
-  mr.lints = ctx.lint_summaries();
+  if (const auto* findings = ctx.artifacts().Get<Hailo8Findings>()) mr.lints = findings->verdicts;
   if (!mr.lints.empty()) mr.end_nodes = mr.lints.back().end_nodes;
-  mr.host_model_path = ctx.interface_map().host_model_path;
+  if (const auto* split = ctx.artifacts().Get<SplitHostModel>()) mr.host_model_path = split->path;
 }
 
 // The drawings of one model: before (--report) and after the pipeline.
 void Driver::Draw(const onnx::ModelProto& original, const onnx::ModelProto& model, bool stopped,
                   int code) {
-  ModelReport& mr = report_.models[current_model_];
+  ModelRunRecord& mr = report_.models[current_model_];
   // The file and its folder (fixtures are all model.onnx).
   std::string file = mr.where;
   if (size_t slash = file.find_last_of('/'); slash != std::string::npos && slash > 0) {

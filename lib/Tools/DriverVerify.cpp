@@ -2,8 +2,9 @@
 //
 // --verify-numerics and --verify-against compare the rewritten model with
 // the input model (or a test-data set) after the pipeline and print one
-// table each; --verify-each=numerics compares after every pass, against the
-// pipeline's input kept by RunOnModel.
+// table each. --verify-each=numerics is an instrumentation of its own
+// (NumericsVerification, VerifyNumerics.h) that the driver adds to the pass
+// manager.
 //
 //===----------------------------------------------------------------------===//
 #include <iostream>
@@ -13,22 +14,6 @@
 #include "absl/strings/str_join.h"
 
 namespace h8 {
-
-void Driver::InstallNumericsCheck() {
-  if (config_.pm.verify_each == VerifyEachMode::kNumerics) {
-    // Each pass's result is compared with the pipeline's input (kept by
-    // ProcessModel), so the first failing pass is the one that broke it.
-    config_.pm.numerics_check = [this](const onnx::ModelProto&, const onnx::ModelProto& after,
-                                       PassContext& ctx) {
-      auto reports = VerifyNumerics(*current_original_, after, ctx.interface_map(), config_.verify,
-                                    ctx.base_dir());
-      if (!reports.ok()) return reports.status();
-      for (const OutputReport& r : *reports)
-        if (!r.ok) return absl::FailedPreconditionError(FormatStats(r.name, r.stats, r.dims));
-      return absl::OkStatus();
-    };
-  }
-}
 
 // The exit code of one model's run; runs the numeric verification.
 int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
@@ -42,7 +27,7 @@ int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::Mo
   if (!s.ok()) return kExitModelError;
   if (config_.verify_numerics) {
     auto reports =
-        VerifyNumerics(*original, model, ctx.interface_map(), config_.verify, ctx.base_dir());
+        VerifyNumerics(*original, model, ctx.artifacts(), config_.verify, ctx.base_dir());
     if (!PrintVerification(
             reports,
             absl::StrCat(config_.verify.trials, " random inputs (seed ", config_.verify.seed, ")"),
@@ -51,7 +36,7 @@ int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::Mo
   }
   if (!config_.verify_against.empty()) {
     // A missing or unreadable test-data file is an I/O problem.
-    auto reports = VerifyAgainstDataSet(model, ctx.interface_map(), config_.verify_against,
+    auto reports = VerifyAgainstDataSet(model, ctx.artifacts(), config_.verify_against,
                                         config_.verify, ctx.base_dir());
     if (!PrintVerification(reports, absl::StrCat("test data in ", config_.verify_against), where))
       return !reports.ok() && IsIoError(reports.status()) ? kExitUsageError : kExitModelError;
@@ -61,9 +46,9 @@ int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::Mo
 
 // Prints a verification table on stderr; false (with an error) on a
 // mismatch or when the models could not be evaluated.
-bool Driver::PrintVerification(const absl::StatusOr<std::vector<OutputReport>>& reports,
+bool Driver::PrintVerification(const absl::StatusOr<std::vector<OutputComparison>>& reports,
                                const std::string& what, const std::string& where) {
-  ModelReport::Verification* record = nullptr;
+  ModelRunRecord::Verification* record = nullptr;
   if (current_model_ >= 0) {
     report_.models[current_model_].verifications.emplace_back();
     record = &report_.models[current_model_].verifications.back();
@@ -77,17 +62,17 @@ bool Driver::PrintVerification(const absl::StatusOr<std::vector<OutputReport>>& 
   const std::string criteria = FormatCriteria(config_.verify);
   if (record != nullptr) {
     record->criteria = criteria;
-    for (const OutputReport& r : *reports)
+    for (const OutputComparison& r : *reports)
       record->rows.push_back(VerifyRow{r.name, r.stats.cosine, r.stats.mse, r.stats.max_abs_diff,
                                        absl::StrJoin(r.dims, ","), r.ok});
   }
   if (request_.print) {
     std::cerr << "verify-numerics: " << what << "; " << criteria << "\n";
-    for (const OutputReport& r : *reports)
+    for (const OutputComparison& r : *reports)
       std::cerr << "  " << FormatStats(r.name, r.stats, r.dims) << "\n";
   }
   bool ok = true;
-  for (const OutputReport& r : *reports) {
+  for (const OutputComparison& r : *reports) {
     if (r.ok) continue;
     ok = false;
     Emit(where, absl::StrCat("verify-numerics: output '", r.name, "' differs from the original: ",

@@ -22,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Pass/PassPipeline.h"
+#include "h8/Passes/SplitHailo8.h"
 #include "h8/Report/Report.h"
 #include "h8/Support/ExternalData.h"
 #include "h8/Support/Status.h"
@@ -62,7 +63,6 @@ int Driver::Run() {
 }
 
 int Driver::RunPipeline() {
-  InstallNumericsCheck();
   auto pm = BuildPassManager();
   if (!pm.ok()) return Fail("", pm.status(), kExitUsageError);
   if (config_.input.empty())
@@ -86,6 +86,11 @@ absl::StatusOr<std::unique_ptr<PassManager>> Driver::BuildPassManager() {
     std::cerr << "onnx-h8-opt --passes='" << PrintPipeline(*passes) << "'\n";
   auto pm = std::make_unique<PassManager>(config_.pm);
   for (auto& p : *passes) pm->AddPass(std::move(p));
+  if (config_.pm.verify_each == VerifyEachMode::kNumerics) {
+    auto numerics = std::make_unique<NumericsVerification>(config_.verify);
+    numerics_ = numerics.get();
+    pm->AddVerifier(std::move(numerics));
+  }
   return pm;
 }
 
@@ -116,33 +121,33 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   PassContext ctx(diags_, where);
   ctx.set_base_dir(DirName(config_.input));
   for (const auto& p : config_.remark_passes) ctx.EnableRemarks(p);
-  // The input model is kept only when something compares against it.
-  std::unique_ptr<onnx::ModelProto> original;
-  if (config_.verify_numerics || config_.pm.verify_each == VerifyEachMode::kNumerics || Drawing())
-    original = std::make_unique<onnx::ModelProto>(model);
-  current_original_ = original.get();
+  // The input model is kept only when something compares against it; with
+  // --verify-each=numerics, the copy that instrumentation keeps serves.
+  std::unique_ptr<onnx::ModelProto> copy;
+  if ((config_.verify_numerics || Drawing()) && numerics_ == nullptr)
+    copy = std::make_unique<onnx::ModelProto>(model);
   const absl::Status s = pm.Run(model, ctx);
+  const onnx::ModelProto* original = numerics_ ? numerics_->original() : copy.get();
   RecordRun(pm, ctx);
-  current_original_ = nullptr;
-  if (config_.pm.time_passes && request_.print) std::cerr << pm.TimingReport();
+  if (config_.pm.time_passes && request_.print) std::cerr << pm.FormatTimings();
   if (config_.pass_statistics && request_.print) std::cerr << FormatStatistics(ctx);
-  int code = Judge(s, model, original.get(), ctx, where);
+  int code = Judge(s, model, original, ctx, where);
   // A lint's verdict after every pass ran judged the pipeline's result;
   // any other failure left the model as it was when the pipeline stopped.
   size_t passes_run = 0;
   for (const auto& [pass, seconds] : pm.timings()) passes_run += pass[0] != '(' ? 1 : 0;
   const bool stopped = !s.ok() && !(IsLintFindings(s) && passes_run == pm.passes().size());
   if (Drawing()) Draw(*original, model, stopped, code);
-  const InterfaceMap& map = ctx.interface_map();
-  if (map.host_model && code == kExitOk) {
+  const SplitHostModel* split = ctx.artifacts().Get<SplitHostModel>();
+  if (split != nullptr && code == kExitOk) {
     if (host_model_) {
       Emit(where,
            "split-hailo8 names one host file but the input holds several models; "
            "split one model per run");
       return kExitUsageError;
     }
-    host_model_ = map.host_model;
-    host_path_ = map.host_model_path;
+    host_model_ = split->model;
+    host_path_ = split->path;
   }
   return code;
 }

@@ -11,6 +11,8 @@
 #include "absl/strings/str_join.h"
 #include "h8/Eval/Evaluator.h"
 #include "h8/IR/GraphIndex.h"
+#include "h8/Passes/LiftConv1d.h"
+#include "h8/Passes/SplitHailo8.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
 #include "h8/Support/TextIO.h"
@@ -99,9 +101,11 @@ std::vector<const onnx::ValueInfoProto*> RuntimeInputs(const onnx::GraphProto& g
   return out;
 }
 
-int InsertedAxis(const InterfaceMap& map, const std::string& name) {
-  auto it = map.inserted_axis.find(name);
-  return it == map.inserted_axis.end() ? -1 : it->second;
+int InsertedAxis(const ArtifactStore& artifacts, const std::string& name) {
+  const LiftedInterface* lifted = artifacts.Get<LiftedInterface>();
+  if (lifted == nullptr) return -1;
+  auto it = lifted->inserted_axis.find(name);
+  return it == lifted->inserted_axis.end() ? -1 : it->second;
 }
 
 Tensor WithUnitAxis(Tensor t, int axis) {
@@ -110,13 +114,13 @@ Tensor WithUnitAxis(Tensor t, int axis) {
 }
 
 // Compares rewritten outputs with expected ones (per row when rows > 1).
-absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const InterfaceMap& map,
+absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const ArtifactStore& artifacts,
                             const std::vector<std::vector<Tensor>>& expected_rows,
                             const std::vector<Tensor>& actual,
                             std::vector<CompareAccumulator>& acc) {
   for (int o = 0; o < rewritten.output_size(); ++o) {
     const std::string& name = rewritten.output(o).name();
-    int axis = InsertedAxis(map, name);
+    int axis = InsertedAxis(artifacts, name);
     // A model lifted in an earlier run carries no record: an output one rank
     // above the reference with a unit dim at 2 is lift-conv1d's layout.
     if (axis < 0 && actual[o].dims.size() == expected_rows[0][o].dims.size() + 1 &&
@@ -137,12 +141,13 @@ absl::Status CompareOutputs(const onnx::GraphProto& rewritten, const InterfaceMa
   return absl::OkStatus();
 }
 
-std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
-                                 const std::vector<CompareAccumulator>& acc,
-                                 const std::vector<Tensor>& last, const VerifyOptions& options) {
-  std::vector<OutputReport> reports;
+std::vector<OutputComparison> Finish(const onnx::GraphProto& rewritten,
+                                     const std::vector<CompareAccumulator>& acc,
+                                     const std::vector<Tensor>& last,
+                                     const VerifyOptions& options) {
+  std::vector<OutputComparison> reports;
   for (int o = 0; o < rewritten.output_size(); ++o) {
-    OutputReport r;
+    OutputComparison r;
     r.name = rewritten.output(o).name();
     r.stats = acc[o].Stats();
     r.dims = last[o].dims;
@@ -154,14 +159,15 @@ std::vector<OutputReport> Finish(const onnx::GraphProto& rewritten,
 
 // What computes the original outputs: the rewritten model, or after
 // split-hailo8 the composition host(rewritten(x)), with the host model the
-// split left in the interface record.
+// split left as an artifact (SplitHostModel).
 class Composition {
  public:
   static absl::StatusOr<Composition> Load(const onnx::ModelProto& rewritten,
-                                          const InterfaceMap& map) {
+                                          const ArtifactStore& artifacts) {
     Composition c;
     c.rewritten_ = &rewritten;
-    c.host_ = map.host_model.get();
+    const SplitHostModel* split = artifacts.Get<SplitHostModel>();
+    c.host_ = split ? split->model.get() : nullptr;
     return c;
   }
 
@@ -199,12 +205,12 @@ class Composition {
 
 namespace {
 
-absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& original,
-                                                       const onnx::ModelProto& rewritten,
-                                                       const InterfaceMap& map,
-                                                       const VerifyOptions& options,
-                                                       const std::string& base_dir) {
-  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
+absl::StatusOr<std::vector<OutputComparison>> VerifyRandom(const onnx::ModelProto& original,
+                                                           const onnx::ModelProto& rewritten,
+                                                           const ArtifactStore& artifacts,
+                                                           const VerifyOptions& options,
+                                                           const std::string& base_dir) {
+  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, artifacts));
   const onnx::GraphProto& outputs = composed.outputs();
   if (original.graph().output_size() != outputs.output_size())
     return absl::FailedPreconditionError(
@@ -218,7 +224,7 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
     int64_t rows = 1;
     for (size_t k = 0; k < inputs.size(); ++k) {
       std::vector<int64_t> dims = ResolveDims(*inputs[k], options);
-      int axis = InsertedAxis(map, inputs[k]->name());
+      int axis = InsertedAxis(artifacts, inputs[k]->name());
       if (axis >= 0 && axis < static_cast<int>(dims.size())) rows = std::max(rows, dims[axis]);
       // Checked before the input is generated: it, its per-row slices and
       // the other inputs all have to fit.
@@ -236,14 +242,14 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
     }
     std::vector<std::vector<Tensor>> expected_rows;
     bool sliced = false;
-    for (const auto& [name, t] : rewritten_inputs) sliced |= InsertedAxis(map, name) >= 0;
+    for (const auto& [name, t] : rewritten_inputs) sliced |= InsertedAxis(artifacts, name) >= 0;
     for (int64_t h = 0; h < rows; ++h) {
       // Inputs that gained an axis are sliced per row; otherwise the
       // original model reads the same tensors.
       std::map<std::string, Tensor> original_inputs;
       for (const auto& [name, t] : rewritten_inputs) {
         if (!sliced) break;
-        int axis = InsertedAxis(map, name);
+        int axis = InsertedAxis(artifacts, name);
         original_inputs[name] = axis >= 0 ? SliceAxis(t, axis, h) : t;
       }
       H8_ASSIGN_OR_RETURN(EvalBudget budget, BudgetLeft(options, HeldBytes(rewritten_inputs) +
@@ -258,23 +264,23 @@ absl::StatusOr<std::vector<OutputReport>> VerifyRandom(const onnx::ModelProto& o
     H8_ASSIGN_OR_RETURN(last,
                         composed.Evaluate(rewritten_inputs, base_dir, options,
                                           HeldBytes(rewritten_inputs) + HeldBytes(expected_rows)));
-    H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, expected_rows, last, acc));
+    H8_RETURN_IF_ERROR(CompareOutputs(outputs, artifacts, expected_rows, last, acc));
   }
   return Finish(outputs, acc, last, options);
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto& original,
-                                                         const onnx::ModelProto& rewritten,
-                                                         const InterfaceMap& map,
-                                                         const VerifyOptions& options,
-                                                         const std::string& base_dir) {
+absl::StatusOr<std::vector<OutputComparison>> VerifyNumerics(const onnx::ModelProto& original,
+                                                             const onnx::ModelProto& rewritten,
+                                                             const ArtifactStore& artifacts,
+                                                             const VerifyOptions& options,
+                                                             const std::string& base_dir) {
   // The evaluator turns allocation failures inside it into statuses; this
   // covers the verifier's own copies (inputs, slices, comparisons).
-  absl::StatusOr<std::vector<OutputReport>> result;
+  absl::StatusOr<std::vector<OutputComparison>> result;
   try {
-    result = VerifyRandom(original, rewritten, map, options, base_dir);
+    result = VerifyRandom(original, rewritten, artifacts, options, base_dir);
   } catch (const std::bad_alloc&) {
     result = absl::ResourceExhaustedError("out of memory while verifying");
   }
@@ -282,19 +288,17 @@ absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto&
   return result;
 }
 
-absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::ModelProto& rewritten,
-                                                               const InterfaceMap& map,
-                                                               const std::string& dir,
-                                                               const VerifyOptions& options,
-                                                               const std::string& base_dir) {
-  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, map));
+absl::StatusOr<std::vector<OutputComparison>> VerifyAgainstDataSet(
+    const onnx::ModelProto& rewritten, const ArtifactStore& artifacts, const std::string& dir,
+    const VerifyOptions& options, const std::string& base_dir) {
+  H8_ASSIGN_OR_RETURN(Composition composed, Composition::Load(rewritten, artifacts));
   const onnx::GraphProto& outputs = composed.outputs();
   std::vector<const onnx::ValueInfoProto*> inputs = RuntimeInputs(rewritten.graph());
   std::map<std::string, Tensor> feeds;
   for (size_t k = 0; k < inputs.size(); ++k) {
     std::string path = absl::StrCat(dir, "/input_", k, ".pb");
     H8_ASSIGN_OR_RETURN(Tensor t, ReadTensorFile(path));
-    int axis = InsertedAxis(map, inputs[k]->name());
+    int axis = InsertedAxis(artifacts, inputs[k]->name());
     const int model_rank = inputs[k]->type().tensor_type().shape().dim_size();
     if (axis < 0 && static_cast<int>(t.dims.size()) + 1 == model_rank && model_rank > 2)
       axis = 2;  // lifted in an earlier run (see CompareOutputs)
@@ -310,7 +314,7 @@ absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::Model
   if (!evaluated.ok()) return ExplainBudget(evaluated.status(), options);
   std::vector<Tensor>& actual = *evaluated;
   std::vector<CompareAccumulator> acc(outputs.output_size(), Accumulator(options));
-  H8_RETURN_IF_ERROR(CompareOutputs(outputs, map, {expected}, actual, acc));
+  H8_RETURN_IF_ERROR(CompareOutputs(outputs, artifacts, {expected}, actual, acc));
   return Finish(outputs, acc, actual, options);
 }
 
@@ -319,6 +323,35 @@ std::string FormatCriteria(const VerifyOptions& options) {
   out << "pass when cos >= " << options.min_cosine << " and |d| <= " << options.atol << " + "
       << options.rtol << "*|ref|";
   return out.str();
+}
+
+void NumericsVerification::RunBeforePipeline(const onnx::ModelProto& model, PassContext&) {
+  original_ = std::make_unique<onnx::ModelProto>(model);
+}
+
+absl::Status NumericsVerification::RunAfterPass(const Pass& pass, const PassRunInfo& info,
+                                                const onnx::ModelProto& model, PassContext& ctx) {
+  // An unchanged model is the one compared after an earlier pass (or the
+  // input itself).
+  if (!info.changed || original_ == nullptr) return absl::OkStatus();
+  // Each pass's result is compared with the pipeline's input, so the first
+  // failing pass is the one that broke it.
+  auto reports = VerifyNumerics(*original_, model, ctx.artifacts(), options_, ctx.base_dir());
+  absl::Status s = reports.status();
+  if (reports.ok()) {
+    auto bad = std::find_if(reports->begin(), reports->end(),
+                            [](const OutputComparison& r) { return !r.ok; });
+    if (bad == reports->end()) return absl::OkStatus();
+    s = absl::FailedPreconditionError(FormatStats(bad->name, bad->stats, bad->dims));
+  }
+  const std::string name(pass.Argument());
+  ctx.set_current_pass("verify-each");
+  // FailedPrecondition is a measured mismatch; anything else means the
+  // models could not be evaluated at all.
+  if (absl::IsFailedPrecondition(s))
+    ctx.Error() << "pass '" << name << "' changed the model's numerics: " << s.message();
+  else ctx.Error() << "cannot verify numerics after pass '" << name << "': " << s.message();
+  return absl::InternalError(absl::StrCat("numerics broken by ", name));
 }
 
 }  // namespace h8

@@ -21,32 +21,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "h8/Pass/AnalysisManager.h"
+#include "h8/Pass/ArtifactStore.h"
 #include "h8/Support/Diagnostics.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
 
-/// How the model's interface (graph inputs and outputs) changed during the
-/// pipeline, so --verify-numerics can feed the original and the rewritten
-/// model corresponding inputs and compare corresponding outputs.
-struct InterfaceMap {
-  /// Graph input/output name -> axis at which the rewritten model's tensor
-  /// has an extra unit axis (lift-conv1d's H axis).
-  std::map<std::string, int> inserted_axis;
-  /// Node (or graph output) that forces the inserted axis to 1, so pin-shape
-  /// can name it when a pin asks for H > 1; empty when none does.
-  std::string row_axis_blocker;
-  /// Set by split-hailo8: the host model and the file it goes to. The
-  /// rewritten model is then the device part, and the composition
-  /// host(device(x)) is what computes the original outputs. Passes do no
-  /// I/O: the driver writes the host file together with -o, only when the
-  /// whole run succeeds.
-  std::shared_ptr<onnx::ModelProto> host_model;
-  std::string host_model_path;
-};
+/// lift-conv1d's artifact (h8/Passes/LiftConv1d.h).
+struct LiftedInterface;
 
 /// Per-run state shared by the passes of one pipeline run: diagnostics,
-/// statistics, the interface record. One per input model (per chunk with
+/// statistics, the artifacts passes leave for each other and for the driver.
+/// One per input model (per chunk with
 /// --split-input-file).
 class PassContext {
  public:
@@ -77,19 +63,21 @@ class PassContext {
   InFlightDiagnostic Remark(const onnx::NodeProto* node = nullptr, int index = -1,
                             const std::string& graph_path = "");
 
-  /// Adds `delta` to the current pass's statistic `name`.
+  /// Adds `delta` to the current pass's statistic `name` (a pass declares
+  /// its statistics as Statistic members and counts with Statistic::Add).
   void Stat(const std::string& name, int64_t delta = 1);
   /// pass -> statistic -> value, for --pass-statistics, in pipeline order.
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>>& stats() { return stats_; }
 
-  InterfaceMap& interface_map() { return interface_map_; }
+  /// Typed results of the passes run so far (ArtifactStore.h).
+  ArtifactStore& artifacts() { return artifacts_; }
+  const ArtifactStore& artifacts() const { return artifacts_; }
+  /// artifacts().GetOrCreate<LiftedInterface>(), the name lift-conv1d
+  /// writes its artifact through; defined in lib/Passes.
+  LiftedInterface& interface_map();
 
   /// Analyses shared by the passes of this run (see AnalysisManager.h).
   AnalysisManager& analyses() { return analyses_; }
-
-  /// Lint verdicts of this run, in pipeline order (one per lint pass run).
-  void AddLintSummary(LintSummary summary) { lint_summaries_.push_back(std::move(summary)); }
-  const std::vector<LintSummary>& lint_summaries() const { return lint_summaries_; }
 
  private:
   InFlightDiagnostic Make(Severity severity, const onnx::NodeProto* node, int index,
@@ -101,13 +89,45 @@ class PassContext {
   std::string current_pass_;
   absl::flat_hash_set<std::string> remark_passes_;
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>> stats_;
-  InterfaceMap interface_map_;
+  ArtifactStore artifacts_;
   AnalysisManager analyses_;
-  std::vector<LintSummary> lint_summaries_;
+};
+
+class Pass;
+
+/// A statistic a pass counts, declared as a member of the pass with its
+/// name and description, as MLIR's Pass::Statistic:
+///
+///   Statistic nodes_folded_{this, "nodes-folded", "Nodes evaluated into initializers"};
+///   nodes_folded_.Add(ctx);
+///
+/// Its values live in the run's PassContext, per pass run, not in the
+/// statistic (passes keep no state from one Run() to the next); the pass
+/// lists what it declares in statistics(). A statistic with no owner counts
+/// for whichever pass is running (shared helpers such as fold-constants',
+/// which pin-shape runs too).
+class Statistic {
+ public:
+  Statistic(Pass* owner, std::string name, std::string description);
+  Statistic(const Statistic&) = delete;
+  Statistic& operator=(const Statistic&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& description() const { return description_; }
+  /// Adds `delta` to this statistic of the pass now running in `ctx`.
+  void Add(PassContext& ctx, int64_t delta = 1) const { ctx.Stat(name_, delta); }
+
+ private:
+  std::string name_;
+  std::string description_;
 };
 
 class Pass {
  public:
+  Pass() = default;
+  // Statistic members point back at their pass.
+  Pass(const Pass&) = delete;
+  Pass& operator=(const Pass&) = delete;
   virtual ~Pass() = default;
   /// The stable dash-case name, e.g. "lift-conv1d".
   virtual absl::string_view Argument() const = 0;
@@ -128,8 +148,13 @@ class Pass {
   const std::string& options_text() const { return options_text_; }
   void set_options_text(std::string text) { options_text_ = std::move(text); }
 
+  /// The statistics the pass declares, in declaration order.
+  const std::vector<const Statistic*>& statistics() const { return statistics_; }
+
  private:
+  friend class Statistic;
   std::string options_text_;
+  std::vector<const Statistic*> statistics_;
 };
 
 /// One graph of a model handed to a GraphPass.

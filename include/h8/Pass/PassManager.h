@@ -3,13 +3,13 @@
 // Tooling belongs to the manager, not to passes: verification after each
 // pass, timing, IR printing before/after passes, statistics, remarks. The
 // options below install the built-in instrumentations (IR printing, then
-// verification); AddInstrumentation adds more (PassInstrumentation.h).
+// structural verification); AddVerifier adds a verification after those,
+// AddInstrumentation any other hook (PassInstrumentation.h).
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_PASS_PASSMANAGER_H
 #define H8_PASS_PASSMANAGER_H
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,13 +32,6 @@ struct PassManagerOptions {
   absl::flat_hash_set<std::string> print_ir_before;
   absl::flat_hash_set<std::string> print_ir_after;
   PrintOptions print_options;
-  /// With VerifyEachMode::kNumerics: compares the model before and after a
-  /// pass. FailedPrecondition means the numbers differ (the diagnostic says
-  /// the pass changed them); any other error means they could not be
-  /// computed (the diagnostic says numerics could not be verified).
-  std::function<absl::Status(const onnx::ModelProto& before, const onnx::ModelProto& after,
-                             PassContext& ctx)>
-      numerics_check;
 };
 
 class PassManager {
@@ -55,6 +48,13 @@ class PassManager {
   void AddInstrumentation(std::unique_ptr<PassInstrumentation> instrumentation) {
     instrumentations_.push_back(std::move(instrumentation));
   }
+  /// Adds a verification between passes (the numeric one of
+  /// --verify-each=numerics, VerifyNumerics.h): its after-pass hook runs
+  /// after the built-in structural verification, so it only sees
+  /// well-formed models, and before IR printing, so a model it rejects is
+  /// not printed as the pass's result; verifiers run in the order added.
+  /// Its hooks' time is reported with the manager's as "(verify-each)".
+  void AddVerifier(std::unique_ptr<PassInstrumentation> verifier);
   const std::vector<std::unique_ptr<Pass>>& passes() const { return passes_; }
 
   /// Runs every pass in order. A failing pass or verifier emits an error
@@ -66,7 +66,7 @@ class PassManager {
   absl::Status Run(onnx::ModelProto& model, PassContext& ctx);
 
   /// Wall time per pass of the last Run(), for --time-passes.
-  std::string TimingReport() const;
+  std::string FormatTimings() const;
   /// The same figures as data: (pass, seconds) in run order, then
   /// "(verify-each)" for the verification between passes when it ran.
   const std::vector<std::pair<std::string, double>>& timings() const { return timings_; }

@@ -8,7 +8,7 @@
 // inline SVG by Graphviz (`dot -Tsvg`; without `dot` the DOT text is
 // embedded instead, with a note saying so).
 //
-// The driver fills a ReportData while it runs (diagnostics through a tee of
+// The driver fills a RunRecord while it runs (diagnostics through a tee of
 // the DiagnosticEngine handler, hailo-compile's table through a tee of
 // std::cerr) and renders it at the end, also when the run failed.
 //
@@ -43,7 +43,7 @@ struct VerifyRow {
 
 /// Everything the report shows about one model (one chunk with
 /// --split-input-file).
-struct ModelReport {
+struct ModelRunRecord {
   std::string where;  // file, or file:line for split input
   std::vector<PassTiming> timings;
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>> stats;
@@ -70,14 +70,14 @@ struct ModelReport {
   int exit_code = 0;
 };
 
-struct ReportData {
+struct RunRecord {
   std::string version;
   std::string command_line;
   std::string pipeline;  // canonical pipeline text
   int exit_code = 0;
   /// Diagnostics not tied to one model (I/O, usage, parse errors).
   std::vector<Diagnostic> diagnostics;
-  std::vector<ModelReport> models;
+  std::vector<ModelRunRecord> models;
 };
 
 /// Converts DOT to SVG with Graphviz's `dot` (found on PATH). NotFound when
@@ -85,7 +85,7 @@ struct ReportData {
 absl::StatusOr<std::string> RenderDotToSvg(const std::string& dot, int timeout_s = 120);
 
 /// Renders the report (drawings through RenderDotToSvg).
-std::string RenderReportHtml(const ReportData& data);
+std::string RenderReportHtml(const RunRecord& data);
 
 /// Escapes text for HTML element content and attribute values.
 std::string EscapeHtml(const std::string& text);

@@ -42,7 +42,10 @@ struct OnnxInferOptions {
 
 /// Runs ONNX shape inference in place, adding value_info and refining graph
 /// outputs. InferenceError becomes InvalidArgument with ONNX's message.
-absl::Status InferShapesWithOnnx(onnx::ModelProto& model, const OnnxInferOptions& options = {});
+/// ONNX 1.12's inference functions crash on some malformed nodes: call it
+/// through InferShapesWithOnnx (h8/Analysis/OnnxShapeInference.h), which
+/// rejects those first.
+absl::Status RunOnnxShapeInference(onnx::ModelProto& model, const OnnxInferOptions& options = {});
 
 }  // namespace h8
 

@@ -66,7 +66,7 @@ struct OptRunResult {
   /// Per model run (one per chunk with --split-input-file): timings,
   /// statistics, verification tables, lint verdicts, the host model path.
   /// Drawings are filled only with --emit=dot or --report.
-  std::vector<ModelReport> models;
+  std::vector<ModelRunRecord> models;
 };
 
 /// Runs the driver with `registry` (built-in passes already registered;

@@ -8,23 +8,26 @@
 // recorded by passes are honoured: an input that gained a unit axis gets the
 // same data with that axis; when the axis was pinned to H > 1 rows, row h of
 // each output is compared with the original model run on row h of each
-// input. After
-// split-hailo8 (InterfaceMap::host_model set) the rewritten model is
-// the device part: its outputs feed the host model by name,
-// and the host's outputs are compared with the original's.
+// input (lift-conv1d's LiftedInterface artifact). After split-hailo8 (a
+// SplitHostModel artifact) the rewritten model is the device part: its
+// outputs feed the host model by name, and the host's outputs are compared
+// with the original's.
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_TOOLS_VERIFYNUMERICS_H
 #define H8_TOOLS_VERIFYNUMERICS_H
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "h8/Eval/Compare.h"
 #include "h8/Eval/Evaluator.h"
+#include "h8/Pass/ArtifactStore.h"
 #include "h8/Pass/Pass.h"
+#include "h8/Pass/PassInstrumentation.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -47,7 +50,7 @@ struct VerifyOptions {
   EvalBudget budget;
 };
 
-struct OutputReport {
+struct OutputComparison {
   std::string name;
   CompareStats stats;
   std::vector<int64_t> dims;
@@ -55,19 +58,40 @@ struct OutputReport {
 };
 
 /// Compares `original` and `rewritten` on `options.trials` random inputs.
-absl::StatusOr<std::vector<OutputReport>> VerifyNumerics(const onnx::ModelProto& original,
-                                                         const onnx::ModelProto& rewritten,
-                                                         const InterfaceMap& interface_map,
-                                                         const VerifyOptions& options,
-                                                         const std::string& base_dir);
+absl::StatusOr<std::vector<OutputComparison>> VerifyNumerics(const onnx::ModelProto& original,
+                                                             const onnx::ModelProto& rewritten,
+                                                             const ArtifactStore& artifacts,
+                                                             const VerifyOptions& options,
+                                                             const std::string& base_dir);
 
 /// Compares `rewritten` with an ONNX test-data set folder (input_N.pb,
 /// output_N.pb in the original model's interface).
-absl::StatusOr<std::vector<OutputReport>> VerifyAgainstDataSet(const onnx::ModelProto& rewritten,
-                                                               const InterfaceMap& interface_map,
-                                                               const std::string& dir,
-                                                               const VerifyOptions& options,
-                                                               const std::string& base_dir);
+absl::StatusOr<std::vector<OutputComparison>> VerifyAgainstDataSet(
+    const onnx::ModelProto& rewritten, const ArtifactStore& artifacts, const std::string& dir,
+    const VerifyOptions& options, const std::string& base_dir);
+
+/// --verify-each=numerics: keeps a copy of the pipeline's input (its
+/// before-pipeline hook) and compares the model with it after each pass
+/// that changed the model, so the first pass that breaks the numbers is
+/// named: "pass 'P' changed the model's numerics: <output figures>", or
+/// "cannot verify numerics after pass 'P': <why>" when the models could not
+/// be evaluated. Add it with PassManager::AddVerifier.
+class NumericsVerification : public PassInstrumentation {
+ public:
+  explicit NumericsVerification(VerifyOptions options) : options_(std::move(options)) {}
+
+  void RunBeforePipeline(const onnx::ModelProto& model, PassContext& ctx) override;
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo& info,
+                            const onnx::ModelProto& model, PassContext& ctx) override;
+
+  /// The input of the last pipeline run (kept until the next run), so
+  /// whoever compares with it after the pipeline needs no copy of its own.
+  const onnx::ModelProto* original() const { return original_.get(); }
+
+ private:
+  VerifyOptions options_;
+  std::unique_ptr<onnx::ModelProto> original_;
+};
 
 /// The acceptance rule, e.g.
 /// `pass when cos >= 0.99999 and |d| <= 1e-05 + 0.0001*|ref|`.

@@ -41,29 +41,29 @@ void CheckConv(const RuleContext& c, std::vector<Finding>& out) {
   int rank = RankOf(c, 0);
   if (rank < 0) rank = RankOf(c, 1);  // the weight's rank is the input's
   if (rank == 3) {
-    out.push_back({Level::kError,
+    out.push_back({FindingLevel::kError,
                    absl::StrCat(c.node.op_type(),
                                 " on a rank-3 tensor (1-D convolution): the parser misreads "
                                 "channels as width"),
                    "run --lift-conv1d to rewrite it as a (1,k) 2-D convolution on [N,C,1,T]"});
   } else if (rank > 4) {
-    out.push_back({Level::kError,
+    out.push_back({FindingLevel::kError,
                    absl::StrCat(c.node.op_type(), " on a rank-", rank,
                                 " tensor: Hailo-8 runs 2-D convolutions only"),
                    ""});
   } else if (rank < 0) {
-    out.push_back({Level::kWarning, "cannot check: the rank of the input is unknown",
+    out.push_back({FindingLevel::kWarning, "cannot check: the rank of the input is unknown",
                    "run --infer-shapes (or --pin-shape) before check-hailo8"});
   }
   int64_t group = GetIntAttr(c.node, "group", 1);
   if (group != 1) {
     if (transpose) {
-      out.push_back({Level::kError,
+      out.push_back({FindingLevel::kError,
                      absl::StrCat("grouped ConvTranspose (group=", group,
                                   "): 'Super deconv is not supported with groups'"),
                      "run --flatten-groups"});
     } else if (c.profile == Profile::kDefault) {
-      out.push_back({Level::kWarning,
+      out.push_back({FindingLevel::kWarning,
                      absl::StrCat("grouped convolution (group=", group,
                                   ") has limited support on the users' toolchain"),
                      "run --flatten-groups (costs group x weights and MACs), or use "
@@ -71,7 +71,7 @@ void CheckConv(const RuleContext& c, std::vector<Finding>& out) {
     }
   }
   if (!GetIntsAttr(c.node, "kernel_shape")) {
-    out.push_back({Level::kError,
+    out.push_back({FindingLevel::kError,
                    absl::StrCat(c.node.op_type(),
                                 " without a kernel_shape attribute: the DFC parser expects it"),
                    "run legalize-hailo8 (or --hailo8), which writes it from the weight"});
@@ -82,7 +82,7 @@ void CheckConv(const RuleContext& c, std::vector<Finding>& out) {
 // kernel_shape and so does the DFC parser.
 void CheckPool(const RuleContext& c, std::vector<Finding>& out) {
   if (GetIntsAttr(c.node, "kernel_shape")) return;
-  out.push_back({Level::kError,
+  out.push_back({FindingLevel::kError,
                  absl::StrCat(c.node.op_type(),
                               " without a kernel_shape attribute (ONNX requires it; nothing "
                               "to infer it from)"),
@@ -96,7 +96,7 @@ void CheckReduce(const RuleContext& c, std::vector<Finding>& out) {
   auto axes = ReduceAxes(c.node, c.index, rank);
   int64_t keepdims = GetIntAttr(c.node, "keepdims", 1);
   if (!axes) {
-    out.push_back({Level::kError,
+    out.push_back({FindingLevel::kError,
                    absl::StrCat(op, " axes cannot be determined (",
                                 rank < 0 ? "input rank unknown" : "axes are not constant",
                                 "); Hailo-8 reduces only over the channel axis"),
@@ -128,7 +128,7 @@ void CheckReduce(const RuleContext& c, std::vector<Finding>& out) {
                : "run --lift-conv1d then --legalize-hailo8 (spatial reduction -> "
                  "GlobalAveragePool/GlobalMaxPool)";
   else hint = "reduce over axis 1 with keepdims=1, or cut it off with --end-node-names";
-  out.push_back({Level::kError, msg, hint});
+  out.push_back({FindingLevel::kError, msg, hint});
 }
 
 void CheckConcat(const RuleContext& c, std::vector<Finding>& out) {
@@ -136,11 +136,11 @@ void CheckConcat(const RuleContext& c, std::vector<Finding>& out) {
   int64_t axis = GetIntAttr(c.node, "axis", 0);
   int64_t n = NormalizeAxis(axis, rank);
   if (n == 0) {
-    out.push_back({Level::kError, "'Unsupported concat over axis batch' (axis 0)",
+    out.push_back({FindingLevel::kError, "'Unsupported concat over axis batch' (axis 0)",
                    "concatenate over the channel axis, or run this on the host"});
   } else if (rank == 1) {
     out.push_back(
-        {Level::kError, "concat of 1-D tensors: '1D form is not supported in layer'", ""});
+        {FindingLevel::kError, "concat of 1-D tensors: '1D form is not supported in layer'", ""});
   }
 }
 
@@ -153,7 +153,7 @@ void CheckChannelAxisNorm(const RuleContext& c, std::vector<Finding>& out) {
   if (rank == 4 && axis == 1) return;
   std::string where = rank < 0 ? "a tensor of unknown rank"
                                : absl::StrCat("axis ", axis, " of a rank-", rank, " tensor");
-  out.push_back({Level::kError,
+  out.push_back({FindingLevel::kError,
                  absl::StrCat(op, " over ", where,
                               ": DFC 3.27 maps it only over the channel axis (axis 1) of a "
                               "4-D tensor",
@@ -164,14 +164,14 @@ void CheckChannelAxisNorm(const RuleContext& c, std::vector<Finding>& out) {
 
 void CheckDiv(const RuleContext& c, std::vector<Finding>& out) {
   if (c.node.input_size() > 1 && IsConstantValue(c.index, c.node.input(1))) return;
-  out.push_back({Level::kWarning, "Div by a computed tensor: Hailo-8 maps Div by a constant",
+  out.push_back({FindingLevel::kWarning, "Div by a computed tensor: Hailo-8 maps Div by a constant",
                  "divide by a constant, or multiply by a reciprocal computed upstream"});
 }
 
 void CheckPad(const RuleContext& c, std::vector<Finding>& out) {
   std::string mode = GetStringAttr(c.node, "mode", "constant");
   if (mode != "constant") {
-    out.push_back({Level::kError,
+    out.push_back({FindingLevel::kError,
                    absl::StrCat("Pad mode '", mode, "': Hailo-8 pads with constant zeros only"),
                    "use zero padding"});
     return;
@@ -179,7 +179,7 @@ void CheckPad(const RuleContext& c, std::vector<Finding>& out) {
   if (c.node.input_size() > 2 && !c.node.input(2).empty()) {
     auto v = ConstantFloats(c.index, c.node.input(2));
     if (!v || (!v->empty() && (*v)[0] != 0.0))
-      out.push_back({Level::kError, "Pad with a non-zero constant value",
+      out.push_back({FindingLevel::kError, "Pad with a non-zero constant value",
                      "Hailo-8 pads with constant zeros only"});
   }
 }
@@ -187,7 +187,7 @@ void CheckPad(const RuleContext& c, std::vector<Finding>& out) {
 void CheckResize(const RuleContext& c, std::vector<Finding>& out) {
   std::string mode = GetStringAttr(c.node, "mode", "nearest");
   if (mode == "nearest" || mode == "linear" || mode == "bilinear") return;
-  out.push_back({Level::kError,
+  out.push_back({FindingLevel::kError,
                  absl::StrCat("Resize mode '", mode, "': Hailo-8 supports nearest and bilinear"),
                  "use mode nearest or linear"});
 }

@@ -1,7 +1,8 @@
 //===- Hailo8PatternRules.cpp - Multi-node patterns Hailo-8 judges --------===//
 //
 // Matchers for decomposed normalizations, softmaxes and GELU, and the
-// pattern table (PatternRules()) that names them.
+// check of their axis; the pattern table that names them is
+// Hailo8PatternTable.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "Hailo8RuleTables.h"
@@ -205,6 +206,8 @@ Use FindDivision(const GraphIndex& index, const std::string& denominator,
   });
 }
 
+}  // namespace
+
 // ReduceMean -> Sub -> Pow(2)|Mul(x,x) -> ReduceMean -> Add(eps) -> Sqrt ->
 // Div|Reciprocal+Mul -> [Mul(gamma)] -> [Add(beta)]. Either mean may be a
 // GlobalAveragePool (legalize-hailo8's form of a spatial mean), and
@@ -314,6 +317,8 @@ std::optional<PatternMatch> MatchRmsNorm(int root, const GraphIndex& index,
   return Finish(std::move(members), x, axis);
 }
 
+namespace {
+
 // The ReduceSum (keepdims=1) of the Exp node `exp`, or -1.
 int ExpSum(int exp, const GraphIndex& index) {
   const auto& node = index.graph().node(exp);
@@ -343,6 +348,8 @@ void TakeMaxSubtraction(const GraphIndex& index, const ShapeFacts& shapes, int s
   members.push_back(index.ProducerIndex(sub->input(1)));
   data = sub->input(0);
 }
+
+}  // namespace
 
 // [ReduceMax -> Sub] -> Exp -> ReduceSum -> Div (or Reciprocal + Mul).
 std::optional<PatternMatch> MatchSoftmax(int root, const GraphIndex& index,
@@ -478,7 +485,7 @@ void CheckPatternChannelAxis(const PatternMatch& m, const ShapeFacts& shapes, Pr
                              std::vector<Finding>& out) {
   int rank = shapes.Rank(m.data).value_or(-1);
   if (rank == 4 && m.axis == 1) return;
-  out.push_back({Level::kError,
+  out.push_back({FindingLevel::kError,
                  rank < 0 ? "over a tensor of unknown rank: DFC 3.27 maps it only over the "
                             "channel axis (axis 1) of a 4-D tensor"
                           : absl::StrCat("over axis ", m.axis, " of a rank-", rank,
@@ -486,60 +493,6 @@ void CheckPatternChannelAxis(const PatternMatch& m, const ShapeFacts& shapes, Pr
                                          "axis (axis 1) of a 4-D tensor"),
                  "compute it over axis 1 of a 4-D tensor, or cut it off with --end-node-names "
                  "and run it on the host"});
-}
-
-}  // namespace
-
-//===----------------------------------------------------------------------===//
-// The pattern table
-//===----------------------------------------------------------------------===//
-
-const std::vector<PatternRule>& PatternRules() {
-  static const auto* rules = new std::vector<PatternRule>{
-      {"decomposed LayerNormalization",
-       "LayerNormalization",
-       "ReduceMean|GlobalAveragePool",
-       MatchLayerNorm,
-       {kNo, kIf},
-       CheckPatternChannelAxis,
-       "LayerNormalization is not available on the users' Hailo-8 toolchain",
-       "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},
-      {"decomposed RMSNormalization",
-       "RMSNormalization",
-       "Pow|Mul",
-       MatchRmsNorm,
-       {kNo, kIf},
-       CheckPatternChannelAxis,
-       "RMSNormalization is not available on the users' Hailo-8 toolchain",
-       "cut it off with --end-node-names and run it on the host, or use BatchNormalization"},
-      {"decomposed Softmax",
-       "Softmax",
-       "Exp",
-       MatchSoftmax,
-       {kNo, kIf},
-       CheckPatternChannelAxis,
-       "Softmax is not supported on the users' Hailo-8 toolchain",
-       "cut it off with --end-node-names and run it on the host"},
-      {"decomposed LogSoftmax",
-       "LogSoftmax",
-       "Exp",
-       MatchLogSoftmax,
-       {kNo, kIf},
-       CheckPatternChannelAxis,
-       "LogSoftmax is not supported on the users' Hailo-8 toolchain",
-       "cut it off with --end-node-names and run it on the host"},
-      {"GroupNorm",
-       "GroupNormalization",
-       "InstanceNormalization",
-       MatchGroupNorm,
-       {kNo, kNo},
-       nullptr,
-       "GroupNorm (Reshape -> InstanceNormalization -> Reshape -> Mul -> Add) does not map "
-       "to Hailo-8",
-       "use BatchNormalization, or cut it off with --end-node-names"},
-      {"Gelu", "Gelu", "Erf", MatchGelu, {kYes, kYes}, nullptr, "", ""},
-  };
-  return *rules;
 }
 
 }  // namespace hailo8

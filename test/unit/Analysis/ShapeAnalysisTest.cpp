@@ -7,6 +7,7 @@
 
 #include "TestUtil.h"
 #include "gtest/gtest.h"
+#include "h8/Analysis/OnnxShapeInference.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/Support/ModelIO.h"
 #include "h8/Support/OnnxBridge.h"

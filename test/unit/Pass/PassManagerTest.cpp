@@ -1,9 +1,12 @@
 //===- PassManagerTest.cpp - Pipeline execution and instrumentation -------===//
 #include "h8/Pass/PassManager.h"
 
+#include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "TestUtil.h"
@@ -224,36 +227,130 @@ TEST(PassManagerTest, VerifyEachFullRunsTheOnnxChecker) {
   }
 }
 
-TEST(PassManagerTest, NumericsCheckNamesThePass) {
+// A verifier that records which passes it was asked about, and rejects
+// the model after `reject`.
+class RecordingVerifier : public PassInstrumentation {
+ public:
+  RecordingVerifier(std::vector<std::string>* log, std::string tag, std::string reject = "")
+      : log_(log), tag_(std::move(tag)), reject_(std::move(reject)) {}
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo&, const onnx::ModelProto&,
+                            PassContext&) override {
+    log_->push_back(absl::StrCat(tag_, ":", pass.Argument()));
+    if (pass.Argument() != reject_) return absl::OkStatus();
+    // Slow enough to tell its time from the pass's.
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return absl::InternalError("rejected");
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string>* log_;
+  std::string tag_, reject_;
+};
+
+// An instrumentation added the ordinary way, for the order of after-hooks.
+class RecordingHook : public PassInstrumentation {
+ public:
+  explicit RecordingHook(std::vector<std::string>* log) : log_(log) {}
+  absl::Status RunAfterPass(const Pass& pass, const PassRunInfo&, const onnx::ModelProto&,
+                            PassContext&) override {
+    log_->push_back(absl::StrCat("hook:", pass.Argument()));
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string>* log_;
+};
+
+TEST(PassManagerTest, VerifiersRunAfterStructuralVerificationInTheOrderAdded) {
   Capture cap;
   PassContext ctx(cap.engine, "m.onnx");
-  int runs = 0;
-  PassManagerOptions options;
-  options.verify_each = VerifyEachMode::kNumerics;
-  int checks = 0;
-  options.numerics_check = [&checks](const onnx::ModelProto& before, const onnx::ModelProto& after,
-                                     PassContext&) {
-    ++checks;
-    // FailedPrecondition: a measured mismatch (see PassManagerOptions).
-    if (before.graph().node(1).op_type() != after.graph().node(1).op_type())
-      return absl::FailedPreconditionError("output y differs");
-    return absl::OkStatus();
-  };
-  PassManager pm(options);
-  pm.AddPass(Returning("harmless", &runs, false));
+  int fine = 0, breaker = 0;
+  std::vector<std::string> log;
+  PassManager pm(PassManagerOptions{});
+  pm.AddVerifier(std::make_unique<RecordingVerifier>(&log, "first"));
+  pm.AddVerifier(std::make_unique<RecordingVerifier>(&log, "second"));
+  pm.AddInstrumentation(std::make_unique<RecordingHook>(&log));
+  pm.AddPass(Returning("fine", &fine, false));
+  pm.AddPass(std::make_unique<TestPass>("breaker", &breaker, &DeleteFirstNode));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  absl::Status s = pm.Run(model, ctx);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  // After 'breaker' the structural verification failed first: no verifier
+  // saw the broken model.
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"hook:fine", "first:fine", "second:fine", "hook:breaker"}));
+  ASSERT_EQ(cap.diags.size(), 1u);
+  EXPECT_EQ(cap.diags[0].pass, "verify-each");
+}
+
+TEST(PassManagerTest, AVerifierStopsThePipelineAndIsTimedAsVerification) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0, after = 0;
+  std::vector<std::string> log;
+  PassManager pm(PassManagerOptions{});
+  pm.AddVerifier(std::make_unique<RecordingVerifier>(&log, "v", "negater"));
   pm.AddPass(std::make_unique<TestPass>(
       "negater", &runs, [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
         model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
         return true;
       }));
+  pm.AddPass(Returning("after", &after, false));
   onnx::ModelProto model = ParseModelOrDie(kChain);
   absl::Status s = pm.Run(model, ctx);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
-  // 'harmless' changed nothing (claim and fingerprint agree): the model is
-  // the one already checked, so only 'negater' is compared.
-  EXPECT_EQ(checks, 1);
-  ASSERT_EQ(cap.diags.size(), 1u);
-  EXPECT_EQ(cap.diags[0].message, "pass 'negater' changed the model's numerics: output y differs");
+  EXPECT_EQ(s.message(), "rejected");
+  EXPECT_EQ(after, 0);
+  EXPECT_EQ(log, std::vector<std::string>{"v:negater"});
+  ASSERT_EQ(pm.timings().size(), 2u);
+  EXPECT_EQ(pm.timings()[0].first, "negater");
+  EXPECT_LT(pm.timings()[0].second, 0.05);
+  EXPECT_EQ(pm.timings()[1].first, "(verify-each)");
+  EXPECT_GE(pm.timings()[1].second, 0.05);
+}
+
+// A pass declaring two statistics and counting one of them, plus one
+// statistic with no owner.
+class CountingPass : public Pass {
+ public:
+  absl::string_view Argument() const override { return "counter"; }
+  absl::StatusOr<bool> Run(onnx::ModelProto&, PassContext& ctx) override {
+    counted_.Add(ctx, 4);
+    counted_.Add(ctx);
+    Ownerless().Add(ctx, 2);
+    return false;
+  }
+  static const Statistic& Ownerless() {
+    static const Statistic* const kStat =
+        new Statistic(nullptr, "shared", "Counted for the caller");
+    return *kStat;
+  }
+
+ private:
+  Statistic counted_{this, "things-counted", "Things this pass counted"};
+  Statistic idle_{this, "things-ignored", "Declared, never counted"};
+};
+
+TEST(PassManagerTest, DeclaredStatisticsAreListedAndCountedPerRun) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  auto pass = std::make_unique<CountingPass>();
+  ASSERT_EQ(pass->statistics().size(), 2u);
+  EXPECT_EQ(pass->statistics()[0]->name(), "things-counted");
+  EXPECT_EQ(pass->statistics()[0]->description(), "Things this pass counted");
+  EXPECT_EQ(pass->statistics()[1]->name(), "things-ignored");
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(std::move(pass));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  // Values live in the context, per pass run; an uncounted one is absent.
+  ASSERT_EQ(ctx.stats().size(), 1u);
+  EXPECT_EQ(ctx.stats()[0].first, "counter");
+  EXPECT_EQ(ctx.stats()[0].second,
+            (std::map<std::string, int64_t>{{"shared", 4}, {"things-counted", 10}}));
+  EXPECT_EQ(FormatStatistics(ctx).substr(FormatStatistics(ctx).find("counter")),
+            "counter\n  (S) 4 shared\n  (S) 10 things-counted\n");
 }
 
 TEST(PassManagerTest, StatisticsAppearPerPassInPipelineOrder) {
@@ -320,7 +417,7 @@ TEST(PassManagerTest, TimingReportListsEachPassAndTotal) {
   pm.AddPass(Returning("beta-pass", &runs, true));
   onnx::ModelProto model = ParseModelOrDie(kChain);
   ASSERT_TRUE(pm.Run(model, ctx).ok());
-  std::string report = pm.TimingReport();
+  std::string report = pm.FormatTimings();
   EXPECT_TRUE(Contains(report, "Total Execution Time: ")) << report;
   EXPECT_TRUE(HasLineEndingWith(report, "  alpha-pass")) << report;
   EXPECT_TRUE(HasLineEndingWith(report, "  beta-pass")) << report;
@@ -338,7 +435,7 @@ TEST(PassManagerTest, TimingReportCoversOnlyTheLastRunUpToTheFailure) {
   onnx::ModelProto model = ParseModelOrDie(kChain);
   EXPECT_FALSE(pm.Run(model, ctx).ok());
   EXPECT_FALSE(pm.Run(model, ctx).ok());
-  std::string report = pm.TimingReport();
+  std::string report = pm.FormatTimings();
   EXPECT_TRUE(HasLineEndingWith(report, "  fails-here")) << report;
   EXPECT_FALSE(Contains(report, "not-reached")) << report;
   // Cleared between runs: the pass appears once, not twice.

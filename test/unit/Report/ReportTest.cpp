@@ -81,10 +81,10 @@ TEST(DotTest, DiagnosticsColourNodesWorstFirst) {
 
 TEST(ReportTest, HtmlIsEscapedAndSelfContained) {
   EXPECT_EQ(EscapeHtml("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-  ReportData data;
+  RunRecord data;
   data.command_line = "onnx-h8-opt '<script>'";
   data.exit_code = 1;
-  ModelReport m;
+  ModelRunRecord m;
   m.where = "m.onnx";
   Diagnostic d;
   d.pass = "check-hailo8";

@@ -1,4 +1,5 @@
 //===- OnnxBridgeTest.cpp - ONNX exceptions become Status -----------------===//
+#include "h8/Analysis/OnnxShapeInference.h"
 #include "h8/Support/OnnxBridge.h"
 
 #include <string>

@@ -122,12 +122,16 @@ class FuseBnIntoConvPass : public h8::GraphPass {
       store(bias, b != nullptr ? conv.input(2) : std::string(), 2);
       fused->set_output(0, bn.output(0));
       rewriter.Erase(i);
-      ctx.Stat("batchnorms-fused");
+      batchnorms_fused_.Add(ctx);
       changed = true;
     }
     rewriter.Commit();
     return changed;
   }
+
+ private:
+  h8::Statistic batchnorms_fused_{this, "batchnorms-fused",
+                                  "BatchNormalization nodes folded into the Conv before them"};
 };
 
 std::unique_ptr<h8::Pass> CreateFuseBnIntoConvPass(const FuseBnIntoConvOptions&) {

@@ -48,7 +48,7 @@ struct Hailo8NodeReport {
 
 /// A finding about the graph interface (inputs, outputs, value_info).
 struct Hailo8InterfaceReport {
-  hailo8::Level level = hailo8::Level::kError;
+  hailo8::FindingLevel level = hailo8::FindingLevel::kError;
   std::string message;
   std::vector<std::string> notes;
 };

@@ -77,11 +77,16 @@ bool IsConstantValue(const GraphIndex& index, absl::string_view value);
 std::optional<std::vector<int64_t>> ReduceAxes(const onnx::NodeProto& node, const GraphIndex& index,
                                                int rank);
 
-enum class Support { kSupported, kConstrained, kUnsupported };
-enum class Level { kOk, kWarning, kError };
+/// How a profile's compiler takes an op or pattern: always, under the
+/// constraints its check judges, or never.
+enum class OpSupport { kSupported, kConstrained, kUnsupported };
+/// How serious one finding on one node is (kOk: an allow= override). The
+/// check-hailo8 pass turns kError/kWarning into diagnostics of that
+/// Severity (h8/Support/Diagnostics.h).
+enum class FindingLevel { kOk, kWarning, kError };
 
 struct Finding {
-  Level level = Level::kError;
+  FindingLevel level = FindingLevel::kError;
   std::string message;
   std::string hint;  // may be empty
 };
@@ -98,7 +103,7 @@ using CheckFn = void (*)(const RuleContext&, std::vector<Finding>&);
 
 struct OpRule {
   const char* op;
-  Support support[kNumProfiles];  // indexed by Profile
+  OpSupport support[kNumProfiles];  // indexed by Profile
   CheckFn check;  // for kConstrained
   const char* message;  // for kUnsupported
   const char* hint;  // for kUnsupported
@@ -126,7 +131,7 @@ struct PatternRule {
   const char* equivalent;  // the op it computes; allow=/deny= name this op
   const char* root_op;  // op type(s) where matching starts, '|'-separated
   MatchFn match;
-  Support support[kNumProfiles];
+  OpSupport support[kNumProfiles];
   PatternCheckFn check;
   const char* message;
   const char* hint;
