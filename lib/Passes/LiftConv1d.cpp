@@ -60,6 +60,7 @@
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
 #include "h8/IR/NameUniquer.h"
+#include "h8/Passes/LiftConv1d.h"
 #include "h8/Passes/Passes.h"
 
 namespace h8 {
@@ -640,10 +641,11 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
     for (auto& vi : *list) {
       if (!renamed_to_4d.contains(vi.name()) || index.InitializerIndex(vi.name()) >= 0) continue;
       InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
-      if (ref.is_main) ctx.interface_map().inserted_axis[vi.name()] = kLiftAxis;
+      if (ref.is_main)
+        ctx.artifacts().GetOrCreate<LiftedInterface>().inserted_axis[vi.name()] = kLiftAxis;
     }
   }
-  if (ref.is_main) ctx.interface_map().row_axis_blocker = blocker;
+  if (ref.is_main) ctx.artifacts().GetOrCreate<LiftedInterface>().row_axis_blocker = blocker;
   rewriter.Commit();
   ctx.Stat("regions", plan.regions);
   return true;

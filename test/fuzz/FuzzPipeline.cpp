@@ -116,6 +116,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  std::string(v.message()) + "\n--- input:\n" + h8::PrintModelText(original));
   h8::VerifyOptions verify;
   verify.trials = 1;
-  (void)h8::VerifyNumerics(original, *model, ctx.interface_map(), verify, ctx.base_dir());
+  (void)h8::VerifyNumerics(original, *model, ctx.artifacts(), verify, ctx.base_dir());
   return 0;
 }

@@ -27,9 +27,6 @@
 
 namespace h8 {
 
-/// lift-conv1d's artifact (h8/Passes/LiftConv1d.h).
-struct LiftedInterface;
-
 /// Per-run state shared by the passes of one pipeline run: diagnostics,
 /// statistics, the artifacts passes leave for each other and for the driver.
 /// One per input model (per chunk with
@@ -72,9 +69,6 @@ class PassContext {
   /// Typed results of the passes run so far (ArtifactStore.h).
   ArtifactStore& artifacts() { return artifacts_; }
   const ArtifactStore& artifacts() const { return artifacts_; }
-  /// artifacts().GetOrCreate<LiftedInterface>(), the name lift-conv1d
-  /// writes its artifact through; defined in lib/Passes.
-  LiftedInterface& interface_map();
 
   /// Analyses shared by the passes of this run (see AnalysisManager.h).
   AnalysisManager& analyses() { return analyses_; }
