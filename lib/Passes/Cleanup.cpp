@@ -90,7 +90,7 @@ class CleanupPass : public GraphPass {
       if (!outputs) {
         H8_RETURN_IF_ERROR(rewriter.ReplaceAllUsesWith(out, in));
         rewriter.Erase(i);
-        ctx.Stat("identities-forwarded");
+        identities_forwarded_.Add(ctx);
         continue;
       }
       int producer = index.ProducerIndex(in);
@@ -102,7 +102,7 @@ class CleanupPass : public GraphPass {
       for (int slot = 0; slot < p.output_size(); ++slot)
         if (p.output(slot) == in) output_renames.push_back({producer, {slot, out}});
       rewriter.Erase(i);
-      ctx.Stat("identities-forwarded");
+      identities_forwarded_.Add(ctx);
     }
     for (const auto& [producer, slot_name] : output_renames)
       graph.mutable_node(producer)->set_output(slot_name.first, slot_name.second);
@@ -128,7 +128,7 @@ class CleanupPass : public GraphPass {
         used |= !o.empty() && (live.contains(o) || outer.contains(o));
       if (!used) {
         rewriter.Erase(i);
-        ctx.Stat("dead-nodes-removed");
+        dead_nodes_removed_.Add(ctx);
         continue;
       }
       for (const auto& in : node.input()) live.insert(in);
@@ -144,7 +144,7 @@ class CleanupPass : public GraphPass {
       const std::string& name = graph.initializer(i).name();
       if (!live.contains(name) && !inputs.contains(name)) {
         rewriter.EraseInitializer(i);
-        ctx.Stat("initializers-removed");
+        initializers_removed_.Add(ctx);
       }
     }
     bool changed = rewriter.HasChanges();
@@ -153,6 +153,10 @@ class CleanupPass : public GraphPass {
   }
 
   CleanupOptions options_;
+  Statistic identities_forwarded_{this, "identities-forwarded",
+                                  "Identity nodes forwarded or folded into their producer"};
+  Statistic dead_nodes_removed_{this, "dead-nodes-removed", "Nodes no output depends on"};
+  Statistic initializers_removed_{this, "initializers-removed", "Initializers nothing reads"};
 };
 
 }  // namespace

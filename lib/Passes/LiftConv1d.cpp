@@ -175,6 +175,10 @@ class LiftConv1dPass : public GraphPass {
 
  private:
   LiftConv1dOptions options_;
+  Statistic convs_lifted_{this, "convs-lifted", "Conv1d nodes rewritten as Conv2d over (1, k)"};
+  Statistic boundaries_inserted_{this, "boundaries-inserted",
+                                 "Unsqueeze and Squeeze nodes where a region meets rank-3 values"};
+  Statistic regions_{this, "regions", "Connected regions of lifted nodes"};
 };
 
 // Input slots of `node` that carry the lifted tensor (not weights, pads,
@@ -451,7 +455,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
     int p = index.ProducerIndex(value);
     rewriter.InsertBefore(p < 0 ? 0 : p + 1,
                           MakeAxesNode("Unsqueeze", value, out, {axis}, opset, axes_input(axis)));
-    ctx.Stat("boundaries-inserted");
+    boundaries_inserted_.Add(ctx);
     return out;
   };
   auto reshape_in_place = [&](const std::string& value, int axis) {
@@ -481,7 +485,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
         // The Squeeze keeps the original name for readers outside.
         rewriter.InsertBefore(
             p + 1, MakeAxesNode("Squeeze", l, v, {kLiftAxis}, opset, axes_input(kLiftAxis)));
-        ctx.Stat("boundaries-inserted");
+        boundaries_inserted_.Add(ctx);
       } else {
         lifted_name[v] = v;
       }
@@ -503,7 +507,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
             for (auto& g : *attr.mutable_graphs()) RenameOuterReads(g, v, sq);
           }
         }
-        ctx.Stat("boundaries-inserted");
+        boundaries_inserted_.Add(ctx);
       }
     } else if (index.InitializerIndex(v) >= 0 && only_region_readers(v)) {
       reshape_in_place(v, kLiftAxis);
@@ -532,7 +536,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
         } else {
           node.set_input(1, unsqueeze(w, kLiftAxis, "_lifted"));
         }
-        ctx.Stat("convs-lifted");
+        convs_lifted_.Add(ctx);
         [[fallthrough]];
       }
       case Kind::kPool:
@@ -647,7 +651,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   }
   if (ref.is_main) ctx.artifacts().GetOrCreate<LiftedInterface>().row_axis_blocker = blocker;
   rewriter.Commit();
-  ctx.Stat("regions", plan.regions);
+  regions_.Add(ctx, plan.regions);
   return true;
 }
 

@@ -201,7 +201,7 @@ class PinShapePass : public Pass {
       shapes = std::make_shared<ShapeAnalysis>(model, analysis_options);
       H8_ASSIGN_OR_RETURN(bool folded, RunFoldConstants(model, fold, ctx, shapes.get()));
       if (!folded) break;
-      ctx.Stat("fold-rounds");
+      fold_rounds_.Add(ctx);
     }
     shapes->WriteValueInfo(graph);
     // The last analysis describes the pinned graph (what it wrote into
@@ -266,7 +266,7 @@ class PinShapePass : public Pass {
       if (d->has_dim_param()) params.emplace(d->dim_param(), pin.dims[k]);
       d->set_dim_value(pin.dims[k]);
     }
-    ctx.Stat("inputs-pinned");
+    inputs_pinned_.Add(ctx);
     return absl::OkStatus();
   }
 
@@ -331,6 +331,9 @@ class PinShapePass : public Pass {
 
   std::string argument_;
   PinShapeOptions options_;
+  Statistic inputs_pinned_{this, "inputs-pinned", "Graph inputs given static dims"};
+  Statistic fold_rounds_{this, "fold-rounds",
+                         "Rounds of analysis and folding that folded something"};
 };
 
 }  // namespace
