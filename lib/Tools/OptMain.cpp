@@ -25,6 +25,7 @@
 #include "h8/Passes/SplitHailo8.h"
 #include "h8/Report/Report.h"
 #include "h8/Support/ExternalData.h"
+#include "h8/Support/ModelIO.h"
 #include "h8/Support/Status.h"
 
 namespace h8 {
@@ -58,6 +59,9 @@ Driver::Driver(DriverConfig& config, const PassRegistry& registry, OptRunRequest
 }
 
 int Driver::Run() {
+  // The inputs an earlier run in this process protected (the Python module
+  // runs many) are not this run's: a reused inode must not block a write.
+  UnprotectInputs();
   if (int code = OpenReport(); code != kExitOk) return code;
   return CommitReport(RunPipeline());
 }

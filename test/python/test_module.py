@@ -132,6 +132,17 @@ class SameAsCli(unittest.TestCase):
         code, data, _ = self.cli_bytes(r.args[:-3] + [TCN])
         self.assertEqual(read(out), data)
 
+    def test_an_earlier_runs_input_may_be_a_later_runs_output(self):
+        # Each run protects its own inputs from being overwritten; a file
+        # an earlier run in this process read is fair game for a later one.
+        first = os.path.join(self.tmp.name, "first.onnx")
+        with open(first, "wb") as f:
+            f.write(read(TCN))
+        self.assertTrue(onnx_h8_opt.run(first, "cleanup").ok)
+        r = onnx_h8_opt.run(TCN, "lift-conv1d", output=first)
+        self.assertTrue(r.ok, r.diagnostics)
+        self.assertEqual(read(first), onnx_h8_opt.run(TCN, "lift-conv1d").model_bytes)
+
     def test_save(self):
         r = onnx_h8_opt.run(TCN, "lift-conv1d")
         path = os.path.join(self.tmp.name, "saved.onnx")
