@@ -84,8 +84,12 @@ class Driver {
                                    ModelFormat format) const;
 
   // DriverVerify.cpp
-  int Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
-            PassContext& ctx, const std::string& where);
+  // The exit code for one model: from the pipeline's status, then from the
+  // end-of-run checks the command line asked for (--verify-numerics,
+  // --verify-against), which it runs and prints.
+  int VerifyAndGetExitCode(const absl::Status& s, onnx::ModelProto& model,
+                           const onnx::ModelProto* original, PassContext& ctx,
+                           const std::string& where);
   bool PrintVerification(const absl::StatusOr<std::vector<OutputComparison>>& reports,
                          const std::string& what, const std::string& where);
 

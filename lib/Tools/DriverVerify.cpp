@@ -16,8 +16,9 @@
 namespace h8 {
 
 // The exit code of one model's run; runs the numeric verification.
-int Driver::Judge(const absl::Status& s, onnx::ModelProto& model, const onnx::ModelProto* original,
-                  PassContext& ctx, const std::string& where) {
+int Driver::VerifyAndGetExitCode(const absl::Status& s, onnx::ModelProto& model,
+                                 const onnx::ModelProto* original, PassContext& ctx,
+                                 const std::string& where) {
   // Files that cannot be read or written (calibration data, a host model:
   // ModelIO marks them as usage errors) are I/O problems: 2.
   if (!s.ok() && IsUsageError(s)) return kExitUsageError;

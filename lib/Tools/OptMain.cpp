@@ -135,7 +135,7 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   RecordRun(pm, ctx);
   if (config_.pm.time_passes && request_.print) std::cerr << pm.FormatTimings();
   if (config_.pass_statistics && request_.print) std::cerr << FormatStatistics(ctx);
-  int code = Judge(s, model, original, ctx, where);
+  int code = VerifyAndGetExitCode(s, model, original, ctx, where);
   // A lint's verdict after every pass ran judged the pipeline's result;
   // any other failure left the model as it was when the pipeline stopped.
   size_t passes_run = 0;
