@@ -159,7 +159,7 @@ TEST(PassManagerTest, StructuralVerificationFollowsTopologyChangesOnly) {
           ->mutable_type()
           ->mutable_tensor_type()
           ->set_elem_type(onnx::TensorProto::DOUBLE);
-      if (also_rename) model.mutable_graph()->mutable_node(1)->set_name("renamed");
+      if (also_rename) model.mutable_graph()->mutable_node(0)->set_name("renamed");
       return true;
     };
   };
