@@ -2,6 +2,7 @@
 #include "h8/IR/GraphRewriter.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace h8 {
 namespace {
@@ -138,11 +139,14 @@ void GraphRewriter::Commit() {
   // Exporters also describe graph inputs and initializers there (with
   // metadata_props): those stay while the value does, an initializer's
   // with the tensor's dims (a pass may have reshaped it in place).
-  absl::flat_hash_set<std::string> defined;
+  // Views into the graph: no name changes from here on.
+  absl::flat_hash_set<absl::string_view> defined;
+  defined.reserve(graph_.node_size() + graph_.input_size());
   for (const auto& node : graph_.node())
     for (const auto& o : node.output()) defined.insert(o);
   for (const auto& in : graph_.input()) defined.insert(in.name());
-  absl::flat_hash_map<std::string, const onnx::TensorProto*> tensors;
+  absl::flat_hash_map<absl::string_view, const onnx::TensorProto*> tensors;
+  tensors.reserve(graph_.initializer_size());
   for (const auto& t : graph_.initializer()) tensors.emplace(t.name(), &t);
   std::vector<int> keep;
   for (int i = 0; i < graph_.value_info_size(); ++i) {
