@@ -2,7 +2,6 @@
 #include "h8/Analysis/ShapeAnalysis.h"
 
 #include "ShapeAnalysisScope.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "h8/IR/GraphIndex.h"
@@ -329,17 +328,17 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
   const size_t unknown_before = unknown_ops_.size();
   for (int i = 0; i < graph.node_size(); ++i) analyze_node(i);
   if (!missing.empty()) {
-    absl::flat_hash_set<absl::string_view> produced;
-    for (const auto& node : graph.node())
-      for (const auto& o : node.output()) produced.insert(o);
+    // A miss may also be an undefined name: TopologicalOrder tells (a
+    // sorted graph is its own order).
+    const std::vector<int> order = TopologicalOrder(graph);
     bool sorted = true;
-    for (absl::string_view name : missing) sorted &= !produced.contains(name);
+    for (int i = 0; i < static_cast<int>(order.size()) && sorted; ++i) sorted = order[i] == i;
     if (!sorted) {
       for (const auto& node : graph.node())
         for (const auto& o : node.output()) scope.facts.erase(absl::string_view(o));
       subscopes_.resize(subscopes_before);
       unknown_ops_.resize(unknown_before);
-      for (int i : TopologicalOrder(graph)) analyze_node(i);
+      for (int i : order) analyze_node(i);
     }
   }
   // Named now: the analysis may outlive the node order it saw (a pass that

