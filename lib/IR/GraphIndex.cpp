@@ -21,6 +21,22 @@ int GraphIndex::Intern(absl::string_view name) {
   return id;
 }
 
+void GraphIndex::ForEachRead(const onnx::NodeProto& node,
+                             absl::FunctionRef<void(absl::string_view)> add_use) {
+  for (const auto& in : node.input())
+    if (!in.empty()) add_use(in);
+  for (const auto& attr : node.attribute()) {
+    if (!attr.has_g() && attr.graphs_size() == 0) continue;
+    absl::flat_hash_set<std::string> outer;
+    if (attr.has_g()) CollectOuterReferences(attr.g(), outer);
+    for (const auto& g : attr.graphs()) CollectOuterReferences(g, outer);
+    // Sorted so consumer order never depends on hash iteration order.
+    std::vector<std::string> sorted(outer.begin(), outer.end());
+    std::sort(sorted.begin(), sorted.end());
+    for (const auto& name : sorted) add_use(name);
+  }
+}
+
 GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
   // Sized once: rehashing dominated index builds on 100k-node graphs.
   const size_t estimate =
@@ -29,6 +45,7 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
   values_.reserve(estimate);
   for (int i = 0; i < graph.initializer_size(); ++i) {
     const int v = Intern(graph.initializer(i).name());
+    ++values_[v].inits;
     if (values_[v].initializer < 0) values_[v].initializer = i;
   }
   for (const auto& in : graph.input()) {
@@ -38,10 +55,11 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
   }
   for (const auto& vi : graph.value_info())
     if (vi.has_type()) values_[Intern(vi.name())].type = &vi.type();
-  for (const auto& out : graph.output()) {
+  for (int k = 0; k < graph.output_size(); ++k) {
+    const auto& out = graph.output(k);
     const int v = Intern(out.name());
     ValueFacts& f = values_[v];
-    f.output = true;
+    if (f.output < 0) f.output = k;
     ++f.uses;
     if (out.has_type() && f.type == nullptr) f.type = &out.type();
   }
@@ -50,35 +68,24 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
   std::vector<std::pair<int, int>> reads;
   reads.reserve(static_cast<size_t>(graph.node_size()) * 2);
   std::vector<int> last_reader;
-  auto add_use = [&](absl::string_view name, int node) {
-    const int v = Intern(name);
-    ++values_[v].uses;
-    if (static_cast<size_t>(v) >= last_reader.size())
-      last_reader.resize(std::max(values_.size(), last_reader.size() * 2), -1);
-    if (last_reader[v] != node) {
-      last_reader[v] = node;
-      reads.emplace_back(v, node);
-    }
-  };
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
     for (const auto& out : node.output()) {
       if (out.empty()) continue;
       ValueFacts& f = values_[Intern(out)];
+      ++f.defs;
       if (f.producer < 0) f.producer = i;
     }
-    for (const auto& in : node.input())
-      if (!in.empty()) add_use(in, i);
-    for (const auto& attr : node.attribute()) {
-      if (!attr.has_g() && attr.graphs_size() == 0) continue;
-      absl::flat_hash_set<std::string> outer;
-      if (attr.has_g()) CollectOuterReferences(attr.g(), outer);
-      for (const auto& g : attr.graphs()) CollectOuterReferences(g, outer);
-      // Sorted so consumer order never depends on hash iteration order.
-      std::vector<std::string> sorted(outer.begin(), outer.end());
-      std::sort(sorted.begin(), sorted.end());
-      for (const auto& name : sorted) add_use(name, i);
-    }
+    ForEachRead(node, [&](absl::string_view name) {
+      const int v = Intern(name);
+      ++values_[v].uses;
+      if (static_cast<size_t>(v) >= last_reader.size())
+        last_reader.resize(std::max(values_.size(), last_reader.size() * 2), -1);
+      if (last_reader[v] != i) {
+        last_reader[v] = i;
+        reads.emplace_back(v, i);
+      }
+    });
   }
   consumer_begin_.assign(values_.size() + 1, 0);
   for (const auto& [v, node] : reads) ++consumer_begin_[v + 1];
@@ -138,7 +145,12 @@ bool GraphIndex::IsGraphInput(absl::string_view value) const {
 }
 bool GraphIndex::IsGraphOutput(absl::string_view value) const {
   const int v = Find(value);
-  return v >= 0 && values_[v].output;
+  return v >= 0 && values_[v].output >= 0;
+}
+
+int GraphIndex::NumDefinitions(absl::string_view value) const {
+  const int v = Find(value);
+  return v < 0 ? 0 : values_[v].defs;
 }
 
 int GraphIndex::InitializerIndex(absl::string_view value) const {
@@ -169,6 +181,7 @@ const onnx::TypeProto* GraphIndex::Type(absl::string_view value) const {
   auto* shape = tt->mutable_shape();
   for (int64_t d : init.dims()) shape->add_dim()->set_dim_value(d);
   f.type = type.get();
+  f.synthesized = true;
   owned_types_.push_back(std::move(type));
   return f.type;
 }

@@ -1,6 +1,8 @@
 //===- GraphRewriter.cpp - Linear-time commit of queued edits -------------===//
 #include "h8/IR/GraphRewriter.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -80,13 +82,39 @@ void GraphRewriter::AddInitializer(onnx::TensorProto tensor) {
 
 void GraphRewriter::EraseInitializer(int index) { erased_initializers_.insert(index); }
 
-bool GraphRewriter::HasChanges() const {
-  return !inserts_.empty() || !erased_.empty() || !renames_.empty() || !new_initializers_.empty() ||
-         !erased_initializers_.empty();
+void GraphRewriter::SetOutput(int index, int slot, std::string name) {
+  output_renames_.push_back({index, slot, std::move(name)});
 }
 
-void GraphRewriter::Commit() {
+bool GraphRewriter::HasChanges() const {
+  return !inserts_.empty() || !erased_.empty() || !renames_.empty() || !new_initializers_.empty() ||
+         !erased_initializers_.empty() || !output_renames_.empty();
+}
+
+namespace {
+
+std::vector<int> Sorted(const absl::flat_hash_set<int>& set) {
+  std::vector<int> v(set.begin(), set.end());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+}  // namespace
+
+void GraphRewriter::Commit(GraphIndex* index) {
   if (!HasChanges()) return;
+  if (index != nullptr) {
+    // The index learns what goes while the graph still has it.
+    index->BeginUpdate();
+    index->ForgetNodes(Sorted(erased_));
+    index->ForgetInitializers(Sorted(erased_initializers_));
+  }
+  for (auto& r : output_renames_) {
+    if (erased_.contains(r.node)) continue;
+    std::string* out = graph_.mutable_node(r.node)->mutable_output(r.slot);
+    if (index != nullptr) index->RenameOutput(r.node, *out, r.name);
+    out->swap(r.name);
+  }
   // Resolve rename chains (a -> b, b -> c) so one lookup suffices; the hop
   // limit guards against a cycle queued by mistake.
   if (!renames_.empty()) {
@@ -100,9 +128,13 @@ void GraphRewriter::Commit() {
       }
       resolved.emplace(from, target);
     }
+    if (index != nullptr)
+      for (const auto& [from, to] : resolved) index->PrepareRedirect(from);
     for (auto& node : *graph_.mutable_node()) RenameInNode(node, resolved);
     for (auto& [anchor, nodes] : inserts_)
       for (auto& node : nodes) RenameInNode(node, resolved);
+    if (index != nullptr)
+      for (const auto& [from, to] : resolved) index->RedirectUses(from, to);
   }
 
   auto* nodes = graph_.mutable_node();
@@ -125,15 +157,34 @@ void GraphRewriter::Commit() {
     // Anchors at or past the end append, in anchor order.
     for (auto it = inserts_.lower_bound(original); it != inserts_.end(); ++it) insert_at(it->first);
     PermuteAndTruncate(*nodes, order);
+    if (index != nullptr) {
+      std::vector<int> new_position(original, -1), inserted;
+      for (int k = 0; k < static_cast<int>(order.size()); ++k) {
+        if (order[k] < original) new_position[order[k]] = k;
+        else inserted.push_back(k);
+      }
+      index->RenumberNodes(new_position, inserted);
+    }
+  } else if (index != nullptr) {
+    std::vector<int> same(original);
+    for (int i = 0; i < original; ++i) same[i] = i;
+    index->RenumberNodes(same, {});
   }
 
+  std::vector<int> initializer_position;
   if (!erased_initializers_.empty()) {
     std::vector<int> order;
+    initializer_position.assign(graph_.initializer_size(), -1);
     for (int i = 0; i < graph_.initializer_size(); ++i)
-      if (!erased_initializers_.contains(i)) order.push_back(i);
+      if (!erased_initializers_.contains(i)) {
+        initializer_position[i] = static_cast<int>(order.size());
+        order.push_back(i);
+      }
     PermuteAndTruncate(*graph_.mutable_initializer(), order);
   }
+  const int first_added = graph_.initializer_size();
   for (auto& t : new_initializers_) graph_.add_initializer()->Swap(&t);
+  if (index != nullptr) index->RenumberInitializers(initializer_position, first_added);
 
   // value_info of values that no longer exist would describe nothing.
   // Exporters also describe graph inputs and initializers there (with
@@ -166,12 +217,14 @@ void GraphRewriter::Commit() {
   }
   if (static_cast<int>(keep.size()) != graph_.value_info_size())
     PermuteAndTruncate(*graph_.mutable_value_info(), keep);
+  if (index != nullptr) index->FinishUpdate();
 
   inserts_.clear();
   erased_.clear();
   renames_.clear();
   new_initializers_.clear();
   erased_initializers_.clear();
+  output_renames_.clear();
 }
 
 }  // namespace h8

@@ -177,7 +177,69 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer, cons
   return absl::OkStatus();
 }
 
+bool HasSubgraph(const onnx::NodeProto& node) {
+  for (const auto& attr : node.attribute())
+    if (attr.has_g() || attr.graphs_size() > 0) return true;
+  return false;
+}
+
 }  // namespace
+
+absl::Status VerifyTouchedStructure(const onnx::ModelProto& model, const GraphIndex& index) {
+  if (!model.has_graph() || &index.graph() != &model.graph()) return VerifyModelStructure(model);
+  const onnx::GraphProto& graph = model.graph();
+  const std::vector<int> touched = index.TouchedNodes();
+  // A touched node with a body: its scopes are the full verifier's job.
+  for (int n : touched)
+    if (HasSubgraph(graph.node(n))) return VerifyModelStructure(model);
+  auto where = [&](int n) {
+    const onnx::NodeProto& node = graph.node(n);
+    return absl::StrCat("node '", NodeRef(node, n), "' (", node.op_type(), ")");
+  };
+  // Tensor data is checked for every initializer: a pass may reshape one in
+  // place, and the check reads no names.
+  for (const auto& init : graph.initializer())
+    if (absl::Status s = VerifyTensorData(init); !s.ok()) return s;
+  for (int i : index.added_initializers()) {
+    if (i >= graph.initializer_size()) continue;
+    const std::string& name = graph.initializer(i).name();
+    if (index.InitializerIndex(name) != i)
+      return absl::InvalidArgumentError(absl::StrCat("initializer '", name, "' is defined twice"));
+    if (int p = index.ProducerIndex(name); p >= 0)
+      return absl::InvalidArgumentError(
+          absl::StrCat(where(p), ": value '", name, "' is defined more than once"));
+  }
+  auto defined_outside_nodes = [&](absl::string_view name) {
+    return index.IsGraphInput(name) || index.InitializerIndex(name) >= 0;
+  };
+  for (int n : touched) {
+    const onnx::NodeProto& node = graph.node(n);
+    if (node.op_type().empty())
+      return absl::InvalidArgumentError(absl::StrCat(where(n), ": empty op_type"));
+    for (const auto& o : node.output()) {
+      if (o.empty()) continue;
+      if (index.NumDefinitions(o) > 1 || defined_outside_nodes(o))
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(n), ": value '", o, "' is defined more than once"));
+    }
+    for (const auto& in : node.input()) {
+      if (in.empty()) continue;
+      const int p = index.ProducerIndex(in);
+      if ((p >= 0 && p < n) || (p < 0 && defined_outside_nodes(in))) continue;
+      if (p < 0)
+        return absl::InvalidArgumentError(
+            absl::StrCat(where(n), ": input '", in, "' is not defined"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          where(n), ": input '", in, "' is used before its definition by node '",
+          NodeRef(graph.node(p), p), "' (the graph has a cycle or is not topologically sorted)"));
+    }
+  }
+  for (const auto& out : graph.output())
+    if (index.ProducerIndex(out.name()) < 0 && !defined_outside_nodes(out.name()))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "graph output '", out.name(), "' is not produced by any node, input or initializer"));
+  return absl::OkStatus();
+}
 
 absl::Status VerifyModelStructure(const onnx::ModelProto& model) {
   if (!model.has_graph()) return absl::InvalidArgumentError("the model has no graph");

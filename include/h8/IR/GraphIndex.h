@@ -3,9 +3,26 @@
 // Built once per graph in linear time. Passes use it instead of scanning all
 // nodes for the users of a value. Implicit uses by subgraphs (a value of
 // this graph read inside an If/Loop/Scan body) count as uses by the node
-// that owns the subgraph. The index does not follow edits; rebuild it after
-// GraphRewriter::Commit(), or ask the pass context's AnalysisCache, which
-// rebuilds it only when the graph's fingerprint changed.
+// that owns the subgraph.
+//
+// Edits: GraphRewriter::Commit(&index) brings the index up to date with the
+// edits it commits, in time proportional to the edits plus one pass over
+// int arrays (no name is hashed again): producers and consumer lists are
+// renumbered through the commit's node permutation, erased nodes' uses are
+// dropped, renamed uses move to their new value and inserted nodes are
+// added. Edits made to the graph directly, outside a rewriter (a node's
+// inputs or outputs, the node list, value_info), are not seen: after those
+// build a new index, or let the pass context's AnalysisManager decide.
+// Type pointers and synthesized initializer types from before an update are
+// invalid after it. The update gives what a fresh build gives
+// (FirstDifference) on graphs that define each value once; a graph with two
+// definitions of a name or two initializers of one name, which the
+// verifier rejects, is rebuilt instead where it matters.
+//
+// The index also collects the nodes its updates touched (inserted nodes,
+// nodes whose inputs were renamed or lost their producer, nodes whose
+// outputs were renamed) and the initializers added, so the structural
+// verifier can check only those (VerifyTouchedStructure).
 //
 // Layout: every name is interned once into an arena owned by the index and
 // given a dense id; the per-value facts are arrays indexed by id and the
@@ -24,6 +41,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "h8/Support/StringArena.h"
@@ -65,11 +83,60 @@ class GraphIndex {
   /// result is nullopt unless all dims are static).
   std::optional<std::vector<int64_t>> StaticShape(absl::string_view value) const;
 
+  /// Number of nodes defining `value` (more than one is a broken graph).
+  int NumDefinitions(absl::string_view value) const;
+
   /// Names read inside `graph` (recursively) that it does not define.
   static void CollectOuterReferences(const onnx::GraphProto& graph,
                                      absl::flat_hash_set<std::string>& out);
 
+  /// The first fact on which this index and `other` (of the same graph)
+  /// disagree, as "value 'x': consumers ...", or "" when they agree. For
+  /// tests and --verify-each=full, which compare an updated index with a
+  /// fresh build.
+  std::string FirstDifference(const GraphIndex& other) const;
+
+  /// Nodes (current positions, sorted, once each) and initializers (by
+  /// index) touched by the updates since the last ClearTouched().
+  std::vector<int> TouchedNodes() const;
+  const std::vector<int>& added_initializers() const { return added_initializers_; }
+  /// Whether updates happened since the last ClearTouched().
+  bool updated() const { return updated_; }
+  void ClearTouched();
+
  private:
+  friend class GraphRewriter;
+  // The update protocol GraphRewriter::Commit follows, in this order.
+  void BeginUpdate();
+  // While the graph is as before the commit: the erased nodes' definitions
+  // and uses are dropped, so are erased initializers; a node's output slot
+  // is renamed.
+  void ForgetNodes(const std::vector<int>& erased);
+  void ForgetInitializers(const std::vector<int>& erased);
+  void RenameOutput(int node, absl::string_view old_name, absl::string_view new_name);
+  // Before the commit renames uses of `from`: a body reading both `from`
+  // and its new name reads one outer value fewer afterwards, so the
+  // (kept) nodes owning bodies that read `from` are counted afresh.
+  void PrepareRedirect(absl::string_view from);
+  // After the commit renamed uses: every use of `from` is now a use of `to`.
+  void RedirectUses(absl::string_view from, absl::string_view to);
+  // After the commit permuted the nodes: old node i is now new_position[i]
+  // (-1 when erased); `inserted` are the new positions of inserted nodes.
+  void RenumberNodes(const std::vector<int>& new_position, const std::vector<int>& inserted);
+  // After the commit changed the initializer list: old initializer i is now
+  // new_position[i] (-1 when erased); those from `first_added` on are new.
+  void RenumberInitializers(const std::vector<int>& new_position, int first_added);
+  // After the commit pruned value_info.
+  void FinishUpdate();
+  // Calls `read` for each input of `node` and, once each, for each name
+  // its subgraphs read from outside (sorted).
+  static void ForEachRead(const onnx::NodeProto& node,
+                          absl::FunctionRef<void(absl::string_view)> read);
+  // Intern() that keeps the update state sized.
+  int InternForUpdate(absl::string_view name);
+  // `node` no longer defines value `v`.
+  void DropDefinition(int v, int node);
+
   /// Dense id of `name`, interning it when new.
   int Intern(absl::string_view name);
   /// Id of `name`, or -1 when the graph never mentions it.
@@ -79,10 +146,15 @@ class GraphIndex {
     int producer = -1;
     int initializer = -1;
     int uses = 0;
+    int defs = 0;
+    // Initializers of the name (more than one is a broken graph).
+    int inits = 0;
+    // Index in the graph's outputs, or -1.
+    int output = -1;
     bool input = false;
-    bool output = false;
     // Recorded in inputs, outputs or value_info; initializer types are
     // synthesized on first request, hence mutable.
+    mutable bool synthesized = false;
     mutable const onnx::TypeProto* type = nullptr;
   };
 
@@ -95,6 +167,22 @@ class GraphIndex {
   std::vector<int> consumer_begin_;
   std::vector<int> consumer_nodes_;
   mutable std::vector<std::unique_ptr<onnx::TypeProto>> owned_types_;
+
+  // State of an update in progress (between ForgetNodes and FinishUpdate).
+  // redirect_[v]: the value v's uses moved to, or -1. lost_[v]: v's readers
+  // lost what they read (its producer was erased, or it was renamed).
+  std::vector<int> redirect_;
+  std::vector<char> lost_;
+  // Nodes erased by the commit and nodes to count afresh (old positions).
+  std::vector<char> erased_;
+  std::vector<int> reread_;
+  // Set when the update cannot be exact (duplicate definitions): the
+  // update ends with a fresh build.
+  bool rebuild_ = false;
+  // What updates touched, in current positions.
+  std::vector<int> touched_;
+  std::vector<int> added_initializers_;
+  bool updated_ = false;
 };
 
 /// The ai.onnx opset version the model imports (domain "" or "ai.onnx"),

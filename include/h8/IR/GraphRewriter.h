@@ -6,6 +6,10 @@
 // DeleteSubrange, never DeleteSubrange(i, 1) in a loop (1.70 s against
 // 0.028 s on a 200k-node graph).
 //
+// Commit(&index) also brings a GraphIndex of the graph up to date (see
+// GraphIndex.h), which is cheaper than building a new one; the index must
+// describe the graph as it was before the commit.
+//
 // Guarantees after Commit(): inserted nodes stand right before their anchor
 // (in insertion order), so a topologically sorted graph stays sorted when
 // every inserted node only reads values defined before its anchor; renamed
@@ -23,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "h8/IR/GraphIndex.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -39,6 +44,9 @@ class GraphRewriter {
   /// FailedPrecondition, when `from` is a graph output: an output's name is
   /// ABI, so the caller must make the new producer write that name instead.
   absl::Status ReplaceAllUsesWith(const std::string& from, const std::string& to);
+  /// Queues renaming output `slot` of node `index` to `name` (the node then
+  /// defines `name`; readers of the old name are not changed).
+  void SetOutput(int index, int slot, std::string name);
   /// Queues a new initializer.
   void AddInitializer(onnx::TensorProto tensor);
   /// Queues removal of initializer `index`.
@@ -48,8 +56,9 @@ class GraphRewriter {
   int num_erased() const { return static_cast<int>(erased_.size()); }
 
   /// Applies every queued edit, drops value_info entries of values that no
-  /// longer exist, and clears the queue.
-  void Commit();
+  /// longer exist, and clears the queue. With `index`, an index of the
+  /// graph as it was, updates it to describe the graph as it is now.
+  void Commit(GraphIndex* index = nullptr);
 
  private:
   onnx::GraphProto& graph_;
@@ -59,6 +68,12 @@ class GraphRewriter {
   absl::flat_hash_set<std::string> outputs_;
   std::vector<onnx::TensorProto> new_initializers_;
   absl::flat_hash_set<int> erased_initializers_;
+  struct OutputRename {
+    int node;
+    int slot;
+    std::string name;
+  };
+  std::vector<OutputRename> output_renames_;
 };
 
 }  // namespace h8

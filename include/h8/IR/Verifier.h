@@ -19,6 +19,18 @@ namespace h8 {
 /// "node 'y' (Relu): input 'x' is not defined".
 absl::Status VerifyModelStructure(const onnx::ModelProto& model);
 
+class GraphIndex;
+
+/// The same checks, limited to what GraphRewriter commits changed in a
+/// model that passed them before: `index` is an index of the main graph
+/// that those commits updated (GraphIndex::TouchedNodes). Checks the touched
+/// nodes' definitions and inputs, the graph outputs, the added initializers'
+/// names and every initializer's data; falls back to the full check when a
+/// touched node has a subgraph. Edits made outside a rewriter are not seen:
+/// the pass manager uses it only for passes that committed every edit
+/// through the AnalysisManager, and --verify-each=full checks everything.
+absl::Status VerifyTouchedStructure(const onnx::ModelProto& model, const GraphIndex& index);
+
 }  // namespace h8
 
 #endif  // H8_IR_VERIFIER_H
