@@ -26,8 +26,41 @@ std::shared_ptr<const T> Lookup(Entry& entry, uint64_t fingerprint,
 }  // namespace
 
 std::shared_ptr<const GraphIndex> AnalysisManager::Index(const onnx::GraphProto& graph) {
-  return Lookup<GraphIndex>(indexes_[&graph], FingerprintOf(graph), counters_,
-                            [&] { return std::make_shared<const GraphIndex>(graph); });
+  IndexEntry& entry = indexes_[&graph];
+  if (entry.value != nullptr && (entry.committed || entry.fingerprint == FingerprintOf(graph))) {
+    ++counters_.hits;
+    return entry.value;
+  }
+  ++counters_.builds;
+  entry.value = nullptr;  // free the old index before building the new one
+  entry.value = std::make_shared<GraphIndex>(graph);
+  entry.fingerprint = FingerprintOf(graph);
+  return entry.value;
+}
+
+void AnalysisManager::Commit(GraphRewriter& rewriter, onnx::GraphProto& graph) {
+  if (!rewriter.HasChanges()) return;
+  Index(graph);
+  for (auto it = indexes_.begin(); it != indexes_.end();) {
+    if (it->first != &graph) indexes_.erase(it++);
+    else ++it;
+  }
+  IndexEntry& entry = indexes_[&graph];
+  rewriter.Commit(entry.value.get());
+  entry.committed = true;
+  // The graph and the graphs enclosing it changed.
+  fingerprints_.clear();
+}
+
+void AnalysisManager::BeforePass() {
+  for (auto& [graph, entry] : indexes_)
+    if (entry.value != nullptr) entry.value->ClearTouched();
+}
+
+const GraphIndex* AnalysisManager::LastKeptIndex(const onnx::GraphProto& graph) const {
+  for (const KeptIndex& k : last_kept_indexes_)
+    if (k.graph == &graph) return k.index.get();
+  return nullptr;
 }
 
 std::shared_ptr<const ShapeAnalysis> AnalysisManager::Shapes(const onnx::ModelProto& model) {
@@ -75,7 +108,19 @@ void AnalysisManager::KeepShapes(const onnx::GraphProto& graph) {
 
 void AnalysisManager::AfterPass(bool changed) {
   last_kept_.clear();
+  last_kept_indexes_.clear();
+  // The indexes the pass committed through: kept, re-keyed.
+  std::vector<std::pair<const onnx::GraphProto*, std::shared_ptr<GraphIndex>>> committed;
+  for (auto& [graph, entry] : indexes_)
+    if (entry.committed && entry.value != nullptr) committed.emplace_back(graph, entry.value);
   if (changed) Clear();
+  for (auto& [graph, index] : committed) {
+    IndexEntry& entry = indexes_[graph];
+    entry.value = index;
+    entry.committed = false;
+    entry.fingerprint = FingerprintOf(*graph);
+    last_kept_indexes_.push_back({graph, std::move(index)});
+  }
   for (Kept& k : kept_) {
     Entry<ShapeAnalysis>& entry = shapes_[{k.graph, k.opset}];
     entry.value = k.shapes;
@@ -91,6 +136,7 @@ void AnalysisManager::Reset() {
   stale_use_.clear();
   kept_.clear();
   last_kept_.clear();
+  last_kept_indexes_.clear();
 }
 
 void AnalysisManager::Clear() {

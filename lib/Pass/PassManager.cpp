@@ -98,7 +98,12 @@ class Verification : public PassInstrumentation {
   absl::Status Verify(const Pass& pass, const PassRunInfo& info, const onnx::ModelProto& model,
                       PassContext& ctx) {
     const std::string name(pass.Argument());
-    absl::Status s = VerifyModelStructure(model);
+    // A pass whose every structural edit went through the AnalysisManager's
+    // commits is checked where it edited; full verification checks all.
+    const GraphIndex* touched = ctx.analyses().LastKeptIndex(model.graph());
+    absl::Status s = touched != nullptr && options_.verify_each != VerifyEachMode::kFull
+                         ? VerifyTouchedStructure(model, *touched)
+                         : VerifyModelStructure(model);
     if (s.ok() && options_.verify_each == VerifyEachMode::kFull) {
       OnnxCheckSkip skip;
       s = CheckModelWithOnnx(model, &skip);
@@ -122,6 +127,14 @@ class Verification : public PassInstrumentation {
         if (std::string d = kept.shapes->FirstDifference(fresh, *kept.graph); !d.empty())
           s = absl::InternalError(
               absl::StrCat("the shape analysis it kept disagrees with a fresh one at ", d));
+      }
+      // So must an index its commits updated (an edit made outside them
+      // leaves it stale).
+      for (const auto& kept : ctx.analyses().last_kept_indexes()) {
+        if (!s.ok()) break;
+        if (std::string d = kept.index->FirstDifference(GraphIndex(*kept.graph)); !d.empty())
+          s = absl::InternalError(absl::StrCat(
+              "the use-def index its commits updated disagrees with a fresh one at ", d));
       }
     }
     if (!s.ok()) {
@@ -239,6 +252,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
     if (pass->ConsumesLintFindings()) --consumers_after;
     const std::string name(pass->Argument());
     ctx.set_current_pass(name);
+    ctx.analyses().BeforePass();
     for (auto& inst : instrumentations_) inst->RunBeforePass(*pass, model, ctx);
 
     // A copy of the model is only kept when an instrumentation needs the

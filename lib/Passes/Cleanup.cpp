@@ -76,9 +76,6 @@ class CleanupPass : public GraphPass {
     const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
     const GraphIndex& index = *index_ptr;
     GraphRewriter rewriter(graph);
-    // Producer output slots to rename to a graph output name, applied after
-    // the index is no longer used.
-    std::vector<std::pair<int, std::pair<int, std::string>>> output_renames;
     for (int i = 0; i < graph.node_size(); ++i) {
       const auto& node = graph.node(i);
       if (node.op_type() != "Identity" || !IsOnnxDomain(node) || node.input_size() != 1 ||
@@ -100,16 +97,25 @@ class CleanupPass : public GraphPass {
       }
       const auto& p = graph.node(producer);
       for (int slot = 0; slot < p.output_size(); ++slot)
-        if (p.output(slot) == in) output_renames.push_back({producer, {slot, out}});
+        if (p.output(slot) == in) rewriter.SetOutput(producer, slot, out);
       rewriter.Erase(i);
       identities_forwarded_.Add(ctx);
     }
-    for (const auto& [producer, slot_name] : output_renames)
-      graph.mutable_node(producer)->set_output(slot_name.first, slot_name.second);
-    bool changed = rewriter.HasChanges() || !output_renames.empty();
-    rewriter.Commit();
-    if (changed) ctx.analyses().NoteChange();
-    return changed;
+    return Commit(rewriter, graph, ctx);
+  }
+
+  // Run by the pass manager, cleanup commits through the AnalysisManager,
+  // which keeps the index up to date and verifies only what changed. Run
+  // inside another pass, it cannot speak for that pass's other edits.
+  bool Commit(GraphRewriter& rewriter, onnx::GraphProto& graph, PassContext& ctx) {
+    if (!rewriter.HasChanges()) return false;
+    if (ctx.current_pass() == Argument()) {
+      ctx.analyses().Commit(rewriter, graph);
+    } else {
+      rewriter.Commit();
+      ctx.analyses().NoteChange();
+    }
+    return true;
   }
 
   bool RemoveDead(GraphRef ref, PassContext& ctx) {
@@ -147,9 +153,7 @@ class CleanupPass : public GraphPass {
         initializers_removed_.Add(ctx);
       }
     }
-    bool changed = rewriter.HasChanges();
-    rewriter.Commit();
-    return changed;
+    return Commit(rewriter, graph, ctx);
   }
 
   CleanupOptions options_;

@@ -17,6 +17,16 @@
 // Results are shared pointers: one a pass still holds stays valid after a
 // later request rebuilt the cache entry.
 //
+// The index through edits: a pass that commits its GraphRewriter through
+// Commit(rewriter, graph) has the cached index of `graph` brought up to
+// date by the commit (GraphIndex.h) instead of dropped, and the manager
+// keeps it after the pass. By committing there the pass declares that all
+// its structural edits of `graph` (node inputs, outputs and order, the
+// initializer list, value_info) go through such commits; the structural
+// verifier then checks only the nodes the commits touched. Under
+// --verify-each=full every kept index is compared with a fresh build and
+// the whole model is verified.
+//
 // Fingerprints: computing one is a walk over the whole graph (0.23 µs
 // per node), so they are remembered. Between passes the pass manager hands
 // over the main graph's, which it computes for its change check anyway;
@@ -40,6 +50,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
+#include "h8/IR/GraphRewriter.h"
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
@@ -67,6 +78,17 @@ class AnalysisManager {
   /// dead-node removal). Call it before the first edit.
   void KeepShapes(const onnx::GraphProto& graph);
 
+  /// Commits `rewriter`'s queued edits of `graph`, updating the cached index
+  /// of `graph` (built first when there is none) and keeping it through the
+  /// running pass (see "The index through edits" above). Indexes of other
+  /// graphs are dropped: `graph` may enclose them (a removed node takes its
+  /// bodies along) or be enclosed by them (their uses of outer values
+  /// change).
+  void Commit(GraphRewriter& rewriter, onnx::GraphProto& graph);
+
+  /// For the pass manager, before each pass: what the next pass commits is
+  /// tracked from here.
+  void BeforePass();
   /// For the pass manager, after a pass and after NoteFingerprint of the
   /// model as the pass left it: drops every result except the kept ones
   /// (all of them when the pass `changed` the model; a pass that changed
@@ -81,6 +103,15 @@ class AnalysisManager {
     std::shared_ptr<const ShapeAnalysis> shapes;
   };
   const std::vector<Kept>& last_kept() const { return last_kept_; }
+  /// The index the last pass kept for `graph` by committing through
+  /// Commit(), with the nodes its commits touched; nullptr when it did not.
+  /// Until the next AfterPass.
+  const GraphIndex* LastKeptIndex(const onnx::GraphProto& graph) const;
+  struct KeptIndex {
+    const onnx::GraphProto* graph;
+    std::shared_ptr<const GraphIndex> index;
+  };
+  const std::vector<KeptIndex>& last_kept_indexes() const { return last_kept_indexes_; }
 
   /// A pass that changed a graph (or a subgraph of it) and then asks for an
   /// analysis must call this in between: it forgets the fingerprints
@@ -125,7 +156,14 @@ class AnalysisManager {
     std::shared_ptr<const T> value;
   };
   // Key: the graph, and for shapes the opset.
-  absl::flat_hash_map<const onnx::GraphProto*, Entry<GraphIndex>> indexes_;
+  struct IndexEntry {
+    uint64_t fingerprint = 0;
+    // Brought up to date by Commit() during the running pass: valid
+    // without a fingerprint check until the pass ends.
+    bool committed = false;
+    std::shared_ptr<GraphIndex> value;
+  };
+  absl::flat_hash_map<const onnx::GraphProto*, IndexEntry> indexes_;
   absl::flat_hash_map<std::pair<const onnx::GraphProto*, int64_t>, Entry<ShapeAnalysis>> shapes_;
   /// The fingerprint of `graph`: remembered, or computed and remembered.
   uint64_t FingerprintOf(const onnx::GraphProto& graph);
@@ -137,6 +175,7 @@ class AnalysisManager {
   std::string stale_use_;
   std::vector<Kept> kept_;
   std::vector<Kept> last_kept_;
+  std::vector<KeptIndex> last_kept_indexes_;
 };
 
 }  // namespace h8
