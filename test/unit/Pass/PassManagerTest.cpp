@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "h8/Analysis/ShapeAnalysis.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/IR/GraphRewriter.h"
 
 namespace h8 {
 namespace {
@@ -625,6 +627,89 @@ TEST(PassManagerTest, AWronglyKeptAnalysisIsCaughtByFullVerification) {
     EXPECT_TRUE(Contains(cap.diags.back().message, "after pass 'liar'"))
         << cap.diags.back().message;
     EXPECT_TRUE(Contains(cap.diags.back().message, "'y': type 1 [2] vs type 1 [4]"))
+        << cap.diags.back().message;
+  }
+}
+
+// A pass committing through the AnalysisManager: the index it updated is
+// the one the next pass gets (no rebuild), it says what a fresh build says,
+// and the structural verifier checks where the commit edited. An invalid
+// edit committed there is still caught, with the full verifier's message.
+TEST(PassManagerTest, AnIndexUpdatedByCommitsIsKeptAndVerifiedWhereItChanged) {
+  for (bool valid : {true, false}) {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    int runs = 0;
+    std::vector<const GraphIndex*> seen;
+    auto look = [&seen](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+      seen.push_back(c.analyses().Index(model.graph()).get());
+      return false;
+    };
+    PassManager pm(PassManagerOptions{});
+    pm.AddPass(std::make_unique<TestPass>("a", &runs, look));
+    pm.AddPass(std::make_unique<TestPass>(
+        "edits", &runs, [valid](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+          onnx::GraphProto& g = *model.mutable_graph();
+          GraphRewriter rw(g);
+          if (valid) {
+            // y reads x: t is dead and goes.
+            EXPECT_TRUE(rw.ReplaceAllUsesWith("t", "x").ok());
+          }
+          rw.Erase(0);
+          c.analyses().Commit(rw, g);
+          return true;
+        }));
+    pm.AddPass(std::make_unique<TestPass>("b", &runs, look));
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    absl::Status s = pm.Run(model, ctx);
+    if (!valid) {
+      EXPECT_FALSE(s.ok());
+      ASSERT_FALSE(cap.diags.empty());
+      EXPECT_EQ(cap.diags.back().message,
+                "after pass 'edits': node 'y' (Relu): input 't' is not defined");
+      continue;
+    }
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0], seen[1]);
+    EXPECT_EQ(ctx.analyses().counters().builds, 1);
+    EXPECT_EQ(seen[1]->FirstDifference(GraphIndex(model.graph())), "");
+    EXPECT_EQ(seen[1]->ProducerIndex("y"), 0);
+  }
+}
+
+// A pass that commits through the AnalysisManager and then edits the graph
+// directly breaks its declaration: the kept index is stale. Full
+// verification compares it with a fresh build and names the pass.
+TEST(PassManagerTest, AnIndexMadeStaleByADirectEditIsCaughtByFullVerification) {
+  for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    int runs = 0;
+    PassManagerOptions options;
+    options.verify_each = mode;
+    PassManager pm(options);
+    pm.AddPass(std::make_unique<TestPass>(
+        "mixed", &runs, [](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+          onnx::GraphProto& g = *model.mutable_graph();
+          GraphRewriter rw(g);
+          onnx::TensorProto w = MakeTensorProto(onnx::TensorProto::FLOAT, {0});
+          w.set_name("w");
+          rw.AddInitializer(std::move(w));
+          c.analyses().Commit(rw, g);
+          g.mutable_node(1)->set_input(0, "x");  // outside the rewriter
+          return true;
+        }));
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    absl::Status s = pm.Run(model, ctx);
+    if (mode == VerifyEachMode::kStructural) {
+      EXPECT_TRUE(s.ok()) << s;  // the declaration is trusted
+      continue;
+    }
+    EXPECT_FALSE(s.ok());
+    ASSERT_FALSE(cap.diags.empty());
+    EXPECT_TRUE(Contains(cap.diags.back().message,
+                         "after pass 'mixed': the use-def index its commits updated disagrees"))
         << cap.diags.back().message;
   }
 }
