@@ -101,18 +101,21 @@ void GraphIndex::RenameOutput(int node, absl::string_view old_name, absl::string
   touched_.push_back(node);
 }
 
+void GraphIndex::ForgetReads(int node) {
+  touched_.push_back(node);
+  if (erased_[node]) return;  // erased, or already forgotten
+  erased_[node] = 1;
+  reread_.push_back(node);
+  ForEachRead(graph_->node(node), [&](absl::string_view name) {
+    const int v = Find(name);
+    if (v < 0) rebuild_ = true;
+    else --values_[v].uses;
+  });
+}
+
 void GraphIndex::PrepareRedirect(absl::string_view from) {
-  for (int c : Consumers(from)) {
-    const onnx::NodeProto& node = graph_->node(c);
-    if (erased_[c] || !HasBody(node)) continue;
-    erased_[c] = 1;  // not forgotten twice
-    reread_.push_back(c);
-    ForEachRead(node, [&](absl::string_view name) {
-      const int v = Find(name);
-      if (v < 0) rebuild_ = true;
-      else --values_[v].uses;
-    });
-  }
+  for (int c : Consumers(from))
+    if (!erased_[c] && HasBody(graph_->node(c))) ForgetReads(c);
 }
 
 void GraphIndex::RedirectUses(absl::string_view from, absl::string_view to) {
@@ -149,6 +152,8 @@ void GraphIndex::RenumberNodes(const std::vector<int>& new_position,
     const int target = redirect_[v] >= 0 ? redirect_[v] : v;
     if (target != v) dirty[target] = 1;
     for (int k = consumer_begin_[v]; k < consumer_begin_[v + 1]; ++k) {
+      // Erased readers go; readers counted afresh are added below.
+      if (erased_[consumer_nodes_[k]]) continue;
       const int reader = new_position[consumer_nodes_[k]];
       if (reader < 0) continue;
       reads.emplace_back(target, reader);

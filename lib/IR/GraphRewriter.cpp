@@ -86,9 +86,13 @@ void GraphRewriter::SetOutput(int index, int slot, std::string name) {
   output_renames_.push_back({index, slot, std::move(name)});
 }
 
+void GraphRewriter::SetInput(int index, int slot, std::string name) {
+  input_sets_.push_back({index, slot, std::move(name)});
+}
+
 bool GraphRewriter::HasChanges() const {
   return !inserts_.empty() || !erased_.empty() || !renames_.empty() || !new_initializers_.empty() ||
-         !erased_initializers_.empty() || !output_renames_.empty();
+         !erased_initializers_.empty() || !output_renames_.empty() || !input_sets_.empty();
 }
 
 namespace {
@@ -114,6 +118,11 @@ void GraphRewriter::Commit(GraphIndex* index) {
     std::string* out = graph_.mutable_node(r.node)->mutable_output(r.slot);
     if (index != nullptr) index->RenameOutput(r.node, *out, r.name);
     out->swap(r.name);
+  }
+  for (auto& r : input_sets_) {
+    if (erased_.contains(r.node)) continue;
+    if (index != nullptr) index->ForgetReads(r.node);
+    graph_.mutable_node(r.node)->mutable_input(r.slot)->swap(r.name);
   }
   // Resolve rename chains (a -> b, b -> c) so one lookup suffices; the hop
   // limit guards against a cycle queued by mistake.
@@ -225,6 +234,7 @@ void GraphRewriter::Commit(GraphIndex* index) {
   new_initializers_.clear();
   erased_initializers_.clear();
   output_renames_.clear();
+  input_sets_.clear();
 }
 
 }  // namespace h8

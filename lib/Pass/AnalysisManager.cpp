@@ -40,7 +40,15 @@ std::shared_ptr<const GraphIndex> AnalysisManager::Index(const onnx::GraphProto&
 
 void AnalysisManager::Commit(GraphRewriter& rewriter, onnx::GraphProto& graph) {
   if (!rewriter.HasChanges()) return;
-  Index(graph);
+  // A cached index is taken as it is, without a fingerprint check: edits
+  // the pass made in place before committing (tensor bytes and dims,
+  // attributes) change the fingerprint but not the index, and structural
+  // ones outside rewriters are what committing here declares there are
+  // none of.
+  if (indexes_[&graph].value == nullptr) {
+    ++counters_.builds;
+    indexes_[&graph].value = std::make_shared<GraphIndex>(graph);
+  }
   for (auto it = indexes_.begin(); it != indexes_.end();) {
     if (it->first != &graph) indexes_.erase(it++);
     else ++it;

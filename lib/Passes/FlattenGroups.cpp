@@ -381,7 +381,7 @@ absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ct
           rewriter.AddInitializer(
               MakeRawTensor(it->second, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes)));
         }
-        node.set_input(1, it->second);
+        rewriter.SetInput(i, 1, it->second);
       }
       SetIntAttr(node, "group", 1);
     } else {
@@ -445,7 +445,10 @@ absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ct
     weight_bytes_after_.Add(ctx, plan.bytes_after);
     ++state_.flattened;
   }
-  rewriter.Commit();
+  // Every edit of the graph's structure went through the rewriter (the
+  // in-place ones change tensor bytes, dims and attributes): the manager
+  // updates the index and verifies only what the commit touched.
+  ctx.analyses().Commit(rewriter, graph);
   return true;
 }
 

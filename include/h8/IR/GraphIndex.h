@@ -114,6 +114,9 @@ class GraphIndex {
   void ForgetNodes(const std::vector<int>& erased);
   void ForgetInitializers(const std::vector<int>& erased);
   void RenameOutput(int node, absl::string_view old_name, absl::string_view new_name);
+  // Before the commit changes the inputs of kept node `node`: its reads are
+  // dropped now and counted afresh after the commit; it is touched.
+  void ForgetReads(int node);
   // Before the commit renames uses of `from`: a body reading both `from`
   // and its new name reads one outer value fewer afterwards, so the
   // (kept) nodes owning bodies that read `from` are counted afresh.

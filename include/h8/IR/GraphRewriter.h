@@ -47,6 +47,9 @@ class GraphRewriter {
   /// Queues renaming output `slot` of node `index` to `name` (the node then
   /// defines `name`; readers of the old name are not changed).
   void SetOutput(int index, int slot, std::string name);
+  /// Queues setting input `slot` of node `index` to `name` (applied before
+  /// the queued renames, like any input the node already has).
+  void SetInput(int index, int slot, std::string name);
   /// Queues a new initializer.
   void AddInitializer(onnx::TensorProto tensor);
   /// Queues removal of initializer `index`.
@@ -74,6 +77,7 @@ class GraphRewriter {
     std::string name;
   };
   std::vector<OutputRename> output_renames_;
+  std::vector<OutputRename> input_sets_;
 };
 
 }  // namespace h8

@@ -6,7 +6,7 @@
 // accept and reject exactly what the full verifier does. Both are checked
 // on random graphs under random edit batches: erasures, inserts (also of
 // nodes with a body reading outer values), renamed uses, renamed outputs,
-// added and erased initializers.
+// replaced inputs, added and erased initializers.
 //
 //===----------------------------------------------------------------------===//
 #include <random>
@@ -175,6 +175,14 @@ class RandomGraphs {
       bool read = false;
       for (const auto& o : g.node(i).output()) read |= index.NumUses(o) > 0 || outputs.contains(o);
       if (!read || !valid) rw.SetOutput(i, 0, Fresh("renamed"));
+    }
+    // A node reads another value in one input slot.
+    if (Chance(40)) {
+      const int i = Pick(n);
+      if (!erased[i] && g.node(i).input_size() > 0) {
+        const std::vector<std::string> before = Defined(g, valid ? i : -1);
+        rw.SetInput(i, Pick(g.node(i).input_size()), before[Pick(static_cast<int>(before.size()))]);
+      }
     }
     // Initializers.
     if (Chance(40)) rw.AddInitializer(Scalar(Fresh("w")));
