@@ -50,6 +50,7 @@
 // and the like are boundaries.
 //
 //===----------------------------------------------------------------------===//
+#include <algorithm>
 #include <numeric>
 
 #include "LiftConv1dMatch.h"
@@ -95,10 +96,10 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   // them, computed through every op with a shape rule otherwise.
   const std::shared_ptr<const ShapeAnalysis> shapes_ptr = ctx.analyses().Shapes(graph, opset);
   const ShapeAnalysis& shapes = *shapes_ptr;
+  ValueRanks ranks(index, shapes);
 
-  LiftPlan plan = MatchRegions(graph, opset, index, shapes, ctx, ref.path);
+  LiftPlan plan = MatchRegions(graph, opset, index, shapes, ranks, ctx, ref.path);
   if (plan.nodes.empty()) return false;
-  const auto& data_slots = plan.data_slots;
 
   const RowBlocker row_blocker = FindRowBlocker(graph, index, plan, lift_interface);
   const std::string& blocker = row_blocker.name;
@@ -142,46 +143,54 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
     boundaries_inserted_.Add(ctx);
     return out;
   };
-  auto reshape_in_place = [&](const std::string& value, int axis) {
-    int init = index.InitializerIndex(value);
+  // Gives initializer `init` a unit dim at `axis` (its bytes stay).
+  auto reshape_in_place = [&](int init, int axis) {
     auto* dims = graph.mutable_initializer(init)->mutable_dims();
     dims->Add(1);
     for (int k = dims->size() - 1; k > axis; --k) dims->SwapElements(k, k - 1);
   };
-  auto only_region_readers = [&](const std::string& value) {
-    if (index.IsGraphInput(value) || index.IsGraphOutput(value)) return false;
-    for (int c : index.Consumers(value))
-      if (!plan.in_region.contains(c)) return false;
+  auto only_region_readers = [&](int id, const std::string& value) {
+    if (index.IsGraphInput(value) || index.IsGraphOutputById(id)) return false;
+    for (int c : index.ConsumersById(id))
+      if (!plan.in_region[c]) return false;
     return true;
   };
 
-  // Lifted name of each region value.
-  absl::flat_hash_map<std::string, std::string> lifted_name;
-  for (const std::string& v : plan.lifted_values) {
-    int p = index.ProducerIndex(v);
-    bool produced_in_region = p >= 0 && plan.in_region.contains(p);
+  // The lifted values that get a new name (the others become rank 4 under
+  // their own), in lifted order.
+  struct Rename {
+    int id;
+    const std::string* name;
+    std::string lifted;
+  };
+  std::vector<Rename> renames;
+  std::vector<char> keeps_name(index.num_values());
+  for (const LiftedValue& lv : plan.lifted_values) {
+    const std::string& v = *lv.name;
+    int p = index.ProducerIndexById(lv.id);
+    bool produced_in_region = p >= 0 && plan.in_region[p];
     bool exits = false;
-    for (int c : index.Consumers(v)) exits |= !plan.in_region.contains(c);
+    for (int c : index.ConsumersById(lv.id)) exits |= !plan.in_region[c];
     if (produced_in_region) {
-      if (exits || (index.IsGraphOutput(v) && !lift_interface)) {
+      if (exits || (!lift_interface && index.IsGraphOutputById(lv.id))) {
         std::string l = names.Unique(absl::StrCat(v, "_lifted"));
-        lifted_name[v] = l;
         // The Squeeze keeps the original name for readers outside.
         rewriter.InsertBefore(
             p + 1, MakeAxesNode("Squeeze", l, v, {kLiftAxis}, opset, axes_input(kLiftAxis)));
         boundaries_inserted_.Add(ctx);
+        renames.push_back({lv.id, lv.name, std::move(l)});
       } else {
-        lifted_name[v] = v;
+        keeps_name[lv.id] = 1;
       }
-    } else if (index.IsRuntimeInput(v) && lift_interface) {
-      lifted_name[v] = v;
+    } else if (lift_interface && index.IsRuntimeInput(v)) {
+      keeps_name[lv.id] = 1;
       if (exits) {
         // Readers outside the region keep a rank-3 view under a new name.
         std::string sq = names.Unique(absl::StrCat(v, "_rank3"));
         rewriter.InsertBefore(
             0, MakeAxesNode("Squeeze", v, sq, {kLiftAxis}, opset, axes_input(kLiftAxis)));
-        for (int c : index.Consumers(v)) {
-          if (plan.in_region.contains(c)) continue;
+        for (int c : index.ConsumersById(lv.id)) {
+          if (plan.in_region[c]) continue;
           onnx::NodeProto& reader = *graph.mutable_node(c);
           for (auto& in : *reader.mutable_input())
             if (in == v) in = sq;
@@ -193,60 +202,74 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
         }
         boundaries_inserted_.Add(ctx);
       }
-    } else if (index.InitializerIndex(v) >= 0 && only_region_readers(v)) {
-      reshape_in_place(v, kLiftAxis);
-      lifted_name[v] = v;
+    } else if (const int init = index.InitializerIndex(v);
+               init >= 0 && only_region_readers(lv.id, v)) {
+      reshape_in_place(init, kLiftAxis);
+      keeps_name[lv.id] = 1;
     } else {
-      lifted_name[v] = unsqueeze(v, kLiftAxis, "_lifted");
+      renames.push_back({lv.id, lv.name, unsqueeze(v, kLiftAxis, "_lifted")});
     }
+  }
+  // Region nodes read and write the new names: data slots of the readers
+  // in the region, outputs of a producer in the region.
+  for (const Rename& r : renames) {
+    const std::string old = *r.name;
+    for (int c : index.ConsumersById(r.id)) {
+      if (!plan.in_region[c]) continue;
+      onnx::NodeProto& node = *graph.mutable_node(c);
+      const absl::Span<const int> ids = plan.InputIds(c);
+      for (int slot : plan.DataSlots(c))
+        if (ids[slot] == r.id) node.set_input(slot, r.lifted);
+    }
+    const int p = index.ProducerIndexById(r.id);
+    if (p < 0 || !plan.in_region[p]) continue;
+    onnx::NodeProto& producer = *graph.mutable_node(p);
+    for (int o = 0; o < producer.output_size(); ++o)
+      if (producer.output(o) == old) producer.set_output(o, r.lifted);
   }
 
   for (int i : plan.nodes) {
     onnx::NodeProto& node = *graph.mutable_node(i);
     const Kind kind = plan.kind[i];
-    for (int slot : data_slots.at(i)) node.set_input(slot, lifted_name[node.input(slot)]);
-    for (int o = 0; o < node.output_size(); ++o)
-      if (!node.output(o).empty()) node.set_output(o, lifted_name[node.output(o)]);
     switch (kind) {
       case Kind::kConv: {
-        const std::string w = node.input(1);
+        const std::string& w = node.input(1);
         if (!GetIntsAttr(node, "kernel_shape")) {
           // Exporters sometimes omit kernel_shape; Hailo wants it explicit.
           if (auto shape = index.StaticShape(w); shape && shape->size() == 3)
             SetIntsAttr(node, "kernel_shape", {(*shape)[2]});
         }
-        if (index.InitializerIndex(w) >= 0 && index.NumUses(w) == 1 && !index.IsGraphInput(w)) {
-          reshape_in_place(w, kLiftAxis);
+        if (const int init = index.InitializerIndex(w);
+            init >= 0 && index.NumUses(w) == 1 && !index.IsGraphInput(w)) {
+          reshape_in_place(init, kLiftAxis);
         } else {
           node.set_input(1, unsqueeze(w, kLiftAxis, "_lifted"));
         }
-        convs_lifted_.Add(ctx);
         [[fallthrough]];
       }
-      case Kind::kPool:
-        LiftSpatialList(node, "kernel_shape", 1);
-        LiftSpatialList(node, "strides", 1);
-        LiftSpatialList(node, "dilations", 1);
-        LiftSpatialList(node, "pads", 0);
-        LiftSpatialList(node, "output_padding", 0);
-        LiftSpatialList(node, "output_shape", 1);
-        break;
-      case Kind::kBinary:
+      case Kind::kPool: LiftSpatialLists(node); break;
+      case Kind::kBinary: {
         // Lower-rank operands broadcast from the right; a rank-k operand
-        // (k >= 2) needs a unit dim before its last (time) axis.
+        // (k >= 2) needs a unit dim before its last (time) axis. Data slots
+        // are lifted values already.
+        const absl::Span<const int> ids = plan.InputIds(i);
+        const absl::Span<const int> data = plan.DataSlots(i);
         for (int slot = 0; slot < node.input_size(); ++slot) {
-          const std::string in = node.input(slot);
-          if (plan.lifted.contains(in) || in.empty()) continue;
-          int k = shapes.Rank(in).value_or(-1);
+          if (ids[slot] < 0 || plan.lifted[ids[slot]] ||
+              std::find(data.begin(), data.end(), slot) != data.end())
+            continue;
+          const std::string& in = node.input(slot);
+          int k = ranks.Rank(ids[slot], in);
           if (k < 2) continue;
-          if (index.InitializerIndex(in) >= 0 && index.NumUses(in) == 1 &&
-              !index.IsGraphInput(in)) {
-            reshape_in_place(in, k - 1);
+          if (const int init = index.InitializerIndex(in);
+              init >= 0 && index.NumUses(in) == 1 && !index.IsGraphInput(in)) {
+            reshape_in_place(init, k - 1);
           } else {
             node.set_input(slot, unsqueeze(in, k - 1, "_lifted"));
           }
         }
         break;
+      }
       case Kind::kAxis:
         SetIntAttr(node, "axis",
                    MapAxis(GetIntAttr(node, "axis",
@@ -320,14 +343,15 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   }
 
   // Shapes: values that kept their name are now rank 4.
-  absl::flat_hash_set<std::string> renamed_to_4d;
-  for (const auto& [v, l] : lifted_name)
-    if (v == l) renamed_to_4d.insert(v);
+  auto keeps = [&](const std::string& name) {
+    const int id = index.Id(name);
+    return id >= 0 && keeps_name[id];
+  };
   for (auto& vi : *graph.mutable_value_info())
-    if (renamed_to_4d.contains(vi.name())) InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
+    if (keeps(vi.name())) InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
   for (auto* list : {graph.mutable_input(), graph.mutable_output()}) {
     for (auto& vi : *list) {
-      if (!renamed_to_4d.contains(vi.name()) || index.InitializerIndex(vi.name()) >= 0) continue;
+      if (!keeps(vi.name()) || index.InitializerIndex(vi.name()) >= 0) continue;
       InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
       if (ref.is_main)
         ctx.artifacts().GetOrCreate<LiftedInterface>().inserted_axis[vi.name()] = kLiftAxis;
@@ -336,6 +360,7 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   if (ref.is_main) ctx.artifacts().GetOrCreate<LiftedInterface>().row_axis_blocker = blocker;
   rewriter.Commit();
   regions_.Add(ctx, plan.regions);
+  convs_lifted_.Add(ctx, plan.convs);
   return true;
 }
 
