@@ -225,18 +225,22 @@ void RenameOuterReads(onnx::GraphProto& body, const std::string& from, const std
     if (out.name() == from) out.set_name(to);
 }
 
-LiftPlan MatchRegions(const onnx::GraphProto& graph, int64_t opset, const GraphIndex& index,
-                      const ShapeAnalysis& shapes, ValueRanks& ranks, PassContext& ctx,
-                      const std::string& path) {
+namespace {
+
+// Records kind, read inputs and data slots of every node with a 4-D form
+// in `plan`; returns which nodes have one. A convolution whose input rank
+// is unknown gets a remark.
+std::vector<char> ClassifyNodes(const onnx::GraphProto& graph, int64_t opset,
+                                const GraphIndex& index, const ShapeAnalysis& shapes,
+                                ValueRanks& ranks, PassContext& ctx, const std::string& path,
+                                LiftPlan& plan) {
   const int n = graph.node_size();
-  LiftPlan plan;
   plan.kind.resize(n);
   plan.input_begin.assign(n + 1, 0);
   plan.slot_begin.assign(n + 1, 0);
   std::vector<char> liftable(n);
   std::vector<int> in_ids;
   std::vector<int> in_ranks;
-  bool any = false;
   for (int i = 0; i < n; ++i) {
     plan.input_begin[i] = static_cast<int>(plan.input_ids.size());
     plan.slot_begin[i] = static_cast<int>(plan.data_slots.size());
@@ -260,7 +264,6 @@ LiftPlan MatchRegions(const onnx::GraphProto& graph, int64_t opset, const GraphI
     }
     if (Classify(node, kind, opset, index, in_ranks)) {
       liftable[i] = 1;
-      any = true;
       plan.kind[i] = kind;
       plan.input_ids.insert(plan.input_ids.end(), in_ids.begin(), in_ids.end());
       DataSlots(node, kind, in_ranks, plan.data_slots);
@@ -273,7 +276,14 @@ LiftPlan MatchRegions(const onnx::GraphProto& graph, int64_t opset, const GraphI
   }
   plan.input_begin[n] = static_cast<int>(plan.input_ids.size());
   plan.slot_begin[n] = static_cast<int>(plan.data_slots.size());
-  if (!any) return LiftPlan();
+  return liftable;
+}
+
+// Groups the liftable nodes into regions connected through data slots and
+// makes the nodes of regions holding a convolution the plan's nodes.
+void KeepRegionsWithConv(const GraphIndex& index, const std::vector<char>& liftable,
+                         LiftPlan& plan) {
+  const int n = static_cast<int>(liftable.size());
   UnionFind uf(n);
   for (int i = 0; i < n; ++i) {
     if (!liftable[i]) continue;
@@ -297,7 +307,11 @@ LiftPlan MatchRegions(const onnx::GraphProto& graph, int64_t opset, const GraphI
     plan.in_region[i] = 1;
     if (plan.kind[i] == Kind::kConv) ++plan.convs;
   }
-  if (plan.nodes.empty()) return plan;
+}
+
+// The values region nodes read through data slots or write, once each, in
+// order of first use.
+void CollectLiftedValues(const onnx::GraphProto& graph, const GraphIndex& index, LiftPlan& plan) {
   plan.lifted.assign(index.num_values(), 0);
   auto add_lifted = [&](int id, const std::string& name) {
     if (id < 0 || plan.lifted[id]) return;
@@ -311,6 +325,19 @@ LiftPlan MatchRegions(const onnx::GraphProto& graph, int64_t opset, const GraphI
     for (const auto& o : node.output())
       if (!o.empty()) add_lifted(index.Id(o), o);
   }
+}
+
+}  // namespace
+
+LiftPlan MatchRegions(const onnx::GraphProto& graph, int64_t opset, const GraphIndex& index,
+                      const ShapeAnalysis& shapes, ValueRanks& ranks, PassContext& ctx,
+                      const std::string& path) {
+  LiftPlan plan;
+  const std::vector<char> liftable =
+      ClassifyNodes(graph, opset, index, shapes, ranks, ctx, path, plan);
+  if (std::find(liftable.begin(), liftable.end(), 1) == liftable.end()) return LiftPlan();
+  KeepRegionsWithConv(index, liftable, plan);
+  if (!plan.nodes.empty()) CollectLiftedValues(graph, index, plan);
   return plan;
 }
 
