@@ -85,7 +85,7 @@ std::vector<int64_t> MapAxes(const std::vector<int64_t>& axes) {
 
 void DataSlots(const onnx::NodeProto& node, Kind kind, absl::Span<const int> ranks,
                std::vector<int>& slots) {
-  if (kind == Kind::kBinary || node.op_type() == "Concat") {
+  if (kind == Kind::kBinary || (kind == Kind::kAxis && node.op_type() == "Concat")) {
     for (int i = 0; i < node.input_size(); ++i)
       if (ranks[i] == 3) slots.push_back(i);
     return;
@@ -109,7 +109,7 @@ bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const Graph
     case Kind::kPool: return r(0) == 3 && (node.output_size() < 2 || node.output(1).empty());
     case Kind::kUnary:
     case Kind::kRowMixing:
-      if (node.op_type() == "BatchNormalization" && node.output_size() > 1) return false;
+      if (node.output_size() > 1 && node.op_type() == "BatchNormalization") return false;
       return r(0) == 3;
     case Kind::kBinary: {
       bool any3 = false;
@@ -251,7 +251,7 @@ std::vector<char> ClassifyNodes(const onnx::GraphProto& graph, int64_t opset,
     // Only the inputs Classify and DataSlots read: every input of a
     // broadcasting op or Concat, data and weight of a convolution, else
     // the data input (BatchNormalization's statistics are not looked up).
-    const int read = kind == Kind::kBinary || node.op_type() == "Concat"
+    const int read = kind == Kind::kBinary || (kind == Kind::kAxis && node.op_type() == "Concat")
                          ? node.input_size()
                          : std::min(node.input_size(), kind == Kind::kConv ? 2 : 1);
     in_ids.clear();
