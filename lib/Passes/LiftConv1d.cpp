@@ -301,7 +301,8 @@ void RegionRewriter::SetConstantInput(onnx::NodeProto& node, int slot, absl::str
 }
 
 void RegionRewriter::LiftConv(onnx::NodeProto& node) {
-  if (!GetIntsAttr(node, "kernel_shape")) {
+  if (const auto* ks = FindAttr(node, "kernel_shape");
+      ks == nullptr || ks->type() != onnx::AttributeProto::INTS) {
     // Exporters sometimes omit kernel_shape; Hailo wants it explicit.
     if (auto shape = index_.StaticShape(node.input(1)); shape && shape->size() == 3)
       SetIntsAttr(node, "kernel_shape", {(*shape)[2]});
