@@ -132,7 +132,6 @@ class RegionRewriter {
   // A lifted value that gets a new name.
   struct Rename {
     int id;
-    const std::string* name;
     std::string lifted;
   };
 
@@ -245,7 +244,7 @@ void RegionRewriter::LiftValues(bool lift_interface) {
         // The Squeeze keeps the original name for readers outside.
         std::string l = names_.Unique(absl::StrCat(v, "_lifted"));
         Squeeze(p + 1, l, v);
-        renames.push_back({lv.id, lv.name, std::move(l)});
+        renames.push_back({lv.id, std::move(l)});
       } else {
         keeps_name_[lv.id] = 1;
       }
@@ -257,28 +256,41 @@ void RegionRewriter::LiftValues(bool lift_interface) {
       ReshapeInPlace(init, kLiftAxis);
       keeps_name_[lv.id] = 1;
     } else {
-      renames.push_back({lv.id, lv.name, Unsqueeze(v, kLiftAxis)});
+      renames.push_back({lv.id, Unsqueeze(v, kLiftAxis)});
     }
   }
   ApplyRenames(renames);
 }
 
 void RegionRewriter::ApplyRenames(const std::vector<Rename>& renames) {
-  // Data slots of the readers in the region, outputs of a producer in it.
+  if (renames.empty()) return;
+  // Data slots of the readers in the region and outputs of the producers
+  // in it. Each such node is visited once, so a Concat of many renamed
+  // inputs or a Split of many renamed outputs costs its slots, not their
+  // square.
+  absl::flat_hash_map<int, const std::string*> lifted;  // by value id
+  std::vector<int> touched;
+  std::vector<char> seen(graph_.node_size());
+  auto touch = [&](int i) {
+    if (i < 0 || !plan_.in_region[i] || seen[i]) return;
+    seen[i] = 1;
+    touched.push_back(i);
+  };
   for (const Rename& r : renames) {
-    const std::string old = *r.name;
-    for (int c : index_.ConsumersById(r.id)) {
-      if (!plan_.in_region[c]) continue;
-      onnx::NodeProto& node = *graph_.mutable_node(c);
-      const absl::Span<const int> ids = plan_.InputIds(c);
-      for (int slot : plan_.DataSlots(c))
-        if (ids[slot] == r.id) node.set_input(slot, r.lifted);
+    lifted.emplace(r.id, &r.lifted);
+    for (int c : index_.ConsumersById(r.id)) touch(c);
+    touch(index_.ProducerIndexById(r.id));
+  }
+  for (int i : touched) {
+    onnx::NodeProto& node = *graph_.mutable_node(i);
+    const absl::Span<const int> ids = plan_.InputIds(i);
+    for (int slot : plan_.DataSlots(i))
+      if (auto it = lifted.find(ids[slot]); it != lifted.end()) node.set_input(slot, *it->second);
+    for (int o = 0; o < node.output_size(); ++o) {
+      if (node.output(o).empty()) continue;
+      if (auto it = lifted.find(index_.Id(node.output(o))); it != lifted.end())
+        node.set_output(o, *it->second);
     }
-    const int p = index_.ProducerIndexById(r.id);
-    if (p < 0 || !plan_.in_region[p]) continue;
-    onnx::NodeProto& producer = *graph_.mutable_node(p);
-    for (int o = 0; o < producer.output_size(); ++o)
-      if (producer.output(o) == old) producer.set_output(o, r.lifted);
   }
 }
 
