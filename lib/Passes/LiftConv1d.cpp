@@ -50,7 +50,6 @@
 // and the like are boundaries.
 //
 //===----------------------------------------------------------------------===//
-#include <algorithm>
 #include <numeric>
 
 #include "LiftConv1dMatch.h"
@@ -327,11 +326,14 @@ void RegionRewriter::LiftBinaryOperands(int i, onnx::NodeProto& node) {
   // needs a unit dim before its last (time) axis. Data slots are lifted
   // values already.
   const absl::Span<const int> ids = plan_.InputIds(i);
-  const absl::Span<const int> data = plan_.DataSlots(i);
+  const absl::Span<const int> data = plan_.DataSlots(i);  // ascending
+  size_t next_data = 0;
   for (int slot = 0; slot < node.input_size(); ++slot) {
-    if (ids[slot] < 0 || plan_.lifted[ids[slot]] ||
-        std::find(data.begin(), data.end(), slot) != data.end())
+    if (next_data < data.size() && data[next_data] == slot) {
+      ++next_data;
       continue;
+    }
+    if (ids[slot] < 0 || plan_.lifted[ids[slot]]) continue;
     const int k = ranks_.Rank(ids[slot], node.input(slot));
     if (k >= 2) LiftOperand(node, slot, k - 1);
   }
