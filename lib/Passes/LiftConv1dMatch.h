@@ -88,7 +88,8 @@ struct LiftPlan {
   std::vector<int> input_begin;
   std::vector<int> input_ids;
   // Input slots of liftable node i that carry the lifted tensor (not
-  // weights, pads, axes or scalars): data_slots[slot_begin[i] .. slot_begin[i + 1]).
+  // weights, pads, axes or scalars), ascending:
+  // data_slots[slot_begin[i] .. slot_begin[i + 1]).
   std::vector<int> slot_begin;
   std::vector<int> data_slots;
   int regions = 0;
@@ -105,7 +106,7 @@ struct LiftPlan {
 };
 
 /// Appends the input slots of `node` that carry the lifted tensor to
-/// `slots`; `ranks[i]` is the rank of input i (-1 when unknown or empty),
+/// `slots`, ascending; `ranks[i]` is the rank of input i (-1 when unknown or empty),
 /// given for a prefix of the inputs holding those Classify reads.
 void DataSlots(const onnx::NodeProto& node, Kind kind, absl::Span<const int> ranks,
                std::vector<int>& slots);
