@@ -85,257 +85,383 @@ class LiftConv1dPass : public GraphPass {
   Statistic regions_{this, "regions", "Connected regions of lifted nodes"};
 };
 
+/// A dim_param for H that no graph input or output uses: "H", else "H_1", ...
+std::string FreshRowParam(const onnx::GraphProto& graph) {
+  absl::flat_hash_set<std::string> params;
+  for (const auto* list : {&graph.input(), &graph.output()})
+    for (const auto& vi : *list)
+      for (const auto& d : vi.type().tensor_type().shape().dim())
+        if (d.has_dim_param()) params.insert(d.dim_param());
+  std::string h_param = "H";
+  for (int k = 1; params.contains(h_param); ++k) h_param = absl::StrCat("H_", k);
+  return h_param;
+}
+
+/// Rewrites the regions of one graph as a LiftPlan describes them. Nothing
+/// is mutated before the plan is complete, and the steps run in a fixed
+/// order (values in plan order, then nodes in graph order), so generated
+/// names are deterministic.
+class RegionRewriter {
+ public:
+  RegionRewriter(onnx::GraphProto& graph, int64_t opset, const GraphIndex& index, ValueRanks& ranks,
+                 const LiftPlan& plan)
+      : graph_(graph),
+        opset_(opset),
+        index_(index),
+        ranks_(ranks),
+        plan_(plan),
+        names_(graph),
+        rewriter_(graph),
+        keeps_name_(index.num_values()) {}
+
+  /// Gives every lifted value its rank-4 form: under its own name, or under
+  /// a new one with a Squeeze (region value read outside) or an Unsqueeze
+  /// (value entering the region) at the boundary; then region nodes read
+  /// and write the new names.
+  void LiftValues(bool lift_interface);
+  /// Lifts the attributes and constant operands of region node `i`.
+  void LiftNode(int i);
+  /// Inserts the H dim into the declared types of values that kept their
+  /// name; records the interface change of the main graph in `lifted`.
+  void LiftDeclaredTypes(const std::string& h_param, LiftedInterface* lifted);
+  void Commit() { rewriter_.Commit(); }
+  int boundaries() const { return boundaries_; }
+
+ private:
+  // A lifted value that gets a new name.
+  struct Rename {
+    int id;
+    std::string lifted;
+  };
+
+  std::string AxesInput(int64_t axis);
+  /// Inserts `Unsqueeze(value, [axis])` where `value` is defined; returns
+  /// its output.
+  std::string Unsqueeze(const std::string& value, int64_t axis);
+  /// Inserts `Squeeze(from, [2])` writing `to` before node `anchor`.
+  void Squeeze(int anchor, const std::string& from, const std::string& to);
+  /// Gives initializer `init` a unit dim at `axis` (its bytes stay).
+  void ReshapeInPlace(int init, int axis);
+  bool OnlyRegionReaders(int id, const std::string& value) const;
+  /// Readers outside the region of lifted graph input `v` read a rank-3
+  /// view under a new name.
+  void GiveOutsideReadersRank3View(const LiftedValue& v);
+  void ApplyRenames(const std::vector<Rename>& renames);
+  /// Input `slot` of `node` gets a unit dim at `axis`: a constant nobody
+  /// else reads changes dims in place, anything else gets an Unsqueeze.
+  void LiftOperand(onnx::NodeProto& node, int slot, int axis);
+  /// Input `slot` of `node` becomes a new int64 initializer holding
+  /// `values`, named after the node's output with `suffix`.
+  void SetConstantInput(onnx::NodeProto& node, int slot, absl::string_view suffix,
+                        const std::vector<int64_t>& values);
+  void LiftConv(onnx::NodeProto& node);
+  void LiftBinaryOperands(int i, onnx::NodeProto& node);
+  void LiftSlice(onnx::NodeProto& node);
+  void LiftPad(onnx::NodeProto& node);
+  void LiftReduce(onnx::NodeProto& node);
+
+  onnx::GraphProto& graph_;
+  const int64_t opset_;
+  const GraphIndex& index_;
+  ValueRanks& ranks_;
+  const LiftPlan& plan_;
+  NameUniquer names_;
+  GraphRewriter rewriter_;
+  absl::flat_hash_map<int64_t, std::string> axes_inits_;
+  // Per value id: lifted under its own name.
+  std::vector<char> keeps_name_;
+  int boundaries_ = 0;
+};
+
+std::string RegionRewriter::AxesInput(int64_t axis) {
+  if (!AxesAreInputs(opset_)) return "";
+  auto it = axes_inits_.find(axis);
+  if (it != axes_inits_.end()) return it->second;
+  std::string name = names_.Unique(
+      absl::StrCat("lift_conv1d_axes", axis == kLiftAxis ? "" : absl::StrCat("_", axis)));
+  rewriter_.AddInitializer(MakeInt64Tensor(name, {axis}));
+  axes_inits_.emplace(axis, name);
+  return name;
+}
+
+std::string RegionRewriter::Unsqueeze(const std::string& value, int64_t axis) {
+  std::string out = names_.Unique(absl::StrCat(value, "_lifted"));
+  int p = index_.ProducerIndex(value);
+  rewriter_.InsertBefore(p < 0 ? 0 : p + 1,
+                         MakeAxesNode("Unsqueeze", value, out, {axis}, opset_, AxesInput(axis)));
+  ++boundaries_;
+  return out;
+}
+
+void RegionRewriter::Squeeze(int anchor, const std::string& from, const std::string& to) {
+  rewriter_.InsertBefore(
+      anchor, MakeAxesNode("Squeeze", from, to, {kLiftAxis}, opset_, AxesInput(kLiftAxis)));
+  ++boundaries_;
+}
+
+void RegionRewriter::ReshapeInPlace(int init, int axis) {
+  auto* dims = graph_.mutable_initializer(init)->mutable_dims();
+  dims->Add(1);
+  for (int k = dims->size() - 1; k > axis; --k) dims->SwapElements(k, k - 1);
+}
+
+bool RegionRewriter::OnlyRegionReaders(int id, const std::string& value) const {
+  if (index_.IsGraphInput(value) || index_.IsGraphOutputById(id)) return false;
+  for (int c : index_.ConsumersById(id))
+    if (!plan_.in_region[c]) return false;
+  return true;
+}
+
+void RegionRewriter::GiveOutsideReadersRank3View(const LiftedValue& v) {
+  const std::string& name = *v.name;
+  std::string sq = names_.Unique(absl::StrCat(name, "_rank3"));
+  rewriter_.InsertBefore(
+      0, MakeAxesNode("Squeeze", name, sq, {kLiftAxis}, opset_, AxesInput(kLiftAxis)));
+  for (int c : index_.ConsumersById(v.id)) {
+    if (plan_.in_region[c]) continue;
+    onnx::NodeProto& reader = *graph_.mutable_node(c);
+    for (auto& in : *reader.mutable_input())
+      if (in == name) in = sq;
+    // If/Loop/Scan bodies reading it from the outer scope read the view too.
+    for (auto& attr : *reader.mutable_attribute()) {
+      if (attr.has_g()) RenameOuterReads(*attr.mutable_g(), name, sq);
+      for (auto& g : *attr.mutable_graphs()) RenameOuterReads(g, name, sq);
+    }
+  }
+  ++boundaries_;
+}
+
+void RegionRewriter::LiftValues(bool lift_interface) {
+  std::vector<Rename> renames;
+  for (const LiftedValue& lv : plan_.lifted_values) {
+    const std::string& v = *lv.name;
+    const int p = index_.ProducerIndexById(lv.id);
+    bool exits = false;
+    for (int c : index_.ConsumersById(lv.id)) exits |= !plan_.in_region[c];
+    if (p >= 0 && plan_.in_region[p]) {
+      if (exits || (!lift_interface && index_.IsGraphOutputById(lv.id))) {
+        // The Squeeze keeps the original name for readers outside.
+        std::string l = names_.Unique(absl::StrCat(v, "_lifted"));
+        Squeeze(p + 1, l, v);
+        renames.push_back({lv.id, std::move(l)});
+      } else {
+        keeps_name_[lv.id] = 1;
+      }
+    } else if (lift_interface && index_.IsRuntimeInput(v)) {
+      keeps_name_[lv.id] = 1;
+      if (exits) GiveOutsideReadersRank3View(lv);
+    } else if (const int init = index_.InitializerIndex(v);
+               init >= 0 && OnlyRegionReaders(lv.id, v)) {
+      ReshapeInPlace(init, kLiftAxis);
+      keeps_name_[lv.id] = 1;
+    } else {
+      renames.push_back({lv.id, Unsqueeze(v, kLiftAxis)});
+    }
+  }
+  ApplyRenames(renames);
+}
+
+void RegionRewriter::ApplyRenames(const std::vector<Rename>& renames) {
+  if (renames.empty()) return;
+  // Data slots of the readers in the region and outputs of the producers
+  // in it. Each such node is visited once, so a Concat of many renamed
+  // inputs or a Split of many renamed outputs costs its slots, not their
+  // square.
+  absl::flat_hash_map<int, const std::string*> lifted;  // by value id
+  std::vector<int> touched;
+  std::vector<char> seen(graph_.node_size());
+  auto touch = [&](int i) {
+    if (i < 0 || !plan_.in_region[i] || seen[i]) return;
+    seen[i] = 1;
+    touched.push_back(i);
+  };
+  for (const Rename& r : renames) {
+    lifted.emplace(r.id, &r.lifted);
+    for (int c : index_.ConsumersById(r.id)) touch(c);
+    touch(index_.ProducerIndexById(r.id));
+  }
+  for (int i : touched) {
+    onnx::NodeProto& node = *graph_.mutable_node(i);
+    const absl::Span<const int> ids = plan_.InputIds(i);
+    for (int slot : plan_.DataSlots(i))
+      if (auto it = lifted.find(ids[slot]); it != lifted.end()) node.set_input(slot, *it->second);
+    for (int o = 0; o < node.output_size(); ++o) {
+      if (node.output(o).empty()) continue;
+      if (auto it = lifted.find(index_.Id(node.output(o))); it != lifted.end())
+        node.set_output(o, *it->second);
+    }
+  }
+}
+
+void RegionRewriter::LiftOperand(onnx::NodeProto& node, int slot, int axis) {
+  const std::string& value = node.input(slot);
+  if (const int init = index_.InitializerIndex(value);
+      init >= 0 && index_.NumUses(value) == 1 && !index_.IsGraphInput(value)) {
+    ReshapeInPlace(init, axis);
+  } else {
+    node.set_input(slot, Unsqueeze(value, axis));
+  }
+}
+
+void RegionRewriter::SetConstantInput(onnx::NodeProto& node, int slot, absl::string_view suffix,
+                                      const std::vector<int64_t>& values) {
+  std::string name = names_.Unique(absl::StrCat(node.output(0), suffix));
+  rewriter_.AddInitializer(MakeInt64Tensor(name, values));
+  while (node.input_size() <= slot) node.add_input("");
+  node.set_input(slot, name);
+}
+
+void RegionRewriter::LiftConv(onnx::NodeProto& node) {
+  if (const auto* ks = FindAttr(node, "kernel_shape");
+      ks == nullptr || ks->type() != onnx::AttributeProto::INTS) {
+    // Exporters sometimes omit kernel_shape; Hailo wants it explicit.
+    if (auto shape = index_.StaticShape(node.input(1)); shape && shape->size() == 3)
+      SetIntsAttr(node, "kernel_shape", {(*shape)[2]});
+  }
+  LiftOperand(node, 1, kLiftAxis);
+}
+
+void RegionRewriter::LiftBinaryOperands(int i, onnx::NodeProto& node) {
+  // Lower-rank operands broadcast from the right; a rank-k operand (k >= 2)
+  // needs a unit dim before its last (time) axis. Data slots are lifted
+  // values already.
+  const absl::Span<const int> ids = plan_.InputIds(i);
+  const absl::Span<const int> data = plan_.DataSlots(i);  // ascending
+  size_t next_data = 0;
+  for (int slot = 0; slot < node.input_size(); ++slot) {
+    if (next_data < data.size() && data[next_data] == slot) {
+      ++next_data;
+      continue;
+    }
+    if (ids[slot] < 0 || plan_.lifted[ids[slot]]) continue;
+    const int k = ranks_.Rank(ids[slot], node.input(slot));
+    if (k >= 2) LiftOperand(node, slot, k - 1);
+  }
+}
+
+void RegionRewriter::LiftSlice(onnx::NodeProto& node) {
+  if (opset_ < 10) {
+    auto starts = GetIntsAttr(node, "starts").value_or(std::vector<int64_t>{});
+    std::vector<int64_t> axes(starts.size());
+    std::iota(axes.begin(), axes.end(), 0);
+    SetIntsAttr(node, "axes", MapAxes(GetIntsAttr(node, "axes").value_or(axes)));
+    return;
+  }
+  std::vector<int64_t> axes;
+  if (node.input_size() > 3 && !node.input(3).empty()) {
+    axes = *ConstantInts(index_, node.input(3));
+  } else {
+    axes.resize(ConstantInts(index_, node.input(1))->size());
+    std::iota(axes.begin(), axes.end(), 0);
+  }
+  SetConstantInput(node, 3, "_axes", MapAxes(axes));
+}
+
+void RegionRewriter::LiftPad(onnx::NodeProto& node) {
+  if (opset_ >= 11 && node.input_size() > 3 && !node.input(3).empty()) {
+    // Pad-18's axes input: the axes are remapped, the pads kept.
+    SetConstantInput(node, 3, "_axes", MapAxes(*ConstantInts(index_, node.input(3))));
+    return;
+  }
+  std::vector<int64_t> pads = opset_ < 11
+                                  ? GetIntsAttr(node, "pads").value_or(std::vector<int64_t>{})
+                                  : *ConstantInts(index_, node.input(1));
+  if (pads.size() != 6) return;
+  std::vector<int64_t> lifted = {pads[0], pads[1], 0, pads[2], pads[3], pads[4], 0, pads[5]};
+  if (opset_ < 11) {
+    SetIntsAttr(node, "pads", lifted);
+  } else {
+    SetConstantInput(node, 1, "_pads", lifted);
+  }
+}
+
+void RegionRewriter::LiftReduce(onnx::NodeProto& node) {
+  if (ReduceAxesIsInput(node, opset_)) {
+    SetConstantInput(node, 1, "_axes", MapAxes(*ConstantInts(index_, node.input(1))));
+  } else {
+    SetIntsAttr(node, "axes", MapAxes(*GetIntsAttr(node, "axes")));
+  }
+}
+
+void RegionRewriter::LiftNode(int i) {
+  onnx::NodeProto& node = *graph_.mutable_node(i);
+  switch (plan_.kind[i]) {
+    case Kind::kConv:
+      LiftConv(node);
+      LiftSpatialLists(node);
+      break;
+    case Kind::kPool: LiftSpatialLists(node); break;
+    case Kind::kBinary: LiftBinaryOperands(i, node); break;
+    case Kind::kAxis: {
+      // ONNX's default axis: 0 for Concat and Split, the last axis for the
+      // Softmax family from opset 13, 1 before.
+      int64_t fallback = opset_ >= 13 ? -1 : 1;
+      if (node.op_type() == "Concat" || node.op_type() == "Split") fallback = 0;
+      SetIntAttr(node, "axis", MapAxis(GetIntAttr(node, "axis", fallback)));
+      break;
+    }
+    case Kind::kTranspose: {
+      std::vector<int64_t> perm = GetIntsAttr(node, "perm").value_or(std::vector<int64_t>{2, 1, 0});
+      if (perm.size() == 3)
+        SetIntsAttr(node, "perm",
+                    {MapAxis(perm[0]), MapAxis(perm[1]), kLiftAxis, MapAxis(perm[2])});
+      break;
+    }
+    case Kind::kSlice: LiftSlice(node); break;
+    case Kind::kPad: LiftPad(node); break;
+    case Kind::kReduce: LiftReduce(node); break;
+    case Kind::kUnary:
+    case Kind::kRowMixing: break;
+  }
+}
+
+void RegionRewriter::LiftDeclaredTypes(const std::string& h_param, LiftedInterface* lifted) {
+  auto keeps = [&](const std::string& name) {
+    const int id = index_.Id(name);
+    return id >= 0 && keeps_name_[id];
+  };
+  for (auto& vi : *graph_.mutable_value_info())
+    if (keeps(vi.name())) InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
+  for (auto* list : {graph_.mutable_input(), graph_.mutable_output()}) {
+    for (auto& vi : *list) {
+      if (!keeps(vi.name()) || index_.InitializerIndex(vi.name()) >= 0) continue;
+      InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
+      if (lifted != nullptr) lifted->inserted_axis[vi.name()] = kLiftAxis;
+    }
+  }
+}
+
 absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) {
   onnx::GraphProto& graph = *ref.graph;
-  const int64_t opset = ref.opset;
   const bool lift_interface = options_.interface == "lift" && ref.is_main;
-  const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
-  const GraphIndex& index = *index_ptr;
+  const std::shared_ptr<const GraphIndex> index = ctx.analyses().Index(graph);
   // Ranks from the shape analysis: declared types where the exporter wrote
   // them, computed through every op with a shape rule otherwise.
-  const std::shared_ptr<const ShapeAnalysis> shapes_ptr = ctx.analyses().Shapes(graph, opset);
-  const ShapeAnalysis& shapes = *shapes_ptr;
-
-  LiftPlan plan = MatchRegions(graph, opset, index, shapes, ctx, ref.path);
+  const std::shared_ptr<const ShapeAnalysis> shapes = ctx.analyses().Shapes(graph, ref.opset);
+  ValueRanks ranks(*index, *shapes);
+  const LiftPlan plan = MatchRegions(graph, ref.opset, *index, *shapes, ranks, ctx, ref.path);
   if (plan.nodes.empty()) return false;
-  const auto& data_slots = plan.data_slots;
 
-  const RowBlocker row_blocker = FindRowBlocker(graph, index, plan, lift_interface);
-  const std::string& blocker = row_blocker.name;
-  const std::string& blocker_reason = row_blocker.reason;
-  const int blocker_index = row_blocker.index;
-  const bool rows_free = lift_interface && blocker.empty();
+  // H stays a free dim only when nothing fixes it to 1.
+  const RowBlocker blocker = FindRowBlocker(graph, *index, plan, lift_interface);
   std::string h_param;
-  if (rows_free) {
-    absl::flat_hash_set<std::string> params;
-    for (const auto* list : {&graph.input(), &graph.output()})
-      for (const auto& vi : *list)
-        for (const auto& d : vi.type().tensor_type().shape().dim())
-          if (d.has_dim_param()) params.insert(d.dim_param());
-    h_param = "H";
-    for (int k = 1; params.contains(h_param); ++k) h_param = absl::StrCat("H_", k);
-  } else if (blocker_index >= 0) {
-    const auto& b = graph.node(blocker_index);
-    ctx.Remark(&b, blocker_index, ref.path) << "H fixed to 1: " << blocker_reason;
+  if (lift_interface && blocker.name.empty()) {
+    h_param = FreshRowParam(graph);
+  } else if (blocker.index >= 0) {
+    ctx.Remark(&graph.node(blocker.index), blocker.index, ref.path)
+        << "H fixed to 1: " << blocker.reason;
   }
 
-  // Rewrite. Nothing above mutated the graph.
-  NameUniquer names(graph);
-  GraphRewriter rewriter(graph);
-  absl::flat_hash_map<int64_t, std::string> axes_inits;
-  auto axes_input = [&](int64_t axis) -> std::string {
-    if (!AxesAreInputs(opset)) return "";
-    auto it = axes_inits.find(axis);
-    if (it != axes_inits.end()) return it->second;
-    std::string name = names.Unique(
-        absl::StrCat("lift_conv1d_axes", axis == kLiftAxis ? "" : absl::StrCat("_", axis)));
-    rewriter.AddInitializer(MakeInt64Tensor(name, {axis}));
-    axes_inits.emplace(axis, name);
-    return name;
-  };
-  // Inserts `Unsqueeze(value, [axis])` where `value` is defined.
-  auto unsqueeze = [&](const std::string& value, int64_t axis, absl::string_view suffix) {
-    std::string out = names.Unique(absl::StrCat(value, suffix));
-    int p = index.ProducerIndex(value);
-    rewriter.InsertBefore(p < 0 ? 0 : p + 1,
-                          MakeAxesNode("Unsqueeze", value, out, {axis}, opset, axes_input(axis)));
-    boundaries_inserted_.Add(ctx);
-    return out;
-  };
-  auto reshape_in_place = [&](const std::string& value, int axis) {
-    int init = index.InitializerIndex(value);
-    auto* dims = graph.mutable_initializer(init)->mutable_dims();
-    dims->Add(1);
-    for (int k = dims->size() - 1; k > axis; --k) dims->SwapElements(k, k - 1);
-  };
-  auto only_region_readers = [&](const std::string& value) {
-    if (index.IsGraphInput(value) || index.IsGraphOutput(value)) return false;
-    for (int c : index.Consumers(value))
-      if (!plan.in_region.contains(c)) return false;
-    return true;
-  };
-
-  // Lifted name of each region value.
-  absl::flat_hash_map<std::string, std::string> lifted_name;
-  for (const std::string& v : plan.lifted_values) {
-    int p = index.ProducerIndex(v);
-    bool produced_in_region = p >= 0 && plan.in_region.contains(p);
-    bool exits = false;
-    for (int c : index.Consumers(v)) exits |= !plan.in_region.contains(c);
-    if (produced_in_region) {
-      if (exits || (index.IsGraphOutput(v) && !lift_interface)) {
-        std::string l = names.Unique(absl::StrCat(v, "_lifted"));
-        lifted_name[v] = l;
-        // The Squeeze keeps the original name for readers outside.
-        rewriter.InsertBefore(
-            p + 1, MakeAxesNode("Squeeze", l, v, {kLiftAxis}, opset, axes_input(kLiftAxis)));
-        boundaries_inserted_.Add(ctx);
-      } else {
-        lifted_name[v] = v;
-      }
-    } else if (index.IsRuntimeInput(v) && lift_interface) {
-      lifted_name[v] = v;
-      if (exits) {
-        // Readers outside the region keep a rank-3 view under a new name.
-        std::string sq = names.Unique(absl::StrCat(v, "_rank3"));
-        rewriter.InsertBefore(
-            0, MakeAxesNode("Squeeze", v, sq, {kLiftAxis}, opset, axes_input(kLiftAxis)));
-        for (int c : index.Consumers(v)) {
-          if (plan.in_region.contains(c)) continue;
-          onnx::NodeProto& reader = *graph.mutable_node(c);
-          for (auto& in : *reader.mutable_input())
-            if (in == v) in = sq;
-          // If/Loop/Scan bodies reading it from the outer scope read the view too.
-          for (auto& attr : *reader.mutable_attribute()) {
-            if (attr.has_g()) RenameOuterReads(*attr.mutable_g(), v, sq);
-            for (auto& g : *attr.mutable_graphs()) RenameOuterReads(g, v, sq);
-          }
-        }
-        boundaries_inserted_.Add(ctx);
-      }
-    } else if (index.InitializerIndex(v) >= 0 && only_region_readers(v)) {
-      reshape_in_place(v, kLiftAxis);
-      lifted_name[v] = v;
-    } else {
-      lifted_name[v] = unsqueeze(v, kLiftAxis, "_lifted");
-    }
-  }
-
-  for (int i : plan.nodes) {
-    onnx::NodeProto& node = *graph.mutable_node(i);
-    const Kind kind = plan.kind[i];
-    for (int slot : data_slots.at(i)) node.set_input(slot, lifted_name[node.input(slot)]);
-    for (int o = 0; o < node.output_size(); ++o)
-      if (!node.output(o).empty()) node.set_output(o, lifted_name[node.output(o)]);
-    switch (kind) {
-      case Kind::kConv: {
-        const std::string w = node.input(1);
-        if (!GetIntsAttr(node, "kernel_shape")) {
-          // Exporters sometimes omit kernel_shape; Hailo wants it explicit.
-          if (auto shape = index.StaticShape(w); shape && shape->size() == 3)
-            SetIntsAttr(node, "kernel_shape", {(*shape)[2]});
-        }
-        if (index.InitializerIndex(w) >= 0 && index.NumUses(w) == 1 && !index.IsGraphInput(w)) {
-          reshape_in_place(w, kLiftAxis);
-        } else {
-          node.set_input(1, unsqueeze(w, kLiftAxis, "_lifted"));
-        }
-        convs_lifted_.Add(ctx);
-        [[fallthrough]];
-      }
-      case Kind::kPool:
-        LiftSpatialList(node, "kernel_shape", 1);
-        LiftSpatialList(node, "strides", 1);
-        LiftSpatialList(node, "dilations", 1);
-        LiftSpatialList(node, "pads", 0);
-        LiftSpatialList(node, "output_padding", 0);
-        LiftSpatialList(node, "output_shape", 1);
-        break;
-      case Kind::kBinary:
-        // Lower-rank operands broadcast from the right; a rank-k operand
-        // (k >= 2) needs a unit dim before its last (time) axis.
-        for (int slot = 0; slot < node.input_size(); ++slot) {
-          const std::string in = node.input(slot);
-          if (plan.lifted.contains(in) || in.empty()) continue;
-          int k = shapes.Rank(in).value_or(-1);
-          if (k < 2) continue;
-          if (index.InitializerIndex(in) >= 0 && index.NumUses(in) == 1 &&
-              !index.IsGraphInput(in)) {
-            reshape_in_place(in, k - 1);
-          } else {
-            node.set_input(slot, unsqueeze(in, k - 1, "_lifted"));
-          }
-        }
-        break;
-      case Kind::kAxis:
-        SetIntAttr(node, "axis",
-                   MapAxis(GetIntAttr(node, "axis",
-                                      node.op_type() == "Concat" || node.op_type() == "Split"
-                                          ? 0
-                                          : (opset >= 13 ? -1 : 1))));
-        break;
-      case Kind::kTranspose: {
-        std::vector<int64_t> perm =
-            GetIntsAttr(node, "perm").value_or(std::vector<int64_t>{2, 1, 0});
-        if (perm.size() == 3)
-          SetIntsAttr(node, "perm",
-                      {MapAxis(perm[0]), MapAxis(perm[1]), kLiftAxis, MapAxis(perm[2])});
-        break;
-      }
-      case Kind::kSlice:
-        if (opset < 10) {
-          auto starts = GetIntsAttr(node, "starts").value_or(std::vector<int64_t>{});
-          std::vector<int64_t> axes(starts.size());
-          std::iota(axes.begin(), axes.end(), 0);
-          SetIntsAttr(node, "axes", MapAxes(GetIntsAttr(node, "axes").value_or(axes)));
-        } else {
-          std::vector<int64_t> axes;
-          if (node.input_size() > 3 && !node.input(3).empty()) {
-            axes = *ConstantInts(index, node.input(3));
-          } else {
-            axes.resize(ConstantInts(index, node.input(1))->size());
-            std::iota(axes.begin(), axes.end(), 0);
-          }
-          std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
-          rewriter.AddInitializer(MakeInt64Tensor(name, MapAxes(axes)));
-          while (node.input_size() < 4) node.add_input("");
-          node.set_input(3, name);
-        }
-        break;
-      case Kind::kPad: {
-        if (opset >= 11 && node.input_size() > 3 && !node.input(3).empty()) {
-          std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
-          rewriter.AddInitializer(
-              MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(3)))));
-          node.set_input(3, name);
-          break;
-        }
-        std::vector<int64_t> pads = opset < 11
-                                        ? GetIntsAttr(node, "pads").value_or(std::vector<int64_t>{})
-                                        : *ConstantInts(index, node.input(1));
-        if (pads.size() != 6) break;
-        std::vector<int64_t> lifted = {pads[0], pads[1], 0, pads[2], pads[3], pads[4], 0, pads[5]};
-        if (opset < 11) {
-          SetIntsAttr(node, "pads", lifted);
-        } else {
-          std::string name = names.Unique(absl::StrCat(node.output(0), "_pads"));
-          rewriter.AddInitializer(MakeInt64Tensor(name, lifted));
-          node.set_input(1, name);
-        }
-        break;
-      }
-      case Kind::kReduce:
-        if (ReduceAxesIsInput(node, opset)) {
-          std::string name = names.Unique(absl::StrCat(node.output(0), "_axes"));
-          rewriter.AddInitializer(
-              MakeInt64Tensor(name, MapAxes(*ConstantInts(index, node.input(1)))));
-          node.set_input(1, name);
-        } else {
-          SetIntsAttr(node, "axes", MapAxes(*GetIntsAttr(node, "axes")));
-        }
-        break;
-      case Kind::kUnary:
-      case Kind::kRowMixing: break;
-    }
-  }
-
-  // Shapes: values that kept their name are now rank 4.
-  absl::flat_hash_set<std::string> renamed_to_4d;
-  for (const auto& [v, l] : lifted_name)
-    if (v == l) renamed_to_4d.insert(v);
-  for (auto& vi : *graph.mutable_value_info())
-    if (renamed_to_4d.contains(vi.name())) InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
-  for (auto* list : {graph.mutable_input(), graph.mutable_output()}) {
-    for (auto& vi : *list) {
-      if (!renamed_to_4d.contains(vi.name()) || index.InitializerIndex(vi.name()) >= 0) continue;
-      InsertUnitDim(vi.mutable_type(), kLiftAxis, h_param);
-      if (ref.is_main)
-        ctx.artifacts().GetOrCreate<LiftedInterface>().inserted_axis[vi.name()] = kLiftAxis;
-    }
-  }
-  if (ref.is_main) ctx.artifacts().GetOrCreate<LiftedInterface>().row_axis_blocker = blocker;
+  RegionRewriter rewriter(graph, ref.opset, *index, ranks, plan);
+  rewriter.LiftValues(lift_interface);
+  for (int i : plan.nodes) rewriter.LiftNode(i);
+  LiftedInterface* lifted = ref.is_main ? &ctx.artifacts().GetOrCreate<LiftedInterface>() : nullptr;
+  rewriter.LiftDeclaredTypes(h_param, lifted);
+  if (lifted != nullptr) lifted->row_axis_blocker = blocker.name;
   rewriter.Commit();
   regions_.Add(ctx, plan.regions);
+  convs_lifted_.Add(ctx, plan.convs);
+  if (rewriter.boundaries() > 0) boundaries_inserted_.Add(ctx, rewriter.boundaries());
   return true;
 }
 

@@ -1,6 +1,7 @@
 //===- LiftConv1dMatch.cpp - lift-conv1d's matching and analysis -------===//
 #include "LiftConv1dMatch.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -82,21 +83,14 @@ std::vector<int64_t> MapAxes(const std::vector<int64_t>& axes) {
   return out;
 }
 
-// Input slots of `node` that carry the lifted tensor (not weights, pads,
-// axes or scalars).
-std::vector<int> DataSlots(const onnx::NodeProto& node, Kind kind, const ShapeAnalysis& shapes) {
-  auto r = [&](int slot) {
-    if (slot >= node.input_size() || node.input(slot).empty()) return -1;
-    return shapes.Rank(node.input(slot)).value_or(-1);
-  };
-  std::vector<int> slots;
-  if (kind == Kind::kBinary || node.op_type() == "Concat") {
+void DataSlots(const onnx::NodeProto& node, Kind kind, absl::Span<const int> ranks,
+               std::vector<int>& slots) {
+  if (kind == Kind::kBinary || (kind == Kind::kAxis && node.op_type() == "Concat")) {
     for (int i = 0; i < node.input_size(); ++i)
-      if (r(i) == 3) slots.push_back(i);
-    return slots;
+      if (ranks[i] == 3) slots.push_back(i);
+    return;
   }
-  if (r(0) == 3) slots.push_back(0);
-  return slots;
+  if (!ranks.empty() && ranks[0] == 3) slots.push_back(0);
 }
 
 // Whether a Reduce* node takes its axes as input 1 (ReduceSum from opset
@@ -107,18 +101,15 @@ bool ReduceAxesIsInput(const onnx::NodeProto& node, int64_t opset) {
 
 // Whether `node` has a 4-D form in this graph.
 bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const GraphIndex& index,
-              const ShapeAnalysis& shapes) {
-  auto r = [&](int slot) {
-    if (slot >= node.input_size() || node.input(slot).empty()) return -1;
-    return shapes.Rank(node.input(slot)).value_or(-1);
-  };
+              absl::Span<const int> ranks) {
+  auto r = [&](int slot) { return slot < static_cast<int>(ranks.size()) ? ranks[slot] : -1; };
   if (!IsOnnxDomain(node) || node.input_size() == 0) return false;
   switch (kind) {
     case Kind::kConv: return r(0) == 3 && r(1) == 3;
     case Kind::kPool: return r(0) == 3 && (node.output_size() < 2 || node.output(1).empty());
     case Kind::kUnary:
     case Kind::kRowMixing:
-      if (node.op_type() == "BatchNormalization" && node.output_size() > 1) return false;
+      if (node.output_size() > 1 && node.op_type() == "BatchNormalization") return false;
       return r(0) == 3;
     case Kind::kBinary: {
       bool any3 = false;
@@ -168,16 +159,34 @@ bool Classify(const onnx::NodeProto& node, Kind kind, int64_t opset, const Graph
   return false;
 }
 
-void LiftSpatialList(onnx::NodeProto& node, absl::string_view name, int64_t unit) {
-  auto values = GetIntsAttr(node, name);
-  if (!values) return;
-  std::vector<int64_t> v = *values;
-  if (name == "pads") {
-    if (v.size() != 2) return;
-    SetIntsAttr(node, name, {0, v[0], 0, v[1]});
-  } else {
-    if (v.size() != 1) return;
-    SetIntsAttr(node, name, {unit, v[0]});
+void LiftSpatialLists(onnx::NodeProto& node) {
+  static constexpr absl::string_view kLists[] = {"kernel_shape", "strides",        "dilations",
+                                                 "pads",         "output_padding", "output_shape"};
+  static constexpr int64_t kUnit[] = {1, 1, 1, 0, 0, 1};
+  // Only the first attribute of each name counts, as for GetIntsAttr.
+  unsigned seen = 0;
+  for (auto& attr : *node.mutable_attribute()) {
+    int k = 0;
+    while (k < 6 && attr.name() != kLists[k]) ++k;
+    if (k == 6 || (seen & (1u << k)) != 0) continue;
+    seen |= 1u << k;
+    if (attr.type() != onnx::AttributeProto::INTS) continue;
+    auto& ints = *attr.mutable_ints();
+    if (k == 3) {  // pads
+      if (ints.size() != 2) continue;
+      const int64_t begin = ints[0];
+      const int64_t end = ints[1];
+      ints.Resize(4, 0);
+      ints[0] = 0;
+      ints[1] = begin;
+      ints[2] = 0;
+      ints[3] = end;
+    } else {
+      if (ints.size() != 1) continue;
+      const int64_t v = ints[0];
+      ints[0] = kUnit[k];
+      ints.Add(v);
+    }
   }
 }
 
@@ -216,57 +225,119 @@ void RenameOuterReads(onnx::GraphProto& body, const std::string& from, const std
     if (out.name() == from) out.set_name(to);
 }
 
-LiftPlan MatchRegions(const onnx::GraphProto& graph, int64_t opset, const GraphIndex& index,
-                      const ShapeAnalysis& shapes, PassContext& ctx, const std::string& path) {
+namespace {
+
+// Records kind, read inputs and data slots of every node with a 4-D form
+// in `plan`; returns which nodes have one. A convolution whose input rank
+// is unknown gets a remark.
+std::vector<char> ClassifyNodes(const onnx::GraphProto& graph, int64_t opset,
+                                const GraphIndex& index, const ShapeAnalysis& shapes,
+                                ValueRanks& ranks, PassContext& ctx, const std::string& path,
+                                LiftPlan& plan) {
   const int n = graph.node_size();
-  absl::flat_hash_map<int, Kind> liftable;
+  plan.kind.resize(n);
+  plan.input_begin.assign(n + 1, 0);
+  plan.slot_begin.assign(n + 1, 0);
+  std::vector<char> liftable(n);
+  std::vector<int> in_ids;
+  std::vector<int> in_ranks;
   for (int i = 0; i < n; ++i) {
+    plan.input_begin[i] = static_cast<int>(plan.input_ids.size());
+    plan.slot_begin[i] = static_cast<int>(plan.data_slots.size());
     const auto& node = graph.node(i);
     auto it = OpKinds().find(node.op_type());
     if (it == OpKinds().end()) continue;
-    if (Classify(node, it->second, opset, index, shapes)) {
-      liftable.emplace(i, it->second);
-    } else if (it->second == Kind::kConv && IsOnnxDomain(node) && node.input_size() > 0) {
+    const Kind kind = it->second;
+    // Only the inputs Classify and DataSlots read: every input of a
+    // broadcasting op or Concat, data and weight of a convolution, else
+    // the data input (BatchNormalization's statistics are not looked up).
+    const int read = kind == Kind::kBinary || (kind == Kind::kAxis && node.op_type() == "Concat")
+                         ? node.input_size()
+                         : std::min(node.input_size(), kind == Kind::kConv ? 2 : 1);
+    in_ids.clear();
+    in_ranks.clear();
+    for (int slot = 0; slot < read; ++slot) {
+      const std::string& in = node.input(slot);
+      const int id = in.empty() ? -1 : index.Id(in);
+      in_ids.push_back(id);
+      in_ranks.push_back(ranks.Rank(id, in));
+    }
+    if (Classify(node, kind, opset, index, in_ranks)) {
+      liftable[i] = 1;
+      plan.kind[i] = kind;
+      plan.input_ids.insert(plan.input_ids.end(), in_ids.begin(), in_ids.end());
+      DataSlots(node, kind, in_ranks, plan.data_slots);
+    } else if (kind == Kind::kConv && IsOnnxDomain(node) && node.input_size() > 0) {
       if (!shapes.Rank(node.input(0))) {
         ctx.Remark(&node, i, path) << "not lifted: rank of input '" << node.input(0)
                                    << "' is unknown" << shapes.UnknownOpsNote();
       }
     }
   }
-  if (liftable.empty()) return LiftPlan();
+  plan.input_begin[n] = static_cast<int>(plan.input_ids.size());
+  plan.slot_begin[n] = static_cast<int>(plan.data_slots.size());
+  return liftable;
+}
+
+// Groups the liftable nodes into regions connected through data slots and
+// makes the nodes of regions holding a convolution the plan's nodes.
+void KeepRegionsWithConv(const GraphIndex& index, const std::vector<char>& liftable,
+                         LiftPlan& plan) {
+  const int n = static_cast<int>(liftable.size());
   UnionFind uf(n);
-  absl::flat_hash_map<int, std::vector<int>> data_slots;
-  for (const auto& [i, kind] : liftable) {
-    const auto& node = graph.node(i);
-    data_slots[i] = DataSlots(node, kind, shapes);
-    for (int slot : data_slots[i]) {
-      int p = index.ProducerIndex(node.input(slot));
-      if (p >= 0 && liftable.contains(p)) uf.Union(i, p);
+  for (int i = 0; i < n; ++i) {
+    if (!liftable[i]) continue;
+    const absl::Span<const int> ids = plan.InputIds(i);
+    for (int slot : plan.DataSlots(i)) {
+      int p = index.ProducerIndexById(ids[slot]);
+      if (p >= 0 && liftable[p]) uf.Union(i, p);
     }
   }
-  absl::flat_hash_set<int> has_conv;
-  for (const auto& [i, kind] : liftable)
-    if (kind == Kind::kConv) has_conv.insert(uf.Find(i));
-  LiftPlan plan;
-  plan.regions = static_cast<int>(has_conv.size());
+  std::vector<char> has_conv(n);
   for (int i = 0; i < n; ++i) {
-    auto it = liftable.find(i);
-    if (it == liftable.end() || !has_conv.contains(uf.Find(i))) continue;
-    plan.nodes.push_back(i);
-    plan.in_region.insert(i);
-    plan.kind[i] = it->second;
-    if (it->second == Kind::kConv) ++plan.convs;
+    if (!liftable[i] || plan.kind[i] != Kind::kConv) continue;
+    char& root = has_conv[uf.Find(i)];
+    plan.regions += root == 0;
+    root = 1;
   }
-  if (plan.nodes.empty()) return plan;
-  auto add_lifted = [&](const std::string& v) {
-    if (!v.empty() && plan.lifted.insert(v).second) plan.lifted_values.push_back(v);
+  plan.in_region.assign(n, 0);
+  for (int i = 0; i < n; ++i) {
+    if (!liftable[i] || !has_conv[uf.Find(i)]) continue;
+    plan.nodes.push_back(i);
+    plan.in_region[i] = 1;
+    if (plan.kind[i] == Kind::kConv) ++plan.convs;
+  }
+}
+
+// The values region nodes read through data slots or write, once each, in
+// order of first use.
+void CollectLiftedValues(const onnx::GraphProto& graph, const GraphIndex& index, LiftPlan& plan) {
+  plan.lifted.assign(index.num_values(), 0);
+  auto add_lifted = [&](int id, const std::string& name) {
+    if (id < 0 || plan.lifted[id]) return;
+    plan.lifted[id] = 1;
+    plan.lifted_values.push_back({id, &name});
   };
   for (int i : plan.nodes) {
     const auto& node = graph.node(i);
-    for (int slot : data_slots[i]) add_lifted(node.input(slot));
-    for (const auto& o : node.output()) add_lifted(o);
+    const absl::Span<const int> ids = plan.InputIds(i);
+    for (int slot : plan.DataSlots(i)) add_lifted(ids[slot], node.input(slot));
+    for (const auto& o : node.output())
+      if (!o.empty()) add_lifted(index.Id(o), o);
   }
-  plan.data_slots = std::move(data_slots);
+}
+
+}  // namespace
+
+LiftPlan MatchRegions(const onnx::GraphProto& graph, int64_t opset, const GraphIndex& index,
+                      const ShapeAnalysis& shapes, ValueRanks& ranks, PassContext& ctx,
+                      const std::string& path) {
+  LiftPlan plan;
+  const std::vector<char> liftable =
+      ClassifyNodes(graph, opset, index, shapes, ranks, ctx, path, plan);
+  if (std::find(liftable.begin(), liftable.end(), 1) == liftable.end()) return LiftPlan();
+  KeepRegionsWithConv(index, liftable, plan);
+  if (!plan.nodes.empty()) CollectLiftedValues(graph, index, plan);
   return plan;
 }
 
@@ -274,33 +345,37 @@ RowBlocker FindRowBlocker(const onnx::GraphProto& graph, const GraphIndex& index
                           const LiftPlan& plan, bool lift_interface) {
   RowBlocker b;
   // Boundaries that read a region value as rank 3 force H = 1.
-  for (const std::string& v : plan.lifted_values) {
-    for (int c : index.Consumers(v)) {
-      if (plan.in_region.contains(c)) continue;
-      if (b.name.empty()) {
-        b.name = NodeRef(graph.node(c), c);
-        b.index = c;
-        b.reason =
-            absl::StrCat("it reads the lifted tensor '", v, "' as rank 3 (no 4-D form here)");
-      }
+  for (const LiftedValue& v : plan.lifted_values) {
+    for (int c : index.ConsumersById(v.id)) {
+      if (plan.in_region[c]) continue;
+      b.name = NodeRef(graph.node(c), c);
+      b.index = c;
+      b.reason =
+          absl::StrCat("it reads the lifted tensor '", *v.name, "' as rank 3 (no 4-D form here)");
+      return b;
     }
-    if (index.IsGraphOutput(v) && !lift_interface && b.name.empty()) b.name = v;
+    if (!lift_interface && index.IsGraphOutputById(v.id)) {
+      b.name = *v.name;
+      return b;
+    }
   }
   // A computed rank-3 value entering the region is unsqueezed to H = 1, so
   // every row would see the same data: that fixes H as well.
-  for (const std::string& v : plan.lifted_values) {
-    int p = index.ProducerIndex(v);
-    if (!b.name.empty() || p < 0 || plan.in_region.contains(p)) continue;
-    if (ConstantInts(index, v).has_value() || graph.node(p).op_type() == "Constant") continue;
+  for (const LiftedValue& v : plan.lifted_values) {
+    int p = index.ProducerIndexById(v.id);
+    if (p < 0 || plan.in_region[p]) continue;
+    if (ConstantInts(index, *v.name).has_value() || graph.node(p).op_type() == "Constant") continue;
     b.name = NodeRef(graph.node(p), p);
     b.index = p;
-    b.reason = absl::StrCat("its rank-3 output '", v, "' enters the region unsqueezed");
+    b.reason = absl::StrCat("its rank-3 output '", *v.name, "' enters the region unsqueezed");
+    return b;
   }
   for (int i : plan.nodes) {
-    if (plan.kind.at(i) == Kind::kRowMixing && b.name.empty()) {
+    if (plan.kind[i] == Kind::kRowMixing) {
       b.name = NodeRef(graph.node(i), i);
       b.index = i;
       b.reason = "it normalizes over H and T together, mixing rows";
+      return b;
     }
   }
   return b;

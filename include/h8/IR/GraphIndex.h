@@ -86,6 +86,19 @@ class GraphIndex {
   /// Number of nodes defining `value` (more than one is a broken graph).
   int NumDefinitions(absl::string_view value) const;
 
+  /// Dense id of `value` in [0, num_values()), or -1 when the graph never
+  /// mentions it: passes key their own per-value arrays by it (an update
+  /// keeps ids and numbers new values after the old ones). The *ById
+  /// accessors answer for an id without hashing the name again.
+  int Id(absl::string_view value) const { return Find(value); }
+  int num_values() const { return static_cast<int>(values_.size()); }
+  int ProducerIndexById(int id) const { return values_[id].producer; }
+  bool IsGraphOutputById(int id) const { return values_[id].output >= 0; }
+  absl::Span<const int> ConsumersById(int id) const {
+    return absl::MakeConstSpan(consumer_nodes_.data() + consumer_begin_[id],
+                               consumer_begin_[id + 1] - consumer_begin_[id]);
+  }
+
   /// Names read inside `graph` (recursively) that it does not define.
   static void CollectOuterReferences(const onnx::GraphProto& graph,
                                      absl::flat_hash_set<std::string>& out);

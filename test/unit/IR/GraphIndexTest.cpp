@@ -44,6 +44,36 @@ g (float[2] x) => (float[2] y, float[2] t)
   EXPECT_FALSE(index.IsGraphInput("t"));
 }
 
+TEST(GraphIndexTest, DenseIdsAnswerLikeNames) {
+  onnx::ModelProto model = ParseModelOrDie(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y, float[2] t)
+{
+  t = Relu (x)
+  u = Add (t, t)
+  y = Mul (u, t)
+}
+)");
+  GraphIndex index(model.graph());
+  EXPECT_EQ(index.Id("nope"), -1);
+  EXPECT_EQ(index.num_values(), 4);
+  std::vector<bool> seen(index.num_values());
+  for (const char* name : {"x", "t", "u", "y"}) {
+    SCOPED_TRACE(name);
+    const int id = index.Id(name);
+    ASSERT_GE(id, 0);
+    ASSERT_LT(id, index.num_values());
+    EXPECT_FALSE(seen[id]) << "two names share an id";
+    seen[id] = true;
+    EXPECT_EQ(index.ProducerIndexById(id), index.ProducerIndex(name));
+    EXPECT_EQ(index.ConsumersById(id), index.Consumers(name));
+    EXPECT_EQ(index.IsGraphOutputById(id), index.IsGraphOutput(name));
+  }
+  EXPECT_EQ(index.ProducerIndexById(index.Id("u")), 1);
+  EXPECT_EQ(index.ConsumersById(index.Id("t")), (std::vector<int>{1, 2}));
+  EXPECT_TRUE(index.IsGraphOutputById(index.Id("t")));
+  EXPECT_FALSE(index.IsGraphOutputById(index.Id("u")));
+}
+
 TEST(GraphIndexTest, SubgraphReadsCountAsUsesByTheOwningNode) {
   onnx::ModelProto model = ParseModelOrDie(R"(<ir_version: 8, opset_import: ["" : 13]>
 g (bool c, float[2] x) => (float[2] y)
