@@ -328,9 +328,12 @@ void ModelSection(const ModelRunRecord& m, std::string& out) {
                     EscapeHtml(absl::StrJoin(m.end_nodes, " ")), "</code></p>\n");
 
   // Hailo hand-off.
-  if (!m.hailo_compile.empty())
-    absl::StrAppend(&out, "<h3>Hailo hand-off (hailo-compile)</h3>\n<pre>",
-                    EscapeHtml(m.hailo_compile), "</pre>\n");
+  if (m.hailo_compile) {
+    std::string steps = FormatHailoCompile(*m.hailo_compile);
+    if (steps.empty()) steps = "No DFC step ran (see the diagnostics).\n";
+    absl::StrAppend(&out, "<h3>Hailo hand-off (hailo-compile)</h3>\n<pre>", EscapeHtml(steps),
+                    "</pre>\n");
+  }
 
   if (!others.empty()) {
     absl::StrAppend(&out, "<h3>Diagnostics</h3>\n");

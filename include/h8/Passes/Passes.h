@@ -8,6 +8,7 @@
 #include "h8/Pass/PassOptions.h"
 #include "h8/Pass/PassRegistry.h"
 #include "h8/Passes/CheckHailo8.h"
+#include "h8/Passes/HailoCompile.h"
 #include "h8/Passes/LiftConv1d.h"
 #include "h8/Passes/SplitHailo8.h"
 
