@@ -147,7 +147,8 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   // A lint's verdict after every pass ran judged the pipeline's result;
   // any other failure left the model as it was when the pipeline stopped.
   size_t passes_run = 0;
-  for (const auto& [pass, seconds] : pm.timings()) passes_run += pass[0] != '(' ? 1 : 0;
+  for (const auto& [pass, seconds] : pm.timings())
+    passes_run += pass[0] != '(' && !IsNestedPassRow(pass) ? 1 : 0;
   const bool stopped = !s.ok() && !(IsLintFindings(s) && passes_run == pm.passes().size());
   if (Drawing()) Draw(*original, model, stopped, code);
   const SplitHostModel* split = ctx.artifacts().Get<SplitHostModel>();

@@ -32,8 +32,11 @@
 namespace h8 {
 
 struct PassTiming {
-  std::string pass;
+  std::string pass;  // "<pass>/<nested>" for a pass run inside another
   double seconds = 0;
+  /// Run inside the pass of the row before it (PassContext::RunNestedPass);
+  /// its time is part of that pass's.
+  bool nested = false;
 };
 
 struct VerifyRow {
