@@ -1,6 +1,10 @@
 //===- Pass.cpp - PassContext and GraphPass -------------------------------===//
 #include "h8/Pass/Pass.h"
 
+#include <chrono>
+#include <utility>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/Support/Status.h"
@@ -40,9 +44,49 @@ Statistic::Statistic(Pass* owner, std::string name, std::string description)
 }
 
 void PassContext::Stat(const std::string& name, int64_t delta) {
-  if (stats_.empty() || stats_.back().first != current_pass_)
-    stats_.emplace_back(current_pass_, std::map<std::string, int64_t>());
-  stats_.back().second[name] += delta;
+  const std::string& pass = nested_pass_.empty() ? current_pass_ : nested_pass_;
+  // The entries of one top-level pass run are few (the pass and the
+  // passes it nests): the one for `pass` is looked up among them. A pass's
+  // first count in a run adds to the last entry when that is the same
+  // pass's (the same pass run again right after).
+  const size_t first = stats_run_begin_ > 0 && stats_run_begin_ == stats_.size()
+                           ? stats_run_begin_ - 1
+                           : stats_run_begin_;
+  for (size_t i = stats_.size(); i-- > first;) {
+    if (stats_[i].first != pass) continue;
+    stats_[i].second[name] += delta;
+    return;
+  }
+  // A pass that counts for the first time after passes it nested did goes
+  // before their entries, as its timing row goes before theirs.
+  const std::string nested_prefix = absl::StrCat(pass, "/");
+  size_t at = stats_.size();
+  for (size_t i = stats_run_begin_; i < stats_.size(); ++i) {
+    if (!absl::StartsWith(stats_[i].first, nested_prefix)) continue;
+    at = i;
+    break;
+  }
+  stats_
+      .emplace(stats_.begin() + static_cast<std::ptrdiff_t>(at), pass,
+               std::map<std::string, int64_t>())
+      ->second[name] += delta;
+}
+
+absl::StatusOr<bool> PassContext::RunNestedPass(Pass& pass, onnx::ModelProto& model) {
+  const std::string& parent = nested_pass_.empty() ? current_pass_ : nested_pass_;
+  const std::string name = absl::StrCat(parent, "/", pass.Argument());
+  const std::string outer = std::exchange(nested_pass_, name);
+  // Announced before it runs, so its row comes before those of the passes
+  // it nests in turn.
+  if (nested_timer_) nested_timer_(name, 0);
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<bool> changed = pass.Run(model, *this);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  nested_pass_ = outer;
+  if (changed.ok() && *changed) analyses_.NoteChange();
+  if (nested_timer_) nested_timer_(name, seconds);
+  return changed;
 }
 
 namespace {

@@ -1,6 +1,7 @@
 //===- PassManager.cpp - Pipeline execution and instrumentation -----------===//
 #include "h8/Pass/PassManager.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -221,6 +222,21 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       if (seconds > 0) timings.emplace_back("(verify-each)", seconds);
     }
   } verify_time{timings_, verify_seconds_};
+  // Passes a pass runs inside itself (PassContext::RunNestedPass) are rows
+  // after the running pass's, one per name, their runs added up.
+  size_t running_row = 0;
+  ctx.set_nested_timer([&](const std::string& nested, double seconds) {
+    for (size_t k = running_row + 1; k < timings_.size(); ++k) {
+      if (timings_[k].first != nested) continue;
+      timings_[k].second += seconds;
+      return;
+    }
+    timings_.emplace_back(nested, seconds);
+  });
+  struct StopTiming {
+    PassContext& ctx;
+    ~StopTiming() { ctx.set_nested_timer(nullptr); }
+  } stop_timing{ctx};
   // Nothing a previous run (or a failed pass) cached or kept is trusted.
   ctx.analyses().Reset();
   for (auto& inst : instrumentations_) inst->RunBeforePipeline(model, ctx);
@@ -262,12 +278,15 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       if (!before && inst->NeedsModelBefore(*pass))
         before = std::make_unique<onnx::ModelProto>(model);
 
+    ctx.BeginPassRun();
+    running_row = timings_.size();
+    timings_.emplace_back(name, 0);
     const auto start = std::chrono::steady_clock::now();
     const int errors_before = ctx.diags().num_errors();
     absl::StatusOr<bool> changed = pass->Run(model, ctx);
     PassRunInfo info;
     info.seconds = SecondsSince(start);
-    timings_.emplace_back(name, info.seconds);
+    timings_[running_row].second = info.seconds;
     // A pass that emitted an error (a warning under --Werror included) has
     // failed, whatever it returned.
     if (changed.ok() && ctx.diags().num_errors() > errors_before)
@@ -336,16 +355,24 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
 
 std::string PassManager::FormatTimings() const {
   double total = 0;
-  for (const auto& [name, s] : timings_) total += s;
+  for (const auto& [name, s] : timings_) total += IsNestedPassRow(name) ? 0 : s;
   std::string out =
       "===-------------------------------------------------------------------------===\n"
       "                         ... Execution time report ...\n"
       "===-------------------------------------------------------------------------===\n";
   absl::StrAppendFormat(&out, "  Total Execution Time: %.4f seconds\n\n", total);
   out += "  ----Wall Time----  ----Name----\n";
-  for (const auto& [name, s] : timings_)
+  for (const auto& [name, s] : timings_) {
+    // A nested pass is indented under the pass that ran it, by its own name.
+    const size_t slash = name.rfind('/');
+    const std::string shown =
+        slash == std::string::npos
+            ? name
+            : absl::StrCat(std::string(2 * std::count(name.begin(), name.end(), '/'), ' '),
+                           name.substr(slash + 1));
     absl::StrAppendFormat(&out, "  %8.4f (%5.1f%%)  %s\n", s, total > 0 ? 100.0 * s / total : 0.0,
-                          name);
+                          shown);
+  }
   absl::StrAppendFormat(&out, "  %8.4f (100.0%%)  Total\n", total);
   return out;
 }

@@ -49,11 +49,15 @@
 // summary counts them, and the Loop/If/Scan holding them is unsupported.
 //
 //===----------------------------------------------------------------------===//
+#include "h8/Passes/CheckHailo8.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "h8/IR/Fingerprint.h"
 #include "h8/Passes/Passes.h"
 #include "h8/Support/Status.h"
 #include "h8/Target/Hailo8/Hailo8Analysis.h"
+#include "h8/Target/Hailo8/Hailo8Rules.h"
 
 namespace h8 {
 namespace {
@@ -63,7 +67,19 @@ using hailo8::FindingLevel;
 class CheckHailo8Pass : public Pass {
  public:
   explicit CheckHailo8Pass(const CheckHailo8Options& options)
-      : options_{options.profile, options.allow, options.deny} {}
+      : options_{options.profile, options.allow, options.deny} {
+    // One statistic per pattern the table knows, named after the op it
+    // computes ("patterns-Softmax"): declared from the table, so a pattern
+    // added there is counted without touching this pass.
+    for (const hailo8::PatternRule& rule : hailo8::PatternRules()) {
+      auto& stat = pattern_stats_[rule.equivalent];
+      if (stat != nullptr) continue;
+      pattern_owned_.push_back(
+          std::make_unique<Statistic>(this, absl::StrCat("patterns-", rule.equivalent),
+                                      absl::StrCat("Instances of the ", rule.name, " pattern")));
+      stat = pattern_owned_.back().get();
+    }
+  }
   absl::string_view Argument() const override { return "check-hailo8"; }
   bool IsLint() const override { return true; }
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override;
@@ -76,6 +92,8 @@ class CheckHailo8Pass : public Pass {
   Statistic supported_nodes_moved_{
       this, "supported-nodes-moved",
       "Supported nodes the recommended cut leaves to the host (after the first unsupported one)"};
+  std::vector<std::unique_ptr<Statistic>> pattern_owned_;
+  absl::flat_hash_map<std::string, const Statistic*> pattern_stats_;
 };
 
 absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
@@ -86,8 +104,8 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
       AnalyzeForHailo8(model, options_, ctx.analyses().Index(graph), ctx.analyses().Shapes(model));
   const int n = analysis.num_nodes;
 
-  // One statistic per recognised pattern, named after it.
-  for (const std::string& op : analysis.pattern_instances) ctx.Stat(absl::StrCat("patterns-", op));
+  for (const std::string& op : analysis.pattern_instances)
+    if (auto it = pattern_stats_.find(op); it != pattern_stats_.end()) it->second->Add(ctx);
 
   // The interface first, then the node reports in node order.
   for (const Hailo8InterfaceReport& r : analysis.interface_reports) {
@@ -137,7 +155,9 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   summary.file = ctx.file();
   if (ctx.diags().json())
     ctx.diags().Output(ctx.current_pass(), FormatLintSummaryJson(summary) + "\n");
-  ctx.artifacts().GetOrCreate<Hailo8Findings>().verdicts.push_back(summary);
+  Hailo8Findings& findings = ctx.artifacts().GetOrCreate<Hailo8Findings>();
+  findings.verdicts.push_back(summary);
+  findings.last_judged_fingerprint = ModelFingerprint(model);
   if (!ctx.diags().json()) {
     std::string bodies;
     if (analysis.subgraph_bodies > 0)

@@ -79,9 +79,7 @@ std::optional<int64_t> StaticOutputBytes(const onnx::NodeProto& node, const Shap
   return total;
 }
 
-/// What folding counts. The fold-constants pass owns its set; the folding
-/// pin-shape runs (RunFoldConstants) counts in a set with no owner, for
-/// pin-shape.
+/// What folding counts, declared with the pass.
 struct FoldStatistics {
   explicit FoldStatistics(Pass* owner)
       : nodes_folded(owner, "nodes-folded", "Nodes evaluated into initializers"),
@@ -100,14 +98,18 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
 
 class FoldConstantsPass : public Pass {
  public:
-  explicit FoldConstantsPass(const FoldConstantsOptions& options) : options_(options) {}
+  FoldConstantsPass(const FoldConstantsOptions& options, const ShapeAnalysis* shapes)
+      : options_(options), shapes_(shapes) {}
   absl::string_view Argument() const override { return "fold-constants"; }
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
-    return Fold(model, options_, ctx, nullptr, stats_);
+    return Fold(model, options_, ctx, shapes_, stats_);
   }
 
  private:
   FoldConstantsOptions options_;
+  // The analysis of the model the pass is created for (pin-shape's), or
+  // nullptr: one is computed.
+  const ShapeAnalysis* shapes_;
   FoldStatistics stats_{this};
 };
 
@@ -306,22 +308,23 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
   }
   // Folded outputs that are graph outputs stay, as initializers under the
   // output's name (ONNX allows it). What folding left unread goes.
+  // Cleanup runs nested, so its statistics and time are its own.
   if (changed) {
-    H8_RETURN_IF_ERROR(CreateCleanupPass({})->Run(model, ctx).status());
+    const std::unique_ptr<Pass> cleanup = CreateCleanupPass({});
+    H8_RETURN_IF_ERROR(ctx.RunNestedPass(*cleanup, model).status());
   }
   return changed;
 }
 
 }  // namespace
 
-absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstantsOptions& options,
-                                      PassContext& ctx, const ShapeAnalysis* shapes) {
-  static const FoldStatistics* const kForCaller = new FoldStatistics(nullptr);
-  return Fold(model, options, ctx, shapes, *kForCaller);
+std::unique_ptr<Pass> CreateFoldConstantsPass(const FoldConstantsOptions& options,
+                                              const ShapeAnalysis* shapes) {
+  return std::make_unique<FoldConstantsPass>(options, shapes);
 }
 
 std::unique_ptr<Pass> CreateFoldConstantsPass(const FoldConstantsOptions& options) {
-  return std::make_unique<FoldConstantsPass>(options);
+  return CreateFoldConstantsPass(options, nullptr);
 }
 
 }  // namespace h8

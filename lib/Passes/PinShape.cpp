@@ -195,11 +195,13 @@ class PinShapePass : public Pass {
     // The analysis and fold-constants alternate to a fixed point: every
     // round that changes anything folds at least one node away. Folding
     // reads the analysis directly; value_info is written once, at the end.
+    // fold-constants runs nested, so its statistics and time are its own.
     FoldConstantsOptions fold;
     std::shared_ptr<ShapeAnalysis> shapes;
     for (;;) {
       shapes = std::make_shared<ShapeAnalysis>(model, analysis_options);
-      H8_ASSIGN_OR_RETURN(bool folded, RunFoldConstants(model, fold, ctx, shapes.get()));
+      const std::unique_ptr<Pass> folder = CreateFoldConstantsPass(fold, shapes.get());
+      H8_ASSIGN_OR_RETURN(bool folded, ctx.RunNestedPass(*folder, model));
       if (!folded) break;
       fold_rounds_.Add(ctx);
     }

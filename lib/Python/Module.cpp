@@ -118,7 +118,9 @@ py::dict ModelDict(const ModelRunRecord& m) {
   out["where"] = Text(m.where);
   out["exit_code"] = m.exit_code;
   py::list timings;
-  for (const PassTiming& t : m.timings) timings.append(py::make_tuple(t.pass, t.seconds));
+  // The pipeline's passes; a nested pass's time is part of its parent's.
+  for (const PassTiming& t : m.timings)
+    if (!t.nested) timings.append(py::make_tuple(t.pass, t.seconds));
   out["timings"] = timings;
   py::list stats;
   for (const auto& [pass, counters] : m.stats) {

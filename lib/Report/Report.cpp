@@ -231,7 +231,7 @@ void ModelSection(const ModelRunRecord& m, std::string& out) {
     absl::StrAppend(&out, "<p class=\"note\">No pass ran.</p>\n");
   } else {
     double total = 0;
-    for (const PassTiming& t : m.timings) total += t.seconds;
+    for (const PassTiming& t : m.timings) total += t.nested ? 0 : t.seconds;
     // Statistics are recorded per pass run in pipeline order; a pass that
     // records none has no entry, so match them up by name in order.
     size_t next_stat = 0;
@@ -253,10 +253,13 @@ void ModelSection(const ModelRunRecord& m, std::string& out) {
         stats = absl::StrJoin(parts, "<br>");
         ++next_stat;
       }
+      // A nested pass has no number of its own and is indented under the
+      // pass that ran it.
       absl::StrAppend(&out, "<tr><td class=\"num\">",
-                      instrumentation ? std::string() : absl::StrCat(++number), "</td><td>",
-                      Code(t.pass), "</td><td class=\"num\">",
-                      absl::StrFormat("%.1f ms", t.seconds * 1e3), "</td><td class=\"num\">",
+                      instrumentation || t.nested ? std::string() : absl::StrCat(++number),
+                      "</td><td>", t.nested ? "&nbsp;&nbsp;&nbsp;&nbsp;" : "", Code(t.pass),
+                      "</td><td class=\"num\">", absl::StrFormat("%.1f ms", t.seconds * 1e3),
+                      "</td><td class=\"num\">",
                       absl::StrFormat("%.1f%%", total > 0 ? 100 * t.seconds / total : 0.0),
                       "</td><td>", stats, "</td></tr>\n");
     }
@@ -328,9 +331,12 @@ void ModelSection(const ModelRunRecord& m, std::string& out) {
                     EscapeHtml(absl::StrJoin(m.end_nodes, " ")), "</code></p>\n");
 
   // Hailo hand-off.
-  if (!m.hailo_compile.empty())
-    absl::StrAppend(&out, "<h3>Hailo hand-off (hailo-compile)</h3>\n<pre>",
-                    EscapeHtml(m.hailo_compile), "</pre>\n");
+  if (m.hailo_compile) {
+    std::string steps = FormatHailoCompile(*m.hailo_compile);
+    if (steps.empty()) steps = "No DFC step ran (see the diagnostics).\n";
+    absl::StrAppend(&out, "<h3>Hailo hand-off (hailo-compile)</h3>\n<pre>", EscapeHtml(steps),
+                    "</pre>\n");
+  }
 
   if (!others.empty()) {
     absl::StrAppend(&out, "<h3>Diagnostics</h3>\n");

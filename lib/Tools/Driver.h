@@ -8,6 +8,8 @@
 //   DriverOutput.cpp  guarding and writing the outputs (model, DOT, host
 //                     part of a split, external data), all or nothing
 //   DriverVerify.cpp  numeric verification and its tables
+//   DriverHailoCompile.cpp  the hailo-compile stage: the plan the pass
+//                     left, carried out (folder, DFC runs) after the pipeline
 //   DriverReport.cpp  the run record for --report and --emit=dot
 //
 //===----------------------------------------------------------------------===//
@@ -92,6 +94,11 @@ class Driver {
                            const std::string& where);
   bool PrintVerification(const absl::StatusOr<std::vector<OutputComparison>>& reports,
                          const std::string& what, const std::string& where);
+
+  // DriverHailoCompile.cpp: after a pipeline that succeeded, carries out
+  // the plan hailo-compile left in `ctx` (none: nothing to do) on `model`;
+  // its failure is reported (exit 3 for the DFC, 2 for files).
+  absl::Status RunHailoCompileStage(const onnx::ModelProto& model, PassContext& ctx);
 
   // DriverReport.cpp
   int OpenReport();

@@ -64,7 +64,8 @@ int Driver::CommitReport(int code) {
 // The figures of one model's pipeline run.
 void Driver::RecordRun(const PassManager& pm, PassContext& ctx) {
   ModelRunRecord& mr = report_.models[current_model_];
-  for (const auto& [pass, seconds] : pm.timings()) mr.timings.push_back(PassTiming{pass, seconds});
+  for (const auto& [pass, seconds] : pm.timings())
+    mr.timings.push_back(PassTiming{pass, seconds, IsNestedPassRow(pass)});
   mr.stats = ctx.stats();
   if (const auto* findings = ctx.artifacts().Get<Hailo8Findings>()) mr.lints = findings->verdicts;
   if (!mr.lints.empty()) mr.end_nodes = mr.lints.back().end_nodes;
@@ -83,7 +84,8 @@ void Driver::Draw(const onnx::ModelProto& original, const onnx::ModelProto& mode
   }
   std::vector<std::string> passes;
   for (const PassTiming& t : mr.timings)
-    if (!absl::StartsWith(t.pass, "(")) passes.push_back(t.pass);  // not "(verify-each)"
+    if (!absl::StartsWith(t.pass, "(") && !t.nested)  // not "(verify-each)"
+      passes.push_back(t.pass);
   DotAnnotations after;
   after.diagnostics = mr.diagnostics;
   after.before = &original;

@@ -3,8 +3,9 @@
 // Structure (as MlirOptMain): parse the command line (DriverFlags.cpp) ->
 // build the pipeline (every pass and option validated before any input is
 // read) -> read the input and run the pipeline on each model
-// (DriverInput.cpp) -> write the outputs only when every model succeeded
-// (DriverOutput.cpp) -> verify (DriverVerify.cpp) and report
+// (DriverInput.cpp), then the hailo-compile stage when the pipeline planned
+// one (DriverHailoCompile.cpp) -> verify (DriverVerify.cpp) -> write the
+// outputs only when every model succeeded (DriverOutput.cpp) -> report
 // (DriverReport.cpp). This file is that sequence and the exit-code policy.
 //
 //===----------------------------------------------------------------------===//
@@ -45,16 +46,14 @@ Driver::Driver(DriverConfig& config, const PassRegistry& registry, OptRunRequest
     if (current_model_ >= 0) report_.models[current_model_].diagnostics.push_back(d);
     else report_.diagnostics.push_back(d);
   });
-  // What passes print besides diagnostics (hailo-compile's progress,
-  // check-hailo8's JSON summary): printed as the CLI does, and
-  // hailo-compile's kept for the report.
-  diags_.SetOutputHandler([this](const std::string& pass, const std::string& text) {
+  // Lines besides diagnostics (hailo-compile's progress, check-hailo8's
+  // JSON summary): printed as the CLI does. The report reads the run
+  // record instead.
+  diags_.SetOutputHandler([this](const std::string&, const std::string& text) {
     if (request_.print) {
       std::cerr << text;
       std::cerr.flush();
     }
-    if (current_model_ >= 0 && pass == "hailo-compile")
-      report_.models[current_model_].hailo_compile += text;
   });
 }
 
@@ -85,6 +84,14 @@ int Driver::RunPipeline() {
 absl::StatusOr<std::unique_ptr<PassManager>> Driver::BuildPassManager() {
   auto passes = BuildPipeline(config_.pipeline, registry_);
   if (!passes.ok()) return passes.status();
+  // hailo-compile plans the hand-off of the pipeline's result, which the
+  // driver carries out after the pipeline: nothing may change the model
+  // after the plan was made.
+  for (size_t i = 0; i + 1 < passes->size(); ++i)
+    if ((*passes)[i]->Argument() == "hailo-compile")
+      return UsageError(absl::StrCat("hailo-compile is the final stage; '",
+                                     (*passes)[i + 1]->Argument(),
+                                     "' cannot run after it (put --hailo-compile last)"));
   report_.pipeline = PrintPipeline(*passes);
   if (config_.dump_pipeline && request_.print)
     std::cerr << "onnx-h8-opt --passes='" << PrintPipeline(*passes) << "'\n";
@@ -130,7 +137,8 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   std::unique_ptr<onnx::ModelProto> copy;
   if ((config_.verify_numerics || Drawing()) && numerics_ == nullptr)
     copy = std::make_unique<onnx::ModelProto>(model);
-  const absl::Status s = pm.Run(model, ctx);
+  absl::Status s = pm.Run(model, ctx);
+  if (s.ok()) s = RunHailoCompileStage(model, ctx);
   const onnx::ModelProto* original = numerics_ ? numerics_->original() : copy.get();
   RecordRun(pm, ctx);
   if (config_.pm.time_passes && request_.print) std::cerr << pm.FormatTimings();
@@ -139,7 +147,8 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   // A lint's verdict after every pass ran judged the pipeline's result;
   // any other failure left the model as it was when the pipeline stopped.
   size_t passes_run = 0;
-  for (const auto& [pass, seconds] : pm.timings()) passes_run += pass[0] != '(' ? 1 : 0;
+  for (const auto& [pass, seconds] : pm.timings())
+    passes_run += pass[0] != '(' && !IsNestedPassRow(pass) ? 1 : 0;
   const bool stopped = !s.ok() && !(IsLintFindings(s) && passes_run == pm.passes().size());
   if (Drawing()) Draw(*original, model, stopped, code);
   const SplitHostModel* split = ctx.artifacts().Get<SplitHostModel>();

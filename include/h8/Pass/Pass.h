@@ -12,6 +12,7 @@
 #ifndef H8_PASS_PASS_H
 #define H8_PASS_PASS_H
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +27,8 @@
 #include "onnx/onnx_pb.h"
 
 namespace h8 {
+
+class Pass;
 
 /// Per-run state shared by the passes of one pipeline run: diagnostics,
 /// statistics, the artifacts passes leave for each other and for the driver.
@@ -62,9 +65,30 @@ class PassContext {
 
   /// Adds `delta` to the current pass's statistic `name` (a pass declares
   /// its statistics as Statistic members and counts with Statistic::Add).
+  /// Inside a nested pass (RunNestedPass) it counts for that pass.
   void Stat(const std::string& name, int64_t delta = 1);
-  /// pass -> statistic -> value, for --pass-statistics, in pipeline order.
+  /// pass -> statistic -> value, for --pass-statistics, in pipeline order:
+  /// one entry per pass run that counted something, nested passes as
+  /// "<pass>/<nested>" entries (one per name within a top-level pass run).
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>>& stats() { return stats_; }
+
+  /// Runs `pass` on `model` from inside the running pass: a nested pipeline
+  /// of one pass, as MLIR's Pass::runPipeline. Its statistics are counted
+  /// for "<running>/<nested>" (e.g. "fold-constants/cleanup"), its wall
+  /// time is reported as a nested row under the running pass (see
+  /// set_nested_timer), and the analyses are shared with the running pass:
+  /// nothing cached is reset, and a change the nested pass reports is
+  /// noted (AnalysisManager::NoteChange) before the running pass asks for
+  /// an analysis again. Its diagnostics keep the running pass's name. The
+  /// running pass's own change claim covers what the nested pass changed.
+  absl::StatusOr<bool> RunNestedPass(Pass& pass, onnx::ModelProto& model);
+  /// For the pass manager: receives each nested pass run's qualified name
+  /// when it starts (with 0 seconds) and with its wall time when it ends.
+  using NestedTimer = std::function<void(const std::string& pass, double seconds)>;
+  void set_nested_timer(NestedTimer timer) { nested_timer_ = std::move(timer); }
+  /// For the pass manager: a top-level pass run begins (statistics are
+  /// merged per pass name within one top-level pass run).
+  void BeginPassRun() { stats_run_begin_ = stats_.size(); }
 
   /// Typed results of the passes run so far (ArtifactStore.h).
   ArtifactStore& artifacts() { return artifacts_; }
@@ -83,11 +107,13 @@ class PassContext {
   std::string current_pass_;
   absl::flat_hash_set<std::string> remark_passes_;
   std::vector<std::pair<std::string, std::map<std::string, int64_t>>> stats_;
+  size_t stats_run_begin_ = 0;
+  // The nested pass running (qualified), "" outside RunNestedPass.
+  std::string nested_pass_;
+  NestedTimer nested_timer_;
   ArtifactStore artifacts_;
   AnalysisManager analyses_;
 };
-
-class Pass;
 
 /// A statistic a pass counts, declared as a member of the pass with its
 /// name and description, as MLIR's Pass::Statistic:
@@ -98,8 +124,8 @@ class Pass;
 /// Its values live in the run's PassContext, per pass run, not in the
 /// statistic (passes keep no state from one Run() to the next); the pass
 /// lists what it declares in statistics(). A statistic with no owner counts
-/// for whichever pass is running (shared helpers such as fold-constants',
-/// which pin-shape runs too).
+/// for whichever pass is running (a helper shared by several passes); a
+/// pass run inside another (PassContext::RunNestedPass) counts for itself.
 class Statistic {
  public:
   Statistic(Pass* owner, std::string name, std::string description);

@@ -16,6 +16,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "h8/Pass/Pass.h"
 #include "h8/Pass/PassInstrumentation.h"
 #include "h8/Support/TextIO.h"
@@ -68,7 +69,10 @@ class PassManager {
   /// Wall time per pass of the last Run(), for --time-passes.
   std::string FormatTimings() const;
   /// The same figures as data: (pass, seconds) in run order, then
-  /// "(verify-each)" for the verification between passes when it ran.
+  /// "(verify-each)" for the verification between passes when it ran. A
+  /// pass's row is followed by the rows of the passes it ran inside itself
+  /// (PassContext::RunNestedPass), named "<pass>/<nested>" and included in
+  /// its time (IsNestedPassRow).
   const std::vector<std::pair<std::string, double>>& timings() const { return timings_; }
 
  private:
@@ -80,6 +84,12 @@ class PassManager {
   double verify_seconds_ = 0;
   std::vector<std::pair<std::string, double>> timings_;
 };
+
+/// Whether a timings() row is a nested pass's ("<pass>/<nested>"): its
+/// time is part of the row of the pass that ran it.
+inline bool IsNestedPassRow(absl::string_view name) {
+  return name.find('/') != absl::string_view::npos;
+}
 
 /// Formats collected statistics (--pass-statistics).
 std::string FormatStatistics(PassContext& ctx);

@@ -2,6 +2,7 @@
 #ifndef H8_PASSES_CHECKHAILO8_H
 #define H8_PASSES_CHECKHAILO8_H
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -16,6 +17,10 @@ namespace h8 {
 struct Hailo8Findings {
   static constexpr absl::string_view kArtifactKey = "check-hailo8.findings";
   std::vector<LintSummary> verdicts;
+  /// The structural fingerprint (h8/IR/Fingerprint.h) of the model the
+  /// last verdict judged: a later consumer (hailo-compile) trusts that
+  /// verdict only while the model still has it.
+  uint64_t last_judged_fingerprint = 0;
 };
 
 }  // namespace h8

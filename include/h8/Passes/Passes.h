@@ -8,6 +8,7 @@
 #include "h8/Pass/PassOptions.h"
 #include "h8/Pass/PassRegistry.h"
 #include "h8/Passes/CheckHailo8.h"
+#include "h8/Passes/HailoCompile.h"
 #include "h8/Passes/LiftConv1d.h"
 #include "h8/Passes/SplitHailo8.h"
 
@@ -73,10 +74,11 @@ struct FoldConstantsOptions {
   }
 };
 
-/// Runs fold-constants on `model`; pin-shape passes the analysis it already
-/// has (`shapes`, of this very model), otherwise one is computed.
-absl::StatusOr<bool> RunFoldConstants(onnx::ModelProto& model, const FoldConstantsOptions& options,
-                                      PassContext& ctx, const ShapeAnalysis* shapes = nullptr);
+/// A fold-constants pass for a model whose analysis the caller already has
+/// (`shapes`, of the very model it will run on, e.g. pin-shape's with the
+/// pinned dims bound); CreateFoldConstantsPass(options) computes its own.
+std::unique_ptr<Pass> CreateFoldConstantsPass(const FoldConstantsOptions& options,
+                                              const ShapeAnalysis* shapes);
 
 /// Checks pin-shape's `shape` text; returns an error message or "".
 std::string ValidatePinText(const std::string& text);

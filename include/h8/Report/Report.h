@@ -9,8 +9,10 @@
 // embedded instead, with a note saying so).
 //
 // The driver fills a RunRecord while it runs (diagnostics through a tee of
-// the DiagnosticEngine handler, hailo-compile's table through a tee of
-// std::cerr) and renders it at the end, also when the run failed.
+// the DiagnosticEngine handler, timings, statistics and artifacts from the
+// pass manager and the run's PassContext, the Hailo hand-off from the
+// driver's hailo-compile stage) and renders it at the end, also when the
+// run failed.
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_REPORT_REPORT_H
@@ -19,7 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <streambuf>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,8 +32,11 @@
 namespace h8 {
 
 struct PassTiming {
-  std::string pass;
+  std::string pass;  // "<pass>/<nested>" for a pass run inside another
   double seconds = 0;
+  /// Run inside the pass of the row before it (PassContext::RunNestedPass);
+  /// its time is part of that pass's.
+  bool nested = false;
 };
 
 struct VerifyRow {
@@ -40,6 +45,36 @@ struct VerifyRow {
   std::string dims;  // "1,5"
   bool ok = true;
 };
+
+/// What the driver's hailo-compile stage did with the plan hailo-compile
+/// left (lib/Tools/DriverHailoCompile.cpp).
+struct HailoCompileRecord {
+  struct Step {
+    std::string name;  // "parser", "optimize", "compiler"
+    double seconds = 0;
+    int exit_code = 0;  // -1: it could not be started
+    std::string output;  // the file it produces, "DIR/NAME.har"
+    int64_t output_bytes = -1;  // -1: the file is missing
+  };
+  std::string dir, net_name, hw_arch;
+  /// The host part's file when the model is the device part of a split.
+  std::string host_part;
+  /// How many steps were planned, and those that ran, in order.
+  int planned_steps = 0;
+  std::vector<Step> steps;
+  /// Every step ran and succeeded.
+  bool built = false;
+};
+
+/// The stage's progress lines as it prints them: the split note, "[k/N]
+/// hailo NAME ..." when step k starts, its outcome when it ends, and when
+/// everything was built the HEF and a table of step, time, file and size.
+std::string FormatHailoCompileSplitNote(const HailoCompileRecord& record);
+std::string FormatHailoCompileStepStart(const HailoCompileRecord& record, size_t step);
+std::string FormatHailoCompileStepEnd(const HailoCompileRecord& record, size_t step);
+std::string FormatHailoCompileBuilt(const HailoCompileRecord& record);
+/// All of them, for the report.
+std::string FormatHailoCompile(const HailoCompileRecord& record);
 
 /// Everything the report shows about one model (one chunk with
 /// --split-input-file).
@@ -61,9 +96,8 @@ struct ModelRunRecord {
   std::vector<LintSummary> lints;
   /// The host model split-hailo8 wrote, if it ran.
   std::string host_model_path;
-  /// hailo-compile's progress lines and step table, as printed (the
-  /// lines it handed to the diagnostics engine's output).
-  std::string hailo_compile;
+  /// The Hailo hand-off, when the hailo-compile stage ran.
+  std::optional<HailoCompileRecord> hailo_compile;
   std::string before_dot, after_dot;
   /// State of the "after" drawing when the pipeline did not finish.
   std::string after_caption;

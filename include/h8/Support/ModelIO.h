@@ -13,6 +13,9 @@
 // failure leaves the destination (which may be the input itself) untouched
 // and no partial file. Every file error carries the usage-error mark of
 // h8/Support/Status.h: the driver exits with 2 for it wherever it surfaces.
+// Implemented in lib/Support/ModelIOFiles.cpp (kinds, identities and names
+// of files), ModelIORead.cpp (opening, sniffing, parsing) and
+// ModelIOWrite.cpp (pending files, atomic output, serialization).
 //
 //===----------------------------------------------------------------------===//
 #ifndef H8_SUPPORT_MODELIO_H

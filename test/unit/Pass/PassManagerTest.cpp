@@ -388,6 +388,107 @@ TEST(PassManagerTest, StatisticsAppearPerPassInPipelineOrder) {
   EXPECT_FALSE(Contains(text, "quiet")) << text;
 }
 
+TEST(PassManagerTest, NestedPassesGetTheirOwnRowsAndStatistics) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  // inner: counts and changes the model; middle runs inner twice and counts
+  // after it; outer counts, then runs middle. Diagnostics keep the name of
+  // the top-level pass.
+  TestPass inner("inner", &runs, [](onnx::ModelProto& m, PassContext& c) -> absl::StatusOr<bool> {
+    c.Stat("removed", 2);
+    c.Warning() << "from inner";
+    m.mutable_graph()->mutable_node(0)->set_name("renamed");
+    return true;
+  });
+  TestPass middle("middle", &runs,
+                  [&inner](onnx::ModelProto& m, PassContext& c) -> absl::StatusOr<bool> {
+                    for (int k = 0; k < 2; ++k) {
+                      auto r = c.RunNestedPass(inner, m);
+                      if (!r.ok()) return r.status();
+                    }
+                    c.Stat("rounds");
+                    return true;
+                  });
+  std::shared_ptr<const GraphIndex> before_nested, after_nested;
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(std::make_unique<TestPass>(
+      "outer", &runs, [&](onnx::ModelProto& m, PassContext& c) -> absl::StatusOr<bool> {
+        c.Stat("seen");
+        auto r = c.RunNestedPass(middle, m);
+        if (!r.ok()) return r.status();
+        c.Stat("seen");
+        return *r;
+      }));
+  // A nested run shares the analyses: an index built before it is handed
+  // out again after it when the nested pass changed nothing.
+  TestPass reader("reader", &runs,
+                  [](onnx::ModelProto&, PassContext&) -> absl::StatusOr<bool> { return false; });
+  pm.AddPass(std::make_unique<TestPass>(
+      "shares", &runs, [&](onnx::ModelProto& m, PassContext& c) -> absl::StatusOr<bool> {
+        before_nested = c.analyses().Index(m.graph());
+        auto r = c.RunNestedPass(reader, m);
+        if (!r.ok()) return r.status();
+        after_nested = c.analyses().Index(m.graph());
+        return false;
+      }));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  EXPECT_EQ(before_nested, after_nested);
+
+  std::vector<std::string> rows;
+  for (const auto& [name, seconds] : pm.timings()) rows.push_back(name);
+  ASSERT_GE(rows.size(), 5u);
+  rows.resize(5);  // then "(verify-each)"
+  EXPECT_EQ(rows, (std::vector<std::string>{"outer", "outer/middle", "outer/middle/inner", "shares",
+                                            "shares/reader"}));
+  EXPECT_FALSE(IsNestedPassRow("outer"));
+  EXPECT_TRUE(IsNestedPassRow("outer/middle"));
+  // The outer row includes the nested rows' time; the total counts it once.
+  EXPECT_GE(pm.timings()[0].second, pm.timings()[1].second);
+  EXPECT_GE(pm.timings()[1].second, pm.timings()[2].second);
+  const std::string timing = pm.FormatTimings();
+  EXPECT_TRUE(Contains(timing, "  outer\n")) << timing;
+  EXPECT_TRUE(Contains(timing, "    middle\n")) << timing;
+  EXPECT_TRUE(Contains(timing, "      inner\n")) << timing;
+
+  // One entry per pass, parents before the passes they nest, the two runs
+  // of inner added up.
+  ASSERT_EQ(ctx.stats().size(), 3u);
+  EXPECT_EQ(ctx.stats()[0].first, "outer");
+  EXPECT_EQ(ctx.stats()[0].second, (std::map<std::string, int64_t>{{"seen", 2}}));
+  EXPECT_EQ(ctx.stats()[1].first, "outer/middle");
+  EXPECT_EQ(ctx.stats()[1].second, (std::map<std::string, int64_t>{{"rounds", 1}}));
+  EXPECT_EQ(ctx.stats()[2].first, "outer/middle/inner");
+  EXPECT_EQ(ctx.stats()[2].second, (std::map<std::string, int64_t>{{"removed", 4}}));
+  ASSERT_EQ(cap.diags.size(), 2u);
+  EXPECT_EQ(cap.diags[0].pass, "outer");
+  EXPECT_EQ(runs, 6);
+}
+
+TEST(PassManagerTest, AParentCountingAfterItsNestedPassesComesFirst) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  TestPass inner("inner", &runs, [](onnx::ModelProto&, PassContext& c) -> absl::StatusOr<bool> {
+    c.Stat("n");
+    return false;
+  });
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(std::make_unique<TestPass>(
+      "late", &runs, [&inner](onnx::ModelProto& m, PassContext& c) -> absl::StatusOr<bool> {
+        auto r = c.RunNestedPass(inner, m);
+        if (!r.ok()) return r.status();
+        c.Stat("rounds");
+        return false;
+      }));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  ASSERT_TRUE(pm.Run(model, ctx).ok());
+  ASSERT_EQ(ctx.stats().size(), 2u);
+  EXPECT_EQ(ctx.stats()[0].first, "late");
+  EXPECT_EQ(ctx.stats()[1].first, "late/inner");
+}
+
 std::vector<std::string> Lines(const std::string& text) {
   std::vector<std::string> out;
   size_t start = 0;

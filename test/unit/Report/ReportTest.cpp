@@ -101,5 +101,30 @@ TEST(ReportTest, HtmlIsEscapedAndSelfContained) {
   EXPECT_NE(html.find("&lt;/td&gt;&lt;script&gt;"), std::string::npos);
 }
 
+TEST(ReportTest, NestedPassRowsAreIndentedAndNotCountedTwice) {
+  RunRecord data;
+  ModelRunRecord m;
+  m.where = "m.onnx";
+  m.timings = {{"fold-constants", 0.003, false},
+               {"fold-constants/cleanup", 0.001, true},
+               {"pin-shape", 0.001, false}};
+  m.stats = {{"fold-constants", {{"nodes-folded", 2}}},
+             {"fold-constants/cleanup", {{"dead-nodes-removed", 5}}},
+             {"pin-shape", {{"inputs-pinned", 1}}}};
+  data.models.push_back(m);
+  const std::string html = RenderReportHtml(data);
+  // Total 4.0 ms (3 + 1), not 5; the nested row has no number and its own
+  // statistics; the next top-level pass is number 2.
+  EXPECT_NE(html.find("<th>total</th><td class=\"num\">4.0 ms</td>"), std::string::npos) << html;
+  EXPECT_NE(html.find("<tr><td class=\"num\"></td><td>&nbsp;&nbsp;&nbsp;&nbsp;"
+                      "<code>fold-constants/cleanup</code></td><td class=\"num\">1.0 ms</td>"
+                      "<td class=\"num\">25.0%</td><td>dead-nodes-removed = 5</td>"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<tr><td class=\"num\">2</td><td><code>pin-shape</code>"), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<td>inputs-pinned = 1</td>"), std::string::npos) << html;
+}
+
 }  // namespace
 }  // namespace h8
