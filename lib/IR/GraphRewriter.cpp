@@ -113,6 +113,22 @@ void GraphRewriter::Commit(GraphIndex* index) {
     index->ForgetNodes(Sorted(erased_));
     index->ForgetInitializers(Sorted(erased_initializers_));
   }
+  ApplySlotEdits(index);
+  ApplyRenames(index);
+  ApplyNodeOrder(index);
+  ApplyInitializerEdits(index);
+  PruneValueInfo();
+  if (index != nullptr) index->FinishUpdate();
+  inserts_.clear();
+  erased_.clear();
+  renames_.clear();
+  new_initializers_.clear();
+  erased_initializers_.clear();
+  output_renames_.clear();
+  input_sets_.clear();
+}
+
+void GraphRewriter::ApplySlotEdits(GraphIndex* index) {
   for (auto& r : output_renames_) {
     if (erased_.contains(r.node)) continue;
     std::string* out = graph_.mutable_node(r.node)->mutable_output(r.slot);
@@ -124,77 +140,85 @@ void GraphRewriter::Commit(GraphIndex* index) {
     if (index != nullptr) index->ForgetReads(r.node);
     graph_.mutable_node(r.node)->mutable_input(r.slot)->swap(r.name);
   }
+}
+
+void GraphRewriter::ApplyRenames(GraphIndex* index) {
+  if (renames_.empty()) return;
   // Resolve rename chains (a -> b, b -> c) so one lookup suffices; the hop
   // limit guards against a cycle queued by mistake.
-  if (!renames_.empty()) {
-    absl::flat_hash_map<std::string, std::string> resolved;
-    for (const auto& [from, to] : renames_) {
-      std::string target = to;
-      for (size_t hops = 0; hops <= renames_.size(); ++hops) {
-        auto it = renames_.find(target);
-        if (it == renames_.end()) break;
-        target = it->second;
-      }
-      resolved.emplace(from, target);
+  absl::flat_hash_map<std::string, std::string> resolved;
+  for (const auto& [from, to] : renames_) {
+    std::string target = to;
+    for (size_t hops = 0; hops <= renames_.size(); ++hops) {
+      auto it = renames_.find(target);
+      if (it == renames_.end()) break;
+      target = it->second;
     }
-    if (index != nullptr)
-      for (const auto& [from, to] : resolved) index->PrepareRedirect(from);
-    for (auto& node : *graph_.mutable_node()) RenameInNode(node, resolved);
-    for (auto& [anchor, nodes] : inserts_)
-      for (auto& node : nodes) RenameInNode(node, resolved);
-    if (index != nullptr)
-      for (const auto& [from, to] : resolved) index->RedirectUses(from, to);
+    resolved.emplace(from, target);
   }
+  if (index != nullptr)
+    for (const auto& [from, to] : resolved) index->PrepareRedirect(from);
+  for (auto& node : *graph_.mutable_node()) RenameInNode(node, resolved);
+  for (auto& [anchor, nodes] : inserts_)
+    for (auto& node : nodes) RenameInNode(node, resolved);
+  if (index != nullptr)
+    for (const auto& [from, to] : resolved) index->RedirectUses(from, to);
+}
 
+void GraphRewriter::ApplyNodeOrder(GraphIndex* index) {
   auto* nodes = graph_.mutable_node();
   const int original = nodes->size();
-  if (!inserts_.empty() || !erased_.empty()) {
-    std::vector<int> order;
-    order.reserve(original);
-    auto insert_at = [&](int anchor) {
-      auto it = inserts_.find(anchor);
-      if (it == inserts_.end()) return;
-      for (auto& node : it->second) {
-        order.push_back(nodes->size());
-        nodes->Add()->Swap(&node);
-      }
-    };
-    for (int i = 0; i < original; ++i) {
-      insert_at(i);
-      if (!erased_.contains(i)) order.push_back(i);
-    }
-    // Anchors at or past the end append, in anchor order.
-    for (auto it = inserts_.lower_bound(original); it != inserts_.end(); ++it) insert_at(it->first);
-    PermuteAndTruncate(*nodes, order);
-    if (index != nullptr) {
-      std::vector<int> new_position(original, -1), inserted;
-      for (int k = 0; k < static_cast<int>(order.size()); ++k) {
-        if (order[k] < original) new_position[order[k]] = k;
-        else inserted.push_back(k);
-      }
-      index->RenumberNodes(new_position, inserted);
-    }
-  } else if (index != nullptr) {
+  if (inserts_.empty() && erased_.empty()) {
+    if (index == nullptr) return;
     std::vector<int> same(original);
     for (int i = 0; i < original; ++i) same[i] = i;
     index->RenumberNodes(same, {});
+    return;
   }
+  std::vector<int> order;
+  order.reserve(original);
+  auto insert_at = [&](int anchor) {
+    auto it = inserts_.find(anchor);
+    if (it == inserts_.end()) return;
+    for (auto& node : it->second) {
+      order.push_back(nodes->size());
+      nodes->Add()->Swap(&node);
+    }
+  };
+  for (int i = 0; i < original; ++i) {
+    insert_at(i);
+    if (!erased_.contains(i)) order.push_back(i);
+  }
+  // Anchors at or past the end append, in anchor order.
+  for (auto it = inserts_.lower_bound(original); it != inserts_.end(); ++it) insert_at(it->first);
+  PermuteAndTruncate(*nodes, order);
+  if (index == nullptr) return;
+  std::vector<int> new_position(original, -1), inserted;
+  for (int k = 0; k < static_cast<int>(order.size()); ++k) {
+    if (order[k] < original) new_position[order[k]] = k;
+    else inserted.push_back(k);
+  }
+  index->RenumberNodes(new_position, inserted);
+}
 
-  std::vector<int> initializer_position;
+void GraphRewriter::ApplyInitializerEdits(GraphIndex* index) {
+  std::vector<int> position;
   if (!erased_initializers_.empty()) {
     std::vector<int> order;
-    initializer_position.assign(graph_.initializer_size(), -1);
+    position.assign(graph_.initializer_size(), -1);
     for (int i = 0; i < graph_.initializer_size(); ++i)
       if (!erased_initializers_.contains(i)) {
-        initializer_position[i] = static_cast<int>(order.size());
+        position[i] = static_cast<int>(order.size());
         order.push_back(i);
       }
     PermuteAndTruncate(*graph_.mutable_initializer(), order);
   }
   const int first_added = graph_.initializer_size();
   for (auto& t : new_initializers_) graph_.add_initializer()->Swap(&t);
-  if (index != nullptr) index->RenumberInitializers(initializer_position, first_added);
+  if (index != nullptr) index->RenumberInitializers(position, first_added);
+}
 
+void GraphRewriter::PruneValueInfo() {
   // value_info of values that no longer exist would describe nothing.
   // Exporters also describe graph inputs and initializers there (with
   // metadata_props): those stay while the value does, an initializer's
@@ -226,15 +250,6 @@ void GraphRewriter::Commit(GraphIndex* index) {
   }
   if (static_cast<int>(keep.size()) != graph_.value_info_size())
     PermuteAndTruncate(*graph_.mutable_value_info(), keep);
-  if (index != nullptr) index->FinishUpdate();
-
-  inserts_.clear();
-  erased_.clear();
-  renames_.clear();
-  new_initializers_.clear();
-  erased_initializers_.clear();
-  output_renames_.clear();
-  input_sets_.clear();
 }
 
 }  // namespace h8

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "h8/IR/Fingerprint.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/Support/Status.h"
 
@@ -72,6 +73,10 @@ void PassContext::Stat(const std::string& name, int64_t delta) {
       ->second[name] += delta;
 }
 
+uint64_t PassContext::ModelFingerprintAtPassStart(const onnx::ModelProto& model) const {
+  return model_fingerprint_ != 0 ? model_fingerprint_ : ModelFingerprint(model);
+}
+
 absl::StatusOr<bool> PassContext::RunNestedPass(Pass& pass, onnx::ModelProto& model) {
   const std::string& parent = nested_pass_.empty() ? current_pass_ : nested_pass_;
   const std::string name = absl::StrCat(parent, "/", pass.Argument());
@@ -84,7 +89,10 @@ absl::StatusOr<bool> PassContext::RunNestedPass(Pass& pass, onnx::ModelProto& mo
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nested_pass_ = outer;
-  if (changed.ok() && *changed) analyses_.NoteChange();
+  if (changed.ok() && *changed) {
+    analyses_.NoteChange();
+    model_fingerprint_ = 0;
+  }
   if (nested_timer_) nested_timer_(name, seconds);
   return changed;
 }

@@ -222,11 +222,11 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
       if (seconds > 0) timings.emplace_back("(verify-each)", seconds);
     }
   } verify_time{timings_, verify_seconds_};
+  RunState state;
   // Passes a pass runs inside itself (PassContext::RunNestedPass) are rows
   // after the running pass's, one per name, their runs added up.
-  size_t running_row = 0;
   ctx.set_nested_timer([&](const std::string& nested, double seconds) {
-    for (size_t k = running_row + 1; k < timings_.size(); ++k) {
+    for (size_t k = state.running_row + 1; k < timings_.size(); ++k) {
       if (timings_[k].first != nested) continue;
       timings_[k].second += seconds;
       return;
@@ -249,8 +249,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
   if (passes_.empty()) return finish(absl::OkStatus());
   // The model as the previous pass left it (or as it was given, already
   // verified by whoever read it), by fingerprint.
-  uint64_t main_fingerprint = 0, topology = 0;
-  uint64_t fingerprint = ModelFingerprint(model, &main_fingerprint, &topology);
+  state.fingerprint = ModelFingerprint(model, &state.main_fingerprint, &state.topology);
   ctx.analyses().set_checking(options_.verify_each == VerifyEachMode::kFull);
   // Fingerprints are remembered for this run only: the caller may edit the
   // model between runs.
@@ -259,98 +258,102 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
     explicit Remembering(AnalysisManager& a) : analyses(a) { analyses.set_remembering(true); }
     ~Remembering() { analyses.set_remembering(false); }
   } remembering(ctx.analyses());
-  ctx.analyses().NoteFingerprint(model.graph(), main_fingerprint);
-  // A lint's failure that a later pass consumes, returned at the end.
-  absl::Status lint_failure;
+  ctx.analyses().NoteFingerprint(model.graph(), state.main_fingerprint);
   size_t consumers_after = 0;
   for (const auto& pass : passes_) consumers_after += pass->ConsumesLintFindings() ? 1 : 0;
   for (const auto& pass : passes_) {
     if (pass->ConsumesLintFindings()) --consumers_after;
-    const std::string name(pass->Argument());
-    ctx.set_current_pass(name);
-    ctx.analyses().BeforePass();
-    for (auto& inst : instrumentations_) inst->RunBeforePass(*pass, model, ctx);
-
-    // A copy of the model is only kept when an instrumentation needs the
-    // "before" state.
-    std::unique_ptr<onnx::ModelProto> before;
-    for (const auto& inst : instrumentations_)
-      if (!before && inst->NeedsModelBefore(*pass))
-        before = std::make_unique<onnx::ModelProto>(model);
-
-    ctx.BeginPassRun();
-    running_row = timings_.size();
-    timings_.emplace_back(name, 0);
-    const auto start = std::chrono::steady_clock::now();
-    const int errors_before = ctx.diags().num_errors();
-    absl::StatusOr<bool> changed = pass->Run(model, ctx);
-    PassRunInfo info;
-    info.seconds = SecondsSince(start);
-    timings_[running_row].second = info.seconds;
-    // A pass that emitted an error (a warning under --Werror included) has
-    // failed, whatever it returned.
-    if (changed.ok() && ctx.diags().num_errors() > errors_before)
-      changed = MarkReported(absl::FailedPreconditionError(absl::StrCat(name, " reported errors")));
-    if (!changed.ok()) {
-      // A status whose diagnostics were emitted gets no second line.
-      if (!IsReported(changed.status())) ctx.Error() << changed.status().message();
-      for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
-        (*it)->RunAfterPassFailed(*pass, changed.status(), ctx);
-      if (IsLintFindings(changed.status()) && consumers_after > 0) {
-        // A lint only reads the model; the run goes on to the pass that
-        // consumes its findings.
-        lint_failure = changed.status();
-        fingerprint = ModelFingerprint(model, &main_fingerprint, &topology);
-        ctx.analyses().NoteChange();
-        ctx.analyses().NoteFingerprint(model.graph(), main_fingerprint);
-        ctx.analyses().AfterPass(/*changed=*/false);
-        continue;
-      }
-      return finish(changed.status());
-    }
-
-    // The pass's claim against the fact. A structural change the pass did
-    // not report would leave stale analyses behind and skip verification:
-    // that is a bug in the pass, reported as such. A claimed change with an
-    // equal fingerprint may be a rewrite of tensor bytes the fingerprint
-    // does not read; it counts as a change.
-    const auto check_start = std::chrono::steady_clock::now();
-    uint64_t topology_after = 0;
-    const uint64_t after = ModelFingerprint(model, &main_fingerprint, &topology_after);
-    info.structural_change = after != fingerprint;
-    // A claimed change the fingerprint does not see may be anywhere.
-    info.topology_change = topology_after != topology || !info.structural_change;
-    topology = topology_after;
-    info.changed = *changed;
-    info.before = before.get();
-    fingerprint = after;
-    verify_seconds_ += SecondsSince(check_start);
-    if (info.structural_change && !info.changed) {
-      ctx.Error() << "pass '" << name << "' changed the model but reported no change";
-      absl::Status s = absl::InternalError(absl::StrCat(name, " did not report its change"));
-      for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
-        (*it)->RunAfterPassFailed(*pass, s, ctx);
+    if (absl::Status s = RunPass(*pass, model, ctx, state, consumers_after > 0); !s.ok())
       return finish(s);
-    }
-    // A pass that asked for an analysis after editing the graph without
-    // saying so may have been given a stale one (only seen in checking
-    // mode, --verify-each=full).
-    if (std::string stale = ctx.analyses().TakeStaleUse(); !stale.empty()) {
-      ctx.Error() << "pass '" << name << "' asked for an analysis of " << stale
-                  << " after changing it without AnalysisManager::NoteChange()";
-      absl::Status s = absl::InternalError(absl::StrCat(name, " used a stale analysis"));
-      for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
-        (*it)->RunAfterPassFailed(*pass, s, ctx);
-      return finish(s);
-    }
-    ctx.analyses().NoteChange();
-    ctx.analyses().NoteFingerprint(model.graph(), main_fingerprint);
-    ctx.analyses().AfterPass(info.changed);
-
-    for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
-      if (absl::Status s = (*it)->RunAfterPass(*pass, info, model, ctx); !s.ok()) return finish(s);
   }
-  return finish(lint_failure);
+  // A lint's failure that a later pass consumed, returned at the end.
+  return finish(state.lint_failure);
+}
+
+absl::Status PassManager::FailPass(const Pass& pass, absl::Status status, PassContext& ctx) {
+  for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
+    (*it)->RunAfterPassFailed(pass, status, ctx);
+  return status;
+}
+
+absl::Status PassManager::RunPass(Pass& pass, onnx::ModelProto& model, PassContext& ctx,
+                                  RunState& state, bool findings_consumed_later) {
+  const std::string name(pass.Argument());
+  ctx.set_current_pass(name);
+  ctx.analyses().BeforePass();
+  for (auto& inst : instrumentations_) inst->RunBeforePass(pass, model, ctx);
+  // A copy of the model is only kept when an instrumentation needs the
+  // "before" state.
+  std::unique_ptr<onnx::ModelProto> before;
+  for (const auto& inst : instrumentations_)
+    if (!before && inst->NeedsModelBefore(pass)) before = std::make_unique<onnx::ModelProto>(model);
+
+  ctx.BeginPassRun();
+  state.running_row = timings_.size();
+  timings_.emplace_back(name, 0);
+  const auto start = std::chrono::steady_clock::now();
+  const int errors_before = ctx.diags().num_errors();
+  ctx.set_model_fingerprint(state.fingerprint);
+  absl::StatusOr<bool> changed = pass.Run(model, ctx);
+  ctx.set_model_fingerprint(0);
+  PassRunInfo info;
+  info.seconds = SecondsSince(start);
+  timings_[state.running_row].second = info.seconds;
+  // A pass that emitted an error (a warning under --Werror included) has
+  // failed, whatever it returned.
+  if (changed.ok() && ctx.diags().num_errors() > errors_before)
+    changed = MarkReported(absl::FailedPreconditionError(absl::StrCat(name, " reported errors")));
+  if (!changed.ok()) {
+    // A status whose diagnostics were emitted gets no second line.
+    if (!IsReported(changed.status())) ctx.Error() << changed.status().message();
+    absl::Status s = FailPass(pass, changed.status(), ctx);
+    if (!IsLintFindings(s) || !findings_consumed_later) return s;
+    // A lint only reads the model; the run goes on to the pass that
+    // consumes its findings.
+    state.lint_failure = s;
+    state.fingerprint = ModelFingerprint(model, &state.main_fingerprint, &state.topology);
+    ctx.analyses().NoteChange();
+    ctx.analyses().NoteFingerprint(model.graph(), state.main_fingerprint);
+    ctx.analyses().AfterPass(/*changed=*/false);
+    return absl::OkStatus();
+  }
+
+  // The pass's claim against the fact. A structural change the pass did
+  // not report would leave stale analyses behind and skip verification:
+  // that is a bug in the pass, reported as such. A claimed change with an
+  // equal fingerprint may be a rewrite of tensor bytes the fingerprint
+  // does not read; it counts as a change.
+  const auto check_start = std::chrono::steady_clock::now();
+  uint64_t topology_after = 0;
+  const uint64_t after = ModelFingerprint(model, &state.main_fingerprint, &topology_after);
+  info.structural_change = after != state.fingerprint;
+  // A claimed change the fingerprint does not see may be anywhere.
+  info.topology_change = topology_after != state.topology || !info.structural_change;
+  state.topology = topology_after;
+  info.changed = *changed;
+  info.before = before.get();
+  state.fingerprint = after;
+  verify_seconds_ += SecondsSince(check_start);
+  if (info.structural_change && !info.changed) {
+    ctx.Error() << "pass '" << name << "' changed the model but reported no change";
+    return FailPass(pass, absl::InternalError(absl::StrCat(name, " did not report its change")),
+                    ctx);
+  }
+  // A pass that asked for an analysis after editing the graph without
+  // saying so may have been given a stale one (only seen in checking
+  // mode, --verify-each=full).
+  if (std::string stale = ctx.analyses().TakeStaleUse(); !stale.empty()) {
+    ctx.Error() << "pass '" << name << "' asked for an analysis of " << stale
+                << " after changing it without AnalysisManager::NoteChange()";
+    return FailPass(pass, absl::InternalError(absl::StrCat(name, " used a stale analysis")), ctx);
+  }
+  ctx.analyses().NoteChange();
+  ctx.analyses().NoteFingerprint(model.graph(), state.main_fingerprint);
+  ctx.analyses().AfterPass(info.changed);
+
+  for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
+    if (absl::Status s = (*it)->RunAfterPass(pass, info, model, ctx); !s.ok()) return s;
+  return absl::OkStatus();
 }
 
 std::string PassManager::FormatTimings() const {

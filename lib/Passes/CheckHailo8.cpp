@@ -53,7 +53,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "h8/IR/Fingerprint.h"
 #include "h8/Passes/Passes.h"
 #include "h8/Support/Status.h"
 #include "h8/Target/Hailo8/Hailo8Analysis.h"
@@ -157,7 +156,7 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     ctx.diags().Output(ctx.current_pass(), FormatLintSummaryJson(summary) + "\n");
   Hailo8Findings& findings = ctx.artifacts().GetOrCreate<Hailo8Findings>();
   findings.verdicts.push_back(summary);
-  findings.last_judged_fingerprint = ModelFingerprint(model);
+  findings.last_judged_fingerprint = ctx.ModelFingerprintAtPassStart(model);
   if (!ctx.diags().json()) {
     std::string bodies;
     if (analysis.subgraph_bodies > 0)

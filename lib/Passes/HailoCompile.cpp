@@ -32,7 +32,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "h8/IR/Fingerprint.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/Passes/HailoCompile.h"
 #include "h8/Passes/Passes.h"
@@ -95,7 +94,7 @@ class HailoCompilePass : public Pass {
 
 absl::StatusOr<const LintSummary*> HailoCompilePass::Verdict(onnx::ModelProto& model,
                                                              PassContext& ctx) {
-  const uint64_t fingerprint = ModelFingerprint(model);
+  const uint64_t fingerprint = ctx.ModelFingerprintAtPassStart(model);
   const Hailo8Findings* findings = ctx.artifacts().Get<Hailo8Findings>();
   if (findings != nullptr && !findings->verdicts.empty() &&
       findings->last_judged_fingerprint == fingerprint)

@@ -64,6 +64,13 @@ class GraphRewriter {
   void Commit(GraphIndex* index = nullptr);
 
  private:
+  // Commit's steps, in order; each updates `index` when given.
+  void ApplySlotEdits(GraphIndex* index);
+  void ApplyRenames(GraphIndex* index);
+  void ApplyNodeOrder(GraphIndex* index);
+  void ApplyInitializerEdits(GraphIndex* index);
+  void PruneValueInfo();
+
   onnx::GraphProto& graph_;
   std::map<int, std::vector<onnx::NodeProto>> inserts_;
   absl::flat_hash_set<int> erased_;

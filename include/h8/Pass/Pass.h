@@ -90,6 +90,16 @@ class PassContext {
   /// merged per pass name within one top-level pass run).
   void BeginPassRun() { stats_run_begin_ = stats_.size(); }
 
+  /// ModelFingerprint(model) as the running pass received `model`: the
+  /// pass manager hands over the one it computed for its change check, so
+  /// a pass asking before its first edit costs no walk; otherwise (outside
+  /// a pass manager, or after a nested pass changed the model) it is
+  /// computed.
+  uint64_t ModelFingerprintAtPassStart(const onnx::ModelProto& model) const;
+  /// For the pass manager: the model's fingerprint before the next pass,
+  /// or 0 (unknown).
+  void set_model_fingerprint(uint64_t fingerprint) { model_fingerprint_ = fingerprint; }
+
   /// Typed results of the passes run so far (ArtifactStore.h).
   ArtifactStore& artifacts() { return artifacts_; }
   const ArtifactStore& artifacts() const { return artifacts_; }
@@ -98,6 +108,7 @@ class PassContext {
   AnalysisManager& analyses() { return analyses_; }
 
  private:
+  uint64_t model_fingerprint_ = 0;
   InFlightDiagnostic Make(Severity severity, const onnx::NodeProto* node, int index,
                           const std::string& graph_path, bool enabled);
 

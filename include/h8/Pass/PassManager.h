@@ -10,6 +10,7 @@
 #ifndef H8_PASS_PASSMANAGER_H
 #define H8_PASS_PASSMANAGER_H
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +77,24 @@ class PassManager {
   const std::vector<std::pair<std::string, double>>& timings() const { return timings_; }
 
  private:
+  // What Run() carries from one pass to the next.
+  struct RunState {
+    // The whole model's fingerprint as the previous pass left it, the main
+    // graph's, and the main graph's without value types.
+    uint64_t fingerprint = 0;
+    uint64_t main_fingerprint = 0;
+    uint64_t topology = 0;
+    // The running pass's row in timings_.
+    size_t running_row = 0;
+    // A lint's failure that a later pass consumes, returned at the end.
+    absl::Status lint_failure;
+  };
+  // Runs `pass` with its hooks and the checks after it; a status that is
+  // not OK ends the run.
+  absl::Status RunPass(Pass& pass, onnx::ModelProto& model, PassContext& ctx, RunState& state,
+                       bool findings_consumed_later);
+  // Runs the after-failed hooks; returns `status`.
+  absl::Status FailPass(const Pass& pass, absl::Status status, PassContext& ctx);
   PassManagerOptions options_;
   std::vector<std::unique_ptr<Pass>> passes_;
   std::vector<std::unique_ptr<PassInstrumentation>> instrumentations_;
