@@ -140,6 +140,10 @@ class FlattenGroupsPass : public GraphPass {
  private:
   std::optional<NodePlan> Match(const onnx::GraphProto& graph, const GraphIndex& index, int i,
                                 const GraphRef& ref, PassContext& ctx);
+  void ChooseStrategy(const GraphIndex& index, const onnx::NodeProto& node,
+                      const onnx::TensorProto* winit,
+                      const std::optional<std::vector<int64_t>>& wdims, PassContext& ctx,
+                      NodePlan& plan) const;
   const FlattenGroupsOptions options_;
   RunState state_;
   Statistic convs_flattened_{this, "convs-flattened", "Grouped convolutions rewritten"};
@@ -236,7 +240,20 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
     if (auto bs = index.StaticShape(b); bs && bs->size() == 1 && (*bs)[0] % group == 0)
       plan.bias_part = (*bs)[0] / group;
 
-  // Strategy.
+  ChooseStrategy(index, node, winit, wdims, ctx, plan);
+  return plan;
+}
+
+// Dense or split (options, max-growth, whether the weight's bytes can be
+// read), and the weight in the form the strategy needs.
+void FlattenGroupsPass::ChooseStrategy(const GraphIndex& index, const onnx::NodeProto& node,
+                                       const onnx::TensorProto* winit,
+                                       const std::optional<std::vector<int64_t>>& wdims,
+                                       PassContext& ctx, NodePlan& plan) const {
+  const int64_t group = plan.group;
+  const int32_t wtype = plan.dtype;
+  const std::string& w = node.input(1);
+  const std::string b = node.input_size() > 2 ? node.input(2) : "";
   plan.dense = options_.strategy == "dense";
   if (plan.dense && options_.max_growth > 0 && static_cast<double>(group) > options_.max_growth) {
     plan.dense = false;
@@ -263,7 +280,7 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
     plan.dense_dims[1] *= group;
     plan.dense_bytes = BlockDiagonal(*wbytes, (*wdims)[0], group);
     plan.bytes_after = static_cast<int64_t>(plan.dense_bytes.size());
-    return plan;
+    return;
   }
 
   if (wbytes) {
@@ -281,7 +298,6 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
   if (IsConstantInit(index, b))
     plan.bias_slices = SliceConstant(*index.Initializer(b), group, ctx.base_dir());
   plan.bytes_after = plan.bytes_before;
-  return plan;
 }
 
 // Applies the plans of one graph. Every structural edit goes through
