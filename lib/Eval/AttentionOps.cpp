@@ -51,7 +51,9 @@ absl::StatusOr<Layout> ReadLayout(const Tensor& t, const char* what, bool packed
   return Layout{true, heads, t.dims[1], t.dims[2] / heads};
 }
 
-Kernel Attention(const OpContext& ctx) {
+/// Refuses what the kernel does not implement: the KV cache, softcap and
+/// outputs other than Y.
+absl::Status CheckAttentionForm(const OpContext& ctx) {
   if (ctx.opset() < 23) {
     return InvalidArg("Attention is not in the default domain before opset 23");
   }
@@ -70,6 +72,89 @@ Kernel Attention(const OpContext& ctx) {
   if (ctx.AttrFloat("softcap", 0.0f) != 0.0f) {
     return Unimpl("attribute 'softcap' != 0 is not supported");
   }
+  return absl::OkStatus();
+}
+
+/// Additive bias per (b, h, i, j), broadcast from attn_mask; empty without
+/// one.
+absl::StatusOr<std::vector<double>> MaskBias(const OpContext& ctx,
+                                             const std::vector<int64_t>& score_dims) {
+  std::vector<double> bias;
+  if (ctx.Input(3) != nullptr) {
+    H8_ASSIGN_OR_RETURN(const Tensor* mask, ctx.Required(3));
+    const bool is_bool = mask->dtype == onnx::TensorProto::BOOL;
+    if (!is_bool && !mask->IsFloat()) {
+      return InvalidArg("attn_mask must be bool or float, got ", ElementTypeName(mask->dtype));
+    }
+    H8_ASSIGN_OR_RETURN(std::vector<int64_t> bd, BroadcastShapes({mask->dims, score_dims}));
+    if (bd != score_dims) {
+      return InvalidArg("attn_mask shape ", DimsString(mask->dims), " does not broadcast to ",
+                        DimsString(score_dims));
+    }
+    bias.resize(Product(score_dims));
+    BroadcastLoop<1>(score_dims, {&mask->dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
+      bias[o] = is_bool ? (mask->i[i[0]] != 0 ? 0.0 : -std::numeric_limits<double>::infinity())
+                        : static_cast<double>(mask->f[i[0]]);
+    });
+  }
+  return bias;
+}
+
+/// The operands of one Attention and how to read them.
+struct AttentionOperands {
+  const Tensor* q;
+  const Tensor* k;
+  const Tensor* v;
+  Layout ql, kl, vl;
+  int64_t batch;
+  int64_t group;  // query heads per kv head
+  double scale;
+  bool causal;
+};
+
+/// Y = softmax(scale * Q K^T + bias) V, row by row, in double.
+void Attend(const AttentionOperands& a, const std::vector<double>& bias, Tensor& y) {
+  const Tensor* q = a.q;
+  const Tensor* k = a.k;
+  const Tensor* v = a.v;
+  const Layout& ql = a.ql;
+  const Layout& kl = a.kl;
+  const Layout& vl = a.vl;
+  const int64_t sq = ql.seq, skv = kl.seq, dv = vl.depth;
+  Layout yl{ql.packed, ql.heads, sq, dv};
+  std::vector<double> score(skv), acc(dv);
+  for (int64_t b = 0; b < a.batch; ++b) {
+    for (int64_t h = 0; h < ql.heads; ++h) {
+      const int64_t kh = h / a.group;
+      for (int64_t i = 0; i < sq; ++i) {
+        double mx = -std::numeric_limits<double>::infinity();
+        for (int64_t j = 0; j < skv; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < ql.depth; ++d) {
+            dot += static_cast<double>(q->f[ql.At(b, h, i, d)]) * k->f[kl.At(b, kh, j, d)];
+          }
+          double s = dot * a.scale;
+          if (!bias.empty()) s += bias[((b * ql.heads + h) * sq + i) * skv + j];
+          if (a.causal && j > i) s = -std::numeric_limits<double>::infinity();
+          score[j] = s;
+          mx = std::max(mx, s);
+        }
+        double sum = 0;
+        for (double& s : score) sum += (s = std::exp(s - mx));
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t j = 0; j < skv; ++j) {
+          for (int64_t d = 0; d < dv; ++d) acc[d] += score[j] * v->f[vl.At(b, kh, j, d)];
+        }
+        for (int64_t d = 0; d < dv; ++d) {
+          y.f[yl.At(b, h, i, d)] = RoundToFloatDtype(static_cast<float>(acc[d] / sum), y.dtype);
+        }
+      }
+    }
+  }
+}
+
+Kernel Attention(const OpContext& ctx) {
+  H8_RETURN_IF_ERROR(CheckAttentionForm(ctx));
   H8_ASSIGN_OR_RETURN(const Tensor* q, ctx.Required(0));
   H8_ASSIGN_OR_RETURN(const Tensor* k, ctx.Required(1));
   H8_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(2));
@@ -114,60 +199,12 @@ Kernel Attention(const OpContext& ctx) {
                                             : 1.0 / std::sqrt(static_cast<double>(ql.depth));
   const bool causal = ctx.AttrInt("is_causal", 0) != 0;
 
-  // Additive bias per (b, h, i, j), broadcast from attn_mask.
   const std::vector<int64_t> score_dims = {batch, ql.heads, sq, skv};
-  std::vector<double> bias;
-  if (ctx.Input(3) != nullptr) {
-    H8_ASSIGN_OR_RETURN(const Tensor* mask, ctx.Required(3));
-    const bool is_bool = mask->dtype == onnx::TensorProto::BOOL;
-    if (!is_bool && !mask->IsFloat()) {
-      return InvalidArg("attn_mask must be bool or float, got ", ElementTypeName(mask->dtype));
-    }
-    H8_ASSIGN_OR_RETURN(std::vector<int64_t> bd, BroadcastShapes({mask->dims, score_dims}));
-    if (bd != score_dims) {
-      return InvalidArg("attn_mask shape ", DimsString(mask->dims), " does not broadcast to ",
-                        DimsString(score_dims));
-    }
-    bias.resize(Product(score_dims));
-    BroadcastLoop<1>(score_dims, {&mask->dims}, [&](int64_t o, const std::array<int64_t, 1>& i) {
-      bias[o] = is_bool ? (mask->i[i[0]] != 0 ? 0.0 : -std::numeric_limits<double>::infinity())
-                        : static_cast<double>(mask->f[i[0]]);
-    });
-  }
-
-  Layout yl{packed, ql.heads, sq, dv};
+  H8_ASSIGN_OR_RETURN(std::vector<double> bias, MaskBias(ctx, score_dims));
   std::vector<int64_t> y_dims = packed ? std::vector<int64_t>{batch, sq, ql.heads * dv}
                                        : std::vector<int64_t>{batch, ql.heads, sq, dv};
   Tensor y = AllocateTensor(q->dtype, y_dims);
-  std::vector<double> score(skv), acc(dv);
-  for (int64_t b = 0; b < batch; ++b) {
-    for (int64_t h = 0; h < ql.heads; ++h) {
-      const int64_t kh = h / group;
-      for (int64_t i = 0; i < sq; ++i) {
-        double mx = -std::numeric_limits<double>::infinity();
-        for (int64_t j = 0; j < skv; ++j) {
-          double dot = 0;
-          for (int64_t d = 0; d < ql.depth; ++d) {
-            dot += static_cast<double>(q->f[ql.At(b, h, i, d)]) * k->f[kl.At(b, kh, j, d)];
-          }
-          double s = dot * scale;
-          if (!bias.empty()) s += bias[((b * ql.heads + h) * sq + i) * skv + j];
-          if (causal && j > i) s = -std::numeric_limits<double>::infinity();
-          score[j] = s;
-          mx = std::max(mx, s);
-        }
-        double sum = 0;
-        for (double& s : score) sum += (s = std::exp(s - mx));
-        std::fill(acc.begin(), acc.end(), 0.0);
-        for (int64_t j = 0; j < skv; ++j) {
-          for (int64_t d = 0; d < dv; ++d) acc[d] += score[j] * v->f[vl.At(b, kh, j, d)];
-        }
-        for (int64_t d = 0; d < dv; ++d) {
-          y.f[yl.At(b, h, i, d)] = RoundToFloatDtype(static_cast<float>(acc[d] / sum), y.dtype);
-        }
-      }
-    }
-  }
+  Attend({q, k, v, ql, kl, vl, batch, group, scale, causal}, bias, y);
   return One(std::move(y));
 }
 

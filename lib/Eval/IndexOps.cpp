@@ -338,18 +338,31 @@ Kernel TopK(const OpContext& ctx) {
   return out;
 }
 
-/// Einsum "<a>,<b>-><out>": every letter's size from the operands, then one
-/// sum over the letters absent from the output for each output element.
-/// Einsum for any number of operands: explicit ("ij,jk->ik") or implicit
-/// output (letters used once, alphabetical), "..." (broadcast dims, written
-/// first in an implicit output) and repeated letters within a term
-/// (diagonals). Summation walks every letter's range, in double.
-Kernel Einsum(const OpContext& ctx) {
-  std::string eq = ctx.AttrString("equation", "");
-  eq.erase(std::remove(eq.begin(), eq.end(), ' '), eq.end());
-  const size_t arrow = eq.find("->");
-  const std::string lhs = eq.substr(0, arrow);
+/// A parsed Einsum: its terms with "..." replaced by placeholder letters
+/// '0'..'9' (right-aligned broadcast dims), each letter's size and uses.
+struct EinsumSpec {
+  std::string eq;
   std::vector<std::string> terms;
+  std::vector<const Tensor*> ops;
+  int64_t ellipsis_rank = 0;
+  std::map<char, int64_t> size, uses;
+  std::string out_term;
+};
+
+/// `term` with its "..." replaced by the last `covered` of the
+/// `ellipsis_rank` placeholder letters.
+std::string ExpandEllipsis(const std::string& term, int64_t covered, int64_t ellipsis_rank) {
+  const size_t dots = term.find("...");
+  if (dots == std::string::npos) return term;
+  std::string fill;
+  for (int64_t k = ellipsis_rank - covered; k < ellipsis_rank; ++k)
+    fill += static_cast<char>('0' + k);
+  return term.substr(0, dots) + fill + term.substr(dots + 3);
+}
+
+/// The input terms, the operands and how many dims "..." covers.
+absl::Status EinsumTerms(const OpContext& ctx, const std::string& lhs, EinsumSpec& e) {
+  std::vector<std::string>& terms = e.terms;
   for (size_t start = 0;;) {
     const size_t comma = lhs.find(',', start);
     terms.push_back(lhs.substr(start, comma == std::string::npos ? comma : comma - start));
@@ -357,49 +370,44 @@ Kernel Einsum(const OpContext& ctx) {
     start = comma + 1;
   }
   if (terms.size() != ctx.NumInputs()) {
-    return InvalidArg("equation '", eq, "' has ", terms.size(), " terms for ", ctx.NumInputs(),
+    return InvalidArg("equation '", e.eq, "' has ", terms.size(), " terms for ", ctx.NumInputs(),
                       " inputs");
   }
-  const size_t n_ops = terms.size();
-  std::vector<const Tensor*> ops(n_ops);
-  // "..." becomes placeholder letters '0'..'9' (right-aligned broadcast dims).
-  int64_t ellipsis_rank = 0;
-  for (size_t t = 0; t < n_ops; ++t) {
-    H8_ASSIGN_OR_RETURN(ops[t], ctx.Required(t));
-    if (!ops[t]->IsFloat()) return Unimpl("Einsum on ", ElementTypeName(ops[t]->dtype));
+  e.ops.resize(terms.size());
+  for (size_t t = 0; t < terms.size(); ++t) {
+    H8_ASSIGN_OR_RETURN(e.ops[t], ctx.Required(t));
+    if (!e.ops[t]->IsFloat()) return Unimpl("Einsum on ", ElementTypeName(e.ops[t]->dtype));
     const size_t dots = terms[t].find("...");
-    const int64_t rank = ops[t]->dims.size();
+    const int64_t rank = e.ops[t]->dims.size();
     const int64_t named =
         static_cast<int64_t>(terms[t].size()) - (dots == std::string::npos ? 0 : 3);
     if (dots == std::string::npos ? named != rank : named > rank) {
       return InvalidArg("term '", terms[t], "' does not match operand shape ",
-                        DimsString(ops[t]->dims));
+                        DimsString(e.ops[t]->dims));
     }
-    if (dots != std::string::npos) ellipsis_rank = std::max(ellipsis_rank, rank - named);
+    if (dots != std::string::npos) e.ellipsis_rank = std::max(e.ellipsis_rank, rank - named);
   }
-  if (ellipsis_rank > 10) return Unimpl("'...' covering more than 10 dims");
-  auto expand = [&](const std::string& term, int64_t covered) {
-    const size_t dots = term.find("...");
-    if (dots == std::string::npos) return term;
-    std::string fill;
-    for (int64_t k = ellipsis_rank - covered; k < ellipsis_rank; ++k)
-      fill += static_cast<char>('0' + k);
-    return term.substr(0, dots) + fill + term.substr(dots + 3);
-  };
-  std::map<char, int64_t> size, uses;
-  for (size_t t = 0; t < n_ops; ++t) {
+  if (e.ellipsis_rank > 10) return Unimpl("'...' covering more than 10 dims");
+  return absl::OkStatus();
+}
+
+/// Expands every term's "..." and records each letter's size and uses.
+absl::Status EinsumLetterSizes(EinsumSpec& e) {
+  for (size_t t = 0; t < e.terms.size(); ++t) {
+    std::string& term = e.terms[t];
+    const Tensor* op = e.ops[t];
     const int64_t named =
-        static_cast<int64_t>(terms[t].size()) - (terms[t].find("...") == std::string::npos ? 0 : 3);
-    terms[t] = expand(terms[t], static_cast<int64_t>(ops[t]->dims.size()) - named);
-    for (size_t d = 0; d < terms[t].size(); ++d) {
-      const char c = terms[t][d];
+        static_cast<int64_t>(term.size()) - (term.find("...") == std::string::npos ? 0 : 3);
+    term = ExpandEllipsis(term, static_cast<int64_t>(op->dims.size()) - named, e.ellipsis_rank);
+    for (size_t d = 0; d < term.size(); ++d) {
+      const char c = term[d];
       if (!std::isalpha(static_cast<unsigned char>(c)) &&
           !std::isdigit(static_cast<unsigned char>(c))) {
-        return InvalidArg("equation '", eq, "' has an invalid character");
+        return InvalidArg("equation '", e.eq, "' has an invalid character");
       }
-      ++uses[c];
-      const int64_t dim = ops[t]->dims[d];
-      auto [it, fresh] = size.emplace(c, dim);
+      ++e.uses[c];
+      const int64_t dim = op->dims[d];
+      auto [it, fresh] = e.size.emplace(c, dim);
       if (fresh || it->second == dim) continue;
       // Only "..." dims broadcast (a size 1 against any size).
       if (std::isdigit(static_cast<unsigned char>(c)) && (it->second == 1 || dim == 1)) {
@@ -409,15 +417,16 @@ Kernel Einsum(const OpContext& ctx) {
       }
     }
   }
-  std::string out_term;
-  if (arrow != std::string::npos) {
-    out_term = expand(eq.substr(arrow + 2), ellipsis_rank);
-  } else {
-    for (int64_t k = 0; k < ellipsis_rank; ++k) out_term += static_cast<char>('0' + k);
-    for (const auto& [c, n] : uses) {
-      if (std::isalpha(static_cast<unsigned char>(c)) && n == 1) out_term += c;
-    }
-  }
+  return absl::OkStatus();
+}
+
+/// The sum over the letters absent from the output, for each output element.
+Kernel EinsumContract(EinsumSpec& e) {
+  const size_t n_ops = e.terms.size();
+  const std::vector<std::string>& terms = e.terms;
+  const std::vector<const Tensor*>& ops = e.ops;
+  const std::string& out_term = e.out_term;
+  std::map<char, int64_t>& size = e.size;
   // Letters: output ones first, then the summed ones; the counter walks
   // them all, the output index changing with the first group only.
   std::string letters = out_term;
@@ -475,6 +484,31 @@ Kernel Einsum(const OpContext& ctx) {
     }
   }
   return One(std::move(y));
+}
+
+/// Einsum "<a>,<b>-><out>": every letter's size from the operands, then one
+/// sum over the letters absent from the output for each output element.
+/// Einsum for any number of operands: explicit ("ij,jk->ik") or implicit
+/// output (letters used once, alphabetical), "..." (broadcast dims, written
+/// first in an implicit output) and repeated letters within a term
+/// (diagonals). Summation walks every letter's range, in double.
+Kernel Einsum(const OpContext& ctx) {
+  EinsumSpec e;
+  std::string& eq = e.eq;
+  eq = ctx.AttrString("equation", "");
+  eq.erase(std::remove(eq.begin(), eq.end(), ' '), eq.end());
+  const size_t arrow = eq.find("->");
+  H8_RETURN_IF_ERROR(EinsumTerms(ctx, eq.substr(0, arrow), e));
+  H8_RETURN_IF_ERROR(EinsumLetterSizes(e));
+  if (arrow != std::string::npos) {
+    e.out_term = ExpandEllipsis(eq.substr(arrow + 2), e.ellipsis_rank, e.ellipsis_rank);
+  } else {
+    for (int64_t k = 0; k < e.ellipsis_rank; ++k) e.out_term += static_cast<char>('0' + k);
+    for (const auto& [c, n] : e.uses) {
+      if (std::isalpha(static_cast<unsigned char>(c)) && n == 1) e.out_term += c;
+    }
+  }
+  return EinsumContract(e);
 }
 
 }  // namespace

@@ -258,6 +258,83 @@ std::string DecomposeLayerNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
   return DecomposeTrailingNorm(c, n, before, true);
 }
 
+// What DecomposeAttention reads off one Attention node.
+struct AttentionForm {
+  int32_t type = 0;  // of Q, K, V and Y
+  bool packed = false;  // 3-D [B, L, H*E]
+  int64_t hq = 0, hkv = 0, group = 1;
+  double scale = 1.0;
+  bool causal = false;
+  int64_t lq = -1, skv = -1;  // static sequence lengths (-1: not static)
+  int32_t mask_type = 0;  // 0: no attn_mask
+};
+
+// Reads the form of Attention `n` into `a`; why it cannot be decomposed, or
+// "".
+std::string ReadAttentionForm(Ctx& c, const onnx::NodeProto& n, AttentionForm& a) {
+  for (int k = 4; k < n.input_size(); ++k)
+    if (HasInput(n, k))
+      return absl::StrCat("input #", k, k == 6 ? " (nonpad_kv_seqlen)" : " (the KV cache)",
+                          " is not decomposed; only Q, K, V and attn_mask are");
+  for (int k = 1; k < n.output_size(); ++k)
+    if (!n.output(k).empty())
+      return absl::StrCat("output #", k, " ('", n.output(k), "') is not decomposed; only Y is");
+  if (GetFloatAttr(n, "softcap", 0.0f) != 0.0f) return "softcap != 0 is not decomposed";
+  if (!HasInput(n, 2)) return "Q, K and V are required";
+  const std::string& q = n.input(0);
+  const std::string& k = n.input(1);
+  int32_t& type = a.type;
+  if (std::string why = TypeOf(c, q, type); !why.empty()) return why;
+  const ValueFacts* qf = c.shapes.Facts(q);
+  const ValueFacts* kf = c.shapes.Facts(k);
+  const int rank = qf ? qf->rank() : -1;
+  if (rank != 3 && rank != 4)
+    return absl::StrCat("needs Q of known rank 3 or 4; '", q, "' is ",
+                        qf ? qf->ShapeString() : std::string("unknown"));
+  if (!kf || kf->rank() != rank) return absl::StrCat("K '", k, "' must have Q's rank ", rank);
+  const bool packed = a.packed = rank == 3;
+  auto static_dim = [](const ValueFacts* f, int d) -> int64_t {
+    return f && f->rank() > d && f->dims[d].is_static() ? f->dims[d].value() : -1;
+  };
+  int64_t& hq = a.hq;
+  int64_t& hkv = a.hkv;
+  hq = GetIntAttr(n, "q_num_heads", packed ? -1 : static_dim(qf, 1));
+  hkv = GetIntAttr(n, "kv_num_heads", packed ? -1 : static_dim(kf, 1));
+  if (hq <= 0 || hkv <= 0)
+    return packed ? "3-D Q, K, V need attributes q_num_heads and kv_num_heads"
+                  : "needs the static head counts of Q and K";
+  if (hq % hkv != 0)
+    return absl::StrCat(hq, " query heads are not a multiple of ", hkv, " kv heads");
+  a.group = hq / hkv;
+  double& scale = a.scale;
+  if (FindAttr(n, "scale") != nullptr) {
+    scale = GetFloatAttr(n, "scale", 1.0f);
+  } else {
+    const int64_t e =
+        packed ? (static_dim(qf, 2) > 0 ? static_dim(qf, 2) / hq : -1) : static_dim(qf, 3);
+    if (e <= 0)
+      return absl::StrCat("the default scale needs Q's static head size; '", q, "' is ",
+                          qf->ShapeString());
+    scale = 1.0 / std::sqrt(static_cast<double>(e));
+  }
+  const bool causal = a.causal = GetIntAttr(n, "is_causal", 0) != 0;
+  const int seq_axis = packed ? 1 : 2;
+  const int64_t lq = a.lq = static_dim(qf, seq_axis);
+  const int64_t skv = a.skv = static_dim(kf, seq_axis);
+  if (causal && (lq <= 0 || skv <= 0))
+    return absl::StrCat("is_causal needs static sequence lengths of Q and K (", qf->ShapeString(),
+                        ", ", kf->ShapeString(), "; pin them first)");
+  int32_t& mask_type = a.mask_type;
+  if (HasInput(n, 3)) {
+    mask_type = c.ElemType(n.input(3));
+    if (mask_type == 0)
+      return absl::StrCat("the element type of attn_mask '", n.input(3), "' is unknown");
+    if (mask_type != onnx::TensorProto::BOOL && !IsFloatElementType(mask_type))
+      return absl::StrCat("attn_mask '", n.input(3), "' is ", ElementTypeName(mask_type));
+  }
+  return "";
+}
+
 // Attention-23, plain form -> softmax(scale * Q K^T + mask + causal) V:
 //   3-D Q [B, L, Hq*E] -> Reshape [0, 0, Hq, -1] -> Transpose to [B, Hq, L, E]
 //   (K and V likewise with Hkv); Transpose(K) [B, Hkv, E, S]; MatMul; Mul by
@@ -270,64 +347,13 @@ std::string DecomposeLayerNorm(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
 // probabilities likewise for the second, so K and V are not repeated.
 // Refused: past_key/past_value and the present/qk outputs, softcap.
 std::string DecomposeAttention(Ctx& c, onnx::NodeProto& n, std::vector<onnx::NodeProto>& before) {
-  for (int k = 4; k < n.input_size(); ++k)
-    if (HasInput(n, k))
-      return absl::StrCat("input #", k, k == 6 ? " (nonpad_kv_seqlen)" : " (the KV cache)",
-                          " is not decomposed; only Q, K, V and attn_mask are");
-  for (int k = 1; k < n.output_size(); ++k)
-    if (!n.output(k).empty())
-      return absl::StrCat("output #", k, " ('", n.output(k), "') is not decomposed; only Y is");
-  if (GetFloatAttr(n, "softcap", 0.0f) != 0.0f) return "softcap != 0 is not decomposed";
-  if (!HasInput(n, 2)) return "Q, K and V are required";
+  AttentionForm a;
+  if (std::string why = ReadAttentionForm(c, n, a); !why.empty()) return why;
   const std::string q = n.input(0), k = n.input(1), v = n.input(2), base = n.output(0);
-  int32_t type;
-  if (std::string why = TypeOf(c, q, type); !why.empty()) return why;
-  const ValueFacts* qf = c.shapes.Facts(q);
-  const ValueFacts* kf = c.shapes.Facts(k);
-  const int rank = qf ? qf->rank() : -1;
-  if (rank != 3 && rank != 4)
-    return absl::StrCat("needs Q of known rank 3 or 4; '", q, "' is ",
-                        qf ? qf->ShapeString() : std::string("unknown"));
-  if (!kf || kf->rank() != rank) return absl::StrCat("K '", k, "' must have Q's rank ", rank);
-  const bool packed = rank == 3;
-  auto static_dim = [](const ValueFacts* f, int d) -> int64_t {
-    return f && f->rank() > d && f->dims[d].is_static() ? f->dims[d].value() : -1;
-  };
-  int64_t hq = GetIntAttr(n, "q_num_heads", packed ? -1 : static_dim(qf, 1));
-  int64_t hkv = GetIntAttr(n, "kv_num_heads", packed ? -1 : static_dim(kf, 1));
-  if (hq <= 0 || hkv <= 0)
-    return packed ? "3-D Q, K, V need attributes q_num_heads and kv_num_heads"
-                  : "needs the static head counts of Q and K";
-  if (hq % hkv != 0)
-    return absl::StrCat(hq, " query heads are not a multiple of ", hkv, " kv heads");
-  const int64_t group = hq / hkv;
-  double scale;
-  if (FindAttr(n, "scale") != nullptr) {
-    scale = GetFloatAttr(n, "scale", 1.0f);
-  } else {
-    const int64_t e =
-        packed ? (static_dim(qf, 2) > 0 ? static_dim(qf, 2) / hq : -1) : static_dim(qf, 3);
-    if (e <= 0)
-      return absl::StrCat("the default scale needs Q's static head size; '", q, "' is ",
-                          qf->ShapeString());
-    scale = 1.0 / std::sqrt(static_cast<double>(e));
-  }
-  const bool causal = GetIntAttr(n, "is_causal", 0) != 0;
-  const int seq_axis = packed ? 1 : 2;
-  const int64_t lq = static_dim(qf, seq_axis), skv = static_dim(kf, seq_axis);
-  if (causal && (lq <= 0 || skv <= 0))
-    return absl::StrCat("is_causal needs static sequence lengths of Q and K (", qf->ShapeString(),
-                        ", ", kf->ShapeString(), "; pin them first)");
-  std::string mask_bias;
-  int32_t mask_type = 0;
-  if (HasInput(n, 3)) {
-    mask_type = c.ElemType(n.input(3));
-    if (mask_type == 0)
-      return absl::StrCat("the element type of attn_mask '", n.input(3), "' is unknown");
-    if (mask_type != onnx::TensorProto::BOOL && !IsFloatElementType(mask_type))
-      return absl::StrCat("attn_mask '", n.input(3), "' is ", ElementTypeName(mask_type));
-  }
-
+  const int32_t type = a.type;
+  const bool packed = a.packed;
+  const int64_t hq = a.hq, hkv = a.hkv, group = a.group, lq = a.lq, skv = a.skv;
+  const int32_t mask_type = a.mask_type;
   Chain ch{c, n, before, base, {}};
   const double inf = std::numeric_limits<double>::infinity();
   auto heads_first = [&](const std::string& t, int64_t heads) {
@@ -341,7 +367,7 @@ std::string DecomposeAttention(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
   } else {
     scores = ch.Out("MatMul", {q4, kt});
   }
-  scores = ch.Out("Mul", {scores, AddScalar(c, base + "_scale", type, scale)});
+  scores = ch.Out("Mul", {scores, AddScalar(c, base + "_scale", type, a.scale)});
   if (HasInput(n, 3)) {
     std::string bias = n.input(3);
     if (mask_type == onnx::TensorProto::BOOL)
@@ -350,7 +376,7 @@ std::string DecomposeAttention(Ctx& c, onnx::NodeProto& n, std::vector<onnx::Nod
     else if (mask_type != type) bias = ch.Cast(bias, type);
     scores = ch.Out("Add", {scores, bias});
   }
-  if (causal) {
+  if (a.causal) {
     std::vector<double> tri(lq * skv, 0.0);
     for (int64_t i = 0; i < lq; ++i)
       for (int64_t j = i + 1; j < skv; ++j) tri[i * skv + j] = -inf;

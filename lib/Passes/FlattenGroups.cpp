@@ -140,6 +140,10 @@ class FlattenGroupsPass : public GraphPass {
  private:
   std::optional<NodePlan> Match(const onnx::GraphProto& graph, const GraphIndex& index, int i,
                                 const GraphRef& ref, PassContext& ctx);
+  void ChooseStrategy(const GraphIndex& index, const onnx::NodeProto& node,
+                      const onnx::TensorProto* winit,
+                      const std::optional<std::vector<int64_t>>& wdims, PassContext& ctx,
+                      NodePlan& plan) const;
   const FlattenGroupsOptions options_;
   RunState state_;
   Statistic convs_flattened_{this, "convs-flattened", "Grouped convolutions rewritten"};
@@ -236,7 +240,20 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
     if (auto bs = index.StaticShape(b); bs && bs->size() == 1 && (*bs)[0] % group == 0)
       plan.bias_part = (*bs)[0] / group;
 
-  // Strategy.
+  ChooseStrategy(index, node, winit, wdims, ctx, plan);
+  return plan;
+}
+
+// Dense or split (options, max-growth, whether the weight's bytes can be
+// read), and the weight in the form the strategy needs.
+void FlattenGroupsPass::ChooseStrategy(const GraphIndex& index, const onnx::NodeProto& node,
+                                       const onnx::TensorProto* winit,
+                                       const std::optional<std::vector<int64_t>>& wdims,
+                                       PassContext& ctx, NodePlan& plan) const {
+  const int64_t group = plan.group;
+  const int32_t wtype = plan.dtype;
+  const std::string& w = node.input(1);
+  const std::string b = node.input_size() > 2 ? node.input(2) : "";
   plan.dense = options_.strategy == "dense";
   if (plan.dense && options_.max_growth > 0 && static_cast<double>(group) > options_.max_growth) {
     plan.dense = false;
@@ -263,7 +280,7 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
     plan.dense_dims[1] *= group;
     plan.dense_bytes = BlockDiagonal(*wbytes, (*wdims)[0], group);
     plan.bytes_after = static_cast<int64_t>(plan.dense_bytes.size());
-    return plan;
+    return;
   }
 
   if (wbytes) {
@@ -281,158 +298,194 @@ std::optional<NodePlan> FlattenGroupsPass::Match(const onnx::GraphProto& graph,
   if (IsConstantInit(index, b))
     plan.bias_slices = SliceConstant(*index.Initializer(b), group, ctx.base_dir());
   plan.bytes_after = plan.bytes_before;
-  return plan;
+}
+
+// Applies the plans of one graph. Every structural edit goes through
+// `rewriter`; the in-place ones change only tensor bytes, dims and
+// attributes.
+class GroupRewriter {
+ public:
+  GroupRewriter(onnx::GraphProto& graph, int64_t opset, const GraphIndex& index, NameUniquer& names,
+                GraphRewriter& rewriter)
+      : graph_(graph), opset_(opset), index_(index), names_(names), rewriter_(rewriter) {
+    for (auto& vi : *graph_.mutable_value_info()) value_infos_.emplace(vi.name(), &vi);
+  }
+
+  // One dense convolution with a block-diagonal weight.
+  void Densify(NodePlan& plan);
+  // g convolutions over Split inputs and weights, joined by a Concat.
+  void SplitIntoGroups(NodePlan& plan);
+
+ private:
+  const std::vector<std::string>& ConstantSlices(const std::string& v, int64_t g, Slices& slices);
+  onnx::NodeProto MakeSplit(const std::string& input, const std::vector<std::string>& outputs,
+                            int64_t axis, int64_t part, const std::string& name);
+  std::vector<std::string> RuntimeParts(const std::string& v, int64_t g) {
+    std::vector<std::string> parts;
+    for (int64_t k = 0; k < g; ++k) parts.push_back(names_.Unique(absl::StrCat(v, "_g", k)));
+    return parts;
+  }
+  static std::string Named(const std::string& base, absl::string_view suffix) {
+    return base.empty() ? std::string() : absl::StrCat(base, suffix);
+  }
+
+  onnx::GraphProto& graph_;
+  const int64_t opset_;
+  const GraphIndex& index_;
+  NameUniquer& names_;
+  GraphRewriter& rewriter_;
+  absl::flat_hash_map<std::string, onnx::ValueInfoProto*> value_infos_;
+  absl::flat_hash_map<std::pair<int64_t, int64_t>, std::string> split_inits_;
+  // (shared constant, group) -> its dense copy / its slices.
+  absl::flat_hash_map<std::pair<std::string, int64_t>, std::string> dense_copies_;
+  absl::flat_hash_map<std::pair<std::string, int64_t>, std::vector<std::string>> slice_names_;
+};
+
+// Names of the g slices of constant `v`, added once per (v, g).
+const std::vector<std::string>& GroupRewriter::ConstantSlices(const std::string& v, int64_t g,
+                                                              Slices& slices) {
+  auto [it, fresh] = slice_names_.try_emplace(std::make_pair(v, g));
+  if (fresh) {
+    for (int64_t k = 0; k < g; ++k) {
+      it->second.push_back(names_.Unique(absl::StrCat(v, "_g", k)));
+      rewriter_.AddInitializer(
+          MakeRawTensor(it->second.back(), slices.dtype, slices.dims, std::move(slices.bytes[k])));
+    }
+    if (IsUnshared(index_, v)) rewriter_.EraseInitializer(index_.InitializerIndex(v));
+  }
+  return it->second;
+}
+
+// `outputs` = Split(input) on `axis` into equal parts of `part` (0:
+// unknown), in the form the opset wants.
+onnx::NodeProto GroupRewriter::MakeSplit(const std::string& input,
+                                         const std::vector<std::string>& outputs, int64_t axis,
+                                         int64_t part, const std::string& name) {
+  onnx::NodeProto split;
+  split.set_op_type("Split");
+  if (!name.empty()) split.set_name(names_.Unique(name));
+  split.add_input(input);
+  for (const auto& o : outputs) split.add_output(o);
+  SetIntAttr(split, "axis", axis);
+  const int64_t parts = static_cast<int64_t>(outputs.size());
+  if (part > 0 && opset_ < 13) {
+    SetIntsAttr(split, "split", std::vector<int64_t>(parts, part));
+  } else if (part > 0) {
+    auto key = std::make_pair(parts, part);
+    auto it = split_inits_.find(key);
+    if (it == split_inits_.end()) {
+      std::string sname = names_.Unique("flatten_groups_split");
+      rewriter_.AddInitializer(MakeInt64Tensor(sname, std::vector<int64_t>(parts, part)));
+      it = split_inits_.emplace(key, sname).first;
+    }
+    split.add_input(it->second);
+  } else if (opset_ >= 18) {
+    SetIntAttr(split, "num_outputs", parts);
+  }
+  return split;
+}
+
+void GroupRewriter::Densify(NodePlan& plan) {
+  const int i = plan.index;
+  onnx::NodeProto& node = *graph_.mutable_node(i);
+  const std::string w = node.input(1);
+  if (plan.in_place) {
+    onnx::TensorProto* init = graph_.mutable_initializer(index_.InitializerIndex(w));
+    std::string doc = init->doc_string();
+    *init = MakeRawTensor(w, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes));
+    if (!doc.empty()) init->set_doc_string(doc);
+    if (auto it = value_infos_.find(w); it != value_infos_.end()) {
+      auto* shape = it->second->mutable_type()->mutable_tensor_type()->mutable_shape();
+      if (shape->dim_size() > 1) shape->mutable_dim(1)->set_dim_value(plan.dense_dims[1]);
+    }
+  } else {
+    // Readers of one shared weight with the same group share one copy
+    // (the widening is the same for Conv and ConvTranspose).
+    auto [it, fresh] = dense_copies_.try_emplace(std::make_pair(w, plan.group));
+    if (fresh) {
+      it->second = names_.Unique(absl::StrCat(w, "_dense"));
+      rewriter_.AddInitializer(
+          MakeRawTensor(it->second, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes)));
+    }
+    rewriter_.SetInput(i, 1, it->second);
+  }
+  SetIntAttr(node, "group", 1);
+}
+
+void GroupRewriter::SplitIntoGroups(NodePlan& plan) {
+  const int i = plan.index;
+  const onnx::NodeProto& node = graph_.node(i);
+  const std::string w = node.input(1);
+  const std::string b = node.input_size() > 2 ? node.input(2) : "";
+  const int64_t g = plan.group;
+  const std::string& x = node.input(0);
+  const std::string y = node.output(0);
+  std::vector<std::string> xs, ws, bs, ys;
+  for (int64_t k = 0; k < g; ++k) {
+    xs.push_back(names_.Unique(absl::StrCat(y, "_x", k)));
+    ys.push_back(names_.Unique(absl::StrCat(y, "_g", k)));
+  }
+  rewriter_.InsertBefore(i, MakeSplit(x, xs, 1, plan.in_part, Named(node.name(), "_split")));
+  if (plan.weight_slices) {
+    ws = ConstantSlices(w, g, *plan.weight_slices);
+  } else {
+    ws = RuntimeParts(w, g);
+    rewriter_.InsertBefore(
+        i, MakeSplit(w, ws, 0, plan.weight_part, Named(node.name(), "_split_weight")));
+  }
+  if (!b.empty() && plan.bias_slices) {
+    bs = ConstantSlices(b, g, *plan.bias_slices);
+  } else if (!b.empty()) {
+    bs = RuntimeParts(b, g);
+    rewriter_.InsertBefore(i,
+                           MakeSplit(b, bs, 0, plan.bias_part, Named(node.name(), "_split_bias")));
+  }
+  for (int64_t k = 0; k < g; ++k) {
+    onnx::NodeProto conv = node;
+    conv.clear_input();
+    conv.clear_output();
+    if (!node.name().empty()) conv.set_name(names_.Unique(absl::StrCat(node.name(), "_g", k)));
+    conv.add_input(xs[k]);
+    conv.add_input(ws[k]);
+    if (!b.empty()) conv.add_input(bs[k]);
+    conv.add_output(ys[k]);
+    SetIntAttr(conv, "group", 1);
+    rewriter_.InsertBefore(i, std::move(conv));
+  }
+  onnx::NodeProto concat;
+  concat.set_op_type("Concat");
+  if (!node.name().empty()) concat.set_name(names_.Unique(absl::StrCat(node.name(), "_concat")));
+  for (const auto& o : ys) concat.add_input(o);
+  concat.add_output(y);
+  SetIntAttr(concat, "axis", 1);
+  rewriter_.InsertBefore(i, std::move(concat));
+  rewriter_.Erase(i);
 }
 
 absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ctx) {
   onnx::GraphProto& graph = *ref.graph;
-  const int64_t opset = ref.opset;
   const std::shared_ptr<const GraphIndex> index_ptr = ctx.analyses().Index(graph);
   const GraphIndex& index = *index_ptr;
 
-  // Match every grouped convolution fully; nothing below this loop's end
-  // has touched the graph.
+  // Match every grouped convolution fully; nothing before the rewrites
+  // below has touched the graph.
   std::vector<NodePlan> plans;
   for (int i = 0; i < graph.node_size(); ++i)
     if (auto plan = Match(graph, index, i, ref, ctx)) plans.push_back(std::move(*plan));
   if (plans.empty()) return false;
 
-  NameUniquer& names = *state_.names;
   GraphRewriter rewriter(graph);
-  absl::flat_hash_map<std::string, onnx::ValueInfoProto*> value_infos;
-  for (auto& vi : *graph.mutable_value_info()) value_infos.emplace(vi.name(), &vi);
-  absl::flat_hash_map<std::pair<int64_t, int64_t>, std::string> split_inits;
-  // (shared constant, group) -> its dense copy / its slices.
-  absl::flat_hash_map<std::pair<std::string, int64_t>, std::string> dense_copies;
-  absl::flat_hash_map<std::pair<std::string, int64_t>, std::vector<std::string>> slice_names;
-  // Names of the g slices of constant `v`, added once per (v, g).
-  auto constant_slices = [&](const std::string& v, int64_t g, Slices& slices) {
-    auto [it, fresh] = slice_names.try_emplace(std::make_pair(v, g));
-    if (fresh) {
-      for (int64_t k = 0; k < g; ++k) {
-        it->second.push_back(names.Unique(absl::StrCat(v, "_g", k)));
-        rewriter.AddInitializer(MakeRawTensor(it->second.back(), slices.dtype, slices.dims,
-                                              std::move(slices.bytes[k])));
-      }
-      if (IsUnshared(index, v)) rewriter.EraseInitializer(index.InitializerIndex(v));
-    }
-    return it->second;
-  };
-
-  // `outputs` = Split(input) on `axis` into equal parts of `part` (0:
-  // unknown), in the form `opset` wants.
-  auto make_split = [&](const std::string& input, const std::vector<std::string>& outputs,
-                        int64_t axis, int64_t part, const std::string& name) {
-    onnx::NodeProto split;
-    split.set_op_type("Split");
-    if (!name.empty()) split.set_name(names.Unique(name));
-    split.add_input(input);
-    for (const auto& o : outputs) split.add_output(o);
-    SetIntAttr(split, "axis", axis);
-    const int64_t parts = static_cast<int64_t>(outputs.size());
-    if (part > 0 && opset < 13) {
-      SetIntsAttr(split, "split", std::vector<int64_t>(parts, part));
-    } else if (part > 0) {
-      auto key = std::make_pair(parts, part);
-      auto it = split_inits.find(key);
-      if (it == split_inits.end()) {
-        std::string sname = names.Unique("flatten_groups_split");
-        rewriter.AddInitializer(MakeInt64Tensor(sname, std::vector<int64_t>(parts, part)));
-        it = split_inits.emplace(key, sname).first;
-      }
-      split.add_input(it->second);
-    } else if (opset >= 18) {
-      SetIntAttr(split, "num_outputs", parts);
-    }
-    return split;
-  };
-  auto named = [](const std::string& base, absl::string_view suffix) {
-    return base.empty() ? std::string() : absl::StrCat(base, suffix);
-  };
-
+  GroupRewriter groups(graph, ref.opset, index, *state_.names, rewriter);
   for (NodePlan& plan : plans) {
     const int i = plan.index;
-    onnx::NodeProto& node = *graph.mutable_node(i);
-    const std::string w = node.input(1);
-    const std::string b = node.input_size() > 2 ? node.input(2) : "";
     const int64_t g = plan.group;
     if (!plan.fallback.empty())
-      ctx.Remark(&node, i, ref.path)
+      ctx.Remark(&graph.node(i), i, ref.path)
           << (options_.strategy == "dense" ? "falling back to split: "
                                            : "splitting the weight at run time: ")
           << plan.fallback;
-
-    if (plan.dense) {
-      if (plan.in_place) {
-        onnx::TensorProto* init = graph.mutable_initializer(index.InitializerIndex(w));
-        std::string doc = init->doc_string();
-        *init = MakeRawTensor(w, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes));
-        if (!doc.empty()) init->set_doc_string(doc);
-        if (auto it = value_infos.find(w); it != value_infos.end()) {
-          auto* shape = it->second->mutable_type()->mutable_tensor_type()->mutable_shape();
-          if (shape->dim_size() > 1) shape->mutable_dim(1)->set_dim_value(plan.dense_dims[1]);
-        }
-      } else {
-        // Readers of one shared weight with the same group share one copy
-        // (the widening is the same for Conv and ConvTranspose).
-        auto [it, fresh] = dense_copies.try_emplace(std::make_pair(w, g));
-        if (fresh) {
-          it->second = names.Unique(absl::StrCat(w, "_dense"));
-          rewriter.AddInitializer(
-              MakeRawTensor(it->second, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes)));
-        }
-        rewriter.SetInput(i, 1, it->second);
-      }
-      SetIntAttr(node, "group", 1);
-    } else {
-      const std::string& x = node.input(0);
-      const std::string y = node.output(0);
-      std::vector<std::string> xs, ws, bs, ys;
-      for (int64_t k = 0; k < g; ++k) {
-        xs.push_back(names.Unique(absl::StrCat(y, "_x", k)));
-        ys.push_back(names.Unique(absl::StrCat(y, "_g", k)));
-      }
-      auto runtime_parts = [&](const std::string& v) {
-        std::vector<std::string> parts;
-        for (int64_t k = 0; k < g; ++k) parts.push_back(names.Unique(absl::StrCat(v, "_g", k)));
-        return parts;
-      };
-      rewriter.InsertBefore(i, make_split(x, xs, 1, plan.in_part, named(node.name(), "_split")));
-      if (plan.weight_slices) {
-        ws = constant_slices(w, g, *plan.weight_slices);
-      } else {
-        ws = runtime_parts(w);
-        rewriter.InsertBefore(
-            i, make_split(w, ws, 0, plan.weight_part, named(node.name(), "_split_weight")));
-      }
-      if (!b.empty() && plan.bias_slices) {
-        bs = constant_slices(b, g, *plan.bias_slices);
-      } else if (!b.empty()) {
-        bs = runtime_parts(b);
-        rewriter.InsertBefore(
-            i, make_split(b, bs, 0, plan.bias_part, named(node.name(), "_split_bias")));
-      }
-      for (int64_t k = 0; k < g; ++k) {
-        onnx::NodeProto conv = node;
-        conv.clear_input();
-        conv.clear_output();
-        if (!node.name().empty()) conv.set_name(names.Unique(absl::StrCat(node.name(), "_g", k)));
-        conv.add_input(xs[k]);
-        conv.add_input(ws[k]);
-        if (!b.empty()) conv.add_input(bs[k]);
-        conv.add_output(ys[k]);
-        SetIntAttr(conv, "group", 1);
-        rewriter.InsertBefore(i, std::move(conv));
-      }
-      onnx::NodeProto concat;
-      concat.set_op_type("Concat");
-      if (!node.name().empty()) concat.set_name(names.Unique(absl::StrCat(node.name(), "_concat")));
-      for (const auto& o : ys) concat.add_input(o);
-      concat.add_output(y);
-      SetIntAttr(concat, "axis", 1);
-      rewriter.InsertBefore(i, std::move(concat));
-      rewriter.Erase(i);
-    }
+    if (plan.dense) groups.Densify(plan);
+    else groups.SplitIntoGroups(plan);
 
     const onnx::NodeProto& shown = graph.node(i);
     ctx.Remark(&shown, i, ref.path)

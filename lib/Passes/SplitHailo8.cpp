@@ -85,57 +85,40 @@ class SplitHailo8Pass : public Pass {
       "Supported nodes moved to the host because they follow an unsupported one"};
 };
 
-absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
-  if (options_.host_out.empty())
-    return UsageStatus("needs a file for the host part (e.g. --split-hailo8=host.onnx)");
-  if (const auto* split = ctx.artifacts().Get<SplitHostModel>())
-    return UsageStatus(absl::StrCat("the model was already split (host part: ", split->path,
-                                    "); split-hailo8 runs once"));
-  const Hailo8Analysis analysis =
-      AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny},
-                       ctx.analyses().Index(model.graph()), ctx.analyses().Shapes(model));
-  onnx::GraphProto& graph = *model.mutable_graph();
+// Where every node and value goes when the graph is cut.
+struct SplitPlan {
+  std::vector<bool> host;  // node runs on the host (the tail)
+  std::vector<bool> copy_constant;  // Constant node the host reads a copy of
+  absl::flat_hash_set<std::string> cut;  // device outputs = host inputs
+  absl::flat_hash_set<std::string> host_initializers;
+  // The cut tensors in output order, with their types.
+  std::vector<std::string> cut_order;
+  std::vector<onnx::ValueInfoProto> cut_info;
+};
+
+// Classifies every value the host needs from outside the tail: a cut
+// tensor, a copied Constant node or a copied initializer. Fails when the
+// host would read a graph input.
+absl::Status ClassifyHostReads(const onnx::GraphProto& graph, const GraphIndex& index,
+                               SplitPlan& plan) {
   const int n = graph.node_size();
-
-  if (!analysis.flagged.empty() && !analysis.cut) {
-    const int first = analysis.flagged.front();
-    ctx.Error(&graph.node(first), first)
-        << "Hailo-8 cannot run this node and no Hailo-8 region precedes it, so there is no "
-           "cut: "
-        << analysis.region_note;
-    return absl::FailedPreconditionError(
-        absl::StrCat("nothing was split and ", options_.host_out,
-                     " was not written (run --check-hailo8 for every unsupported node)"));
-  }
-
-  // Host nodes: the tail (empty when Hailo-8 runs everything).
-  std::vector<bool> host(n, false);
-  if (analysis.cut)
-    for (int i : analysis.cut->host_nodes) host[i] = true;
-
-  const GraphIndex index(graph);
   // What the host reads, in first-read order.
   std::vector<std::string> host_reads;
   absl::flat_hash_set<std::string> seen;
   for (int i = 0; i < n; ++i) {
-    if (!host[i]) continue;
+    if (!plan.host[i]) continue;
     for (std::string& v : Hailo8NodeReads(graph.node(i)))
       if (seen.insert(v).second) host_reads.push_back(std::move(v));
   }
-
-  // Classify every value the host needs from outside the tail.
-  absl::flat_hash_set<std::string> cut;  // device outputs = host inputs
-  std::vector<bool> copy_constant(n, false);
-  std::vector<std::string> host_initializers;
   for (const std::string& v : host_reads) {
     const int prod = index.ProducerIndex(v);
-    if (prod >= 0 && host[prod]) continue;
+    if (prod >= 0 && plan.host[prod]) continue;
     if (prod >= 0 && graph.node(prod).op_type() == "Constant") {
-      copy_constant[prod] = true;
+      plan.copy_constant[prod] = true;
     } else if (prod >= 0) {
-      cut.insert(v);
+      plan.cut.insert(v);
     } else if (index.Initializer(v) != nullptr) {
-      host_initializers.push_back(v);
+      plan.host_initializers.insert(v);
     } else if (index.IsRuntimeInput(v)) {
       return absl::FailedPreconditionError(
           absl::StrCat("the host part would read the graph input '", v, "' (through node '",
@@ -146,27 +129,37 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   // Graph outputs computed on the device pass through the host.
   for (const auto& out : graph.output()) {
     const int prod = index.ProducerIndex(out.name());
-    if (prod >= 0 && host[prod]) continue;
+    if (prod >= 0 && plan.host[prod]) continue;
     if (prod < 0 && index.Initializer(out.name()) != nullptr) {
-      host_initializers.push_back(out.name());
+      plan.host_initializers.insert(out.name());
       continue;
     }
-    cut.insert(out.name());
+    plan.cut.insert(out.name());
   }
+  return absl::OkStatus();
+}
 
-  // The cut tensors in producer order (end nodes in node order, outputs in
-  // output order), then pass-through graph inputs in graph-output order.
+// The cut tensors in producer order (end nodes in node order, outputs in
+// output order), then pass-through graph inputs in graph-output order.
+std::vector<std::string> CutOrder(const onnx::GraphProto& graph, const GraphIndex& index,
+                                  const absl::flat_hash_set<std::string>& cut) {
   std::vector<std::string> cut_order;
-  for (int i = 0; i < n; ++i)
+  for (int i = 0; i < graph.node_size(); ++i)
     for (const auto& o : graph.node(i).output())
       if (!o.empty() && cut.contains(o)) cut_order.push_back(o);
   for (const auto& out : graph.output())
     if (index.ProducerIndex(out.name()) < 0 && cut.contains(out.name()) &&
         std::find(cut_order.begin(), cut_order.end(), out.name()) == cut_order.end())
       cut_order.push_back(out.name());
+  return cut_order;
+}
 
-  // Types of the cut tensors; from the shape analysis when not recorded
-  // (no copy of the model, no ONNX inference).
+// Types of the cut tensors; from the shape analysis when not recorded
+// (no copy of the model, no ONNX inference).
+absl::StatusOr<std::vector<onnx::ValueInfoProto>> CutInfo(
+    const onnx::ModelProto& model, const GraphIndex& index,
+    const std::vector<std::string>& cut_order) {
+  const onnx::GraphProto& graph = model.graph();
   std::vector<onnx::ValueInfoProto> cut_info;
   std::unique_ptr<ShapeAnalysis> shapes;
   onnx::TypeProto analysed;
@@ -193,8 +186,13 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
       if (out.name() == v) vi = out;  // keep an output's own record
     cut_info.push_back(std::move(vi));
   }
+  return cut_info;
+}
 
-  // The host model: same header, opsets and functions.
+// The host model: same header, opsets and functions; the cut tensors in,
+// the tail and what it reads, the original outputs out.
+absl::StatusOr<onnx::ModelProto> BuildHostModel(onnx::ModelProto& model, const SplitPlan& plan) {
+  const onnx::GraphProto& graph = model.graph();
   // Copied with the graph swapped out, so no tensor is copied twice.
   onnx::ModelProto host_model;
   {
@@ -206,16 +204,11 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   host_model.clear_training_info();
   onnx::GraphProto& hg = *host_model.mutable_graph();
   hg.set_name(absl::StrCat(graph.name().empty() ? "graph" : graph.name(), "_host"));
-  for (const auto& vi : cut_info) *hg.add_input() = vi;
+  for (const auto& vi : plan.cut_info) *hg.add_input() = vi;
   absl::flat_hash_set<std::string> listed_inputs;
   for (const auto& in : graph.input()) listed_inputs.insert(in.name());
-  std::sort(host_initializers.begin(), host_initializers.end());
-  host_initializers.erase(std::unique(host_initializers.begin(), host_initializers.end()),
-                          host_initializers.end());
-  absl::flat_hash_set<std::string> host_init_set(host_initializers.begin(),
-                                                 host_initializers.end());
   for (const auto& init : graph.initializer()) {
-    if (!host_init_set.contains(init.name())) continue;
+    if (!plan.host_initializers.contains(init.name())) continue;
     *hg.add_initializer() = init;
     // Older IR versions list initializers among the inputs: keep doing so.
     if (listed_inputs.contains(init.name()))
@@ -223,8 +216,8 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
         if (in.name() == init.name()) *hg.add_input() = in;
   }
   absl::flat_hash_set<std::string> host_defined;
-  for (int i = 0; i < n; ++i) {
-    if (!host[i] && !copy_constant[i]) continue;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    if (!plan.host[i] && !plan.copy_constant[i]) continue;
     *hg.add_node() = graph.node(i);
     for (const auto& o : graph.node(i).output()) host_defined.insert(o);
   }
@@ -236,24 +229,28 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
       *hg.add_value_info() = vi;
   if (absl::Status s = VerifyModelStructure(host_model); !s.ok())
     return absl::InternalError(absl::StrCat("the host part is malformed: ", s.message()));
+  return host_model;
+}
 
-  // The device model, in place: drop the tail and the Constant nodes only
-  // the tail reads, end at the cut, drop the initializers that moved to the
-  // host (initializers it did not read are left to cleanup).
+// The device model, in place: drop the tail and the Constant nodes only
+// the tail reads, end at the cut, drop the initializers that moved to the
+// host (initializers it did not read are left to cleanup).
+void TrimToDevice(onnx::GraphProto& graph, const GraphIndex& index, const SplitPlan& plan) {
+  const int n = graph.node_size();
   std::vector<bool> keep(n, true);
   for (int i = 0; i < n; ++i) {
-    if (host[i]) keep[i] = false;
-    if (!copy_constant[i]) continue;
+    if (plan.host[i]) keep[i] = false;
+    if (!plan.copy_constant[i]) continue;
     bool device_use = false;
     for (const auto& o : graph.node(i).output()) {
       if (o.empty()) continue;
-      if (cut.contains(o) || index.IsGraphOutput(o)) device_use = true;
-      for (int c : index.Consumers(o)) device_use |= !host[c];
+      if (plan.cut.contains(o) || index.IsGraphOutput(o)) device_use = true;
+      for (int c : index.Consumers(o)) device_use |= !plan.host[c];
     }
     keep[i] = device_use;
   }
   KeepIf(graph.mutable_node(), [&](const onnx::NodeProto&, int i) { return keep[i]; });
-  absl::flat_hash_set<std::string> device_reads(cut.begin(), cut.end());
+  absl::flat_hash_set<std::string> device_reads(plan.cut.begin(), plan.cut.end());
   absl::flat_hash_set<std::string> device_defined;
   for (const auto& node : graph.node()) {
     for (std::string& v : Hailo8NodeReads(node)) device_reads.insert(std::move(v));
@@ -261,7 +258,7 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   }
   absl::flat_hash_set<std::string> dropped_initializers;
   KeepIf(graph.mutable_initializer(), [&](const onnx::TensorProto& t, int) {
-    if (device_reads.contains(t.name()) || !host_init_set.contains(t.name())) return true;
+    if (device_reads.contains(t.name()) || !plan.host_initializers.contains(t.name())) return true;
     dropped_initializers.insert(t.name());
     return false;
   });
@@ -269,24 +266,61 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     return !dropped_initializers.contains(in.name());
   });
   graph.clear_output();
-  for (const auto& vi : cut_info) *graph.add_output() = vi;
+  for (const auto& vi : plan.cut_info) *graph.add_output() = vi;
   KeepIf(graph.mutable_value_info(), [&](const onnx::ValueInfoProto& vi, int) {
-    return device_defined.contains(vi.name()) && !cut.contains(vi.name());
+    return device_defined.contains(vi.name()) && !plan.cut.contains(vi.name());
   });
+}
+
+absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
+  if (options_.host_out.empty())
+    return UsageStatus("needs a file for the host part (e.g. --split-hailo8=host.onnx)");
+  if (const auto* split = ctx.artifacts().Get<SplitHostModel>())
+    return UsageStatus(absl::StrCat("the model was already split (host part: ", split->path,
+                                    "); split-hailo8 runs once"));
+  const Hailo8Analysis analysis =
+      AnalyzeForHailo8(model, {options_.profile, options_.allow, options_.deny},
+                       ctx.analyses().Index(model.graph()), ctx.analyses().Shapes(model));
+  onnx::GraphProto& graph = *model.mutable_graph();
+  const int n = graph.node_size();
+
+  if (!analysis.flagged.empty() && !analysis.cut) {
+    const int first = analysis.flagged.front();
+    ctx.Error(&graph.node(first), first)
+        << "Hailo-8 cannot run this node and no Hailo-8 region precedes it, so there is no "
+           "cut: "
+        << analysis.region_note;
+    return absl::FailedPreconditionError(
+        absl::StrCat("nothing was split and ", options_.host_out,
+                     " was not written (run --check-hailo8 for every unsupported node)"));
+  }
+
+  SplitPlan plan;
+  // Host nodes: the tail (empty when Hailo-8 runs everything).
+  plan.host.assign(n, false);
+  plan.copy_constant.assign(n, false);
+  if (analysis.cut)
+    for (int i : analysis.cut->host_nodes) plan.host[i] = true;
+  const GraphIndex index(graph);
+  H8_RETURN_IF_ERROR(ClassifyHostReads(graph, index, plan));
+  plan.cut_order = CutOrder(graph, index, plan.cut);
+  H8_ASSIGN_OR_RETURN(plan.cut_info, CutInfo(model, index, plan.cut_order));
+  H8_ASSIGN_OR_RETURN(onnx::ModelProto host_model, BuildHostModel(model, plan));
+  TrimToDevice(graph, index, plan);
 
   // Hand the host part over; the driver writes it with the device model.
   const std::string& path = options_.host_out;
-  const int host_nodes = hg.node_size();
+  const int host_nodes = host_model.graph().node_size();
   ctx.artifacts().Set(
       SplitHostModel{std::make_shared<onnx::ModelProto>(std::move(host_model)), path});
 
   host_nodes_.Add(ctx, host_nodes);
   device_nodes_.Add(ctx, graph.node_size());
-  cut_tensors_.Add(ctx, static_cast<int64_t>(cut_order.size()));
+  cut_tensors_.Add(ctx, static_cast<int64_t>(plan.cut_order.size()));
   if (analysis.cut) supported_nodes_moved_.Add(ctx, analysis.cut->supported_moved);
   if (analysis.cut) {
     ctx.Remark() << analysis.region_note
-                 << "; device outputs (cut tensors): " << absl::StrJoin(cut_order, " ")
+                 << "; device outputs (cut tensors): " << absl::StrJoin(plan.cut_order, " ")
                  << "; host part goes to " << path;
   } else {
     ctx.Remark() << "check-hailo8 flags no node: Hailo-8 runs the whole graph; " << path

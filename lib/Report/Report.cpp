@@ -220,12 +220,8 @@ void Drawing(const std::string& caption, const std::string& dot, std::string& ou
   absl::StrAppend(&out, "</figure>\n");
 }
 
-void ModelSection(const ModelRunRecord& m, std::string& out) {
-  absl::StrAppend(&out, "<section>\n<h2>", EscapeHtml(m.where), " &mdash; <span class=\"status ",
-                  m.exit_code == 0 ? "ok" : "fail", "\">",
-                  m.exit_code == 0 ? "ok" : absl::StrCat("exit ", m.exit_code), "</span></h2>\n");
-
-  // Pipeline: time and statistics per pass.
+// Pipeline: time and statistics per pass.
+void PassTable(const ModelRunRecord& m, std::string& out) {
   absl::StrAppend(&out, "<h3>Passes</h3>\n");
   if (m.timings.empty()) {
     absl::StrAppend(&out, "<p class=\"note\">No pass ran.</p>\n");
@@ -268,8 +264,9 @@ void ModelSection(const ModelRunRecord& m, std::string& out) {
                     "</td><td></td><td></td></tr>\n"
                     "</table>\n");
   }
+}
 
-  // Numeric verification.
+void VerificationTables(const ModelRunRecord& m, std::string& out) {
   for (const auto& v : m.verifications) {
     absl::StrAppend(&out, "<h3>Numeric verification: ", EscapeHtml(v.what), "</h3>\n");
     if (!v.criteria.empty()) absl::StrAppend(&out, "<p>", EscapeHtml(v.criteria), "</p>\n");
@@ -289,16 +286,12 @@ void ModelSection(const ModelRunRecord& m, std::string& out) {
                       r.ok ? "ok" : "sev-error", "\">", r.ok ? "pass" : "FAIL", "</td></tr>\n");
     absl::StrAppend(&out, "</table>\n");
   }
+}
 
-  // The Hailo-8 lint.
-  std::vector<const Diagnostic*> lint, lint_notes, others;
-  for (const Diagnostic& d : m.diagnostics) {
-    if (d.pass == "check-hailo8" &&
-        (d.severity == Severity::kError || d.severity == Severity::kWarning))
-      lint.push_back(&d);
-    else if (d.pass == "check-hailo8" && d.severity == Severity::kNote) lint_notes.push_back(&d);
-    else others.push_back(&d);
-  }
+// The Hailo-8 lint: check-hailo8's notes as paragraphs, its errors and
+// warnings as a table with the fixes apart.
+void LintSection(const std::vector<const Diagnostic*>& lint,
+                 const std::vector<const Diagnostic*>& lint_notes, std::string& out) {
   if (!lint.empty() || !lint_notes.empty()) {
     absl::StrAppend(&out, "<h3>Hailo-8 lint (check-hailo8)</h3>\n");
     for (const Diagnostic* d : lint_notes) {
@@ -326,6 +319,24 @@ void ModelSection(const ModelRunRecord& m, std::string& out) {
       absl::StrAppend(&out, "</table>\n");
     }
   }
+}
+
+void ModelSection(const ModelRunRecord& m, std::string& out) {
+  absl::StrAppend(&out, "<section>\n<h2>", EscapeHtml(m.where), " &mdash; <span class=\"status ",
+                  m.exit_code == 0 ? "ok" : "fail", "\">",
+                  m.exit_code == 0 ? "ok" : absl::StrCat("exit ", m.exit_code), "</span></h2>\n");
+  PassTable(m, out);
+  VerificationTables(m, out);
+
+  std::vector<const Diagnostic*> lint, lint_notes, others;
+  for (const Diagnostic& d : m.diagnostics) {
+    if (d.pass == "check-hailo8" &&
+        (d.severity == Severity::kError || d.severity == Severity::kWarning))
+      lint.push_back(&d);
+    else if (d.pass == "check-hailo8" && d.severity == Severity::kNote) lint_notes.push_back(&d);
+    else others.push_back(&d);
+  }
+  LintSection(lint, lint_notes, out);
   if (!m.end_nodes.empty())
     absl::StrAppend(&out, "<p>DFC hand-off: <code>hailo parser onnx ... --end-node-names ",
                     EscapeHtml(absl::StrJoin(m.end_nodes, " ")), "</code></p>\n");
