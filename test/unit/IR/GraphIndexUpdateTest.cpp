@@ -42,7 +42,11 @@ class RandomGraphs {
  public:
   explicit RandomGraphs(unsigned seed) : rng_(seed) {}
 
-  int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  // A number in [0, n); n must be positive.
+  int Pick(int n) {
+    EXPECT_GT(n, 0);
+    return n > 0 ? std::uniform_int_distribution<int>(0, n - 1)(rng_) : 0;
+  }
   bool Chance(int percent) { return Pick(100) < percent; }
   std::string Fresh(const char* prefix) { return absl::StrCat(prefix, next_++); }
 
@@ -186,8 +190,9 @@ class RandomGraphs {
     }
     // Initializers.
     if (Chance(40)) rw.AddInitializer(Scalar(Fresh("w")));
-    if (!valid && Chance(10)) rw.AddInitializer(Scalar(g.initializer(0).name()));
-    if (Chance(30)) {
+    if (!valid && g.initializer_size() > 0 && Chance(10))
+      rw.AddInitializer(Scalar(g.initializer(0).name()));
+    if (g.initializer_size() > 0 && Chance(30)) {
       const int i = Pick(g.initializer_size());
       if (!valid || index.NumUses(g.initializer(i).name()) == 0) rw.EraseInitializer(i);
     }
