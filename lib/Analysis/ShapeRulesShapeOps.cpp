@@ -423,12 +423,20 @@ void RuleConstantOfShape(Rule& r) {
   r.SetType(0, type);
   if (shape == nullptr || shape->dims.size() != 1) return;
   if (!shape->has_value) {
-    if (shape->dims[0].is_static()) r.SetShape(0, std::vector<Dim>(shape->dims[0].value()), type);
+    // The shape input's length is the rank; a length no model can have
+    // (negative, or beyond what is tracked) leaves the rank unknown.
+    const Dim& rank = shape->dims[0];
+    if (rank.is_static() && rank.value() >= 0 && rank.value() <= kMaxTrackedElements)
+      r.SetShape(0, std::vector<Dim>(rank.value()), type);
     return;
   }
+  // A negative dim makes the model invalid: no facts for its output.
+  for (const Dim& d : shape->value)
+    if (d.is_static() && d.value() < 0) return;
   r.SetShape(0, shape->value, type);
   Dim n = Product(shape->value);
-  if (IsIntegerElementType(type) && fill && n.is_static() && n.value() <= kMaxTrackedElements)
+  if (IsIntegerElementType(type) && fill && n.is_static() && n.value() >= 0 &&
+      n.value() <= kMaxTrackedElements)
     r.SetValue(0, std::vector<Dim>(n.value(), Dim::Static(*fill)));
 }
 
