@@ -146,7 +146,7 @@ Kernel ResizeNearest(const ResizeGeometry& g, const std::string& nearest_mode) {
   for (int64_t d = 0; d < rank; ++d) {
     const int64_t in = x->dims[d];
     if (out_dims[d] > MaxTensorElements())
-      return InvalidArg("padded dimension ", d, " would have ", out_dims[d], " elements");
+      return InvalidArg("resized dimension ", d, " would have ", out_dims[d], " elements");
     maps[d].resize(out_dims[d]);
     for (int64_t o = 0; o < out_dims[d]; ++o) {
       double c = g.Source(d, o);
