@@ -308,9 +308,19 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
       if (it != declared.end() && (f.elem_type == 0 || !f.IsStatic()))
         RefineFacts(f, FromTypeProtoCached(*it->second, bindings, &param_cache_));
       if (f.has_value && f.IsStatic()) {
+        // Element count against the value's length; stops at the first
+        // dim that makes it larger (a product of hostile dims overflows).
+        const int64_t size = static_cast<int64_t>(f.value.size());
         int64_t n = 1;
-        for (const Dim& d : f.dims) n *= d.value();
-        if (n != static_cast<int64_t>(f.value.size())) {
+        for (const Dim& d : f.dims) {
+          const int64_t v = d.value();
+          if (v < 0 || (v > 0 && n > size / v)) {
+            n = -1;
+            break;
+          }
+          n *= v;
+        }
+        if (n != size) {
           f.has_value = false;
           f.value.clear();
         }
