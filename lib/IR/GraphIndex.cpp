@@ -223,6 +223,12 @@ std::string NodeRef(const onnx::NodeProto& node, int index) {
   return absl::StrCat("#", index);
 }
 
+bool HasSubgraph(const onnx::NodeProto& node) {
+  for (const auto& attr : node.attribute())
+    if (attr.has_g() || attr.graphs_size() > 0) return true;
+  return false;
+}
+
 bool IsOnnxDomain(const onnx::NodeProto& node) {
   return node.domain().empty() || node.domain() == "ai.onnx";
 }

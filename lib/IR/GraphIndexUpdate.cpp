@@ -21,16 +21,6 @@ void GraphIndex::BeginUpdate() {
   rebuild_ = false;
 }
 
-namespace {
-
-bool HasBody(const onnx::NodeProto& node) {
-  for (const auto& attr : node.attribute())
-    if (attr.has_g() || attr.graphs_size() > 0) return true;
-  return false;
-}
-
-}  // namespace
-
 int GraphIndex::InternForUpdate(absl::string_view name) {
   const int v = Intern(name);
   if (redirect_.size() < values_.size()) {
@@ -115,7 +105,7 @@ void GraphIndex::ForgetReads(int node) {
 
 void GraphIndex::PrepareRedirect(absl::string_view from) {
   for (int c : Consumers(from))
-    if (!erased_[c] && HasBody(graph_->node(c))) ForgetReads(c);
+    if (!erased_[c] && HasSubgraph(graph_->node(c))) ForgetReads(c);
 }
 
 void GraphIndex::RedirectUses(absl::string_view from, absl::string_view to) {

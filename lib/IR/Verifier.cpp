@@ -177,12 +177,6 @@ absl::Status VerifyGraph(const onnx::GraphProto& graph, const Scope* outer, cons
   return absl::OkStatus();
 }
 
-bool HasSubgraph(const onnx::NodeProto& node) {
-  for (const auto& attr : node.attribute())
-    if (attr.has_g() || attr.graphs_size() > 0) return true;
-  return false;
-}
-
 }  // namespace
 
 absl::Status VerifyTouchedStructure(const onnx::ModelProto& model, const GraphIndex& index) {

@@ -21,12 +21,6 @@ constexpr int kMaxPeriod = 16;
 
 }  // namespace
 
-bool HasSubgraph(const onnx::NodeProto& node) {
-  for (const auto& attr : node.attribute())
-    if (attr.has_g() || attr.graphs_size() > 0) return true;
-  return false;
-}
-
 std::vector<int> FoldRepeats(const onnx::GraphProto& g, std::vector<Group>& groups) {
   const int n = g.node_size();
   std::vector<int> group_of(n, -1);

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "h8/IR/GraphIndex.h"
 #include "h8/Report/Dot.h"
 #include "onnx/onnx_pb.h"
 
@@ -105,8 +106,6 @@ class Marks {
 //===----------------------------------------------------------------------===//
 // Collapsing (DotCollapse.cpp)
 //===----------------------------------------------------------------------===//
-
-bool HasSubgraph(const onnx::NodeProto& node);
 
 /// A run of `repeats` copies of the op sequence of `period` nodes at `start`.
 struct Group {

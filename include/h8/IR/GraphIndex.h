@@ -209,6 +209,9 @@ int64_t OnnxOpsetVersion(const onnx::ModelProto& model);
 /// else "#<index>".
 std::string NodeRef(const onnx::NodeProto& node, int index);
 
+/// Whether `node` carries a subgraph (an If/Loop/Scan body) in an attribute.
+bool HasSubgraph(const onnx::NodeProto& node);
+
 /// Whether `node` runs in the default ONNX domain.
 bool IsOnnxDomain(const onnx::NodeProto& node);
 
