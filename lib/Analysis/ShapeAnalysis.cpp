@@ -139,7 +139,12 @@ ShapeAnalysis::ShapeAnalysis(const onnx::ModelProto& model, Options options)
 
 ShapeAnalysis::ShapeAnalysis(const onnx::GraphProto& graph, int64_t opset, Options options)
     : options_(std::move(options)), main_(std::make_unique<Scope>()) {
-  main_->facts.reserve(graph.node_size() * 2 + graph.input_size() + graph.initializer_size());
+  // Sized exactly: the table's slots hold the facts inline, and on a
+  // 20k-node graph a guess of two outputs per node doubled its capacity
+  // (10.6 MB instead of 5.3 MB, the largest heap item of a --hailo8 run).
+  size_t values = static_cast<size_t>(graph.input_size()) + graph.initializer_size();
+  for (const auto& node : graph.node()) values += node.output_size();
+  main_->facts.reserve(values);
   AnalyzeGraph(graph, *main_, opset, /*main=*/true);
 }
 

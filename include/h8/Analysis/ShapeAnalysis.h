@@ -42,14 +42,16 @@ namespace h8 {
 
 /// What is known about one value.
 struct ValueFacts {
+  // The flags first, side by side: 56 bytes instead of 64 (a 20k-node
+  // graph holds some 50k of these).
   /// onnx::TensorProto::DataType; 0 when unknown.
   int32_t elem_type = 0;
   /// Whether the rank (dims.size()) is known.
   bool has_shape = false;
-  std::vector<Dim> dims;
   /// Whether `value` holds the contents (row-major) of a small integer or
   /// bool tensor.
   bool has_value = false;
+  std::vector<Dim> dims;
   std::vector<Dim> value;
 
   int rank() const { return has_shape ? static_cast<int>(dims.size()) : -1; }
