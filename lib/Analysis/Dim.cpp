@@ -27,7 +27,14 @@ struct Dim::Node {
   std::string name;  // kSymbol
   std::vector<Dim> operands;  // kAdd/kMul: terms/factors (constant first); else 2
   std::string text;  // canonical text
+  mutable int64_t references = 1;
 };
+
+void Dim::Retain(const Node* node) { ++node->references; }
+
+void Dim::Release(const Node* node) {
+  if (--node->references == 0) delete node;
+}
 
 namespace {
 
@@ -55,10 +62,8 @@ std::string Operand(const Dim& d) {
 }  // namespace
 
 struct DimBuilder {
-  static Dim FromNode(Dim::Node node) {
-    return Dim(std::make_shared<const Dim::Node>(std::move(node)));
-  }
-  static const Dim::Node* NodeOf(const Dim& d) { return d.node_.get(); }
+  static Dim FromNode(Dim::Node node) { return Dim(new Dim::Node(std::move(node))); }
+  static const Dim::Node* NodeOf(const Dim& d) { return d.is_symbolic() ? d.node() : nullptr; }
 
   // coefficient * base, where base is symbolic and not a product with a
   // constant.
@@ -195,32 +200,32 @@ Dim Dim::Symbol(absl::string_view name) {
 std::string Dim::ToString() const {
   if (kind_ == kStatic) return absl::StrCat(value_);
   if (kind_ == kUnknown) return "?";
-  return node_->text;
+  return node()->text;
 }
 
 bool Dim::operator==(const Dim& other) const {
   if (kind_ != other.kind_ || kind_ == kUnknown) return false;
   if (kind_ == kStatic) return value_ == other.value_;
-  return node_ == other.node_ || node_->text == other.node_->text;
+  return node() == other.node() || node()->text == other.node()->text;
 }
 
 std::vector<std::string> Dim::Symbols() const {
   std::set<std::string> out;
   std::vector<const Node*> stack;
-  if (node_) stack.push_back(node_.get());
+  if (kind_ == kSymbolic) stack.push_back(node());
   while (!stack.empty()) {
     const Node* n = stack.back();
     stack.pop_back();
     if (n->op == DimOp::kSymbol) out.insert(n->name);
     for (const Dim& d : n->operands)
-      if (d.node_) stack.push_back(d.node_.get());
+      if (d.kind_ == kSymbolic) stack.push_back(d.node());
   }
   return {out.begin(), out.end()};
 }
 
 Dim Dim::Substitute(const std::map<std::string, int64_t>& values) const {
   if (kind_ != kSymbolic) return *this;
-  const Node& n = *node_;
+  const Node& n = *node();
   switch (n.op) {
     case DimOp::kSymbol: {
       auto it = values.find(n.name);

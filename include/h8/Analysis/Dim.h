@@ -22,9 +22,9 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
@@ -35,6 +35,27 @@ class Dim {
  public:
   /// An unknown dim.
   Dim() = default;
+  Dim(const Dim& other) : kind_(other.kind_), value_(other.value_) {
+    if (kind_ == kSymbolic) Retain(node());
+  }
+  /// Leaves `other` unknown.
+  Dim(Dim&& other) noexcept : kind_(other.kind_), value_(other.value_) {
+    other.kind_ = kUnknown;
+    other.value_ = 0;
+  }
+  Dim& operator=(const Dim& other) {
+    Dim copy(other);
+    Swap(copy);
+    return *this;
+  }
+  Dim& operator=(Dim&& other) noexcept {
+    Dim taken(std::move(other));
+    Swap(taken);
+    return *this;
+  }
+  ~Dim() {
+    if (kind_ == kSymbolic) Release(node());
+  }
   static Dim Static(int64_t value);
   static Dim Symbol(absl::string_view name);
   static Dim Unknown() { return Dim(); }
@@ -46,8 +67,8 @@ class Dim {
   bool is_static() const { return kind_ == kStatic; }
   bool is_unknown() const { return kind_ == kUnknown; }
   bool is_symbolic() const { return kind_ == kSymbolic; }
-  /// The static value (only when is_static()).
-  int64_t value() const { return value_; }
+  /// The static value (only when is_static(); 0 otherwise).
+  int64_t value() const { return kind_ == kStatic ? value_ : 0; }
 
   /// "3", "time", "(time - 1)//2 + 1", "?" for unknown.
   std::string ToString() const;
@@ -76,12 +97,26 @@ class Dim {
 
  private:
   enum Kind : uint8_t { kUnknown, kStatic, kSymbolic };
-  explicit Dim(std::shared_ptr<const Node> node) : kind_(kSymbolic), node_(std::move(node)) {}
+  // Takes over a reference to `node` (see DimBuilder::FromNode).
+  explicit Dim(const Node* node) : kind_(kSymbolic), value_(reinterpret_cast<intptr_t>(node)) {}
   friend struct DimBuilder;
+  // Expression nodes are shared between dims and counted intrusively (not
+  // atomically: the analysis runs on one thread), so a Dim is 16 bytes, not
+  // the 32 a kind, a value and a shared_ptr take. Shape facts hold one Dim
+  // per dim of every value: on a 20k-node graph that is megabytes.
+  static void Retain(const Node* node);
+  static void Release(const Node* node);
+  void Swap(Dim& other) noexcept {
+    std::swap(kind_, other.kind_);
+    std::swap(value_, other.value_);
+  }
+
+  const Node* node() const { return reinterpret_cast<const Node*>(static_cast<intptr_t>(value_)); }
 
   Kind kind_ = kUnknown;
+  // The value when kStatic, the node's address when kSymbolic, 0 when
+  // kUnknown.
   int64_t value_ = 0;
-  std::shared_ptr<const Node> node_;
 };
 
 /// The product of `dims`, or unknown when any is unknown.

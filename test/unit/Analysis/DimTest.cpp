@@ -1,6 +1,10 @@
 //===- DimTest.cpp - Symbolic dims: arithmetic, canonical form, parsing ---===//
 #include "h8/Analysis/Dim.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace h8 {
@@ -23,6 +27,36 @@ TEST(DimTest, OverflowIsUnknownNotUndefined) {
   const Dim big = Dim::Static(int64_t{1} << 62);
   EXPECT_TRUE((big * Dim::Static(4)).is_unknown());
   EXPECT_TRUE((big + big + big).is_unknown());
+}
+
+// Symbolic dims share their expression nodes by reference count: copies,
+// moves and assignments (self-assignment included) keep the expression
+// alive for as long as any dim holds it. (The sanitizer build reports a
+// node freed too early or never freed.)
+TEST(DimTest, CopiesAndMovesShareTheExpression) {
+  Dim kept;
+  {
+    Dim t = Dim::Symbol("time");
+    Dim e = FloorDiv(t - Dim::Static(1), Dim::Static(2)) + Dim::Static(1);
+    kept = e;
+    Dim moved = std::move(e);
+    EXPECT_TRUE(e.is_unknown());
+    EXPECT_EQ(moved, kept);
+    Dim& alias = moved;
+    moved = alias;
+    EXPECT_EQ(moved.ToString(), "(time - 1)//2 + 1");
+    moved = Dim::Static(3);
+    EXPECT_EQ(moved.value(), 3);
+  }
+  EXPECT_TRUE(kept.is_symbolic());
+  EXPECT_EQ(kept.value(), 0);
+  EXPECT_EQ(kept.ToString(), "(time - 1)//2 + 1");
+  EXPECT_EQ(kept.Symbols(), (std::vector<std::string>{"time"}));
+  EXPECT_EQ(kept.Substitute({{"time", 9}}).value(), 5);
+  std::vector<Dim> many(1000, kept);
+  many.erase(many.begin(), many.begin() + 999);
+  EXPECT_EQ(many[0], kept);
+  EXPECT_EQ(sizeof(Dim), 16u);
 }
 
 TEST(DimTest, UnknownIsNeverEqual) {
