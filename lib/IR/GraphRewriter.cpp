@@ -223,33 +223,55 @@ void GraphRewriter::PruneValueInfo() {
   // Exporters also describe graph inputs and initializers there (with
   // metadata_props): those stay while the value does, an initializer's
   // with the tensor's dims (a pass may have reshaped it in place).
-  // Views into the graph: no name changes from here on.
-  absl::flat_hash_set<absl::string_view> defined;
-  defined.reserve(graph_.node_size() + graph_.input_size());
+  // Only the described names are tabled (value_info is usually smaller
+  // than the initializer list, and this runs on every commit); entries
+  // sharing a name are chained so each is judged on its own.
+  const int n = graph_.value_info_size();
+  if (n == 0) return;
+  absl::flat_hash_map<absl::string_view, int> described;
+  described.reserve(n);
+  std::vector<int> next_same(n, -1);
+  for (int i = 0; i < n; ++i) {
+    auto [it, fresh] = described.emplace(graph_.value_info(i).name(), i);
+    if (!fresh) {
+      next_same[i] = it->second;
+      it->second = i;
+    }
+  }
+  enum : uint8_t { kDefined = 1, kTensor = 2 };
+  std::vector<uint8_t> seen(n, 0);
+  auto first = [&](absl::string_view name) -> int {
+    auto it = described.find(name);
+    return it == described.end() ? -1 : it->second;
+  };
+  auto mark_defined = [&](absl::string_view name) {
+    for (int i = first(name); i >= 0; i = next_same[i]) seen[i] |= kDefined;
+  };
   for (const auto& node : graph_.node())
-    for (const auto& o : node.output()) defined.insert(o);
-  for (const auto& in : graph_.input()) defined.insert(in.name());
-  absl::flat_hash_map<absl::string_view, const onnx::TensorProto*> tensors;
-  tensors.reserve(graph_.initializer_size());
-  for (const auto& t : graph_.initializer()) tensors.emplace(t.name(), &t);
-  std::vector<int> keep;
-  for (int i = 0; i < graph_.value_info_size(); ++i) {
-    onnx::ValueInfoProto& vi = *graph_.mutable_value_info(i);
-    auto t = tensors.find(vi.name());
-    if (t != tensors.end() && vi.type().tensor_type().has_shape()) {
+    for (const auto& o : node.output()) mark_defined(o);
+  for (const auto& in : graph_.input()) mark_defined(in.name());
+  // The first initializer of a name is the one its value_info describes.
+  for (const auto& t : graph_.initializer()) {
+    for (int i = first(t.name()); i >= 0; i = next_same[i]) {
+      if (seen[i] & kTensor) continue;
+      seen[i] |= kTensor;
+      onnx::ValueInfoProto& vi = *graph_.mutable_value_info(i);
+      if (!vi.type().tensor_type().has_shape()) continue;
       auto* shape = vi.mutable_type()->mutable_tensor_type()->mutable_shape();
-      bool same = shape->dim_size() == t->second->dims_size();
+      bool same = shape->dim_size() == t.dims_size();
       for (int k = 0; same && k < shape->dim_size(); ++k)
-        same = shape->dim(k).has_dim_value() && shape->dim(k).dim_value() == t->second->dims(k);
+        same = shape->dim(k).has_dim_value() && shape->dim(k).dim_value() == t.dims(k);
       if (!same) {
         shape->clear_dim();
-        for (int64_t d : t->second->dims()) shape->add_dim()->set_dim_value(d);
+        for (int64_t d : t.dims()) shape->add_dim()->set_dim_value(d);
       }
     }
-    if (defined.contains(vi.name()) || t != tensors.end()) keep.push_back(i);
   }
-  if (static_cast<int>(keep.size()) != graph_.value_info_size())
-    PermuteAndTruncate(*graph_.mutable_value_info(), keep);
+  std::vector<int> keep;
+  keep.reserve(n);
+  for (int i = 0; i < n; ++i)
+    if (seen[i] != 0) keep.push_back(i);
+  if (static_cast<int>(keep.size()) != n) PermuteAndTruncate(*graph_.mutable_value_info(), keep);
 }
 
 }  // namespace h8

@@ -31,6 +31,17 @@ std::vector<std::string> Inputs(const onnx::NodeProto& node) {
   return {node.input().begin(), node.input().end()};
 }
 
+// Appends a value_info entry describing `name` as a float tensor of `dims`.
+onnx::ValueInfoProto* AddFloatInfo(onnx::ModelProto& model, const std::string& name,
+                                   const std::vector<int64_t>& dims) {
+  onnx::ValueInfoProto* vi = model.mutable_graph()->add_value_info();
+  vi->set_name(name);
+  auto* t = vi->mutable_type()->mutable_tensor_type();
+  t->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+  return vi;
+}
+
 constexpr char kChain[] = R"(<ir_version: 8, opset_import: ["" : 13]>
 g (float[2] x) => (float[2] y)
 {
@@ -220,6 +231,24 @@ g (float[2] x) => (float[2] y)
   EXPECT_TRUE(VerifyModelStructure(model).ok()) << VerifyModelStructure(model);
 }
 
+// The weight `w` (initializer 0) becomes [1, 2] in place, as lift-conv1d
+// does, and node 0 (`a = Add (x, w)`) goes, its readers reading `x`.
+void ReshapeWeightAndEraseAdd(onnx::ModelProto& model) {
+  model.mutable_graph()->mutable_initializer(0)->clear_dims();
+  model.mutable_graph()->mutable_initializer(0)->add_dims(1);
+  model.mutable_graph()->mutable_initializer(0)->add_dims(2);
+  GraphRewriter rewriter(*model.mutable_graph());
+  ASSERT_TRUE(rewriter.ReplaceAllUsesWith("a", "x").ok());
+  rewriter.Erase(0);
+  rewriter.Commit();
+}
+
+void ExpectDims12(const onnx::TensorShapeProto& shape) {
+  ASSERT_EQ(shape.dim_size(), 2);
+  EXPECT_EQ(shape.dim(0).dim_value(), 1);
+  EXPECT_EQ(shape.dim(1).dim_value(), 2);
+}
+
 // Exporters describe graph inputs and initializers in value_info too, with
 // metadata_props: those entries stay, an initializer's taking the dims the
 // tensor has now (a pass may reshape it in place).
@@ -232,35 +261,38 @@ g (float[2] x) => (float[2] y)
   y = Relu (a)
 }
 )");
-  auto add_info = [&](const std::string& name, std::vector<int64_t> dims) {
-    onnx::ValueInfoProto* vi = model.mutable_graph()->add_value_info();
-    vi->set_name(name);
-    vi->set_doc_string("kept");
-    auto* t = vi->mutable_type()->mutable_tensor_type();
-    t->set_elem_type(onnx::TensorProto::FLOAT);
-    for (int64_t d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
-  };
-  add_info("x", {2});
-  add_info("w", {2});
-  add_info("a", {2});
-  // The weight becomes [1, 2] in place, as lift-conv1d does.
-  model.mutable_graph()->mutable_initializer(0)->clear_dims();
-  model.mutable_graph()->mutable_initializer(0)->add_dims(1);
-  model.mutable_graph()->mutable_initializer(0)->add_dims(2);
-  GraphRewriter rewriter(*model.mutable_graph());
-  ASSERT_TRUE(rewriter.ReplaceAllUsesWith("a", "x").ok());
-  rewriter.Erase(0);
-  rewriter.Commit();
+  for (const char* name : {"x", "w", "a"}) AddFloatInfo(model, name, {2})->set_doc_string("kept");
+  ReshapeWeightAndEraseAdd(model);
   std::vector<std::string> names;
   for (const auto& vi : model.graph().value_info()) {
     names.push_back(vi.name());
     EXPECT_EQ(vi.doc_string(), "kept");
   }
   EXPECT_EQ(names, (std::vector<std::string>{"x", "w"}));
-  const auto& w = model.graph().value_info(1).type().tensor_type().shape();
-  ASSERT_EQ(w.dim_size(), 2);
-  EXPECT_EQ(w.dim(0).dim_value(), 1);
-  EXPECT_EQ(w.dim(1).dim_value(), 2);
+  ExpectDims12(model.graph().value_info(1).type().tensor_type().shape());
+}
+
+// value_info may describe one name twice (nothing forbids it): each entry
+// is judged on its own, kept or dropped with its value, and every entry of
+// a reshaped initializer takes the tensor's dims.
+TEST(GraphRewriterTest, JudgesEveryValueInfoEntryOfAName) {
+  onnx::ModelProto model = ParseModelOrDie(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y)
+  <float[2] w = {1, 2}>
+{
+  a = Add (x, w)
+  c = Relu (a)
+  y = Relu (c)
+}
+)");
+  for (const char* name : {"w", "a", "c", "w", "a", "c"}) AddFloatInfo(model, name, {2});
+  ReshapeWeightAndEraseAdd(model);
+  std::vector<std::string> names;
+  for (const auto& vi : model.graph().value_info()) {
+    names.push_back(vi.name());
+    if (vi.name() == "w") ExpectDims12(vi.type().tensor_type().shape());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"w", "c", "w", "c"}));
 }
 
 // Builds a chain of `nodes` Relus, erases every even node (rewiring its
