@@ -35,7 +35,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "h8/Analysis/ShapeAnalysis.h"
@@ -44,6 +43,7 @@
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/GraphRewriter.h"
 #include "h8/IR/Match.h"
+#include "h8/IR/OpTraits.h"
 #include "h8/Passes/Passes.h"
 #include "h8/Support/Status.h"
 
@@ -51,10 +51,8 @@ namespace h8 {
 namespace {
 
 bool NeverFold(const onnx::NodeProto& node) {
-  const std::string& op = node.op_type();
-  if (absl::StartsWith(op, "Random") || op == "Multinomial" || op == "If" || op == "Loop" ||
-      op == "Scan")
-    return true;
+  const absl::string_view op = node.op_type();
+  if (GetOpTraits(op).random || op == "If" || op == "Loop" || op == "Scan") return true;
   // Dropout in training mode draws random masks.
   return op == "Dropout" && node.input_size() > 2 && !node.input(2).empty();
 }
@@ -133,8 +131,11 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
   // a late request sees the graph as it was at the start.
   bool shape_roots = false;
   for (const auto& node : graph.node()) {
-    const std::string& op = node.op_type();
-    shape_roots |= op == "Shape" || op == "Size" || op == "If" || op == "Loop" || op == "Scan";
+    const absl::string_view op = node.op_type();
+    if (op == "Shape" || op == "Size" || op == "If" || op == "Loop" || op == "Scan") {
+      shape_roots = true;
+      break;
+    }
   }
   std::shared_ptr<const ShapeAnalysis> own_shapes;
   auto shapes_of = [&]() -> const ShapeAnalysis& {
@@ -168,16 +169,24 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
   bool changed = false;
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto& node = graph.node(i);
-    if (!IsOnnxDomain(node) || NeverFold(node)) continue;
+    if (!IsOnnxDomain(node)) continue;
     const std::string& op = node.op_type();
+    const bool constant_op = absl::string_view(op) == "Constant";
+    bool all_const = node.input_size() > 0 || constant_op;
+    for (const auto& in : node.input()) {
+      if (in.empty() || is_const(in)) continue;
+      all_const = false;
+      break;
+    }
+    // Most nodes read a computed value and there is no shape analysis to
+    // know their outputs: ruled out before any other test.
+    if (!all_const && given_shapes == nullptr && !shape_roots) continue;
+    if (NeverFold(node)) continue;
     std::vector<Tensor> outputs;
     // Outputs the shape analysis knows exactly (Shape or Size of a static
     // tensor, a Gather of a static dim out of a partly dynamic shape, the
     // arithmetic on them) need no evaluation.
-    bool all_const = node.input_size() > 0 || op == "Constant";
-    for (const auto& in : node.input()) all_const &= in.empty() || is_const(in);
-    if (!all_const && op != "Constant" && node.output_size() > 0) {
-      if (given_shapes == nullptr && !shape_roots) continue;
+    if (!all_const && !constant_op && node.output_size() > 0) {
       const ShapeAnalysis& shapes = shapes_of();
       for (const auto& o : node.output()) {
         const ValueFacts* f = o.empty() ? nullptr : shapes.Facts(o);
@@ -250,7 +259,7 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
       }
       outputs = std::move(*result);
     }
-    if (op == "Constant" && !options.fold_constant_nodes) {
+    if (constant_op && !options.fold_constant_nodes) {
       // A Constant node is already a constant; it only needs a value entry
       // so its readers can fold.
       for (int o = 0; o < node.output_size(); ++o) {
@@ -274,7 +283,9 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
   // No-op Reshapes: same static shape in and out.
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
-    if (node.op_type() != "Reshape" || !IsOnnxDomain(node) || is_const(node.output(0))) continue;
+    if (absl::string_view(node.op_type()) != "Reshape" || !IsOnnxDomain(node) ||
+        is_const(node.output(0)))
+      continue;
     const ValueFacts* fin = shapes_of().Facts(node.input(0));
     const ValueFacts* fout = shapes_of().Facts(node.output(0));
     auto in = fin ? fin->StaticDims() : std::nullopt;
