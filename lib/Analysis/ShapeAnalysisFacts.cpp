@@ -152,6 +152,21 @@ std::string ShapeAnalysis::FirstDifference(const ShapeAnalysis& other,
   return "";
 }
 
+std::string ShapeAnalysis::FirstOutputRankConflict(const onnx::GraphProto& graph) const {
+  for (const auto& out : graph.output()) {
+    if (!out.type().has_tensor_type() || !out.type().tensor_type().has_shape()) continue;
+    const ValueFacts* computed = main_->Find(out.name());
+    if (computed == nullptr || !computed->has_shape) continue;
+    const int declared = out.type().tensor_type().shape().dim_size();
+    if (declared == computed->rank()) continue;
+    return absl::StrCat("graph output '", out.name(), "' is declared with rank ", declared, " ",
+                        FromTypeProto(out.type(), options_.bindings).ShapeString(),
+                        " but the graph computes rank ", computed->rank(), " ",
+                        computed->ShapeString(), " for it");
+  }
+  return "";
+}
+
 namespace {
 
 // Whether `type` already says exactly what ToTypeProto would write.

@@ -205,6 +205,12 @@ class PinShapePass : public Pass {
       if (!folded) break;
       fold_rounds_.Add(ctx);
     }
+    // A declared output rank the graph does not compute would be written
+    // out as it is, pinned: the model's interface would lie.
+    if (std::string conflict = shapes->FirstOutputRankConflict(graph); !conflict.empty()) {
+      ctx.Error() << conflict;
+      return MarkReported(absl::FailedPreconditionError(conflict));
+    }
     shapes->WriteValueInfo(graph);
     // The last analysis describes the pinned graph (what it wrote into
     // value_info is what a fresh one reads back): later passes reuse it.

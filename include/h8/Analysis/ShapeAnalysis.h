@@ -109,6 +109,15 @@ class ShapeAnalysis {
   /// to check an analysis a pass declared still valid against a fresh one.
   std::string FirstDifference(const ShapeAnalysis& other, const onnx::GraphProto& graph) const;
 
+  /// The first graph output of `graph` (the main graph analysed) whose
+  /// declared rank differs from the rank the graph computes for it, as
+  /// "graph output 'y' is declared with rank 4 [1,3,16,4] but the graph
+  /// computes rank 3 [1,3,16] for it", or "" when none does (or a rank is
+  /// unknown). Such a declaration is ignored by the analysis but is the
+  /// model's interface: a pass that rewrites output types from it (lift-conv1d
+  /// adds a dim, pin-shape pins dims) refuses the model instead.
+  std::string FirstOutputRankConflict(const onnx::GraphProto& graph) const;
+
   /// Writes `facts` into `type`, replacing what it held (tensor type; dims as dim_value, symbolic
   /// dims as dim_param in canonical text, unknown dims without either).
   static void ToTypeProto(const ValueFacts& facts, onnx::TypeProto* type);
