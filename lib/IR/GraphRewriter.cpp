@@ -90,9 +90,15 @@ void GraphRewriter::SetInput(int index, int slot, std::string name) {
   input_sets_.push_back({index, slot, std::move(name)});
 }
 
+void GraphRewriter::ReplaceUsesIn(int index, std::string from, std::string to) {
+  if (from == to) return;
+  node_renames_.push_back({index, std::move(from), std::move(to)});
+}
+
 bool GraphRewriter::HasChanges() const {
   return !inserts_.empty() || !erased_.empty() || !renames_.empty() || !new_initializers_.empty() ||
-         !erased_initializers_.empty() || !output_renames_.empty() || !input_sets_.empty();
+         !erased_initializers_.empty() || !output_renames_.empty() || !input_sets_.empty() ||
+         !node_renames_.empty();
 }
 
 namespace {
@@ -126,6 +132,7 @@ void GraphRewriter::Commit(GraphIndex* index) {
   erased_initializers_.clear();
   output_renames_.clear();
   input_sets_.clear();
+  node_renames_.clear();
 }
 
 void GraphRewriter::ApplySlotEdits(GraphIndex* index) {
@@ -138,7 +145,16 @@ void GraphRewriter::ApplySlotEdits(GraphIndex* index) {
   for (auto& r : input_sets_) {
     if (erased_.contains(r.node)) continue;
     if (index != nullptr) index->ForgetReads(r.node);
-    graph_.mutable_node(r.node)->mutable_input(r.slot)->swap(r.name);
+    onnx::NodeProto& node = *graph_.mutable_node(r.node);
+    while (node.input_size() <= r.slot) node.add_input();
+    node.mutable_input(r.slot)->swap(r.name);
+  }
+  for (auto& r : node_renames_) {
+    if (erased_.contains(r.node)) continue;
+    if (index != nullptr) index->ForgetReads(r.node);
+    absl::flat_hash_map<std::string, std::string> rename;
+    rename.emplace(std::move(r.from), std::move(r.to));
+    RenameInNode(*graph_.mutable_node(r.node), rename);
   }
 }
 

@@ -48,8 +48,13 @@ class GraphRewriter {
   /// defines `name`; readers of the old name are not changed).
   void SetOutput(int index, int slot, std::string name);
   /// Queues setting input `slot` of node `index` to `name` (applied before
-  /// the queued renames, like any input the node already has).
+  /// the queued renames, like any input the node already has). A slot past
+  /// the node's last input adds empty (omitted) inputs up to it.
   void SetInput(int index, int slot, std::string name);
+  /// Queues making node `index` read `to` wherever it reads `from`: its
+  /// inputs and its bodies' reads of the outer value (If/Loop/Scan). Other
+  /// readers of `from` keep reading it. Applied after SetInput's edits.
+  void ReplaceUsesIn(int index, std::string from, std::string to);
   /// Queues a new initializer.
   void AddInitializer(onnx::TensorProto tensor);
   /// Queues removal of initializer `index`.
@@ -85,6 +90,12 @@ class GraphRewriter {
   };
   std::vector<OutputRename> output_renames_;
   std::vector<OutputRename> input_sets_;
+  struct NodeRename {
+    int node;
+    std::string from;
+    std::string to;
+  };
+  std::vector<NodeRename> node_renames_;
 };
 
 }  // namespace h8
