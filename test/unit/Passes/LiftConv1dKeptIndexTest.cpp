@@ -1,0 +1,115 @@
+//===- LiftConv1dKeptIndexTest.cpp - lift-conv1d commits through the manager ===//
+//
+// Run by a pass manager, lift-conv1d commits its edits of the main graph
+// through the AnalysisManager: the next pass gets the index those commits
+// updated (no rebuild), and it says what a fresh build says. The models
+// have every structural edit the pass makes: a region value read outside
+// (its producer writes a new name, a Squeeze the old one), a computed
+// rank-3 value entering (Unsqueeze), a rank-2 operand (Unsqueeze), constant
+// inputs set on an existing slot (Pad's pads) and past the last one
+// (Slice's axes, named after the Slice's renamed output), and a lifted
+// graph input read by an If body (a rank-3 view). An edit made outside the
+// rewriter would leave the kept index stale, which full verification
+// (on here) reports as a failed run.
+//
+//===----------------------------------------------------------------------===//
+#include <memory>
+#include <string>
+
+#include "TestUtil.h"
+#include "gtest/gtest.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/Pass/PassManager.h"
+#include "h8/Passes/Passes.h"
+
+namespace h8 {
+namespace {
+
+constexpr char kExitsAndEnters[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,2,5] x, float[3,4] b2) => (float[1,3,4] y, float[1,3,4] z)
+  <float[3,2,2] w = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, int64[3] s = {1, 2, 5},
+   int64[3] s2 = {1, 3, 4}>
+{
+  e = Reshape (x, s)
+  t = Conv <kernel_shape = [2]> (e, w)
+  u = Add (t, b2)
+  y = Relu (u)
+  z = Reshape (u, s2)
+}
+)";
+
+constexpr char kSlicePadView[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (bool c, float[1,2,6] x) => (float[1,3,4] y, float[1,3,4] r, float[1,2,6] v)
+  <float[3,2,2] w = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, int64[3] st = {0, 0, 0},
+   int64[3] en = {1, 3, 4}, int64[6] pads = {0, 0, 1, 0, 0, 0}, int64[3] s3 = {1, 3, 4}>
+{
+  t = Conv <kernel_shape = [2]> (x, w)
+  p = Pad (t, pads)
+  s = Slice (p, st, en)
+  y = Relu (s)
+  r = Reshape (s, s3)
+  v = If (c) <then_branch = th () => (float[1,2,6] a) { a = Identity (x) },
+              else_branch = el () => (float[1,2,6] b) { b = Neg (x) }>
+}
+)";
+
+// Records what the AnalysisManager hands the pass after lift-conv1d.
+class ProbePass : public Pass {
+ public:
+  ProbePass(const GraphIndex** kept, const GraphIndex** got) : kept_(kept), got_(got) {}
+  absl::string_view Argument() const override { return "probe"; }
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
+    *kept_ = ctx.analyses().LastKeptIndex(model.graph());
+    index_ = ctx.analyses().Index(model.graph());
+    *got_ = index_.get();
+    return false;
+  }
+
+ private:
+  const GraphIndex** kept_;
+  const GraphIndex** got_;
+  std::shared_ptr<const GraphIndex> index_;
+};
+
+struct Case {
+  const char* model;
+  const char* interface;
+  int nodes_after;
+};
+
+TEST(LiftConv1dKeptIndexTest, TheNextPassGetsTheIndexTheCommitsUpdated) {
+  const Case cases[] = {
+      {kExitsAndEnters, "lift", 8},  // + Unsqueeze e, Unsqueeze b2, Squeeze u
+      {kExitsAndEnters, "keep", 9},  // + Squeeze y
+      {kSlicePadView, "lift", 8},  // + Squeeze x (the If's view), Squeeze s
+      {kSlicePadView, "keep", 9},  // + Unsqueeze x, Squeeze y; the If reads x
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.interface) + " " + c.model);
+    DiagnosticEngine engine;
+    std::string errors;
+    engine.SetHandler([&errors](const Diagnostic& d) {
+      if (d.severity == Severity::kError) errors += d.message + "\n";
+    });
+    PassContext ctx(engine, "m.onnx");
+    PassManagerOptions options;
+    options.verify_each = VerifyEachMode::kFull;
+    PassManager pm(options);
+    LiftConv1dOptions lift;
+    lift.interface = c.interface;
+    pm.AddPass(CreateLiftConv1dPass(lift));
+    const GraphIndex* kept = nullptr;
+    const GraphIndex* got = nullptr;
+    pm.AddPass(std::make_unique<ProbePass>(&kept, &got));
+    onnx::ModelProto model = ParseModelOrDie(c.model);
+    ASSERT_TRUE(pm.Run(model, ctx).ok()) << errors;
+    EXPECT_EQ(errors, "");
+    EXPECT_EQ(model.graph().node_size(), c.nodes_after);
+    ASSERT_NE(kept, nullptr) << "lift-conv1d did not commit through the AnalysisManager";
+    EXPECT_EQ(got, kept);
+    EXPECT_EQ(got->FirstDifference(GraphIndex(model.graph())), "");
+  }
+}
+
+}  // namespace
+}  // namespace h8
