@@ -82,6 +82,10 @@ void GraphRewriter::AddInitializer(onnx::TensorProto tensor) {
 
 void GraphRewriter::EraseInitializer(int index) { erased_initializers_.insert(index); }
 
+void GraphRewriter::AddValueInfo(onnx::ValueInfoProto value_info) {
+  new_value_info_.push_back(std::move(value_info));
+}
+
 void GraphRewriter::SetOutput(int index, int slot, std::string name) {
   output_renames_.push_back({index, slot, std::move(name)});
 }
@@ -98,7 +102,7 @@ void GraphRewriter::ReplaceUsesIn(int index, std::string from, std::string to) {
 bool GraphRewriter::HasChanges() const {
   return !inserts_.empty() || !erased_.empty() || !renames_.empty() || !new_initializers_.empty() ||
          !erased_initializers_.empty() || !output_renames_.empty() || !input_sets_.empty() ||
-         !node_renames_.empty();
+         !node_renames_.empty() || !new_value_info_.empty();
 }
 
 namespace {
@@ -124,7 +128,9 @@ void GraphRewriter::Commit(GraphIndex* index) {
   ApplyNodeOrder(index);
   ApplyInitializerEdits(index);
   PruneValueInfo();
-  if (index != nullptr) index->FinishUpdate();
+  const int first_new_value_info = graph_.value_info_size();
+  AppendValueInfo();
+  if (index != nullptr) index->FinishUpdate(first_new_value_info);
   inserts_.clear();
   erased_.clear();
   renames_.clear();
@@ -133,6 +139,7 @@ void GraphRewriter::Commit(GraphIndex* index) {
   output_renames_.clear();
   input_sets_.clear();
   node_renames_.clear();
+  new_value_info_.clear();
 }
 
 void GraphRewriter::ApplySlotEdits(GraphIndex* index) {
@@ -266,6 +273,10 @@ void GraphRewriter::PruneValueInfo() {
   }
   if (static_cast<int>(keep.size()) != graph_.value_info_size())
     PermuteAndTruncate(*graph_.mutable_value_info(), keep);
+}
+
+void GraphRewriter::AppendValueInfo() {
+  for (auto& vi : new_value_info_) graph_.add_value_info()->Swap(&vi);
 }
 
 }  // namespace h8

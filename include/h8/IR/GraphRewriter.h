@@ -59,13 +59,18 @@ class GraphRewriter {
   void AddInitializer(onnx::TensorProto tensor);
   /// Queues removal of initializer `index`.
   void EraseInitializer(int index);
+  /// Queues a value_info entry (the type of a value the commit leaves
+  /// defined, e.g. an inserted node's output), appended after the commit
+  /// pruned value_info, in queue order.
+  void AddValueInfo(onnx::ValueInfoProto value_info);
 
   bool HasChanges() const;
   int num_erased() const { return static_cast<int>(erased_.size()); }
 
   /// Applies every queued edit, drops value_info entries of values that no
-  /// longer exist, and clears the queue. With `index`, an index of the
-  /// graph as it was, updates it to describe the graph as it is now.
+  /// longer exist, appends the queued ones, and clears the queue. With
+  /// `index`, an index of the graph as it was, updates it to describe the
+  /// graph as it is now.
   void Commit(GraphIndex* index = nullptr);
 
  private:
@@ -75,6 +80,7 @@ class GraphRewriter {
   void ApplyNodeOrder(GraphIndex* index);
   void ApplyInitializerEdits(GraphIndex* index);
   void PruneValueInfo();
+  void AppendValueInfo();
 
   onnx::GraphProto& graph_;
   std::map<int, std::vector<onnx::NodeProto>> inserts_;
@@ -82,6 +88,7 @@ class GraphRewriter {
   absl::flat_hash_map<std::string, std::string> renames_;
   absl::flat_hash_set<std::string> outputs_;
   std::vector<onnx::TensorProto> new_initializers_;
+  std::vector<onnx::ValueInfoProto> new_value_info_;
   absl::flat_hash_set<int> erased_initializers_;
   struct OutputRename {
     int node;

@@ -7,7 +7,7 @@
 // on random graphs under random edit batches: erasures, inserts (also of
 // nodes with a body reading outer values), renamed uses, renamed outputs,
 // replaced inputs (one slot, a slot past the last, every read of one node
-// and its bodies), added and erased initializers.
+// and its bodies), added value_info, added and erased initializers.
 //
 //===----------------------------------------------------------------------===//
 #include <random>
@@ -206,6 +206,16 @@ class RandomGraphs {
         rw.ReplaceUsesIn(i, g.node(i).input(Pick(g.node(i).input_size())),
                          before[Pick(static_cast<int>(before.size()))]);
       }
+    }
+    // A type recorded in value_info (for a name nothing defines when not
+    // valid: the commit keeps it, since it is appended after the pruning).
+    if (Chance(30)) {
+      const std::vector<std::string> all = Defined(g, -1);
+      onnx::ValueInfoProto vi;
+      vi.set_name(!valid && Chance(30) ? Fresh("undefined")
+                                       : all[Pick(static_cast<int>(all.size()))]);
+      SetType(vi, 1 + Pick(3));
+      rw.AddValueInfo(std::move(vi));
     }
     // Initializers.
     if (Chance(40)) rw.AddInitializer(Scalar(Fresh("w")));

@@ -187,6 +187,38 @@ g (bool c, float[2] x) => (float[2] y, float[2] r)
   EXPECT_TRUE(VerifyModelStructure(model).ok()) << VerifyModelStructure(model);
 }
 
+TEST(GraphRewriterTest, AddedValueInfoComesAfterThePruningAndTypesItsValue) {
+  onnx::ModelProto model = ParseModelOrDie(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y)
+<float[2] a, float[2] b>
+{
+  a = Relu (x)
+  b = Relu (a)
+  y = Relu (b)
+}
+)");
+  GraphIndex index(model.graph());
+  GraphRewriter rewriter(*model.mutable_graph());
+  ASSERT_TRUE(rewriter.ReplaceAllUsesWith("b", "n").ok());
+  rewriter.Erase(1);
+  rewriter.InsertBefore(1, MakeNode("Neg", {"a"}, "n"));
+  onnx::ValueInfoProto vi;
+  vi.set_name("n");
+  auto* tt = vi.mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  tt->mutable_shape()->add_dim()->set_dim_value(2);
+  rewriter.AddValueInfo(vi);
+  EXPECT_EQ(model.graph().value_info_size(), 2);
+  rewriter.Commit(&index);
+  // b's entry went with b; n's came after the pruning.
+  ASSERT_EQ(model.graph().value_info_size(), 2);
+  EXPECT_EQ(model.graph().value_info(0).name(), "a");
+  EXPECT_EQ(model.graph().value_info(1).name(), "n");
+  EXPECT_EQ(index.Type("n"), &model.graph().value_info(1).type());
+  EXPECT_EQ(index.StaticShape("n"), (std::vector<int64_t>{2}));
+  EXPECT_EQ(index.FirstDifference(GraphIndex(model.graph())), "");
+}
+
 TEST(GraphRewriterTest, RefusesToRenameAGraphOutput) {
   onnx::ModelProto model = ParseModelOrDie(kChain);
   GraphRewriter rewriter(*model.mutable_graph());
