@@ -212,7 +212,7 @@ void GraphIndex::RenumberInitializers(const std::vector<int>& new_position, int 
   }
 }
 
-void GraphIndex::FinishUpdate() {
+void GraphIndex::FinishUpdate(int first_new_value_info) {
   updated_ = true;
   if (rebuild_) {
     std::vector<int> touched = std::move(touched_);
@@ -234,6 +234,12 @@ void GraphIndex::FinishUpdate() {
     if (f.producer >= 0 || f.input || f.initializer >= 0) continue;
     const onnx::ValueInfoProto* out = f.output >= 0 ? &graph_->output(f.output) : nullptr;
     f.type = out != nullptr && out->has_type() ? &out->type() : nullptr;
+  }
+  // Appended entries come last, so they decide their values' types as in
+  // a fresh build.
+  for (int k = first_new_value_info; k < graph_->value_info_size(); ++k) {
+    const onnx::ValueInfoProto& vi = graph_->value_info(k);
+    if (vi.has_type()) values_[InternForUpdate(vi.name())].type = &vi.type();
   }
   owned_types_.clear();
   erased_.clear();

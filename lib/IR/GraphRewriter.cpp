@@ -82,6 +82,10 @@ void GraphRewriter::AddInitializer(onnx::TensorProto tensor) {
 
 void GraphRewriter::EraseInitializer(int index) { erased_initializers_.insert(index); }
 
+void GraphRewriter::AddValueInfo(onnx::ValueInfoProto value_info) {
+  new_value_info_.push_back(std::move(value_info));
+}
+
 void GraphRewriter::SetOutput(int index, int slot, std::string name) {
   output_renames_.push_back({index, slot, std::move(name)});
 }
@@ -90,9 +94,15 @@ void GraphRewriter::SetInput(int index, int slot, std::string name) {
   input_sets_.push_back({index, slot, std::move(name)});
 }
 
+void GraphRewriter::ReplaceUsesIn(int index, std::string from, std::string to) {
+  if (from == to) return;
+  node_renames_.push_back({index, std::move(from), std::move(to)});
+}
+
 bool GraphRewriter::HasChanges() const {
   return !inserts_.empty() || !erased_.empty() || !renames_.empty() || !new_initializers_.empty() ||
-         !erased_initializers_.empty() || !output_renames_.empty() || !input_sets_.empty();
+         !erased_initializers_.empty() || !output_renames_.empty() || !input_sets_.empty() ||
+         !node_renames_.empty() || !new_value_info_.empty();
 }
 
 namespace {
@@ -118,7 +128,9 @@ void GraphRewriter::Commit(GraphIndex* index) {
   ApplyNodeOrder(index);
   ApplyInitializerEdits(index);
   PruneValueInfo();
-  if (index != nullptr) index->FinishUpdate();
+  const int first_new_value_info = graph_.value_info_size();
+  AppendValueInfo();
+  if (index != nullptr) index->FinishUpdate(first_new_value_info);
   inserts_.clear();
   erased_.clear();
   renames_.clear();
@@ -126,6 +138,8 @@ void GraphRewriter::Commit(GraphIndex* index) {
   erased_initializers_.clear();
   output_renames_.clear();
   input_sets_.clear();
+  node_renames_.clear();
+  new_value_info_.clear();
 }
 
 void GraphRewriter::ApplySlotEdits(GraphIndex* index) {
@@ -138,7 +152,16 @@ void GraphRewriter::ApplySlotEdits(GraphIndex* index) {
   for (auto& r : input_sets_) {
     if (erased_.contains(r.node)) continue;
     if (index != nullptr) index->ForgetReads(r.node);
-    graph_.mutable_node(r.node)->mutable_input(r.slot)->swap(r.name);
+    onnx::NodeProto& node = *graph_.mutable_node(r.node);
+    while (node.input_size() <= r.slot) node.add_input();
+    node.mutable_input(r.slot)->swap(r.name);
+  }
+  for (auto& r : node_renames_) {
+    if (erased_.contains(r.node)) continue;
+    if (index != nullptr) index->ForgetReads(r.node);
+    absl::flat_hash_map<std::string, std::string> rename;
+    rename.emplace(std::move(r.from), std::move(r.to));
+    RenameInNode(*graph_.mutable_node(r.node), rename);
   }
 }
 
@@ -272,6 +295,10 @@ void GraphRewriter::PruneValueInfo() {
   for (int i = 0; i < n; ++i)
     if (seen[i] != 0) keep.push_back(i);
   if (static_cast<int>(keep.size()) != n) PermuteAndTruncate(*graph_.mutable_value_info(), keep);
+}
+
+void GraphRewriter::AppendValueInfo() {
+  for (auto& vi : new_value_info_) graph_.add_value_info()->Swap(&vi);
 }
 
 }  // namespace h8

@@ -56,9 +56,16 @@ class LegalizeHailo8Pass : public GraphPass {
   absl::string_view Argument() const override { return "legalize-hailo8"; }
 
  protected:
+  absl::Status BeginModel(onnx::ModelProto&, PassContext&) override {
+    body_changed_ = false;
+    return absl::OkStatus();
+  }
   absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override;
 
  private:
+  // Whether a body was legalized in this run (bodies come before the
+  // graphs enclosing them).
+  bool body_changed_ = false;
   Statistic kernel_shapes_{this, "kernel-shapes",
                            "Conv/ConvTranspose nodes given the kernel_shape they omitted"};
   Statistic reductions_to_global_pool_{this, "reductions-to-global-pool",
@@ -115,18 +122,25 @@ class GraphLegalizer {
         names_(graph_),
         rewriter_(graph_) {}
 
-  bool Run() {
+  /// Legalizes the graph; with `keep_index`, commits through the
+  /// AnalysisManager (every structural edit, value_info included, goes
+  /// through the rewriter; kernel_shape attributes are edited in place).
+  bool Run(bool keep_index) {
     for (int i = 0; i < graph_.node_size(); ++i) changed_ |= AddKernelShape(i);
     for (int i = 0; i < graph_.node_size(); ++i) changed_ |= RewriteReduction(i);
     for (int i = 0; i < graph_.node_size(); ++i) changed_ |= RewriteUnitDimReshape(i);
     if (!changed_) return false;
-    rewriter_.Commit();
     RecordNewValues();
+    if (keep_index) {
+      ctx_.analyses().Commit(rewriter_, graph_);
+    } else {
+      rewriter_.Commit();
+    }
     return true;
   }
 
  private:
-  // A new value and its dims, recorded as value_info after the commit.
+  // A new value and its dims, recorded as value_info by the commit.
   struct NewValue {
     std::string name;
     std::vector<int64_t> dims;
@@ -338,9 +352,9 @@ bool GraphLegalizer::RewriteUnitDimReshape(int i) {
 
 void GraphLegalizer::RecordNewValues() {
   for (const NewValue& v : new_values_) {
-    auto* vi = graph_.add_value_info();
-    vi->set_name(v.name);
-    auto* tt = vi->mutable_type()->mutable_tensor_type();
+    onnx::ValueInfoProto vi;
+    vi.set_name(v.name);
+    auto* tt = vi.mutable_type()->mutable_tensor_type();
     const onnx::TypeProto* like = index_.Type(v.like);
     tt->set_elem_type(like != nullptr ? like->tensor_type().elem_type()
                                       : static_cast<int>(onnx::TensorProto::FLOAT));
@@ -349,12 +363,20 @@ void GraphLegalizer::RecordNewValues() {
       auto* dim = shape->add_dim();
       if (d >= 0) dim->set_dim_value(d);
     }
+    rewriter_.AddValueInfo(std::move(vi));
   }
 }
 
 absl::StatusOr<bool> LegalizeHailo8Pass::RunOnGraph(GraphRef ref, PassContext& ctx) {
   const LegalizeStatistics stats{kernel_shapes_, reductions_to_global_pool_, flattens_};
-  return GraphLegalizer(ref, ctx, stats).Run();
+  // The main graph's edits are verified where they were made when
+  // legalize-hailo8 is the pass the manager runs and no body changed
+  // before it (the touched nodes of the main graph would not cover a
+  // body's edits); otherwise the model is re-indexed and verified whole.
+  const bool keep_index = ref.is_main && !body_changed_ && ctx.current_pass() == Argument();
+  const bool changed = GraphLegalizer(ref, ctx, stats).Run(keep_index);
+  if (changed && !ref.is_main) body_changed_ = true;
+  return changed;
 }
 
 }  // namespace

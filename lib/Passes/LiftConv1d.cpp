@@ -76,10 +76,17 @@ class LiftConv1dPass : public GraphPass {
   absl::string_view Argument() const override { return "lift-conv1d"; }
 
  protected:
+  absl::Status BeginModel(onnx::ModelProto&, PassContext&) override {
+    body_changed_ = false;
+    return absl::OkStatus();
+  }
   absl::StatusOr<bool> RunOnGraph(GraphRef ref, PassContext& ctx) override;
 
  private:
   LiftConv1dOptions options_;
+  // Whether a body was lifted in this run (bodies come before the graphs
+  // enclosing them).
+  bool body_changed_ = false;
   Statistic convs_lifted_{this, "convs-lifted", "Conv1d nodes rewritten as Conv2d over (1, k)"};
   Statistic boundaries_inserted_{this, "boundaries-inserted",
                                  "Unsqueeze and Squeeze nodes where a region meets rank-3 values"};
@@ -125,7 +132,9 @@ class RegionRewriter {
   /// Inserts the H dim into the declared types of values that kept their
   /// name; records the interface change of the main graph in `lifted`.
   void LiftDeclaredTypes(const std::string& h_param, LiftedInterface* lifted);
-  void Commit() { rewriter_.Commit(); }
+  /// The queued edits (every change of node inputs and outputs, the node
+  /// list and the initializer list; types and dims are edited in place).
+  GraphRewriter& rewriter() { return rewriter_; }
   int boundaries() const { return boundaries_; }
 
  private:
@@ -147,19 +156,21 @@ class RegionRewriter {
   /// Readers outside the region of lifted graph input `v` read a rank-3
   /// view under a new name.
   void GiveOutsideReadersRank3View(const LiftedValue& v);
-  void ApplyRenames(const std::vector<Rename>& renames);
-  /// Input `slot` of `node` gets a unit dim at `axis`: a constant nobody
+  void ApplyRenames();
+  /// The name `value` has once the queued renames are applied.
+  const std::string& PendingName(const std::string& value) const;
+  /// Input `slot` of node `i` gets a unit dim at `axis`: a constant nobody
   /// else reads changes dims in place, anything else gets an Unsqueeze.
-  void LiftOperand(onnx::NodeProto& node, int slot, int axis);
-  /// Input `slot` of `node` becomes a new int64 initializer holding
+  void LiftOperand(int i, int slot, int axis);
+  /// Input `slot` of node `i` becomes a new int64 initializer holding
   /// `values`, named after the node's output with `suffix`.
-  void SetConstantInput(onnx::NodeProto& node, int slot, absl::string_view suffix,
+  void SetConstantInput(int i, int slot, absl::string_view suffix,
                         const std::vector<int64_t>& values);
-  void LiftConv(onnx::NodeProto& node);
-  void LiftBinaryOperands(int i, onnx::NodeProto& node);
-  void LiftSlice(onnx::NodeProto& node);
-  void LiftPad(onnx::NodeProto& node);
-  void LiftReduce(onnx::NodeProto& node);
+  void LiftConv(int i, onnx::NodeProto& node);
+  void LiftBinaryOperands(int i, const onnx::NodeProto& node);
+  void LiftSlice(int i, onnx::NodeProto& node);
+  void LiftPad(int i, onnx::NodeProto& node);
+  void LiftReduce(int i, onnx::NodeProto& node);
 
   onnx::GraphProto& graph_;
   const int64_t opset_;
@@ -171,6 +182,11 @@ class RegionRewriter {
   absl::flat_hash_map<int64_t, std::string> axes_inits_;
   // Per value id: lifted under its own name.
   std::vector<char> keeps_name_;
+  // The lifted values that get a new name, and per value id the queued new
+  // name (nullptr when none): later steps name things after a node's
+  // output as it will be, which the node does not show until the commit.
+  std::vector<Rename> renames_;
+  std::vector<const std::string*> pending_name_;
   int boundaries_ = 0;
 };
 
@@ -218,22 +234,13 @@ void RegionRewriter::GiveOutsideReadersRank3View(const LiftedValue& v) {
   std::string sq = names_.Unique(absl::StrCat(name, "_rank3"));
   rewriter_.InsertBefore(
       0, MakeAxesNode("Squeeze", name, sq, {kLiftAxis}, opset_, AxesInput(kLiftAxis)));
-  for (int c : index_.ConsumersById(v.id)) {
-    if (plan_.in_region[c]) continue;
-    onnx::NodeProto& reader = *graph_.mutable_node(c);
-    for (auto& in : *reader.mutable_input())
-      if (in == name) in = sq;
-    // If/Loop/Scan bodies reading it from the outer scope read the view too.
-    for (auto& attr : *reader.mutable_attribute()) {
-      if (attr.has_g()) RenameOuterReads(*attr.mutable_g(), name, sq);
-      for (auto& g : *attr.mutable_graphs()) RenameOuterReads(g, name, sq);
-    }
-  }
+  // If/Loop/Scan bodies reading it from the outer scope read the view too.
+  for (int c : index_.ConsumersById(v.id))
+    if (!plan_.in_region[c]) rewriter_.ReplaceUsesIn(c, name, sq);
   ++boundaries_;
 }
 
 void RegionRewriter::LiftValues(bool lift_interface) {
-  std::vector<Rename> renames;
   for (const LiftedValue& lv : plan_.lifted_values) {
     const std::string& v = *lv.name;
     const int p = index_.ProducerIndexById(lv.id);
@@ -244,7 +251,7 @@ void RegionRewriter::LiftValues(bool lift_interface) {
         // The Squeeze keeps the original name for readers outside.
         std::string l = names_.Unique(absl::StrCat(v, "_lifted"));
         Squeeze(p + 1, l, v);
-        renames.push_back({lv.id, std::move(l)});
+        renames_.push_back({lv.id, std::move(l)});
       } else {
         keeps_name_[lv.id] = 1;
       }
@@ -256,19 +263,19 @@ void RegionRewriter::LiftValues(bool lift_interface) {
       ReshapeInPlace(init, kLiftAxis);
       keeps_name_[lv.id] = 1;
     } else {
-      renames.push_back({lv.id, Unsqueeze(v, kLiftAxis)});
+      renames_.push_back({lv.id, Unsqueeze(v, kLiftAxis)});
     }
   }
-  ApplyRenames(renames);
+  ApplyRenames();
 }
 
-void RegionRewriter::ApplyRenames(const std::vector<Rename>& renames) {
-  if (renames.empty()) return;
+void RegionRewriter::ApplyRenames() {
+  if (renames_.empty()) return;
   // Data slots of the readers in the region and outputs of the producers
   // in it. Each such node is visited once, so a Concat of many renamed
   // inputs or a Split of many renamed outputs costs its slots, not their
   // square.
-  absl::flat_hash_map<int, const std::string*> lifted;  // by value id
+  pending_name_.assign(index_.num_values(), nullptr);
   std::vector<int> touched;
   std::vector<char> seen(graph_.node_size());
   auto touch = [&](int i) {
@@ -276,53 +283,60 @@ void RegionRewriter::ApplyRenames(const std::vector<Rename>& renames) {
     seen[i] = 1;
     touched.push_back(i);
   };
-  for (const Rename& r : renames) {
-    lifted.emplace(r.id, &r.lifted);
+  for (const Rename& r : renames_) {
+    pending_name_[r.id] = &r.lifted;
     for (int c : index_.ConsumersById(r.id)) touch(c);
     touch(index_.ProducerIndexById(r.id));
   }
   for (int i : touched) {
-    onnx::NodeProto& node = *graph_.mutable_node(i);
+    const onnx::NodeProto& node = graph_.node(i);
     const absl::Span<const int> ids = plan_.InputIds(i);
     for (int slot : plan_.DataSlots(i))
-      if (auto it = lifted.find(ids[slot]); it != lifted.end()) node.set_input(slot, *it->second);
+      if (const std::string* l = pending_name_[ids[slot]]) rewriter_.SetInput(i, slot, *l);
     for (int o = 0; o < node.output_size(); ++o) {
       if (node.output(o).empty()) continue;
-      if (auto it = lifted.find(index_.Id(node.output(o))); it != lifted.end())
-        node.set_output(o, *it->second);
+      if (const std::string* l = pending_name_[index_.Id(node.output(o))])
+        rewriter_.SetOutput(i, o, *l);
     }
   }
 }
 
-void RegionRewriter::LiftOperand(onnx::NodeProto& node, int slot, int axis) {
-  const std::string& value = node.input(slot);
+const std::string& RegionRewriter::PendingName(const std::string& value) const {
+  if (pending_name_.empty() || value.empty()) return value;
+  const int id = index_.Id(value);
+  return id >= 0 && pending_name_[id] != nullptr ? *pending_name_[id] : value;
+}
+
+void RegionRewriter::LiftOperand(int i, int slot, int axis) {
+  // Operand slots are not data slots: no rename is queued for them.
+  const std::string& value = graph_.node(i).input(slot);
   if (const int init = index_.InitializerIndex(value);
       init >= 0 && index_.NumUses(value) == 1 && !index_.IsGraphInput(value)) {
     ReshapeInPlace(init, axis);
   } else {
-    node.set_input(slot, Unsqueeze(value, axis));
+    rewriter_.SetInput(i, slot, Unsqueeze(value, axis));
   }
 }
 
-void RegionRewriter::SetConstantInput(onnx::NodeProto& node, int slot, absl::string_view suffix,
+void RegionRewriter::SetConstantInput(int i, int slot, absl::string_view suffix,
                                       const std::vector<int64_t>& values) {
-  std::string name = names_.Unique(absl::StrCat(node.output(0), suffix));
+  const onnx::NodeProto& node = graph_.node(i);
+  std::string name = names_.Unique(absl::StrCat(PendingName(node.output(0)), suffix));
   rewriter_.AddInitializer(MakeInt64Tensor(name, values));
-  while (node.input_size() <= slot) node.add_input("");
-  node.set_input(slot, name);
+  rewriter_.SetInput(i, slot, std::move(name));
 }
 
-void RegionRewriter::LiftConv(onnx::NodeProto& node) {
+void RegionRewriter::LiftConv(int i, onnx::NodeProto& node) {
   if (const auto* ks = FindAttr(node, "kernel_shape");
       ks == nullptr || ks->type() != onnx::AttributeProto::INTS) {
     // Exporters sometimes omit kernel_shape; Hailo wants it explicit.
     if (auto shape = index_.StaticShape(node.input(1)); shape && shape->size() == 3)
       SetIntsAttr(node, "kernel_shape", {(*shape)[2]});
   }
-  LiftOperand(node, 1, kLiftAxis);
+  LiftOperand(i, 1, kLiftAxis);
 }
 
-void RegionRewriter::LiftBinaryOperands(int i, onnx::NodeProto& node) {
+void RegionRewriter::LiftBinaryOperands(int i, const onnx::NodeProto& node) {
   // Lower-rank operands broadcast from the right; a rank-k operand (k >= 2)
   // needs a unit dim before its last (time) axis. Data slots are lifted
   // values already.
@@ -336,11 +350,11 @@ void RegionRewriter::LiftBinaryOperands(int i, onnx::NodeProto& node) {
     }
     if (ids[slot] < 0 || plan_.lifted[ids[slot]]) continue;
     const int k = ranks_.Rank(ids[slot], node.input(slot));
-    if (k >= 2) LiftOperand(node, slot, k - 1);
+    if (k >= 2) LiftOperand(i, slot, k - 1);
   }
 }
 
-void RegionRewriter::LiftSlice(onnx::NodeProto& node) {
+void RegionRewriter::LiftSlice(int i, onnx::NodeProto& node) {
   if (opset_ < 10) {
     auto starts = GetIntsAttr(node, "starts").value_or(std::vector<int64_t>{});
     std::vector<int64_t> axes(starts.size());
@@ -355,13 +369,13 @@ void RegionRewriter::LiftSlice(onnx::NodeProto& node) {
     axes.resize(ConstantInts(index_, node.input(1))->size());
     std::iota(axes.begin(), axes.end(), 0);
   }
-  SetConstantInput(node, 3, "_axes", MapAxes(axes));
+  SetConstantInput(i, 3, "_axes", MapAxes(axes));
 }
 
-void RegionRewriter::LiftPad(onnx::NodeProto& node) {
+void RegionRewriter::LiftPad(int i, onnx::NodeProto& node) {
   if (opset_ >= 11 && node.input_size() > 3 && !node.input(3).empty()) {
     // Pad-18's axes input: the axes are remapped, the pads kept.
-    SetConstantInput(node, 3, "_axes", MapAxes(*ConstantInts(index_, node.input(3))));
+    SetConstantInput(i, 3, "_axes", MapAxes(*ConstantInts(index_, node.input(3))));
     return;
   }
   std::vector<int64_t> pads = opset_ < 11
@@ -372,13 +386,13 @@ void RegionRewriter::LiftPad(onnx::NodeProto& node) {
   if (opset_ < 11) {
     SetIntsAttr(node, "pads", lifted);
   } else {
-    SetConstantInput(node, 1, "_pads", lifted);
+    SetConstantInput(i, 1, "_pads", lifted);
   }
 }
 
-void RegionRewriter::LiftReduce(onnx::NodeProto& node) {
+void RegionRewriter::LiftReduce(int i, onnx::NodeProto& node) {
   if (ReduceAxesIsInput(node, opset_)) {
-    SetConstantInput(node, 1, "_axes", MapAxes(*ConstantInts(index_, node.input(1))));
+    SetConstantInput(i, 1, "_axes", MapAxes(*ConstantInts(index_, node.input(1))));
   } else {
     SetIntsAttr(node, "axes", MapAxes(*GetIntsAttr(node, "axes")));
   }
@@ -388,7 +402,7 @@ void RegionRewriter::LiftNode(int i) {
   onnx::NodeProto& node = *graph_.mutable_node(i);
   switch (plan_.kind[i]) {
     case Kind::kConv:
-      LiftConv(node);
+      LiftConv(i, node);
       LiftSpatialLists(node);
       break;
     case Kind::kPool: LiftSpatialLists(node); break;
@@ -408,9 +422,9 @@ void RegionRewriter::LiftNode(int i) {
                     {MapAxis(perm[0]), MapAxis(perm[1]), kLiftAxis, MapAxis(perm[2])});
       break;
     }
-    case Kind::kSlice: LiftSlice(node); break;
-    case Kind::kPad: LiftPad(node); break;
-    case Kind::kReduce: LiftReduce(node); break;
+    case Kind::kSlice: LiftSlice(i, node); break;
+    case Kind::kPad: LiftPad(i, node); break;
+    case Kind::kReduce: LiftReduce(i, node); break;
     case Kind::kUnary:
     case Kind::kRowMixing: break;
   }
@@ -467,7 +481,18 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   LiftedInterface* lifted = ref.is_main ? &ctx.artifacts().GetOrCreate<LiftedInterface>() : nullptr;
   rewriter.LiftDeclaredTypes(h_param, lifted);
   if (lifted != nullptr) lifted->row_axis_blocker = blocker.name;
-  rewriter.Commit();
+  // Every structural edit went through the rewriter, so the kept index is
+  // brought up to date and only the edited nodes are verified. That holds
+  // for the main graph when lift-conv1d is the pass the manager runs and
+  // no body changed before it (the touched nodes of the main graph would
+  // not cover a body's edits); bodies and nested runs commit plainly and
+  // the model is re-indexed and verified whole.
+  if (ref.is_main && !body_changed_ && ctx.current_pass() == Argument()) {
+    ctx.analyses().Commit(rewriter.rewriter(), graph);
+  } else {
+    rewriter.rewriter().Commit();
+    if (!ref.is_main) body_changed_ = true;
+  }
   regions_.Add(ctx, plan.regions);
   convs_lifted_.Add(ctx, plan.convs);
   if (rewriter.boundaries() > 0) boundaries_inserted_.Add(ctx, rewriter.boundaries());

@@ -203,28 +203,6 @@ void InsertUnitDim(onnx::TypeProto* type, int axis, const std::string& dim_param
   for (int i = dims->size() - 1; i > axis; --i) dims->SwapElements(i, i - 1);
 }
 
-// Renames the reads of the outer value `from` inside `body` (and the bodies
-// nested in it) to `to`, unless a scope defines its own `from`.
-void RenameOuterReads(onnx::GraphProto& body, const std::string& from, const std::string& to) {
-  for (const auto& in : body.input())
-    if (in.name() == from) return;
-  for (const auto& init : body.initializer())
-    if (init.name() == from) return;
-  for (const auto& node : body.node())
-    for (const auto& o : node.output())
-      if (o == from) return;
-  for (auto& node : *body.mutable_node()) {
-    for (auto& in : *node.mutable_input())
-      if (in == from) in = to;
-    for (auto& attr : *node.mutable_attribute()) {
-      if (attr.has_g()) RenameOuterReads(*attr.mutable_g(), from, to);
-      for (auto& g : *attr.mutable_graphs()) RenameOuterReads(g, from, to);
-    }
-  }
-  for (auto& out : *body.mutable_output())
-    if (out.name() == from) out.set_name(to);
-}
-
 namespace {
 
 // Records kind, read inputs and data slots of every node with a 4-D form

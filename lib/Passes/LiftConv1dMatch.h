@@ -154,9 +154,6 @@ struct UnionFind {
 void LiftSpatialLists(onnx::NodeProto& node);
 /// Inserts a dim at `axis` of a tensor type: `dim_param` when given, else 1.
 void InsertUnitDim(onnx::TypeProto* type, int axis, const std::string& dim_param);
-/// Renames the reads of the outer value `from` inside `body` (and the bodies
-/// nested in it) to `to`, unless a scope defines its own `from`.
-void RenameOuterReads(onnx::GraphProto& body, const std::string& from, const std::string& to);
 
 }  // namespace lift_conv1d
 }  // namespace h8

@@ -142,8 +142,9 @@ class GraphIndex {
   // After the commit changed the initializer list: old initializer i is now
   // new_position[i] (-1 when erased); those from `first_added` on are new.
   void RenumberInitializers(const std::vector<int>& new_position, int first_added);
-  // After the commit pruned value_info.
-  void FinishUpdate();
+  // After the commit pruned value_info and appended its new entries, from
+  // `first_new_value_info` on (they record the types of their values).
+  void FinishUpdate(int first_new_value_info);
   // Calls `read` for each input of `node` and, once each, for each name
   // its subgraphs read from outside (sorted).
   static void ForEachRead(const onnx::NodeProto& node,

@@ -48,19 +48,29 @@ class GraphRewriter {
   /// defines `name`; readers of the old name are not changed).
   void SetOutput(int index, int slot, std::string name);
   /// Queues setting input `slot` of node `index` to `name` (applied before
-  /// the queued renames, like any input the node already has).
+  /// the queued renames, like any input the node already has). A slot past
+  /// the node's last input adds empty (omitted) inputs up to it.
   void SetInput(int index, int slot, std::string name);
+  /// Queues making node `index` read `to` wherever it reads `from`: its
+  /// inputs and its bodies' reads of the outer value (If/Loop/Scan). Other
+  /// readers of `from` keep reading it. Applied after SetInput's edits.
+  void ReplaceUsesIn(int index, std::string from, std::string to);
   /// Queues a new initializer.
   void AddInitializer(onnx::TensorProto tensor);
   /// Queues removal of initializer `index`.
   void EraseInitializer(int index);
+  /// Queues a value_info entry (the type of a value the commit leaves
+  /// defined, e.g. an inserted node's output), appended after the commit
+  /// pruned value_info, in queue order.
+  void AddValueInfo(onnx::ValueInfoProto value_info);
 
   bool HasChanges() const;
   int num_erased() const { return static_cast<int>(erased_.size()); }
 
   /// Applies every queued edit, drops value_info entries of values that no
-  /// longer exist, and clears the queue. With `index`, an index of the
-  /// graph as it was, updates it to describe the graph as it is now.
+  /// longer exist, appends the queued ones, and clears the queue. With
+  /// `index`, an index of the graph as it was, updates it to describe the
+  /// graph as it is now.
   void Commit(GraphIndex* index = nullptr);
 
  private:
@@ -70,6 +80,7 @@ class GraphRewriter {
   void ApplyNodeOrder(GraphIndex* index);
   void ApplyInitializerEdits(GraphIndex* index);
   void PruneValueInfo();
+  void AppendValueInfo();
 
   onnx::GraphProto& graph_;
   std::map<int, std::vector<onnx::NodeProto>> inserts_;
@@ -77,6 +88,7 @@ class GraphRewriter {
   absl::flat_hash_map<std::string, std::string> renames_;
   absl::flat_hash_set<std::string> outputs_;
   std::vector<onnx::TensorProto> new_initializers_;
+  std::vector<onnx::ValueInfoProto> new_value_info_;
   absl::flat_hash_set<int> erased_initializers_;
   struct OutputRename {
     int node;
@@ -85,6 +97,12 @@ class GraphRewriter {
   };
   std::vector<OutputRename> output_renames_;
   std::vector<OutputRename> input_sets_;
+  struct NodeRename {
+    int node;
+    std::string from;
+    std::string to;
+  };
+  std::vector<NodeRename> node_renames_;
 };
 
 }  // namespace h8

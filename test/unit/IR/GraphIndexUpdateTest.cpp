@@ -6,7 +6,8 @@
 // accept and reject exactly what the full verifier does. Both are checked
 // on random graphs under random edit batches: erasures, inserts (also of
 // nodes with a body reading outer values), renamed uses, renamed outputs,
-// replaced inputs, added and erased initializers.
+// replaced inputs (one slot, a slot past the last, every read of one node
+// and its bodies), added value_info, added and erased initializers.
 //
 //===----------------------------------------------------------------------===//
 #include <random>
@@ -187,6 +188,34 @@ class RandomGraphs {
         const std::vector<std::string> before = Defined(g, valid ? i : -1);
         rw.SetInput(i, Pick(g.node(i).input_size()), before[Pick(static_cast<int>(before.size()))]);
       }
+    }
+    // A node reads one more input, past its last one (empty slots between).
+    if (Chance(20)) {
+      const int i = Pick(n);
+      if (!erased[i]) {
+        const std::vector<std::string> before = Defined(g, valid ? i : -1);
+        rw.SetInput(i, g.node(i).input_size() + Pick(2),
+                    before[Pick(static_cast<int>(before.size()))]);
+      }
+    }
+    // A node (and its bodies) reads another value wherever it read one.
+    if (Chance(30)) {
+      const int i = Pick(n);
+      if (!erased[i] && g.node(i).input_size() > 0) {
+        const std::vector<std::string> before = Defined(g, valid ? i : -1);
+        rw.ReplaceUsesIn(i, g.node(i).input(Pick(g.node(i).input_size())),
+                         before[Pick(static_cast<int>(before.size()))]);
+      }
+    }
+    // A type recorded in value_info (for a name nothing defines when not
+    // valid: the commit keeps it, since it is appended after the pruning).
+    if (Chance(30)) {
+      const std::vector<std::string> all = Defined(g, -1);
+      onnx::ValueInfoProto vi;
+      vi.set_name(!valid && Chance(30) ? Fresh("undefined")
+                                       : all[Pick(static_cast<int>(all.size()))]);
+      SetType(vi, 1 + Pick(3));
+      rw.AddValueInfo(std::move(vi));
     }
     // Initializers.
     if (Chance(40)) rw.AddInitializer(Scalar(Fresh("w")));

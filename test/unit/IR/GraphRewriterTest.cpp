@@ -150,6 +150,86 @@ g (bool c, float[2] x) => (float[2] y)
   EXPECT_TRUE(VerifyModelStructure(model).ok()) << VerifyModelStructure(model);
 }
 
+TEST(GraphRewriterTest, SetInputPastTheLastInputAddsEmptyInputs) {
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  GraphRewriter rewriter(*model.mutable_graph());
+  rewriter.SetInput(1, 3, "x");
+  EXPECT_EQ(Inputs(model.graph().node(1)), (std::vector<std::string>{"a"}));
+  GraphIndex index(model.graph());
+  rewriter.Commit(&index);
+  EXPECT_EQ(Inputs(model.graph().node(1)), (std::vector<std::string>{"a", "", "", "x"}));
+  EXPECT_EQ(index.FirstDifference(GraphIndex(model.graph())), "");
+  EXPECT_EQ(index.TouchedNodes(), (std::vector<int>{1}));
+}
+
+TEST(GraphRewriterTest, ReplaceUsesInRenamesOneReaderAndItsBodies) {
+  onnx::ModelProto model = ParseModelOrDie(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (bool c, float[2] x) => (float[2] y, float[2] r)
+{
+  t = Relu (x)
+  u = Neg (x)
+  r = Add (t, t)
+  y = If (c) <then_branch = th () => (float[2] z) { z = Abs (t) }, else_branch = el () => (float[2] t) { }>
+}
+)");
+  GraphIndex index(model.graph());
+  GraphRewriter rewriter(*model.mutable_graph());
+  rewriter.ReplaceUsesIn(3, "t", "u");
+  rewriter.ReplaceUsesIn(2, "t", "t");  // no edit
+  rewriter.Commit(&index);
+  // The Add still reads t; the If's bodies read u, its pass-through too.
+  EXPECT_EQ(Inputs(model.graph().node(2)), (std::vector<std::string>{"t", "t"}));
+  const onnx::NodeProto& if_node = model.graph().node(3);
+  for (const auto& attr : if_node.attribute()) {
+    if (attr.name() == "then_branch") {
+      EXPECT_EQ(Inputs(attr.g().node(0)), (std::vector<std::string>{"u"}));
+    } else {
+      EXPECT_EQ(attr.g().output(0).name(), "u");
+    }
+  }
+  EXPECT_EQ(index.FirstDifference(GraphIndex(model.graph())), "");
+  auto consumers = [&](const char* v) {
+    const absl::Span<const int> c = index.Consumers(v);
+    return std::vector<int>(c.begin(), c.end());
+  };
+  EXPECT_EQ(consumers("t"), (std::vector<int>{2}));
+  EXPECT_EQ(consumers("u"), (std::vector<int>{3}));
+  EXPECT_EQ(index.TouchedNodes(), (std::vector<int>{3}));
+  EXPECT_TRUE(VerifyModelStructure(model).ok()) << VerifyModelStructure(model);
+}
+
+TEST(GraphRewriterTest, AddedValueInfoComesAfterThePruningAndTypesItsValue) {
+  onnx::ModelProto model = ParseModelOrDie(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y)
+<float[2] a, float[2] b>
+{
+  a = Relu (x)
+  b = Relu (a)
+  y = Relu (b)
+}
+)");
+  GraphIndex index(model.graph());
+  GraphRewriter rewriter(*model.mutable_graph());
+  ASSERT_TRUE(rewriter.ReplaceAllUsesWith("b", "n").ok());
+  rewriter.Erase(1);
+  rewriter.InsertBefore(1, MakeNode("Neg", {"a"}, "n"));
+  onnx::ValueInfoProto vi;
+  vi.set_name("n");
+  auto* tt = vi.mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  tt->mutable_shape()->add_dim()->set_dim_value(2);
+  rewriter.AddValueInfo(vi);
+  EXPECT_EQ(model.graph().value_info_size(), 2);
+  rewriter.Commit(&index);
+  // b's entry went with b; n's came after the pruning.
+  ASSERT_EQ(model.graph().value_info_size(), 2);
+  EXPECT_EQ(model.graph().value_info(0).name(), "a");
+  EXPECT_EQ(model.graph().value_info(1).name(), "n");
+  EXPECT_EQ(index.Type("n"), &model.graph().value_info(1).type());
+  EXPECT_EQ(index.StaticShape("n"), (std::vector<int64_t>{2}));
+  EXPECT_EQ(index.FirstDifference(GraphIndex(model.graph())), "");
+}
+
 TEST(GraphRewriterTest, RefusesToRenameAGraphOutput) {
   onnx::ModelProto model = ParseModelOrDie(kChain);
   GraphRewriter rewriter(*model.mutable_graph());

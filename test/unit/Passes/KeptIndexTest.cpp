@@ -1,0 +1,139 @@
+//===- KeptIndexTest.cpp - Passes that commit through the AnalysisManager ===//
+//
+// Run by a pass manager, lift-conv1d and legalize-hailo8 commit their
+// edits of the main graph through the AnalysisManager: the next pass gets
+// the index those commits updated (no rebuild), and it says what a fresh
+// build says. lift-conv1d's models have every structural edit it makes: a region value read outside
+// (its producer writes a new name, a Squeeze the old one), a computed
+// rank-3 value entering (Unsqueeze), a rank-2 operand (Unsqueeze), constant
+// inputs set on an existing slot (Pad's pads) and past the last one
+// (Slice's axes, named after the Slice's renamed output), and a lifted
+// graph input read by an If body (a rank-3 view). legalize-hailo8's
+// inserts pools and Flatten nodes and records the type of the pool output
+// it names. An edit made outside the rewriter would leave the kept index
+// stale, which full verification (on here) reports as a failed run.
+//
+//===----------------------------------------------------------------------===//
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "TestUtil.h"
+#include "gtest/gtest.h"
+#include "h8/IR/GraphIndex.h"
+#include "h8/Pass/PassManager.h"
+#include "h8/Passes/Passes.h"
+
+namespace h8 {
+namespace {
+
+constexpr char kExitsAndEnters[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,2,5] x, float[3,4] b2) => (float[1,3,4] y, float[1,3,4] z)
+  <float[3,2,2] w = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, int64[3] s = {1, 2, 5},
+   int64[3] s2 = {1, 3, 4}>
+{
+  e = Reshape (x, s)
+  t = Conv <kernel_shape = [2]> (e, w)
+  u = Add (t, b2)
+  y = Relu (u)
+  z = Reshape (u, s2)
+}
+)";
+
+constexpr char kSlicePadView[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (bool c, float[1,2,6] x) => (float[1,3,4] y, float[1,3,4] r, float[1,2,6] v)
+  <float[3,2,2] w = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, int64[3] st = {0, 0, 0},
+   int64[3] en = {1, 3, 4}, int64[6] pads = {0, 0, 1, 0, 0, 0}, int64[3] s3 = {1, 3, 4}>
+{
+  t = Conv <kernel_shape = [2]> (x, w)
+  p = Pad (t, pads)
+  s = Slice (p, st, en)
+  y = Relu (s)
+  r = Reshape (s, s3)
+  v = If (c) <then_branch = th () => (float[1,2,6] a) { a = Identity (x) },
+              else_branch = el () => (float[1,2,6] b) { b = Neg (x) }>
+}
+)";
+
+constexpr char kHeads[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,16,1,100] x4, float[16,8] w) => (float[1,8] y, float[1,8] z)
+  <int64[2] ax = {2, 3}>
+{
+  m = ReduceMean <axes = [2, 3], keepdims = 0> (x4)
+  y = MatMul (m, w)
+  k = ReduceMax <axes = [2, 3], keepdims = 1> (x4)
+  s = Squeeze (k, ax)
+  z = Gemm (s, w)
+}
+)";
+
+// Records what the AnalysisManager hands the pass after the one tested.
+class ProbePass : public Pass {
+ public:
+  ProbePass(const GraphIndex** kept, const GraphIndex** got) : kept_(kept), got_(got) {}
+  absl::string_view Argument() const override { return "probe"; }
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
+    *kept_ = ctx.analyses().LastKeptIndex(model.graph());
+    index_ = ctx.analyses().Index(model.graph());
+    *got_ = index_.get();
+    return false;
+  }
+
+ private:
+  const GraphIndex** kept_;
+  const GraphIndex** got_;
+  std::shared_ptr<const GraphIndex> index_;
+};
+
+struct Case {
+  const char* model;
+  const char* interface;  // lift-conv1d's; nullptr: legalize-hailo8
+  int nodes_after;
+};
+
+TEST(KeptIndexTest, TheNextPassGetsTheIndexTheCommitsUpdated) {
+  const Case cases[] = {
+      {kExitsAndEnters, "lift", 8},  // + Unsqueeze e, Unsqueeze b2, Squeeze u
+      {kExitsAndEnters, "keep", 9},  // + Squeeze y
+      {kSlicePadView, "lift", 8},  // + Squeeze x (the If's view), Squeeze s
+      {kSlicePadView, "keep", 9},  // + Unsqueeze x, Squeeze y; the If reads x
+      // m_gap = GlobalAveragePool, m = Flatten, k = GlobalMaxPool, s = Flatten
+      {kHeads, nullptr, 6},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.interface != nullptr ? c.interface : "legalize") + " " + c.model);
+    DiagnosticEngine engine;
+    std::string errors;
+    engine.SetHandler([&errors](const Diagnostic& d) {
+      if (d.severity == Severity::kError) errors += d.message + "\n";
+    });
+    PassContext ctx(engine, "m.onnx");
+    PassManagerOptions options;
+    options.verify_each = VerifyEachMode::kFull;
+    PassManager pm(options);
+    if (c.interface != nullptr) {
+      LiftConv1dOptions lift;
+      lift.interface = c.interface;
+      pm.AddPass(CreateLiftConv1dPass(lift));
+    } else {
+      pm.AddPass(CreateLegalizeHailo8Pass(LegalizeHailo8Options{}));
+    }
+    const GraphIndex* kept = nullptr;
+    const GraphIndex* got = nullptr;
+    pm.AddPass(std::make_unique<ProbePass>(&kept, &got));
+    onnx::ModelProto model = ParseModelOrDie(c.model);
+    ASSERT_TRUE(pm.Run(model, ctx).ok()) << errors;
+    EXPECT_EQ(errors, "");
+    EXPECT_EQ(model.graph().node_size(), c.nodes_after);
+    ASSERT_NE(kept, nullptr) << "the pass did not commit through the AnalysisManager";
+    EXPECT_EQ(got, kept);
+    EXPECT_EQ(got->FirstDifference(GraphIndex(model.graph())), "");
+    if (c.interface == nullptr) {
+      // The pool output's type, recorded by the commit, is the index's.
+      EXPECT_EQ(got->StaticShape("m_gap"), (std::vector<int64_t>{1, 16, 1, 1}));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace h8
