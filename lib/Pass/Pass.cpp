@@ -73,6 +73,11 @@ void PassContext::Stat(const std::string& name, int64_t delta) {
       ->second[name] += delta;
 }
 
+absl::StatusOr<bool> LintPass::Run(onnx::ModelProto& model, PassContext& ctx) {
+  if (absl::Status s = Check(model, ctx); !s.ok()) return s;
+  return false;
+}
+
 uint64_t PassContext::ModelFingerprintAtPassStart(const onnx::ModelProto& model) const {
   return model_fingerprint_ != 0 ? model_fingerprint_ : ModelFingerprint(model);
 }

@@ -63,7 +63,7 @@ namespace {
 
 using hailo8::FindingLevel;
 
-class CheckHailo8Pass : public Pass {
+class CheckHailo8Pass : public LintPass {
  public:
   explicit CheckHailo8Pass(const CheckHailo8Options& options)
       : options_{options.profile, options.allow, options.deny} {
@@ -80,8 +80,7 @@ class CheckHailo8Pass : public Pass {
     }
   }
   absl::string_view Argument() const override { return "check-hailo8"; }
-  bool IsLint() const override { return true; }
-  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override;
+  absl::Status Check(const onnx::ModelProto& model, PassContext& ctx) override;
 
  private:
   Hailo8AnalysisOptions options_;
@@ -95,7 +94,7 @@ class CheckHailo8Pass : public Pass {
   absl::flat_hash_map<std::string, const Statistic*> pattern_stats_;
 };
 
-absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
+absl::Status CheckHailo8Pass::Check(const onnx::ModelProto& model, PassContext& ctx) {
   const onnx::GraphProto& graph = model.graph();
   const int errors_before = ctx.diags().num_errors();
   const int warnings_before = ctx.diags().num_warnings();
@@ -175,7 +174,7 @@ absl::StatusOr<bool> CheckHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   // unless a later pass consumes the findings (the errors are printed
   // once, above).
   if (errors > 0) return LintFindingsStatus(absl::StrCat("check-hailo8: ", errors, " errors"));
-  return false;
+  return absl::OkStatus();
 }
 
 }  // namespace

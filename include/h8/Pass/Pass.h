@@ -175,6 +175,10 @@ class Pass {
   /// the run still fails with the lint's status at the end.
   virtual bool ConsumesLintFindings() const { return false; }
 
+  /// Whether the pass cannot change the model: it is a LintPass, whose
+  /// Run hands the pass a const model and reports no change.
+  bool reads_only() const { return reads_only_; }
+
   /// Canonical option text (`k=v ...`), set by the registry's factory.
   const std::string& options_text() const { return options_text_; }
   void set_options_text(std::string text) { options_text_ = std::move(text); }
@@ -184,8 +188,24 @@ class Pass {
 
  private:
   friend class Statistic;
+  friend class LintPass;
   std::string options_text_;
   std::vector<const Statistic*> statistics_;
+  bool reads_only_ = false;
+};
+
+/// A lint that only inspects the model. Run is final: it hands Check a
+/// const model and reports no change, so the model comes out as it went in
+/// (the compiler sees to it, short of a const_cast), and the pass manager
+/// skips the fingerprint walk that would check the claim, one walk of the
+/// whole model per lint (it still walks under --verify-each=full).
+class LintPass : public Pass {
+ public:
+  LintPass() { reads_only_ = true; }
+  bool IsLint() const final { return true; }
+  absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) final;
+  /// The lint's verdict: OK, or LintFindingsStatus when the model has errors.
+  virtual absl::Status Check(const onnx::ModelProto& model, PassContext& ctx) = 0;
 };
 
 /// One graph of a model handed to a GraphPass.

@@ -95,6 +95,7 @@ class PassManager {
                        bool findings_consumed_later);
   // Runs the after-failed hooks; returns `status`.
   absl::Status FailPass(const Pass& pass, absl::Status status, PassContext& ctx);
+  bool TrustsReadOnly(const Pass& pass) const;
   PassManagerOptions options_;
   std::vector<std::unique_ptr<Pass>> passes_;
   std::vector<std::unique_ptr<PassInstrumentation>> instrumentations_;

@@ -618,6 +618,43 @@ TEST(PassManagerTest, AChangeThePassDidNotReportIsAnError) {
   EXPECT_EQ(cap.diags[0].message, "pass 'silent' changed the model but reported no change");
 }
 
+// A lint that breaks its contract with a const_cast, to show what the pass
+// manager trusts: a LintPass gets a const model, so no fingerprint walk
+// checks it after it runs, except under --verify-each=full.
+class CastingLint : public LintPass {
+ public:
+  absl::string_view Argument() const override { return "casting-lint"; }
+  absl::Status Check(const onnx::ModelProto& model, PassContext&) override {
+    const_cast<onnx::ModelProto&>(model).mutable_graph()->mutable_node(1)->set_op_type("Neg");
+    return absl::OkStatus();
+  }
+};
+
+TEST(PassManagerTest, LintsAreTrustedToReadOnlyOutsideFullVerification) {
+  for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    PassManagerOptions options;
+    options.verify_each = mode;
+    PassManager pm(options);
+    pm.AddPass(std::make_unique<CastingLint>());
+    EXPECT_TRUE(pm.passes().back()->reads_only());
+    EXPECT_TRUE(pm.passes().back()->IsLint());
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    absl::Status s = pm.Run(model, ctx);
+    if (mode == VerifyEachMode::kStructural) {
+      EXPECT_TRUE(s.ok()) << s;
+      continue;
+    }
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+    ASSERT_EQ(cap.diags.size(), 1u);
+    EXPECT_EQ(cap.diags[0].message, "pass 'casting-lint' changed the model but reported no change");
+  }
+  // Passes other than LintPasses are never trusted.
+  int runs = 0;
+  EXPECT_FALSE(Returning("plain", &runs, false)->reads_only());
+}
+
 TEST(PassManagerTest, AnalysesSurviveUnchangedPassesOnly) {
   Capture cap;
   PassContext ctx(cap.engine, "m.onnx");
