@@ -50,8 +50,14 @@ void AnalysisManager::Commit(GraphRewriter& rewriter, onnx::GraphProto& graph) {
     indexes_[&graph].value = std::make_shared<GraphIndex>(graph);
   }
   for (auto it = indexes_.begin(); it != indexes_.end();) {
-    if (it->first != &graph) indexes_.erase(it++);
-    else ++it;
+    if (it->first == &graph) {
+      ++it;
+      continue;
+    }
+    // What this pass's commits of another graph touched goes with its
+    // index: the whole model is verified after the pass.
+    if (it->second.committed) commits_lost_ = true;
+    indexes_.erase(it++);
   }
   IndexEntry& entry = indexes_[&graph];
   rewriter.Commit(entry.value.get());
@@ -61,11 +67,13 @@ void AnalysisManager::Commit(GraphRewriter& rewriter, onnx::GraphProto& graph) {
 }
 
 void AnalysisManager::BeforePass() {
+  commits_lost_ = false;
   for (auto& [graph, entry] : indexes_)
     if (entry.value != nullptr) entry.value->ClearTouched();
 }
 
 const GraphIndex* AnalysisManager::LastKeptIndex(const onnx::GraphProto& graph) const {
+  if (commits_lost_) return nullptr;
   for (const KeptIndex& k : last_kept_indexes_)
     if (k.graph == &graph) return k.index.get();
   return nullptr;

@@ -104,8 +104,10 @@ class AnalysisManager {
   };
   const std::vector<Kept>& last_kept() const { return last_kept_; }
   /// The index the last pass kept for `graph` by committing through
-  /// Commit(), with the nodes its commits touched; nullptr when it did not.
-  /// Until the next AfterPass.
+  /// Commit(), with the nodes its commits touched; nullptr when it did not,
+  /// or when it also committed another graph whose index a later commit
+  /// dropped (a body, then the main graph: what the body's commits touched
+  /// is lost, so the whole model is verified). Until the next AfterPass.
   const GraphIndex* LastKeptIndex(const onnx::GraphProto& graph) const;
   struct KeptIndex {
     const onnx::GraphProto* graph;
@@ -172,6 +174,9 @@ class AnalysisManager {
   absl::flat_hash_map<const onnx::GraphProto*, uint64_t> fingerprints_;
   bool checking_ = false;
   bool remembering_ = false;
+  // A commit during the running pass dropped another graph's committed
+  // index (see LastKeptIndex).
+  bool commits_lost_ = false;
   std::string stale_use_;
   std::vector<Kept> kept_;
   std::vector<Kept> last_kept_;

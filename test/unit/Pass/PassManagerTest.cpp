@@ -852,6 +852,46 @@ TEST(PassManagerTest, AnIndexMadeStaleByADirectEditIsCaughtByFullVerification) {
   }
 }
 
+// A pass that commits a body and then the main graph through the manager:
+// the main commit drops the body's index and what its commits touched, so
+// the whole model is verified, and an invalid body edit is still caught.
+TEST(PassManagerTest, BodyEditsLostToALaterMainCommitAreStillVerified) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(std::make_unique<TestPass>(
+      "two-graphs", &runs, [](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+        onnx::GraphProto& g = *model.mutable_graph();
+        onnx::GraphProto* body = nullptr;
+        for (auto& a : *g.mutable_node(1)->mutable_attribute())
+          if (a.name() == "then_branch") body = a.mutable_g();
+        GraphRewriter in_body(*body);
+        in_body.SetInput(0, 0, "nowhere");
+        c.analyses().Commit(in_body, *body);
+        GraphRewriter in_main(g);
+        onnx::TensorProto w = MakeTensorProto(onnx::TensorProto::FLOAT, {0});
+        w.set_name("w");
+        in_main.AddInitializer(std::move(w));
+        c.analyses().Commit(in_main, g);
+        return true;
+      }));
+  onnx::ModelProto model = ParseModelOrDie(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (bool c, float[2] x) => (float[2] y)
+{
+  a = Relu (x)
+  y = If (c) <then_branch = g1 () => (float[2] t) { t = Neg (a) },
+              else_branch = g2 () => (float[2] e) { e = Abs (a) }>
+}
+)");
+  absl::Status s = pm.Run(model, ctx);
+  EXPECT_FALSE(s.ok());
+  ASSERT_FALSE(cap.diags.empty());
+  EXPECT_TRUE(Contains(cap.diags.back().message, "after pass 'two-graphs'"))
+      << cap.diags.back().message;
+  EXPECT_TRUE(Contains(cap.diags.back().message, "nowhere")) << cap.diags.back().message;
+}
+
 // Within a pass, fingerprints are remembered: a pass that edits the graph
 // and asks again without NoteChange() gets the analysis of the graph it
 // had. Checking mode (--verify-each=full) recomputes and names the pass;
