@@ -33,18 +33,19 @@ bool IsDynamic(const onnx::TypeProto& type, std::string* why) {
     *why = "unknown shape";
     return true;
   }
-  std::vector<std::string> dims;
+  // Every value of a pinned graph is asked about: the shape is only
+  // printed for the dynamic ones.
+  const auto& shape = type.tensor_type().shape();
   bool dynamic = false;
-  for (const auto& d : type.tensor_type().shape().dim()) {
-    if (d.has_dim_value()) {
-      dims.push_back(absl::StrCat(d.dim_value()));
-    } else {
-      dynamic = true;
-      dims.push_back(d.has_dim_param() ? d.dim_param() : "?");
-    }
-  }
+  for (const auto& d : shape.dim()) dynamic |= !d.has_dim_value();
+  if (!dynamic) return false;
+  std::vector<std::string> dims;
+  for (const auto& d : shape.dim())
+    dims.push_back(d.has_dim_value()   ? absl::StrCat(d.dim_value())
+                   : d.has_dim_param() ? d.dim_param()
+                                       : "?");
   *why = absl::StrCat("[", absl::StrJoin(dims, ","), "]");
-  return dynamic;
+  return true;
 }
 
 // Where a control-flow body sits: "If 'cond' / then_branch", nested bodies
@@ -80,8 +81,8 @@ void Analyzer::MatchPatterns() {
   for (int i = 0; i < n_; ++i) {
     const auto& node = graph_.node(i);
     if (!IsOnnxDomain(node) || pattern_of_[i] >= 0) continue;
-    for (const hailo8::PatternRule& rule : hailo8::PatternRules()) {
-      if (!hailo8::IsPatternRoot(rule, node.op_type())) continue;
+    for (int k : hailo8::PatternRulesRootedAt(node.op_type())) {
+      const hailo8::PatternRule& rule = hailo8::PatternRules()[k];
       auto m = rule.match(i, index_, shapes_);
       if (!m) continue;
       bool free = std::all_of(m->members.begin(), m->members.end(),

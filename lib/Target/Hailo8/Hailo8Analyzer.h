@@ -28,7 +28,7 @@ using hailo8::Profile;
 /// The node's name, else its first output, else #index.
 std::string NodeName(const onnx::NodeProto& node, int index);
 /// Whether `type` is a tensor of unknown shape or with a dim that is not
-/// static; `why` says which.
+/// static; `why` then says which (it is left alone for a static one).
 bool IsDynamic(const onnx::TypeProto& type, std::string* why);
 /// Where a control-flow body sits: "If 'cond' / then_branch", nested bodies
 /// joined the same way.

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -144,10 +145,18 @@ const OpRule* FindOpRule(absl::string_view op) {
   return it == by_op->end() ? nullptr : it->second;
 }
 
-bool IsPatternRoot(const PatternRule& rule, absl::string_view op) {
-  for (absl::string_view r : absl::StrSplit(rule.root_op, '|'))
-    if (r == op) return true;
-  return false;
+const std::vector<int>& PatternRulesRootedAt(absl::string_view op) {
+  static const auto* const table = [] {
+    auto* t = new absl::flat_hash_map<std::string, std::vector<int>>();
+    const std::vector<PatternRule>& rules = PatternRules();
+    for (int k = 0; k < static_cast<int>(rules.size()); ++k)
+      for (absl::string_view r : absl::StrSplit(rules[k].root_op, '|'))
+        (*t)[std::string(r)].push_back(k);
+    return t;
+  }();
+  static const std::vector<int> kNone;
+  auto it = table->find(op);
+  return it == table->end() ? kNone : it->second;
 }
 
 }  // namespace hailo8

@@ -138,8 +138,10 @@ struct PatternRule {
 };
 
 const std::vector<PatternRule>& PatternRules();
-/// Whether `op` is one of the rule's root ops.
-bool IsPatternRoot(const PatternRule& rule, absl::string_view op);
+/// Indices into PatternRules() of the rules whose root ops include `op`
+/// (a rule's root_op lists them, '|'-separated), in table order. The
+/// lookup table is built once.
+const std::vector<int>& PatternRulesRootedAt(absl::string_view op);
 
 }  // namespace hailo8
 }  // namespace h8
