@@ -107,6 +107,8 @@ void ShapeAnalysis::ToTypeProto(const ValueFacts& facts, onnx::TypeProto* type) 
   }
   auto* shape = tt->mutable_shape();
   shape->clear_dim();
+  // One allocation for the dim pointers instead of growing them dim by dim.
+  shape->mutable_dim()->Reserve(static_cast<int>(facts.dims.size()));
   for (const Dim& d : facts.dims) {
     auto* out = shape->add_dim();
     if (d.is_static()) {
@@ -232,6 +234,7 @@ bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph) const {
     ToTypeProto(*f, vi.mutable_type());
     changed = true;
   }
+  graph.mutable_value_info()->Reserve(graph.value_info_size() + static_cast<int>(added.size()));
   for (const auto& [name, f] : added) {
     onnx::ValueInfoProto* vi = graph.add_value_info();
     vi->set_name(*name);
