@@ -49,15 +49,14 @@ class FactTable {
   /// name into storage that outlives the table's use of it.
   template <typename Save>
   ValueFacts& Slot(absl::string_view name, Save save) {
-    auto it = ids_.find(name);
-    if (it == ids_.end()) {
+    // One hash: the id is made only when the name is new.
+    auto it = ids_.lazy_emplace(name, [&](const auto& ctor) {
       const uint32_t id = static_cast<uint32_t>(keys_.size());
       keys_.push_back(save(name));
       facts_.emplace_back();
       present_.push_back(1);
-      ids_.insert(id);
-      return facts_.back();
-    }
+      ctor(id);
+    });
     if (!present_[*it]) {
       facts_[*it] = ValueFacts();
       present_[*it] = 1;
