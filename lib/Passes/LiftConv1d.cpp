@@ -63,7 +63,6 @@
 #include "h8/IR/NameUniquer.h"
 #include "h8/Passes/LiftConv1d.h"
 #include "h8/Passes/Passes.h"
-#include "h8/Support/Status.h"
 
 namespace h8 {
 namespace {
@@ -458,12 +457,10 @@ absl::StatusOr<bool> LiftConv1dPass::RunOnGraph(GraphRef ref, PassContext& ctx) 
   if (plan.nodes.empty()) return false;
   // Output types are lifted from their declarations: one whose rank the
   // graph does not compute would come out one dim longer, and still wrong.
-  if (ref.is_main) {
-    if (std::string conflict = shapes->FirstOutputRankConflict(graph); !conflict.empty()) {
-      ctx.Error() << conflict;
-      return MarkReported(absl::FailedPreconditionError(conflict));
-    }
-  }
+  // The pass manager reports the status as the pass's error.
+  if (std::string conflict = ref.is_main ? shapes->FirstOutputRankConflict(graph) : "";
+      !conflict.empty())
+    return absl::FailedPreconditionError(conflict);
 
   // H stays a free dim only when nothing fixes it to 1.
   const RowBlocker blocker = FindRowBlocker(graph, *index, plan, lift_interface);

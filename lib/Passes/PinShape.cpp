@@ -207,10 +207,8 @@ class PinShapePass : public Pass {
     }
     // A declared output rank the graph does not compute would be written
     // out as it is, pinned: the model's interface would lie.
-    if (std::string conflict = shapes->FirstOutputRankConflict(graph); !conflict.empty()) {
-      ctx.Error() << conflict;
-      return MarkReported(absl::FailedPreconditionError(conflict));
-    }
+    if (std::string conflict = shapes->FirstOutputRankConflict(graph); !conflict.empty())
+      return absl::FailedPreconditionError(conflict);
     shapes->WriteValueInfo(graph);
     // The last analysis describes the pinned graph (what it wrote into
     // value_info is what a fresh one reads back): later passes reuse it.
