@@ -152,7 +152,7 @@ void Hasher::AddGraph(const onnx::GraphProto& graph) {
     Add(static_cast<uint64_t>(node.attribute_size()));
     for (const auto& a : node.attribute()) AddAttribute(a);
   }
-  for (const auto* values : {&graph.input(), &graph.output(), &graph.value_info()}) {
+  for (const auto* values : {&graph.input(), &graph.output()}) {
     Add(static_cast<uint64_t>(values->size()));
     for (const auto& v : *values) {
       Add(v.name());
@@ -160,6 +160,16 @@ void Hasher::AddGraph(const onnx::GraphProto& graph) {
       if (v.has_type()) AddType(v.type());
     }
   }
+  // value_info is type information through and through (which values have
+  // an entry too): the structural verifier does not read it.
+  std::swap(h_, t_);
+  Add(static_cast<uint64_t>(graph.value_info_size()));
+  for (const auto& v : graph.value_info()) {
+    Add(v.name());
+    Add(static_cast<uint64_t>(v.has_type()));
+    if (v.has_type()) AddTypeHere(v.type());
+  }
+  std::swap(h_, t_);
   Add(static_cast<uint64_t>(graph.initializer_size()));
   for (const auto& t : graph.initializer()) AddTensor(t);
   if (graph.sparse_initializer_size() > 0)

@@ -198,11 +198,13 @@ class PinShapePass : public Pass {
     // fold-constants runs nested, so its statistics and time are its own.
     FoldConstantsOptions fold;
     std::shared_ptr<ShapeAnalysis> shapes;
+    bool folded_any = false;
     for (;;) {
       shapes = std::make_shared<ShapeAnalysis>(model, analysis_options);
       const std::unique_ptr<Pass> folder = CreateFoldConstantsPass(fold, shapes.get());
       H8_ASSIGN_OR_RETURN(bool folded, ctx.RunNestedPass(*folder, model));
       if (!folded) break;
+      folded_any = true;
       fold_rounds_.Add(ctx);
     }
     // A declared output rank the graph does not compute would be written
@@ -210,6 +212,8 @@ class PinShapePass : public Pass {
     if (std::string conflict = shapes->FirstOutputRankConflict(graph); !conflict.empty())
       return absl::FailedPreconditionError(conflict);
     shapes->WriteValueInfo(graph);
+    // Without folding, only dims of the interface and value_info changed.
+    if (!folded_any) ctx.DeclareOnlyTypesChanged();
     // The last analysis describes the pinned graph (what it wrote into
     // value_info is what a fresh one reads back): later passes reuse it.
     ctx.analyses().Keep(graph, OnnxOpsetVersion(model), shapes);

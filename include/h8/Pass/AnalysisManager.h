@@ -3,16 +3,18 @@
 // The use-def index and the shape analysis of a graph are computed on first
 // request and kept for as long as the graph does not change, so passes that
 // leave the model alone (most of a pipeline, most of the time) do not pay
-// for rebuilding them. Validity is checked, not declared: every request
-// compares the graph's structural fingerprint (h8/IR/Fingerprint.h) with
-// the one the cached result was built from, which costs a walk over names
-// instead of a rebuild. The pass manager also drops everything after a pass
-// that changed the model, since a changed model may have moved the protos
-// the cached results point into, except the shape analyses the pass
-// declared still true (Keep, KeepShapes): shape facts are keyed by value
-// name, so removing nodes does not disturb them. A wrong declaration is
-// caught under --verify-each=full, which compares every kept analysis with
-// a fresh one.
+// for rebuilding them. Every request compares the graph's fingerprint
+// (h8/IR/Fingerprint.h) with the one the cached result was built from.
+// Between passes the pass manager hands over the main graph's; while it
+// trusts the passes' change claims (everywhere but --verify-each=full) that
+// is a stamp it draws after each reported change, so validity across
+// passes is declared by the claims, as with LLVM's PreservedAnalyses. The
+// pass manager also drops everything after a pass that changed the model,
+// since a changed model may have moved the protos the cached results point
+// into, except the shape analyses the pass declared still true (Keep,
+// KeepShapes): shape facts are keyed by value name, so removing nodes does
+// not disturb them. A wrong declaration is caught under --verify-each=full,
+// which compares every kept analysis with a fresh one.
 //
 // Results are shared pointers: one a pass still holds stays valid after a
 // later request rebuilt the cache entry.
@@ -29,8 +31,8 @@
 //
 // Fingerprints: computing one is a walk over the whole graph (0.23 µs
 // per node), so they are remembered. Between passes the pass manager hands
-// over the main graph's, which it computes for its change check anyway;
-// within a pass a graph's is computed on the first request and remembered.
+// over the main graph's (or its stamp, see above); within a pass a graph's
+// is computed on the first request and remembered.
 // A pass that edits a graph and then asks for an analysis calls
 // NoteChange() in between (GraphPass does so for the enclosing graphs when
 // a subgraph changed). --verify-each=full turns on checking: every request

@@ -88,16 +88,34 @@ class PassContext {
   void set_nested_timer(NestedTimer timer) { nested_timer_ = std::move(timer); }
   /// For the pass manager: a top-level pass run begins (statistics are
   /// merged per pass name within one top-level pass run).
-  void BeginPassRun() { stats_run_begin_ = stats_.size(); }
+  void BeginPassRun() {
+    stats_run_begin_ = stats_.size();
+    only_types_changed_ = false;
+  }
 
-  /// ModelFingerprint(model) as the running pass received `model`: the
-  /// pass manager hands over the one it computed for its change check, so
-  /// a pass asking before its first edit costs no walk; otherwise (outside
-  /// a pass manager, or after a nested pass changed the model) it is
-  /// computed.
+  /// Declares, from inside a pass that reports a change, that it changed
+  /// only the types of values (graph inputs', outputs' and value_info's)
+  /// and which values have value_info: nothing the structural verifier
+  /// reads, so the pass manager does not verify the structure again after
+  /// it (pin-shape when it folded nothing). Under --verify-each=full the
+  /// manager checks the declaration against the main graph's fingerprint
+  /// without types. A nested pass's change (RunNestedPass) is the running
+  /// pass's to account for.
+  void DeclareOnlyTypesChanged() { only_types_changed_ = true; }
+  /// For the pass manager: whether the running pass declared so.
+  bool only_types_changed() const { return only_types_changed_; }
+
+  /// An identity of the model as the running pass received it: equal for
+  /// two passes of one run only when no pass between them reported a
+  /// change. Under --verify-each=full it is ModelFingerprint(model), which
+  /// the pass manager computes for its change checks; otherwise the
+  /// manager hands over a stamp it draws after every reported change
+  /// (unique in the process, so never the identity of another state of
+  /// any model). Outside a pass manager, or after a nested pass changed
+  /// the model, it is ModelFingerprint(model), computed.
   uint64_t ModelFingerprintAtPassStart(const onnx::ModelProto& model) const;
-  /// For the pass manager: the model's fingerprint before the next pass,
-  /// or 0 (unknown).
+  /// For the pass manager: the model's identity before the next pass, or 0
+  /// (unknown).
   void set_model_fingerprint(uint64_t fingerprint) { model_fingerprint_ = fingerprint; }
 
   /// Typed results of the passes run so far (ArtifactStore.h).
@@ -109,6 +127,7 @@ class PassContext {
 
  private:
   uint64_t model_fingerprint_ = 0;
+  bool only_types_changed_ = false;
   InFlightDiagnostic Make(Severity severity, const onnx::NodeProto* node, int index,
                           const std::string& graph_path, bool enabled);
 
@@ -175,10 +194,6 @@ class Pass {
   /// the run still fails with the lint's status at the end.
   virtual bool ConsumesLintFindings() const { return false; }
 
-  /// Whether the pass cannot change the model: it is a LintPass, whose
-  /// Run hands the pass a const model and reports no change.
-  bool reads_only() const { return reads_only_; }
-
   /// Canonical option text (`k=v ...`), set by the registry's factory.
   const std::string& options_text() const { return options_text_; }
   void set_options_text(std::string text) { options_text_ = std::move(text); }
@@ -188,20 +203,16 @@ class Pass {
 
  private:
   friend class Statistic;
-  friend class LintPass;
   std::string options_text_;
   std::vector<const Statistic*> statistics_;
-  bool reads_only_ = false;
 };
 
 /// A lint that only inspects the model. Run is final: it hands Check a
 /// const model and reports no change, so the model comes out as it went in
-/// (the compiler sees to it, short of a const_cast), and the pass manager
-/// skips the fingerprint walk that would check the claim, one walk of the
-/// whole model per lint (it still walks under --verify-each=full).
+/// (the compiler sees to it, short of a const_cast); --verify-each=full
+/// checks that claim as it checks every pass's.
 class LintPass : public Pass {
  public:
-  LintPass() { reads_only_ = true; }
   bool IsLint() const final { return true; }
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) final;
   /// The lint's verdict: OK, or LintFindingsStatus when the model has errors.

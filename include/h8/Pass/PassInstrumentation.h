@@ -25,14 +25,18 @@ class PassContext;
 
 /// One pass run as the manager saw it.
 struct PassRunInfo {
-  /// The pass reported a change (the manager has checked the claim).
+  /// The pass reported a change (checked under --verify-each=full, trusted
+  /// otherwise).
   bool changed = false;
-  /// The model's structural fingerprint differs from before the pass. A
-  /// change with an equal fingerprint touched only bytes in the middle of a
-  /// large tensor.
+  /// Under --verify-each=full: the model's structural fingerprint differs
+  /// from before the pass (a change with an equal fingerprint touched only
+  /// bytes in the middle of a large tensor). Otherwise the pass's claim.
   bool structural_change = false;
-  /// The part of the fingerprint the structural verifier reads (everything
-  /// but value types, see ModelFingerprint) differs from before the pass.
+  /// Under --verify-each=full: the part of the fingerprint the structural
+  /// verifier reads (everything but value types and value_info, see
+  /// ModelFingerprint) differs from before the pass, or the change is not
+  /// seen at all. Otherwise the claim, unless the pass declared that it
+  /// changed only types (PassContext::DeclareOnlyTypesChanged).
   bool topology_change = false;
   /// The model before the pass, when an instrumentation asked for it with
   /// NeedsModelBefore(); else nullptr.

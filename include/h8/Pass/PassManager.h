@@ -80,7 +80,8 @@ class PassManager {
   // What Run() carries from one pass to the next.
   struct RunState {
     // The whole model's fingerprint as the previous pass left it, the main
-    // graph's, and the main graph's without value types.
+    // graph's, and the main graph's without value types; while claims are
+    // trusted (ChecksClaims), the first two are a stamp and the last unused.
     uint64_t fingerprint = 0;
     uint64_t main_fingerprint = 0;
     uint64_t topology = 0;
@@ -95,7 +96,8 @@ class PassManager {
                        bool findings_consumed_later);
   // Runs the after-failed hooks; returns `status`.
   absl::Status FailPass(const Pass& pass, absl::Status status, PassContext& ctx);
-  bool TrustsReadOnly(const Pass& pass) const;
+  bool ChecksClaims() const;
+  static uint64_t NextStamp();
   PassManagerOptions options_;
   std::vector<std::unique_ptr<Pass>> passes_;
   std::vector<std::unique_ptr<PassInstrumentation>> instrumentations_;

@@ -37,8 +37,9 @@
 /// PassContext's AnalysisManager, GraphPass's per-model hooks; 4:
 /// PassContext's ArtifactStore instead of the interface record; 5: Pass's
 /// reads-only flag and LintPass, PassContext's nested-pass runner and
-/// pass-start fingerprint).
-#define H8_PLUGIN_API_VERSION 5
+/// pass-start fingerprint; 6: PassContext's types-only change
+/// declaration).
+#define H8_PLUGIN_API_VERSION 6
 /// The ONNX release whose headers the including code is compiled against
 /// (the host's and each plugin's own, compared when a plugin loads).
 #define H8_ONNX_VERSION ::onnx::LAST_RELEASE_VERSION

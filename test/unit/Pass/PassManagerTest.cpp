@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "h8/Analysis/ShapeAnalysis.h"
+#include "h8/IR/Fingerprint.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/IR/GraphRewriter.h"
 
@@ -48,6 +49,16 @@ class TestPass : public Pass {
 std::unique_ptr<Pass> Returning(std::string name, int* runs, absl::StatusOr<bool> result) {
   return std::make_unique<TestPass>(std::move(name), runs,
                                     [result](onnx::ModelProto&, PassContext&) { return result; });
+}
+
+// Turns node 1 of the model into a Neg and reports `claim`.
+std::unique_ptr<Pass> Negating(std::string name, int* runs, bool claim) {
+  return std::make_unique<TestPass>(
+      std::move(name), runs,
+      [claim](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
+        model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
+        return claim;
+      });
 }
 
 struct Capture {
@@ -150,18 +161,19 @@ TEST(PassManagerTest, VerifyEachNamesThePassThatBrokeTheGraph) {
 
 // Structural verification runs only after a change to what it reads: on
 // a model that is already broken (as only a broken input could be), a pass
-// that changes nothing but a value's type is not re-verified, one that
-// also renames a node is (and the break is found). Full verification
-// checks both.
+// that changes nothing but a value's type (and says so) is not
+// re-verified, one that also renames a node is (and the break is found).
+// Full verification checks both.
 TEST(PassManagerTest, StructuralVerificationFollowsTopologyChangesOnly) {
   auto retype = [](bool also_rename) {
-    return [also_rename](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
+    return [also_rename](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
       model.mutable_graph()
           ->mutable_output(0)
           ->mutable_type()
           ->mutable_tensor_type()
           ->set_elem_type(onnx::TensorProto::DOUBLE);
       if (also_rename) model.mutable_graph()->mutable_node(0)->set_name("renamed");
+      else c.DeclareOnlyTypesChanged();
       return true;
     };
   };
@@ -293,11 +305,7 @@ TEST(PassManagerTest, AVerifierStopsThePipelineAndIsTimedAsVerification) {
   std::vector<std::string> log;
   PassManager pm(PassManagerOptions{});
   pm.AddVerifier(std::make_unique<RecordingVerifier>(&log, "v", "negater"));
-  pm.AddPass(std::make_unique<TestPass>(
-      "negater", &runs, [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
-        model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
-        return true;
-      }));
+  pm.AddPass(Negating("negater", &runs, true));
   pm.AddPass(Returning("after", &after, false));
   onnx::ModelProto model = ParseModelOrDie(kChain);
   absl::Status s = pm.Run(model, ctx);
@@ -598,29 +606,36 @@ TEST(PassManagerTest, RemarksOnlyForEnabledPasses) {
   }
 }
 
-TEST(PassManagerTest, AChangeThePassDidNotReportIsAnError) {
-  Capture cap;
-  PassContext ctx(cap.engine, "m.onnx");
-  int runs = 0, after = 0;
-  PassManager pm(PassManagerOptions{});
-  pm.AddPass(std::make_unique<TestPass>(
-      "silent", &runs, [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
-        model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
-        return false;
-      }));
-  pm.AddPass(Returning("after", &after, false));
-  onnx::ModelProto model = ParseModelOrDie(kChain);
-  absl::Status s = pm.Run(model, ctx);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(after, 0);
-  ASSERT_EQ(cap.diags.size(), 1u);
-  EXPECT_EQ(cap.diags[0].pass, "silent");
-  EXPECT_EQ(cap.diags[0].message, "pass 'silent' changed the model but reported no change");
+// A pass's change claim is checked under --verify-each=full and trusted
+// otherwise (as LLVM's and MLIR's pass managers trust theirs).
+TEST(PassManagerTest, AChangeThePassDidNotReportIsAnErrorUnderFullVerification) {
+  for (VerifyEachMode mode :
+       {VerifyEachMode::kFull, VerifyEachMode::kStructural, VerifyEachMode::kNone}) {
+    Capture cap;
+    PassContext ctx(cap.engine, "m.onnx");
+    int runs = 0, after = 0;
+    PassManagerOptions options;
+    options.verify_each = mode;
+    PassManager pm(options);
+    pm.AddPass(Negating("silent", &runs, false));
+    pm.AddPass(Returning("after", &after, false));
+    onnx::ModelProto model = ParseModelOrDie(kChain);
+    absl::Status s = pm.Run(model, ctx);
+    if (mode != VerifyEachMode::kFull) {
+      EXPECT_TRUE(s.ok()) << s;
+      EXPECT_EQ(after, 1);
+      continue;
+    }
+    EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+    EXPECT_EQ(after, 0);
+    ASSERT_EQ(cap.diags.size(), 1u);
+    EXPECT_EQ(cap.diags[0].pass, "silent");
+    EXPECT_EQ(cap.diags[0].message, "pass 'silent' changed the model but reported no change");
+  }
 }
 
-// A lint that breaks its contract with a const_cast, to show what the pass
-// manager trusts: a LintPass gets a const model, so no fingerprint walk
-// checks it after it runs, except under --verify-each=full.
+// A lint that breaks its contract with a const_cast: caught like any pass
+// under --verify-each=full.
 class CastingLint : public LintPass {
  public:
   absl::string_view Argument() const override { return "casting-lint"; }
@@ -630,29 +645,119 @@ class CastingLint : public LintPass {
   }
 };
 
-TEST(PassManagerTest, LintsAreTrustedToReadOnlyOutsideFullVerification) {
+TEST(PassManagerTest, ALintThatWritesIsCaughtUnderFullVerification) {
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  PassManagerOptions options;
+  options.verify_each = VerifyEachMode::kFull;
+  PassManager pm(options);
+  pm.AddPass(std::make_unique<CastingLint>());
+  EXPECT_TRUE(pm.passes().back()->IsLint());
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  absl::Status s = pm.Run(model, ctx);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+  ASSERT_EQ(cap.diags.size(), 1u);
+  EXPECT_EQ(cap.diags[0].message, "pass 'casting-lint' changed the model but reported no change");
+}
+
+// A pass that declares it changed only types is not verified again while
+// claims are trusted; under full verification a declaration that is not
+// true fails the run, and a true one passes.
+TEST(PassManagerTest, ATypesOnlyDeclarationSkipsVerificationAndIsCheckedUnderFull) {
+  for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
+    for (bool lie : {false, true}) {
+      Capture cap;
+      PassContext ctx(cap.engine, "m.onnx");
+      int runs = 0;
+      PassManagerOptions options;
+      options.verify_each = mode;
+      PassManager pm(options);
+      pm.AddPass(std::make_unique<TestPass>(
+          "types", &runs, [lie](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+            auto* g = model.mutable_graph();
+            // Pins the input's dims and records a value's type: types only.
+            g->mutable_input(0)
+                ->mutable_type()
+                ->mutable_tensor_type()
+                ->mutable_shape()
+                ->add_dim()
+                ->set_dim_value(3);
+            g->add_value_info()->set_name(g->node(0).output(0));
+            // The lie: a node now reads a value nothing defines.
+            if (lie) g->mutable_node(1)->set_input(0, "nowhere");
+            c.DeclareOnlyTypesChanged();
+            return true;
+          }));
+      onnx::ModelProto model = ParseModelOrDie(kChain);
+      absl::Status s = pm.Run(model, ctx);
+      if (!lie || mode == VerifyEachMode::kStructural) {
+        EXPECT_TRUE(s.ok()) << s;
+        continue;
+      }
+      EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
+      ASSERT_EQ(cap.diags.size(), 1u);
+      EXPECT_EQ(cap.diags[0].message,
+                "pass 'types' declared that it changed only the types of values but changed "
+                "more");
+    }
+  }
+  // Without the declaration the same edit is verified, and the lie caught.
+  Capture cap;
+  PassContext ctx(cap.engine, "m.onnx");
+  int runs = 0;
+  PassManager pm(PassManagerOptions{});
+  pm.AddPass(std::make_unique<TestPass>(
+      "breaks", &runs, [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
+        model.mutable_graph()->mutable_node(1)->set_input(0, "nowhere");
+        return true;
+      }));
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  EXPECT_EQ(pm.Run(model, ctx).code(), absl::StatusCode::kInternal);
+}
+
+// What a pass sees as the model's identity at its start: equal across
+// passes that reported no change, different after one that did, and never
+// repeated by a later run on the same model.
+TEST(PassManagerTest, ModelIdentityChangesOnlyWithAReportedChange) {
   for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
     Capture cap;
     PassContext ctx(cap.engine, "m.onnx");
+    std::vector<uint64_t> seen;
     PassManagerOptions options;
     options.verify_each = mode;
     PassManager pm(options);
-    pm.AddPass(std::make_unique<CastingLint>());
-    EXPECT_TRUE(pm.passes().back()->reads_only());
-    EXPECT_TRUE(pm.passes().back()->IsLint());
+    int runs = 0;
+    auto record = [&seen](bool change) {
+      return [&seen, change](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
+        seen.push_back(c.ModelFingerprintAtPassStart(model));
+        if (change) model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
+        return change;
+      };
+    };
+    pm.AddPass(std::make_unique<TestPass>("a", &runs, record(false)));
+    pm.AddPass(std::make_unique<TestPass>("b", &runs, record(true)));
+    pm.AddPass(std::make_unique<TestPass>("c", &runs, record(false)));
+    pm.AddPass(std::make_unique<TestPass>("d", &runs, record(false)));
     onnx::ModelProto model = ParseModelOrDie(kChain);
-    absl::Status s = pm.Run(model, ctx);
-    if (mode == VerifyEachMode::kStructural) {
-      EXPECT_TRUE(s.ok()) << s;
+    ASSERT_TRUE(pm.Run(model, ctx).ok());
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_EQ(seen[0], seen[1]);
+    EXPECT_NE(seen[1], seen[2]);
+    EXPECT_EQ(seen[2], seen[3]);
+    EXPECT_NE(seen[0], 0u);
+    EXPECT_NE(seen[2], 0u);
+    if (mode == VerifyEachMode::kFull) {
+      EXPECT_EQ(seen[0], ModelFingerprint(ParseModelOrDie(kChain)));
+      EXPECT_EQ(seen[2], ModelFingerprint(model));
       continue;
     }
-    EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
-    ASSERT_EQ(cap.diags.size(), 1u);
-    EXPECT_EQ(cap.diags[0].message, "pass 'casting-lint' changed the model but reported no change");
+    // A second run on the model the first left: a new identity, though the
+    // model is the same (stamps are not fingerprints).
+    const uint64_t last = seen[3];
+    seen.clear();
+    ASSERT_TRUE(pm.Run(model, ctx).ok());
+    EXPECT_NE(seen[0], last);
   }
-  // Passes other than LintPasses are never trusted.
-  int runs = 0;
-  EXPECT_FALSE(Returning("plain", &runs, false)->reads_only());
 }
 
 TEST(PassManagerTest, AnalysesSurviveUnchangedPassesOnly) {
@@ -977,11 +1082,7 @@ TEST(PassManagerTest, InstrumentationsSeeEveryHookInOrder) {
   PassManager pm(PassManagerOptions{});
   pm.AddInstrumentation(std::make_unique<Recorder>(&log));
   pm.AddPass(Returning("keep", &runs, false));
-  pm.AddPass(std::make_unique<TestPass>(
-      "negate", &runs, [](onnx::ModelProto& model, PassContext&) -> absl::StatusOr<bool> {
-        model.mutable_graph()->mutable_node(1)->set_op_type("Neg");
-        return true;
-      }));
+  pm.AddPass(Negating("negate", &runs, true));
   pm.AddPass(Returning("claims", &runs, true));
   pm.AddPass(Returning("fails", &runs, absl::UnimplementedError("no")));
   pm.AddPass(Returning("never", &runs, false));
@@ -989,8 +1090,10 @@ TEST(PassManagerTest, InstrumentationsSeeEveryHookInOrder) {
   EXPECT_EQ(pm.Run(model, ctx).code(), absl::StatusCode::kUnimplemented);
   EXPECT_EQ(log, (std::vector<std::string>{
                      "before-pipeline", "before:keep", "after:keep:00", "before:negate",
-                     // The copy before the pass was asked for; the fingerprint saw the edit.
-                     "after:negate:11:Relu->Neg", "before:claims", "after:claims:10",
+                     // The copy before the pass was asked for. Outside
+                     // --verify-each=full a claimed change is taken as
+                     // structural (claims are trusted).
+                     "after:negate:11:Relu->Neg", "before:claims", "after:claims:11",
                      "before:fails", "failed:fails:no", "after-pipeline:no"}));
 }
 
