@@ -39,7 +39,15 @@ std::shared_ptr<const GraphIndex> AnalysisManager::Index(const onnx::GraphProto&
 }
 
 void AnalysisManager::Commit(GraphRewriter& rewriter, onnx::GraphProto& graph) {
-  if (!rewriter.HasChanges()) return;
+  if (!rewriter.HasChanges()) {
+    // Nothing queued: a cached index is already up to date with the
+    // wiring (committing declares that the pass made no structural edit
+    // elsewhere; its edits in place, types included, are refreshed after
+    // the pass) and is kept through the pass.
+    auto it = indexes_.find(&graph);
+    if (it != indexes_.end() && it->second.value != nullptr) it->second.committed = true;
+    return;
+  }
   // A cached index is taken as it is, without a fingerprint check: edits
   // the pass made in place before committing (tensor bytes and dims,
   // attributes) change the fingerprint but not the index, and structural
@@ -122,15 +130,19 @@ void AnalysisManager::KeepShapes(const onnx::GraphProto& graph) {
       kept_.push_back({&graph, key.second, entry.value});
 }
 
-void AnalysisManager::AfterPass(bool changed) {
+void AnalysisManager::AfterPass(bool changed, bool only_types) {
   last_kept_.clear();
   last_kept_indexes_.clear();
-  // The indexes the pass committed through: kept, re-keyed.
+  // The indexes the pass committed through, or every index when it
+  // changed only types: kept, their types refreshed (edits in place may
+  // have reshaped an initializer or replaced value_info), re-keyed.
   std::vector<std::pair<const onnx::GraphProto*, std::shared_ptr<GraphIndex>>> committed;
   for (auto& [graph, entry] : indexes_)
-    if (entry.committed && entry.value != nullptr) committed.emplace_back(graph, entry.value);
+    if ((entry.committed || (changed && only_types)) && entry.value != nullptr)
+      committed.emplace_back(graph, entry.value);
   if (changed) Clear();
   for (auto& [graph, index] : committed) {
+    index->RefreshTypes();
     IndexEntry& entry = indexes_[graph];
     entry.value = index;
     entry.committed = false;

@@ -393,7 +393,7 @@ absl::Status PassManager::RunPass(Pass& pass, onnx::ModelProto& model, PassConte
   }
   ctx.analyses().NoteChange();
   ctx.analyses().NoteFingerprint(model.graph(), state.main_fingerprint);
-  ctx.analyses().AfterPass(info.changed);
+  ctx.analyses().AfterPass(info.changed, ctx.only_types_changed());
 
   for (auto it = instrumentations_.rbegin(); it != instrumentations_.rend(); ++it)
     if (absl::Status s = (*it)->RunAfterPass(pass, info, model, ctx); !s.ok()) return s;

@@ -117,6 +117,12 @@ class GraphIndex {
   bool updated() const { return updated_; }
   void ClearTouched();
 
+  /// Records the types a fresh build would, after edits that changed no
+  /// wiring: dims pinned or lifted in place, value_info written or
+  /// replaced, initializers reshaped in place. A walk over the graph's
+  /// inputs, value_info and outputs (no node is read).
+  void RefreshTypes();
+
  private:
   friend class GraphRewriter;
   // The update protocol GraphRewriter::Commit follows, in this order.

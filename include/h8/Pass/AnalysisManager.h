@@ -95,8 +95,11 @@ class AnalysisManager {
   /// model as the pass left it: drops every result except the kept ones
   /// (all of them when the pass `changed` the model; a pass that changed
   /// nothing keeps everything), which are re-keyed to their graphs'
-  /// current fingerprints.
-  void AfterPass(bool changed);
+  /// current fingerprints. A pass that changed `only_types`
+  /// (PassContext::DeclareOnlyTypesChanged) keeps every index too: the
+  /// wiring they describe did not change. Kept indexes get their types
+  /// refreshed (GraphIndex::RefreshTypes).
+  void AfterPass(bool changed, bool only_types = false);
   /// What the last pass kept, until the next AfterPass: the verifier
   /// compares each with a fresh analysis under --verify-each=full.
   struct Kept {

@@ -390,6 +390,43 @@ TEST(GraphIndexUpdateTest, InitializerTypesFollowInPlaceReshapes) {
   EXPECT_EQ(index.FirstDifference(GraphIndex(g)), "");
 }
 
+TEST(GraphIndexUpdateTest, RefreshTypesRecordsWhatAFreshBuildDoes) {
+  onnx::ModelProto model = ParseModelOrDie(kChain);
+  onnx::GraphProto& g = *model.mutable_graph();
+  GraphIndex index(g);
+  ASSERT_EQ(index.Rank("w"), 1);  // synthesized from the tensor
+  // Edits of types only: the initializer reshaped in place, value_info
+  // written for a value (and for one no node mentions), the input pinned.
+  g.mutable_initializer(0)->add_dims(1);
+  for (const char* name : {"b", "ghost"}) {
+    onnx::ValueInfoProto& vi = *g.add_value_info();
+    vi.set_name(name);
+    SetType(vi, 3);
+  }
+  g.mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(0)
+      ->set_dim_value(7);
+  EXPECT_NE(index.FirstDifference(GraphIndex(g)), "");
+  index.RefreshTypes();
+  EXPECT_EQ(index.FirstDifference(GraphIndex(g)), "");
+  EXPECT_EQ(index.Rank("w"), 2);
+  EXPECT_EQ(index.Rank("b"), 3);
+  EXPECT_EQ(index.StaticShape("x"), (std::vector<int64_t>{7}));
+  // value_info replaced wholesale (the protos the index pointed into are
+  // gone): the types follow the new entries.
+  g.clear_value_info();
+  onnx::ValueInfoProto& vi = *g.add_value_info();
+  vi.set_name("c");
+  SetType(vi, 2);
+  index.RefreshTypes();
+  EXPECT_EQ(index.FirstDifference(GraphIndex(g)), "");
+  EXPECT_EQ(index.Type("b"), nullptr);
+  EXPECT_EQ(index.Rank("c"), 2);
+}
+
 TEST(GraphIndexUpdateTest, FirstDifferenceNamesAStaleFact) {
   onnx::ModelProto model = ParseModelOrDie(kChain);
   onnx::GraphProto& g = *model.mutable_graph();

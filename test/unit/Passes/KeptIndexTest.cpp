@@ -85,6 +85,17 @@ class ProbePass : public Pass {
   std::shared_ptr<const GraphIndex> index_;
 };
 
+// The error diagnostics of a run, one per line.
+struct ErrorText {
+  DiagnosticEngine engine;
+  std::string text;
+  ErrorText() {
+    engine.SetHandler([this](const Diagnostic& d) {
+      if (d.severity == Severity::kError) text += d.message + "\n";
+    });
+  }
+};
+
 struct Case {
   const char* model;
   const char* interface;  // lift-conv1d's; nullptr: legalize-hailo8
@@ -102,12 +113,8 @@ TEST(KeptIndexTest, TheNextPassGetsTheIndexTheCommitsUpdated) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.interface != nullptr ? c.interface : "legalize") + " " + c.model);
-    DiagnosticEngine engine;
-    std::string errors;
-    engine.SetHandler([&errors](const Diagnostic& d) {
-      if (d.severity == Severity::kError) errors += d.message + "\n";
-    });
-    PassContext ctx(engine, "m.onnx");
+    ErrorText errors;
+    PassContext ctx(errors.engine, "m.onnx");
     PassManagerOptions options;
     options.verify_each = VerifyEachMode::kFull;
     PassManager pm(options);
@@ -122,8 +129,8 @@ TEST(KeptIndexTest, TheNextPassGetsTheIndexTheCommitsUpdated) {
     const GraphIndex* got = nullptr;
     pm.AddPass(std::make_unique<ProbePass>(&kept, &got));
     onnx::ModelProto model = ParseModelOrDie(c.model);
-    ASSERT_TRUE(pm.Run(model, ctx).ok()) << errors;
-    EXPECT_EQ(errors, "");
+    ASSERT_TRUE(pm.Run(model, ctx).ok()) << errors.text;
+    EXPECT_EQ(errors.text, "");
     EXPECT_EQ(model.graph().node_size(), c.nodes_after);
     ASSERT_NE(kept, nullptr) << "the pass did not commit through the AnalysisManager";
     EXPECT_EQ(got, kept);
@@ -132,6 +139,53 @@ TEST(KeptIndexTest, TheNextPassGetsTheIndexTheCommitsUpdated) {
       // The pool output's type, recorded by the commit, is the index's.
       EXPECT_EQ(got->StaticShape("m_gap"), (std::vector<int64_t>{1, 16, 1, 1}));
     }
+  }
+}
+
+// A model lift-conv1d lifts in place (weights reshaped, attributes and
+// interface types edited, no node inserted): its index is kept through
+// lift-conv1d, whose empty commit declares it made no other structural
+// edit, and through pin-shape, which changed only types; the next pass gets
+// it with the lifted and pinned types, without a rebuild.
+TEST(KeptIndexTest, AnIndexOutlivesEditsInPlaceAndTypesOnlyChanges) {
+  constexpr char kInPlace[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[N,2,T] x) => (float[N,3,U] y)
+  <float[3,2,2] w = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}>
+{
+  t = Conv <kernel_shape = [2]> (x, w)
+  y = Relu (t)
+}
+)";
+  for (VerifyEachMode mode : {VerifyEachMode::kStructural, VerifyEachMode::kFull}) {
+    ErrorText errors;
+    PassContext ctx(errors.engine, "m.onnx");
+    PassManagerOptions options;
+    options.verify_each = mode;
+    PassManager pm(options);
+    const GraphIndex* after_lift = nullptr;
+    const GraphIndex* got = nullptr;
+    const GraphIndex* kept = nullptr;
+    const GraphIndex* lift_kept = nullptr;
+    pm.AddPass(CreateLiftConv1dPass(LiftConv1dOptions{}));
+    pm.AddPass(std::make_unique<ProbePass>(&lift_kept, &after_lift));
+    PinShapeOptions pin;
+    pin.shape = "1,2,1,9";
+    pm.AddPass(CreatePinShapePass(pin));
+    pm.AddPass(std::make_unique<ProbePass>(&kept, &got));
+    onnx::ModelProto model = ParseModelOrDie(kInPlace);
+    ASSERT_TRUE(pm.Run(model, ctx).ok()) << errors.text;
+    EXPECT_EQ(errors.text, "");
+    EXPECT_EQ(model.graph().node_size(), 2);
+    ASSERT_NE(lift_kept, nullptr) << "lift-conv1d's empty commit did not keep its index";
+    EXPECT_EQ(after_lift, lift_kept);
+    ASSERT_NE(kept, nullptr) << "pin-shape's types-only change dropped the index";
+    EXPECT_EQ(got, kept);
+    // The first probe still holds its index, so a rebuilt one cannot
+    // have its address.
+    EXPECT_EQ(got, after_lift) << "the index was rebuilt between the passes";
+    EXPECT_EQ(got->FirstDifference(GraphIndex(model.graph())), "");
+    EXPECT_EQ(got->Rank("w"), 4);
+    EXPECT_EQ(got->StaticShape("x"), (std::vector<int64_t>{1, 2, 1, 9}));
   }
 }
 
