@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/types/span.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/Match.h"
 
@@ -37,6 +38,13 @@ struct Rule {
   }
   std::optional<std::vector<int64_t>> Ints(absl::string_view name) const {
     return GetIntsAttr(in.node, name);
+  }
+  // The same ints as stored in the node, without a copy (rules that run on
+  // every conv of a 100k-node graph read several lists each).
+  std::optional<absl::Span<const int64_t>> IntsView(absl::string_view name) const {
+    const onnx::AttributeProto* a = FindAttr(in.node, name);
+    if (a == nullptr || a->type() != onnx::AttributeProto::INTS) return std::nullopt;
+    return absl::MakeConstSpan(a->ints().data(), a->ints().size());
   }
   // Static contents of input i.
   std::optional<std::vector<int64_t>> Values(int i) const {
@@ -89,7 +97,7 @@ struct Rule {
 };
 
 /// Multidirectional (numpy) broadcasting of the inputs' dims, or nullopt.
-std::optional<std::vector<Dim>> Broadcast(const std::vector<const ValueFacts*>& ins);
+std::optional<std::vector<Dim>> Broadcast(absl::Span<const ValueFacts* const> ins);
 /// Element-wise value arithmetic with broadcasting of rank <= 1 operands.
 void ValueBinary(Rule& r, const std::function<Dim(const Dim&, const Dim&)>& fn);
 /// Output 0 is the broadcast of every input, of element type `type`.

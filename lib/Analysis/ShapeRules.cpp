@@ -20,7 +20,9 @@
 #include <limits>
 
 #include "ShapeRule.h"
+
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/match.h"
 #include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/ElementType.h"
@@ -34,7 +36,7 @@ using onnx::TensorProto;
 
 // Multidirectional broadcasting of dims (numpy rules). A static dim > 1
 // beats a symbolic one (the symbol must then equal it or be 1).
-std::optional<std::vector<Dim>> Broadcast(const std::vector<const ValueFacts*>& ins) {
+std::optional<std::vector<Dim>> Broadcast(absl::Span<const ValueFacts* const> ins) {
   size_t rank = 0;
   for (const ValueFacts* f : ins) {
     if (f == nullptr || !f->has_shape) return std::nullopt;
@@ -42,8 +44,10 @@ std::optional<std::vector<Dim>> Broadcast(const std::vector<const ValueFacts*>& 
   }
   std::vector<Dim> out(rank, Dim::Static(1));
   for (size_t j = 0; j < rank; ++j) {
-    std::vector<Dim> cands;
+    // The dims other than 1 and unknown, folded in input order.
     bool unknown = false;
+    Dim r = Dim::Static(1);
+    bool conflict = false;
     for (const ValueFacts* f : ins) {
       if (f->dims.size() + j < rank) continue;
       const Dim& d = f->dims[f->dims.size() - rank + j];
@@ -52,11 +56,6 @@ std::optional<std::vector<Dim>> Broadcast(const std::vector<const ValueFacts*>& 
         unknown = true;
         continue;
       }
-      cands.push_back(d);
-    }
-    Dim r = Dim::Static(1);
-    bool conflict = false;
-    for (const Dim& d : cands) {
       if (r.is_static() && r.value() == 1) {
         r = d;
       } else if (r == d) {
@@ -90,7 +89,7 @@ void ValueBinary(Rule& r, const std::function<Dim(const Dim&, const Dim&)>& fn) 
 }
 
 void RuleBroadcast(Rule& r, int32_t type) {
-  std::vector<const ValueFacts*> ins;
+  absl::InlinedVector<const ValueFacts*, 4> ins;
   for (int i = 0; i < r.in.node.input_size(); ++i) ins.push_back(r.In(i));
   if (auto dims = Broadcast(ins)) r.SetShape(0, std::move(*dims), type);
   else r.SetType(0, type);
