@@ -79,7 +79,8 @@ class GraphRewriter {
   void ApplyRenames(GraphIndex* index);
   void ApplyNodeOrder(GraphIndex* index);
   void ApplyInitializerEdits(GraphIndex* index);
-  void PruneValueInfo();
+  // Reads `index` (up to date with this commit's definitions) when given.
+  void PruneValueInfo(const GraphIndex* index);
   void AppendValueInfo();
 
   onnx::GraphProto& graph_;

@@ -97,10 +97,10 @@ class PendingFile {
   static absl::StatusOr<PendingFile> Create(const std::string& path);
   int fd() const { return fd_; }
   const std::string& path() const { return final_; }
-  /// Writes all of `data`. Writeback of a temporary file is started every
-  /// few tens of MiB (sync_file_range), so that closing it waits little.
+  /// Writes all of `data`.
   absl::Status Write(const char* data, size_t size);
-  /// Ends writing (fsync, permissions); `written` is the writing's outcome:
+  /// Ends writing (permissions; no fsync, see Close in ModelIOWrite.cpp);
+  /// `written` is the writing's outcome:
   /// when not OK, the temporary file is removed. Returns the outcome.
   absl::Status Close(absl::Status written);
   /// Closes if needed and renames the temporary file over the destination.
@@ -109,8 +109,6 @@ class PendingFile {
 
  private:
   int fd_ = -1;
-  int64_t written_ = 0;  // bytes written
-  int64_t writeback_ = 0;  // bytes whose writeback was started
   std::string temp_;
   std::string final_;
 };

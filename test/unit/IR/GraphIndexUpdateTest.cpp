@@ -255,6 +255,39 @@ TEST(GraphIndexUpdateTest, UpdatedIndexEqualsAFreshBuild) {
   EXPECT_GT(commits, 300);
 }
 
+// A commit with an index prunes value_info from the index's definitions,
+// one without from tables of the graph: both leave the same entries (and
+// sync initializers' dims alike).
+TEST(GraphIndexUpdateTest, ValueInfoIsPrunedAlikeWithAndWithoutAnIndex) {
+  int pruned = 0;
+  for (unsigned seed = 1; seed <= 60; ++seed) {
+    RandomGraphs with_gen(seed), without_gen(seed);
+    onnx::ModelProto with = with_gen.Model(30);
+    onnx::ModelProto without = without_gen.Model(30);
+    onnx::GraphProto& g = *with.mutable_graph();
+    onnx::GraphProto& h = *without.mutable_graph();
+    GraphIndex index(g);
+    for (int round = 0; round < 8 && g.node_size() > 2; ++round) {
+      const int before = g.value_info_size();
+      GraphRewriter rw(g), rw2(h);
+      const bool valid = with_gen.Chance(50);
+      ASSERT_EQ(valid, without_gen.Chance(50));
+      with_gen.Edit(g, rw, valid);
+      without_gen.Edit(h, rw2, valid);
+      rw.Commit(&index);
+      rw2.Commit();
+      ASSERT_EQ(g.node_size(), h.node_size());
+      ASSERT_EQ(g.value_info_size(), h.value_info_size()) << "seed " << seed << ", round " << round;
+      for (int i = 0; i < g.value_info_size(); ++i)
+        ASSERT_EQ(g.value_info(i).SerializeAsString(), h.value_info(i).SerializeAsString())
+            << "seed " << seed << ", round " << round << ", entry " << i;
+      pruned += g.value_info_size() < before ? 1 : 0;
+    }
+  }
+  // The edits did remove described values.
+  EXPECT_GT(pruned, 20);
+}
+
 TEST(GraphIndexUpdateTest, TouchedVerificationAgreesWithTheFullVerifier) {
   int rejected = 0, accepted = 0;
   for (unsigned seed = 1; seed <= 150; ++seed) {

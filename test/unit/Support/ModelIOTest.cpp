@@ -255,9 +255,9 @@ TEST(ModelIOTest, BinaryWriteOfLargeTensorsIsTheSerializedBytes) {
   EXPECT_TRUE(read->SerializeAsString() == written);
 }
 
-TEST(ModelIOTest, PendingFileWritesPastTheWritebackChunk) {
-  // 40 MiB: writeback of the first 32 is started while writing, from a
-  // moved-from PendingFile's successor; the file is complete when renamed.
+TEST(ModelIOTest, PendingFileSurvivesAMoveWhileWriting) {
+  // 40 MiB, written half before and half after the PendingFile moved: the
+  // file is complete when renamed, and only it is left in the folder.
   TempDir dir;
   auto created = PendingFile::Create(dir.File("big"));
   ASSERT_TRUE(created.ok());
