@@ -38,6 +38,18 @@ std::shared_ptr<const GraphIndex> AnalysisManager::Index(const onnx::GraphProto&
   return entry.value;
 }
 
+std::shared_ptr<const GraphIndex> AnalysisManager::CachedIndex(const onnx::GraphProto& graph) {
+  auto it = indexes_.find(&graph);
+  if (it == indexes_.end() || it->second.value == nullptr) return nullptr;
+  if (!it->second.committed) {
+    if (!remembering_ || checking_) return nullptr;
+    auto known = fingerprints_.find(&graph);
+    if (known == fingerprints_.end() || known->second != it->second.fingerprint) return nullptr;
+  }
+  ++counters_.hits;
+  return it->second.value;
+}
+
 void AnalysisManager::Commit(GraphRewriter& rewriter, onnx::GraphProto& graph) {
   if (!rewriter.HasChanges()) {
     // Nothing queued: a cached index is already up to date with the

@@ -150,17 +150,30 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
   absl::node_hash_map<std::string, Tensor> values;
   // Constant values by name: an initializer (not overridable as an input),
   // or nullptr for a value folded here (in `values`). Views into the graph,
-  // which does not change before the commit below.
+  // which does not change before the commit below. The initializers come
+  // from the use-def index when a valid one is cached (a pass before kept
+  // it): tabling them again cost more than the rest of a run with nothing
+  // to fold. Otherwise they are tabled here.
+  const std::shared_ptr<const GraphIndex> index = ctx.analyses().CachedIndex(graph);
   absl::flat_hash_map<absl::string_view, const onnx::TensorProto*> constants;
-  constants.reserve(graph.initializer_size());
-  for (const auto& init : graph.initializer())
-    if (!graph_inputs.contains(init.name())) constants.emplace(init.name(), &init);
-  auto is_const = [&](absl::string_view name) { return constants.contains(name); };
+  if (index == nullptr) {
+    constants.reserve(graph.initializer_size());
+    for (const auto& init : graph.initializer())
+      if (!graph_inputs.contains(init.name())) constants.emplace(init.name(), &init);
+  }
+  auto initializer = [&](absl::string_view name) -> const onnx::TensorProto* {
+    if (index == nullptr) return nullptr;
+    const onnx::TensorProto* t = index->Initializer(name);
+    return t != nullptr && !index->IsGraphInput(name) ? t : nullptr;
+  };
+  auto is_const = [&](absl::string_view name) {
+    return (!constants.empty() && constants.contains(name)) || initializer(name) != nullptr;
+  };
   auto value_of = [&](const std::string& name) -> absl::StatusOr<const Tensor*> {
     auto it = values.find(name);
     if (it != values.end()) return &it->second;
     auto c = constants.find(name);
-    const onnx::TensorProto* init = c == constants.end() ? nullptr : c->second;
+    const onnx::TensorProto* init = c == constants.end() ? initializer(name) : c->second;
     if (init == nullptr) return absl::InternalError(absl::StrCat("no value for '", name, "'"));
     H8_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(*init, ctx.base_dir()));
     return &values.emplace(name, std::move(t)).first->second;

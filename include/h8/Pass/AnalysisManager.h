@@ -61,6 +61,12 @@ class AnalysisManager {
  public:
   /// The index of `graph`.
   std::shared_ptr<const GraphIndex> Index(const onnx::GraphProto& graph);
+  /// The index of `graph` when a valid one is cached, else nullptr: nothing
+  /// is built and no fingerprint computed (validity is judged by the
+  /// remembered one only; under checking, never cached). For a pass whose
+  /// own walk costs less than a build but more than a lookup per name.
+  /// A cached index handed out counts as a hit.
+  std::shared_ptr<const GraphIndex> CachedIndex(const onnx::GraphProto& graph);
   /// The shape analysis of `model` (main graph and subgraphs; no bindings).
   std::shared_ptr<const ShapeAnalysis> Shapes(const onnx::ModelProto& model);
   /// The shape analysis of one graph alone at `opset` (what

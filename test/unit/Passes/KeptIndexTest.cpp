@@ -189,5 +189,42 @@ g (float[N,2,T] x) => (float[N,3,U] y)
   }
 }
 
+// fold-constants finds the initializers through a cached index when a
+// pass before it left one, and through its own table otherwise: the same
+// folds either way, an initializer that is also a graph input (a default
+// the caller may override) not folded.
+TEST(KeptIndexTest, FoldConstantsFoldsAlikeWithAndWithoutACachedIndex) {
+  constexpr char kFoldable[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x, float[2] d) => (float[2] y, float[2] z)
+  <float[2] a = {1, 2}, float[2] b = {3, 4}, float[2] d = {5, 6}>
+{
+  c = Add (a, b)
+  y = Add (x, c)
+  e = Add (a, d)
+  z = Mul (x, e)
+}
+)";
+  std::string results[2];
+  for (bool probe_first : {false, true}) {
+    ErrorText errors;
+    PassContext ctx(errors.engine, "m.onnx");
+    PassManager pm(PassManagerOptions{});
+    const GraphIndex* kept = nullptr;
+    const GraphIndex* got = nullptr;
+    if (probe_first) pm.AddPass(std::make_unique<ProbePass>(&kept, &got));
+    pm.AddPass(CreateFoldConstantsPass(FoldConstantsOptions{}));
+    onnx::ModelProto model = ParseModelOrDie(kFoldable);
+    ASSERT_TRUE(pm.Run(model, ctx).ok()) << errors.text;
+    // The probe's build, then fold-constants' use of it as a hit.
+    EXPECT_EQ(ctx.analyses().counters().hits, probe_first ? 1 : 0);
+    // c folded into an initializer; e reads d, which the caller may set.
+    ASSERT_EQ(model.graph().node_size(), 3);
+    EXPECT_EQ(model.graph().node(0).output(0), "y");
+    EXPECT_EQ(model.graph().node(1).output(0), "e");
+    results[probe_first] = model.SerializeAsString();
+  }
+  EXPECT_TRUE(results[0] == results[1]);
+}
+
 }  // namespace
 }  // namespace h8
