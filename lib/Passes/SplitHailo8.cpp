@@ -54,16 +54,19 @@ bool HasElemType(const onnx::TypeProto* type) {
   return type != nullptr && (!type->has_tensor_type() || type->tensor_type().elem_type() != 0);
 }
 
-// Keeps the elements of `field` whose `keep` is true, in order.
+// Keeps the elements of `field` whose `keep` is true, in order; returns
+// whether any went.
 template <typename T, typename Keep>
-void KeepIf(google::protobuf::RepeatedPtrField<T>* field, Keep keep) {
+bool KeepIf(google::protobuf::RepeatedPtrField<T>* field, Keep keep) {
   int w = 0;
   for (int i = 0; i < field->size(); ++i) {
     if (!keep(field->Get(i), i)) continue;
     if (w != i) field->SwapElements(w, i);
     ++w;
   }
+  const bool removed = w != field->size();
   field->DeleteSubrange(w, field->size() - w);
+  return removed;
 }
 
 class SplitHailo8Pass : public Pass {
@@ -234,8 +237,10 @@ absl::StatusOr<onnx::ModelProto> BuildHostModel(onnx::ModelProto& model, const S
 
 // The device model, in place: drop the tail and the Constant nodes only
 // the tail reads, end at the cut, drop the initializers that moved to the
-// host (initializers it did not read are left to cleanup).
-void TrimToDevice(onnx::GraphProto& graph, const GraphIndex& index, const SplitPlan& plan) {
+// host (initializers it did not read are left to cleanup). Returns whether
+// the graph changed: with nothing cut it usually does not.
+bool TrimToDevice(onnx::GraphProto& graph, const GraphIndex& index, const SplitPlan& plan) {
+  bool changed = false;
   const int n = graph.node_size();
   std::vector<bool> keep(n, true);
   for (int i = 0; i < n; ++i) {
@@ -249,7 +254,7 @@ void TrimToDevice(onnx::GraphProto& graph, const GraphIndex& index, const SplitP
     }
     keep[i] = device_use;
   }
-  KeepIf(graph.mutable_node(), [&](const onnx::NodeProto&, int i) { return keep[i]; });
+  changed |= KeepIf(graph.mutable_node(), [&](const onnx::NodeProto&, int i) { return keep[i]; });
   absl::flat_hash_set<std::string> device_reads(plan.cut.begin(), plan.cut.end());
   absl::flat_hash_set<std::string> device_defined;
   for (const auto& node : graph.node()) {
@@ -257,19 +262,33 @@ void TrimToDevice(onnx::GraphProto& graph, const GraphIndex& index, const SplitP
     for (const auto& o : node.output()) device_defined.insert(o);
   }
   absl::flat_hash_set<std::string> dropped_initializers;
-  KeepIf(graph.mutable_initializer(), [&](const onnx::TensorProto& t, int) {
+  changed |= KeepIf(graph.mutable_initializer(), [&](const onnx::TensorProto& t, int) {
     if (device_reads.contains(t.name()) || !plan.host_initializers.contains(t.name())) return true;
     dropped_initializers.insert(t.name());
     return false;
   });
-  KeepIf(graph.mutable_input(), [&](const onnx::ValueInfoProto& in, int) {
+  changed |= KeepIf(graph.mutable_input(), [&](const onnx::ValueInfoProto& in, int) {
     return !dropped_initializers.contains(in.name());
   });
-  graph.clear_output();
-  for (const auto& vi : plan.cut_info) *graph.add_output() = vi;
-  KeepIf(graph.mutable_value_info(), [&](const onnx::ValueInfoProto& vi, int) {
-    return device_defined.contains(vi.name()) && !plan.cut.contains(vi.name());
+  bool same_outputs = graph.output_size() == static_cast<int>(plan.cut_info.size());
+  for (int k = 0; same_outputs && k < graph.output_size(); ++k)
+    same_outputs = graph.output(k).SerializeAsString() == plan.cut_info[k].SerializeAsString();
+  if (!same_outputs) {
+    graph.clear_output();
+    for (const auto& vi : plan.cut_info) *graph.add_output() = vi;
+    changed = true;
+  }
+  // value_info of the values the device part still has: its node outputs
+  // (the cut tensors are its outputs now, declared there), and the inputs
+  // and initializers exporters also describe there.
+  absl::flat_hash_set<absl::string_view> kept_values;
+  for (const auto& in : graph.input()) kept_values.insert(in.name());
+  for (const auto& t : graph.initializer()) kept_values.insert(t.name());
+  changed |= KeepIf(graph.mutable_value_info(), [&](const onnx::ValueInfoProto& vi, int) {
+    if (plan.cut.contains(vi.name())) return false;
+    return device_defined.contains(vi.name()) || kept_values.contains(vi.name());
   });
+  return changed;
 }
 
 absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& ctx) {
@@ -306,7 +325,7 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
   plan.cut_order = CutOrder(graph, index, plan.cut);
   H8_ASSIGN_OR_RETURN(plan.cut_info, CutInfo(model, index, plan.cut_order));
   H8_ASSIGN_OR_RETURN(onnx::ModelProto host_model, BuildHostModel(model, plan));
-  TrimToDevice(graph, index, plan);
+  const bool trimmed = TrimToDevice(graph, index, plan);
 
   // Hand the host part over; the driver writes it with the device model.
   const std::string& path = options_.host_out;
@@ -326,7 +345,7 @@ absl::StatusOr<bool> SplitHailo8Pass::Run(onnx::ModelProto& model, PassContext& 
     ctx.Remark() << "check-hailo8 flags no node: Hailo-8 runs the whole graph; " << path
                  << " is a pass-through host model";
   }
-  return analysis.cut.has_value();
+  return analysis.cut.has_value() || trimmed;
 }
 
 }  // namespace
