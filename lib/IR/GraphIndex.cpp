@@ -37,6 +37,19 @@ void GraphIndex::ForEachRead(const onnx::NodeProto& node,
   }
 }
 
+void GraphIndex::RecordTypes() {
+  // Inputs, then value_info (the last entry of a name wins), then outputs
+  // where nothing else recorded a type.
+  for (const auto& in : graph_->input())
+    if (in.has_type()) values_[Intern(in.name())].type = &in.type();
+  for (const auto& vi : graph_->value_info())
+    if (vi.has_type()) values_[Intern(vi.name())].type = &vi.type();
+  for (const auto& out : graph_->output()) {
+    ValueFacts& f = values_[Intern(out.name())];
+    if (out.has_type() && f.type == nullptr) f.type = &out.type();
+  }
+}
+
 GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
   // Sized once: rehashing dominated index builds on 100k-node graphs.
   const size_t estimate =
@@ -48,21 +61,13 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
     ++values_[v].inits;
     if (values_[v].initializer < 0) values_[v].initializer = i;
   }
-  for (const auto& in : graph.input()) {
-    const int v = Intern(in.name());
-    values_[v].input = true;
-    if (in.has_type()) values_[v].type = &in.type();
-  }
-  for (const auto& vi : graph.value_info())
-    if (vi.has_type()) values_[Intern(vi.name())].type = &vi.type();
+  for (const auto& in : graph.input()) values_[Intern(in.name())].input = true;
   for (int k = 0; k < graph.output_size(); ++k) {
-    const auto& out = graph.output(k);
-    const int v = Intern(out.name());
-    ValueFacts& f = values_[v];
+    ValueFacts& f = values_[Intern(graph.output(k).name())];
     if (f.output < 0) f.output = k;
     ++f.uses;
-    if (out.has_type() && f.type == nullptr) f.type = &out.type();
   }
+  RecordTypes();
   // (value, node) pairs in node order, one per node reading the value; then
   // a counting sort makes them the consumer lists.
   std::vector<std::pair<int, int>> reads;

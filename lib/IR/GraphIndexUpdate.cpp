@@ -267,16 +267,7 @@ void GraphIndex::RefreshTypes() {
     f.synthesized = false;
   }
   owned_types_.clear();
-  // In the order of a fresh build: inputs, value_info (the last entry of a
-  // name wins), then outputs where nothing else recorded a type.
-  for (const auto& in : graph_->input())
-    if (in.has_type()) values_[Intern(in.name())].type = &in.type();
-  for (const auto& vi : graph_->value_info())
-    if (vi.has_type()) values_[Intern(vi.name())].type = &vi.type();
-  for (const auto& out : graph_->output()) {
-    ValueFacts& f = values_[Intern(out.name())];
-    if (out.has_type() && f.type == nullptr) f.type = &out.type();
-  }
+  RecordTypes();
   // Values only value_info names have no readers.
   consumer_begin_.resize(values_.size() + 1, consumer_begin_.back());
 }

@@ -162,6 +162,9 @@ class GraphIndex {
 
   /// Dense id of `name`, interning it when new.
   int Intern(absl::string_view name);
+  // Points each value at the type its graph records for it (types of
+  // initializers are made on request); a build and RefreshTypes share it.
+  void RecordTypes();
   /// Id of `name`, or -1 when the graph never mentions it.
   int Find(absl::string_view name) const;
 

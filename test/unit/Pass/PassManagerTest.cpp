@@ -61,6 +61,12 @@ std::unique_ptr<Pass> Negating(std::string name, int* runs, bool claim) {
       });
 }
 
+PassManagerOptions Verifying(VerifyEachMode mode) {
+  PassManagerOptions options;
+  options.verify_each = mode;
+  return options;
+}
+
 struct Capture {
   DiagnosticEngine engine;
   std::vector<Diagnostic> diags;
@@ -182,9 +188,7 @@ TEST(PassManagerTest, StructuralVerificationFollowsTopologyChangesOnly) {
       Capture cap;
       PassContext ctx(cap.engine, "m.onnx");
       int runs = 0;
-      PassManagerOptions options;
-      options.verify_each = mode;
-      PassManager pm(options);
+      PassManager pm(Verifying(mode));
       pm.AddPass(std::make_unique<TestPass>("retype", &runs, retype(also_rename)));
       onnx::ModelProto model = ParseModelOrDie(kChain);
       model.mutable_graph()->mutable_node()->DeleteSubrange(0, 1);  // t is now undefined
@@ -204,9 +208,7 @@ TEST(PassManagerTest, VerifyEachNoneLetsBrokenGraphThrough) {
   Capture cap;
   PassContext ctx(cap.engine, "m.onnx");
   int breaker = 0, after = 0;
-  PassManagerOptions options;
-  options.verify_each = VerifyEachMode::kNone;
-  PassManager pm(options);
+  PassManager pm(Verifying(VerifyEachMode::kNone));
   pm.AddPass(std::make_unique<TestPass>("breaker", &breaker, &DeleteFirstNode));
   pm.AddPass(Returning("after", &after, false));
   onnx::ModelProto model = ParseModelOrDie(kChain);
@@ -224,9 +226,7 @@ TEST(PassManagerTest, VerifyEachFullRunsTheOnnxChecker) {
     Capture cap;
     PassContext ctx(cap.engine, "m.onnx");
     int runs = 0;
-    PassManagerOptions options;
-    options.verify_each = mode;
-    PassManager pm(options);
+    PassManager pm(Verifying(mode));
     pm.AddPass(std::make_unique<TestPass>("renamer", &runs, add_unknown_op));
     onnx::ModelProto model = ParseModelOrDie(kChain);
     absl::Status s = pm.Run(model, ctx);
@@ -614,9 +614,7 @@ TEST(PassManagerTest, AChangeThePassDidNotReportIsAnErrorUnderFullVerification) 
     Capture cap;
     PassContext ctx(cap.engine, "m.onnx");
     int runs = 0, after = 0;
-    PassManagerOptions options;
-    options.verify_each = mode;
-    PassManager pm(options);
+    PassManager pm(Verifying(mode));
     pm.AddPass(Negating("silent", &runs, false));
     pm.AddPass(Returning("after", &after, false));
     onnx::ModelProto model = ParseModelOrDie(kChain);
@@ -648,9 +646,7 @@ class CastingLint : public LintPass {
 TEST(PassManagerTest, ALintThatWritesIsCaughtUnderFullVerification) {
   Capture cap;
   PassContext ctx(cap.engine, "m.onnx");
-  PassManagerOptions options;
-  options.verify_each = VerifyEachMode::kFull;
-  PassManager pm(options);
+  PassManager pm(Verifying(VerifyEachMode::kFull));
   pm.AddPass(std::make_unique<CastingLint>());
   EXPECT_TRUE(pm.passes().back()->IsLint());
   onnx::ModelProto model = ParseModelOrDie(kChain);
@@ -669,9 +665,7 @@ TEST(PassManagerTest, ATypesOnlyDeclarationSkipsVerificationAndIsCheckedUnderFul
       Capture cap;
       PassContext ctx(cap.engine, "m.onnx");
       int runs = 0;
-      PassManagerOptions options;
-      options.verify_each = mode;
-      PassManager pm(options);
+      PassManager pm(Verifying(mode));
       pm.AddPass(std::make_unique<TestPass>(
           "types", &runs, [lie](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
             auto* g = model.mutable_graph();
@@ -723,9 +717,7 @@ TEST(PassManagerTest, ModelIdentityChangesOnlyWithAReportedChange) {
     Capture cap;
     PassContext ctx(cap.engine, "m.onnx");
     std::vector<uint64_t> seen;
-    PassManagerOptions options;
-    options.verify_each = mode;
-    PassManager pm(options);
+    PassManager pm(Verifying(mode));
     int runs = 0;
     auto record = [&seen](bool change) {
       return [&seen, change](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
@@ -834,9 +826,7 @@ TEST(PassManagerTest, AWronglyKeptAnalysisIsCaughtByFullVerification) {
     Capture cap;
     PassContext ctx(cap.engine, "m.onnx");
     int runs = 0;
-    PassManagerOptions options;
-    options.verify_each = mode;
-    PassManager pm(options);
+    PassManager pm(Verifying(mode));
     pm.AddPass(std::make_unique<TestPass>(
         "liar", &runs, [](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
           c.analyses().Shapes(model);
@@ -929,9 +919,7 @@ TEST(PassManagerTest, AnIndexMadeStaleByADirectEditIsCaughtByFullVerification) {
     Capture cap;
     PassContext ctx(cap.engine, "m.onnx");
     int runs = 0;
-    PassManagerOptions options;
-    options.verify_each = mode;
-    PassManager pm(options);
+    PassManager pm(Verifying(mode));
     pm.AddPass(std::make_unique<TestPass>(
         "mixed", &runs, [](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
           onnx::GraphProto& g = *model.mutable_graph();
@@ -1008,9 +996,7 @@ TEST(PassManagerTest, AnAnalysisAskedForAfterAnUnannouncedEditIsCaught) {
       PassContext ctx(cap.engine, "m.onnx");
       int runs = 0;
       size_t consumers_of_t = 99;
-      PassManagerOptions options;
-      options.verify_each = mode;
-      PassManager pm(options);
+      PassManager pm(Verifying(mode));
       pm.AddPass(std::make_unique<TestPass>(
           "edits", &runs, [&](onnx::ModelProto& model, PassContext& c) -> absl::StatusOr<bool> {
             c.analyses().Index(model.graph());
