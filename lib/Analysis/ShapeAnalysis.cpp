@@ -137,13 +137,20 @@ const onnx::GraphProto* SubgraphAttr(const onnx::NodeProto& node, absl::string_v
 ShapeAnalysis::ShapeAnalysis(const onnx::ModelProto& model, Options options)
     : ShapeAnalysis(model.graph(), OnnxOpsetVersion(model), std::move(options)) {}
 
-ShapeAnalysis::ShapeAnalysis(const onnx::GraphProto& graph, int64_t opset, Options options)
+ShapeAnalysis::ShapeAnalysis(const onnx::GraphProto& graph, int64_t opset, Options options,
+                             std::shared_ptr<const GraphIndex> index)
     : options_(std::move(options)), main_(std::make_unique<Scope>()) {
-  // Sized exactly: a guess of two outputs per node doubled the table on a
-  // 20k-node graph.
-  size_t values = static_cast<size_t>(graph.input_size()) + graph.initializer_size();
-  for (const auto& node : graph.node()) values += node.output_size();
-  main_->facts.reserve(values);
+  if (index != nullptr && &index->graph() == &graph) {
+    main_->by_id.resize(index->num_values());
+    main_->present.assign(index->num_values(), 0);
+    main_->index = std::move(index);
+  } else {
+    // Sized exactly: a guess of two outputs per node doubled the table on
+    // a 20k-node graph.
+    size_t values = static_cast<size_t>(graph.input_size()) + graph.initializer_size();
+    for (const auto& node : graph.node()) values += node.output_size();
+    main_->facts.reserve(values);
+  }
   AnalyzeGraph(graph, *main_, opset, /*main=*/true);
 }
 
@@ -152,7 +159,7 @@ ShapeAnalysis::~ShapeAnalysis() = default;
 const ValueFacts* ShapeAnalysis::Facts(absl::string_view value) const {
   if (const ValueFacts* f = main_->Find(value)) return f;
   for (const auto& s : subscopes_) {
-    if (const ValueFacts* f = s->facts.find(value)) return f;
+    if (const ValueFacts* f = s->FindHere(value)) return f;
   }
   return nullptr;
 }
@@ -166,16 +173,36 @@ std::optional<int> ShapeAnalysis::Rank(absl::string_view value) const {
 void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, int64_t opset,
                                  bool main) {
   const auto& bindings = options_.bindings;
-  // Declarations: value_info and outputs refine computed facts later.
+  // With an index, the main graph's slots come as value ids (see Scope).
+  const GraphIndex* index = scope.index.get();
+  // Declarations: value_info and outputs refine computed facts later; the
+  // first declaration of a name counts. By id where the index knows it.
   absl::flat_hash_map<absl::string_view, const onnx::TypeProto*> declared;
-  declared.reserve(graph.value_info_size() + graph.output_size());
-  for (const auto& vi : graph.value_info()) declared.emplace(vi.name(), &vi.type());
-  for (const auto& vi : graph.output()) declared.emplace(vi.name(), &vi.type());
+  std::vector<const onnx::TypeProto*> declared_by_id(index ? scope.by_id.size() : 0, nullptr);
+  auto declare = [&](const onnx::ValueInfoProto& vi) {
+    if (const int id = scope.IdOf(vi.name()); id >= 0) {
+      if (declared_by_id[id] == nullptr) declared_by_id[id] = &vi.type();
+    } else {
+      declared.emplace(vi.name(), &vi.type());
+    }
+  };
+  if (index == nullptr) declared.reserve(graph.value_info_size() + graph.output_size());
+  for (const auto& vi : graph.value_info()) declare(vi);
+  for (const auto& vi : graph.output()) declare(vi);
+  auto declaration = [&](const std::string& name, int id) -> const onnx::TypeProto* {
+    if (id >= 0) return declared_by_id[id];
+    auto it = declared.find(name);
+    return it == declared.end() ? nullptr : it->second;
+  };
 
-  for (const auto& t : graph.initializer()) scope.Slot(t.name()) = FactsOfTensor(t);
+  for (int i = 0; i < graph.initializer_size(); ++i) {
+    const onnx::TensorProto& t = graph.initializer(i);
+    const int id = index ? index->InitializerId(i) : -1;
+    (id >= 0 ? scope.SlotId(id) : scope.Slot(t.name())) = FactsOfTensor(t);
+  }
   for (const auto& in : graph.input()) {
     ValueFacts f = FromTypeProtoCached(in.type(), bindings, &param_cache_);
-    ValueFacts* known = scope.facts.find(in.name());
+    ValueFacts* known = scope.FindHere(in.name());
     if (known == nullptr) {
       scope.Slot(in.name()) = std::move(f);
     } else {
@@ -199,9 +226,17 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
   std::vector<absl::string_view> missing;
   auto analyze_node = [&](int i) {
     const onnx::NodeProto& node = graph.node(i);
+    absl::Span<const int> in_ids, out_ids;
+    if (index != nullptr) {
+      in_ids = index->NodeInputIds(i);
+      out_ids = index->NodeOutputIds(i);
+    }
     inputs.clear();
-    for (const auto& name : node.input()) {
-      inputs.push_back(lookup(name));
+    for (int k = 0; k < node.input_size(); ++k) {
+      const std::string& name = node.input(k);
+      const int id = k < static_cast<int>(in_ids.size()) ? in_ids[k] : -1;
+      inputs.push_back(id >= 0 && static_cast<size_t>(id) < scope.by_id.size() ? scope.FindId(id)
+                                                                               : lookup(name));
       if (inputs.back() == nullptr && !name.empty()) missing.push_back(name);
     }
     NodeShapeInput in{node, opset, std::move(inputs)};
@@ -299,6 +334,8 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
     for (int k = 0; k < node.output_size(); ++k) {
       const std::string& name = node.output(k);
       if (name.empty()) continue;
+      int id = k < static_cast<int>(out_ids.size()) ? out_ids[k] : -1;
+      if (static_cast<size_t>(id) >= scope.by_id.size()) id = -1;
       ValueFacts& f = outs[k];
       if (!bindings.empty()) {
         for (Dim& d : f.dims) d = d.Substitute(bindings);
@@ -307,9 +344,9 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
       // A declaration can only refine a value whose type or some dim is
       // not known yet (Refine keeps static dims): fully known values skip
       // reading it.
-      auto it = declared.find(name);
-      if (it != declared.end() && (f.elem_type == 0 || !f.IsStatic()))
-        RefineFacts(f, FromTypeProtoCached(*it->second, bindings, &param_cache_));
+      if (f.elem_type == 0 || !f.IsStatic())
+        if (const onnx::TypeProto* declared_type = declaration(name, id))
+          RefineFacts(f, FromTypeProtoCached(*declared_type, bindings, &param_cache_));
       if (f.has_value && f.IsStatic()) {
         // Element count against the value's length; stops at the first
         // dim that makes it larger (a product of hostile dims overflows).
@@ -328,7 +365,7 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
           f.value.clear();
         }
       }
-      scope.Slot(name) = std::move(f);
+      (id >= 0 ? scope.SlotId(id) : scope.Slot(name)) = std::move(f);
     }
     inputs = std::move(in.inputs);
   };
@@ -348,7 +385,7 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
     for (int i = 0; i < static_cast<int>(order.size()) && sorted; ++i) sorted = order[i] == i;
     if (!sorted) {
       for (const auto& node : graph.node())
-        for (const auto& o : node.output()) scope.facts.erase(absl::string_view(o));
+        for (const auto& o : node.output()) scope.Erase(o);
       subscopes_.resize(subscopes_before);
       unknown_ops_.resize(unknown_before);
       for (int i : order) analyze_node(i);
@@ -362,7 +399,7 @@ void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, in
   // Graph outputs that no node produces (inputs passed through) keep their
   // declarations.
   for (const auto& out : graph.output())
-    if (scope.facts.find(out.name()) == nullptr)
+    if (scope.FindHere(out.name()) == nullptr)
       scope.Slot(out.name()) = FromTypeProto(out.type(), bindings);
 }
 

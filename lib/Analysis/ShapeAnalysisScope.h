@@ -10,12 +10,14 @@
 #define H8_LIB_ANALYSIS_SHAPEANALYSISSCOPE_H
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/string_view.h"
 #include "h8/Analysis/ShapeAnalysis.h"
+#include "h8/IR/GraphIndex.h"
 #include "h8/Support/StringArena.h"
 
 namespace h8 {
@@ -98,19 +100,60 @@ class FactTable {
 
 struct ShapeAnalysis::Scope {
   const Scope* parent = nullptr;
+  // The main graph analysed with its use-def index: facts by the index's
+  // value ids (`by_id`, `present`), so the walk hashes no name (the ids
+  // of a node's slots come from the index). Names the index does not know,
+  // and every body's values, go to `facts`. A name's id never changes
+  // (GraphIndex::Id), so it always finds the same entry.
+  std::shared_ptr<const GraphIndex> index;
+  std::vector<ValueFacts> by_id;
+  std::vector<uint8_t> present;
   // Keys view copies in `names`.
   FactTable facts;
   StringArena names;
 
+  /// The id-keyed entry of `name`, or -1 when it has none.
+  int IdOf(absl::string_view name) const {
+    if (index == nullptr) return -1;
+    const int id = index->Id(name);
+    return id >= 0 && static_cast<size_t>(id) < by_id.size() ? id : -1;
+  }
+  ValueFacts& SlotId(int id) {
+    if (!present[id]) {
+      by_id[id] = ValueFacts();
+      present[id] = 1;
+    }
+    return by_id[id];
+  }
+  const ValueFacts* FindId(int id) const { return present[id] ? &by_id[id] : nullptr; }
+
   /// The facts of `name` in this scope, created empty when new.
   ValueFacts& Slot(absl::string_view name) {
+    if (const int id = IdOf(name); id >= 0) return SlotId(id);
     // One hash: the key is copied into the arena only when it is new.
     return facts.Slot(name, [&](absl::string_view n) { return names.Save(n); });
   }
+  /// The facts of `name` in this scope alone.
+  const ValueFacts* FindHere(absl::string_view name) const {
+    if (const int id = IdOf(name); id >= 0) return FindId(id);
+    return facts.find(name);
+  }
+  ValueFacts* FindHere(absl::string_view name) {
+    return const_cast<ValueFacts*>(static_cast<const Scope*>(this)->FindHere(name));
+  }
+  void Erase(absl::string_view name) {
+    if (const int id = IdOf(name); id >= 0) {
+      present[id] = 0;
+      by_id[id] = ValueFacts();
+      return;
+    }
+    facts.erase(name);
+  }
 
+  /// The facts of `name` here or in an enclosing scope.
   const ValueFacts* Find(absl::string_view name) const {
     for (const Scope* s = this; s != nullptr; s = s->parent)
-      if (const ValueFacts* f = s->facts.find(name)) return f;
+      if (const ValueFacts* f = s->FindHere(name)) return f;
     return nullptr;
   }
 };

@@ -25,6 +25,11 @@ void GraphIndex::ForEachRead(const onnx::NodeProto& node,
                              absl::FunctionRef<void(absl::string_view)> add_use) {
   for (const auto& in : node.input())
     if (!in.empty()) add_use(in);
+  ForEachOuterRead(node, add_use);
+}
+
+void GraphIndex::ForEachOuterRead(const onnx::NodeProto& node,
+                                  absl::FunctionRef<void(absl::string_view)> add_use) {
   for (const auto& attr : node.attribute()) {
     if (!attr.has_g() && attr.graphs_size() == 0) continue;
     absl::flat_hash_set<std::string> outer;
@@ -50,14 +55,28 @@ void GraphIndex::RecordTypes() {
   }
 }
 
-GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
+GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) { Build(); }
+
+GraphIndex::GraphIndex(const onnx::GraphProto& graph, absl::Span<const absl::string_view> names)
+    : graph_(&graph) {
+  ids_.reserve(names.size());
+  values_.reserve(names.size());
+  for (absl::string_view name : names) Intern(name);
+  Build();
+}
+
+void GraphIndex::Build() {
+  const onnx::GraphProto& graph = *graph_;
   // Sized once: rehashing dominated index builds on 100k-node graphs.
-  const size_t estimate =
-      graph.node_size() + graph.input_size() + graph.initializer_size() + graph.output_size();
+  const size_t estimate = values_.size() + graph.node_size() + graph.input_size() +
+                          graph.initializer_size() + graph.output_size();
   ids_.reserve(estimate);
   values_.reserve(estimate);
+  std::vector<int> initializer_ids;
+  initializer_ids.reserve(graph.initializer_size());
   for (int i = 0; i < graph.initializer_size(); ++i) {
     const int v = Intern(graph.initializer(i).name());
+    initializer_ids.push_back(v);
     ++values_[v].inits;
     if (values_[v].initializer < 0) values_[v].initializer = i;
   }
@@ -69,20 +88,19 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
   }
   RecordTypes();
   // (value, node) pairs in node order, one per node reading the value; then
-  // a counting sort makes them the consumer lists.
+  // a counting sort makes them the consumer lists. The slot ids are
+  // recorded on the way.
   std::vector<std::pair<int, int>> reads;
   reads.reserve(static_cast<size_t>(graph.node_size()) * 2);
   std::vector<int> last_reader;
+  slot_begin_.clear();
+  slot_begin_.reserve(graph.node_size() + 1);
+  slot_ids_.clear();
+  slot_ids_.reserve(static_cast<size_t>(graph.node_size()) * 4 + initializer_ids.size());
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
-    for (const auto& out : node.output()) {
-      if (out.empty()) continue;
-      ValueFacts& f = values_[Intern(out)];
-      ++f.defs;
-      if (f.producer < 0) f.producer = i;
-    }
-    ForEachRead(node, [&](absl::string_view name) {
-      const int v = Intern(name);
+    slot_begin_.push_back(static_cast<int>(slot_ids_.size()));
+    auto read = [&](int v) {
       ++values_[v].uses;
       if (static_cast<size_t>(v) >= last_reader.size())
         last_reader.resize(std::max(values_.size(), last_reader.size() * 2), -1);
@@ -90,14 +108,63 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) : graph_(&graph) {
         last_reader[v] = i;
         reads.emplace_back(v, i);
       }
-    });
+    };
+    for (const auto& in : node.input()) {
+      const int v = in.empty() ? -1 : Intern(in);
+      slot_ids_.push_back(v);
+      if (v >= 0) read(v);
+    }
+    for (const auto& out : node.output()) {
+      const int v = out.empty() ? -1 : Intern(out);
+      slot_ids_.push_back(v);
+      if (v < 0) continue;
+      ValueFacts& f = values_[v];
+      ++f.defs;
+      if (f.producer < 0) f.producer = i;
+    }
+    ForEachOuterRead(node, [&](absl::string_view name) { read(Intern(name)); });
   }
+  slot_begin_.push_back(static_cast<int>(slot_ids_.size()));
+  slot_ids_.insert(slot_ids_.end(), initializer_ids.begin(), initializer_ids.end());
+  slot_ids_valid_ = true;
   consumer_begin_.assign(values_.size() + 1, 0);
   for (const auto& [v, node] : reads) ++consumer_begin_[v + 1];
   for (size_t v = 0; v < values_.size(); ++v) consumer_begin_[v + 1] += consumer_begin_[v];
   consumer_nodes_.resize(reads.size());
   std::vector<int> fill(consumer_begin_.begin(), consumer_begin_.end() - 1);
   for (const auto& [v, node] : reads) consumer_nodes_[fill[v]++] = node;
+}
+
+void GraphIndex::EnsureSlotIds() const {
+  if (slot_ids_valid_) return;
+  const onnx::GraphProto& graph = *graph_;
+  slot_begin_.clear();
+  slot_ids_.clear();
+  auto id = [&](const std::string& name) { return name.empty() ? -1 : Find(name); };
+  for (const auto& node : graph.node()) {
+    slot_begin_.push_back(static_cast<int>(slot_ids_.size()));
+    for (const auto& in : node.input()) slot_ids_.push_back(id(in));
+    for (const auto& out : node.output()) slot_ids_.push_back(id(out));
+  }
+  slot_begin_.push_back(static_cast<int>(slot_ids_.size()));
+  for (const auto& t : graph.initializer()) slot_ids_.push_back(id(t.name()));
+  slot_ids_valid_ = true;
+}
+
+absl::Span<const int> GraphIndex::NodeInputIds(int node) const {
+  EnsureSlotIds();
+  return absl::MakeConstSpan(slot_ids_.data() + slot_begin_[node], graph_->node(node).input_size());
+}
+
+absl::Span<const int> GraphIndex::NodeOutputIds(int node) const {
+  EnsureSlotIds();
+  const int first = slot_begin_[node] + graph_->node(node).input_size();
+  return absl::MakeConstSpan(slot_ids_.data() + first, slot_begin_[node + 1] - first);
+}
+
+int GraphIndex::InitializerId(int i) const {
+  EnsureSlotIds();
+  return slot_ids_[slot_begin_[graph_->node_size()] + i];
 }
 
 void GraphIndex::CollectOuterReferences(const onnx::GraphProto& graph,

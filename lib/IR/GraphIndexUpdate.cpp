@@ -217,7 +217,11 @@ void GraphIndex::FinishUpdate(int first_new_value_info) {
   if (rebuild_) {
     std::vector<int> touched = std::move(touched_);
     std::vector<int> added = std::move(added_initializers_);
-    *this = GraphIndex(*graph_);
+    // Ids stay as handed out: the fresh build interns the known names
+    // first, in id order.
+    std::vector<absl::string_view> names(values_.size());
+    for (const auto& [name, v] : ids_) names[v] = name;
+    *this = GraphIndex(*graph_, names);
     touched_ = std::move(touched);
     added_initializers_ = std::move(added);
     updated_ = true;
@@ -244,6 +248,7 @@ void GraphIndex::FinishUpdate(int first_new_value_info) {
   owned_types_.clear();
   erased_.clear();
   reread_.clear();
+  slot_ids_valid_ = false;
   // Values named after the consumer lists were rebuilt (new initializers)
   // have no readers.
   consumer_begin_.resize(values_.size() + 1, consumer_begin_.back());

@@ -106,8 +106,13 @@ std::shared_ptr<const ShapeAnalysis> AnalysisManager::Shapes(const onnx::ModelPr
 
 std::shared_ptr<const ShapeAnalysis> AnalysisManager::Shapes(const onnx::GraphProto& graph,
                                                              int64_t opset) {
-  return Lookup<ShapeAnalysis>(shapes_[{&graph, opset}], FingerprintOf(graph), counters_,
-                               [&] { return std::make_shared<const ShapeAnalysis>(graph, opset); });
+  // Built over the graph's index (built first when there is none): the
+  // passes that ask for shapes ask for the index too, and the analysis
+  // walks by its value ids instead of hashing every name again.
+  return Lookup<ShapeAnalysis>(shapes_[{&graph, opset}], FingerprintOf(graph), counters_, [&] {
+    return std::make_shared<const ShapeAnalysis>(graph, opset, ShapeAnalysis::Options(),
+                                                 Index(graph));
+  });
 }
 
 void AnalysisManager::Keep(const onnx::GraphProto& graph, int64_t opset,

@@ -139,6 +139,9 @@ class PinShapePass : public Pass {
 
   absl::StatusOr<bool> Run(onnx::ModelProto& model, PassContext& ctx) override {
     onnx::GraphProto& graph = *model.mutable_graph();
+    // The graph's index, taken before the pins edit types: pinning changes
+    // no wiring, so the first analysis below walks by its value ids.
+    std::shared_ptr<const GraphIndex> index = ctx.analyses().Index(graph);
     // Runtime inputs: graph inputs that are not initializers (no full
     // GraphIndex: this pass runs on 100k-node graphs).
     absl::flat_hash_set<absl::string_view> initializers;
@@ -200,7 +203,9 @@ class PinShapePass : public Pass {
     std::shared_ptr<ShapeAnalysis> shapes;
     bool folded_any = false;
     for (;;) {
-      shapes = std::make_shared<ShapeAnalysis>(model, analysis_options);
+      // A round that folded changed the wiring: the next one builds afresh.
+      shapes = std::make_shared<ShapeAnalysis>(graph, OnnxOpsetVersion(model), analysis_options,
+                                               folded_any ? nullptr : index);
       const std::unique_ptr<Pass> folder = CreateFoldConstantsPass(fold, shapes.get());
       H8_ASSIGN_OR_RETURN(bool folded, ctx.RunNestedPass(*folder, model));
       if (!folded) break;

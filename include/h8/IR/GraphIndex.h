@@ -87,8 +87,10 @@ class GraphIndex {
   int NumDefinitions(absl::string_view value) const;
 
   /// Dense id of `value` in [0, num_values()), or -1 when the graph never
-  /// mentions it: passes key their own per-value arrays by it (an update
-  /// keeps ids and numbers new values after the old ones). The *ById
+  /// mentions it: passes and analyses key their own per-value arrays by it.
+  /// An id never changes for the life of the index object: an update,
+  /// even one that ends in a rebuild, keeps ids and numbers new values
+  /// after the old ones, and no name is forgotten. The *ById
   /// accessors answer for an id without hashing the name again.
   int Id(absl::string_view value) const { return Find(value); }
   int num_values() const { return static_cast<int>(values_.size()); }
@@ -98,6 +100,14 @@ class GraphIndex {
     return absl::MakeConstSpan(consumer_nodes_.data() + consumer_begin_[id],
                                consumer_begin_[id + 1] - consumer_begin_[id]);
   }
+  /// Ids of node `node`'s inputs (-1 for an empty slot) and outputs, slot
+  /// by slot, and of initializer `i`: what Id() gives, without hashing a
+  /// name. The build records them as it interns; after an update moved or
+  /// renamed anything they are looked up again on the first request.
+  /// The shape analysis walks the graph by them (ShapeAnalysis.h).
+  absl::Span<const int> NodeInputIds(int node) const;
+  absl::Span<const int> NodeOutputIds(int node) const;
+  int InitializerId(int i) const;
 
   /// Names read inside `graph` (recursively) that it does not define.
   static void CollectOuterReferences(const onnx::GraphProto& graph,
@@ -155,6 +165,15 @@ class GraphIndex {
   // its subgraphs read from outside (sorted).
   static void ForEachRead(const onnx::NodeProto& node,
                           absl::FunctionRef<void(absl::string_view)> read);
+  // The subgraph part of ForEachRead.
+  static void ForEachOuterRead(const onnx::NodeProto& node,
+                               absl::FunctionRef<void(absl::string_view)> read);
+  // Builds the index of `graph`, interning `names` first, in order, so a
+  // rebuild keeps the ids the old index handed out.
+  GraphIndex(const onnx::GraphProto& graph, absl::Span<const absl::string_view> names);
+  void Build();
+  // Looks the slot ids up again after an update (see NodeInputIds).
+  void EnsureSlotIds() const;
   // Intern() that keeps the update state sized.
   int InternForUpdate(absl::string_view name);
   // `node` no longer defines value `v`.
@@ -193,6 +212,14 @@ class GraphIndex {
   std::vector<int> consumer_begin_;
   std::vector<int> consumer_nodes_;
   mutable std::vector<std::unique_ptr<onnx::TypeProto>> owned_types_;
+  // Slot ids: node n's input ids then output ids from
+  // slot_ids_[slot_begin_[n]], its outputs from slot_ids_[slot_begin_[n] +
+  // node.input_size()]; then the initializers' ids from
+  // slot_ids_[slot_begin_[node_size]]. Stale after an update until
+  // EnsureSlotIds looks them up again.
+  mutable std::vector<int> slot_begin_;
+  mutable std::vector<int> slot_ids_;
+  mutable bool slot_ids_valid_ = false;
 
   // State of an update in progress (between ForgetNodes and FinishUpdate).
   // redirect_[v]: the value v's uses moved to, or -1. lost_[v]: v's readers

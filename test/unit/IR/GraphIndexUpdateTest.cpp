@@ -243,6 +243,17 @@ TEST(GraphIndexUpdateTest, UpdatedIndexEqualsAFreshBuild) {
     onnx::GraphProto& g = *model.mutable_graph();
     GraphIndex index(g);
     for (int round = 0; round < 8 && g.node_size() > 2; ++round) {
+      // Every name's id before the commit.
+      std::vector<std::pair<std::string, int>> ids;
+      auto note = [&](const std::string& name) {
+        if (!name.empty()) ids.emplace_back(name, index.Id(name));
+      };
+      for (const auto& node : g.node()) {
+        for (const auto& v : node.input()) note(v);
+        for (const auto& v : node.output()) note(v);
+      }
+      for (const auto& t : g.initializer()) note(t.name());
+      for (const auto& in : g.input()) note(in.name());
       GraphRewriter rw(g);
       gen.Edit(g, rw, /*valid=*/gen.Chance(50));
       rw.Commit(&index);
@@ -250,6 +261,24 @@ TEST(GraphIndexUpdateTest, UpdatedIndexEqualsAFreshBuild) {
       const GraphIndex fresh(g);
       ASSERT_EQ(index.FirstDifference(fresh), "") << "seed " << seed << ", round " << round;
       ASSERT_EQ(fresh.FirstDifference(index), "") << "seed " << seed << ", round " << round;
+      // Ids never change (also where the update ended in a rebuild), and
+      // the slot ids follow the edits.
+      for (const auto& [name, id] : ids)
+        ASSERT_EQ(index.Id(name), id) << "seed " << seed << ", round " << round << ": " << name;
+      for (int n = 0; n < g.node_size(); ++n) {
+        const auto& node = g.node(n);
+        for (int k = 0; k < node.input_size(); ++k) {
+          const int want = node.input(k).empty() ? -1 : index.Id(node.input(k));
+          ASSERT_EQ(index.NodeInputIds(n)[k], want) << "seed " << seed << ", node " << n;
+        }
+        ASSERT_EQ(index.NodeOutputIds(n).size(), static_cast<size_t>(node.output_size()));
+        for (int k = 0; k < node.output_size(); ++k) {
+          const int want = node.output(k).empty() ? -1 : index.Id(node.output(k));
+          ASSERT_EQ(index.NodeOutputIds(n)[k], want) << "seed " << seed << ", node " << n;
+        }
+      }
+      for (int i = 0; i < g.initializer_size(); ++i)
+        ASSERT_EQ(index.InitializerId(i), index.Id(g.initializer(i).name()));
     }
   }
   EXPECT_GT(commits, 300);
