@@ -27,6 +27,14 @@ void PermuteAndTruncate(google::protobuf::RepeatedPtrField<T>& field,
   if (keep < n) field.DeleteSubrange(keep, n - keep);
 }
 
+// Appends `value` to `field` without copying it: moved into a heap object
+// the field adopts (a field on an arena has the arena own it). Swapping
+// into a new element of an arena's field would copy it, weights included.
+template <typename T>
+void AppendMoved(google::protobuf::RepeatedPtrField<T>& field, T& value) {
+  field.AddAllocated(new T(std::move(value)));
+}
+
 void RenameInputs(onnx::GraphProto& graph,
                   const absl::flat_hash_map<std::string, std::string>& renames);
 
@@ -205,7 +213,7 @@ void GraphRewriter::ApplyNodeOrder(GraphIndex* index) {
     if (it == inserts_.end()) return;
     for (auto& node : it->second) {
       order.push_back(nodes->size());
-      nodes->Add()->Swap(&node);
+      AppendMoved(*nodes, node);
     }
   };
   for (int i = 0; i < original; ++i) {
@@ -237,7 +245,7 @@ void GraphRewriter::ApplyInitializerEdits(GraphIndex* index) {
     PermuteAndTruncate(*graph_.mutable_initializer(), order);
   }
   const int first_added = graph_.initializer_size();
-  for (auto& t : new_initializers_) graph_.add_initializer()->Swap(&t);
+  for (auto& t : new_initializers_) AppendMoved(*graph_.mutable_initializer(), t);
   if (index != nullptr) index->RenumberInitializers(position, first_added);
 }
 
@@ -323,7 +331,7 @@ void GraphRewriter::PruneValueInfo(const GraphIndex* index) {
 }
 
 void GraphRewriter::AppendValueInfo() {
-  for (auto& vi : new_value_info_) graph_.add_value_info()->Swap(&vi);
+  for (auto& vi : new_value_info_) AppendMoved(*graph_.mutable_value_info(), vi);
 }
 
 }  // namespace h8

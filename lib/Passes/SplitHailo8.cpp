@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
+#include <memory>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -196,13 +197,17 @@ absl::StatusOr<std::vector<onnx::ValueInfoProto>> CutInfo(
 // the tail and what it reads, the original outputs out.
 absl::StatusOr<onnx::ModelProto> BuildHostModel(onnx::ModelProto& model, const SplitPlan& plan) {
   const onnx::GraphProto& graph = model.graph();
-  // Copied with the graph swapped out, so no tensor is copied twice.
+  // Copied with the graph swapped out, so no tensor is copied twice. The
+  // graph is parked on the model's arena (the driver parses into one):
+  // a swap across arenas would copy it.
   onnx::ModelProto host_model;
   {
-    onnx::GraphProto main;
-    main.Swap(model.mutable_graph());
+    google::protobuf::Arena* arena = model.GetArena();
+    auto* main = google::protobuf::Arena::CreateMessage<onnx::GraphProto>(arena);
+    std::unique_ptr<onnx::GraphProto> owned(arena == nullptr ? main : nullptr);
+    main->Swap(model.mutable_graph());
     host_model = model;
-    main.Swap(model.mutable_graph());
+    main->Swap(model.mutable_graph());
   }
   host_model.clear_training_info();
   onnx::GraphProto& hg = *host_model.mutable_graph();

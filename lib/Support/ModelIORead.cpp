@@ -173,15 +173,20 @@ absl::Status InputFile::ReadAll(std::string& out) {
 }
 
 absl::StatusOr<onnx::ModelProto> InputFile::ParseBinary(const std::string& what) {
+  onnx::ModelProto model;
+  H8_RETURN_IF_ERROR(ParseBinaryInto(what, model));
+  return model;
+}
+
+absl::Status InputFile::ParseBinaryInto(const std::string& what, onnx::ModelProto& model) {
   if (!regular_ || buffered_) {
     H8_RETURN_IF_ERROR(Buffer());
-    auto model = ParseBinaryModel(buffered_->data(), buffered_->size(), what);
+    absl::Status s = ParseBinaryModelInto(buffered_->data(), buffered_->size(), what, model);
     buffered_.emplace();
-    return model;
+    return s;
   }
   // Parsed as it is read: the file's bytes are never held whole, and a
   // file that shrinks meanwhile reads short and fails to parse.
-  onnx::ModelProto model;
   bool parsed;
   {
     google::protobuf::io::CodedInputStream stream(&source_->stream());
@@ -192,7 +197,7 @@ absl::StatusOr<onnx::ModelProto> InputFile::ParseBinary(const std::string& what)
   if (source_->total() == 0) return EmptyFile(what);
   if (!parsed) return NotAModel(what);
   if (!model.has_graph()) return NoGraph(what);
-  return model;
+  return absl::OkStatus();
 }
 
 absl::Status ReadFileToString(const std::string& path, std::string& out, absl::string_view noun) {
@@ -212,16 +217,22 @@ ModelFormat SniffFormat(const std::string& bytes) {
 
 absl::StatusOr<onnx::ModelProto> ParseBinaryModel(const char* data, size_t size,
                                                   const std::string& what) {
+  onnx::ModelProto model;
+  H8_RETURN_IF_ERROR(ParseBinaryModelInto(data, size, what, model));
+  return model;
+}
+
+absl::Status ParseBinaryModelInto(const char* data, size_t size, const std::string& what,
+                                  onnx::ModelProto& model) {
   if (size == 0) return EmptyFile(what);
   if (size > kMaxInputBytes) return TooLarge(what);
-  onnx::ModelProto model;
   google::protobuf::io::CodedInputStream stream(reinterpret_cast<const uint8_t*>(data),
                                                 static_cast<int>(size));
   stream.SetRecursionLimit(kRecursionLimit);
   if (!model.ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
     return NotAModel(what);
   if (!model.has_graph()) return NoGraph(what);
-  return model;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<onnx::ModelProto> ReadBinaryModelFile(const std::string& path) {

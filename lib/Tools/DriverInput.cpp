@@ -62,7 +62,7 @@ bool IsBlank(absl::string_view text) {
 }  // namespace
 
 int Driver::ReadAndRun(PassManager& pm, ModelFormat out_format,
-                       std::vector<onnx::ModelProto>& results) {
+                       std::vector<onnx::ModelProto*>& results) {
   int exit_code = kExitOk;
   ModelFormat in_format = config_.input_format;
   if (in_format == ModelFormat::kAuto && config_.input != "-")
@@ -90,16 +90,24 @@ int Driver::ReadAndRun(PassManager& pm, ModelFormat out_format,
   if (in_format == ModelFormat::kBinary) {
     if (config_.split_input_file)
       return Fail("", UsageError("--split-input-file needs textual input"), kExitUsageError);
-    auto model =
-        file ? file->ParseBinary(label_) : ParseBinaryModel(bytes.data(), bytes.size(), label_);
+    // Blocks grow to 1 MiB (protobuf's default stops at 8 KiB): a large
+    // model takes a few hundred blocks, not tens of thousands.
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.start_block_size = 64 << 10;
+    arena_options.max_block_size = 1 << 20;
+    arena_ = std::make_unique<google::protobuf::Arena>(arena_options);
+    onnx::ModelProto* model =
+        google::protobuf::Arena::CreateMessage<onnx::ModelProto>(arena_.get());
+    absl::Status parsed = file ? file->ParseBinaryInto(label_, *model)
+                               : ParseBinaryModelInto(bytes.data(), bytes.size(), label_, *model);
     file.reset();
     bytes.clear();
     bytes.shrink_to_fit();
-    if (!model.ok()) return Fail("", StripLabel(model.status()), kExitUsageError);
+    if (!parsed.ok()) return Fail("", StripLabel(parsed), kExitUsageError);
     if (absl::Status s = GuardOutputs(*model, out_format); !s.ok())
       return Fail("", s, kExitUsageError);
     exit_code = ProcessModel(*model, label_, pm);
-    if (exit_code == kExitOk) results.push_back(std::move(*model));
+    if (exit_code == kExitOk) results.push_back(model);
   } else {
     if (file) {
       absl::Status s = file->ReadAll(bytes);
@@ -114,17 +122,18 @@ int Driver::ReadAndRun(PassManager& pm, ModelFormat out_format,
       // separator) holds no model.
       if (config_.split_input_file && chunks.size() > 1 && IsBlank(chunk.text)) continue;
       std::string where = chunks.size() > 1 ? absl::StrCat(label_, ":", chunk.first_line) : label_;
-      auto model = ParseModelText(chunk.text, chunk.first_line);
-      if (!model.ok()) {
-        Emit(label_, absl::StrCat("parse error: ", model.status().message()));
+      auto parsed = ParseModelText(chunk.text, chunk.first_line);
+      if (!parsed.ok()) {
+        Emit(label_, absl::StrCat("parse error: ", parsed.status().message()));
         exit_code = std::max(exit_code, static_cast<int>(kExitUsageError));
         continue;
       }
+      onnx::ModelProto* model = &text_models_.emplace_back(std::move(*parsed));
       if (absl::Status s = GuardOutputs(*model, out_format); !s.ok())
         return Fail("", s, kExitUsageError);
       int code = ProcessModel(*model, where, pm);
       exit_code = std::max(exit_code, code);
-      if (code == kExitOk) results.push_back(std::move(*model));
+      if (code == kExitOk) results.push_back(model);
     }
   }
   return exit_code;

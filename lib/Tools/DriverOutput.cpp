@@ -29,36 +29,38 @@ absl::Status CommitFiles(std::vector<PendingFile>& host_files, std::vector<Pendi
 }
 
 // The models as text, separated as --split-input-file reads them.
-std::string ModelsText(const std::vector<onnx::ModelProto>& models, const PrintOptions& options) {
+std::string ModelsText(const std::vector<onnx::ModelProto*>& models, const PrintOptions& options) {
   std::string text;
   for (size_t i = 0; i < models.size(); ++i) {
     if (i > 0) absl::StrAppend(&text, kSplitMarker, "\n");
-    absl::StrAppend(&text, PrintModelText(models[i], options));
+    absl::StrAppend(&text, PrintModelText(*models[i], options));
   }
   return text;
 }
 
-// Keeps `models` alive until the process exits (reachable from a static,
-// so leak checkers do not report them).
-void KeepUntilExit(std::vector<onnx::ModelProto>& models) {
-  static auto* kept = new std::vector<onnx::ModelProto>();
-  for (onnx::ModelProto& m : models) kept->emplace_back().Swap(&m);
-  models.clear();
+// Keeps the models read alive until the process exits (reachable from a
+// static, so leak checkers do not report them).
+void KeepUntilExit(std::unique_ptr<google::protobuf::Arena>& arena,
+                   std::deque<onnx::ModelProto>& text_models) {
+  static auto* arenas = new std::vector<std::unique_ptr<google::protobuf::Arena>>();
+  static auto* texts = new std::vector<std::deque<onnx::ModelProto>>();
+  if (arena != nullptr) arenas->push_back(std::move(arena));
+  texts->push_back(std::move(text_models));
 }
 
 }  // namespace
 
-int Driver::WriteOutputs(std::vector<onnx::ModelProto>& results, ModelFormat out_format,
+int Driver::WriteOutputs(std::vector<onnx::ModelProto*>& results, ModelFormat out_format,
                          int exit_code, const PassManager& pm) {
   // The CLI exits after writing: freeing a large model message by message
   // costs more than the operating system takes to drop the whole process.
   struct KeepOnReturn {
-    std::vector<onnx::ModelProto>& models;
+    Driver& driver;
     bool exiting;
     ~KeepOnReturn() {
-      if (exiting) KeepUntilExit(models);
+      if (exiting) KeepUntilExit(driver.arena_, driver.text_models_);
     }
-  } keep{results, request_.exiting};
+  } keep{*this, request_.exiting};
   // split-hailo8's host part is written only when the whole run
   // succeeded, and goes into place with the output.
   std::vector<PendingFile> host_files;
@@ -102,7 +104,7 @@ int Driver::WriteOutputs(std::vector<onnx::ModelProto>& results, ModelFormat out
     return kExitOk;
   }
 
-  if (out_format == ModelFormat::kBinary) return WriteBinaryOutput(results[0], host_files);
+  if (out_format == ModelFormat::kBinary) return WriteBinaryOutput(*results[0], host_files);
   // A lint run (the pipeline ends with a lint such as check-hailo8) with
   // no -o prints only its report.
   if (config_.output == "-" && !pm.passes().empty() && pm.passes().back()->IsLint()) {
@@ -142,15 +144,15 @@ int Driver::WriteBinaryOutput(onnx::ModelProto& model, std::vector<PendingFile>&
 // The output of a successful run, kept in memory: what the CLI would have
 // written to stdout, except that a model is binary by default (RunOpt
 // sets --emit=binary) and a lint run keeps its model too.
-int Driver::CaptureOutput(const std::vector<onnx::ModelProto>& results, ModelFormat out_format) {
+int Driver::CaptureOutput(const std::vector<onnx::ModelProto*>& results, ModelFormat out_format) {
   std::string out;
   if (out_format == ModelFormat::kBinary) {
-    if (results[0].ByteSizeLong() > static_cast<size_t>(INT_MAX))
+    if (results[0]->ByteSizeLong() > static_cast<size_t>(INT_MAX))
       return Fail("",
                   UsageError("the model serializes to more than protobuf's 2 GiB limit; "
                              "write it to a file (-o) with its tensors as external data"),
                   kExitUsageError);
-    results[0].SerializeToString(&out);
+    results[0]->SerializeToString(&out);
   } else {
     out = ModelsText(results, config_.pm.print_options);
   }

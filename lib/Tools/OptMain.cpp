@@ -76,7 +76,7 @@ int Driver::RunPipeline() {
       config_.output == "-" ? ModelFormat::kText : FormatFromPath(config_.output));
   if (out_format == ModelFormat::kAuto) out_format = ModelFormat::kText;
 
-  std::vector<onnx::ModelProto> results;
+  std::vector<onnx::ModelProto*> results;
   const int exit_code = ReadAndRun(**pm, out_format, results);
   return WriteOutputs(results, out_format, exit_code, **pm);
 }

@@ -131,6 +131,9 @@ absl::StatusOr<PendingFile> PrepareBinaryModel(const onnx::ModelProto& model,
 /// Parses binary model bytes. `what` names the source in errors.
 absl::StatusOr<onnx::ModelProto> ParseBinaryModel(const char* data, size_t size,
                                                   const std::string& what);
+/// Parses binary model bytes into `model`, which may live on an arena.
+absl::Status ParseBinaryModelInto(const char* data, size_t size, const std::string& what,
+                                  onnx::ModelProto& model);
 
 /// Guesses the format of model bytes: text when the first significant
 /// character is '<', '#' or an identifier character.
@@ -161,6 +164,8 @@ class InputFile {
   /// Parses the rest of the file as a binary model (the checks and
   /// messages of ParseBinaryModel); `what` names the source in errors.
   absl::StatusOr<onnx::ModelProto> ParseBinary(const std::string& what);
+  /// The same into `model`, which may live on an arena.
+  absl::Status ParseBinaryInto(const std::string& what, onnx::ModelProto& model);
 
  private:
   class Source;
