@@ -164,6 +164,13 @@ const ValueFacts* ShapeAnalysis::Facts(absl::string_view value) const {
   return nullptr;
 }
 
+const GraphIndex* ShapeAnalysis::index() const { return main_->index.get(); }
+
+const ValueFacts* ShapeAnalysis::FactsById(int id) const {
+  if (id < 0 || static_cast<size_t>(id) >= main_->by_id.size()) return nullptr;
+  return main_->FindId(id);
+}
+
 std::optional<int> ShapeAnalysis::Rank(absl::string_view value) const {
   const ValueFacts* f = Facts(value);
   if (f == nullptr || !f->has_shape) return std::nullopt;

@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "h8/IR/GraphIndex.h"
 
 namespace h8 {
 
@@ -195,29 +196,66 @@ bool TypeMatches(const onnx::TypeProto& type, const ValueFacts& f) {
 
 }  // namespace
 
-bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph) const {
+bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph, const GraphIndex* current) const {
+  // By id when the caller vouches for the index: interface values by the
+  // index's facts, node outputs by its slot ids. Otherwise by name.
+  const GraphIndex* index =
+      current != nullptr && current == main_->index.get() && &current->graph() == &graph ? current
+                                                                                         : nullptr;
+  // Ids as the index gives them; those the analysis has entries for (it
+  // was built before values the index numbered later) key its arrays.
+  const int num_ids = index ? static_cast<int>(main_->by_id.size()) : 0;
+  auto known = [&](int id) { return id < num_ids ? id : -1; };
+  // The value_info entry of each value (by id, else by name), and each
+  // entry's id.
   absl::flat_hash_map<absl::string_view, int> existing;
-  existing.reserve(graph.value_info_size());
-  for (int i = 0; i < graph.value_info_size(); ++i) existing[graph.value_info(i).name()] = i;
+  std::vector<int> existing_by_id(num_ids, -1);
+  std::vector<int> entry_ids(graph.value_info_size(), -1);
+  if (index == nullptr) existing.reserve(graph.value_info_size());
+  for (int i = 0; i < graph.value_info_size(); ++i) {
+    const std::string& name = graph.value_info(i).name();
+    entry_ids[i] = index ? index->Id(name) : -1;
+    if (const int id = known(entry_ids[i]); id >= 0) existing_by_id[id] = i;
+    else existing[name] = i;
+  }
   absl::flat_hash_set<absl::string_view> interface;
-  interface.reserve(graph.input_size() + graph.output_size() + graph.initializer_size());
-  for (const auto& vi : graph.input()) interface.insert(vi.name());
-  for (const auto& vi : graph.output()) interface.insert(vi.name());
-  for (const auto& t : graph.initializer()) interface.insert(t.name());
+  if (index == nullptr) {
+    interface.reserve(graph.input_size() + graph.output_size() + graph.initializer_size());
+    for (const auto& vi : graph.input()) interface.insert(vi.name());
+    for (const auto& vi : graph.output()) interface.insert(vi.name());
+    for (const auto& t : graph.initializer()) interface.insert(t.name());
+  }
+  auto is_interface = [&](const std::string& name, int id) {
+    if (index == nullptr) return interface.contains(name);
+    return id >= 0 && (index->IsGraphInputById(id) || index->IsGraphOutputById(id) ||
+                       index->InitializerIndexById(id) >= 0);
+  };
+  auto facts_of = [&](const std::string& name, int id) {
+    return known(id) >= 0 ? FactsById(id) : main_->Find(name);
+  };
   // New entries are appended after the walk.
   std::vector<std::pair<const std::string*, const ValueFacts*>> added;
   bool changed = false;
-  for (const auto& node : graph.node()) {
-    for (const auto& name : node.output()) {
-      if (name.empty() || interface.contains(name)) continue;
-      const ValueFacts* f = main_->Find(name);
+  for (int n = 0; n < graph.node_size(); ++n) {
+    const onnx::NodeProto& node = graph.node(n);
+    const absl::Span<const int> out_ids = index ? index->NodeOutputIds(n) : absl::Span<const int>();
+    for (int k = 0; k < node.output_size(); ++k) {
+      const std::string& name = node.output(k);
+      const int id = k < static_cast<int>(out_ids.size()) ? out_ids[k] : -1;
+      if (name.empty() || is_interface(name, id)) continue;
+      const ValueFacts* f = facts_of(name, id);
       if (f == nullptr || (f->elem_type == 0 && !f->has_shape)) continue;
-      auto it = existing.find(name);
-      if (it == existing.end()) {
+      int entry = -1;
+      if (known(id) >= 0) {
+        entry = existing_by_id[id];
+      } else if (auto it = existing.find(name); it != existing.end()) {
+        entry = it->second;
+      }
+      if (entry < 0) {
         added.emplace_back(&name, f);
         continue;
       }
-      onnx::ValueInfoProto* vi = graph.mutable_value_info(it->second);
+      onnx::ValueInfoProto* vi = graph.mutable_value_info(entry);
       if (TypeMatches(vi->type(), *f)) continue;
       ToTypeProto(*f, vi->mutable_type());
       changed = true;
@@ -226,9 +264,10 @@ bool ShapeAnalysis::WriteValueInfo(onnx::GraphProto& graph) const {
   // Exporters also declare graph inputs, outputs and initializers in
   // value_info (torch's dynamo exporter does); such an entry says what the
   // interface says, so after pinning it must not keep the old symbols.
-  for (auto& vi : *graph.mutable_value_info()) {
-    if (!interface.contains(vi.name()) || !vi.type().has_tensor_type()) continue;
-    const ValueFacts* f = main_->Find(vi.name());
+  for (int i = 0; i < static_cast<int>(entry_ids.size()); ++i) {
+    onnx::ValueInfoProto& vi = *graph.mutable_value_info(i);
+    if (!is_interface(vi.name(), entry_ids[i]) || !vi.type().has_tensor_type()) continue;
+    const ValueFacts* f = facts_of(vi.name(), entry_ids[i]);
     if (f == nullptr || (f->elem_type == 0 && !f->has_shape) || TypeMatches(vi.type(), *f))
       continue;
     ToTypeProto(*f, vi.mutable_type());

@@ -154,7 +154,16 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
   // from the use-def index when a valid one is cached (a pass before kept
   // it): tabling them again cost more than the rest of a run with nothing
   // to fold. Otherwise they are tabled here.
-  const std::shared_ptr<const GraphIndex> index = ctx.analyses().CachedIndex(graph);
+  // A given analysis' index is current (see CreateFoldConstantsPass).
+  const std::shared_ptr<const GraphIndex> cached = ctx.analyses().CachedIndex(graph);
+  const GraphIndex* index = cached.get();
+  if (index == nullptr && given_shapes != nullptr && given_shapes->index() != nullptr &&
+      &given_shapes->index()->graph() == &graph)
+    index = given_shapes->index();
+  // With the analysis built over that index, facts are read by id.
+  auto analysis_by_id = [&](const ShapeAnalysis& shapes) {
+    return index != nullptr && shapes.index() == index;
+  };
   absl::flat_hash_map<absl::string_view, const onnx::TensorProto*> constants;
   if (index == nullptr) {
     constants.reserve(graph.initializer_size());
@@ -186,8 +195,19 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
     const std::string& op = node.op_type();
     const bool constant_op = absl::string_view(op) == "Constant";
     bool all_const = node.input_size() > 0 || constant_op;
-    for (const auto& in : node.input()) {
-      if (in.empty() || is_const(in)) continue;
+    const absl::Span<const int> in_ids =
+        index != nullptr ? index->NodeInputIds(i) : absl::Span<const int>();
+    for (int k = 0; k < node.input_size(); ++k) {
+      const std::string& in = node.input(k);
+      if (in.empty()) continue;
+      if (index != nullptr) {
+        // What initializer(in) says, by the slot's id.
+        const int id = in_ids[k];
+        if (id >= 0 && index->InitializerIndexById(id) >= 0 && !index->IsGraphInputById(id))
+          continue;
+      } else if (is_const(in)) {
+        continue;
+      }
       all_const = false;
       break;
     }
@@ -201,8 +221,13 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
     // arithmetic on them) need no evaluation.
     if (!all_const && !constant_op && node.output_size() > 0) {
       const ShapeAnalysis& shapes = shapes_of();
-      for (const auto& o : node.output()) {
-        const ValueFacts* f = o.empty() ? nullptr : shapes.Facts(o);
+      const absl::Span<const int> out_ids =
+          analysis_by_id(shapes) ? index->NodeOutputIds(i) : absl::Span<const int>();
+      for (int k = 0; k < node.output_size(); ++k) {
+        const std::string& o = node.output(k);
+        const ValueFacts* f = o.empty()          ? nullptr
+                              : !out_ids.empty() ? shapes.FactsById(out_ids[k])
+                                                 : shapes.Facts(o);
         // Most values have no tracked contents: ruled out before anything
         // is copied.
         if (f == nullptr || !f->has_value || f->elem_type == 0) {

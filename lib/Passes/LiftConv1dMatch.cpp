@@ -234,11 +234,11 @@ std::vector<char> ClassifyNodes(const onnx::GraphProto& graph, int64_t opset,
                          : std::min(node.input_size(), kind == Kind::kConv ? 2 : 1);
     in_ids.clear();
     in_ranks.clear();
+    const absl::Span<const int> slot_ids = index.NodeInputIds(i);
     for (int slot = 0; slot < read; ++slot) {
-      const std::string& in = node.input(slot);
-      const int id = in.empty() ? -1 : index.Id(in);
+      const int id = slot_ids[slot];
       in_ids.push_back(id);
-      in_ranks.push_back(ranks.Rank(id, in));
+      in_ranks.push_back(ranks.Rank(id, node.input(slot)));
     }
     if (Classify(node, kind, opset, index, in_ranks)) {
       liftable[i] = 1;
@@ -300,8 +300,8 @@ void CollectLiftedValues(const onnx::GraphProto& graph, const GraphIndex& index,
     const auto& node = graph.node(i);
     const absl::Span<const int> ids = plan.InputIds(i);
     for (int slot : plan.DataSlots(i)) add_lifted(ids[slot], node.input(slot));
-    for (const auto& o : node.output())
-      if (!o.empty()) add_lifted(index.Id(o), o);
+    const absl::Span<const int> out_ids = index.NodeOutputIds(i);
+    for (int k = 0; k < node.output_size(); ++k) add_lifted(out_ids[k], node.output(k));
   }
 }
 

@@ -53,17 +53,22 @@ std::vector<int64_t> MapAxes(const std::vector<int64_t>& axes);
 class ValueRanks {
  public:
   ValueRanks(const GraphIndex& index, const ShapeAnalysis& shapes)
-      : shapes_(shapes), ranks_(index.num_values(), kUnasked) {}
+      : shapes_(shapes), by_id_(shapes.index() == &index), ranks_(index.num_values(), kUnasked) {}
   /// Rank of the value `id` named `name`; -1 when unknown or `id` is -1.
   int Rank(int id, absl::string_view name) {
     if (id < 0) return -1;
-    if (ranks_[id] == kUnasked) ranks_[id] = shapes_.Rank(name).value_or(-1);
+    if (ranks_[id] == kUnasked) {
+      // An analysis built over this index answers by id.
+      const ValueFacts* f = by_id_ ? shapes_.FactsById(id) : shapes_.Facts(name);
+      ranks_[id] = f != nullptr && f->has_shape ? f->rank() : -1;
+    }
     return ranks_[id];
   }
 
  private:
   static constexpr int kUnasked = -2;
   const ShapeAnalysis& shapes_;
+  bool by_id_;
   std::vector<int> ranks_;
 };
 

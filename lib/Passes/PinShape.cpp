@@ -216,14 +216,16 @@ class PinShapePass : public Pass {
     // out as it is, pinned: the model's interface would lie.
     if (std::string conflict = shapes->FirstOutputRankConflict(graph); !conflict.empty())
       return absl::FailedPreconditionError(conflict);
-    shapes->WriteValueInfo(graph);
+    // Without folding, the index still describes the graph's wiring.
+    const GraphIndex* current = folded_any ? nullptr : index.get();
+    shapes->WriteValueInfo(graph, current);
     // Without folding, only dims of the interface and value_info changed.
     if (!folded_any) ctx.DeclareOnlyTypesChanged();
     // The last analysis describes the pinned graph (what it wrote into
     // value_info is what a fresh one reads back): later passes reuse it.
     ctx.analyses().Keep(graph, OnnxOpsetVersion(model), shapes);
     if (inserted_only) return true;
-    return CheckAllStatic(graph, *shapes, ctx);
+    return CheckAllStatic(graph, *shapes, current, ctx);
   }
 
  private:
@@ -285,18 +287,30 @@ class PinShapePass : public Pass {
     return absl::OkStatus();
   }
 
+  // `current`: the index the analysis walked by, when still current for
+  // the graph (node outputs are then checked by id).
   absl::StatusOr<bool> CheckAllStatic(const onnx::GraphProto& graph, const ShapeAnalysis& shapes,
-                                      PassContext& ctx) {
+                                      const GraphIndex* current, PassContext& ctx) {
     auto is_static = [&](const std::string& name) {
       const ValueFacts* f = shapes.Facts(name);
       return f != nullptr && f->IsStatic();
     };
-    // The common case, everything static, needs no index.
+    // The common case, everything static, needs no more.
     bool all_static = true;
     for (const auto& in : graph.input()) all_static &= is_static(in.name());
     for (const auto& out : graph.output()) all_static &= is_static(out.name());
-    for (const auto& node : graph.node())
-      for (const auto& o : node.output()) all_static &= o.empty() || is_static(o);
+    const bool by_id = current != nullptr && shapes.index() == current;
+    for (int n = 0; n < graph.node_size() && all_static; ++n) {
+      const onnx::NodeProto& node = graph.node(n);
+      if (by_id) {
+        for (int id : current->NodeOutputIds(n)) {
+          const ValueFacts* f = shapes.FactsById(id);
+          all_static &= id < 0 || (f != nullptr && f->IsStatic());
+        }
+      } else {
+        for (const auto& o : node.output()) all_static &= o.empty() || is_static(o);
+      }
+    }
     if (all_static) return true;
 
     GraphIndex index(graph);

@@ -98,6 +98,15 @@ class ShapeAnalysis {
   /// up in every scope), nullptr when nothing is known.
   const ValueFacts* Facts(absl::string_view value) const;
   std::optional<int> Rank(absl::string_view value) const;
+  /// The index the analysis was built over (see the constructor), or
+  /// nullptr. A pass holding the same index object, current for the graph,
+  /// reads facts by the ids it gives (its slot ids too) through FactsById.
+  const GraphIndex* index() const;
+  /// Facts of the main graph's value with id `id` in index(): what
+  /// Facts(name) gives for it, without hashing the name. nullptr when
+  /// nothing is known (also for an id the index handed out after the
+  /// analysis was built, or -1).
+  const ValueFacts* FactsById(int id) const;
 
   /// Nodes (of the main graph) whose op has no shape rule, in node order:
   /// (node index in the graph as analysed, op_type).
@@ -110,8 +119,10 @@ class ShapeAnalysis {
   /// a known type or rank gets a value_info (existing entries replaced),
   /// and graph outputs are refined (a static or symbolic dim replaces an
   /// unknown one; declared static dims are kept). Subgraph value_info is
-  /// left alone. Returns whether anything changed.
-  bool WriteValueInfo(onnx::GraphProto& graph) const;
+  /// left alone. Returns whether anything changed. `current`: index(),
+  /// when the caller knows it is current for `graph` (its wiring unchanged
+  /// since): the walk then reads ids instead of hashing names.
+  bool WriteValueInfo(onnx::GraphProto& graph, const GraphIndex* current = nullptr) const;
 
   /// The first value of `graph` (inputs, node outputs, outputs; main graph
   /// only) whose facts differ between this analysis and `other`, as

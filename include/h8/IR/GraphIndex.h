@@ -96,6 +96,8 @@ class GraphIndex {
   int num_values() const { return static_cast<int>(values_.size()); }
   int ProducerIndexById(int id) const { return values_[id].producer; }
   bool IsGraphOutputById(int id) const { return values_[id].output >= 0; }
+  bool IsGraphInputById(int id) const { return values_[id].input; }
+  int InitializerIndexById(int id) const { return values_[id].initializer; }
   absl::Span<const int> ConsumersById(int id) const {
     return absl::MakeConstSpan(consumer_nodes_.data() + consumer_begin_[id],
                                consumer_begin_[id + 1] - consumer_begin_[id]);

@@ -77,6 +77,9 @@ struct FoldConstantsOptions {
 /// A fold-constants pass for a model whose analysis the caller already has
 /// (`shapes`, of the very model it will run on, e.g. pin-shape's with the
 /// pinned dims bound); CreateFoldConstantsPass(options) computes its own.
+/// An analysis built over an index (ShapeAnalysis::index()) vouches that
+/// the index describes the model's wiring as it is: the pass then finds
+/// initializers and facts by the index's ids.
 std::unique_ptr<Pass> CreateFoldConstantsPass(const FoldConstantsOptions& options,
                                               const ShapeAnalysis* shapes);
 

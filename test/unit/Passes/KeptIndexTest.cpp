@@ -20,6 +20,7 @@
 
 #include "TestUtil.h"
 #include "gtest/gtest.h"
+#include "h8/Analysis/ShapeAnalysis.h"
 #include "h8/IR/GraphIndex.h"
 #include "h8/Pass/PassManager.h"
 #include "h8/Passes/Passes.h"
@@ -223,6 +224,50 @@ g (float[2] x, float[2] d) => (float[2] y, float[2] z)
     EXPECT_EQ(model.graph().node(0).output(0), "y");
     EXPECT_EQ(model.graph().node(1).output(0), "e");
     results[probe_first] = model.SerializeAsString();
+  }
+  EXPECT_TRUE(results[0] == results[1]);
+}
+
+// pin-shape hands fold-constants its analysis, built over the index it
+// holds: folding then reads initializers and output facts by the index's
+// ids. The same folds as with an analysis keyed by name: the shape
+// plumbing of a pinned graph and an all-constant node, not a node reading
+// an initializer that is also a graph input.
+TEST(KeptIndexTest, FoldingByAGivenAnalysisIndexFoldsAlike) {
+  constexpr char kPlumbing[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[1,8,100] x, float[2] d) => (float[1,8,100] y, float[2] z)
+  <float[2] a = {1, 2}, float[2] b = {3, 4}, float[2] d = {5, 6}, int64[1] zero = {0}>
+{
+  s = Shape (x)
+  n = Gather <axis = 0> (s, zero)
+  r = Reshape (x, s)
+  y = Relu (r)
+  c = Add (a, b)
+  e = Add (a, d)
+  z = Mul (e, d)
+}
+)";
+  std::string results[2];
+  for (bool by_id : {false, true}) {
+    ErrorText errors;
+    PassContext ctx(errors.engine, "m.onnx");
+    onnx::ModelProto model = ParseModelOrDie(kPlumbing);
+    const onnx::GraphProto& g = model.graph();
+    std::shared_ptr<const GraphIndex> index;
+    if (by_id) index = std::make_shared<const GraphIndex>(g);
+    const ShapeAnalysis shapes(g, OnnxOpsetVersion(model), {}, index);
+    ASSERT_EQ(shapes.index() != nullptr, by_id);
+    const std::unique_ptr<Pass> fold = CreateFoldConstantsPass(FoldConstantsOptions{}, &shapes);
+    absl::StatusOr<bool> changed = fold->Run(model, ctx);
+    ASSERT_TRUE(changed.ok()) << changed.status();
+    EXPECT_TRUE(*changed);
+    // s and n from the analysis, c from its constant inputs, the Reshape
+    // to the shape it already has; e reads d, which the caller may set,
+    // and stays.
+    std::vector<std::string> ops;
+    for (const auto& node : model.graph().node()) ops.push_back(node.op_type());
+    EXPECT_EQ(ops, (std::vector<std::string>{"Relu", "Add", "Mul"})) << by_id;
+    results[by_id] = model.SerializeAsString();
   }
   EXPECT_TRUE(results[0] == results[1]);
 }
