@@ -235,6 +235,48 @@ absl::Status VerifyTouchedStructure(const onnx::ModelProto& model, const GraphIn
   return absl::OkStatus();
 }
 
+absl::Status VerifyModelStructure(const onnx::ModelProto& model, const GraphIndex& index) {
+  if (!model.has_graph() || &index.graph() != &model.graph()) return VerifyModelStructure(model);
+  const onnx::GraphProto& graph = model.graph();
+  // The checks of VerifyGraph at depth 0, in value ids. A body, or any
+  // problem, goes to VerifyGraph, which also names the problem.
+  auto full = [&] { return VerifyModelStructure(model); };
+  std::vector<char> declared(index.num_values(), 0);
+  for (const auto& in : graph.input()) {
+    const int id = index.Id(in.name());
+    if (in.name().empty() || id < 0 || declared[id]) return full();
+    declared[id] = 1;
+  }
+  for (int i = 0; i < graph.initializer_size(); ++i) {
+    const int id = index.InitializerId(i);
+    // A second initializer of a name is not the one the index records.
+    if (id < 0 || index.InitializerIndexById(id) != i) return full();
+    if (!VerifyTensorData(graph.initializer(i)).ok()) return full();
+  }
+  auto defined_outside_nodes = [&](int id) {
+    return index.IsGraphInputById(id) || index.InitializerIndexById(id) >= 0;
+  };
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto& node = graph.node(i);
+    if (node.op_type().empty() || HasSubgraph(node) || !VerifyControlFlowBodies(node).ok())
+      return full();
+    for (int id : index.NodeOutputIds(i)) {
+      if (id < 0) continue;
+      if (index.NumDefinitionsById(id) != 1 || defined_outside_nodes(id)) return full();
+    }
+    for (int id : index.NodeInputIds(i)) {
+      if (id < 0) continue;
+      const int p = index.ProducerIndexById(id);
+      if (p >= i || (p < 0 && !defined_outside_nodes(id))) return full();
+    }
+  }
+  for (const auto& out : graph.output()) {
+    const int id = index.Id(out.name());
+    if (id < 0 || (index.ProducerIndexById(id) < 0 && !defined_outside_nodes(id))) return full();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status VerifyModelStructure(const onnx::ModelProto& model) {
   if (!model.has_graph()) return absl::InvalidArgumentError("the model has no graph");
   return VerifyGraph(model.graph(), nullptr, model.graph().name(), 0);

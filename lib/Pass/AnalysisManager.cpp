@@ -38,6 +38,13 @@ std::shared_ptr<const GraphIndex> AnalysisManager::Index(const onnx::GraphProto&
   return entry.value;
 }
 
+void AnalysisManager::Adopt(const onnx::GraphProto& graph, std::shared_ptr<GraphIndex> index) {
+  IndexEntry& entry = indexes_[&graph];
+  entry.value = std::move(index);
+  entry.fingerprint = FingerprintOf(graph);
+  entry.committed = false;
+}
+
 std::shared_ptr<const GraphIndex> AnalysisManager::CachedIndex(const onnx::GraphProto& graph) {
   auto it = indexes_.find(&graph);
   if (it == indexes_.end() || it->second.value == nullptr) return nullptr;

@@ -213,6 +213,11 @@ PassManager::PassManager(PassManagerOptions options) : options_(std::move(option
 PassManager::~PassManager() = default;
 
 absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
+  return Run(model, ctx, nullptr);
+}
+
+absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx,
+                              std::shared_ptr<GraphIndex> index) {
   timings_.clear();
   verify_seconds_ = 0;
   // The manager's own cost between passes is reported as one line so the
@@ -264,6 +269,7 @@ absl::Status PassManager::Run(onnx::ModelProto& model, PassContext& ctx) {
     ~Remembering() { analyses.set_remembering(false); }
   } remembering(ctx.analyses());
   ctx.analyses().NoteFingerprint(model.graph(), state.main_fingerprint);
+  if (index != nullptr) ctx.analyses().Adopt(model.graph(), std::move(index));
   size_t consumers_after = 0;
   for (const auto& pass : passes_) consumers_after += pass->ConsumesLintFindings() ? 1 : 0;
   for (const auto& pass : passes_) {

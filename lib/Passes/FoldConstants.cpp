@@ -201,10 +201,12 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
       const std::string& in = node.input(k);
       if (in.empty()) continue;
       if (index != nullptr) {
-        // What initializer(in) says, by the slot's id.
+        // What is_const(in) says: initializer(in) by the slot's id, or a
+        // value folded earlier in this sweep.
         const int id = in_ids[k];
         if (id >= 0 && index->InitializerIndexById(id) >= 0 && !index->IsGraphInputById(id))
           continue;
+        if (!constants.empty() && constants.contains(in)) continue;
       } else if (is_const(in)) {
         continue;
       }

@@ -21,6 +21,7 @@
 #include "DriverFlags.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "h8/IR/GraphIndex.h"
 #include "h8/IR/Verifier.h"
 #include "h8/Pass/PassPipeline.h"
 #include "h8/Passes/SplitHailo8.h"
@@ -118,7 +119,10 @@ int Driver::ProcessModel(onnx::ModelProto& model, const std::string& where, Pass
 }
 
 int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassManager& pm) {
-  if (absl::Status s = VerifyModelStructure(model); !s.ok()) {
+  // Verified by the use-def index the pipeline's first passes use: one
+  // walk of the input instead of two.
+  auto index = std::make_shared<GraphIndex>(model.graph());
+  if (absl::Status s = VerifyModelStructure(model, *index); !s.ok()) {
     Emit(where, absl::StrCat("invalid model: ", s.message()));
     return kExitUsageError;
   }
@@ -137,7 +141,7 @@ int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassMa
   std::unique_ptr<onnx::ModelProto> copy;
   if ((config_.verify_numerics || Drawing()) && numerics_ == nullptr)
     copy = std::make_unique<onnx::ModelProto>(model);
-  absl::Status s = pm.Run(model, ctx);
+  absl::Status s = pm.Run(model, ctx, std::move(index));
   if (s.ok()) s = RunHailoCompileStage(model, ctx);
   const onnx::ModelProto* original = numerics_ ? numerics_->original() : copy.get();
   RecordRun(pm, ctx);

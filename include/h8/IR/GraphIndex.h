@@ -98,6 +98,7 @@ class GraphIndex {
   bool IsGraphOutputById(int id) const { return values_[id].output >= 0; }
   bool IsGraphInputById(int id) const { return values_[id].input; }
   int InitializerIndexById(int id) const { return values_[id].initializer; }
+  int NumDefinitionsById(int id) const { return values_[id].defs; }
   absl::Span<const int> ConsumersById(int id) const {
     return absl::MakeConstSpan(consumer_nodes_.data() + consumer_begin_[id],
                                consumer_begin_[id + 1] - consumer_begin_[id]);

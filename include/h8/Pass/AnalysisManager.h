@@ -73,6 +73,11 @@ class AnalysisManager {
   /// ShapeAnalysis(graph, opset) computes).
   std::shared_ptr<const ShapeAnalysis> Shapes(const onnx::GraphProto& graph, int64_t opset);
 
+  /// Caches `index`, a fresh build of `graph` as it is now, as if it had
+  /// been requested (for the pass manager: the index the driver verified
+  /// the input with).
+  void Adopt(const onnx::GraphProto& graph, std::shared_ptr<GraphIndex> index);
+
   /// Declares, from inside a pass, that `shapes` describes `graph` (at
   /// `opset`) as the running pass leaves it: an analysis the pass computed
   /// for its own result (pin-shape's, with the pinned dims bound). After

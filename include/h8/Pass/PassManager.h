@@ -66,6 +66,10 @@ class PassManager {
   /// failed whatever it returned. A lint's failure (LintFindingsStatus) is
   /// held while a later pass ConsumesLintFindings(), and returned at the end.
   absl::Status Run(onnx::ModelProto& model, PassContext& ctx);
+  /// The same for a model whose main graph `index` describes as it is (a
+  /// fresh build, e.g. the one the driver verified the input with): the
+  /// first pass that asks for the index gets this one.
+  absl::Status Run(onnx::ModelProto& model, PassContext& ctx, std::shared_ptr<GraphIndex> index);
 
   /// Wall time per pass of the last Run(), for --time-passes.
   std::string FormatTimings() const;

@@ -38,8 +38,8 @@
 /// PassContext's ArtifactStore instead of the interface record; 5: Pass's
 /// reads-only flag and LintPass, PassContext's nested-pass runner and
 /// pass-start fingerprint; 6: PassContext's types-only change
-/// declaration).
-#define H8_PLUGIN_API_VERSION 6
+/// declaration; 7: GraphIndex's slot ids, ShapeAnalysis over an index).
+#define H8_PLUGIN_API_VERSION 7
 /// The ONNX release whose headers the including code is compiled against
 /// (the host's and each plugin's own, compared when a plugin loads).
 #define H8_ONNX_VERSION ::onnx::LAST_RELEASE_VERSION

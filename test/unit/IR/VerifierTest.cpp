@@ -5,12 +5,18 @@
 
 #include "TestUtil.h"
 #include "gtest/gtest.h"
+#include "h8/IR/GraphIndex.h"
 
 namespace h8 {
 namespace {
 
+// The verdict of VerifyModelStructure, which the verification read off an
+// index of the graph must repeat word for word.
 std::string Verify(const std::string& text) {
-  absl::Status s = VerifyModelStructure(ParseModelOrDie(text));
+  const onnx::ModelProto model = ParseModelOrDie(text);
+  absl::Status s = VerifyModelStructure(model);
+  const absl::Status by_index = VerifyModelStructure(model, GraphIndex(model.graph()));
+  EXPECT_EQ(by_index, s) << text;
   if (s.ok()) return "ok";
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   return std::string(s.message());
@@ -169,6 +175,28 @@ g (bool c, float[2] x) => (float[2] y)
   EXPECT_EQ(msg,
             "graph 'g/if.else_branch': graph output 'nowhere' is not produced by any node, "
             "input or initializer");
+}
+
+// Problems only the index's counts reveal: a node defining one name twice,
+// an initializer given twice, a node reading its own output, a control-flow
+// node without its body. (Verify checks the verdict read off the index.)
+TEST(VerifierTest, TheIndexedCheckRejectsWhatTheFullOneDoes) {
+  EXPECT_EQ(Verify(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y) { [split] y, y = Split (x) }
+)"),
+            "node 'split' (Split): value 'y' is defined more than once");
+  EXPECT_EQ(Verify(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y) <float[2] w = {1, 2}, float[2] w = {3, 4}> { y = Add (x, w) }
+)"),
+            "initializer 'w' is defined twice");
+  EXPECT_NE(Verify(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2] x) => (float[2] y) { y = Add (x, y) }
+)"),
+            "ok");
+  EXPECT_EQ(Verify(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (bool c, float[2] x) => (float[2] y) { [if] y = If (c) }
+)"),
+            "node 'if' (If): required attribute 'then_branch' is missing");
 }
 
 }  // namespace

@@ -243,7 +243,8 @@ g (float[1,8,100] x, float[2] d) => (float[1,8,100] y, float[2] z)
   r = Reshape (x, s)
   y = Relu (r)
   c = Add (a, b)
-  e = Add (a, d)
+  f = Mul (c, a)
+  e = Add (f, d)
   z = Mul (e, d)
 }
 )";
@@ -261,9 +262,9 @@ g (float[1,8,100] x, float[2] d) => (float[1,8,100] y, float[2] z)
     absl::StatusOr<bool> changed = fold->Run(model, ctx);
     ASSERT_TRUE(changed.ok()) << changed.status();
     EXPECT_TRUE(*changed);
-    // s and n from the analysis, c from its constant inputs, the Reshape
-    // to the shape it already has; e reads d, which the caller may set,
-    // and stays.
+    // s and n from the analysis, c from its constant inputs and f from c
+    // in the same sweep, the Reshape to the shape it already has; e reads
+    // d, which the caller may set, and stays.
     std::vector<std::string> ops;
     for (const auto& node : model.graph().node()) ops.push_back(node.op_type());
     EXPECT_EQ(ops, (std::vector<std::string>{"Relu", "Add", "Mul"})) << by_id;
