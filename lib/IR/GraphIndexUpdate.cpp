@@ -120,6 +120,7 @@ void GraphIndex::RedirectUses(absl::string_view from, absl::string_view to) {
 
 void GraphIndex::RenumberNodes(const std::vector<int>& new_position,
                                const std::vector<int>& inserted) {
+  node_renumber_ = new_position;
   for (ValueFacts& f : values_)
     if (f.producer >= 0) f.producer = new_position[f.producer];
   // Nodes touched by earlier updates, in their new places.
@@ -195,6 +196,8 @@ void GraphIndex::RenumberNodes(const std::vector<int>& new_position,
 }
 
 void GraphIndex::RenumberInitializers(const std::vector<int>& new_position, int first_added) {
+  init_renumber_ = new_position;
+  first_added_init_ = first_added;
   if (!new_position.empty()) {
     for (ValueFacts& f : values_)
       if (f.initializer >= 0) f.initializer = new_position[f.initializer];
@@ -248,12 +251,57 @@ void GraphIndex::FinishUpdate(int first_new_value_info) {
   owned_types_.clear();
   erased_.clear();
   reread_.clear();
-  slot_ids_valid_ = false;
+  if (slot_ids_valid_) UpdateSlotIds();
+  node_renumber_.clear();
+  init_renumber_.clear();
   // Values named after the consumer lists were rebuilt (new initializers)
   // have no readers.
   consumer_begin_.resize(values_.size() + 1, consumer_begin_.back());
   redirect_.clear();
   lost_.clear();
+}
+
+void GraphIndex::UpdateSlotIds() {
+  const onnx::GraphProto& graph = *graph_;
+  const int n = graph.node_size();
+  std::vector<int> old_of(n, -1);
+  for (int o = 0; o < static_cast<int>(node_renumber_.size()); ++o)
+    if (node_renumber_[o] >= 0 && node_renumber_[o] < n) old_of[node_renumber_[o]] = o;
+  // Every node whose slots an update changed is touched (inserted, an
+  // input set, an output renamed, a reader of a renamed value).
+  std::vector<char> touched(n, 0);
+  for (int t : touched_)
+    if (t >= 0 && t < n) touched[t] = 1;
+  auto id = [&](const std::string& name) { return name.empty() ? -1 : Find(name); };
+  std::vector<int> begin, ids;
+  begin.reserve(n + 1);
+  ids.reserve(slot_ids_.size());
+  for (int k = 0; k < n; ++k) {
+    begin.push_back(static_cast<int>(ids.size()));
+    const onnx::NodeProto& node = graph.node(k);
+    const int o = old_of[k];
+    const int width = node.input_size() + node.output_size();
+    if (o >= 0 && !touched[k] && slot_begin_[o + 1] - slot_begin_[o] == width) {
+      ids.insert(ids.end(), slot_ids_.begin() + slot_begin_[o],
+                 slot_ids_.begin() + slot_begin_[o + 1]);
+      continue;
+    }
+    for (const auto& in : node.input()) ids.push_back(id(in));
+    for (const auto& out : node.output()) ids.push_back(id(out));
+  }
+  begin.push_back(static_cast<int>(ids.size()));
+  // Initializers: kept ones carry their ids to their new places.
+  const int old_first = slot_begin_.back();
+  const int old_count = static_cast<int>(slot_ids_.size()) - old_first;
+  std::vector<int> init_ids(graph.initializer_size(), -2);
+  for (int i = 0; i < old_count; ++i) {
+    const int to = init_renumber_.empty() ? (i < first_added_init_ ? i : -1) : init_renumber_[i];
+    if (to >= 0 && to < graph.initializer_size()) init_ids[to] = slot_ids_[old_first + i];
+  }
+  for (int i = 0; i < graph.initializer_size(); ++i)
+    ids.push_back(init_ids[i] != -2 ? init_ids[i] : id(graph.initializer(i).name()));
+  slot_begin_ = std::move(begin);
+  slot_ids_ = std::move(ids);
 }
 
 std::vector<int> GraphIndex::TouchedNodes() const {

@@ -127,6 +127,10 @@ class CleanupPass : public GraphPass {
 
   bool RemoveDead(GraphRef ref, PassContext& ctx) {
     onnx::GraphProto& graph = *ref.graph;
+    // With a valid index at hand (forwarding committed through it, or a
+    // pass before kept it), liveness is marked by value id.
+    if (const std::shared_ptr<const GraphIndex> index = ctx.analyses().CachedIndex(graph))
+      return RemoveDeadById(graph, *index, ctx);
     // Views into the graph, which does not change before the commit; the
     // names subgraphs read from outside are copied into `outer`.
     // Sized for every name it can receive, so it never rehashes (growing it
@@ -160,6 +164,46 @@ class CleanupPass : public GraphPass {
     for (int i = 0; i < graph.initializer_size(); ++i) {
       const std::string& name = graph.initializer(i).name();
       if (!live.contains(name) && !inputs.contains(name)) {
+        rewriter.EraseInitializer(i);
+        initializers_removed_.Add(ctx);
+      }
+    }
+    return Commit(rewriter, graph, ctx);
+  }
+
+  // RemoveDead by the ids of `index`, current for `graph`: the same nodes
+  // and initializers go.
+  bool RemoveDeadById(onnx::GraphProto& graph, const GraphIndex& index, PassContext& ctx) {
+    std::vector<char> live(index.num_values(), 0);
+    auto mark = [&](absl::string_view name) {
+      if (const int id = index.Id(name); id >= 0) live[id] = 1;
+    };
+    for (const auto& o : graph.output()) mark(o.name());
+    GraphRewriter rewriter(graph);
+    absl::flat_hash_set<std::string> outer;
+    for (int i = graph.node_size() - 1; i >= 0; --i) {
+      const auto& node = graph.node(i);
+      bool used = false;
+      for (int id : index.NodeOutputIds(i)) used |= id >= 0 && live[id];
+      if (!used) {
+        rewriter.Erase(i);
+        dead_nodes_removed_.Add(ctx);
+        continue;
+      }
+      for (int id : index.NodeInputIds(i))
+        if (id >= 0) live[id] = 1;
+      if (!HasSubgraph(node)) continue;
+      // What the bodies read from outside is live from here on up.
+      outer.clear();
+      for (const auto& attr : node.attribute()) {
+        if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), outer);
+        for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, outer);
+      }
+      for (const auto& name : outer) mark(name);
+    }
+    for (int i = 0; i < graph.initializer_size(); ++i) {
+      const int id = index.InitializerId(i);
+      if (id >= 0 && !live[id] && !index.IsGraphInputById(id)) {
         rewriter.EraseInitializer(i);
         initializers_removed_.Add(ctx);
       }

@@ -10,7 +10,8 @@
 # scale: generates four Conv1d TCNs with h8-gen-model (cached in
 #        $H8_BENCH_DIR, default /tmp/h8-bench), then times h8-floor (mmap +
 #        ParseFromArray + serialize: the least any read-rewrite-write tool
-#        pays) and onnx-h8-opt (the pipeline and each pass alone) on each:
+#        pays; also with --arena, the least such a tool parsing into a
+#        protobuf arena pays) and onnx-h8-opt (the pipeline and each pass alone) on each:
 #        median wall time, peak RSS (/usr/bin/time %M) and both as ratios to
 #        the floor (the floor and --hailo8 --pin-shape run interleaved, rep
 #        by rep, so that ratio does not carry the machine's drift between
@@ -309,6 +310,10 @@ for m in "${MODELS[@]}"; do
   MS["$name|floor"]=$MED_MS
   measure "$reps" "$FLOOR" "$in" "$OUT" --fsync
   row "$name" "h8-floor --fsync" "$fms" "$fkb"
+  # The floor of a tool that parses into an arena, as onnx-h8-opt does.
+  measure "$reps" "$FLOOR" "$in" "$OUT" --arena
+  row "$name" "h8-floor --arena" "$fms" "$fkb"
+  MS["$name|floor --arena"]=$MED_MS
   runs=("(no pass)|"
         "--hailo8 --pin-shape=1,$ch,1,100|--hailo8 --pin-shape=1,$ch,1,100"
         "--lift-conv1d --pin-shape=1,$ch,1,100|--lift-conv1d --pin-shape=1,$ch,1,100"
@@ -344,7 +349,7 @@ done
 
 echo "== time per node, deep (20,001 nodes) vs deeper (100,001 nodes); linear is 5.0x"
 printf '%-38s %12s %12s %8s\n' run deep_us/node deeper_us/node x_total
-for label in floor "(no pass)" "--hailo8 --pin-shape=1,8,1,100" \
+for label in floor "floor --arena" "(no pass)" "--hailo8 --pin-shape=1,8,1,100" \
              "--lift-conv1d --pin-shape=1,8,1,100" "--lift-conv1d" \
              "--pin-shape=1,8,100" "--cleanup"; do
   a=${MS["deep|$label"]} b=${MS["deeper|$label"]}

@@ -105,8 +105,10 @@ class GraphIndex {
   }
   /// Ids of node `node`'s inputs (-1 for an empty slot) and outputs, slot
   /// by slot, and of initializer `i`: what Id() gives, without hashing a
-  /// name. The build records them as it interns; after an update moved or
-  /// renamed anything they are looked up again on the first request.
+  /// name. The build records them as it interns; an update carries those
+  /// of the nodes it did not touch and looks up the rest (an index whose
+  /// slot ids were never asked for since an earlier update looks them all
+  /// up on the first request).
   /// The shape analysis walks the graph by them (ShapeAnalysis.h).
   absl::Span<const int> NodeInputIds(int node) const;
   absl::Span<const int> NodeOutputIds(int node) const;
@@ -177,6 +179,9 @@ class GraphIndex {
   void Build();
   // Looks the slot ids up again after an update (see NodeInputIds).
   void EnsureSlotIds() const;
+  // At the end of an update: slot ids of kept nodes the update did not
+  // touch are carried to their new places, the others looked up.
+  void UpdateSlotIds();
   // Intern() that keeps the update state sized.
   int InternForUpdate(absl::string_view name);
   // `node` no longer defines value `v`.
@@ -235,6 +240,12 @@ class GraphIndex {
   // Set when the update cannot be exact (duplicate definitions): the
   // update ends with a fresh build.
   bool rebuild_ = false;
+  // The update's node and initializer renumbering (old position -> new,
+  // -1 when erased; an empty initializer one keeps positions) and its
+  // first added initializer, for UpdateSlotIds.
+  std::vector<int> node_renumber_;
+  std::vector<int> init_renumber_;
+  int first_added_init_ = 0;
   // What updates touched, in current positions.
   std::vector<int> touched_;
   std::vector<int> added_initializers_;

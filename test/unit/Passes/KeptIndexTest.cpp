@@ -14,6 +14,7 @@
 // stale, which full verification (on here) reports as a failed run.
 //
 //===----------------------------------------------------------------------===//
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -190,6 +191,29 @@ g (float[N,2,T] x) => (float[N,3,U] y)
   }
 }
 
+// Runs the pass `make_pass` makes on the model `text`, alone and after a
+// probe that caches an index; `check(model, probe_first, hits)` judges each
+// run, and both must leave the same model.
+void ExpectAlikeWithAndWithoutACachedIndex(
+    const char* text, const std::function<std::unique_ptr<Pass>()>& make_pass,
+    const std::function<void(const onnx::ModelProto&, bool, int64_t)>& check) {
+  std::string results[2];
+  for (bool probe_first : {false, true}) {
+    ErrorText errors;
+    PassContext ctx(errors.engine, "m.onnx");
+    PassManager pm(PassManagerOptions{});
+    const GraphIndex* kept = nullptr;
+    const GraphIndex* got = nullptr;
+    if (probe_first) pm.AddPass(std::make_unique<ProbePass>(&kept, &got));
+    pm.AddPass(make_pass());
+    onnx::ModelProto model = ParseModelOrDie(text);
+    ASSERT_TRUE(pm.Run(model, ctx).ok()) << errors.text;
+    check(model, probe_first, ctx.analyses().counters().hits);
+    results[probe_first] = model.SerializeAsString();
+  }
+  EXPECT_TRUE(results[0] == results[1]);
+}
+
 // fold-constants finds the initializers through a cached index when a
 // pass before it left one, and through its own table otherwise: the same
 // folds either way, an initializer that is also a graph input (a default
@@ -205,27 +229,17 @@ g (float[2] x, float[2] d) => (float[2] y, float[2] z)
   z = Mul (x, e)
 }
 )";
-  std::string results[2];
-  for (bool probe_first : {false, true}) {
-    ErrorText errors;
-    PassContext ctx(errors.engine, "m.onnx");
-    PassManager pm(PassManagerOptions{});
-    const GraphIndex* kept = nullptr;
-    const GraphIndex* got = nullptr;
-    if (probe_first) pm.AddPass(std::make_unique<ProbePass>(&kept, &got));
-    pm.AddPass(CreateFoldConstantsPass(FoldConstantsOptions{}));
-    onnx::ModelProto model = ParseModelOrDie(kFoldable);
-    ASSERT_TRUE(pm.Run(model, ctx).ok()) << errors.text;
-    // The probe's build, then fold-constants' use of it as a hit, and the
-    // shape analysis' (built over the index) as another.
-    EXPECT_EQ(ctx.analyses().counters().hits, probe_first ? 2 : 0);
-    // c folded into an initializer; e reads d, which the caller may set.
-    ASSERT_EQ(model.graph().node_size(), 3);
-    EXPECT_EQ(model.graph().node(0).output(0), "y");
-    EXPECT_EQ(model.graph().node(1).output(0), "e");
-    results[probe_first] = model.SerializeAsString();
-  }
-  EXPECT_TRUE(results[0] == results[1]);
+  ExpectAlikeWithAndWithoutACachedIndex(
+      kFoldable, [] { return CreateFoldConstantsPass(FoldConstantsOptions{}); },
+      [](const onnx::ModelProto& model, bool probe_first, int64_t hits) {
+        // The probe's build, then fold-constants' use of it as a hit, and
+        // the shape analysis' (built over the index) as another.
+        EXPECT_EQ(hits, probe_first ? 2 : 0);
+        // c folded into an initializer; e reads d, which the caller may set.
+        ASSERT_EQ(model.graph().node_size(), 3);
+        EXPECT_EQ(model.graph().node(0).output(0), "y");
+        EXPECT_EQ(model.graph().node(1).output(0), "e");
+      });
 }
 
 // pin-shape hands fold-constants its analysis, built over the index it
@@ -271,6 +285,33 @@ g (float[1,8,100] x, float[2] d) => (float[1,8,100] y, float[2] z)
     results[by_id] = model.SerializeAsString();
   }
   EXPECT_TRUE(results[0] == results[1]);
+}
+
+// cleanup marks liveness by value id when a valid index is cached (here the
+// probe's) and by name otherwise: the same nodes and initializers go, also
+// what only a body reads and an initializer that is a graph input stay.
+TEST(KeptIndexTest, CleanupRemovesAlikeWithAndWithoutACachedIndex) {
+  constexpr char kDead[] = R"(<ir_version: 8, opset_import: ["" : 13]>
+g (bool c, float[2] x, float[2] d) => (float[2] y)
+  <float[2] a = {1, 2}, float[2] unused = {3, 4}, float[2] d = {5, 6}, float[2] inbody = {7, 8}>
+{
+  dead1 = Neg (x)
+  dead2 = Relu (dead1)
+  t = Add (x, a)
+  [if] y = If (c) <then_branch = th () => (float[2] z) { z = Add (t, inbody) },
+                   else_branch = el () => (float[2] w) { w = Neg (t) }>
+}
+)";
+  ExpectAlikeWithAndWithoutACachedIndex(
+      kDead, [] { return CreateCleanupPass(CleanupOptions{}); },
+      [](const onnx::ModelProto& model, bool probe_first, int64_t hits) {
+        EXPECT_EQ(hits, probe_first ? 1 : 0);
+        std::vector<std::string> nodes, initializers;
+        for (const auto& node : model.graph().node()) nodes.push_back(node.output(0));
+        for (const auto& t : model.graph().initializer()) initializers.push_back(t.name());
+        EXPECT_EQ(nodes, (std::vector<std::string>{"t", "y"})) << probe_first;
+        EXPECT_EQ(initializers, (std::vector<std::string>{"a", "d", "inbody"})) << probe_first;
+      });
 }
 
 }  // namespace
