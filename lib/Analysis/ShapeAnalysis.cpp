@@ -171,11 +171,18 @@ const ValueFacts* ShapeAnalysis::FactsById(int id) const {
   return main_->FindId(id);
 }
 
-std::optional<int> ShapeAnalysis::Rank(absl::string_view value) const {
-  const ValueFacts* f = Facts(value);
+namespace {
+std::optional<int> RankOf(const ValueFacts* f) {
   if (f == nullptr || !f->has_shape) return std::nullopt;
   return f->rank();
 }
+}  // namespace
+
+std::optional<int> ShapeAnalysis::Rank(absl::string_view value) const {
+  return RankOf(Facts(value));
+}
+
+std::optional<int> ShapeAnalysis::RankById(int id) const { return RankOf(FactsById(id)); }
 
 void ShapeAnalysis::AnalyzeGraph(const onnx::GraphProto& graph, Scope& scope, int64_t opset,
                                  bool main) {

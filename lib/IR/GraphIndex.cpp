@@ -126,7 +126,6 @@ void GraphIndex::Build() {
   }
   slot_begin_.push_back(static_cast<int>(slot_ids_.size()));
   slot_ids_.insert(slot_ids_.end(), initializer_ids.begin(), initializer_ids.end());
-  slot_ids_valid_ = true;
   consumer_begin_.assign(values_.size() + 1, 0);
   for (const auto& [v, node] : reads) ++consumer_begin_[v + 1];
   for (size_t v = 0; v < values_.size(); ++v) consumer_begin_[v + 1] += consumer_begin_[v];
@@ -135,35 +134,16 @@ void GraphIndex::Build() {
   for (const auto& [v, node] : reads) consumer_nodes_[fill[v]++] = node;
 }
 
-void GraphIndex::EnsureSlotIds() const {
-  if (slot_ids_valid_) return;
-  const onnx::GraphProto& graph = *graph_;
-  slot_begin_.clear();
-  slot_ids_.clear();
-  auto id = [&](const std::string& name) { return name.empty() ? -1 : Find(name); };
-  for (const auto& node : graph.node()) {
-    slot_begin_.push_back(static_cast<int>(slot_ids_.size()));
-    for (const auto& in : node.input()) slot_ids_.push_back(id(in));
-    for (const auto& out : node.output()) slot_ids_.push_back(id(out));
-  }
-  slot_begin_.push_back(static_cast<int>(slot_ids_.size()));
-  for (const auto& t : graph.initializer()) slot_ids_.push_back(id(t.name()));
-  slot_ids_valid_ = true;
-}
-
 absl::Span<const int> GraphIndex::NodeInputIds(int node) const {
-  EnsureSlotIds();
   return absl::MakeConstSpan(slot_ids_.data() + slot_begin_[node], graph_->node(node).input_size());
 }
 
 absl::Span<const int> GraphIndex::NodeOutputIds(int node) const {
-  EnsureSlotIds();
   const int first = slot_begin_[node] + graph_->node(node).input_size();
   return absl::MakeConstSpan(slot_ids_.data() + first, slot_begin_[node + 1] - first);
 }
 
 int GraphIndex::InitializerId(int i) const {
-  EnsureSlotIds();
   return slot_ids_[slot_begin_[graph_->node_size()] + i];
 }
 
@@ -238,6 +218,11 @@ const onnx::TensorProto* GraphIndex::Initializer(absl::string_view value) const 
 bool GraphIndex::IsRuntimeInput(absl::string_view value) const {
   const int v = Find(value);
   return v >= 0 && values_[v].input && values_[v].initializer < 0;
+}
+
+bool GraphIndex::IsConstantInitializer(absl::string_view value) const {
+  const int v = Find(value);
+  return v >= 0 && IsConstantInitializerById(v);
 }
 
 const onnx::TypeProto* GraphIndex::Type(absl::string_view value) const {

@@ -1,8 +1,9 @@
 //===- GraphIndexUpdate.cpp - Bringing an index up to date with a commit --===//
 //
 // GraphRewriter::Commit drives these in the order GraphIndex.h lists. The
-// cost is the edits plus one pass over the index's int arrays: erased and
-// inserted nodes are looked up by name, every other fact is renumbered.
+// cost is the edits plus one pass over the index's int arrays and the node
+// list: erased, inserted and otherwise touched nodes are looked up by name,
+// every other fact is renumbered.
 //
 //===----------------------------------------------------------------------===//
 #include <algorithm>
@@ -251,7 +252,7 @@ void GraphIndex::FinishUpdate(int first_new_value_info) {
   owned_types_.clear();
   erased_.clear();
   reread_.clear();
-  if (slot_ids_valid_) UpdateSlotIds();
+  UpdateSlotIds();
   node_renumber_.clear();
   init_renumber_.clear();
   // Values named after the consumer lists were rebuilt (new initializers)

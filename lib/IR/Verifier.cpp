@@ -36,6 +36,11 @@ struct Scope {
 
 constexpr int kMaxDepth = 64;
 
+// Whether the value `id` of `index` is a graph input or an initializer.
+bool DefinedOutsideNodes(const GraphIndex& index, int id) {
+  return index.IsGraphInputById(id) || index.InitializerIndexById(id) >= 0;
+}
+
 // An initializer's data must match its dims: a short tensor would be read
 // past its end by anything that uses it.
 absl::Status VerifyTensorData(const onnx::TensorProto& t) {
@@ -204,7 +209,8 @@ absl::Status VerifyTouchedStructure(const onnx::ModelProto& model, const GraphIn
           absl::StrCat(where(p), ": value '", name, "' is defined more than once"));
   }
   auto defined_outside_nodes = [&](absl::string_view name) {
-    return index.IsGraphInput(name) || index.InitializerIndex(name) >= 0;
+    const int id = index.Id(name);
+    return id >= 0 && DefinedOutsideNodes(index, id);
   };
   for (int n : touched) {
     const onnx::NodeProto& node = graph.node(n);
@@ -253,9 +259,7 @@ absl::Status VerifyModelStructure(const onnx::ModelProto& model, const GraphInde
     if (id < 0 || index.InitializerIndexById(id) != i) return full();
     if (!VerifyTensorData(graph.initializer(i)).ok()) return full();
   }
-  auto defined_outside_nodes = [&](int id) {
-    return index.IsGraphInputById(id) || index.InitializerIndexById(id) >= 0;
-  };
+  auto defined_outside_nodes = [&](int id) { return DefinedOutsideNodes(index, id); };
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto& node = graph.node(i);
     if (node.op_type().empty() || HasSubgraph(node) || !VerifyControlFlowBodies(node).ok())

@@ -128,9 +128,13 @@ class CleanupPass : public GraphPass {
   bool RemoveDead(GraphRef ref, PassContext& ctx) {
     onnx::GraphProto& graph = *ref.graph;
     // With a valid index at hand (forwarding committed through it, or a
-    // pass before kept it), liveness is marked by value id.
-    if (const std::shared_ptr<const GraphIndex> index = ctx.analyses().CachedIndex(graph))
-      return RemoveDeadById(graph, *index, ctx);
+    // pass before kept it), liveness is marked by value id. Only when
+    // cleanup is the pass the manager runs: run inside another pass, an
+    // index that pass committed through would not follow this pass's
+    // plain commits.
+    if (ctx.current_pass() == Argument())
+      if (const std::shared_ptr<const GraphIndex> index = ctx.analyses().CachedIndex(graph))
+        return RemoveDeadById(graph, *index, ctx);
     // Views into the graph, which does not change before the commit; the
     // names subgraphs read from outside are copied into `outer`.
     // Sized for every name it can receive, so it never rehashes (growing it
@@ -153,10 +157,7 @@ class CleanupPass : public GraphPass {
         continue;
       }
       for (const auto& in : node.input()) live.insert(in);
-      for (const auto& attr : node.attribute()) {
-        if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), outer);
-        for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, outer);
-      }
+      CollectBodyReads(node, outer);
     }
     for (const auto& name : outer) live.insert(name);
     absl::flat_hash_set<absl::string_view> inputs;
@@ -169,6 +170,15 @@ class CleanupPass : public GraphPass {
       }
     }
     return Commit(rewriter, graph, ctx);
+  }
+
+  // Adds the names `node`'s bodies read from outside them to `outer`.
+  static void CollectBodyReads(const onnx::NodeProto& node,
+                               absl::flat_hash_set<std::string>& outer) {
+    for (const auto& attr : node.attribute()) {
+      if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), outer);
+      for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, outer);
+    }
   }
 
   // RemoveDead by the ids of `index`, current for `graph`: the same nodes
@@ -195,10 +205,7 @@ class CleanupPass : public GraphPass {
       if (!HasSubgraph(node)) continue;
       // What the bodies read from outside is live from here on up.
       outer.clear();
-      for (const auto& attr : node.attribute()) {
-        if (attr.has_g()) GraphIndex::CollectOuterReferences(attr.g(), outer);
-        for (const auto& g : attr.graphs()) GraphIndex::CollectOuterReferences(g, outer);
-      }
+      CollectBodyReads(node, outer);
       for (const auto& name : outer) mark(name);
     }
     for (int i = 0; i < graph.initializer_size(); ++i) {

@@ -154,7 +154,7 @@ class FlattenGroupsPass : public GraphPass {
 };
 
 bool IsConstantInit(const GraphIndex& index, const std::string& v) {
-  return !v.empty() && index.InitializerIndex(v) >= 0 && !index.IsGraphInput(v);
+  return !v.empty() && index.IsConstantInitializer(v);
 }
 
 bool IsUnshared(const GraphIndex& index, const std::string& v) {

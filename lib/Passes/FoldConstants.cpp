@@ -172,8 +172,7 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
   }
   auto initializer = [&](absl::string_view name) -> const onnx::TensorProto* {
     if (index == nullptr) return nullptr;
-    const onnx::TensorProto* t = index->Initializer(name);
-    return t != nullptr && !index->IsGraphInput(name) ? t : nullptr;
+    return index->IsConstantInitializer(name) ? index->Initializer(name) : nullptr;
   };
   auto is_const = [&](absl::string_view name) {
     return (!constants.empty() && constants.contains(name)) || initializer(name) != nullptr;
@@ -204,8 +203,7 @@ absl::StatusOr<bool> Fold(onnx::ModelProto& model, const FoldConstantsOptions& o
         // What is_const(in) says: initializer(in) by the slot's id, or a
         // value folded earlier in this sweep.
         const int id = in_ids[k];
-        if (id >= 0 && index->InitializerIndexById(id) >= 0 && !index->IsGraphInputById(id))
-          continue;
+        if (id >= 0 && index->IsConstantInitializerById(id)) continue;
         if (!constants.empty() && constants.contains(in)) continue;
       } else if (is_const(in)) {
         continue;

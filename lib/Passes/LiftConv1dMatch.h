@@ -57,11 +57,9 @@ class ValueRanks {
   /// Rank of the value `id` named `name`; -1 when unknown or `id` is -1.
   int Rank(int id, absl::string_view name) {
     if (id < 0) return -1;
-    if (ranks_[id] == kUnasked) {
-      // An analysis built over this index answers by id.
-      const ValueFacts* f = by_id_ ? shapes_.FactsById(id) : shapes_.Facts(name);
-      ranks_[id] = f != nullptr && f->has_shape ? f->rank() : -1;
-    }
+    // An analysis built over this index answers by id.
+    if (ranks_[id] == kUnasked)
+      ranks_[id] = (by_id_ ? shapes_.RankById(id) : shapes_.Rank(name)).value_or(-1);
     return ranks_[id];
   }
 

@@ -142,20 +142,16 @@ class PinShapePass : public Pass {
     // The graph's index, taken before the pins edit types: pinning changes
     // no wiring, so the first analysis below walks by its value ids.
     std::shared_ptr<const GraphIndex> index = ctx.analyses().Index(graph);
-    // Runtime inputs: graph inputs that are not initializers (no full
-    // GraphIndex: this pass runs on 100k-node graphs).
-    absl::flat_hash_set<absl::string_view> initializers;
-    initializers.reserve(graph.initializer_size());
-    for (const auto& t : graph.initializer()) initializers.insert(t.name());
+    // Runtime inputs: graph inputs that are not initializers.
     std::vector<onnx::ValueInfoProto*> runtime;
     for (auto& in : *graph.mutable_input())
-      if (!initializers.contains(in.name())) runtime.push_back(&in);
+      if (index->IsRuntimeInput(in.name())) runtime.push_back(&in);
 
     H8_ASSIGN_OR_RETURN(auto params, ParseDimsOption(options_.dims));
     if (!options_.shape.empty()) {
       H8_ASSIGN_OR_RETURN(std::vector<Pin> pins, ParsePins(options_.shape));
       for (const Pin& pin : pins)
-        H8_RETURN_IF_ERROR(ApplyPin(pin, graph, initializers, runtime, params, ctx));
+        H8_RETURN_IF_ERROR(ApplyPin(pin, graph, *index, runtime, params, ctx));
     }
     // No shape and no dims: only the H axes lift-conv1d inserted are pinned
     // (to 1, below), and dims still dynamic afterwards are left to later
@@ -229,8 +225,7 @@ class PinShapePass : public Pass {
   }
 
  private:
-  absl::Status ApplyPin(const Pin& pin, onnx::GraphProto& graph,
-                        const absl::flat_hash_set<absl::string_view>& initializers,
+  absl::Status ApplyPin(const Pin& pin, onnx::GraphProto& graph, const GraphIndex& index,
                         std::vector<onnx::ValueInfoProto*>& runtime,
                         std::map<std::string, int64_t>& params, PassContext& ctx) {
     onnx::ValueInfoProto* target = nullptr;
@@ -248,7 +243,7 @@ class PinShapePass : public Pass {
       for (auto* in : runtime)
         if (in->name() == pin.input) target = in;
       if (target == nullptr) {
-        if (initializers.contains(pin.input))
+        if (index.InitializerIndex(pin.input) >= 0)
           return UsageStatus(absl::StrCat("'", pin.input, "' is an initializer, not an input"));
         std::vector<std::string> names;
         for (auto* in : runtime) names.push_back(in->name());

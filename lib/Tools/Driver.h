@@ -127,9 +127,10 @@ class Driver {
   // --report: created before the pipeline runs, committed after.
   std::optional<PendingFile> report_file_;
   // The models read. A binary model is parsed into `arena_`: its messages
-  // and strings are carved from large blocks instead of allocated one by
-  // one (a third of a protobuf parse's instructions on node-heavy graphs
-  // went to malloc) and are dropped together. Text models (many with
+  // and string objects are carved from large blocks instead of allocated
+  // one by one (a third of a protobuf parse's instructions on node-heavy
+  // graphs went to malloc; a string's characters still come from malloc)
+  // and are dropped together. Text models (many with
   // --split-input-file, small) live in `text_models_`.
   std::unique_ptr<google::protobuf::Arena> arena_;
   std::deque<onnx::ModelProto> text_models_;

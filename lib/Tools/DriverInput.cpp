@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "h8/Support/ArenaOptions.h"
 #include "h8/Support/TextIO.h"
 
 namespace h8 {
@@ -90,12 +91,7 @@ int Driver::ReadAndRun(PassManager& pm, ModelFormat out_format,
   if (in_format == ModelFormat::kBinary) {
     if (config_.split_input_file)
       return Fail("", UsageError("--split-input-file needs textual input"), kExitUsageError);
-    // Blocks grow to 1 MiB (protobuf's default stops at 8 KiB): a large
-    // model takes a few hundred blocks, not tens of thousands.
-    google::protobuf::ArenaOptions arena_options;
-    arena_options.start_block_size = 64 << 10;
-    arena_options.max_block_size = 1 << 20;
-    arena_ = std::make_unique<google::protobuf::Arena>(arena_options);
+    arena_ = std::make_unique<google::protobuf::Arena>(ModelArenaOptions());
     onnx::ModelProto* model =
         google::protobuf::Arena::CreateMessage<onnx::ModelProto>(arena_.get());
     absl::Status parsed = file ? file->ParseBinaryInto(label_, *model)

@@ -119,8 +119,12 @@ int Driver::ProcessModel(onnx::ModelProto& model, const std::string& where, Pass
 }
 
 int Driver::RunOnModel(onnx::ModelProto& model, const std::string& where, PassManager& pm) {
-  // Verified by the use-def index the pipeline's first passes use: one
-  // walk of the input instead of two.
+  // Verified by the use-def index the pipeline's first passes use, which is
+  // built anyway (VerifyModelStructure(model, index): a graph without
+  // bodies is checked by value id; bodies and problems go to the full
+  // verifier). The build is safe on unverified input: duplicate and
+  // undefined names are counted, not trusted, and the parse's recursion
+  // limit bounds the bodies' nesting.
   auto index = std::make_shared<GraphIndex>(model.graph());
   if (absl::Status s = VerifyModelStructure(model, *index); !s.ok()) {
     Emit(where, absl::StrCat("invalid model: ", s.message()));

@@ -23,6 +23,7 @@
 
 #include "google/protobuf/arena.h"
 #include "google/protobuf/io/zero_copy_stream_impl.h"
+#include "h8/Support/ArenaOptions.h"
 #include "onnx/onnx_pb.h"
 
 int main(int argc, char** argv) {
@@ -50,11 +51,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   ::madvise(map, size, MADV_SEQUENTIAL);
-  // The blocks of lib/Tools/DriverInput.cpp.
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.start_block_size = 64 << 10;
-  arena_options.max_block_size = 1 << 20;
-  google::protobuf::Arena arena(arena_options);
+  google::protobuf::Arena arena(h8::ModelArenaOptions());
   onnx::ModelProto heap_model;
   onnx::ModelProto& model =
       use_arena ? *google::protobuf::Arena::CreateMessage<onnx::ModelProto>(&arena) : heap_model;

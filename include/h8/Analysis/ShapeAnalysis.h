@@ -107,6 +107,8 @@ class ShapeAnalysis {
   /// nothing is known (also for an id the index handed out after the
   /// analysis was built, or -1).
   const ValueFacts* FactsById(int id) const;
+  /// Rank(name) for the value with id `id` (see FactsById).
+  std::optional<int> RankById(int id) const;
 
   /// Nodes (of the main graph) whose op has no shape rule, in node order:
   /// (node index in the graph as analysed, op_type).

@@ -7,7 +7,8 @@
 //
 // Edits: GraphRewriter::Commit(&index) brings the index up to date with the
 // edits it commits, in time proportional to the edits plus one pass over
-// int arrays (no name is hashed again): producers and consumer lists are
+// int arrays and the node list (names are hashed only for the nodes and
+// values the edits touched): producers, consumer lists and slot ids are
 // renumbered through the commit's node permutation, erased nodes' uses are
 // dropped, renamed uses move to their new value and inserted nodes are
 // added. Edits made to the graph directly, outside a rewriter (a node's
@@ -73,6 +74,9 @@ class GraphIndex {
   int InitializerIndex(absl::string_view value) const;
   /// A graph input that is not an initializer (the model's real inputs).
   bool IsRuntimeInput(absl::string_view value) const;
+  /// An initializer that is not also a graph input: a constant the caller
+  /// cannot override.
+  bool IsConstantInitializer(absl::string_view value) const;
 
   /// Type recorded for `value` in graph inputs, outputs or value_info, or
   /// derived from its initializer; nullptr when unknown.
@@ -99,6 +103,9 @@ class GraphIndex {
   bool IsGraphInputById(int id) const { return values_[id].input; }
   int InitializerIndexById(int id) const { return values_[id].initializer; }
   int NumDefinitionsById(int id) const { return values_[id].defs; }
+  bool IsConstantInitializerById(int id) const {
+    return values_[id].initializer >= 0 && !values_[id].input;
+  }
   absl::Span<const int> ConsumersById(int id) const {
     return absl::MakeConstSpan(consumer_nodes_.data() + consumer_begin_[id],
                                consumer_begin_[id + 1] - consumer_begin_[id]);
@@ -106,9 +113,7 @@ class GraphIndex {
   /// Ids of node `node`'s inputs (-1 for an empty slot) and outputs, slot
   /// by slot, and of initializer `i`: what Id() gives, without hashing a
   /// name. The build records them as it interns; an update carries those
-  /// of the nodes it did not touch and looks up the rest (an index whose
-  /// slot ids were never asked for since an earlier update looks them all
-  /// up on the first request).
+  /// of the nodes it did not touch and looks up the rest.
   /// The shape analysis walks the graph by them (ShapeAnalysis.h).
   absl::Span<const int> NodeInputIds(int node) const;
   absl::Span<const int> NodeOutputIds(int node) const;
@@ -177,8 +182,6 @@ class GraphIndex {
   // rebuild keeps the ids the old index handed out.
   GraphIndex(const onnx::GraphProto& graph, absl::Span<const absl::string_view> names);
   void Build();
-  // Looks the slot ids up again after an update (see NodeInputIds).
-  void EnsureSlotIds() const;
   // At the end of an update: slot ids of kept nodes the update did not
   // touch are carried to their new places, the others looked up.
   void UpdateSlotIds();
@@ -223,11 +226,9 @@ class GraphIndex {
   // Slot ids: node n's input ids then output ids from
   // slot_ids_[slot_begin_[n]], its outputs from slot_ids_[slot_begin_[n] +
   // node.input_size()]; then the initializers' ids from
-  // slot_ids_[slot_begin_[node_size]]. Stale after an update until
-  // EnsureSlotIds looks them up again.
-  mutable std::vector<int> slot_begin_;
-  mutable std::vector<int> slot_ids_;
-  mutable bool slot_ids_valid_ = false;
+  // slot_ids_[slot_begin_[node_size]].
+  std::vector<int> slot_begin_;
+  std::vector<int> slot_ids_;
 
   // State of an update in progress (between ForgetNodes and FinishUpdate).
   // redirect_[v]: the value v's uses moved to, or -1. lost_[v]: v's readers

@@ -34,7 +34,8 @@ absl::Status VerifyTouchedStructure(const onnx::ModelProto& model, const GraphIn
 /// VerifyModelStructure(model) read off `index`, an index of the model's
 /// main graph as it is (a fresh build): the same verdict and the same
 /// message. A graph without subgraphs is checked by value ids (one walk
-/// over the index's slot ids, no name hashed); a graph with subgraphs, or
+/// over the index's slot ids; only graph inputs and outputs are looked up
+/// by name); a graph with subgraphs, or
 /// one the walk finds a problem in, goes to VerifyModelStructure, whose
 /// message is the one returned. For the driver, which builds the index
 /// the pipeline's first passes use anyway.
