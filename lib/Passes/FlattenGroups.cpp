@@ -59,9 +59,13 @@
 // Not handled: a Conv whose weight shape does not divide into its group
 // (an invalid model) is left alone with a remark.
 //
+// This file matches and plans each node and drives the pass; the rewrites
+// are FlattenGroupsRewrite.cpp's, the weight bytes FlattenGroupsWeights.cpp's.
+//
 //===----------------------------------------------------------------------===//
 #include <cstring>
 
+#include "FlattenGroupsRewrite.h"
 #include "FlattenGroupsWeights.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -85,40 +89,14 @@ constexpr double kWarnGrowth = 8.0;
 using flatten_groups::BlockDiagonal;
 using flatten_groups::Dims;
 using flatten_groups::FloatWidth;
-using flatten_groups::MakeRawTensor;
+using flatten_groups::GroupRewriter;
+using flatten_groups::IsConstantInit;
+using flatten_groups::IsUnshared;
+using flatten_groups::NodePlan;
 using flatten_groups::NumElements;
 using flatten_groups::RawBytes;
-using flatten_groups::TensorBytes;
+using flatten_groups::Slices;
 using flatten_groups::WeightBytes;
-
-/// A constant tensor cut into g equal slices along axis 0.
-struct Slices {
-  int32_t dtype = 0;
-  std::vector<int64_t> dims;  // of one slice
-  std::vector<std::string> bytes;
-};
-
-/// Everything the rewrite of one node needs, computed before any mutation.
-struct NodePlan {
-  int index = -1;
-  int64_t group = 1;
-  bool dense = true;
-  std::string fallback;  // why a dense request became split ("" if none)
-  // dense
-  bool in_place = false;
-  std::vector<int64_t> dense_dims;
-  std::string dense_bytes;
-  int32_t dtype = 0;
-  // split
-  std::optional<Slices> weight_slices;  // nullopt: Split at run time
-  std::optional<Slices> bias_slices;  // nullopt: Split at run time (if any bias)
-  int64_t in_part = 0;  // input channels per group (0: unknown)
-  int64_t weight_part = 0;  // weight rows per group (0: unknown)
-  int64_t bias_part = 0;  // bias entries per group (0: unknown)
-  // cost
-  int64_t bytes_before = 0;
-  int64_t bytes_after = 0;
-};
 
 /// State shared by the graphs of one model, reset by BeginModel.
 struct RunState {
@@ -152,14 +130,6 @@ class FlattenGroupsPass : public GraphPass {
   Statistic weight_bytes_after_{this, "weight-bytes-after",
                                 "Weight bytes of the rewritten convolutions after"};
 };
-
-bool IsConstantInit(const GraphIndex& index, const std::string& v) {
-  return !v.empty() && index.IsConstantInitializer(v);
-}
-
-bool IsUnshared(const GraphIndex& index, const std::string& v) {
-  return IsConstantInit(index, v) && index.NumUses(v) == 1 && !index.IsGraphOutput(v);
-}
 
 std::optional<Slices> SliceConstant(const onnx::TensorProto& t, int64_t group,
                                     const std::string& base_dir) {
@@ -298,168 +268,6 @@ void FlattenGroupsPass::ChooseStrategy(const GraphIndex& index, const onnx::Node
   if (IsConstantInit(index, b))
     plan.bias_slices = SliceConstant(*index.Initializer(b), group, ctx.base_dir());
   plan.bytes_after = plan.bytes_before;
-}
-
-// Applies the plans of one graph. Every structural edit goes through
-// `rewriter`; the in-place ones change only tensor bytes, dims and
-// attributes.
-class GroupRewriter {
- public:
-  GroupRewriter(onnx::GraphProto& graph, int64_t opset, const GraphIndex& index, NameUniquer& names,
-                GraphRewriter& rewriter)
-      : graph_(graph), opset_(opset), index_(index), names_(names), rewriter_(rewriter) {
-    for (auto& vi : *graph_.mutable_value_info()) value_infos_.emplace(vi.name(), &vi);
-  }
-
-  // One dense convolution with a block-diagonal weight.
-  void Densify(NodePlan& plan);
-  // g convolutions over Split inputs and weights, joined by a Concat.
-  void SplitIntoGroups(NodePlan& plan);
-
- private:
-  const std::vector<std::string>& ConstantSlices(const std::string& v, int64_t g, Slices& slices);
-  onnx::NodeProto MakeSplit(const std::string& input, const std::vector<std::string>& outputs,
-                            int64_t axis, int64_t part, const std::string& name);
-  std::vector<std::string> RuntimeParts(const std::string& v, int64_t g) {
-    std::vector<std::string> parts;
-    for (int64_t k = 0; k < g; ++k) parts.push_back(names_.Unique(absl::StrCat(v, "_g", k)));
-    return parts;
-  }
-  static std::string Named(const std::string& base, absl::string_view suffix) {
-    return base.empty() ? std::string() : absl::StrCat(base, suffix);
-  }
-
-  onnx::GraphProto& graph_;
-  const int64_t opset_;
-  const GraphIndex& index_;
-  NameUniquer& names_;
-  GraphRewriter& rewriter_;
-  absl::flat_hash_map<std::string, onnx::ValueInfoProto*> value_infos_;
-  absl::flat_hash_map<std::pair<int64_t, int64_t>, std::string> split_inits_;
-  // (shared constant, group) -> its dense copy / its slices.
-  absl::flat_hash_map<std::pair<std::string, int64_t>, std::string> dense_copies_;
-  absl::flat_hash_map<std::pair<std::string, int64_t>, std::vector<std::string>> slice_names_;
-};
-
-// Names of the g slices of constant `v`, added once per (v, g).
-const std::vector<std::string>& GroupRewriter::ConstantSlices(const std::string& v, int64_t g,
-                                                              Slices& slices) {
-  auto [it, fresh] = slice_names_.try_emplace(std::make_pair(v, g));
-  if (fresh) {
-    for (int64_t k = 0; k < g; ++k) {
-      it->second.push_back(names_.Unique(absl::StrCat(v, "_g", k)));
-      rewriter_.AddInitializer(
-          MakeRawTensor(it->second.back(), slices.dtype, slices.dims, std::move(slices.bytes[k])));
-    }
-    if (IsUnshared(index_, v)) rewriter_.EraseInitializer(index_.InitializerIndex(v));
-  }
-  return it->second;
-}
-
-// `outputs` = Split(input) on `axis` into equal parts of `part` (0:
-// unknown), in the form the opset wants.
-onnx::NodeProto GroupRewriter::MakeSplit(const std::string& input,
-                                         const std::vector<std::string>& outputs, int64_t axis,
-                                         int64_t part, const std::string& name) {
-  onnx::NodeProto split;
-  split.set_op_type("Split");
-  if (!name.empty()) split.set_name(names_.Unique(name));
-  split.add_input(input);
-  for (const auto& o : outputs) split.add_output(o);
-  SetIntAttr(split, "axis", axis);
-  const int64_t parts = static_cast<int64_t>(outputs.size());
-  if (part > 0 && opset_ < 13) {
-    SetIntsAttr(split, "split", std::vector<int64_t>(parts, part));
-  } else if (part > 0) {
-    auto key = std::make_pair(parts, part);
-    auto it = split_inits_.find(key);
-    if (it == split_inits_.end()) {
-      std::string sname = names_.Unique("flatten_groups_split");
-      rewriter_.AddInitializer(MakeInt64Tensor(sname, std::vector<int64_t>(parts, part)));
-      it = split_inits_.emplace(key, sname).first;
-    }
-    split.add_input(it->second);
-  } else if (opset_ >= 18) {
-    SetIntAttr(split, "num_outputs", parts);
-  }
-  return split;
-}
-
-void GroupRewriter::Densify(NodePlan& plan) {
-  const int i = plan.index;
-  onnx::NodeProto& node = *graph_.mutable_node(i);
-  const std::string w = node.input(1);
-  if (plan.in_place) {
-    onnx::TensorProto* init = graph_.mutable_initializer(index_.InitializerIndex(w));
-    std::string doc = init->doc_string();
-    *init = MakeRawTensor(w, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes));
-    if (!doc.empty()) init->set_doc_string(doc);
-    if (auto it = value_infos_.find(w); it != value_infos_.end()) {
-      auto* shape = it->second->mutable_type()->mutable_tensor_type()->mutable_shape();
-      if (shape->dim_size() > 1) shape->mutable_dim(1)->set_dim_value(plan.dense_dims[1]);
-    }
-  } else {
-    // Readers of one shared weight with the same group share one copy
-    // (the widening is the same for Conv and ConvTranspose).
-    auto [it, fresh] = dense_copies_.try_emplace(std::make_pair(w, plan.group));
-    if (fresh) {
-      it->second = names_.Unique(absl::StrCat(w, "_dense"));
-      rewriter_.AddInitializer(
-          MakeRawTensor(it->second, plan.dtype, plan.dense_dims, std::move(plan.dense_bytes)));
-    }
-    rewriter_.SetInput(i, 1, it->second);
-  }
-  SetIntAttr(node, "group", 1);
-}
-
-void GroupRewriter::SplitIntoGroups(NodePlan& plan) {
-  const int i = plan.index;
-  const onnx::NodeProto& node = graph_.node(i);
-  const std::string w = node.input(1);
-  const std::string b = node.input_size() > 2 ? node.input(2) : "";
-  const int64_t g = plan.group;
-  const std::string& x = node.input(0);
-  const std::string y = node.output(0);
-  std::vector<std::string> xs, ws, bs, ys;
-  for (int64_t k = 0; k < g; ++k) {
-    xs.push_back(names_.Unique(absl::StrCat(y, "_x", k)));
-    ys.push_back(names_.Unique(absl::StrCat(y, "_g", k)));
-  }
-  rewriter_.InsertBefore(i, MakeSplit(x, xs, 1, plan.in_part, Named(node.name(), "_split")));
-  if (plan.weight_slices) {
-    ws = ConstantSlices(w, g, *plan.weight_slices);
-  } else {
-    ws = RuntimeParts(w, g);
-    rewriter_.InsertBefore(
-        i, MakeSplit(w, ws, 0, plan.weight_part, Named(node.name(), "_split_weight")));
-  }
-  if (!b.empty() && plan.bias_slices) {
-    bs = ConstantSlices(b, g, *plan.bias_slices);
-  } else if (!b.empty()) {
-    bs = RuntimeParts(b, g);
-    rewriter_.InsertBefore(i,
-                           MakeSplit(b, bs, 0, plan.bias_part, Named(node.name(), "_split_bias")));
-  }
-  for (int64_t k = 0; k < g; ++k) {
-    onnx::NodeProto conv = node;
-    conv.clear_input();
-    conv.clear_output();
-    if (!node.name().empty()) conv.set_name(names_.Unique(absl::StrCat(node.name(), "_g", k)));
-    conv.add_input(xs[k]);
-    conv.add_input(ws[k]);
-    if (!b.empty()) conv.add_input(bs[k]);
-    conv.add_output(ys[k]);
-    SetIntAttr(conv, "group", 1);
-    rewriter_.InsertBefore(i, std::move(conv));
-  }
-  onnx::NodeProto concat;
-  concat.set_op_type("Concat");
-  if (!node.name().empty()) concat.set_name(names_.Unique(absl::StrCat(node.name(), "_concat")));
-  for (const auto& o : ys) concat.add_input(o);
-  concat.add_output(y);
-  SetIntAttr(concat, "axis", 1);
-  rewriter_.InsertBefore(i, std::move(concat));
-  rewriter_.Erase(i);
 }
 
 absl::StatusOr<bool> FlattenGroupsPass::RunOnGraph(GraphRef ref, PassContext& ctx) {
